@@ -1,3 +1,13 @@
-"""rnnkit: recurrent neural networks on real sequence problems, on PyTorch."""
+"""rnnkit: recurrent neural networks on real sequence problems, on PyTorch.
+
+    import rnnkit
+    lstm = rnnkit.LSTM(input_size=8, hidden_size=32, num_layers=2, bidirectional=True)
+    y, (h, c) = lstm(x, lengths=lengths, return_state=True)      # x: (B, T, 8)
+"""
 
 __version__ = "0.1.0"
+
+from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell  # noqa: E402
+from rnnkit.layers import GRU, LSTM, RNN, Recurrent  # noqa: E402
+
+__all__ = ["RNN", "LSTM", "GRU", "Recurrent", "RNNCell", "LSTMCell", "GRUCell", "RecurrentCell", "__version__"]

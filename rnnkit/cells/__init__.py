@@ -1,0 +1,14 @@
+"""nn.Module cells: own their parameters and init; forward is one step through rnnkit.functional."""
+
+from rnnkit.cells.base import RecurrentCell, as_state_tuple, cell_output_size, cell_state_sizes
+from rnnkit.cells.builtin import GRUCell, LSTMCell, RNNCell
+
+__all__ = [
+    "RecurrentCell",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "as_state_tuple",
+    "cell_state_sizes",
+    "cell_output_size",
+]

@@ -1,0 +1,15 @@
+"""The maths of rnnkit as pure functions: one step of each cell. Single source of truth.
+
+Every function here works on one time step. The input projection ``x_t @ W_ih^T + b_ih`` is kept
+separate (:func:`input_projection`) so a layer can compute it for all T steps in one product and
+leave only the sequential part to the step functions.
+"""
+
+from rnnkit.functional.steps import (
+    gru_step,
+    input_projection,
+    lstm_step,
+    rnn_step,
+)
+
+__all__ = ["input_projection", "rnn_step", "lstm_step", "gru_step"]

@@ -1,0 +1,28 @@
+"""Helpers for variable-length batches: validity masks and per-sequence time reversal."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def length_mask(lengths: Tensor, max_len: int) -> Tensor:
+    """``(B,) -> (B, T)`` boolean mask, True where ``t < lengths[b]``."""
+    steps = torch.arange(max_len, device=lengths.device)
+    return steps.unsqueeze(0) < lengths.unsqueeze(1)
+
+
+def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Reverse each sequence of ``x (B, T, ...)`` within its own length; padding stays in place.
+
+    Sequence b becomes ``x[b, L_b-1], ..., x[b, 0], x[b, L_b], ..., x[b, T-1]``. The map is its
+    own inverse, so the same call undoes it on the outputs of a reverse-direction scan.
+    """
+    if lengths is None:
+        return x.flip(1)
+    T = x.shape[1]
+    steps = torch.arange(T, device=x.device).unsqueeze(0)  # (1, T)
+    rev = lengths.to(x.device).unsqueeze(1) - 1 - steps  # (B, T)
+    index = torch.where(rev >= 0, rev, steps)
+    index = index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(1, index)
