@@ -153,10 +153,12 @@ def parse_value(text: str, tp: Any, key: str = "value") -> Any:
             item_types = list(args)
         else:
             item_types = [args[0] if args else str] * len(parts)
-        items = [parse_value(p, t, f"{key}[{i}]") for i, (p, t) in enumerate(zip(parts, item_types))]
+        items = [parse_value(p, t, f"{key}[{i}]")
+                 for i, (p, t) in enumerate(zip(parts, item_types))]
         return tuple(items) if origin is tuple else items
     if origin is not None:
-        raise ConfigError(f"{key} has type {type_name(tp)}, which cannot be set from the command line")
+        raise ConfigError(f"{key} has type {type_name(tp)}, which cannot be set from the "
+                          f"command line")
 
     if tp is bool:
         low = text.strip().lower()
