@@ -1,0 +1,552 @@
+"""The task-free training loop: :class:`Trainer` with ``fit``, ``evaluate`` and ``predict``.
+
+The trainer knows no task; see the package docstring (:mod:`rnnkit.train`) for the objective
+protocol (``loss_fn``), truncated BPTT, the run folder and exact resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shlex
+import sys
+import warnings
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import torch
+from torch.utils.data import Dataset, IterableDataset
+
+from . import distributed as D
+from .atomic import atomic_write_json, atomic_write_text, resolve_dir
+from .batches import default_batch_size, detach_state, map_tensors, split_time, time_length, to_device
+from .callbacks import Callback, EarlyStopping, MetricMonitor
+from .checkpoint import STATE_FILE, WEIGHTS_FILE, load_checkpoint, load_weights, save_checkpoint
+from .config import TrainConfig
+from .metrics_log import MetricsLog
+from .optim import build_optimizer, build_scheduler
+from .plots import plot_curves
+from .progress import Progress
+from .rng import get_rng_state, loader_generators, seed_everything, set_rng_state
+
+__all__ = ["Trainer", "NonFiniteLossError"]
+
+LossFn = Callable[..., Any]
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; training stopped before the bad step touched the weights."""
+
+    def __init__(self, value: float, epoch: int, step: int, checkpoint: Path | None) -> None:
+        self.value, self.epoch, self.step, self.checkpoint = value, epoch, step, checkpoint
+        where = f"last good checkpoint: {checkpoint}" if checkpoint else "no checkpoint was written"
+        super().__init__(
+            f"non-finite loss ({value}) at epoch {epoch}, step {step}; training stopped before "
+            f"the update ({where}). Try a lower lr, grad_clip, or check the data of this batch."
+        )
+
+
+def _resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError("TrainConfig.device='cuda' but CUDA is not available")
+        if D.is_distributed():  # under torchrun each process drives its own GPU
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", D.rank() % torch.cuda.device_count())))
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def _default_inputs(batch: Any) -> Any:
+    """What ``predict`` feeds the model when no ``fn`` is given: the batch, or its first element."""
+    if isinstance(batch, torch.Tensor):
+        return batch
+    if isinstance(batch, (tuple, list)) and batch:
+        return batch[0]
+    raise TypeError("predict: cannot guess the model input of this batch; pass fn=lambda model, batch: ...")
+
+
+def _concat(outputs: list[Any]) -> Any:
+    """Concatenate per-batch outputs along dim 0, keeping tuple/list/dict structure."""
+    first = outputs[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat([o if o.dim() else o.reshape(1) for o in outputs])
+    if isinstance(first, (tuple, list)):
+        return type(first)(_concat([o[i] for o in outputs]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {k: _concat([o[k] for o in outputs]) for k in first}
+    return outputs
+
+
+class _Averager:
+    """Weighted sums of metrics; averaged across ranks on demand."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, float] = defaultdict(float)
+        self.weight = 0.0
+
+    def add(self, metrics: dict[str, float], weight: float) -> None:
+        for k, v in metrics.items():
+            self.sums[k] += v * weight
+        self.weight += weight
+
+    def local(self) -> dict[str, float]:
+        return {k: v / self.weight for k, v in self.sums.items()} if self.weight else {}
+
+    def global_(self, device: torch.device) -> dict[str, float]:
+        keys = sorted(self.sums)
+        if D.is_distributed():
+            all_keys = D.gather_objects(keys)
+            if any(k != keys for k in all_keys):
+                raise RuntimeError(f"ranks report different metric names: {all_keys}")
+        totals = D.all_reduce_sum([self.sums[k] for k in keys] + [self.weight], device)
+        weight = totals[-1]
+        if not weight:
+            return {}
+        # Keep "loss" first so CSV columns and plots start with it.
+        return dict(sorted(((k, t / weight) for k, t in zip(keys, totals)), key=lambda kv: kv[0] != "loss"))
+
+
+class Trainer:
+    """Trains any ``nn.Module`` with a caller-supplied objective.
+
+    Args:
+        model: the module; moved to the configured device.
+        loss_fn: ``loss_fn(model, batch) -> loss | (loss, metrics)``, or with ``tbptt_steps > 0``
+            ``loss_fn(model, chunk, state) -> (loss, metrics, new_state)``.
+        config: a :class:`TrainConfig` (defaults if None).
+        run_dir: folder for config.json, command.txt, metrics.csv, checkpoints/, curves.png and
+            tensorboard/; None writes nothing (and cannot resume).
+        callbacks: :class:`Callback` objects; an :class:`EarlyStopping` is added when
+            ``config.patience > 0``.
+        config_dict: the caller's own resolved config (JSON-serialisable), stored beside
+            TrainConfig in config.json and every checkpoint.
+        batch_size_fn: ``batch -> int``, the weight of a batch in metric averages (default: dim 0
+            of the first tensor).
+        tokens_fn: ``batch -> int``; when given, throughput is reported in tokens/s.
+        collate_fn: used only when fit/evaluate/predict get a Dataset.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        loss_fn: LossFn,
+        config: TrainConfig | None = None,
+        *,
+        run_dir: str | Path | None = None,
+        callbacks: Sequence[Callback] = (),
+        config_dict: dict[str, Any] | None = None,
+        batch_size_fn: Callable[[Any], int] | None = None,
+        tokens_fn: Callable[[Any], int] | None = None,
+        collate_fn: Callable | None = None,
+    ) -> None:
+        self.config = config if config is not None else TrainConfig()
+        cfg = self.config
+        self.device = _resolve_device(cfg.device)
+        self.model = model.to(self.device)
+        self.loss_fn = loss_fn
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.config_dict = dict(config_dict or {})
+        self.batch_size_fn = batch_size_fn or default_batch_size
+        self.tokens_fn = tokens_fn
+        self.collate_fn = collate_fn
+        self.callbacks: list[Callback] = list(callbacks)
+        if cfg.patience > 0:
+            self.callbacks.append(EarlyStopping(cfg.monitor, cfg.mode, cfg.patience, cfg.min_delta))
+        self.best = MetricMonitor(cfg.monitor, cfg.mode, cfg.min_delta)
+        self.optimizer = build_optimizer(self.model, cfg)
+        self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
+        self.epoch = 0  # completed epochs
+        self.step = 0  # batches trained on since the start of the run
+        self.history: list[dict[str, float]] = []
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self._best_weights: dict[str, torch.Tensor] | None = None
+        self._wrapped: torch.nn.Module | None = None
+        self._train_generators: list[torch.Generator] = []
+        self._autocast = cfg.amp == "bf16" and self.device.type == "cuda"
+        if cfg.amp == "bf16" and not self._autocast:
+            warnings.warn(
+                "TrainConfig.amp='bf16' needs a CUDA device; on CPU the trainer runs in float32",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.log = MetricsLog(self.run_dir if D.is_main() else None, cfg.tensorboard)
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def checkpoint_root(self) -> Path | None:
+        return self.run_dir / "checkpoints" if self.run_dir is not None else None
+
+    def fit(
+        self,
+        train_data: Iterable[Any] | Dataset,
+        val_data: Iterable[Any] | Dataset | None = None,
+        *,
+        resume: bool = False,
+        resume_from: str | Path | None = None,
+    ) -> list[dict[str, float]]:
+        """Train for ``config.epochs`` epochs (fewer if stopped); return the per-epoch history.
+
+        ``resume=True`` continues from ``run_dir/checkpoints/latest`` when it exists (and starts
+        fresh otherwise); ``resume_from`` names a checkpoint directory that must exist.
+        """
+        cfg = self.config
+        train_loader = self._as_loader(train_data, train=True)
+        val_loader = self._as_loader(val_data, train=False) if val_data is not None else None
+        self._train_generators = loader_generators(train_loader)
+        self.scheduler = build_scheduler(self.optimizer, cfg, self._total_steps(train_loader))
+        self.stop_training, self.stop_reason = False, None
+
+        source = self._resume_source(resume, resume_from)
+        if source is not None:
+            self._restore(source)
+        else:
+            seed_everything(cfg.seed + D.rank())
+        self._write_run_files(resumed=source is not None)
+        self._wrap_ddp()
+
+        for cb in self.callbacks:
+            cb.on_fit_start(self)
+        try:
+            while self.epoch < cfg.epochs and not self.stop_training:
+                self._fit_epoch(train_loader, val_loader)
+            if cfg.restore_best and self._best_weights is not None:
+                self.model.load_state_dict(self._best_weights)
+            if self.run_dir is not None and D.is_main() and cfg.plots:
+                plot_curves(self.log.rows, self.run_dir / "curves.png")
+            for cb in self.callbacks:
+                cb.on_fit_end(self)
+        finally:
+            self.log.close()
+        return self.history
+
+    @torch.no_grad()
+    def evaluate(self, data: Iterable[Any] | Dataset) -> dict[str, float]:
+        """Metrics of ``loss_fn`` averaged over ``data``, weighted by batch size (all ranks)."""
+        loader = self._as_loader(data, train=False)
+        was_training = self.model.training
+        self.model.eval()
+        avg = _Averager()
+        try:
+            for batch in loader:
+                batch = to_device(batch, self.device)
+                n = self.batch_size_fn(batch)
+                if self.config.tbptt_steps:
+                    state = None
+                    for chunk in split_time(batch, self.config.tbptt_steps):
+                        loss, metrics, state = self._call_loss(self.model, chunk, state)
+                        avg.add(self._metrics(loss, metrics), n * self._chunk_len(chunk))
+                else:
+                    loss, metrics, _ = self._call_loss(self.model, batch, None)
+                    avg.add(self._metrics(loss, metrics), n)
+        finally:
+            self.model.train(was_training)
+        return avg.global_(self.device)
+
+    @torch.no_grad()
+    def predict(self, data: Iterable[Any] | Dataset, fn: Callable[[torch.nn.Module, Any], Any] | None = None) -> Any:
+        """Outputs of ``fn(model, batch)`` (default ``model(batch[0])``) concatenated on dim 0, on CPU.
+
+        Under torch.distributed each rank predicts its own shard; nothing is gathered.
+        """
+        fn = fn or (lambda model, batch: model(_default_inputs(batch)))
+        loader = self._as_loader(data, train=False)
+        was_training = self.model.training
+        self.model.eval()
+        outputs = []
+        try:
+            for batch in loader:
+                with self._autocast_ctx():
+                    out = fn(self.model, to_device(batch, self.device))
+                outputs.append(map_tensors(out, lambda t: t.detach().cpu()))
+        finally:
+            self.model.train(was_training)
+        return _concat(outputs) if outputs else []
+
+    # ------------------------------------------------------------------ one epoch
+    def _fit_epoch(self, train_loader: Iterable[Any], val_loader: Iterable[Any] | None) -> None:
+        cfg = self.config
+        epoch = self.epoch + 1
+        for cb in self.callbacks:
+            cb.on_epoch_start(self, epoch)
+        train_metrics, rate = self._train_epoch(train_loader, epoch)
+        record: dict[str, float] = {"epoch": epoch, "step": self.step}
+        record.update({f"train_{k}": v for k, v in train_metrics.items()})
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.log.log(epoch, self.step, "train", {**train_metrics, "lr": lr, rate[0]: rate[1]})
+        if val_loader is not None:
+            val_metrics = self.evaluate(val_loader)
+            record.update({f"val_{k}": v for k, v in val_metrics.items()})
+            self.log.log(epoch, self.step, "val", val_metrics)
+        record["lr"] = lr
+        self.history.append(record)
+
+        improved = self.best.update(record, epoch)
+        if improved:
+            self._best_weights = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, epoch, record)
+        self.epoch = epoch
+
+        last = self.epoch >= cfg.epochs or self.stop_training
+        if self.run_dir is not None:
+            periodic = cfg.checkpoint_every and epoch % cfg.checkpoint_every == 0
+            # latest is also written whenever best is, so latest never lags behind best.
+            if periodic or last or improved:
+                self._save("latest")
+            if improved:
+                self._save("best")
+            if D.is_main() and cfg.plots and cfg.plot_every and epoch % cfg.plot_every == 0:
+                plot_curves(self.log.rows, self.run_dir / "curves.png")
+
+    def _train_epoch(self, loader: Iterable[Any], epoch: int) -> tuple[dict[str, float], tuple[str, float]]:
+        cfg = self.config
+        self.model.train()
+        for sampler in self._samplers(loader):
+            sampler.set_epoch(epoch)
+        avg, window = _Averager(), _Averager()
+        total = len(loader) if hasattr(loader, "__len__") else None  # type: ignore[arg-type]
+        progress = Progress(total, f"epoch {epoch}/{cfg.epochs}", cfg.progress and D.is_main(), self.tokens_fn is not None)
+        try:
+            for batch in loader:
+                for cb in self.callbacks:
+                    cb.on_train_batch_start(self, batch)
+                batch = to_device(batch, self.device)
+                n = self.batch_size_fn(batch)
+                metrics = self._train_batch(batch, epoch)
+                self.step += 1
+                self.scheduler.step()  # type: ignore[union-attr]
+                avg.add(metrics, n)
+                window.add(metrics, n)
+                progress.update(n, self.tokens_fn(batch) if self.tokens_fn else 0, metrics["loss"])
+                if cfg.log_every and self.step % cfg.log_every == 0:
+                    self.log.log(epoch, self.step, "train_step", {**window.local(), "lr": self.optimizer.param_groups[0]["lr"]})
+                    window = _Averager()
+                for cb in self.callbacks:
+                    cb.on_train_batch_end(self, metrics)
+                if self.stop_training:
+                    break
+        finally:
+            progress.close()
+        return avg.global_(self.device), progress.rate()
+
+    def _train_batch(self, batch: Any, epoch: int) -> dict[str, float]:
+        model = self._wrapped or self.model
+        k = self.config.tbptt_steps
+        if not k:
+            loss, metrics, _ = self._call_loss(model, batch, None)
+            return self._metrics(loss, metrics, self._update(loss, epoch))
+        # Truncated BPTT: one update per chunk; the state crosses chunks detached, so each
+        # backward stops at its chunk's start and the graph (memory) is bounded by tbptt_steps.
+        avg = _Averager()
+        state = None
+        for chunk in split_time(batch, k):
+            loss, metrics, state = self._call_loss(model, chunk, state)
+            extra = self._update(loss, epoch)
+            avg.add(self._metrics(loss, metrics, extra), self._chunk_len(chunk))
+            state = detach_state(state)
+        return avg.local()
+
+    def _update(self, loss: torch.Tensor, epoch: int) -> dict[str, float]:
+        """Check the loss, backward, clip, step. Returns extra metrics (grad_norm when clipping)."""
+        self._check_finite(loss, epoch)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        extra = {}
+        if self.config.grad_clip > 0:
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            extra["grad_norm"] = float(norm)  # before clipping: shows how often and how hard it clips
+        for cb in self.callbacks:
+            cb.on_before_optimizer_step(self)
+        self.optimizer.step()
+        return extra
+
+    def _check_finite(self, loss: torch.Tensor, epoch: int) -> None:
+        value = float(loss.detach())
+        bad = 0.0 if math.isfinite(value) else 1.0
+        # Every rank must take the same branch, or the healthy ranks would wait forever in the
+        # gradient all-reduce of a backward the failing rank never runs.
+        if D.is_distributed():
+            bad = D.all_reduce_sum([bad], self.device)[0]
+        if bad:
+            latest = self.checkpoint_root / "latest" if self.checkpoint_root is not None else None
+            latest = latest if latest is not None and (resolve_dir(latest) / WEIGHTS_FILE).exists() else None
+            self.log.close()
+            raise NonFiniteLossError(value, epoch, self.step + 1, latest)
+
+    # ------------------------------------------------------------------ objective protocol
+    def _autocast_ctx(self):
+        if self._autocast:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _call_loss(self, model: torch.nn.Module, batch: Any, state: Any) -> tuple[torch.Tensor, dict, Any]:
+        tbptt = bool(self.config.tbptt_steps)
+        with self._autocast_ctx():
+            out = self.loss_fn(model, batch, state) if tbptt else self.loss_fn(model, batch)
+        if tbptt:
+            if not (isinstance(out, tuple) and len(out) == 3):
+                raise TypeError("with tbptt_steps > 0, loss_fn(model, chunk, state) must return (loss, metrics, new_state)")
+            return out
+        if isinstance(out, torch.Tensor):
+            return out, {}, None
+        if isinstance(out, tuple) and len(out) == 2:
+            return out[0], out[1], None
+        raise TypeError("loss_fn(model, batch) must return a loss tensor or (loss, metrics_dict)")
+
+    @staticmethod
+    def _metrics(loss: torch.Tensor, metrics: dict | None, extra: dict | None = None) -> dict[str, float]:
+        out = {"loss": float(loss.detach())}
+        for k, v in (metrics or {}).items():
+            if k != "loss":
+                out[k] = float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
+        out.update(extra or {})
+        return out
+
+    @staticmethod
+    def _chunk_len(chunk: Any) -> int:
+        return time_length(chunk)
+
+    # ------------------------------------------------------------------ data
+    def _as_loader(self, data: Any, train: bool) -> Iterable[Any]:
+        if isinstance(data, Dataset) and not isinstance(data, IterableDataset):
+            return D.make_loader(data, self.config.batch_size, train=train, seed=self.config.seed, collate_fn=self.collate_fn)
+        if train and D.is_distributed() and not self._samplers(data):
+            warnings.warn(
+                "torch.distributed is initialised but the training loader has no sampler with set_epoch: "
+                "every rank will see the same batches. Use DistributedSampler or pass a Dataset.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return data
+
+    @staticmethod
+    def _samplers(loader: Any) -> list[Any]:
+        found: list[Any] = []
+        for s in (getattr(loader, "sampler", None), getattr(getattr(loader, "batch_sampler", None), "sampler", None)):
+            if s is not None and hasattr(s, "set_epoch") and all(s is not f for f in found):
+                found.append(s)
+        return found
+
+    def _total_steps(self, loader: Any) -> int:
+        cfg = self.config
+        if cfg.total_steps or cfg.schedule in ("constant", "step"):
+            return cfg.total_steps
+        try:
+            return cfg.epochs * len(loader)
+        except TypeError:
+            raise ValueError(
+                f"schedule {cfg.schedule!r} needs the run length: give the training loader a __len__ "
+                "or set TrainConfig.total_steps"
+            ) from None
+
+    # ------------------------------------------------------------------ run folder and checkpoints
+    def _resolved_config(self) -> dict[str, Any]:
+        import rnnkit
+
+        return {
+            "train": self.config.to_dict(),
+            "caller": self.config_dict,
+            "world_size": D.world_size(),
+            "versions": {"rnnkit": rnnkit.__version__, "torch": torch.__version__},
+        }
+
+    def _write_run_files(self, resumed: bool) -> None:
+        if self.run_dir is None or not D.is_main():
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.run_dir / "config.json", self._resolved_config())
+        command = shlex.join(sys.argv) + "\n"
+        path = self.run_dir / "command.txt"
+        if resumed and path.exists():
+            command = path.read_text() + "# resumed at epoch %d:\n" % self.epoch + command
+        atomic_write_text(path, command)
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "epoch": self.epoch,
+            "step": self.step,
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "rng": D.gather_objects(get_rng_state()),  # one entry per rank
+            "loader_rng": [g.get_state() for g in self._train_generators],
+            "best": self.best.state_dict(),
+            "callbacks": [{"name": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks],
+            "history": self.history,
+            "config": self.config.to_dict(),
+        }
+
+    def _save(self, name: str) -> None:
+        state = self._state()  # collective under DDP: every rank takes part, rank 0 writes
+        if D.is_main():
+            save_checkpoint(self.checkpoint_root / name, self.model, config=self._resolved_config(), state=state)
+
+    def _resume_source(self, resume: bool, resume_from: str | Path | None) -> Path | None:
+        if resume_from is not None:
+            path = resolve_dir(resume_from)
+            if not (path / STATE_FILE).exists():
+                raise FileNotFoundError(f"resume_from={resume_from}: not a checkpoint directory (no {STATE_FILE})")
+            return path
+        if not resume:
+            return None
+        if self.run_dir is None:
+            raise ValueError("resume=True needs a run_dir to find checkpoints/latest")
+        path = resolve_dir(self.checkpoint_root / "latest")
+        return path if (path / STATE_FILE).exists() else None
+
+    def _restore(self, path: Path) -> None:
+        ckpt = load_checkpoint(path, self.model, map_location=self.device)
+        st = ckpt.state
+        self.optimizer.load_state_dict(st["optimizer"])
+        if st.get("scheduler") is not None:
+            self.scheduler.load_state_dict(st["scheduler"])  # type: ignore[union-attr]
+        self.epoch, self.step = int(st["epoch"]), int(st["step"])
+        self.history = [dict(r) for r in st["history"]]
+        self.best.load_state_dict(st["best"])
+        # Callbacks are matched by class name in order, so adding or dropping a stateless one
+        # (a logger, a crash simulator) between runs does not lose the others' state.
+        unused = list(st.get("callbacks", []))
+        for cb in self.callbacks:
+            match = next((c for c in unused if c["name"] == type(cb).__name__), None)
+            if match is not None:
+                unused.remove(match)
+                cb.load_state_dict(match["state"])
+        lost = [c["name"] for c in unused if c["state"]]
+        if lost:
+            warnings.warn(f"resume: no callback to take the saved state of {lost}", UserWarning)
+        rngs = st["rng"]
+        if len(rngs) != D.world_size():
+            warnings.warn(f"resume: checkpoint has RNG states of {len(rngs)} ranks, running {D.world_size()}", UserWarning)
+        set_rng_state(rngs[D.rank() % len(rngs)])
+        if len(st["loader_rng"]) == len(self._train_generators):
+            for g, s in zip(self._train_generators, st["loader_rng"]):
+                g.set_state(s.cpu())
+        else:
+            warnings.warn("resume: the training loader's generators differ from the checkpoint's", UserWarning)
+        self._best_weights = None
+        best_dir = resolve_dir(path.parent / "best")
+        if self.best.best is not None and (best_dir / STATE_FILE).exists():
+            best_state = torch.load(best_dir / STATE_FILE, map_location="cpu", weights_only=True)
+            if int(best_state["epoch"]) == self.best.best_epoch:
+                self._best_weights = load_weights(best_dir / WEIGHTS_FILE)
+        if self.best.best is not None and self._best_weights is None:
+            # The best weights on disk do not belong to this state (e.g. a crash between writing
+            # latest and best): forget the old best so the next epoch establishes a new one.
+            warnings.warn("resume: best checkpoint missing or out of step with latest; best is reset", UserWarning)
+            self.best = MetricMonitor(self.config.monitor, self.config.mode, self.config.min_delta)
+        self.log.restore(self.step)
+
+    def _wrap_ddp(self) -> None:
+        if not D.is_distributed() or self._wrapped is not None:
+            return
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        self._wrapped = DistributedDataParallel(
+            self.model, device_ids=ids, find_unused_parameters=self.config.ddp_find_unused_parameters
+        )
