@@ -40,8 +40,10 @@ def scan_cell(
         mask = length_mask(lengths.to(x.device), steps).unsqueeze(-1)  # (B, T, 1)
 
     outputs = []
-    for t in range(steps):
-        new = cell.step_projected(inputs[:, t], state) if fast else as_state_tuple(cell(inputs[:, t], state))
+    # unbind, not inputs[:, t]: the backward of T separate slices would each build a zero tensor
+    # of the full (B, T, G) size, making training cost grow with T^2.
+    for t, x_t in enumerate(inputs.unbind(1)):
+        new = cell.step_projected(x_t, state) if fast else as_state_tuple(cell(x_t, state))
         if mask is None:
             state = new
             outputs.append(new[0])
