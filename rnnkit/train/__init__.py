@@ -53,28 +53,34 @@ from .atomic import (
     atomic_write_text,
 )
 from .callbacks import Callback, EarlyStopping, MetricMonitor
-from .checkpoint import Checkpoint, load_checkpoint, load_weights, save_checkpoint, save_weights
+from .checkpoint import (
+    Checkpoint,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+    save_weights,
+)
 from .config import TrainConfig
 from .rng import seed_everything
 from .trainer import NonFiniteLossError, Trainer
 
 __all__ = [
-    "Trainer",
-    "TrainConfig",
-    "NonFiniteLossError",
     "Callback",
+    "Checkpoint",
     "EarlyStopping",
     "MetricMonitor",
-    "Checkpoint",
-    "save_checkpoint",
-    "load_checkpoint",
-    "save_weights",
-    "load_weights",
+    "NonFiniteLossError",
+    "TrainConfig",
+    "Trainer",
     "atomic_path",
-    "atomic_write_bytes",
-    "atomic_write_text",
-    "atomic_write_json",
-    "atomic_torch_save",
     "atomic_replace_dir",
+    "atomic_torch_save",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "load_checkpoint",
+    "load_weights",
+    "save_checkpoint",
+    "save_weights",
     "seed_everything",
 ]

@@ -7,11 +7,12 @@ BPTT, and detaches recurrent state between chunks.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 
-__all__ = ["map_tensors", "to_device", "first_tensor", "default_batch_size", "time_length", "split_time", "detach_state"]
+__all__ = ["default_batch_size", "detach_state", "first_tensor", "map_tensors", "split_time", "time_length", "to_device"]
 
 
 def map_tensors(obj: Any, fn: Callable[[torch.Tensor], Any]) -> Any:

@@ -15,21 +15,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .trainer import Trainer
 
-__all__ = ["Callback", "MetricMonitor", "EarlyStopping"]
+__all__ = ["Callback", "EarlyStopping", "MetricMonitor"]
 
 
 class Callback:
     """No-op base class; epochs are numbered from 1, ``step`` counts batches since the start."""
 
-    def on_fit_start(self, trainer: "Trainer") -> None: ...
-    def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None: ...
-    def on_train_batch_start(self, trainer: "Trainer", batch: Any) -> None: ...
-    def on_before_optimizer_step(self, trainer: "Trainer") -> None:
+    def on_fit_start(self, trainer: Trainer) -> None: ...
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None: ...
+    def on_train_batch_start(self, trainer: Trainer, batch: Any) -> None: ...
+    def on_before_optimizer_step(self, trainer: Trainer) -> None:
         """After backward and gradient clipping, before ``optimizer.step()``."""
-    def on_train_batch_end(self, trainer: "Trainer", metrics: dict[str, float]) -> None: ...
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, record: dict[str, float]) -> None:
+    def on_train_batch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None: ...
+    def on_epoch_end(self, trainer: Trainer, epoch: int, record: dict[str, float]) -> None:
         """After validation, before checkpoints are written (so state changed here is saved)."""
-    def on_fit_end(self, trainer: "Trainer") -> None: ...
+    def on_fit_end(self, trainer: Trainer) -> None: ...
 
     def state_dict(self) -> dict[str, Any]:
         return {}
@@ -89,7 +89,7 @@ class EarlyStopping(Callback):
         self.patience = patience
         self.tracker = MetricMonitor(monitor, mode, min_delta)
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, record: dict[str, float]) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, record: dict[str, float]) -> None:
         if self.tracker.update(record, epoch) is None:
             raise KeyError(
                 f"early stopping monitors {self.tracker.monitor!r} but the epoch record has only "

@@ -31,9 +31,15 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .atomic import atomic_path, atomic_replace_dir, atomic_torch_save, atomic_write_json, resolve_dir
+from .atomic import (
+    atomic_path,
+    atomic_replace_dir,
+    atomic_torch_save,
+    atomic_write_json,
+    resolve_dir,
+)
 
-__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "save_weights", "load_weights"]
+__all__ = ["Checkpoint", "load_checkpoint", "load_weights", "save_checkpoint", "save_weights"]
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -93,7 +99,7 @@ def load_weights(path: str | os.PathLike, device: str | torch.device = "cpu") ->
     out: dict[str, torch.Tensor] = {}
     with safe_open(os.fspath(path), framework="pt", device=str(device)) as f:
         meta = f.metadata() or {}
-        for key in f.keys():
+        for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
             out[key] = f.get_tensor(key)
     for alias, name in json.loads(meta.get(_ALIAS_KEY, "{}")).items():
         out[alias] = out[name]

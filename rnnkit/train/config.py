@@ -7,7 +7,7 @@ folder and into every checkpoint) and so that a task's own config can embed it.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 SCHEDULES = ("constant", "cosine", "linear", "step")
@@ -89,8 +89,6 @@ class TrainConfig:
     progress: bool = True
     tensorboard: bool = True
 
-    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept in config.json
-
     def __post_init__(self) -> None:
         # JSON turns tuples into lists; normalise so a reloaded config compares equal.
         self.betas = tuple(float(b) for b in self.betas)  # type: ignore[assignment]
@@ -127,7 +125,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys are an error so typos do not pass silently."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)

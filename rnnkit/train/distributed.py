@@ -16,13 +16,14 @@ The per-process batch size is ``TrainConfig.batch_size``, so the global batch is
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch.utils.data import Dataset, DistributedSampler, Sampler
 
-__all__ = ["is_distributed", "rank", "world_size", "is_main", "all_reduce_sum", "gather_objects", "ShardSampler", "barrier"]
+__all__ = ["ShardSampler", "all_reduce_sum", "barrier", "gather_objects", "is_distributed", "is_main", "rank", "world_size"]
 
 
 def is_distributed() -> bool:

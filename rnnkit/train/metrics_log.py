@@ -40,6 +40,7 @@ class MetricsLog:
         self._tb_wanted = tensorboard and run_dir is not None
         self._tb = None
         self._tb_dir = Path(run_dir) / "tensorboard" if run_dir is not None else None
+        self._purge_step: int | None = None
 
     # -- CSV ---------------------------------------------------------------------------------
     def _render(self, rows: list[dict[str, Any]], header: bool) -> str:
@@ -105,7 +106,7 @@ class MetricsLog:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 # purge_step drops events a crashed run wrote after its last checkpoint.
-                self._tb = SummaryWriter(str(self._tb_dir), purge_step=getattr(self, "_purge_step", None))
+                self._tb = SummaryWriter(str(self._tb_dir), purge_step=self._purge_step)
         return self._tb
 
     def close(self) -> None:

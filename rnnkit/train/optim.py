@@ -8,7 +8,7 @@ import torch
 
 from .config import TrainConfig
 
-__all__ = ["param_groups", "build_optimizer", "LRFactor", "build_scheduler"]
+__all__ = ["LRFactor", "build_optimizer", "build_scheduler", "param_groups"]
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:

@@ -13,7 +13,8 @@ class Progress:
 
     Throughput is measured whether or not the bar is shown, because it also goes to the metric
     log. The bar writes to stderr; the postfix is refreshed at most every ``mininterval`` seconds
-    by tqdm itself, so updating it every batch costs nothing noticeable.
+    by tqdm itself, so updating it every batch costs nothing noticeable. Each epoch's bar stays on
+    screen when done (``leave=True``): its final line is the epoch's loss and throughput.
     """
 
     def __init__(self, total: int | None, desc: str, enabled: bool, count_tokens: bool) -> None:
@@ -25,7 +26,7 @@ class Progress:
         if enabled:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, desc=desc, unit="batch", leave=False, file=sys.stderr, dynamic_ncols=True)
+            self.bar = tqdm(total=total, desc=desc, unit="batch", leave=True, file=sys.stderr, dynamic_ncols=True)
 
     def rate(self) -> tuple[str, float]:
         """("tokens_per_s" | "items_per_s", value) since the epoch started."""

@@ -14,12 +14,13 @@ checkpoint, and the global state is saved with the rest. Samplers with ``set_epo
 from __future__ import annotations
 
 import random
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "get_rng_state", "set_rng_state", "loader_generators"]
+__all__ = ["get_rng_state", "loader_generators", "seed_everything", "set_rng_state"]
 
 
 def seed_everything(seed: int) -> None:

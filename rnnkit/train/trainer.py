@@ -13,17 +13,31 @@ import shlex
 import sys
 import warnings
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import Dataset, IterableDataset
 
 from . import distributed as D
 from .atomic import atomic_write_json, atomic_write_text, resolve_dir
-from .batches import default_batch_size, detach_state, map_tensors, split_time, time_length, to_device
+from .batches import (
+    default_batch_size,
+    detach_state,
+    map_tensors,
+    split_time,
+    time_length,
+    to_device,
+)
 from .callbacks import Callback, EarlyStopping, MetricMonitor
-from .checkpoint import STATE_FILE, WEIGHTS_FILE, load_checkpoint, load_weights, save_checkpoint
+from .checkpoint import (
+    STATE_FILE,
+    WEIGHTS_FILE,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+)
 from .config import TrainConfig
 from .metrics_log import MetricsLog
 from .optim import build_optimizer, build_scheduler
@@ -31,7 +45,7 @@ from .plots import plot_curves
 from .progress import Progress
 from .rng import get_rng_state, loader_generators, seed_everything, set_rng_state
 
-__all__ = ["Trainer", "NonFiniteLossError"]
+__all__ = ["NonFiniteLossError", "Trainer"]
 
 LossFn = Callable[..., Any]
 
@@ -55,7 +69,9 @@ def _resolve_device(name: str) -> torch.device:
         if not torch.cuda.is_available():
             raise RuntimeError("TrainConfig.device='cuda' but CUDA is not available")
         if D.is_distributed():  # under torchrun each process drives its own GPU
-            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", D.rank() % torch.cuda.device_count())))
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", D.rank() % torch.cuda.device_count())))
+            torch.cuda.set_device(device)  # NCCL object collectives use the current device
+            return device
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cpu")
 
@@ -205,6 +221,11 @@ class Trainer:
         if source is not None:
             self._restore(source)
         else:
+            if self.checkpoint_root is not None and resolve_dir(self.checkpoint_root / "latest").exists():
+                warnings.warn(
+                    f"{self.run_dir} already holds checkpoints; this fresh run overwrites them "
+                    "(pass resume=True to continue instead)", UserWarning, stacklevel=2,
+                )
             seed_everything(cfg.seed + D.rank())
         self._write_run_files(resumed=source is not None)
         self._wrap_ddp()
@@ -463,7 +484,7 @@ class Trainer:
         command = shlex.join(sys.argv) + "\n"
         path = self.run_dir / "command.txt"
         if resumed and path.exists():
-            command = path.read_text() + "# resumed at epoch %d:\n" % self.epoch + command
+            command = path.read_text() + f"# resumed at epoch {self.epoch}:\n" + command
         atomic_write_text(path, command)
 
     def _state(self) -> dict[str, Any]:

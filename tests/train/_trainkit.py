@@ -11,7 +11,7 @@ from rnnkit.train import TrainConfig
 
 def quiet_config(**kw) -> TrainConfig:
     """A config that writes as little as possible: no bar, no TensorBoard, no plots."""
-    base = dict(progress=False, tensorboard=False, plots=False, log_every=0, device="cpu")
+    base = {"progress": False, "tensorboard": False, "plots": False, "log_every": 0, "device": "cpu"}
     base.update(kw)
     return TrainConfig(**base)
 

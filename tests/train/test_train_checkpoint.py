@@ -7,9 +7,15 @@ import torch
 from safetensors import safe_open
 from torch import nn
 
-import rnnkit.train.atomic as atomic
-import rnnkit.train.checkpoint as checkpoint
-from rnnkit.train import atomic_path, atomic_write_bytes, atomic_write_json, load_checkpoint, save_checkpoint
+from rnnkit.train import (
+    atomic,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
@@ -23,11 +29,10 @@ def test_atomic_write_replaces_whole_file(tmp_path):
 def test_writer_failing_midway_leaves_old_file_and_no_temp(tmp_path):
     p = tmp_path / "f.bin"
     p.write_bytes(b"old")
-    with pytest.raises(RuntimeError, match="disk full"):
-        with atomic_path(p) as tmp:
-            with open(tmp, "wb") as f:
-                f.write(b"half of the new")
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError, match="disk full"), atomic_path(p) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(b"half of the new")
+        raise RuntimeError("disk full")
     assert p.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["f.bin"]
 

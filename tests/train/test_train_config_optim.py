@@ -12,7 +12,7 @@ from rnnkit.train.optim import LRFactor, param_groups
 
 
 def test_config_round_trips_through_json():
-    cfg = TrainConfig(epochs=3, betas=(0.8, 0.95), schedule="cosine", extra={"note": "x"})
+    cfg = TrainConfig(epochs=3, betas=(0.8, 0.95), schedule="cosine")
     again = TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
     assert again == cfg and again.betas == (0.8, 0.95)
 

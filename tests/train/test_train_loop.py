@@ -227,3 +227,5 @@ def test_resume_flags(kit, tmp_path):
         kit.shuffled_loader(kit.regression_data()), resume=True
     )
     assert len(history) == 1
+    with pytest.warns(UserWarning, match="overwrites"):
+        Trainer(kit.mlp(), kit.mse_loss, cfg, run_dir=tmp_path).fit(kit.shuffled_loader(kit.regression_data()))
