@@ -7,8 +7,13 @@ Launch with ``torchrun --nproc_per_node N script.py`` (or any launcher that call
 - shards a ``Dataset`` it is given with a sampler per rank; an iterable of batches the caller
   passes is used as is, so the caller shards it (e.g. ``DataLoader(ds, sampler=DistributedSampler(ds))``;
   the trainer calls ``sampler.set_epoch``). Every rank must see the same number of training batches;
-- all-reduces epoch metrics (weighted sums) and a per-batch "loss is finite" flag;
-- writes files and shows progress on rank 0 only.
+- all-reduces epoch metrics (weighted sums) and a per-batch "loss is finite" flag (the
+  ``train_step`` rows of metrics.csv, logged every ``log_every`` batches, are rank 0's own);
+- writes files and shows progress on rank 0 only; every rank reads checkpoints on resume, so
+  the run folder must be on a filesystem all ranks see.
+
+``evaluate`` is collective (all ranks must call it); ``predict`` is not (each rank predicts its
+shard).
 
 The per-process batch size is ``TrainConfig.batch_size``, so the global batch is world_size times it.
 """

@@ -205,22 +205,25 @@ class Trainer:
         resume: bool = False,
         resume_from: str | Path | None = None,
     ) -> list[dict[str, float]]:
-        """Train for ``config.epochs`` epochs (fewer if stopped); return the per-epoch history.
+        """Train until ``config.epochs`` epochs are done (fewer if stopped); return the history.
 
-        ``resume=True`` continues from ``run_dir/checkpoints/latest`` when it exists (and starts
-        fresh otherwise); ``resume_from`` names a checkpoint directory that must exist.
+        Epochs count from the start of the run, so calling ``fit`` again on a trainer that has
+        finished does nothing unless ``config.epochs`` was raised. ``resume=True`` continues from
+        ``run_dir/checkpoints/latest`` when it exists (and starts fresh otherwise);
+        ``resume_from`` names a checkpoint directory that must exist.
         """
         cfg = self.config
         train_loader = self._as_loader(train_data, train=True)
         val_loader = self._as_loader(val_data, train=False) if val_data is not None else None
         self._train_generators = loader_generators(train_loader)
-        self.scheduler = build_scheduler(self.optimizer, cfg, self._total_steps(train_loader))
+        if self.scheduler is None:  # built once: a second fit call keeps the schedule position
+            self.scheduler = build_scheduler(self.optimizer, cfg, self._total_steps(train_loader))
         self.stop_training, self.stop_reason = False, None
 
         source = self._resume_source(resume, resume_from)
         if source is not None:
             self._restore(source)
-        else:
+        elif self.step == 0:  # a fresh run
             if self.checkpoint_root is not None and resolve_dir(self.checkpoint_root / "latest").exists():
                 warnings.warn(
                     f"{self.run_dir} already holds checkpoints; this fresh run overwrites them "

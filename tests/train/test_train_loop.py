@@ -229,3 +229,15 @@ def test_resume_flags(kit, tmp_path):
     assert len(history) == 1
     with pytest.warns(UserWarning, match="overwrites"):
         Trainer(kit.mlp(), kit.mse_loss, cfg, run_dir=tmp_path).fit(kit.shuffled_loader(kit.regression_data()))
+
+
+def test_second_fit_continues_with_more_epochs(kit):
+    loader = kit.shuffled_loader(kit.regression_data())
+    cfg = kit.quiet_config(epochs=2, schedule="linear", total_steps=20)
+    trainer = Trainer(kit.mlp(), kit.mse_loss, cfg)
+    trainer.fit(loader)
+    assert trainer.fit(loader) == trainer.history and trainer.epoch == 2  # already finished
+    trainer.config.epochs = 4
+    history = trainer.fit(loader)
+    assert [r["epoch"] for r in history] == [1, 2, 3, 4] and trainer.step == 20
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)  # schedule kept its place
