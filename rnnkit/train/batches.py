@@ -83,3 +83,24 @@ def split_time(batch: Any, steps: int) -> list[Any]:
 def detach_state(state: Any) -> Any:
     """Cut the graph behind a recurrent state (tensor, tuple/list/dict of tensors, or None)."""
     return map_tensors(state, lambda t: t.detach())
+
+
+def default_inputs(batch: Any) -> Any:
+    """What ``Trainer.predict`` feeds the model when no ``fn`` is given: the batch, or its first element."""
+    if isinstance(batch, torch.Tensor):
+        return batch
+    if isinstance(batch, (tuple, list)) and batch:
+        return batch[0]
+    raise TypeError("predict: cannot guess the model input of this batch; pass fn=lambda model, batch: ...")
+
+
+def concat_outputs(outputs: list[Any]) -> Any:
+    """Concatenate per-batch outputs along dim 0, keeping tuple/list/dict structure."""
+    first = outputs[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat([o if o.dim() else o.reshape(1) for o in outputs])
+    if isinstance(first, (tuple, list)):
+        return type(first)(concat_outputs([o[i] for o in outputs]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {k: concat_outputs([o[k] for o in outputs]) for k in first}
+    return outputs

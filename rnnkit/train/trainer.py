@@ -9,10 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import shlex
-import sys
 import warnings
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +18,12 @@ import torch
 from torch.utils.data import Dataset, IterableDataset
 
 from . import distributed as D
-from .atomic import atomic_write_json, atomic_write_text, resolve_dir
+from . import run_state
+from .atomic import resolve_dir
 from .batches import (
+    concat_outputs,
     default_batch_size,
+    default_inputs,
     detach_state,
     map_tensors,
     split_time,
@@ -31,19 +31,14 @@ from .batches import (
     to_device,
 )
 from .callbacks import Callback, EarlyStopping, MetricMonitor
-from .checkpoint import (
-    STATE_FILE,
-    WEIGHTS_FILE,
-    load_checkpoint,
-    load_weights,
-    save_checkpoint,
-)
+from .checkpoint import WEIGHTS_FILE, save_checkpoint
 from .config import TrainConfig
+from .metrics import WeightedMeans, metric_floats
 from .metrics_log import MetricsLog
 from .optim import build_optimizer, build_scheduler
 from .plots import plot_curves
 from .progress import Progress
-from .rng import get_rng_state, loader_generators, seed_everything, set_rng_state
+from .rng import loader_generators, seed_everything
 
 __all__ = ["NonFiniteLossError", "Trainer"]
 
@@ -74,56 +69,6 @@ def _resolve_device(name: str) -> torch.device:
             return device
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cpu")
-
-
-def _default_inputs(batch: Any) -> Any:
-    """What ``predict`` feeds the model when no ``fn`` is given: the batch, or its first element."""
-    if isinstance(batch, torch.Tensor):
-        return batch
-    if isinstance(batch, (tuple, list)) and batch:
-        return batch[0]
-    raise TypeError("predict: cannot guess the model input of this batch; pass fn=lambda model, batch: ...")
-
-
-def _concat(outputs: list[Any]) -> Any:
-    """Concatenate per-batch outputs along dim 0, keeping tuple/list/dict structure."""
-    first = outputs[0]
-    if isinstance(first, torch.Tensor):
-        return torch.cat([o if o.dim() else o.reshape(1) for o in outputs])
-    if isinstance(first, (tuple, list)):
-        return type(first)(_concat([o[i] for o in outputs]) for i in range(len(first)))
-    if isinstance(first, dict):
-        return {k: _concat([o[k] for o in outputs]) for k in first}
-    return outputs
-
-
-class _Averager:
-    """Weighted sums of metrics; averaged across ranks on demand."""
-
-    def __init__(self) -> None:
-        self.sums: dict[str, float] = defaultdict(float)
-        self.weight = 0.0
-
-    def add(self, metrics: dict[str, float], weight: float) -> None:
-        for k, v in metrics.items():
-            self.sums[k] += v * weight
-        self.weight += weight
-
-    def local(self) -> dict[str, float]:
-        return {k: v / self.weight for k, v in self.sums.items()} if self.weight else {}
-
-    def global_(self, device: torch.device) -> dict[str, float]:
-        keys = sorted(self.sums)
-        if D.is_distributed():
-            all_keys = D.gather_objects(keys)
-            if any(k != keys for k in all_keys):
-                raise RuntimeError(f"ranks report different metric names: {all_keys}")
-        totals = D.all_reduce_sum([self.sums[k] for k in keys] + [self.weight], device)
-        weight = totals[-1]
-        if not weight:
-            return {}
-        # Keep "loss" first so CSV columns and plots start with it.
-        return dict(sorted(((k, t / weight) for k, t in zip(keys, totals)), key=lambda kv: kv[0] != "loss"))
 
 
 class Trainer:
@@ -220,9 +165,9 @@ class Trainer:
             self.scheduler = build_scheduler(self.optimizer, cfg, self._total_steps(train_loader))
         self.stop_training, self.stop_reason = False, None
 
-        source = self._resume_source(resume, resume_from)
+        source = run_state.find_resume_source(self.run_dir, resume, resume_from)
         if source is not None:
-            self._restore(source)
+            run_state.restore(self, source)
         elif self.step == 0:  # a fresh run
             if self.checkpoint_root is not None and resolve_dir(self.checkpoint_root / "latest").exists():
                 warnings.warn(
@@ -230,7 +175,7 @@ class Trainer:
                     "(pass resume=True to continue instead)", UserWarning, stacklevel=2,
                 )
             seed_everything(cfg.seed + D.rank())
-        self._write_run_files(resumed=source is not None)
+        run_state.write_run_files(self, resumed=source is not None)
         self._wrap_ddp()
 
         for cb in self.callbacks:
@@ -254,7 +199,7 @@ class Trainer:
         loader = self._as_loader(data, train=False)
         was_training = self.model.training
         self.model.eval()
-        avg = _Averager()
+        avg = WeightedMeans()
         try:
             for batch in loader:
                 batch = to_device(batch, self.device)
@@ -263,13 +208,13 @@ class Trainer:
                     state = None
                     for chunk in split_time(batch, self.config.tbptt_steps):
                         loss, metrics, state = self._call_loss(self.model, chunk, state)
-                        avg.add(self._metrics(loss, metrics), n * self._chunk_len(chunk))
+                        avg.add(metric_floats(loss, metrics), n * self._chunk_len(chunk))
                 else:
                     loss, metrics, _ = self._call_loss(self.model, batch, None)
-                    avg.add(self._metrics(loss, metrics), n)
+                    avg.add(metric_floats(loss, metrics), n)
         finally:
             self.model.train(was_training)
-        return avg.global_(self.device)
+        return avg.reduce(self.device)
 
     @torch.no_grad()
     def predict(self, data: Iterable[Any] | Dataset, fn: Callable[[torch.nn.Module, Any], Any] | None = None) -> Any:
@@ -277,7 +222,7 @@ class Trainer:
 
         Under torch.distributed each rank predicts its own shard; nothing is gathered.
         """
-        fn = fn or (lambda model, batch: model(_default_inputs(batch)))
+        fn = fn or (lambda model, batch: model(default_inputs(batch)))
         loader = self._as_loader(data, train=False)
         was_training = self.model.training
         self.model.eval()
@@ -289,7 +234,7 @@ class Trainer:
                 outputs.append(map_tensors(out, lambda t: t.detach().cpu()))
         finally:
             self.model.train(was_training)
-        return _concat(outputs) if outputs else []
+        return concat_outputs(outputs) if outputs else []
 
     # ------------------------------------------------------------------ one epoch
     def _fit_epoch(self, train_loader: Iterable[Any], val_loader: Iterable[Any] | None) -> None:
@@ -332,7 +277,7 @@ class Trainer:
         self.model.train()
         for sampler in self._samplers(loader):
             sampler.set_epoch(epoch)
-        avg, window = _Averager(), _Averager()
+        avg, window = WeightedMeans(), WeightedMeans()
         total = len(loader) if hasattr(loader, "__len__") else None  # type: ignore[arg-type]
         progress = Progress(total, f"epoch {epoch}/{cfg.epochs}", cfg.progress and D.is_main(), self.tokens_fn is not None)
         try:
@@ -349,29 +294,29 @@ class Trainer:
                 progress.update(n, self.tokens_fn(batch) if self.tokens_fn else 0, metrics["loss"])
                 if cfg.log_every and self.step % cfg.log_every == 0:
                     self.log.log(epoch, self.step, "train_step", {**window.local(), "lr": self.optimizer.param_groups[0]["lr"]})
-                    window = _Averager()
+                    window = WeightedMeans()
                 for cb in self.callbacks:
                     cb.on_train_batch_end(self, metrics)
                 if self.stop_training:
                     break
         finally:
             progress.close()
-        return avg.global_(self.device), progress.rate()
+        return avg.reduce(self.device), progress.rate()
 
     def _train_batch(self, batch: Any, epoch: int) -> dict[str, float]:
         model = self._wrapped or self.model
         k = self.config.tbptt_steps
         if not k:
             loss, metrics, _ = self._call_loss(model, batch, None)
-            return self._metrics(loss, metrics, self._update(loss, epoch))
+            return metric_floats(loss, metrics, self._update(loss, epoch))
         # Truncated BPTT: one update per chunk; the state crosses chunks detached, so each
         # backward stops at its chunk's start and the graph (memory) is bounded by tbptt_steps.
-        avg = _Averager()
+        avg = WeightedMeans()
         state = None
         for chunk in split_time(batch, k):
             loss, metrics, state = self._call_loss(model, chunk, state)
             extra = self._update(loss, epoch)
-            avg.add(self._metrics(loss, metrics, extra), self._chunk_len(chunk))
+            avg.add(metric_floats(loss, metrics, extra), self._chunk_len(chunk))
             state = detach_state(state)
         return avg.local()
 
@@ -423,15 +368,6 @@ class Trainer:
         raise TypeError("loss_fn(model, batch) must return a loss tensor or (loss, metrics_dict)")
 
     @staticmethod
-    def _metrics(loss: torch.Tensor, metrics: dict | None, extra: dict | None = None) -> dict[str, float]:
-        out = {"loss": float(loss.detach())}
-        for k, v in (metrics or {}).items():
-            if k != "loss":
-                out[k] = float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
-        out.update(extra or {})
-        return out
-
-    @staticmethod
     def _chunk_len(chunk: Any) -> int:
         return time_length(chunk)
 
@@ -468,102 +404,11 @@ class Trainer:
                 "or set TrainConfig.total_steps"
             ) from None
 
-    # ------------------------------------------------------------------ run folder and checkpoints
-    def _resolved_config(self) -> dict[str, Any]:
-        import rnnkit
-
-        return {
-            "train": self.config.to_dict(),
-            "caller": self.config_dict,
-            "world_size": D.world_size(),
-            "versions": {"rnnkit": rnnkit.__version__, "torch": torch.__version__},
-        }
-
-    def _write_run_files(self, resumed: bool) -> None:
-        if self.run_dir is None or not D.is_main():
-            return
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(self.run_dir / "config.json", self._resolved_config())
-        command = shlex.join(sys.argv) + "\n"
-        path = self.run_dir / "command.txt"
-        if resumed and path.exists():
-            command = path.read_text() + f"# resumed at epoch {self.epoch}:\n" + command
-        atomic_write_text(path, command)
-
-    def _state(self) -> dict[str, Any]:
-        return {
-            "format": 1,
-            "epoch": self.epoch,
-            "step": self.step,
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
-            "rng": D.gather_objects(get_rng_state()),  # one entry per rank
-            "loader_rng": [g.get_state() for g in self._train_generators],
-            "best": self.best.state_dict(),
-            "callbacks": [{"name": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks],
-            "history": self.history,
-            "config": self.config.to_dict(),
-        }
-
+    # ------------------------------------------------------------------ checkpoints
     def _save(self, name: str) -> None:
-        state = self._state()  # collective under DDP: every rank takes part, rank 0 writes
+        state = run_state.capture(self)  # collective under DDP: every rank takes part, rank 0 writes
         if D.is_main():
-            save_checkpoint(self.checkpoint_root / name, self.model, config=self._resolved_config(), state=state)
-
-    def _resume_source(self, resume: bool, resume_from: str | Path | None) -> Path | None:
-        if resume_from is not None:
-            path = resolve_dir(resume_from)
-            if not (path / STATE_FILE).exists():
-                raise FileNotFoundError(f"resume_from={resume_from}: not a checkpoint directory (no {STATE_FILE})")
-            return path
-        if not resume:
-            return None
-        if self.run_dir is None:
-            raise ValueError("resume=True needs a run_dir to find checkpoints/latest")
-        path = resolve_dir(self.checkpoint_root / "latest")
-        return path if (path / STATE_FILE).exists() else None
-
-    def _restore(self, path: Path) -> None:
-        ckpt = load_checkpoint(path, self.model, map_location=self.device)
-        st = ckpt.state
-        self.optimizer.load_state_dict(st["optimizer"])
-        if st.get("scheduler") is not None:
-            self.scheduler.load_state_dict(st["scheduler"])  # type: ignore[union-attr]
-        self.epoch, self.step = int(st["epoch"]), int(st["step"])
-        self.history = [dict(r) for r in st["history"]]
-        self.best.load_state_dict(st["best"])
-        # Callbacks are matched by class name in order, so adding or dropping a stateless one
-        # (a logger, a crash simulator) between runs does not lose the others' state.
-        unused = list(st.get("callbacks", []))
-        for cb in self.callbacks:
-            match = next((c for c in unused if c["name"] == type(cb).__name__), None)
-            if match is not None:
-                unused.remove(match)
-                cb.load_state_dict(match["state"])
-        lost = [c["name"] for c in unused if c["state"]]
-        if lost:
-            warnings.warn(f"resume: no callback to take the saved state of {lost}", UserWarning)
-        rngs = st["rng"]
-        if len(rngs) != D.world_size():
-            warnings.warn(f"resume: checkpoint has RNG states of {len(rngs)} ranks, running {D.world_size()}", UserWarning)
-        set_rng_state(rngs[D.rank() % len(rngs)])
-        if len(st["loader_rng"]) == len(self._train_generators):
-            for g, s in zip(self._train_generators, st["loader_rng"]):
-                g.set_state(s.cpu())
-        else:
-            warnings.warn("resume: the training loader's generators differ from the checkpoint's", UserWarning)
-        self._best_weights = None
-        best_dir = resolve_dir(path.parent / "best")
-        if self.best.best is not None and (best_dir / STATE_FILE).exists():
-            best_state = torch.load(best_dir / STATE_FILE, map_location="cpu", weights_only=True)
-            if int(best_state["epoch"]) == self.best.best_epoch:
-                self._best_weights = load_weights(best_dir / WEIGHTS_FILE)
-        if self.best.best is not None and self._best_weights is None:
-            # The best weights on disk do not belong to this state (e.g. a crash between writing
-            # latest and best): forget the old best so the next epoch establishes a new one.
-            warnings.warn("resume: best checkpoint missing or out of step with latest; best is reset", UserWarning)
-            self.best = MetricMonitor(self.config.monitor, self.config.mode, self.config.min_delta)
-        self.log.restore(self.step)
+            save_checkpoint(self.checkpoint_root / name, self.model, config=run_state.resolved_config(self), state=state)
 
     def _wrap_ddp(self) -> None:
         if not D.is_distributed() or self._wrapped is not None:
