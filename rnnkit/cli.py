@@ -5,6 +5,7 @@
     rnnkit generate RUN --prompt TEXT [--max-new-tokens N] [--strategy greedy|sample]
                         [--temperature T] [--top-k K] [--top-p P] [--seed S]
     rnnkit info
+    rnnkit <application> ...     commands added by rnnkit/commands/ (see `rnnkit --help`)
 
 Overrides name a config field by its dotted path and are type-checked: ``model.hidden_size=256``,
 ``--train.lr=3e-4`` or ``--train.epochs 5``. Unknown keys and wrong types are errors.
@@ -22,6 +23,7 @@ import torch
 
 import rnnkit
 from rnnkit import config as C
+from rnnkit.train import NonFiniteLossError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +54,23 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
 
     sub.add_parser("info", help="versions, devices and available backends")
+    for module in _command_modules():
+        module.register(sub)
     return p
+
+
+def _command_modules():
+    """Application commands (``rnnkit forecast ...``) live in ``rnnkit/commands/<name>.py``.
+
+    Each module has ``register(subparsers)``, which adds its parser and sets ``func=callable(args)``
+    as the parser default; the callable returns the exit code.
+    """
+    import importlib
+    import pkgutil
+
+    import rnnkit.commands as commands
+
+    return [importlib.import_module(f"rnnkit.commands.{m.name}") for m in pkgutil.iter_modules(commands.__path__)]
 
 
 def _cmd_train(args, overrides: list[str]) -> int:
@@ -135,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _cmd_train(args, C.parse_override_args(rest))
+        if hasattr(args, "func"):
+            return args.func(args, rest)
         if rest:
             raise C.ConfigError(f"unexpected arguments: {' '.join(rest)}")
         if args.command == "evaluate":
@@ -145,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     except (C.ConfigError, FileNotFoundError, ValueError) as err:
         print(f"rnnkit: error: {err}", file=sys.stderr)
         return 2
+    except NonFiniteLossError as err:
+        print(f"rnnkit: training stopped: {err}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":
