@@ -9,5 +9,9 @@ __version__ = "0.1.0"
 
 from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell  # noqa: E402
 from rnnkit.layers import GRU, LSTM, RNN, Recurrent  # noqa: E402
+from rnnkit.models import ManyToMany, ManyToOne, OneToMany, OneToOne  # noqa: E402
 
-__all__ = ["RNN", "LSTM", "GRU", "Recurrent", "RNNCell", "LSTMCell", "GRUCell", "RecurrentCell", "__version__"]
+__all__ = [
+    "RNN", "LSTM", "GRU", "Recurrent", "RNNCell", "LSTMCell", "GRUCell", "RecurrentCell",
+    "OneToOne", "OneToMany", "ManyToOne", "ManyToMany", "__version__",
+]
