@@ -16,6 +16,13 @@ plugs into every layer feature (stacking, bidirectional, lengths, ``step()``) wh
 Two optional methods let the layer do the input projection for all T steps in one product:
 ``project_input(x) -> gi`` maps ``(..., D) -> (..., G)`` and ``step_projected(gi_t, state)``
 finishes one step from ``gi_t`` ``(B, G)``. The built-in cells have both.
+
+One optional hook lets a cell hold randomness that is fixed for a whole sequence (the dropout
+masks of :mod:`rnnkit.cells.regularized`):
+``begin_sequence(batch_size, device, dtype)``
+    Called by the layer when a new batch of sequences starts: once per ``forward`` (per layer and
+    direction, before the input projection) and at the first ``step()`` of a stream (state None).
+    Anything it samples stays fixed until the next call. See :func:`begin_sequence`.
 """
 
 from __future__ import annotations
@@ -33,6 +40,13 @@ def as_state_tuple(state: Tensor | Sequence[Tensor]) -> State:
     if isinstance(state, Tensor):
         return (state,)
     return tuple(state)
+
+
+def begin_sequence(cell: nn.Module, batch_size: int, device: torch.device, dtype: torch.dtype) -> None:
+    """Tell ``cell`` that a new batch of ``batch_size`` sequences starts (no-op without the hook)."""
+    hook = getattr(cell, "begin_sequence", None)
+    if hook is not None:
+        hook(batch_size, device, dtype)
 
 
 def cell_state_sizes(cell: nn.Module) -> tuple[int, ...]:

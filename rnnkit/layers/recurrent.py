@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.cells.base import State, as_state_tuple, cell_output_size, cell_state_sizes
+from rnnkit.cells.base import State, as_state_tuple, begin_sequence, cell_output_size, cell_state_sizes
 from rnnkit.layers.naming import install_torch_naming
 from rnnkit.layers.scan import scan_cell
 
@@ -237,13 +237,17 @@ class Recurrent(nn.Module):
         """Advance one time step for streaming or generation: x_t ``(B, D)`` -> ``(y_t, state)``.
 
         Carries the state across calls: feeding a sequence step by step equals one ``forward``
-        over it. Unidirectional only (the reverse direction needs the future).
+        over it. Unidirectional only (the reverse direction needs the future). ``state=None``
+        starts a new stream: each cell's ``begin_sequence`` hook runs (new dropout masks).
         """
         if self.bidirectional:
             raise RuntimeError("step() is not defined for a bidirectional layer: the reverse direction needs the whole sequence")
         if not isinstance(x_t, Tensor) or x_t.dim() != 2 or x_t.shape[-1] != self.input_size:
             got = tuple(x_t.shape) if isinstance(x_t, Tensor) else type(x_t).__name__
             raise ValueError(f"step() expects x_t of shape (batch, {self.input_size}), got {got}")
+        if state is None:
+            for cell in self.cells:
+                begin_sequence(cell, x_t.shape[0], x_t.device, x_t.dtype)
         state = self._check_state(state, x_t.shape[0], x_t)
         layer_input = x_t
         finals = []

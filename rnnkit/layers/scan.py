@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells.base import State, as_state_tuple
+from rnnkit.cells.base import State, as_state_tuple, begin_sequence
 from rnnkit.layers.padding import length_mask, reverse_padded
 
 
@@ -33,6 +33,7 @@ def scan_cell(
     # After the per-sequence reversal, padding always sits at the end, so steps beyond the
     # longest sequence never need computing.
     steps = T if lengths is None else int(lengths.max())
+    begin_sequence(cell, B, x.device, x.dtype)  # per-sequence randomness (dropout masks) starts here
     fast = hasattr(cell, "project_input") and hasattr(cell, "step_projected")
     inputs = cell.project_input(x[:, :steps]) if fast else x[:, :steps]
     mask = None

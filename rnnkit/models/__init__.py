@@ -13,6 +13,7 @@ Shape letters and examples: docs/shapes.md. Encoder-decoder (unaligned) models c
 """
 
 from rnnkit.models.builders import CELLS, make_rnn
+from rnnkit.models.embedding_dropout import EmbeddingDropout, embedding_dropout
 from rnnkit.models.inputs import SequenceInput
 from rnnkit.models.many_to_many import ManyToMany, ManyToManyConfig
 from rnnkit.models.many_to_one import ManyToOne, ManyToOneConfig
@@ -21,7 +22,7 @@ from rnnkit.models.one_to_one import OneToOne, OneToOneConfig
 from rnnkit.models.pooling import POOLINGS, AdditiveAttentionPool
 
 __all__ = [
-    "make_rnn", "CELLS", "SequenceInput", "POOLINGS", "AdditiveAttentionPool",
+    "make_rnn", "CELLS", "SequenceInput", "EmbeddingDropout", "embedding_dropout", "POOLINGS", "AdditiveAttentionPool",
     "OneToOne", "OneToOneConfig", "OneToMany", "OneToManyConfig",
     "ManyToOne", "ManyToOneConfig", "ManyToMany", "ManyToManyConfig",
 ]
