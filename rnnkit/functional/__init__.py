@@ -11,5 +11,6 @@ from rnnkit.functional.steps import (
     lstm_step,
     rnn_step,
 )
+from rnnkit.functional.scan import linear_scan_ref, log_linear_scan
 
-__all__ = ["input_projection", "rnn_step", "lstm_step", "gru_step"]
+__all__ = ["input_projection", "rnn_step", "lstm_step", "gru_step", "linear_scan_ref", "log_linear_scan"]
