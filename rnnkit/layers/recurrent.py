@@ -7,6 +7,7 @@ size, doubled for ``bidirectional`` with ``merge="concat"``. The state follows t
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable, Sequence
 
 import torch
@@ -237,15 +238,18 @@ class Recurrent(nn.Module):
         """Advance one time step for streaming or generation: x_t ``(B, D)`` -> ``(y_t, state)``.
 
         Carries the state across calls: feeding a sequence step by step equals one ``forward``
-        over it. Unidirectional only (the reverse direction needs the future). ``state=None``
-        starts a new stream: each cell's ``begin_sequence`` hook runs (new dropout masks).
+        over it. Unidirectional only (the reverse direction needs the future). A stream
+        continues while ``state`` is the state the previous ``step()`` returned; any other state
+        (None, an encoder's, a detached one) starts a new stream, and each cell's
+        ``begin_sequence`` hook runs (new dropout masks).
         """
         if self.bidirectional:
             raise RuntimeError("step() is not defined for a bidirectional layer: the reverse direction needs the whole sequence")
         if not isinstance(x_t, Tensor) or x_t.dim() != 2 or x_t.shape[-1] != self.input_size:
             got = tuple(x_t.shape) if isinstance(x_t, Tensor) else type(x_t).__name__
             raise ValueError(f"step() expects x_t of shape (batch, {self.input_size}), got {got}")
-        if state is None:
+        last = getattr(self, "_last_step_state", None)  # weak reference: never keeps a graph alive
+        if state is None or last is None or last() is not as_state_tuple(state)[0]:
             for cell in self.cells:
                 begin_sequence(cell, x_t.shape[0], x_t.device, x_t.dtype)
         state = self._check_state(state, x_t.shape[0], x_t)
@@ -262,6 +266,7 @@ class Recurrent(nn.Module):
             finals.append(new)
             layer_input = out
         final = tuple(torch.stack([f[k] for f in finals]) for k in range(len(self.state_sizes)))
+        self._last_step_state = weakref.ref(final[0])
         return layer_input, self._public_state(final)
 
     def extra_repr(self) -> str:

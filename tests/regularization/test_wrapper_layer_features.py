@@ -118,3 +118,20 @@ def test_state_dict_round_trip_and_fresh_copies():
     x = torch.randn(B, T, D, dtype=torch.double)
     torch.testing.assert_close(other(x), layer(x))
     assert "cell.cell.cell.weight_hh_l0_reverse" in layer.state_dict()
+
+
+def test_a_stream_keeps_its_masks_and_any_other_state_starts_a_new_one():
+    """step() continues a stream only from the state it returned; an encoder's or a detached state
+    (or None) starts a new one, as a new forward would."""
+    wrapped = VariationalDropout(LSTMCell(D, H), p_in=0.5, p_h=0.5)
+    layer = rnnkit.Recurrent(wrapped).train()
+    x = torch.randn(B, D)
+    _, state = layer.step(x, None)
+    masks = wrapped._mask_in
+    _, state = layer.step(x, state)
+    assert wrapped._mask_in is masks  # continued
+    _, state = layer.step(x, tuple(s.detach() for s in state))
+    assert wrapped._mask_in is not masks  # a detached state is a new stream
+    masks = wrapped._mask_in
+    _, _ = layer.step(x, tuple(torch.zeros_like(s) for s in state))  # e.g. an encoder's final state
+    assert wrapped._mask_in is not masks
