@@ -139,14 +139,12 @@ def _text(args) -> int:
     from rnnkit.translation import pipeline as P
 
     lines = list(args.text) if args.text else _read_lines(args.file or "-")
-    cfg, *_ = P.load_run(args.run)
-    search = cfg.search
     changes = {"strategy": "greedy" if args.greedy else None, "beam_size": args.beam_size,
                "length_penalty": args.length_penalty, "max_len": args.max_len,
                "no_repeat_ngram_size": args.no_repeat_ngram}
-    search = search.replace(**{k: v for k, v in changes.items() if v is not None})
+    changes = {k: v for k, v in changes.items() if v is not None}
     keep = [i for i, line in enumerate(lines) if line.strip()]
-    translated = P.translate_texts(args.run, [lines[i] for i in keep], search) if keep else []
+    translated = P.translate_texts(args.run, [lines[i] for i in keep], **changes) if keep else []
     out = [""] * len(lines)
     for i, t in zip(keep, translated):
         out[i] = t

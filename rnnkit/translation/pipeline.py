@@ -348,7 +348,10 @@ def evaluate(run_dir: str | Path, echo=print) -> dict:
     return result
 
 
-def translate_texts(run_dir: str | Path, texts: Sequence[str], search: SearchConfig | None = None) -> list[str]:
-    """Translate ``texts`` with a saved run (its own search settings unless ``search`` is given)."""
+def translate_texts(run_dir: str | Path, texts: Sequence[str], search: SearchConfig | None = None,
+                    **changes) -> list[str]:
+    """Translate ``texts`` with a saved run: its own search settings, or ``search``, updated with
+    ``changes`` (e.g. ``strategy="greedy"``, ``beam_size=10``)."""
     cfg, src_tok, tgt_tok, model = load_run(run_dir)
-    return [d["text"] for d in decode(model, src_tok, tgt_tok, texts, search or cfg.search)]
+    search = (search or cfg.search).replace(**changes)
+    return [d["text"] for d in decode(model, src_tok, tgt_tok, texts, search)]
