@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rnnkit.cells.base import begin_sequence
 from rnnkit.cells.min_rnn import MinGRUCell, MinLSTMCell
 from rnnkit.functional import scan as FS
 from rnnkit.layers.padding import reverse_padded
@@ -119,6 +120,7 @@ class _ParallelRecurrent(Recurrent):
             x = reverse_padded(x, lengths)
         # after the per-sequence reversal padding sits at the end: skip steps past the longest
         steps = T if lengths is None else int(lengths.max())
+        begin_sequence(cell, B, x.device, x.dtype)  # the cell protocol's per-sequence hook
         gi = cell.project_input(x[:, :steps])
         if self.check_finite and not bool(torch.isfinite(gi).all()):
             raise ValueError(f"{type(self).__name__}: non-finite gate pre-activations (NaN or inf in "

@@ -23,8 +23,8 @@ def adding_batch(B, T, gen):
 def test_adding_problem_loss_falls_clearly(cls):
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    rnn = cls(2, 32, num_layers=2)
-    head = nn.Linear(32, 1)
+    rnn = cls(2, 16, num_layers=2)
+    head = nn.Linear(16, 1)
     params = list(rnn.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=1e-2)
     x_val, y_val = adding_batch(256, 30, gen)
@@ -35,12 +35,12 @@ def test_adding_problem_loss_falls_clearly(cls):
 
     before = val_mse()
     for _ in range(400):
-        x, y = adding_batch(64, 30, gen)
+        x, y = adding_batch(32, 30, gen)
         loss = ((head(rnn(x)[:, -1]) - y) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
     after = val_mse()
     # the trivial baseline (always 1.0) has MSE 1/6 = 0.167; the trained stack must beat it 4x.
-    # Seeds 0-3 all ended between 0.0004 and 0.014 here (there is a plateau before the drop).
+    # Seeds 0-3 all ended between 0.0016 and 0.009 here (after a plateau of 150-250 steps).
     assert after < 0.04 and after < before / 4, (before, after)

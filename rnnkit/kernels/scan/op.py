@@ -1,10 +1,10 @@
 """Fast CPU/GPU linear scan in pure torch: the chunked algorithm of :mod:`.reference`, in place,
 with a hand-written backward (a reversed scan). See README.md for the equations.
 
-Forward, on an output buffer h that starts as a copy of b (h0 folded into step 0):
+Forward, written straight into the output buffer h (T = n C + r, chunk c, position j):
 
-1. inside every chunk of C steps, C - 1 in-place multiply-adds ``h[:, :, j] += a[:, :, j] *
-   h[:, :, j-1]`` (each over all n chunks at once) leave the local scans; the chunk products
+1. inside every chunk of C steps, C - 1 multiply-adds ``h[:, :, j] = a[:, :, j] * h[:, :, j-1]
+   + b[:, :, j]`` (each over all n chunks at once) leave the local scans; the chunk products
    accumulate in a small ``(B, n, D)`` buffer;
 2. the chunk ends form a scan of n = T/C steps, solved in place by recursion;
 3. the other C - 1 positions of every chunk are recomputed from the true end of the previous
@@ -13,7 +13,9 @@ Forward, on an output buffer h that starts as a copy of b (h0 folded into step 0
 Every operation is one vectorised torch call over ``B * n * D`` elements; there are about
 3 (C - 1) of them per level and log_C T levels, against T calls for the sequential loop. No
 temporary of the full size is allocated (only h), no division and no logarithm, so it is exact for
-any real a (a_t = 0 and a_t near 1 included).
+any real a (a_t = 0 and a_t near 1 included). On CPU the two sweeps of step 1 and 3 over h are
+memory-bound: at B*D = 256, T = 4096 (4 MB per tensor) they cost about as much as 8 passes of an
+elementwise op.
 
 Backward (g_t = dL/dh_t summed over every use of h_t):
 ``g_t = dy_t + a_{t+1} g_{t+1}`` (a reversed scan of the same kind, run by the same code),
@@ -26,70 +28,70 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-# chunk size C: 8 minimised CPU time at B*D = 256 and T = 1k..16k in benchmarks/cpu_scan.py runs
-# (4 costs more levels, 16-32 more calls per level); the result does not depend on it.
-DEFAULT_CHUNK = 8
+# chunk size C: 8, 16 and 32 were within noise of each other at B*D = 256, T = 4096 in
+# benchmarks/cpu_scan.py runs; 16 was best at T = 16384 (fewer levels, slices that stay in cache).
+# The result does not depend on it.
+DEFAULT_CHUNK = 16
 
 
-def _sequential_(a: Tensor, h: Tensor, reverse: bool) -> None:
-    """In place: ``h[:, t] = a[:, t] * h[:, t -/+ 1] + h[:, t]`` along the direction."""
+def _sequential(a: Tensor, b: Tensor, h: Tensor, h_init: Tensor | None, reverse: bool) -> None:
+    """Write ``h_t = a_t * h_prev + b_t`` step by step into h (h_prev = h_init at the start)."""
     T = h.shape[1]
-    hs, as_ = h.unbind(1), a.unbind(1)
-    if not reverse:
-        for t in range(1, T):
-            torch.addcmul(hs[t], as_[t], hs[t - 1], out=hs[t])
-    else:
-        for t in range(T - 2, -1, -1):
-            torch.addcmul(hs[t], as_[t], hs[t + 1], out=hs[t])
+    hs, as_, bs = h.unbind(1), a.unbind(1), b.unbind(1)
+    prev = h_init
+    for t in (range(T) if not reverse else range(T - 1, -1, -1)):
+        if prev is None:
+            hs[t].copy_(bs[t])
+        else:
+            torch.addcmul(bs[t], as_[t], prev, out=hs[t])
+        prev = hs[t]
 
 
-def scan_inplace_(a: Tensor, b: Tensor, h: Tensor, reverse: bool = False, chunk: int = DEFAULT_CHUNK) -> None:
-    """Scan over dim 1 of ``(B, T, D)`` in place: on entry h holds b (with h0 folded into the
-    first step), on exit the recurrence. ``b`` must be an untouched copy of those values except at
-    the first step. ``reverse=True`` runs ``h_t = a_t h_{t+1} + b_t`` from the last step down.
+def scan_into_(a: Tensor, b: Tensor, h: Tensor, h_init: Tensor | None = None, reverse: bool = False,
+               chunk: int = DEFAULT_CHUNK) -> None:
+    """Write the scan of ``(a, b)`` over dim 1 of ``(B, T, D)`` into the buffer h (not aliasing a
+    or b). ``h_init (B, D)`` is the state before the first step (None: zeros). ``reverse=True``
+    runs ``h_t = a_t h_{t+1} + b_t`` from the last step down.
     """
     B, T, D = h.shape
     C = chunk
     n, r = divmod(T, C)
     if n < 2:
-        _sequential_(a, h, reverse)
+        _sequential(a, b, h, h_init, reverse)
         return
     body = slice(0, n * C) if not reverse else slice(r, T)  # leftovers come last in scan order
     av = a[:, body].reshape(B, n, C, D)
     bv = b[:, body].reshape(B, n, C, D)
     hv = h[:, body].view(B, n, C, D)
     order = list(range(C)) if not reverse else list(range(C - 1, -1, -1))
-    a_j, h_j = av.unbind(2), hv.unbind(2)  # one call instead of C slicing calls
-    # 1. local scans (in h) and chunk products (in acc)
-    acc = a_j[order[0]].clone()
+    a_j, b_j, h_j = av.unbind(2), bv.unbind(2), hv.unbind(2)  # one call instead of C slicings
+    # 1. local scans of every chunk (from zero; the first chunk from h_init) and chunk products
+    first, last = order[0], order[-1]
+    h_j[first].copy_(b_j[first])
+    if h_init is not None:
+        c0 = 0 if not reverse else n - 1
+        torch.addcmul(b_j[first][:, c0], a_j[first][:, c0], h_init, out=h_j[first][:, c0])
+    acc = a_j[first].clone()
     for p, j in zip(order[:-1], order[1:]):
-        torch.addcmul(h_j[j], a_j[j], h_j[p], out=h_j[j])
+        torch.addcmul(b_j[j], a_j[j], h_j[p], out=h_j[j])
         acc.mul_(a_j[j])
-    # 2. the chunk ends: a scan of n steps, in place in h
-    last = order[-1]
+    # 2. the true chunk ends: a scan of n steps over (chunk product, local total). The first
+    #    chunk's total already includes h_init, so it starts from zero.
     ends = h_j[last]
-    scan_inplace_(acc, ends.clone(), ends, reverse, C)
-    # 3. every chunk but the first (in scan order) from the end of its predecessor
+    scan_into_(acc, ends.clone(), ends, None, reverse, C)
+    # 3. every other chunk again, from the true end of its predecessor and the original b
     tgt, src = (slice(1, n), slice(0, n - 1)) if not reverse else (slice(0, n - 1), slice(1, n))
     prev = hv[:, src, last]
     a_t, b_t, h_t = av[:, tgt].unbind(2), bv[:, tgt].unbind(2), hv[:, tgt].unbind(2)
     for j in order[:-1]:
         torch.addcmul(b_t[j], a_t[j], prev, out=h_t[j])
         prev = h_t[j]
-    if r:  # the r leftover steps, from the last chunk's end
+    if r:  # the r leftover steps, from the end of the chunked part
         if not reverse:
-            _sequential_(a[:, n * C - 1:], h[:, n * C - 1:], False)
+            s = n * C
+            _sequential(a[:, s:], b[:, s:], h[:, s:], h[:, s - 1], False)
         else:
-            _sequential_(a[:, : r + 1], h[:, : r + 1], True)
-
-
-def _forward(a: Tensor, b: Tensor, h0: Tensor | None, chunk: int) -> Tensor:
-    h = torch.empty(b.shape, dtype=b.dtype, device=b.device)
-    h.copy_(b)
-    if h0 is not None:
-        torch.addcmul(h[:, 0], a[:, 0], h0, out=h[:, 0])
-    scan_inplace_(a, b, h, False, chunk)
-    return h
+            _sequential(a[:, :r], b[:, :r], h[:, :r], h[:, r], True)
 
 
 class ChunkedScan(torch.autograd.Function):
@@ -97,8 +99,9 @@ class ChunkedScan(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, a: Tensor, b: Tensor, h0: Tensor | None, chunk: int) -> Tensor:
-        a = a.contiguous()
-        h = _forward(a, b.contiguous(), h0, chunk)
+        a, b = a.contiguous(), b.contiguous()
+        h = torch.empty(b.shape, dtype=b.dtype, device=b.device)
+        scan_into_(a, b, h, h0, False, chunk)
         ctx.save_for_backward(a, h, h0)
         ctx.chunk = chunk
         return h
@@ -109,12 +112,12 @@ class ChunkedScan(torch.autograd.Function):
         a, h, h0 = ctx.saved_tensors
         T = a.shape[1]
         dy = grad_h.contiguous()
-        g = dy.clone(memory_format=torch.contiguous_format)
+        g = torch.empty(dy.shape, dtype=dy.dtype, device=dy.device)
+        # g_t = dy_t + a_{t+1} g_{t+1}: a reversed scan over t = 0..T-2 with coefficients
+        # a[:, 1:] (views, no copy), started from g_{T-1} = dy_{T-1}.
+        g[:, T - 1] = dy[:, T - 1]
         if T > 1:
-            # g_t = dy_t + a_{t+1} g_{t+1}: a reversed scan over t = 0..T-2 with coefficients
-            # a[:, 1:], started from g_{T-1} = dy_{T-1} (folded into step T-2).
-            torch.addcmul(g[:, T - 2], a[:, T - 1], g[:, T - 1], out=g[:, T - 2])
-            scan_inplace_(a[:, 1:], dy[:, : T - 1], g[:, : T - 1], True, ctx.chunk)
+            scan_into_(a[:, 1:], dy[:, : T - 1], g[:, : T - 1], g[:, T - 1], True, ctx.chunk)
         grad_a = grad_h0 = None
         if ctx.needs_input_grad[0]:
             grad_a = torch.empty_like(a)
