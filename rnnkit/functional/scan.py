@@ -129,9 +129,29 @@ def log_linear_scan(log_a: Tensor, log_b: Tensor, h0: Tensor | None = None,
 
 # ---------------------------------------------------------------------------------------------
 # minGRU and minLSTM (Feng et al. 2024): gate pre-activations -> scan coefficients (a, b)
+class _G(torch.autograd.Function):
+    """g with a one-pass derivative: g'(x) = 1 for x >= 0, sigmoid(x) (1 - sigmoid(x)) below.
+    (torch.where's generic backward costs about twice as much; gradcheck in tests/scan.)"""
+
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:
+        s = torch.sigmoid(x)
+        ctx.save_for_backward(x, s)
+        # x + 0.5 >= sigmoid(x) exactly when x >= 0 (equal at 0; the difference is monotone),
+        # so the maximum is g without a comparison mask
+        return torch.maximum(x + 0.5, s)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        x, s = ctx.saved_tensors
+        d = s * (1 - s)
+        d.masked_fill_(x >= 0, 1.0)
+        return grad * d
+
+
 def g_activation(x: Tensor) -> Tensor:
     """``g(x) = x + 0.5`` for x >= 0, ``sigmoid(x)`` below: positive, continuous, linear growth."""
-    return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
+    return _G.apply(x)
 
 
 def log_g_activation(x: Tensor) -> Tensor:

@@ -122,9 +122,6 @@ class _ParallelRecurrent(Recurrent):
         steps = T if lengths is None else int(lengths.max())
         begin_sequence(cell, B, x.device, x.dtype)  # the cell protocol's per-sequence hook
         gi = cell.project_input(x[:, :steps])
-        if self.check_finite and not bool(torch.isfinite(gi).all()):
-            raise ValueError(f"{type(self).__name__}: non-finite gate pre-activations (NaN or inf in "
-                             f"the input or the weights)")
         run_lengths = None if lengths is None or int(lengths.min()) >= steps else lengths
         h0_arg = h0 if initial_given else None  # None lets the scan skip the zero state
         if self.backend == "log":
@@ -134,6 +131,11 @@ class _ParallelRecurrent(Recurrent):
             a, b = cell.coefficients(gi)
             h = run_scan(a, b, h0_arg, run_lengths, self.backend)
         final = FS.final_state(h, lengths)
+        # NaN/inf anywhere in a valid step reaches the final state (NaN * 0 is NaN, and a gate is
+        # never exactly 0 for a finite input), so this (B, H) check sees them all, cheaply
+        if self.check_finite and not bool(torch.isfinite(final).all()):
+            raise ValueError(f"{type(self).__name__}: non-finite values in the recurrence (NaN or inf "
+                             f"in the input or the weights, or gate pre-activations that overflow)")
         if steps < T:
             h = torch.cat([h, h.new_zeros(B, T - steps, h.shape[-1])], dim=1)
         if reverse:

@@ -130,10 +130,16 @@ def test_bad_input_gives_clear_errors():
     m = MinGRU(3, 4, max_len=16)
     with pytest.raises(ValueError, match="more than max_len=16"):
         m(torch.randn(1, 17, 3))
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        x = torch.randn(2, 5, 3)
+        x[1, 2, 0] = bad
+        with pytest.raises(ValueError, match="non-finite values in the recurrence"):
+            m(x)
+        with pytest.raises(ValueError, match="non-finite values in the recurrence"):
+            MinLSTM(3, 4, bidirectional=True, backend="log")(x)
     x = torch.randn(2, 5, 3)
-    x[1, 2, 0] = float("nan")
-    with pytest.raises(ValueError, match="non-finite gate pre-activations"):
-        m(x)
+    x[1, 3:] = float("nan")  # garbage in the padding is fine
+    assert torch.isfinite(m(x, lengths=[5, 3])).all()
     with pytest.raises(ValueError, match="lengths must be in"):
         m(torch.randn(2, 5, 3), lengths=[5, 6])
     with pytest.raises(ValueError, match="state must have shape"):

@@ -125,6 +125,9 @@ def test_g_activation_is_positive_continuous_and_log_matches():
                                torch.tensor([0.5, 0.5], dtype=f64))
     torch.testing.assert_close(FS.g_activation(torch.tensor([3.0, -3.0])),
                                torch.tensor([3.5, float(torch.sigmoid(torch.tensor(-3.0)))]))
+    # g's hand-written derivative
+    x64 = (torch.randn(40, dtype=f64) * 3).requires_grad_()
+    assert torch.autograd.gradcheck(FS.g_activation, (x64,))
     # the gradient of log g is finite on both sides of 0
     xg = x.clone().requires_grad_()
     FS.log_g_activation(xg).sum().backward()
