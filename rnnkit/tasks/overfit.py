@@ -22,7 +22,8 @@ Every variant trains with early stopping on the validation loss (``train.patienc
 with the weights of its best epoch restored (``train.restore_best``). The report shows, per
 variant, the best epoch's validation loss from the epoch log next to the validation loss of the
 restored model measured again after training: equal numbers show the restore happened. Test
-bits per character (held out from both training and early stopping) are the fair comparison.
+bits per character (held out from both training and early stopping, measured the same way as the
+validation loss) are the fair comparison.
 
 Output in the run folder: ``report.md`` (the table), ``report.json``, ``overfit.png`` (training
 vs validation loss per variant) and ``variants/<name>/`` (each variant's trainer run folder).
@@ -54,7 +55,7 @@ from rnnkit.data.text import make_lm_batches, split_corpus
 from rnnkit.data.vocab import CharVocab
 from rnnkit.models import EmbeddingDropout, ManyToMany
 from rnnkit.tasks.runs import load_model_weights, read_run_info, write_run_info
-from rnnkit.tasks.textgen import lm_loss, load_corpus, stream_bpc
+from rnnkit.tasks.textgen import lm_loss, load_corpus
 from rnnkit.train import TrainConfig, Trainer, atomic_write_json, atomic_write_text
 from rnnkit.train.atomic import atomic_path
 
@@ -83,8 +84,8 @@ class OverfitDataConfig:
     train_chars: int = 20_000
     val_chars: int = 10_000
     test_chars: int = 10_000
-    batch_size: int = 16
-    seq_len: int = 64
+    batch_size: int = 32
+    seq_len: int = 32
     chunks_per_batch: int = 4
 
 
@@ -115,7 +116,7 @@ class RegularizerConfig:
 
 
 def _default_train() -> TrainConfig:
-    return TrainConfig(epochs=25, lr=3e-3, weight_decay=0.0, grad_clip=1.0, schedule="constant",
+    return TrainConfig(epochs=30, lr=4e-3, weight_decay=0.0, grad_clip=1.0, schedule="constant",
                        monitor="val_loss", patience=3, restore_best=True, log_every=0, plot_every=0,
                        tensorboard=False, checkpoint_every=0)
 
@@ -171,6 +172,16 @@ def load_slices(cfg: OverfitDataConfig) -> tuple[str, str, str]:
             raise ValueError(f"the corpus's {name} split has {len(got):,} characters, fewer than the "
                              f"{want:,} asked for; lower data.{'val' if name == 'validation' else name}_chars")
     return parts
+
+
+def held_out_batches(vocab: CharVocab, text: str, cfg: OverfitDataConfig) -> list:
+    """Validation and test batches alike: up to B streams, windows of seq_len * chunks_per_batch.
+
+    The trainer evaluates them as it trains (state carried through a window, reset between
+    windows), so validation and test figures are measured the same way.
+    """
+    streams = max(1, min(cfg.batch_size, len(text) // (2 * cfg.seq_len)))
+    return make_lm_batches(vocab.encode(text), streams, cfg.seq_len * cfg.chunks_per_batch)
 
 
 # ---------------------------------------------------------------------------------- model
@@ -230,13 +241,11 @@ def train(cfg: OverfitConfig, run_dir: Path, resume: bool = False, echo=print) -
 
     window = cfg.data.seq_len * cfg.data.chunks_per_batch
     train_batches = make_lm_batches(vocab.encode(train_text), cfg.data.batch_size, window)
-    val_streams = max(1, min(cfg.data.batch_size, len(val_text) // (2 * cfg.data.seq_len)))
-    val_batches = make_lm_batches(vocab.encode(val_text), val_streams, window)
-    test_ids = vocab.encode(test_text)
+    val_batches, test_batches = (held_out_batches(vocab, t, cfg.data) for t in (val_text, test_text))
 
     rows = []
     for variant in cfg.variants:
-        rows.append(_train_variant(variant, cfg, vocab, train_batches, val_batches, test_ids,
+        rows.append(_train_variant(variant, cfg, vocab, train_batches, val_batches, test_batches,
                                    run_dir / "variants" / variant, resume, echo))
     result = _summarise(cfg, rows, len(vocab))
     atomic_write_json(run_dir / "report.json", result)
@@ -246,7 +255,7 @@ def train(cfg: OverfitConfig, run_dir: Path, resume: bool = False, echo=print) -
     return result
 
 
-def _train_variant(variant, cfg, vocab, train_batches, val_batches, test_ids, vdir: Path, resume, echo) -> dict:
+def _train_variant(variant, cfg, vocab, train_batches, val_batches, test_batches, vdir: Path, resume, echo) -> dict:
     done = vdir / "result.json"
     if resume and done.is_file():
         echo(f"[{variant}] already finished: {done}")
@@ -271,7 +280,7 @@ def _train_variant(variant, cfg, vocab, train_batches, val_batches, test_ids, vd
         "best_train_loss": best["train_loss"],
         "best_val_loss": best["val_loss"],
         "restored_val_loss": restored,
-        "test_bpc": stream_bpc(trainer.model, test_ids),
+        "test_bpc": trainer.evaluate(test_batches)["loss"] / LN2,
         "seconds": seconds,
         "stop_reason": trainer.stop_reason or f"epoch limit {cfg.train.epochs}",
         "history": [{k: r[k] for k in ("epoch", "train_loss", "val_loss")} for r in history],
@@ -383,5 +392,7 @@ def evaluate(run_dir: str | Path, echo=print) -> dict:
     out = {}
     for variant in cfg.variants:
         _, vocab, model = load_variant(run_dir, variant)
-        out[f"{variant}_test_bpc"] = stream_bpc(model, vocab.encode(test_text))
+        tcfg = dataclasses.replace(cfg.train, tbptt_steps=cfg.data.seq_len, progress=False, patience=0)
+        loss = Trainer(model, lm_loss, tcfg).evaluate(held_out_batches(vocab, test_text, cfg.data))["loss"]
+        out[f"{variant}_test_bpc"] = loss / LN2
     return out
