@@ -112,9 +112,16 @@ class MusicDataConfig:
 
 @dataclass
 class MusicSampleConfig:
-    """How the run samples: primer length, decoding rule, showcase pieces and their length."""
+    """How the run samples.
+
+    prime_events: events of a held-out piece that prime each continuation; decoding: the rule for
+    both heads (and the bigram); repeats: continuations per held-out piece for the histograms
+    (more repeats, less sampling noise in the distances); pieces / events: the showcase MIDI files
+    and their length; bpm: their tempo.
+    """
 
     prime_events: int = 4
+    repeats: int = 4
     decoding: DecodingConfig = field(default_factory=lambda: DecodingConfig(strategy="sample", temperature=1.0, seed=0))
     pieces: int = 3
     events: int = 48
@@ -203,17 +210,24 @@ def compose(model: MelodyLSTM, codec: EventCodec, primers: Sequence[Sequence[Eve
 
 
 def _continue_test(model, codec, bigram, test: list[Melody], cfg: MusicSampleConfig):
-    """Primed continuations of every held-out piece long enough: (real, lstm, bigram) lists."""
+    """Primed continuations of every held-out piece long enough: (real, lstm, bigram) lists.
+
+    Each piece is continued ``cfg.repeats`` times by each model, for at most as many events as
+    its real continuation has.
+    """
     k = cfg.prime_events
+    if k < 1 or cfg.repeats < 1:
+        raise ValueError(f"sample.prime_events and sample.repeats must be >= 1, got {k} and {cfg.repeats}")
     pieces = [m.events for m in test if len(m.events) > k]
     if not pieces:
         raise ValueError(f"no held-out piece has more than sample.prime_events={k} events")
-    gen = cfg.decoding.make_generator()
     real = [e[k:] for e in pieces]
-    lstm = compose(model, codec, [e[:k] for e in pieces], max(len(r) for r in real), cfg.decoding, gen)
-    lstm = [g[: len(r)] for g, r in zip(lstm, real)]
+    primed = [(e[:k], len(r)) for e, r in zip(pieces, real) for _ in range(cfg.repeats)]
+    gen = cfg.decoding.make_generator(model.pitch_head.weight.device)  # draws where the logits are
+    lstm = compose(model, codec, [p for p, _ in primed], max(n for _, n in primed), cfg.decoding, gen)
+    lstm = [g[:n] for g, (_, n) in zip(lstm, primed)]
     gen = cfg.decoding.make_generator()
-    bi = [bigram.sample(e[:k], len(r), cfg.decoding, gen) for e, r in zip(pieces, real)]
+    bi = [bigram.sample(p, n, cfg.decoding, gen) for p, n in primed]
     return real, lstm, bi
 
 
@@ -297,7 +311,7 @@ def train(cfg: MusicConfig, run_dir: Path, resume: bool = False, echo=print) -> 
         "nll": nll,
         "baselines": {"unigram": unigram.summary(), "bigram": bigram.summary()},
         "histograms": scores,
-        "generation": {"prime_events": cfg.sample.prime_events,
+        "generation": {"prime_events": cfg.sample.prime_events, "repeats": cfg.sample.repeats,
                        "decoding": f"{dec.strategy}, temperature {dec.temperature}, top-k {dec.top_k}, "
                                    f"top-p {dec.top_p}, seed {dec.seed}"},
         "samples": samples,

@@ -114,9 +114,9 @@ def write_report(run_dir: Path, result: dict) -> None:
     goal = (f"Goal (LSTM below the bigram): {'met' if beat else 'NOT met'} ({nll['lstm']['nll']:.3f} vs "
             f"{nll['bigram']['nll']:.3f} nats per event). Smoothing chosen on validation: bigram "
             f"a={bi['alpha']}, l={bi['lambda']}; unigram a={uni['alpha']}.")
-    how = (f"Each held-out piece primed with its first {gen['prime_events']} events, continued for as many "
-           f"events as it has (or until END), {gen['decoding']}. Total variation distance to the held-out "
-           "continuations (0 = same histogram):")
+    how = (f"Each held-out piece primed with its first {gen['prime_events']} events and continued "
+           f"{gen.get('repeats', 1)} times by each model, for as many events as it has (or until END); "
+           f"{gen['decoding']}. Total variation distance to the held-out continuations (0 = same histogram):")
     floor = ("(`training melodies` is a reference floor: how far real melodies of other tunes are from the "
              "held-out ones.)")
     lines = ["# Music composition report", "", data, vocab, "", "## Held-out negative log-likelihood", "",
