@@ -31,20 +31,20 @@ import os
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 sys.path.insert(1, os.path.dirname(_HERE))  # run from a checkout without installing rnnkit
 
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+from common import machine_header, markdown_table
+from torch import nn
 
-import rnnkit  # noqa: E402
-from common import machine_header, markdown_table  # noqa: E402
-from rnnkit.functional import scan as FS  # noqa: E402
-from rnnkit.kernels.scan import DEFAULT_CHUNK, chunked_scan  # noqa: E402
-from rnnkit.layers import MinGRU  # noqa: E402
+import rnnkit
+from rnnkit.functional import scan as FS
+from rnnkit.kernels.scan import DEFAULT_CHUNK, chunked_scan
+from rnnkit.layers import MinGRU
 
 SCAN_T = (256, 1024, 4096, 16384)
 SCAN_BD = (4, 64)
@@ -88,7 +88,8 @@ def time_interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup:
 
 
 def _rel(x: torch.Tensor, ref: torch.Tensor) -> float:
-    return float((x.double() - ref.double()).abs().max() / ref.double().abs().max().clamp_min(1e-30))
+    x, ref = x.detach().double(), ref.detach().double()
+    return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
 
 
 def _ms(v: float) -> str:
@@ -179,7 +180,7 @@ def train_contenders(B: int, T: int, H: int):
 def _canonical(name: str) -> str:
     """``cells.0.weight_ih`` / ``weight_ih_l0`` -> ``weight_ih``."""
     name = name.rsplit(".", 1)[-1]
-    return name[:-3] if name.endswith("_l0") else name
+    return name.removesuffix("_l0")
 
 
 def _run(model, x):

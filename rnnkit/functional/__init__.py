@@ -5,12 +5,12 @@ separate (:func:`input_projection`) so a layer can compute it for all T steps in
 leave only the sequential part to the step functions.
 """
 
+from rnnkit.functional.scan import linear_scan_ref, log_linear_scan
 from rnnkit.functional.steps import (
     gru_step,
     input_projection,
     lstm_step,
     rnn_step,
 )
-from rnnkit.functional.scan import linear_scan_ref, log_linear_scan
 
 __all__ = ["input_projection", "rnn_step", "lstm_step", "gru_step", "linear_scan_ref", "log_linear_scan"]

@@ -24,7 +24,7 @@ Without ``rnnkit/kernels`` (a fast path only), ``auto`` runs ``ref``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F

@@ -79,7 +79,7 @@ def test_cell_protocol_and_init(cls):
 @pytest.mark.parametrize("backend", ["auto", "chunked", "log", "ref"])
 def test_parallel_layer_equals_generic_loop_over_its_cell(layer_cls, cell_cls, backend):
     """The sequential twin: Recurrent(cell) steps the same cells one x_t at a time."""
-    kw = dict(num_layers=2, bidirectional=True, merge="sum")
+    kw = {"num_layers": 2, "bidirectional": True, "merge": "sum"}
     fast = layer_cls(3, 5, backend=backend, **kw).double()
     twin = Recurrent(lambda d: cell_cls(d, 5), input_size=3, **kw).double()
     twin.load_state_dict(fast.state_dict())

@@ -8,4 +8,4 @@ from rnnkit.kernels.scan.dispatch import BACKENDS, scan
 from rnnkit.kernels.scan.op import DEFAULT_CHUNK, ChunkedScan, chunked_scan
 from rnnkit.kernels.scan.reference import chunked_scan_reference
 
-__all__ = ["scan", "BACKENDS", "chunked_scan", "ChunkedScan", "chunked_scan_reference", "DEFAULT_CHUNK"]
+__all__ = ["BACKENDS", "DEFAULT_CHUNK", "ChunkedScan", "chunked_scan", "chunked_scan_reference", "scan"]

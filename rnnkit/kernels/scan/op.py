@@ -24,6 +24,8 @@ Backward (g_t = dL/dh_t summed over every use of h_t):
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
@@ -72,7 +74,7 @@ def scan_into_(a: Tensor, b: Tensor, h: Tensor, h_init: Tensor | None = None, re
         c0 = 0 if not reverse else n - 1
         torch.addcmul(b_j[first][:, c0], a_j[first][:, c0], h_init, out=h_j[first][:, c0])
     acc = a_j[first].clone()
-    for p, j in zip(order[:-1], order[1:]):
+    for p, j in pairwise(order):
         torch.addcmul(b_j[j], a_j[j], h_j[p], out=h_j[j])
         acc.mul_(a_j[j])
     # 2. the true chunk ends: a scan of n steps over (chunk product, local total). The first
