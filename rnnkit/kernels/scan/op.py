@@ -1,5 +1,5 @@
-"""Fast CPU/GPU linear scan in pure torch: the chunked algorithm of :mod:`.reference`, in place,
-with a hand-written backward (a reversed scan). See README.md for the equations.
+"""Fast CPU/GPU linear scan in pure torch: the chunked algorithm of :mod:`.reference`, written
+into one output buffer, with a hand-written backward (a reversed scan). See README.md for the equations.
 
 Forward, written straight into the output buffer h (T = n C + r, chunk c, position j):
 
@@ -30,8 +30,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-# chunk size C: 8, 16 and 32 were within noise of each other at B*D = 256, T = 4096 in
-# benchmarks/cpu_scan.py runs; 16 was best at T = 16384 (fewer levels, slices that stay in cache).
+# chunk size C: 8, 16 and 32 were within noise of each other at B*D = 256, T = 4096 in side
+# runs with the benchmark's timer; 16 was best at T = 16384 (fewer levels, slices that stay in cache).
 # The result does not depend on it.
 DEFAULT_CHUNK = 16
 
