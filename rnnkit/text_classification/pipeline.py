@@ -56,6 +56,7 @@ from rnnkit.text_classification.model import (
     ClassifierModelConfig,
     TextClassifier,
     build_model,
+    nb_log_count_ratios,
 )
 from rnnkit.text_classification.report import write_report
 from rnnkit.text_classification.tokenizers import (
@@ -113,7 +114,7 @@ class ClassifyDataConfig:
 
 
 def _default_train() -> TrainConfig:
-    return TrainConfig(epochs=10, lr=2e-3, weight_decay=0.01, grad_clip=1.0, monitor="val_acc", mode="max",
+    return TrainConfig(epochs=15, lr=2e-3, weight_decay=0.01, grad_clip=1.0, monitor="val_acc", mode="max",
                        patience=3, batch_size=32, log_every=50)
 
 
@@ -280,6 +281,8 @@ def train(cfg: ClassifyConfig, run_dir: Path, resume: bool = False, echo=print) 
 
     torch.manual_seed(cfg.train.seed)  # the initial weights, not only the training order, follow the seed
     model = build_model(cfg.model, len(tok), len(label_set), padding_idx=tok.pad_id)
+    if cfg.model.lexicon_features:
+        model.set_lexicon(nb_log_count_ratios(ids["train"], y_train, len(tok), len(label_set)))
     trainer = Trainer(model, classification_loss, cfg.train, run_dir=run_dir, config_dict=C.to_dict(cfg),
                       collate_fn=collate)
     trainer.fit(EncodedTexts(ids["train"], y_train), EncodedTexts(ids["val"], y_val), resume=resume)

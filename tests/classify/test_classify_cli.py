@@ -105,10 +105,11 @@ def test_train_errors_and_columns(tmp_path, reviews_csv, capsys):
     assert "not an rnnkit run folder" in capsys.readouterr().err
 
 
-def test_subword_tokeniser_trains_through_the_cli(tmp_path, reviews_csv):
+def test_subword_tokens_and_lexicon_features_train_through_the_cli(tmp_path, reviews_csv):
     run = tmp_path / "sub"
     assert main(["classify", "train", "--data", str(reviews_csv), "--run-dir", str(run), *FAST,
-                 "tokenizer.kind=subword", "tokenizer.vocab_size=400", "baseline=false", "attention_examples=0"]) == 0
+                 "tokenizer.kind=subword", "tokenizer.vocab_size=400", "model.lexicon_features=true", "baseline=false",
+                 "attention_examples=0"]) == 0
     report = json.loads((run / "report.json").read_text())
     assert (run / "subword.model").exists() and report["tokenizer"] == "subword"
     assert report["test"]["accuracy"] >= 0.8

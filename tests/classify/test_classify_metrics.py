@@ -62,3 +62,25 @@ def test_classifier_padding_never_changes_a_prediction(pooling):
     # dropout is active in training only: two training passes differ, eval passes agree
     model.train()
     assert not torch.equal(model(batch, torch.tensor([5, 2])), model(batch, torch.tensor([5, 2])))
+
+
+def test_nb_log_count_ratios_match_the_formula_and_feed_the_model():
+    from rnnkit.text_classification.model import nb_log_count_ratios
+
+    # class 0 texts contain token 4 twice over (presence counts once), class 1 texts token 5
+    ids, y = [[4, 4, 6], [4, 1], [5, 6], [5, 5, 7]], [0, 0, 1, 1]
+    r = nb_log_count_ratios(ids, y, vocab_size=8, num_classes=2).double()
+    n0 = torch.tensor([0, 1, 0, 0, 2, 0, 1, 0.]) + 1      # texts of class 0 holding v (unk 1 too), + alpha
+    n1 = torch.tensor([0, 0, 0, 0, 0, 2, 1, 1.]) + 1
+    want = (n0 / n0.sum()).log() - (n1 / n1.sum()).log()
+    want[:4] = 0                                           # specials carry no polarity
+    torch.testing.assert_close(r[:, 0], want.double())
+    torch.testing.assert_close(r[:, 1], -want.double())     # two classes: one against the rest is symmetric
+    cfg = ClassifierModelConfig(embed_size=6, hidden_size=5, lexicon_features=True)
+    model = build_model(cfg, vocab_size=8, num_classes=2).eval()
+    model.set_lexicon(r.float())
+    assert "inputs.embed.0.table" in model.state_dict()      # saved with the weights
+    e = model.inputs(torch.tensor([[4, 5]]))
+    torch.testing.assert_close(e[0, :, 6:], r[[4, 5]].float())
+    with pytest.raises(ValueError, match="lexicon_features"):
+        build_model(ClassifierModelConfig(embed_size=6, hidden_size=5, lexicon_features=False), 8, 2).set_lexicon(r)
