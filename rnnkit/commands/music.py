@@ -5,12 +5,12 @@
     rnnkit music evaluate RUN
     rnnkit music generate RUN [--prime "G4/1 G4/1 D5/1" | --prime-midi FILE | --test-piece I]
                        [--prime-events K] [--events N] [--strategy sample|greedy] [--temperature T]
-                       [--top-k K] [--top-p P] [--seed S] [--out FILE.mid] [--bpm BPM]
+                       [--prime-key KEY] [--top-k K] [--top-p P] [--seed S] [--out FILE.mid] [--bpm BPM]
 
 Without ``--data`` the run uses the Bach chorales bundled with music21 (``pip install music21``),
 parsed once and cached. ``generate`` writes ``FILE.mid`` and ``FILE.png`` (a piano roll) and prints
 the notes. A ``--prime-midi`` melody is moved to C major / A minor for a model trained transposed,
-and the result is moved back to the primer's key.
+and the result is moved back to the primer's key; ``--prime-key`` does the same for ``--prime`` notes.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ def register(subparsers) -> None:
     src.add_argument("--prime", default=None, help='notes such as "G4/1 G4/1 D5/1 B4/1.5" (NAME/QUARTERS; r = rest)')
     src.add_argument("--prime-midi", default=None, help="a MIDI file whose first --prime-events events prime the model")
     src.add_argument("--test-piece", type=int, default=0, help="prime with held-out piece I of the run (default 0)")
+    g.add_argument("--prime-key", default=None,
+                   help="key of --prime notes, e.g. G or F#m: moved to C major / A minor for a model trained "
+                        "transposed, and the result moved back")
     g.add_argument("--prime-events", type=int, default=None, help="events taken from --prime-midi/--test-piece (default: the run's)")
     g.add_argument("--events", type=int, default=64, help="events to generate (fewer if END is drawn)")
     g.add_argument("--strategy", choices=["sample", "greedy"], default="sample")
@@ -100,13 +103,21 @@ def _primer(args, cfg):
     from rnnkit.music import pipeline as task
     from rnnkit.music.data import estimate_key, split_melodies
     from rnnkit.music.events import normalize, parse_notes
-    from rnnkit.music.midi_io import read_midi
+    from rnnkit.music.midi_io import KEY_SIGNATURES, read_midi
 
     k = args.prime_events if args.prime_events is not None else cfg.sample.prime_events
     if k < 1:
         raise ValueError(f"--prime-events must be >= 1, got {k}")
+    if args.prime_key is not None and args.prime is None:
+        raise ValueError("--prime-key applies to --prime notes (a MIDI primer's key is read from the file)")
     if args.prime is not None:
-        return normalize(parse_notes(args.prime)), 0, "the given notes"
+        events = normalize(parse_notes(args.prime))
+        if args.prime_key is None or not cfg.data.transpose:
+            return events, 0, "the given notes"
+        if args.prime_key not in KEY_SIGNATURES:
+            raise ValueError(f"--prime-key {args.prime_key!r} is not a key like C, Bb, F#m or Ebm")
+        events, shift = task.transposed_primer(events, KEY_SIGNATURES[args.prime_key])
+        return events, shift, f"the given notes in {args.prime_key}"
     if args.prime_midi is not None:
         mel = read_midi(args.prime_midi, grid=cfg.data.grid, track=cfg.data.track)
         events = mel.events[:k]

@@ -101,3 +101,15 @@ def test_bad_input_gives_a_clear_error(tmp_path, capsys):
     assert "unknown preset 'huge'" in capsys.readouterr().err
     assert main(["music", "generate", str(tmp_path)]) == 2
     assert "not an rnnkit run folder" in capsys.readouterr().err
+
+
+def test_prime_key_moves_text_primers_into_the_models_key_and_back(run, tmp_path, capsys):
+    common = ["--events", "10", "--seed", "5"]
+    assert main(["music", "generate", str(run), "--prime", "C5/1 C5/1 G5/1", *common, "--out", str(tmp_path / "c.mid")]) == 0
+    assert main(["music", "generate", str(run), "--prime", "G4/1 G4/1 D5/1", "--prime-key", "G", *common,
+                 "--out", str(tmp_path / "g.mid")]) == 0
+    in_c, in_g = read_midi(tmp_path / "c.mid").events, read_midi(tmp_path / "g.mid").events
+    assert in_g == [(p - 5 if p >= 0 else p, t) for p, t in in_c]  # G major is C major moved down a fourth
+    capsys.readouterr()
+    assert main(["music", "generate", str(run), "--prime", "C5/1", "--prime-key", "H"]) == 2
+    assert "--prime-key 'H' is not a key" in capsys.readouterr().err
