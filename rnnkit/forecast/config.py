@@ -1,0 +1,253 @@
+"""Configuration of a forecasting run: data columns, windows, model, backtest, baselines, training.
+
+Every field can be overridden from the command line by its dotted path (``window.horizon=24``,
+``model.cell=gru``). Built-in datasets bring their own defaults (:data:`DATASET_DEFAULTS`), applied
+before the user's preset and overrides; :data:`PRESETS` are named sets of overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rnnkit import config as C
+from rnnkit.train import TrainConfig
+
+__all__ = [
+    "DATASET_DEFAULTS",
+    "PRESETS",
+    "BacktestConfig",
+    "BaselineConfig",
+    "DataConfig",
+    "ForecastConfig",
+    "ModelConfig",
+    "WindowConfig",
+    "check_config",
+    "resolve_config",
+]
+
+
+@dataclass
+class DataConfig:
+    """Where the series come from and what each column means.
+
+    dataset: built-in dataset (``sunspots``, ``elnino``, ``macrodata``), used when ``path`` is empty.
+    path: the user's CSV or Parquet file.
+    time_col: the time column: dates (any format pandas parses) or integer steps.
+    id_col: series identifier (long format: one row per series and time step). Without it every
+        target column is its own series (wide format), sharing the covariate columns.
+    target: one or more target columns (empty for a built-in dataset = its default targets).
+    past_covariates: observed only up to the forecast origin (e.g. yesterday's temperature).
+    future_covariates: known in advance over the horizon too (holidays, prices set ahead).
+    static_covariates: constant per series (numbers, or categories that are one-hot encoded).
+    freq: pandas offset alias (``MS``, ``QS``, ``D`` ...) or an integer step; None = inferred.
+    missing: policy for gaps and missing target values *inside* a series: ``interpolate``
+        (linear in time, each filled value counted in the report) or ``error``.
+    calendar: add calendar features (month/quarter/day-of-week as sin/cos) as known-future
+        covariates when the time column holds dates.
+    season_length: seasonal period m for seasonal naive, ETS/ARIMA and the MASE scale (0 = from
+        the frequency: 12 monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly, 1 otherwise).
+    truncate: drop the last N points of every series first: backtest an earlier period, for
+        choosing settings without looking at the reported test span.
+    """
+
+    dataset: str = "sunspots"
+    path: str | None = None
+    time_col: str = "date"
+    id_col: str | None = None
+    target: tuple[str, ...] = ()
+    past_covariates: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
+    static_covariates: tuple[str, ...] = ()
+    freq: str | None = None
+    missing: Literal["interpolate", "error"] = "interpolate"
+    calendar: bool = True
+    season_length: int = 0
+    truncate: int = 0
+
+
+@dataclass
+class WindowConfig:
+    """input_len: L, steps the model reads before the origin; horizon: H, steps it forecasts."""
+
+    input_len: int = 48
+    horizon: int = 12
+
+
+@dataclass
+class ModelConfig:
+    """The network and its output distribution.
+
+    kind: ``sequence`` (many-to-many aligned RNN over the window) or ``one_to_one`` (one step in,
+        the next step out, no carried state: the seed's "a price in, the next price out").
+    decoder: ``direct`` (all H steps from one pass, the target masked over the horizon) or
+        ``autoregressive`` (one-step model rolled out, feeding sampled values back).
+    likelihood: ``gaussian`` / ``studentt`` (negative log-likelihood) or ``quantile`` (pinball loss
+        at ``quantiles``, which must hold 0.5 and the interval's two ends).
+    scaling: per-series target scaling, ``standard`` (mean/std), ``robust`` (median/IQR), ``diff``
+        (mean/mean absolute step, for trending series) or ``none``; fit on each series' training
+        span and undone on every output.
+    local_level: subtract the last observed (scaled) value from the window's targets, add it back
+        on output; helps on trending series whose test span leaves the training range.
+    loss_on: ``horizon`` (the H forecast steps) or ``all`` (also the one-step-ahead outputs over
+        the input span). Autoregressive models always train on all steps.
+    samples: sample paths of an autoregressive roll-out (intervals are their quantiles).
+    """
+
+    kind: Literal["sequence", "one_to_one"] = "sequence"
+    cell: Literal["lstm", "gru", "rnn", "rnn_relu"] = "lstm"
+    hidden_size: int = 64
+    num_layers: int = 1
+    dropout: float = 0.0
+    decoder: Literal["direct", "autoregressive"] = "direct"
+    likelihood: Literal["gaussian", "studentt", "quantile"] = "gaussian"
+    quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
+    scaling: Literal["standard", "robust", "diff", "none"] = "standard"
+    local_level: bool = False
+    loss_on: Literal["horizon", "all"] = "horizon"
+    samples: int = 200
+
+
+@dataclass
+class BacktestConfig:
+    """Rolling-origin evaluation.
+
+    windows: number of forecast origins per series; stride: steps between origins (0 = horizon).
+    The last origin's horizon ends at the series' last point; everything before the first origin
+    is history for training (the RNN, scalers, baseline parameters).
+    val_size: the last points of that history held out for early stopping and calibration (0 = a
+        tenth of it, at least one horizon).
+    interval: nominal coverage of the prediction interval (0.8 = 10% and 90% quantiles).
+    calibrate: widen or narrow the RNN's intervals by one factor so that they reach the nominal
+        coverage on the validation windows (split-conformal scaling); off by default.
+    plot_windows: forecast windows drawn in forecasts.png.
+    """
+
+    windows: int = 10
+    stride: int = 0
+    val_size: int = 0
+    interval: float = 0.8
+    calibrate: bool = False
+    plot_windows: int = 3
+
+
+@dataclass
+class BaselineConfig:
+    """Baselines run on the same windows: ``naive``, ``seasonal_naive``, ``ets``, ``arima``.
+
+    ETS: additive-error state-space exponential smoothing, trend none/additive/damped x season
+    none/m (m <= max_season), chosen by AIC. ARIMA: d from KPSS tests (<= max_d), seasonal D from
+    the seasonal-strength rule (m <= max_season), then a stepwise AIC search over
+    (p, q) <= (max_p, max_q) and seasonal (P, Q) <= (1, 1), as auto.arima does. Parameters are
+    estimated on the training history and kept fixed at each origin (the filter runs over the
+    history up to the origin), as the RNN's weights are.
+    """
+
+    models: tuple[str, ...] = ("naive", "seasonal_naive", "ets", "arima")
+    max_p: int = 3
+    max_q: int = 3
+    max_d: int = 1
+    max_season: int = 24
+
+
+def _default_train() -> TrainConfig:
+    return TrainConfig(epochs=60, lr=3e-3, weight_decay=1e-4, grad_clip=1.0, schedule="cosine",
+                       min_lr_ratio=0.05, batch_size=64, patience=12, monitor="val_loss",
+                       log_every=0, checkpoint_every=5, plot_every=0)
+
+
+@dataclass
+class ForecastConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    window: WindowConfig = field(default_factory=WindowConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    backtest: BacktestConfig = field(default_factory=BacktestConfig)
+    baselines: BaselineConfig = field(default_factory=BaselineConfig)
+    train: TrainConfig = field(default_factory=_default_train)
+
+
+# Settings for each built-in dataset, chosen by backtests over the period *before* the reported
+# test span (data.truncate = that span); see docs/forecasting.md.
+DATASET_DEFAULTS: dict[str, list[str]] = {
+    "sunspots": ["data.calendar=false", "data.season_length=132", "window.input_len=132",
+                 "window.horizon=12", "backtest.windows=24", "backtest.val_size=240"],
+    "elnino": ["window.input_len=36", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
+               "backtest.val_size=72"],
+    "macrodata": ["window.input_len=16", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
+                  "backtest.val_size=24", "model.local_level=true"],
+}
+
+PRESETS: dict[str, list[str]] = {
+    # Seconds: tests and smoke runs (few epochs, a small model, a small ARIMA grid).
+    "tiny": ["model.hidden_size=16", "train.epochs=3", "train.patience=0", "backtest.windows=3",
+             "baselines.max_p=1", "baselines.max_q=1", "model.samples=50", "train.checkpoint_every=0"],
+}
+
+
+def resolve_config(dataset: str | None = None, path: str | None = None, preset: str | None = None,
+                   overrides: list[str] = ()) -> ForecastConfig:
+    """Defaults, then the built-in dataset's settings, then ``preset``, then ``overrides``."""
+    cfg = ForecastConfig()
+    if path is not None:
+        cfg.data.path = str(path)
+    elif dataset is not None:
+        if dataset not in DATASET_DEFAULTS:
+            raise C.ConfigError(f"unknown dataset {dataset!r}; built-in: {', '.join(DATASET_DEFAULTS)}")
+        cfg.data.dataset = dataset
+    if cfg.data.path is None:
+        cfg = C.apply_overrides(cfg, DATASET_DEFAULTS[cfg.data.dataset])
+    if preset is not None:
+        if preset not in PRESETS:
+            raise C.ConfigError(f"unknown preset {preset!r}; available: {', '.join(PRESETS)}")
+        cfg = C.apply_overrides(cfg, PRESETS[preset])
+    cfg = C.apply_overrides(cfg, list(overrides))
+    check_config(cfg)
+    return cfg
+
+
+def check_config(cfg: ForecastConfig) -> None:
+    """Values that are the right type but cannot work together; each message names the key."""
+    def need(ok: bool, msg: str) -> None:
+        if not ok:
+            raise C.ConfigError(msg)
+
+    w, m, b = cfg.window, cfg.model, cfg.backtest
+    need(w.input_len >= 1, f"window.input_len must be >= 1, got {w.input_len}")
+    need(w.horizon >= 1, f"window.horizon must be >= 1, got {w.horizon}")
+    need(m.hidden_size >= 1, f"model.hidden_size must be >= 1, got {m.hidden_size}")
+    need(m.num_layers >= 1, f"model.num_layers must be >= 1, got {m.num_layers}")
+    need(0.0 <= m.dropout < 1.0, f"model.dropout must be in [0, 1), got {m.dropout}")
+    need(0.0 < b.interval < 1.0, f"backtest.interval must be in (0, 1), got {b.interval}")
+    need(b.windows >= 1, f"backtest.windows must be >= 1, got {b.windows}")
+    need(b.stride >= 0, f"backtest.stride must be >= 0 (0 = horizon), got {b.stride}")
+    need(b.val_size >= 0, f"backtest.val_size must be >= 0 (0 = auto), got {b.val_size}")
+    need(cfg.data.truncate >= 0, f"data.truncate must be >= 0, got {cfg.data.truncate}")
+    need(cfg.data.season_length >= 0, f"data.season_length must be >= 0 (0 = from the frequency), "
+         f"got {cfg.data.season_length}")
+    need(m.samples >= 10, f"model.samples must be >= 10 sample paths, got {m.samples}")
+    if m.kind == "one_to_one":
+        need(m.decoder == "autoregressive",
+             "model.kind=one_to_one reads one step and carries no state, so it forecasts by "
+             "autoregressive roll-out: set model.decoder=autoregressive")
+    if m.decoder == "autoregressive":
+        need(m.likelihood != "quantile",
+             "model.likelihood=quantile gives one-step quantiles that cannot be rolled out into "
+             "multi-step intervals: use gaussian or studentt with model.decoder=autoregressive")
+    if m.likelihood == "quantile":
+        qs = list(m.quantiles)
+        need(all(0.0 < q < 1.0 for q in qs), f"model.quantiles must lie in (0, 1), got {qs}")
+        need(qs == sorted(set(qs)), f"model.quantiles must be increasing without repeats, got {qs}")
+        lo, hi = round((1 - b.interval) / 2, 6), round((1 + b.interval) / 2, 6)
+        for q in (0.5, lo, hi):
+            need(any(abs(q - x) < 1e-9 for x in qs),
+                 f"model.quantiles {qs} must include {q} (the median and the ends of the "
+                 f"{b.interval:.0%} interval)")
+    known = {"naive", "seasonal_naive", "ets", "arima"}
+    bad = [x for x in cfg.baselines.models if x not in known]
+    need(not bad, f"baselines.models: unknown {bad}; choose from {sorted(known)}")
+
+
+def replace(cfg: ForecastConfig, **sections) -> ForecastConfig:
+    """A copy with whole sections replaced (``replace(cfg, window=WindowConfig(...))``)."""
+    return dataclasses.replace(cfg, **sections)

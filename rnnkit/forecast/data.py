@@ -1,0 +1,343 @@
+"""Reading and checking the user's table: long or wide format, times, frequency, gaps, missing values.
+
+Policy (also written into every run's report, with counts):
+
+* Each row belongs to one series (``id_col`` in long format; each target column in wide format)
+  and one time step. A repeated (series, time) pair is an error naming both.
+* The time column holds dates (any format pandas parses; one unparseable value is an error naming
+  it) or integer steps. The frequency is given (``freq``) or inferred as the coarsest regular grid
+  that holds every timestamp; a timestamp off the grid is an error naming it.
+* A series runs from its first to its last observed target value. Rows before the first are
+  dropped and counted; rows after the last are its *future*: their known-future covariates are
+  used by ``predict``. Grid steps missing inside the span (gaps) and missing target values there
+  are filled by linear interpolation in time and counted (``missing="interpolate"``), or are an
+  error naming the series and the first missing time (``missing="error"``).
+* Missing covariate values inside the span are carried forward (then backward) and counted; a
+  covariate with no value at all in a series is an error. Nothing is dropped without a note.
+* A non-numeric target or covariate value is an error naming the column, the value and its row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Series", "SeriesSet", "build_series", "fmt_time", "future_times", "read_table", "season_length_for"]
+
+
+def fmt_time(t: Any) -> str:
+    """A timestamp for messages: ``2020-05-01`` at midnight, the full time otherwise."""
+    if isinstance(t, pd.Timestamp):
+        return t.date().isoformat() if t == t.normalize() else t.isoformat(sep=" ")
+    return str(t)
+
+
+@dataclass
+class Series:
+    """One series on a regular grid. T observed steps, then E future rows (known covariates only).
+
+    times: ``(T + E,)`` timestamps (or integer steps). target: ``(T,)`` float64.
+    past: ``(T, Dp)`` past covariates. future: ``(T + E, Df)`` known-future covariates (NaN where a
+    future row lacks one). static: the raw static values, column -> value.
+    """
+
+    name: str
+    times: pd.Index
+    target: np.ndarray
+    past: np.ndarray
+    future: np.ndarray
+    static: dict[str, Any]
+    filled: int = 0
+
+    @property
+    def length(self) -> int:
+        return len(self.target)
+
+
+@dataclass
+class SeriesSet:
+    """All series of a dataset, sharing one frequency and one set of covariate columns."""
+
+    series: list[Series]
+    freq: Any  # pandas offset alias (str) for dates, an int step for integer times
+    target_name: str
+    past_names: tuple[str, ...] = ()
+    future_names: tuple[str, ...] = ()
+    static_names: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.series]
+
+    def truncated(self, n: int) -> SeriesSet:
+        """The same set with the last ``n`` observed points of every series removed (no future rows)."""
+        if n == 0:
+            return self
+        out = []
+        for s in self.series:
+            if s.length - n < 2:
+                raise ValueError(f"data.truncate={n} leaves series {s.name!r} ({s.length} points) empty")
+            T = s.length - n
+            out.append(Series(s.name, s.times[:T], s.target[:T], s.past[:T], s.future[:T], s.static, s.filled))
+        return SeriesSet(out, self.freq, self.target_name, self.past_names, self.future_names,
+                         self.static_names,
+                         [*self.notes, f"the last {n} points of every series were left out (data.truncate={n})"])
+
+
+# ------------------------------------------------------------------------------------- reading
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV (``.csv``, ``.tsv``, ``.txt``) or Parquet (``.parquet``, ``.pq``) file as a DataFrame."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such data file: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix in (".csv", ".txt"):
+        return pd.read_csv(path)
+    if suffix == ".tsv":
+        return pd.read_csv(path, sep="\t")
+    raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv or .parquet file")
+
+
+def _require_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:
+    for c in columns:
+        if c not in df.columns:
+            raise ValueError(f"{role} column {c!r} is not in the data; columns are: {', '.join(map(str, df.columns))}")
+
+
+def _parse_times(col: pd.Series, name: str) -> pd.Series:
+    """Dates -> datetime64; whole numbers -> int64 steps. Missing or unparseable values are errors."""
+    missing = col.isna()
+    if missing.any():
+        raise ValueError(f"time column {name!r} has a missing value in row {int(np.flatnonzero(missing)[0])}")
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
+    if pd.api.types.is_bool_dtype(col):
+        raise ValueError(f"time column {name!r} holds booleans, not dates or integer steps")
+    if pd.api.types.is_numeric_dtype(col):
+        values = col.to_numpy(np.float64)
+        bad = np.flatnonzero(values != np.round(values))
+        if len(bad):
+            raise ValueError(f"time column {name!r}: {col.iloc[bad[0]]!r} (row {bad[0]}) is neither a date "
+                             "nor an integer step")
+        return col.astype(np.int64)
+    text = col.astype(str)
+    parsed = pd.to_datetime(text, errors="coerce")
+    if parsed.isna().any():  # maybe several formats in one column
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if len(bad):
+        raise ValueError(f"time column {name!r}: cannot parse {text.iloc[bad[0]]!r} (row {bad[0]}) as a date"
+                         + (f" ({len(bad)} unparseable values)" if len(bad) > 1 else ""))
+    return parsed.dt.tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else parsed
+
+
+def _numeric(col: pd.Series, name: str, role: str) -> np.ndarray:
+    """float64 values of a column; a value that is present but not a number is an error."""
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype(np.float64).to_numpy()
+    values = pd.to_numeric(col, errors="coerce")
+    bad = np.flatnonzero(values.isna().to_numpy() & col.notna().to_numpy())
+    if len(bad):
+        raise ValueError(f"{role} column {name!r} must be numeric: {col.iloc[bad[0]]!r} in row "
+                         f"{col.index[bad[0]]} is not a number")
+    out = values.to_numpy(np.float64)
+    inf = np.flatnonzero(np.isinf(out))
+    if len(inf):
+        raise ValueError(f"{role} column {name!r} holds an infinite value in row {col.index[inf[0]]}")
+    return out
+
+
+# ------------------------------------------------------------------------------------- frequency
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+
+
+def _on_grid(times: pd.DatetimeIndex, freq: str) -> pd.Timestamp | None:
+    """The first timestamp that is not on the grid ``date_range(times[0], .., freq)``, or None."""
+    grid = pd.date_range(times[0], times[-1], freq=freq)
+    if len(grid) == 0 or grid[0] != times[0]:
+        return times[0]
+    off = ~times.isin(grid)
+    return times[off][0] if off.any() else None
+
+
+def _infer_freq(all_times: list[pd.DatetimeIndex], time_col: str) -> str:
+    t0 = all_times[0][0]
+    month, day = _MONTHS[t0.month - 1], _DAYS[t0.day_of_week]
+    # coarsest first: the coarsest grid that holds every timestamp is the series' own step
+    for freq in (f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}",
+                 "D", "h", "min", "s"):
+        if all(_on_grid(t, freq) is None for t in all_times):
+            return pd.tseries.frequencies.to_offset(freq).freqstr
+    raise ValueError(f"cannot infer a regular frequency from time column {time_col!r}: its timestamps fit "
+                     "no grid of years, quarters, months, weeks, days, hours, minutes or seconds; "
+                     "give it with data.freq=... (a pandas offset alias such as D, MS or 15min)")
+
+
+def season_length_for(freq: Any) -> int:
+    """Default seasonal period m of a frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly."""
+    if not isinstance(freq, str):
+        return 1
+    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0].upper()
+    return {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4, "W": 52, "D": 7, "B": 5, "H": 24,
+            "BH": 8}.get(base, 1)
+
+
+def future_times(last: Any, freq: Any, n: int) -> pd.Index:
+    """The ``n`` grid steps after ``last``."""
+    if isinstance(freq, str):
+        return pd.date_range(last, periods=n + 1, freq=freq)[1:]
+    return pd.Index([int(last) + freq * (k + 1) for k in range(n)])
+
+
+# ------------------------------------------------------------------------------------- building
+def _fill_covariates(values: np.ndarray, names: Sequence[str], series: str, T: int, notes: list[str]) -> np.ndarray:
+    """Forward- then backward-fill missing covariate values inside the observed span (rows < T)."""
+    out = values.copy()
+    for j, name in enumerate(names):
+        col = pd.Series(out[:T, j])
+        n_missing = int(col.isna().sum())
+        if n_missing == T:
+            raise ValueError(f"covariate column {name!r} has no value in series {series!r}")
+        if n_missing:
+            out[:T, j] = col.ffill().bfill().to_numpy()
+            notes.append(f"series {series!r}: {n_missing} missing value(s) of covariate {name!r} carried forward")
+    return out
+
+
+def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_col: str | None = None,
+                 past: Sequence[str] = (), future: Sequence[str] = (), static: Sequence[str] = (),
+                 freq: str | None = None, missing: str = "interpolate") -> SeriesSet:
+    """Check a long or wide table and put every series on its regular grid (see the module policy)."""
+    if not target:
+        raise ValueError("no target column given: set data.target (e.g. --target sales)")
+    target, past, future, static = list(target), list(past), list(future), list(static)
+    _require_columns(df, [time_col], "time")
+    _require_columns(df, target, "target")
+    _require_columns(df, past, "past covariate")
+    _require_columns(df, future, "known-future covariate")
+    _require_columns(df, static, "static covariate")
+    if id_col is not None:
+        _require_columns(df, [id_col], "series id")
+    roles = [time_col, *target, *past, *future, *static, *([id_col] if id_col else [])]
+    twice = sorted({c for c in roles if roles.count(c) > 1})
+    if twice:
+        raise ValueError(f"column(s) {twice} are given more than one role (time, target, id, covariates)")
+    if len(df) == 0:
+        raise ValueError("the data has no rows")
+
+    df = df.reset_index(drop=True)
+    times = _parse_times(df[time_col], time_col)
+    integer_time = pd.api.types.is_integer_dtype(times)
+    targets = {c: _numeric(df[c], c, "target") for c in target}
+    past_v = np.column_stack([_numeric(df[c], c, "past covariate") for c in past]) if past else np.zeros((len(df), 0))
+    fut_v = np.column_stack([_numeric(df[c], c, "known-future covariate") for c in future]) if future else np.zeros((len(df), 0))
+
+    # which rows make which series: (name, target column, row indices)
+    groups: list[tuple[str, str, np.ndarray]] = []
+    if id_col is not None:
+        if df[id_col].isna().any():
+            raise ValueError(f"series id column {id_col!r} has a missing value in row {int(np.flatnonzero(df[id_col].isna())[0])}")
+        for key, idx in df.groupby(id_col, sort=True).indices.items():
+            for c in target:
+                groups.append((str(key) if len(target) == 1 else f"{key}/{c}", c, np.asarray(idx)))
+    else:
+        groups = [(c, c, np.arange(len(df))) for c in target]
+
+    for name, _, idx in groups:
+        t = times.iloc[idx]
+        dup = t.duplicated(keep=False).to_numpy()
+        if dup.any():
+            rows = idx[dup][:2]
+            where = f"series {name!r}" if id_col is not None else "the data"
+            raise ValueError(f"duplicated timestamp {fmt_time(t.iloc[np.flatnonzero(dup)[0]])} in time column {time_col!r} "
+                             f"for {where} (rows {rows[0]} and {rows[1]}); give each series one row per time step"
+                             + ("" if id_col is not None else ", or name the series column with data.id_col"))
+
+    # frequency: given, or inferred from all series
+    ordered = [np.sort(times.iloc[idx].to_numpy()) for _, _, idx in groups]
+    if integer_time:
+        if freq is not None:
+            try:
+                step = int(freq)
+            except ValueError:
+                raise ValueError(f"time column {time_col!r} holds integer steps; data.freq must be an integer "
+                                 f"step, got {freq!r}") from None
+        else:
+            diffs = [np.diff(o) for o in ordered if len(o) > 1]
+            step = int(reduce(math.gcd, [int(d) for a in diffs for d in np.unique(a)], 0)) or 1
+        freq_value: Any = step
+    else:
+        idxs = [pd.DatetimeIndex(o) for o in ordered]
+        if freq is None:
+            freq_value = _infer_freq(idxs, time_col)
+        else:
+            try:
+                freq_value = pd.tseries.frequencies.to_offset(freq).freqstr
+            except ValueError:
+                raise ValueError(f"data.freq={freq!r} is not a pandas frequency (e.g. D, W, MS, QS, h)") from None
+            for t in idxs:
+                off = _on_grid(t, freq_value)
+                if off is not None:
+                    raise ValueError(f"timestamp {fmt_time(off)} in time column {time_col!r} is not on the {freq_value!r} grid "
+                                     f"that starts at {fmt_time(t[0])}")
+
+    notes: list[str] = []
+    series: list[Series] = []
+    for (name, tcol, idx), sorted_times in zip(groups, ordered):
+        order = idx[np.argsort(times.iloc[idx].to_numpy(), kind="stable")]
+        if integer_time:
+            if any((int(x) - int(sorted_times[0])) % freq_value for x in sorted_times):
+                raise ValueError(f"series {name!r}: integer times in column {time_col!r} are not on a grid of step {freq_value}")
+            grid = pd.Index(np.arange(int(sorted_times[0]), int(sorted_times[-1]) + 1, freq_value))
+        else:
+            grid = pd.date_range(sorted_times[0], sorted_times[-1], freq=freq_value)
+        pos = grid.get_indexer(pd.Index(times.iloc[order].to_numpy()))
+        y = np.full(len(grid), np.nan)
+        y[pos] = targets[tcol][order]
+        observed = np.flatnonzero(~np.isnan(y))
+        if len(observed) == 0:
+            raise ValueError(f"series {name!r} has no value in target column {tcol!r}")
+        first, last = observed[0], observed[-1]
+        if first:
+            notes.append(f"series {name!r}: {first} row(s) before its first {tcol!r} value were dropped")
+        y = y[first:last + 1]
+        grid_all = grid[first:]
+        gaps = int(np.isnan(y).sum())
+        if gaps:
+            missing_at = fmt_time(grid_all[int(np.flatnonzero(np.isnan(y))[0])])
+            if missing == "error":
+                raise ValueError(f"series {name!r}: target column {tcol!r} has {gaps} missing value(s) or gap(s) "
+                                 f"inside the series, the first at {missing_at} (data.missing=error)")
+            k = np.arange(len(y))
+            ok = ~np.isnan(y)
+            y = np.interp(k, k[ok], y[ok])
+            notes.append(f"series {name!r}: {gaps} missing target value(s)/gap(s) filled by linear interpolation "
+                         f"(first at {missing_at})")
+        T = len(y)
+        P = np.full((len(grid), len(past)), np.nan)
+        P[pos] = past_v[order]
+        F = np.full((len(grid), len(future)), np.nan)
+        F[pos] = fut_v[order]
+        P = _fill_covariates(P[first:last + 1], past, name, T, notes)
+        F = _fill_covariates(F[first:], future, name, T, notes)
+        statics: dict[str, Any] = {}
+        for c in static:
+            values = df[c].iloc[idx].dropna().unique()
+            if len(values) != 1:
+                raise ValueError(f"static covariate {c!r} must hold one value per series; series {name!r} has "
+                                 f"{'none' if len(values) == 0 else list(values[:3])}")
+            statics[c] = values[0].item() if hasattr(values[0], "item") else values[0]
+        series.append(Series(name, grid_all, y, P, F, statics, gaps))
+    return SeriesSet(series, freq_value, target[0] if len(target) == 1 else "value", tuple(past), tuple(future),
+                     tuple(static), notes)

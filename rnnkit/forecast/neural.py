@@ -1,0 +1,164 @@
+"""The RNN as a forecaster: encode, window, train with :class:`rnnkit.train.Trainer`, forecast.
+
+One global model for all series. Training windows come from each series' history before the
+first backtest origin, minus the last ``val_size`` points, which give the validation windows
+(early stopping, best weights, optional interval calibration). Every window has equal weight.
+
+Forecasts come back on the data's scale: quantiles in window space (see :mod:`.models`), plus
+the window's level, through the series' inverse scale ``y = z s + c`` (increasing, so quantiles
+stay quantiles). With a calibration factor ``k`` the interval ends move away from the median by
+``k`` times their distance: ``lo' = med - k (med - lo)``, ``hi' = med + k (hi - med)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from rnnkit import config as C
+from rnnkit.train import Trainer
+
+from .backtest import val_size_for
+from .config import ForecastConfig
+from .data import Series, SeriesSet
+from .features import Encoder
+from .losses import make_likelihood
+from .models import ForecastNet, forecast_quantiles
+from .windows import Layout, build_windows, training_origins
+
+__all__ = ["NeuralForecaster"]
+
+
+def _levels(level: float) -> list[float]:
+    return [round((1 - level) / 2, 6), 0.5, round((1 + level) / 2, 6)]
+
+
+class NeuralForecaster:
+    """The trained network plus everything needed to apply it to new data (encoder, layout)."""
+
+    def __init__(self, cfg: ForecastConfig, encoder: Encoder, layout: Layout, calibration: float = 1.0):
+        self.cfg, self.encoder, self.layout = cfg, encoder, layout
+        m = cfg.model
+        self.likelihood = make_likelihood(m.likelihood, m.quantiles)
+        self.net = ForecastNet(layout.n_features, self.likelihood.n_params, m.kind, m.cell, m.hidden_size,
+                               m.num_layers, m.dropout)
+        self.calibration = float(calibration)
+        kind = "one-to-one" if m.kind == "one_to_one" else m.decoder
+        self.name = f"rnnkit {m.cell.upper()} ({kind}, {m.likelihood})"
+
+    @classmethod
+    def create(cls, cfg: ForecastConfig, history: SeriesSet) -> NeuralForecaster:
+        """Fit the encoder on ``history`` and build an untrained network for its features."""
+        torch.manual_seed(cfg.train.seed)  # the initial weights
+        enc = Encoder.fit(history, cfg.model.scaling, cfg.data.calendar)
+        layout = Layout(cfg.window.input_len, cfg.window.horizon, enc.n_past, enc.n_future, enc.n_static,
+                        autoregressive=cfg.model.decoder == "autoregressive", local_level=cfg.model.local_level)
+        return cls(cfg, enc, layout)
+
+    # ------------------------------------------------------------------ training
+    def split_windows(self, history: SeriesSet):
+        """(train, validation) windows: validation targets lie in the last ``val_size`` points."""
+        lay = self.layout
+        arrays = [self.encoder.encode(s) for s in history.series]
+        train_pairs, val_pairs = [], []
+        for i, s in enumerate(history.series):
+            n = s.length
+            val_start = n - val_size_for(n, lay.horizon, self.cfg.backtest.val_size)
+            train_pairs += [(i, o) for o in training_origins(val_start, lay)]
+            val_pairs += [(i, o) for o in range(max(val_start, lay.input_len), n - lay.horizon + 1)]
+        if not train_pairs:
+            raise ValueError("no training window fits before the validation span: lower window.input_len, "
+                             "backtest.val_size or backtest.windows")
+        return (build_windows(arrays, train_pairs, lay, with_targets=True),
+                build_windows(arrays, val_pairs, lay, with_targets=True))
+
+    def loss_fn(self, model, batch):
+        """Mean NLL (or pinball loss) over the horizon rows (all rows for loss_on=all / autoregressive)."""
+        x, y = batch
+        params = model(x)
+        if self.cfg.model.loss_on == "horizon" and not self.layout.autoregressive:
+            params, y = params[:, -self.layout.horizon:], y[:, -self.layout.horizon:]
+        loss = self.likelihood.loss(params, y).mean()
+        with torch.no_grad():
+            med = self.likelihood.quantiles(params[:, -self.layout.horizon:].detach(), [0.5])[..., 0]
+            mae = (med - y[:, -self.layout.horizon:]).abs().mean()
+        return loss, {"mae_scaled": mae}
+
+    def fit(self, history: SeriesSet, run_dir: Path | None = None, resume: bool = False, echo=print):
+        train, val = self.split_windows(history)
+        echo(f"training windows: {len(train)}, validation windows: {len(val)} "
+             f"(input {self.layout.input_len}, horizon {self.layout.horizon}, {self.layout.n_features} features)")
+        tcfg = self.cfg.train
+        g = torch.Generator().manual_seed(tcfg.seed)
+        train_loader = DataLoader(TensorDataset(train.inputs, train.targets), batch_size=tcfg.batch_size,
+                                  shuffle=True, generator=g)
+        val_loader = DataLoader(TensorDataset(val.inputs, val.targets), batch_size=512)
+        self.trainer = Trainer(self.net, self.loss_fn, tcfg, run_dir=run_dir, config_dict=C.to_dict(self.cfg))
+        history_rows = self.trainer.fit(train_loader, val_loader, resume=resume)
+        self.net = self.trainer.model.cpu().eval()
+        return history_rows
+
+    # ------------------------------------------------------------------ forecasting
+    def _check_future(self, s: Series, arrays, origin: int) -> None:
+        n_user = len(self.encoder.future_scales)
+        if not n_user:
+            return
+        lo, hi = origin - self.layout.input_len + 1, origin + self.layout.horizon
+        block = arrays.future[lo:hi, :n_user]
+        bad = np.argwhere(np.isnan(block))
+        if len(bad):
+            row, col = bad[0]
+            raise ValueError(
+                f"known-future covariate {self.encoder.future_names[col]!r} has no value at step {lo + row} "
+                f"of series {s.name!r} (needed to forecast {self.layout.horizon} steps from position {origin}); "
+                "give the future rows in the data file (target left empty) or with --future FILE")
+
+    def quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
+        """``(N, H, len(levels))`` forecast quantiles on the data's scale (before calibration)."""
+        lay = self.layout
+        arrays, pairs = [], []
+        for i, (s, o) in enumerate(zip(series, origins)):
+            if o < lay.input_len:
+                raise ValueError(f"series {s.name!r}: forecasting from position {o} needs window.input_len="
+                                 f"{lay.input_len} points before it")
+            a = self.encoder.encode(s, extra=max(0, o + lay.horizon - len(s.future)))
+            self._check_future(s, a, o)
+            arrays.append(a)
+            pairs.append((i, o))
+        w = build_windows(arrays, pairs, lay, with_targets=False)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.cfg.train.seed)  # repeatable sample paths
+            q = forecast_quantiles(self.net, self.likelihood, w.inputs, lay, levels, self.cfg.model.samples)
+        q = q.double().numpy() + w.level[:, None, None]
+        scales = [self.encoder.target_scale(s) for s in series]
+        return np.stack([sc.inverse(qi) for sc, qi in zip(scales, q)])
+
+    def forecast(self, series: Sequence[Series], origins: Sequence[int], horizon: int, level: float):
+        if horizon != self.layout.horizon:
+            raise ValueError(f"the model forecasts {self.layout.horizon} steps, not {horizon}")
+        q = self.quantiles(series, origins, _levels(level))
+        lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
+        k = self.calibration
+        return [(med[i], med[i] - k * (med[i] - lo[i]), med[i] + k * (hi[i] - med[i])) for i in range(len(q))]
+
+    def calibrate(self, history: SeriesSet, level: float) -> float:
+        """The factor k that gives nominal coverage on the validation windows (split conformal)."""
+        lay = self.layout
+        views, origins = [], []
+        for s in history.series:
+            n = s.length
+            start = max(n - val_size_for(n, lay.horizon, self.cfg.backtest.val_size), lay.input_len)
+            for o in range(start, n - lay.horizon + 1):
+                views.append(s)
+                origins.append(o)
+        q = self.quantiles(views, origins, _levels(level))
+        y = np.stack([s.target[o:o + lay.horizon] for s, o in zip(views, origins)])
+        lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
+        above = y >= med
+        r = np.where(above, (y - med) / np.maximum(hi - med, 1e-12), (med - y) / np.maximum(med - lo, 1e-12))
+        # the smallest k whose interval holds a `level` share of the validation points
+        return float(np.quantile(r.ravel(), level))

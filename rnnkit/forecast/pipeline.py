@@ -1,0 +1,238 @@
+"""Forecasting runs end to end: ``train`` (fit + backtest + report), ``evaluate`` and ``predict``.
+
+    cfg = resolve_config("sunspots")                  # or resolve_config(path="sales.csv", overrides=[...])
+    result = train(cfg, Path("runs/sunspots"))        # RNN vs baselines, report in the run folder
+    evaluate("runs/sunspots")                         # the backtest again, from the saved model
+    predict("runs/sunspots")                          # the next H steps after the data, with intervals
+
+A run folder holds run.json (task and resolved config), forecast_state.json (encoder, layout,
+calibration), the trainer's files (checkpoints/, metrics.csv, curves.png) and the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnkit import config as C
+from rnnkit.tasks.runs import load_model_weights, read_run_info, write_run_info
+from rnnkit.train import atomic_write_json
+
+from .backtest import check_lengths, history_set, plan_backtest, run_backtest
+from .baselines import make_baselines
+from .config import ForecastConfig, check_config
+from .data import SeriesSet, future_times, read_table, season_length_for
+from .datasets import load_series
+from .features import Encoder
+from .metrics import mase_scale, summarize
+from .neural import NeuralForecaster, _levels
+from .report import markdown_table, write_report
+from .windows import Layout
+
+__all__ = ["backtest", "evaluate", "load_run", "predict", "summary_lines", "train"]
+
+NAME = "forecast"
+STATE_FILE = "forecast_state.json"
+
+
+def _describe(cfg: ForecastConfig) -> str:
+    return cfg.data.path or f"built-in {cfg.data.dataset}"
+
+
+def _prepare(cfg: ForecastConfig, sset: SeriesSet | None = None):
+    """The series, the backtest plan and the training history, after every length check."""
+    sset = sset if sset is not None else load_series(cfg.data)
+    H, K = cfg.window.horizon, cfg.backtest.windows
+    stride = cfg.backtest.stride or H
+    check_lengths(sset, cfg.window.input_len, H, K, stride, cfg.backtest.val_size)
+    plan = plan_backtest(sset, H, K, stride)
+    return sset, plan, history_set(sset, plan.first), stride
+
+
+def _season(cfg: ForecastConfig, sset: SeriesSet) -> int:
+    return cfg.data.season_length or season_length_for(sset.freq)
+
+
+def data_fingerprint(sset: SeriesSet) -> str:
+    """A hash of every number and timestamp of the series (and their names and static values)."""
+    h = hashlib.sha256(str(sset.freq).encode())
+    for s in sset.series:
+        h.update(f"{s.name}|{sorted(s.static.items())}|{s.length}".encode())
+        h.update(np.asarray(s.times.astype(str)).astype("U").tobytes())
+        for a in (s.target, s.past, s.future):
+            h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=print,
+             baseline_rows: pd.DataFrame | None = None):
+    """RNN and baselines on the same origins: (forecasts, per-series, overall, baseline descriptions).
+
+    ``baseline_rows``: the baselines' forecasts of an earlier backtest of the same data, reused
+    instead of fitting the baselines again (they do not depend on the RNN).
+    """
+    sset, plan, history, _ = _prepare(cfg, sset)
+    m = _season(cfg, sset)
+    baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines)
+    for b in baselines:
+        t = time.perf_counter()
+        b.fit(history)
+        echo(f"baseline {b.name}: fit in {time.perf_counter() - t:.1f} s")
+    forecasts = run_backtest(sset, plan, [nf, *baselines], cfg.backtest.interval, echo=echo)
+    if baseline_rows is not None:
+        forecasts = pd.concat([forecasts, baseline_rows], ignore_index=True)
+    scales = {s.name: mase_scale(h.target, m) for s, h in zip(sset.series, history.series)}
+    per, overall = summarize(forecasts, scales)
+    described = {}
+    for b in baselines:
+        for series, label in b.describe().items():
+            described.setdefault(b.name, []).append(f"{series}: {label}" if len(sset.series) > 1 else label)
+    return forecasts, per, overall, {k: "; ".join(v) for k, v in described.items()}
+
+
+def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) -> dict:
+    """Train the RNN on the history before the first origin, backtest it against the baselines,
+    write the report; returns the result dictionary (also report.json)."""
+    check_config(cfg)
+    run_dir = Path(run_dir)
+    sset, _, history, stride = _prepare(cfg)
+    echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
+         f"frequency {sset.freq}" + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_run_info(run_dir, NAME, C.to_dict(cfg))
+    nf = NeuralForecaster.create(cfg, history)
+    t0 = time.perf_counter()
+    nf.fit(history, run_dir=run_dir, resume=resume, echo=echo)
+    train_seconds = time.perf_counter() - t0
+    if cfg.backtest.calibrate:
+        nf.calibration = nf.calibrate(history, cfg.backtest.interval)
+        echo(f"interval calibration factor on the validation windows: {nf.calibration:.3f}")
+    _save_state(run_dir, nf, _season(cfg, sset))
+    forecasts, per, overall, described = backtest(cfg, nf, sset, echo=echo)
+    result = _result(cfg, sset, stride, overall, per, described, nf)
+    result.update(epochs=nf.trainer.epoch, train_seconds=train_seconds)
+    write_report(run_dir, result, sset, forecasts, per, overall, cfg.backtest.interval, cfg.backtest.plot_windows)
+    return result
+
+
+def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
+    rows = overall.to_dict(orient="records")
+    rnn = rows[0]
+    baselines = rows[1:]
+    return {
+        "data": _describe(cfg), "series": sset.names, "horizon": cfg.window.horizon,
+        "input_len": cfg.window.input_len, "windows": cfg.backtest.windows, "stride": stride,
+        "season_length": _season(cfg, sset), "interval": cfg.backtest.interval,
+        "overall": rows, "per_series": per.to_dict(orient="records"),
+        "model": nf.name, "rnn_mase": rnn["MASE"], "rnn_coverage": rnn["coverage"],
+        "best_baseline": min(baselines, key=lambda r: r["MASE"])["model"] if baselines else None,
+        "best_baseline_mase": min((r["MASE"] for r in baselines), default=float("nan")),
+        "rnn_lowest_mase": all(rnn["MASE"] < r["MASE"] for r in baselines),
+        "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
+        "parameters": sum(p.numel() for p in nf.net.parameters()), "epochs": 0, "train_seconds": 0.0,
+        "data_fingerprint": data_fingerprint(sset),
+    }
+
+
+# ---------------------------------------------------------------------------------- run folders
+def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int) -> None:
+    atomic_write_json(run_dir / STATE_FILE, {"encoder": nf.encoder.to_dict(), "layout": nf.layout.to_dict(),
+                                             "calibration": nf.calibration, "season_length": season_length})
+
+
+def load_run(run_dir: str | Path) -> tuple[ForecastConfig, NeuralForecaster]:
+    """The config and the trained forecaster of a run folder (best weights)."""
+    info = read_run_info(run_dir)
+    if info["task"] != NAME:
+        raise ValueError(f"{run_dir} is a {info['task']!r} run, not a forecast run")
+    cfg = C.from_dict(ForecastConfig, info["config"])
+    path = Path(run_dir) / STATE_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the run did not finish training")
+    state = json.loads(path.read_text(encoding="utf-8"))
+    nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), Layout(**state["layout"]), state["calibration"])
+    load_model_weights(nf.net, run_dir)
+    nf.net.eval()
+    return cfg, nf
+
+
+def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> dict:
+    """The backtest of a saved run again (same data, same origins): the overall table.
+
+    The RNN forecasts again from its saved weights. The baselines' stored forecasts are reused
+    when the data has not changed since training (same fingerprint), else they are fit again;
+    ``refit_baselines`` always fits them again.
+    """
+    cfg, nf = load_run(run_dir)
+    sset = load_series(cfg.data)
+    rows = None
+    report, stored = Path(run_dir) / "report.json", Path(run_dir) / "backtest_forecasts.csv"
+    if not refit_baselines and report.is_file() and stored.is_file():
+        if json.loads(report.read_text(encoding="utf-8")).get("data_fingerprint") == data_fingerprint(sset):
+            table = pd.read_csv(stored)
+            rows = table[table["model"] != nf.name]
+            echo("baselines: forecasts reused from the run (the data is unchanged)")
+        else:
+            echo("baselines: the data changed since training; fitting them again")
+    _, per, overall, _ = backtest(cfg, nf, sset, echo=echo, baseline_rows=rows)
+    return {"overall": overall.to_dict(orient="records"), "per_series": per.to_dict(orient="records"),
+            "table": markdown_table(overall, cfg.backtest.interval)}
+
+
+def predict(run_dir: str | Path, data: str | Path | None = None, future: str | Path | None = None,
+            output: str | Path | None = None) -> pd.DataFrame:
+    """Forecast the ``horizon`` steps after the end of every series, with the run's interval.
+
+    ``data``: a file with the same columns as the training data (default: the run's own data).
+    ``future``: rows after the data's end holding the known-future covariates (time, id and
+    covariate columns; the target may be absent). Returns (and writes to ``output`` as CSV) one
+    row per series and step: series, time, point, lo, hi.
+    """
+    cfg, nf = load_run(run_dir)
+    dcfg = cfg.data
+    dcfg = dataclasses.replace(cfg.data, truncate=0, path=str(data) if data is not None else cfg.data.path)
+    if future is None:
+        sset = load_series(dcfg)
+    else:
+        if not dcfg.path:
+            raise ValueError("--future needs the data as a file (--data PATH)")
+        rows = read_table(future)
+        for c in dcfg.target:
+            if c not in rows.columns:
+                rows[c] = np.nan  # future rows: no target yet
+        with tempfile.TemporaryDirectory() as tmp:
+            merged = Path(tmp) / "data_and_future.csv"
+            pd.concat([read_table(dcfg.path), rows], ignore_index=True).to_csv(merged, index=False)
+            sset = load_series(dataclasses.replace(dcfg, path=str(merged)))
+    H = nf.layout.horizon
+    series = list(sset.series)
+    origins = [s.length for s in series]
+    q = nf.quantiles(series, origins, _levels(cfg.backtest.interval))
+    k = nf.calibration
+    frames = []
+    for s, qi in zip(series, q):
+        lo, med, hi = qi[:, 0], qi[:, 1], qi[:, 2]
+        frames.append(pd.DataFrame({"series": s.name, "time": future_times(s.times[s.length - 1], sset.freq, H),
+                                    "point": med, "lo": med - k * (med - lo), "hi": med + k * (hi - med)}))
+    out = pd.concat(frames, ignore_index=True)
+    if output is not None:
+        out.to_csv(output, index=False)
+    return out
+
+
+def summary_lines(result: dict) -> list[str]:
+    overall = pd.DataFrame(result["overall"])
+    goal = "yes" if result["rnn_lowest_mase"] else "no"
+    return [
+        markdown_table(overall, result["interval"]), "",
+        (f"RNN lowest MASE: {goal} (RNN {result['rnn_mase']:.3f}, best baseline {result['best_baseline']} "
+         f"{result['best_baseline_mase']:.3f}); RNN {result['interval']:.0%} interval coverage "
+         f"{result['rnn_coverage']:.3f}"),
+    ]

@@ -1,0 +1,110 @@
+"""End to end through the CLI, no code: a user's CSV with a date column, two series and covariates
+trains, backtests against the baselines, reopens, evaluates and forecasts; bad input exits with 2
+and a message naming the column or value."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.cli import main
+from rnnkit.forecast.pipeline import load_run
+
+FAST = ["--preset", "tiny", "train.progress=false", "train.tensorboard=false", "train.epochs=4"]
+COLUMNS = ["--time-col", "date", "--id-col", "store", "--target", "sales", "--future", "promo", "--past", "temp",
+           "--static", "region", "--horizon", "3", "--input-len", "12"]
+
+
+@pytest.fixture(scope="module")
+def user_csv(tmp_path_factory, make_store_frame):
+    path = tmp_path_factory.mktemp("data") / "stores.csv"
+    make_store_frame(n=72).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, user_csv):
+    run_dir = tmp_path_factory.mktemp("runs") / "stores"
+    assert main(["forecast", "train", "--data", str(user_csv), *COLUMNS, "--run-dir", str(run_dir), *FAST]) == 0
+    return run_dir
+
+
+def test_train_writes_the_report(run, capsys):
+    for name in ["run.json", "forecast_state.json", "report.md", "report.json", "forecasts.png", "curves.png",
+                 "metrics.csv", "backtest_forecasts.csv", "backtest_metrics.csv", "checkpoints/best/model.safetensors"]:
+        assert (run / name).exists(), name
+    report = json.loads((run / "report.json").read_text())
+    models = [r["model"] for r in report["overall"]]
+    assert models == ["rnnkit LSTM (direct, gaussian)", "naive", "seasonal_naive", "ets", "arima"]
+    assert report["series"] == ["north", "south"]
+    forecasts = pd.read_csv(run / "backtest_forecasts.csv")
+    # every model on the same windows: 2 series x 3 origins x 3 steps
+    assert forecasts.groupby("model").size().tolist() == [18] * 5
+    same = forecasts.groupby("model")[["series", "origin", "step", "actual"]].apply(lambda g: g.to_numpy().tolist())
+    assert all(v == same.iloc[0] for v in same)
+    md = (run / "report.md").read_text()
+    assert "| rnnkit LSTM (direct, gaussian) |" in md and "| arima |" in md and "ARIMA(" in md
+    _, nf = load_run(run)
+    assert nf.encoder.past_names == ["temp"] and nf.encoder.future_names == ["promo"]
+    assert nf.encoder.calendar == ["month"] and nf.layout.n_static == 2
+
+
+def test_evaluate_reproduces_the_reported_table(run, capsys):
+    """From the saved weights alone the RNN's backtest comes out the same (baselines reused)."""
+    capsys.readouterr()
+    assert main(["forecast", "evaluate", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "reused" in out
+    report = json.loads((run / "report.json").read_text())
+    for row in report["overall"]:
+        assert f"| {row['model']} | {row['MAE']:.4g} | {row['RMSE']:.4g} | {row['sMAPE']:.2f} |" in out
+
+
+def test_predict_with_future_rows_from_a_file(run, user_csv, tmp_path, capsys):
+    last = pd.Timestamp("2015-12-01")  # 72 months from 2010-01
+    future = pd.DataFrame({"date": [d.strftime("%Y-%m-%d") for d in pd.date_range(last, periods=4, freq="MS")[1:]] * 2,
+                           "store": ["north"] * 3 + ["south"] * 3, "promo": [1, 0, 1, 0, 1, 0],
+                           "temp": np.nan, "region": ["n"] * 3 + ["s"] * 3})
+    future.to_csv(tmp_path / "future.csv", index=False)
+    out_csv = tmp_path / "forecasts.csv"
+    assert main(["forecast", "predict", str(run), "--future", str(tmp_path / "future.csv"), "--output", str(out_csv)]) == 0
+    got = pd.read_csv(out_csv)
+    assert got["series"].tolist() == ["north"] * 3 + ["south"] * 3
+    assert got["time"].tolist()[:3] == ["2016-01-01", "2016-02-01", "2016-03-01"]
+    assert (got["lo"] <= got["point"]).all() and (got["point"] <= got["hi"]).all()
+    # without the future promo values the forecast cannot be made: a clear error naming the column
+    capsys.readouterr()
+    assert main(["forecast", "predict", str(run)]) == 2
+    assert "known-future covariate 'promo' has no value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change,args,message", [
+    (lambda d: d.rename(columns={"date": "day"}), [], "time column 'date' is not in the data"),
+    (lambda d: d.assign(date=d["date"].where(d.index != 9, "31/02/2011")), [], "cannot parse '31/02/2011' (row 9)"),
+    (lambda d: d.assign(sales=d["sales"].astype(object).where(d.index != 4, "oops")), [],
+     "target column 'sales' must be numeric: 'oops' in row 4"),
+    (lambda d: pd.concat([d, d.iloc[[3]]]), [], "duplicated timestamp 2010-04-01 in time column 'date' for series 'north'"),
+    (lambda d: d, ["--horizon", "80"], "window.horizon=80 is longer than series 'north' (72 points)"),
+    (lambda d: d, ["--input-len", "70"], "series 'north' has 72 points, fewer than window.input_len + window.horizon"),
+    (lambda d: d, ["--past", "humidity"], "past covariate column 'humidity' is not in the data"),
+])
+def test_bad_input_is_a_clear_error(tmp_path, capsys, make_store_frame, change, args, message):
+    path = tmp_path / "bad.csv"
+    change(make_store_frame(n=72)).to_csv(path, index=False)
+    code = main(["forecast", "train", "--data", str(path), *COLUMNS, *args, "--run-dir", str(tmp_path / "r"), *FAST])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_config_errors(tmp_path, capsys, user_csv):
+    assert main(["forecast", "train", "--data", str(user_csv), "--run-dir", str(tmp_path / "r")]) == 2
+    assert "name the target column(s) of your file with --target" in capsys.readouterr().err
+    assert main(["forecast", "train", "--dataset", "sunspots", "model.decoder=autoregressive",
+                 "model.likelihood=quantile", "--print-config"]) == 2
+    assert "cannot be rolled out" in capsys.readouterr().err
+    assert main(["forecast", "train", "--dataset", "nope"]) == 2
+    assert "unknown dataset 'nope'" in capsys.readouterr().err
+    assert main(["forecast", "train", "--dataset", "elnino", "--preset", "tiny", "--print-config"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert cfg["window"]["horizon"] == 12 and cfg["model"]["hidden_size"] == 16

@@ -1,0 +1,184 @@
+"""Reading the user's table: formats, frequency, gaps, future rows, and every bad input named."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.forecast import build_series, read_table
+from rnnkit.forecast.config import resolve_config
+from rnnkit.forecast.datasets import load_builtin, load_series
+from rnnkit.forecast.pipeline import _prepare
+
+
+def _build(df, **kw):
+    args = {"time_col": "date", "target": ["sales"], "id_col": "store"}
+    args.update(kw)
+    return build_series(df, **args)
+
+
+def test_long_format_with_all_covariate_kinds(store_frame):
+    s = _build(store_frame, past=["temp"], future=["promo"], static=["region"])
+    assert s.freq == "MS" and s.names == ["north", "south"]
+    north = s.series[0]
+    rows = store_frame[store_frame.store == "north"]
+    np.testing.assert_array_equal(north.target, rows.sales.to_numpy())
+    np.testing.assert_array_equal(north.past[:, 0], rows.temp.to_numpy())
+    np.testing.assert_array_equal(north.future[:, 0], rows.promo.to_numpy())
+    assert north.static == {"region": "n"} and s.notes == []
+
+
+def test_wide_format_one_series_per_target_column():
+    d = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=12, freq="MS"),
+                      "a": [*range(10), np.nan, np.nan], "b": [np.nan, *range(11)], "promo": range(12)})
+    s = build_series(d, time_col="date", target=["a", "b"], future=["promo"])
+    a, b = s.series
+    assert (a.name, a.length, len(a.times)) == ("a", 10, 12)  # two future rows: promo known, target not yet
+    np.testing.assert_array_equal(a.future[:, 0], np.arange(12))
+    assert (b.name, b.length) == ("b", 11)
+    assert s.notes == ["series 'b': 1 row(s) before its first 'b' value were dropped"]
+
+
+@pytest.mark.parametrize("freq", ["D", "W-SUN", "MS", "ME", "QS-FEB", "QE-DEC", "YS-JAN", "h", "s"])
+def test_frequency_inferred_as_the_coarsest_grid(freq):
+    times = pd.date_range("2021-02-01", periods=30, freq=freq)
+    d = pd.DataFrame({"date": times, "sales": np.arange(30.0)}).drop(index=[5, 6])  # gaps do not confuse it
+    s = build_series(d, time_col="date", target=["sales"])
+    assert pd.date_range(times[0], periods=30, freq=s.freq).equals(times), s.freq
+    np.testing.assert_allclose(s.series[0].target, np.arange(30.0))  # the gap filled back in
+
+
+def test_given_frequency_finer_than_the_data():
+    d = pd.DataFrame({"date": pd.date_range("2021-01-01", periods=10, freq="2D"), "sales": np.arange(10.0)})
+    s = build_series(d, time_col="date", target=["sales"], freq="D")
+    assert s.series[0].length == 19 and s.series[0].filled == 9
+
+
+def test_gaps_and_missing_values_are_interpolated_and_reported():
+    d = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=10, freq="D"), "sales": np.arange(10.0),
+                      "x": np.arange(10.0)})
+    d.loc[7, "sales"] = np.nan
+    d.loc[2, "x"] = np.nan
+    d = d.drop(index=[3, 4])
+    s = build_series(d, time_col="date", target=["sales"], past=["x"])
+    np.testing.assert_allclose(s.series[0].target, np.arange(10.0))
+    assert s.series[0].filled == 3
+    assert any("3 missing target value(s)/gap(s)" in n and "2020-01-04" in n for n in s.notes)
+    assert any("covariate 'x'" in n for n in s.notes)
+    with pytest.raises(ValueError, match=r"'sales' has 3 missing value\(s\) or gap\(s\).*first at 2020-01-04"):
+        build_series(d, time_col="date", target=["sales"], missing="error")
+
+
+def test_integer_time_steps():
+    d = pd.DataFrame({"step": np.arange(0, 60, 3), "sales": np.arange(20.0)})
+    s = build_series(d, time_col="step", target=["sales"])
+    assert s.freq == 3 and list(s.series[0].times[:3]) == [0, 3, 6]
+
+
+def test_parquet_and_csv(tmp_path, store_frame):
+    store_frame.to_parquet(tmp_path / "d.parquet")
+    store_frame.to_csv(tmp_path / "d.csv", index=False)
+    for name in ("d.parquet", "d.csv"):
+        np.testing.assert_array_equal(_build(read_table(tmp_path / name)).series[1].target,
+                                      _build(store_frame).series[1].target)
+    with pytest.raises(ValueError, match="unknown file type '.xlsx'"):
+        (tmp_path / "d.xlsx").write_text("x")
+        read_table(tmp_path / "d.xlsx")
+    with pytest.raises(FileNotFoundError, match="no such data file"):
+        read_table(tmp_path / "missing.csv")
+
+
+# ----------------------------------------------------------------------------------- bad input
+def test_missing_time_column(store_frame):
+    with pytest.raises(ValueError, match="time column 'when' is not in the data; columns are: date, store"):
+        _build(store_frame, time_col="when")
+
+
+def test_unparseable_date(store_frame):
+    store_frame.loc[5, "date"] = "2010-13-45"
+    with pytest.raises(ValueError, match=r"time column 'date': cannot parse '2010-13-45' \(row 5\) as a date"):
+        _build(store_frame)
+
+
+def test_non_numeric_target(store_frame):
+    store_frame["sales"] = store_frame["sales"].astype(object)
+    store_frame.loc[7, "sales"] = "twelve"
+    with pytest.raises(ValueError, match="target column 'sales' must be numeric: 'twelve' in row 7"):
+        _build(store_frame)
+
+
+def test_non_numeric_covariate(store_frame):
+    store_frame["promo"] = store_frame["promo"].astype(object)
+    store_frame.loc[3, "promo"] = "yes"
+    with pytest.raises(ValueError, match="known-future covariate column 'promo' must be numeric: 'yes' in row 3"):
+        _build(store_frame, future=["promo"])
+
+
+def test_duplicated_timestamps(store_frame):
+    dup = pd.concat([store_frame, store_frame.iloc[[100]]], ignore_index=True)
+    with pytest.raises(ValueError, match=r"duplicated timestamp 2010-05-01 in time column 'date' for series 'south'"):
+        _build(dup)
+
+
+def test_duplicated_timestamps_without_id_column_suggests_it(store_frame):
+    with pytest.raises(ValueError, match="duplicated timestamp 2010-01-01 .* name the series column with data.id_col"):
+        build_series(store_frame, time_col="date", target=["sales"])
+
+
+def test_static_covariate_must_be_constant(store_frame):
+    store_frame.loc[3, "region"] = "e"
+    with pytest.raises(ValueError, match="static covariate 'region' must hold one value per series; series 'north'"):
+        _build(store_frame, static=["region"])
+
+
+def test_off_grid_timestamp_with_given_frequency(store_frame):
+    store_frame.loc[4, "date"] = "2010-05-17"
+    with pytest.raises(ValueError, match="timestamp 2010-05-17 in time column 'date' is not on the 'MS' grid"):
+        _build(store_frame, freq="MS")
+
+
+def test_irregular_timestamps_ask_for_a_frequency():
+    d = pd.DataFrame({"date": ["2020-01-01 00:00:00", "2020-01-01 00:00:07", "2020-01-01 00:00:19"], "sales": [1.0, 2, 3]})
+    d["date"] = pd.to_datetime(d["date"]) + pd.to_timedelta([0, 0, 3], unit="ms")
+    with pytest.raises(ValueError, match="cannot infer a regular frequency from time column 'date'.*data.freq"):
+        build_series(d, time_col="date", target=["sales"])
+
+
+def _config(tmp_path, frame, *over):
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    return resolve_config(path=tmp_path / "d.csv", overrides=["data.target=sales", "data.id_col=store", *over])
+
+
+def test_horizon_longer_than_the_series(tmp_path, store_frame):
+    cfg = _config(tmp_path, store_frame, "window.horizon=100", "window.input_len=4")
+    with pytest.raises(ValueError, match=r"window.horizon=100 is longer than series 'north' \(96 points\)"):
+        _prepare(cfg)
+
+
+def test_fewer_points_than_input_plus_horizon(tmp_path, store_frame):
+    short = store_frame[store_frame.store == "south"].iloc[:30]
+    cfg = _config(tmp_path, pd.concat([store_frame[store_frame.store == "north"], short]),
+                  "window.horizon=12", "window.input_len=24")
+    with pytest.raises(ValueError, match=r"series 'south' has 30 points, fewer than window.input_len \+ "
+                                         r"window.horizon = 24 \+ 12 = 36"):
+        _prepare(cfg)
+
+
+def test_backtest_longer_than_the_history(tmp_path, store_frame):
+    cfg = _config(tmp_path, store_frame, "window.horizon=6", "window.input_len=24", "backtest.windows=11")
+    with pytest.raises(ValueError, match="series 'north' has 96 points: a backtest of 11 windows 6 steps apart "
+                                         "leaves 30 points of history"):
+        _prepare(cfg)
+
+
+def test_builtin_datasets_are_the_real_bundled_data():
+    sun = load_series(resolve_config("sunspots").data).series[0]
+    assert sun.length == 3126 and str(sun.times[0].date()) == "1749-01-01" and str(sun.times[-1].date()) == "2009-06-01"
+    assert sun.target[:3].tolist() == [58.0, 62.6, 70.0]  # first line of sunspots_monthly.dat
+    el = load_series(resolve_config("elnino").data)
+    assert el.series[0].length == 732 and el.freq == "MS"
+    macro = load_series(resolve_config("macrodata").data)
+    assert macro.names == ["realcons", "realdpi", "realgdp", "realgovt", "realinv"]
+    assert macro.freq == "QS-JAN" and macro.past_names == ("unemp", "infl", "tbilrate")
+    assert macro.series[2].target[0] == pytest.approx(2710.349)  # realgdp 1959Q1
+    with pytest.raises(ValueError, match="unknown built-in dataset 'nope'"):
+        load_builtin("nope")
