@@ -113,3 +113,15 @@ def test_prime_key_moves_text_primers_into_the_models_key_and_back(run, tmp_path
     capsys.readouterr()
     assert main(["music", "generate", str(run), "--prime", "C5/1", "--prime-key", "H"]) == 2
     assert "--prime-key 'H' is not a key" in capsys.readouterr().err
+
+
+def test_generate_primes_with_a_held_out_piece_by_default(run, cache_root, tmp_path, capsys):
+    from rnnkit.music.data import load_chorales
+
+    name = json.loads((run / "report.json").read_text())["data"]["test_pieces"][0]
+    held_out = load_chorales(names=[name], cache_dir=cache_root / "music", progress=False).melodies[0].transposed()
+    assert main(["music", "generate", str(run), "--events", "5", "--out", str(tmp_path / "h.mid")]) == 0
+    assert f"held-out piece {name}" in capsys.readouterr().out
+    assert read_midi(tmp_path / "h.mid").events[:4] == held_out.events[:4]
+    assert main(["music", "generate", str(run), "--test-piece", "99"]) == 2
+    assert "--test-piece must be in [0, 1)" in capsys.readouterr().err
