@@ -4,7 +4,9 @@ Backends:
 
 - ``chunked``: :func:`rnnkit.kernels.scan.op.chunked_scan`, the fast pure-torch scan (CPU, GPU).
 - ``ref``: :func:`rnnkit.functional.linear_scan_ref`, the sequential loop (the oracle).
-- ``auto``: ``chunked``.
+- ``triton``: :func:`rnnkit.kernels.scan.triton_op.triton_scan`, the Triton kernels (CUDA; on CPU
+  only under ``TRITON_INTERPRET=1``, for tests), lengths handled inside the kernel.
+- ``auto``: ``triton`` on CUDA when triton imports, else ``chunked``.
 
 An explicit request is strict (an unknown backend raises, never a silent fallback). The choice
 is logged once per backend, device and dtype on the ``rnnkit.dispatch`` logger.
@@ -19,15 +21,37 @@ from torch import Tensor
 from rnnkit.functional import scan as FS
 from rnnkit.kernels.scan.op import DEFAULT_CHUNK, chunked_scan
 
-BACKENDS = ("auto", "ref", "chunked")
+BACKENDS = ("auto", "ref", "chunked")  # the backends that run on every device
+# "triton" is accepted too, but only where it can run (CUDA, or the interpreter for tests)
+TRITON = "triton"
 log = logging.getLogger("rnnkit.dispatch")
 _logged: set[tuple] = set()
 
 
+def _triton_available() -> bool:
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def choose_scan_backend(requested: str, a: Tensor) -> str:
-    if requested not in BACKENDS:
-        raise ValueError(f"scan backend must be one of {BACKENDS}, got {requested!r}")
-    chosen = "chunked" if requested == "auto" else requested
+    if requested not in BACKENDS + (TRITON,):
+        raise ValueError(f"scan backend must be one of {BACKENDS + (TRITON,)}, got {requested!r}")
+    if requested == "auto":
+        chosen = "triton" if a.device.type == "cuda" and _triton_available() else "chunked"
+    else:
+        chosen = requested
+    if requested == TRITON:
+        if not _triton_available():
+            raise ValueError(f"scan backend must be one of {BACKENDS} here: 'triton' needs the "
+                             "triton package (pip install triton)")
+        from rnnkit.kernels.scan.triton_op import interpreter_on
+        if a.device.type != "cuda" and not interpreter_on():
+            raise ValueError(f"scan backend must be one of {BACKENDS} on {a.device.type}: 'triton' "
+                             "needs CUDA tensors (or TRITON_INTERPRET=1 set before triton is "
+                             "imported, for tests)")
     key = (chosen, requested, a.device.type, a.dtype)
     if key not in _logged:
         _logged.add(key)
@@ -47,6 +71,9 @@ def scan(a: Tensor, b: Tensor, h0: Tensor | None = None, lengths: Tensor | None 
     FS.check_scan_inputs(a, b, h0, lengths)
     if chosen == "ref":
         return FS.linear_scan_ref(a, b, h0, lengths)
+    if chosen == "triton":
+        from rnnkit.kernels.scan.triton_op import triton_scan
+        return triton_scan(a, b, h0, lengths)[0]
     mask = FS.valid_mask(lengths, a.shape[1], a.device)
     a, b = FS.hold_padded(a, b, mask)
     return FS.zero_padded(chunked_scan(a, b, h0, chunk), mask)

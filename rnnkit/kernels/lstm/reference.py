@@ -1,0 +1,42 @@
+"""The sequential part of an LSTM in plain torch: the algorithm of the fused kernel, and its twin.
+
+Shapes: gi ``(B, T, 4H)`` is the input projection for all steps, computed outside in one matrix
+product, ``gi = x W_ih^T + b_ih + b_hh``; w_hh ``(4H, H)``; h0, c0 ``(B, H)`` (zeros if None);
+lengths ``(B,)`` or None. Gate order i, f, g, o (torch's). Per step::
+
+    [i, f, g, o] = gi_t + h_{t-1} W_hh^T          (B, 4H)
+    c_t = sigmoid(f) * c_{t-1} + sigmoid(i) * tanh(g)
+    h_t = sigmoid(o) * tanh(c_t)
+
+With lengths, steps ``t >= lengths[b]`` hold (h, c) and output 0. Everything runs in gi's dtype
+(a plain eager loop, the "reference run in the same dtype" of DESIGN.md 4.6); in float64 it is
+the oracle. Returns ``y (B, T, H)`` and ``(h_n, c_n)``, each ``(B, H)``, the state after each
+sequence's last valid step.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def lstm_sequence_ref(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Tensor | None = None,
+                      lengths: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    B, T, G = gi.shape
+    H = G // 4
+    h = gi.new_zeros(B, H) if h0 is None else h0.to(gi.dtype)
+    c = gi.new_zeros(B, H) if c0 is None else c0.to(gi.dtype)
+    w_t = w_hh.to(gi.dtype).t()
+    ys = []
+    for t, gi_t in enumerate(gi.unbind(1)):
+        i, f, g, o = (gi_t + h @ w_t).chunk(4, dim=-1)
+        c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h_new = torch.sigmoid(o) * torch.tanh(c_new)
+        if lengths is None:
+            h, c = h_new, c_new
+            ys.append(h)
+        else:
+            valid = (t < lengths.to(gi.device)).unsqueeze(1)
+            h, c = torch.where(valid, h_new, h), torch.where(valid, c_new, c)
+            ys.append(torch.where(valid, h, torch.zeros_like(h)))
+    return torch.stack(ys, dim=1), (h, c)

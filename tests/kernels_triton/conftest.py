@@ -1,0 +1,86 @@
+"""Triton kernels under test: compiled on CUDA when present, else under the Triton interpreter.
+
+TRITON_INTERPRET=1 must be set before the kernels are decorated (triton.jit reads it then), so it is
+set here, at collection, before anything imports them. It is restored afterwards and set again
+only around the tests of this folder, so other folders (tests/scan checks that backend='triton'
+is refused on CPU) see the environment they expect.
+"""
+
+import os
+
+import pytest
+import torch
+
+HAS_CUDA = torch.cuda.is_available()
+DEVICE = "cuda" if HAS_CUDA else "cpu"
+
+_prev = os.environ.get("TRITON_INTERPRET")
+if not HAS_CUDA:
+    os.environ["TRITON_INTERPRET"] = "1"
+try:
+    try:
+        import triton  # noqa: F401
+        HAS_TRITON = True
+    except ImportError:
+        HAS_TRITON = False
+    if HAS_TRITON:  # decorate the kernels now (outside the ImportError guard: a bug must fail)
+        import rnnkit.kernels.lstm.triton_fwd  # noqa: F401
+        import rnnkit.kernels.scan.triton_bwd  # noqa: F401
+        import rnnkit.kernels.scan.triton_fwd  # noqa: F401
+finally:
+    if _prev is None:
+        os.environ.pop("TRITON_INTERPRET", None)
+    else:
+        os.environ["TRITON_INTERPRET"] = _prev
+
+if not HAS_TRITON:
+    collect_ignore_glob = ["test_*.py"]  # the whole folder: nothing here runs without triton
+
+
+def pytest_report_header(config):
+    if not HAS_TRITON:
+        return "tests/kernels_triton skipped: triton is not importable (pip install triton)"
+    return None
+
+
+f16, f32, f64 = torch.float16, torch.float32, torch.float64
+
+# One table of tolerances, keyed by dtype (DESIGN.md section 4.6). fp32: the kernel and its twin
+# differ only by the order of fp32 roundings. fp16/bf16: the kernel accumulates in fp32 while the
+# twin rounds every step, so closeness to the twin is loose; the binding check is the
+# low-precision rule (error vs the float64 oracle <= LOW_PRECISION_FACTOR x the twin's error).
+TOL = {
+    f64: dict(rtol=1e-10, atol=1e-12),
+    f32: dict(rtol=2e-5, atol=2e-5),
+    f16: dict(rtol=2e-2, atol=2e-2),
+    torch.bfloat16: dict(rtol=8e-2, atol=8e-2),
+}
+LOW_PRECISION_FACTOR = 2.0
+# an error floor for the rule, so a twin that happens to be exact does not demand exactness
+RULE_FLOOR = {f16: 2e-3, torch.bfloat16: 1.6e-2, f32: 1e-5}
+
+
+@pytest.fixture(autouse=True)
+def _interpreter_and_poison(monkeypatch):
+    if not HAS_CUDA:
+        monkeypatch.setenv("TRITON_INTERPRET", "1")
+    from rnnkit.kernels.scan import triton_op as scan_op
+    monkeypatch.setattr(scan_op, "POISON", True)
+    from rnnkit.kernels.lstm import op as lstm_op
+    monkeypatch.setattr(lstm_op, "POISON", True)
+    yield
+
+
+def assert_low_precision_rule(got, twin, oracle, dtype, what=""):
+    """DESIGN.md 4.6: |kernel - oracle| <= 2 x |twin - oracle| (+ a floor), and no NaN."""
+    assert torch.isfinite(got).all(), f"{what}: non-finite values (unwritten output?)"
+    err = (got.double() - oracle).abs().max().item()
+    ref = (twin.double() - oracle).abs().max().item()
+    assert err <= LOW_PRECISION_FACTOR * ref + RULE_FLOOR[dtype], (what, err, ref)
+
+
+@pytest.fixture
+def kt():
+    """The helpers of this folder (the suite imports test files by path, so no `from conftest`)."""
+    from types import SimpleNamespace
+    return SimpleNamespace(device=DEVICE, tol=TOL, rule=assert_low_precision_rule)
