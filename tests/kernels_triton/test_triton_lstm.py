@@ -1,0 +1,112 @@
+"""The fused Triton LSTM forward (rnnkit/kernels/lstm) against its twin (the eager loop in the same
+dtype), the float64 oracle and torch.nn.LSTM: outputs and final (h, c); lengths; the refusals.
+Runs under the Triton interpreter on CPU (see conftest.py), compiled on CUDA."""
+
+import pytest
+import torch
+
+from rnnkit.kernels.lstm.op import lstm_forward, lstm_sequence_forward
+from rnnkit.kernels.lstm.reference import lstm_sequence_ref
+
+f16, f32, f64 = torch.float16, torch.float32, torch.float64
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"  # as conftest.py: compiled or interpreted
+
+
+def _inputs(B, T, H, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    gi = torch.randn(B, T, 4 * H, generator=g, dtype=f64)
+    w = torch.randn(4 * H, H, generator=g, dtype=f64) * (1.5 / H ** 0.5)  # recurrence matters
+    h0 = torch.randn(B, H, generator=g, dtype=f64) * 0.5
+    c0 = torch.randn(B, H, generator=g, dtype=f64)
+    return [x.to(DEVICE) for x in (gi, w, h0, c0)]
+
+
+def _flat(out):
+    y, (h, c) = out
+    return y, h, c
+
+
+@pytest.mark.parametrize("B,T,H", [(1, 1, 7), (3, 5, 24), (3, 33, 7), (1, 33, 24)])
+@pytest.mark.parametrize("dtype", [f32, f16])
+def test_lstm_forward_matches_twin_and_oracle(B, T, H, dtype, kt):
+    gi, w, h0, c0 = _inputs(B, T, H)
+    lo = [x.to(dtype) for x in (gi, w, h0, c0)]
+    with torch.no_grad():
+        got = _flat(lstm_sequence_forward(*lo))
+        twin = _flat(lstm_sequence_ref(*lo))
+        oracle = _flat(lstm_sequence_ref(gi, w, h0, c0))
+    for name, g, t, o in zip(("y", "h_n", "c_n"), got, twin, oracle):
+        assert g.dtype == dtype, name
+        torch.testing.assert_close(g, t, **kt.tol[dtype], msg=name)
+        kt.rule(g, t, o, dtype, name)
+
+
+def test_lstm_forward_without_initial_state(kt):
+    gi, w, _, _ = _inputs(2, 6, 7, seed=1)
+    with torch.no_grad():
+        got = _flat(lstm_sequence_forward(gi.float(), w.float()))
+        want = _flat(lstm_sequence_ref(gi, w))
+    for g, o in zip(got, want):
+        torch.testing.assert_close(g.double(), o, **kt.tol[f32])
+
+
+def test_lstm_forward_with_lengths_equals_each_sequence_alone(kt):
+    B, T, H = 3, 9, 7
+    gi, w, h0, c0 = [x.float() for x in _inputs(B, T, H, seed=2)]
+    lengths = torch.tensor([9, 1, 4], device=DEVICE)
+    with torch.no_grad():
+        y, (h, c) = lstm_sequence_forward(gi, w, h0, c0, lengths)
+        for i, n in enumerate(lengths.tolist()):
+            ya, (ha, ca) = lstm_sequence_ref(gi[i:i + 1, :n], w, h0[i:i + 1], c0[i:i + 1])
+            torch.testing.assert_close(y[i:i + 1, :n], ya, **kt.tol[f32])
+            torch.testing.assert_close(h[i:i + 1], ha, **kt.tol[f32])
+            torch.testing.assert_close(c[i:i + 1], ca, **kt.tol[f32])
+            assert torch.count_nonzero(y[i, n:]) == 0
+        # the twin's lengths handling agrees too
+        yr, (hr, cr) = lstm_sequence_ref(gi, w, h0, c0, lengths)
+    torch.testing.assert_close(y, yr, **kt.tol[f32])
+
+
+def test_lstm_forward_equals_torch_nn_lstm(kt):
+    """DESIGN.md 4.1: torch's LSTM with the same weights (gate order i, f, g, o; both biases)."""
+    torch.manual_seed(3)
+    m = torch.nn.LSTM(5, 24, batch_first=True).to(DEVICE)
+    x = torch.randn(3, 7, 5, device=DEVICE)
+    h0, c0 = torch.randn(1, 3, 24, device=DEVICE), torch.randn(1, 3, 24, device=DEVICE)
+    with torch.no_grad():
+        want_y, (want_h, want_c) = m(x, (h0, c0))
+        y, (h, c) = lstm_forward(x, m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0,
+                                 h0[0], c0[0])
+    torch.testing.assert_close(y, want_y, **kt.tol[f32])
+    torch.testing.assert_close(h, want_h[0], **kt.tol[f32])
+    torch.testing.assert_close(c, want_c[0], **kt.tol[f32])
+
+
+def test_lstm_forward_refuses_training_and_bad_inputs(monkeypatch):
+    gi, w, h0, c0 = [x.float() for x in _inputs(1, 2, 7)]
+    with pytest.raises(RuntimeError, match="no backward yet"):
+        lstm_sequence_forward(gi.requires_grad_(), w)
+    gi = gi.detach()
+    with torch.no_grad(), pytest.raises(ValueError, match="w_hh must have shape"):
+        lstm_sequence_forward(gi, w[:, :5])
+    with torch.no_grad(), pytest.raises(ValueError, match="hidden_size <= 256"):
+        lstm_sequence_forward(torch.zeros(1, 1, 4 * 300), torch.zeros(4 * 300, 300))
+    if DEVICE == "cpu":
+        monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+        with torch.no_grad(), pytest.raises(RuntimeError, match="CUDA tensors"):
+            lstm_sequence_forward(gi, w)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (bf16 and larger shapes)")
+@pytest.mark.parametrize("dtype", [torch.bfloat16, f16, f32])
+@pytest.mark.parametrize("B,T,H", [(1, 1, 100), (16, 256, 128), (3, 1000, 255)])
+def test_lstm_forward_gpu_larger_shapes(B, T, H, dtype, kt):
+    gi, w, h0, c0 = _inputs(B, T, H, seed=4)
+    lo = [x.to(dtype) for x in (gi, w, h0, c0)]
+    with torch.no_grad():
+        got = _flat(lstm_sequence_forward(*lo))
+        twin = _flat(lstm_sequence_ref(*lo))
+        oracle = _flat(lstm_sequence_ref(gi, w, h0, c0))
+    for name, g, t, o in zip(("y", "h_n", "c_n"), got, twin, oracle):
+        kt.rule(g, t, o, dtype, name)
