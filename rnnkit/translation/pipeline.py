@@ -242,9 +242,10 @@ def train(cfg: TranslationConfig, run_dir: Path, resume: bool = False, echo=prin
     trainer = Trainer(model, loss_fn, cfg.train, run_dir=run_dir, config_dict=C.to_dict(cfg),
                       callbacks=[ScheduledSampling(model, cfg.sampling)],
                       tokens_fn=lambda b: int((b[3] != tgt_tok.pad_id).sum()))
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     history = trainer.fit(train_batches, val_batches, resume=resume)
-    train_seconds = time.perf_counter() - start
+    # Wall time depends on what else the machine runs; the process's CPU time much less so.
+    train_seconds, train_cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
 
     echo("learning the dictionary baseline and decoding the test split ...")
     dictionary = WordDictionary.learn(train_set.sources, train_set.targets)
@@ -255,7 +256,8 @@ def train(cfg: TranslationConfig, run_dir: Path, resume: bool = False, echo=prin
                  "max_words": cfg.data.max_words, "train": len(train_set), "val": len(val_set), "test": len(test_set)},
         "vocab": vocab_desc,
         "parameters": sum(p.numel() for p in model.parameters()),
-        "epochs": trainer.epoch, "train_seconds": train_seconds,
+        "epochs": trainer.epoch, "train_seconds": train_seconds, "train_cpu_seconds": train_cpu_seconds,
+        "threads": torch.get_num_threads(),
         "best_val_loss": min((h["val_loss"] for h in history if "val_loss" in h), default=float("nan")),
     })
     write_report(run_dir, result, result.pop("examples"))
@@ -266,7 +268,8 @@ def train(cfg: TranslationConfig, run_dir: Path, resume: bool = False, echo=prin
 @torch.no_grad()
 def decode(model: Seq2Seq, src_tok, tgt_tok, sentences: Sequence[str], search: SearchConfig,
            batch_size: int = 32) -> list[dict]:
-    """Translate ``sentences``; for each: ``text``, target ``ids``, ``attention`` (n, S) and source ``src_ids``.
+    """Translate ``sentences``; for each: ``text``, target ``ids``, ``attention`` (n, S), source
+    ``src_ids``, ``score`` and ``finished`` (ended with EOS rather than at the length limit).
 
     Sentences are decoded in batches of similar length (then put back in order); the result does
     not depend on the batching, since search is per row.
@@ -284,7 +287,7 @@ def decode(model: Seq2Seq, src_tok, tgt_tok, sentences: Sequence[str], search: S
             best = h[0]
             attn = None if best.attention is None else best.attention[:, :len(encoded[i])].cpu()
             out[i] = {"text": tgt_tok.decode(best.tokens), "ids": best.tokens, "attention": attn,
-                      "src_ids": encoded[i], "score": best.score}
+                      "src_ids": encoded[i], "score": best.score, "finished": best.finished}
     return out
 
 
@@ -315,7 +318,8 @@ def _evaluate(model, src_tok, tgt_tok, test_set: PairCorpus, dictionary: WordDic
         for i in range(min(cfg.heatmaps, len(refs))):
             if beam[i]["attention"] is not None:
                 items.append({"source": [src_tok.id_to_piece(t) for t in beam[i]["src_ids"]],
-                              "target": [tgt_tok.id_to_piece(t) for t in beam[i]["ids"]] + ["</s>"],
+                              "target": [tgt_tok.id_to_piece(t) for t in beam[i]["ids"]]
+                              + ["</s>"] * beam[i]["finished"],
                               "weights": beam[i]["attention"].numpy()})
         plot_attention(run_dir / "attention.png", items)
     return {"scores": scores, "search": dataclasses.asdict(cfg.search), "examples": examples}

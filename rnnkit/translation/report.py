@@ -55,7 +55,8 @@ def write_report(run_dir: Path, result: dict, examples: Sequence[dict]) -> None:
               f"{d['skipped'] or 'none'}."),
              f"Vocabulary: {result['vocab']}.",
              (f"Model: {result['parameters']:,} parameters, {result['epochs']} epochs, "
-              f"{result['train_seconds']:.0f} s of training; best validation loss {result['best_val_loss']:.3f}."),
+              f"{result['train_seconds']:.0f} s of training ({result['train_cpu_seconds']:.0f} s of CPU time, "
+              f"{result['threads']} torch thread(s)); best validation loss {result['best_val_loss']:.3f}."),
              f"Decoding: {result['search']}.", "", "## Examples (test split)", ""]
     for ex in examples:
         lines += [f"- source: {ex['source']}", f"  - reference: {ex['reference']}",
@@ -67,10 +68,15 @@ def write_report(run_dir: Path, result: dict, examples: Sequence[dict]) -> None:
 def plot_attention(path: Path, items: Sequence[dict]) -> Path | None:
     """One heatmap per item ``{"source": [pieces], "target": [pieces], "weights": (n, S) array}``.
 
-    Rows are target pieces (the last is EOS), columns source pieces; each row sums to one.
+    Rows are output pieces (EOS last when the hypothesis ended with it), columns source pieces;
+    each row sums to one.
     """
     if not items:
         return None
+    for it in items:
+        if tuple(it["weights"].shape) != (len(it["target"]), len(it["source"])):
+            raise ValueError(f"attention weights {tuple(it['weights'].shape)} do not match "
+                             f"{len(it['target'])} output x {len(it['source'])} source pieces")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -85,9 +91,9 @@ def plot_attention(path: Path, items: Sequence[dict]) -> Path | None:
         ax.set_yticks(range(len(it["target"])), it["target"], fontsize=7)
         ax.set_xlabel("source")
     axes[0].set_ylabel("output")
-    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.28, top=0.97, wspace=0.6)
+    fig.subplots_adjust(wspace=0.6)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
     tmp.replace(path)
     return path
