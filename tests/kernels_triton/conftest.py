@@ -24,9 +24,9 @@ try:
     except ImportError:
         HAS_TRITON = False
     if HAS_TRITON:  # decorate the kernels now (outside the ImportError guard: a bug must fail)
-        import rnnkit.kernels.lstm.triton_fwd  # noqa: F401
-        import rnnkit.kernels.scan.triton_bwd  # noqa: F401
-        import rnnkit.kernels.scan.triton_fwd  # noqa: F401
+        # the ops import every kernel module (a kernel imported later would not be interpreted)
+        import rnnkit.kernels.lstm.op  # noqa: F401
+        import rnnkit.kernels.scan.triton_op  # noqa: F401
 finally:
     if _prev is None:
         os.environ.pop("TRITON_INTERPRET", None)

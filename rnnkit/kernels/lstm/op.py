@@ -1,13 +1,15 @@
-"""The fused LSTM sequential part on the Triton kernel of :mod:`.triton_fwd`: forward only.
+"""The fused LSTM sequential part on the Triton kernels of :mod:`.triton_fwd` and :mod:`.triton_bwd`.
 
 ``lstm_sequence_forward(gi, w_hh, h0, c0, lengths)`` computes exactly what
 :func:`rnnkit.kernels.lstm.reference.lstm_sequence_ref` computes (same shapes, same gate order
 i, f, g, o), with fp32 accumulation and an fp32 cell state. ``lstm_forward`` adds the input
 projection (one matrix product over all T, outside the kernel) from torch-named weights.
 
-There is no backward yet: calling it where autograd would need one raises, so it is for inference
-(``torch.no_grad()`` / ``torch.inference_mode()``) only, and the layer dispatch
-(rnnkit/kernels/dispatch.py) does not pick it.
+Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a gradient is needed
+(nothing under ``torch.no_grad()``); its backward gives dL/dgi, dL/dW_hh, dL/dh0, dL/dc0. The
+saved activations are fp32, so there is no float64 path (no gradcheck): the gradients are checked
+against autograd through the float64 eager loop instead. Not wired into the layer dispatch
+(rnnkit/kernels/dispatch.py) yet: no GPU timing exists.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import torch
 import triton
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
+from rnnkit.kernels.lstm.triton_bwd import _lstm_bwd_kernel
 from rnnkit.kernels.lstm.triton_fwd import _lstm_fwd_kernel
 from rnnkit.kernels.scan.triton_op import check_device
 
@@ -34,9 +38,6 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
                           lengths: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """gi ``(B, T, 4H)``, w_hh ``(4H, H)``, h0/c0 ``(B, H)`` or None, lengths ``(B,)`` or None
     -> ``y (B, T, H)``, ``(h_n, c_n)`` in gi's dtype (fp16, bf16 or fp32)."""
-    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, w_hh, h0, c0)):
-        raise RuntimeError("the fused Triton LSTM has no backward yet: call it under torch.no_grad() "
-                           "(inference), or use the 'native'/'loop' layer backends for training")
     check_device(gi)
     if gi.dim() != 3 or gi.shape[-1] % 4:
         raise ValueError(f"gi must have shape (batch, time, 4*hidden), got {tuple(gi.shape)}")
@@ -53,27 +54,82 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
     for name, s in (("h0", h0), ("c0", c0)):
         if s is not None and tuple(s.shape) != (B, H):
             raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
-    gi = gi.contiguous()
-    w = w_hh.to(gi.dtype).contiguous()
-    h0c = h0.contiguous() if h0 is not None else None
-    c0c = c0.contiguous() if c0 is not None else None
-    lens = lengths.to(device=gi.device, dtype=torch.int32).contiguous() if lengths is not None else None
-    if lens is not None and (int(lens.min()) < 1 or int(lens.max()) > T):
-        raise ValueError(f"lengths must be in [1, T={T}]")
-    y = _new((B, T, H), gi.dtype, gi.device)
-    h_n = _new((B, H), gi.dtype, gi.device)
-    c_n = _new((B, H), gi.dtype, gi.device)
+    y, h_n, c_n = LSTMSequence.apply(gi, w_hh, h0, c0, lengths)
+    return y, (h_n, c_n)
+
+
+def _launch_cfg(B: int, H: int, dtype: torch.dtype):
     # tl.dot needs tiles of at least 16 on GPUs; padded rows/columns are masked
     BLOCK_B = max(16, min(64, triton.next_power_of_2(B)))
     BLOCK_H = max(16, triton.next_power_of_2(H))
     # fp32: true fp32 products (no TF32), as torch's reference computes them
-    prec = "ieee" if gi.dtype == torch.float32 else "tf32"
-    _lstm_fwd_kernel[(triton.cdiv(B, BLOCK_B),)](
-        gi, w, h0c if h0c is not None else gi, c0c if c0c is not None else gi,
-        lens if lens is not None else gi, y, h_n, c_n, B, T, H,
-        HAS_H0=h0c is not None, HAS_C0=c0c is not None, HAS_LEN=lens is not None,
-        BLOCK_B=BLOCK_B, BLOCK_H=BLOCK_H, DOT_PREC=prec)
-    return y, (h_n, c_n)
+    prec = "ieee" if dtype == torch.float32 else "tf32"
+    return (triton.cdiv(B, BLOCK_B),), dict(BLOCK_B=BLOCK_B, BLOCK_H=BLOCK_H, DOT_PREC=prec)
+
+
+class LSTMSequence(torch.autograd.Function):
+    """``(y, h_n, c_n)`` of the fused forward; the backward runs :mod:`.triton_bwd` for
+    dL/dgi, dL/dh0, dL/dc0 and one matrix product for dL/dW_hh."""
+
+    @staticmethod
+    def forward(ctx, gi, w_hh, h0, c0, lengths):
+        B, T, G = gi.shape
+        H = G // 4
+        gi = gi.contiguous()
+        w = w_hh.to(gi.dtype).contiguous()
+        h0c = h0.contiguous() if h0 is not None else None
+        c0c = c0.contiguous() if c0 is not None else None
+        lens = lengths.to(device=gi.device, dtype=torch.int32).contiguous() if lengths is not None else None
+        if lens is not None and (int(lens.min()) < 1 or int(lens.max()) > T):
+            raise ValueError(f"lengths must be in [1, T={T}]")
+        y = _new((B, T, H), gi.dtype, gi.device)
+        h_n = _new((B, H), gi.dtype, gi.device)
+        c_n = _new((B, H), gi.dtype, gi.device)
+        save = any(ctx.needs_input_grad[:4])
+        if save:
+            gates = _new((B, T, G), torch.float32, gi.device)
+            cs = _new((B, T, H), torch.float32, gi.device)
+        else:
+            gates = cs = gi  # never written
+        grid, cfg = _launch_cfg(B, H, gi.dtype)
+        _lstm_fwd_kernel[grid](
+            gi, w, h0c if h0c is not None else gi, c0c if c0c is not None else gi,
+            lens if lens is not None else gi, y, h_n, c_n, gates, cs, B, T, H,
+            HAS_H0=h0c is not None, HAS_C0=c0c is not None, HAS_LEN=lens is not None, SAVE=save, **cfg)
+        if save:
+            ctx.save_for_backward(w, h0c, c0c, lens, y, gates, cs)
+            ctx.gi_dtype, ctx.w_dtype = gi.dtype, w_hh.dtype
+        return y, h_n, c_n
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dhn, dcn):
+        w, h0, c0, lens, y, gates, cs = ctx.saved_tensors
+        B, T, H = y.shape
+        dy = dy.contiguous() if dy is not None else torch.zeros_like(y)
+        dgates = _new(gates.shape, torch.float32, y.device)
+        dh0 = _new((B, H), torch.float32, y.device)
+        dc0 = _new((B, H), torch.float32, y.device)
+        grid, cfg = _launch_cfg(B, H, y.dtype)
+        _lstm_bwd_kernel[grid](
+            gates, cs, c0 if c0 is not None else cs, w, lens if lens is not None else cs, dy,
+            dhn.contiguous() if dhn is not None else cs, dcn.contiguous() if dcn is not None else cs,
+            dgates, dh0, dc0, B, T, H, HAS_C0=c0 is not None, HAS_LEN=lens is not None,
+            HAS_DHN=dhn is not None, HAS_DCN=dcn is not None, **cfg)
+        d_gi = d_w = d_h0 = d_c0 = None
+        if ctx.needs_input_grad[0]:
+            d_gi = dgates.to(ctx.gi_dtype)
+        if ctx.needs_input_grad[1]:
+            # dW_hh = sum over b, t of dgates_t^T h_{t-1}: one product over all B*T rows. y is 0
+            # at padded steps, where dgates is 0 too, so padding adds nothing.
+            first = h0.float() if h0 is not None else torch.zeros(B, H, device=y.device)
+            h_prev = torch.cat([first.unsqueeze(1), y[:, :-1].float()], dim=1)
+            d_w = (dgates.reshape(B * T, -1).t() @ h_prev.reshape(B * T, H)).to(ctx.w_dtype)
+        if h0 is not None and ctx.needs_input_grad[2]:
+            d_h0 = dh0.to(h0.dtype)
+        if c0 is not None and ctx.needs_input_grad[3]:
+            d_c0 = dc0.to(c0.dtype)
+        return d_gi, d_w, d_h0, d_c0, None
 
 
 def lstm_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,

@@ -6,6 +6,9 @@ stays in registers/shared memory for all T steps (persistent); h and the cell st
 registers. Per step: one load of gi_t, four ``tl.dot`` (h_{t-1} rounded to the input dtype,
 fp32 accumulation), the activations and the state update fused, one store of h_t.
 
+With SAVE (training), the activated gates and c_t are written in fp32 for the backward of
+:mod:`.triton_bwd` (at padded steps too, where the backward ignores them).
+
 Columns j >= H (H padded to a power of two) see zero weights and zero inputs, so their gates are
 i = f = o = 1/2, g = 0 and their c and h stay exactly 0: they never leak into real columns.
 
@@ -26,8 +29,9 @@ def _tanh(x):
 
 
 @triton.jit
-def _lstm_fwd_kernel(gi_ptr, w_ptr, h0_ptr, c0_ptr, len_ptr, y_ptr, hn_ptr, cn_ptr, B, T, H,
-                     HAS_H0: tl.constexpr, HAS_C0: tl.constexpr, HAS_LEN: tl.constexpr,
+def _lstm_fwd_kernel(gi_ptr, w_ptr, h0_ptr, c0_ptr, len_ptr, y_ptr, hn_ptr, cn_ptr, gates_ptr, cs_ptr,
+                     B, T, H, HAS_H0: tl.constexpr, HAS_C0: tl.constexpr, HAS_LEN: tl.constexpr,
+                     SAVE: tl.constexpr,
                      BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr, DOT_PREC: tl.constexpr):
     pid = tl.program_id(0)
     rb = pid * BLOCK_B + tl.arange(0, BLOCK_B)  # batch rows
@@ -63,8 +67,18 @@ def _lstm_fwd_kernel(gi_ptr, w_ptr, h0_ptr, c0_ptr, len_ptr, y_ptr, hn_ptr, cn_p
         a_f = tl.load(gi_ptr + g0 + H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_f, input_precision=DOT_PREC)
         a_g = tl.load(gi_ptr + g0 + 2 * H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_g, input_precision=DOT_PREC)
         a_o = tl.load(gi_ptr + g0 + 3 * H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_o, input_precision=DOT_PREC)
-        c_new = tl.sigmoid(a_f) * c + tl.sigmoid(a_i) * _tanh(a_g)
-        h_new = tl.sigmoid(a_o) * _tanh(c_new)
+        s_i = tl.sigmoid(a_i)
+        s_f = tl.sigmoid(a_f)
+        t_g = _tanh(a_g)
+        s_o = tl.sigmoid(a_o)
+        c_new = s_f * c + s_i * t_g
+        h_new = s_o * _tanh(c_new)
+        if SAVE:  # for the backward: activated gates (B, T, 4H) and c_t (B, T, H), fp32
+            tl.store(gates_ptr + g0, s_i, mask=m2)
+            tl.store(gates_ptr + g0 + H, s_f, mask=m2)
+            tl.store(gates_ptr + g0 + 2 * H, t_g, mask=m2)
+            tl.store(gates_ptr + g0 + 3 * H, s_o, mask=m2)
+            tl.store(cs_ptr + y_row + t * H, c_new, mask=m2)
         if HAS_LEN:
             valid = (t < L)[:, None]
             c = tl.where(valid, c_new, c)
