@@ -25,7 +25,7 @@ try:
         HAS_TRITON = False
     if HAS_TRITON:  # decorate the kernels now (outside the ImportError guard: a bug must fail)
         # the ops import every kernel module (a kernel imported later would not be interpreted)
-        import rnnkit.kernels.lstm.op  # noqa: F401
+        import rnnkit.kernels.lstm.op
         import rnnkit.kernels.scan.triton_op  # noqa: F401
 finally:
     if _prev is None:
@@ -50,10 +50,10 @@ f16, f32, f64 = torch.float16, torch.float32, torch.float64
 # twin rounds every step, so closeness to the twin is loose; the binding check is the
 # low-precision rule (error vs the float64 oracle <= LOW_PRECISION_FACTOR x the twin's error).
 TOL = {
-    f64: dict(rtol=1e-10, atol=1e-12),
-    f32: dict(rtol=2e-5, atol=2e-5),
-    f16: dict(rtol=2e-2, atol=2e-2),
-    torch.bfloat16: dict(rtol=8e-2, atol=8e-2),
+    f64: {"rtol": 1e-10, "atol": 1e-12},
+    f32: {"rtol": 2e-5, "atol": 2e-5},
+    f16: {"rtol": 2e-2, "atol": 2e-2},
+    torch.bfloat16: {"rtol": 8e-2, "atol": 8e-2},
 }
 LOW_PRECISION_FACTOR = 2.0
 # an error floor for the rule, so a twin that happens to be exact does not demand exactness

@@ -70,7 +70,7 @@ def test_scan_with_lengths_equals_each_sequence_alone(with_h0, kt):
     for i, n in enumerate(lengths.tolist()):
         assert torch.count_nonzero(h[i, n:]) == 0
     inputs = [x for x in xs if x is not None]
-    loss = lambda h, last: (h * dy).sum() + (last * dlast).sum()  # noqa: E731
+    loss = lambda h, last: (h * dy).sum() + (last * dlast).sum()
     got_g = torch.autograd.grad(loss(h, last), inputs)
     want_g = torch.autograd.grad(loss(want, FS.final_state(want, lengths)), inputs)
     for g, w in zip(got_g, want_g):

@@ -64,7 +64,7 @@ def _launch_cfg(B: int, H: int, dtype: torch.dtype):
     BLOCK_H = max(16, triton.next_power_of_2(H))
     # fp32: true fp32 products (no TF32), as torch's reference computes them
     prec = "ieee" if dtype == torch.float32 else "tf32"
-    return (triton.cdiv(B, BLOCK_B),), dict(BLOCK_B=BLOCK_B, BLOCK_H=BLOCK_H, DOT_PREC=prec)
+    return (triton.cdiv(B, BLOCK_B),), {"BLOCK_B": BLOCK_B, "BLOCK_H": BLOCK_H, "DOT_PREC": prec}
 
 
 class LSTMSequence(torch.autograd.Function):

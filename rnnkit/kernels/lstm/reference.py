@@ -22,7 +22,7 @@ from torch import Tensor
 
 def lstm_sequence_ref(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Tensor | None = None,
                       lengths: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-    B, T, G = gi.shape
+    B, _T, G = gi.shape
     H = G // 4
     h = gi.new_zeros(B, H) if h0 is None else h0.to(gi.dtype)
     c = gi.new_zeros(B, H) if c0 is None else c0.to(gi.dtype)

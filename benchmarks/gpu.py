@@ -1,0 +1,168 @@
+"""rnnkit's Triton kernels against their peers on one CUDA card, in one run: parity, then timing.
+
+Part 1, the linear scan ``h_t = a_t * h_{t-1} + b_t`` (B, T, D) = (16, T, 1024), T in {1024, 4096}:
+``triton`` (rnnkit.kernels.scan.triton_scan) against ``chunked`` (the pure-torch chunked scan) and
+``log`` (the log-space cumsum/logcumsumexp scan), in fp32, fp16 and bf16 (log: fp32 only).
+
+Part 2, one LSTM layer nn.LSTM(H, H) (input projection included on both sides): ``fused``
+(rnnkit.kernels.lstm.op.lstm_forward, the Triton sequential part) against torch.nn.LSTM (cuDNN)
+and an eager nn.LSTMCell loop (fp32, one size), T = 1024, in fp16, bf16 and fp32.
+
+Modes: ``fwd`` under no_grad; ``f+b`` forward then backward of a fixed output gradient. Parity is
+checked before any timing (a mismatch aborts). Median ms of CUDA-event-timed repeats, contenders
+interleaved. Never run on a GPU at the time of writing: the first table is owed (docs/kernels.md).
+
+    python benchmarks/gpu.py            # the full run (fits one 10-minute device call)
+    python benchmarks/gpu.py --quick    # small sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from collections.abc import Callable
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _HERE)
+sys.path.insert(1, os.path.dirname(_HERE))  # run from a checkout without installing rnnkit
+
+import torch
+from common import markdown_table
+
+SCAN_SIZES = ((16, 1024, 1024), (16, 4096, 1024))  # B, T, D
+LSTM_SIZES = ((8, 1024, 256), (16, 1024, 256), (64, 1024, 128))  # B, T, H (H <= MAX_HIDDEN)
+QUICK_SCAN_SIZES = ((2, 64, 33),)
+QUICK_LSTM_SIZES = ((3, 32, 24),)
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+# parity, relative to the largest magnitude of the float64 answer
+PARITY = {torch.float32: 1e-4, torch.float16: 2e-2, torch.bfloat16: 8e-2}
+
+
+def cuda_ms(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3) -> dict[str, float]:
+    """Median ms of each function, CUDA events around each call, rounds interleaved."""
+    for _ in range(warmup):
+        for f in fns.values():
+            f()
+    torch.cuda.synchronize()
+    samples: dict[str, list[float]] = {n: [] for n in fns}
+    for _ in range(repeats):
+        for name, f in fns.items():
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            f()
+            end.record()
+            end.synchronize()
+            samples[name].append(start.elapsed_time(end))
+    return {n: statistics.median(v) for n, v in samples.items()}
+
+
+def check(name: str, got: torch.Tensor, want: torch.Tensor, dtype: torch.dtype) -> None:
+    err = (got.double() - want).abs().max().item() / max(want.abs().max().item(), 1e-30)
+    if not err <= PARITY[dtype]:
+        raise SystemExit(f"parity failed: {name} relative error {err:.3g} > {PARITY[dtype]:g}")
+
+
+def scan_rows(sizes, repeats: int) -> list[list[object]]:
+    from rnnkit.functional import scan as FS
+    from rnnkit.kernels.scan import chunked_scan
+    from rnnkit.kernels.scan.triton_op import triton_scan
+    rows = []
+    for B, T, D in sizes:
+        g = torch.Generator(device="cuda").manual_seed(0)
+        k = torch.randn(B, T, 2 * D, device="cuda", generator=g)
+        a64, b64 = (x.double() for x in FS.mingru_coefficients(k))
+        want = FS.linear_scan_ref(a64, b64)
+        for dname, dtype in DTYPES.items():
+            a, b = a64.to(dtype), b64.to(dtype)
+            check(f"triton scan {dname} {B}x{T}x{D}", triton_scan(a, b)[0], want, dtype)
+            check(f"chunked scan {dname} {B}x{T}x{D}", chunked_scan(a, b), want, dtype)
+            la, lb = (x.to(dtype) for x in FS.mingru_log_coefficients(k))
+            for mode in ("fwd", "f+b"):
+                fns = {}
+                for name, fn, args in (("triton", lambda a, b: triton_scan(a, b)[0], (a, b)),
+                                       ("chunked", chunked_scan, (a, b)),
+                                       ("log", FS.log_linear_scan, (la, lb))):
+                    if name == "log" and dtype != torch.float32:
+                        continue  # its error grows with T in low precision (docs/scan.md)
+                    if mode == "fwd":
+                        fns[name] = (lambda fn=fn, args=args: _no_grad(fn, *args))
+                    else:
+                        leaves = [x.detach().requires_grad_() for x in args]
+                        dy = torch.randn_like(a)
+                        fns[name] = (lambda fn=fn, leaves=leaves, dy=dy: fn(*leaves).backward(dy))
+                ms = cuda_ms(fns, repeats)
+                log_ms = ms.get("log", float("nan"))
+                rows.append([B, T, D, dname, mode, f"{ms['triton']:.3f}", f"{ms['chunked']:.3f}",
+                             f"{log_ms:.3f}", f"{ms['chunked'] / ms['triton']:.2f}",
+                             f"{log_ms / ms['triton']:.2f}"])
+    return rows
+
+
+def _no_grad(fn, *args):
+    with torch.no_grad():
+        return fn(*args)
+
+
+def lstm_rows(sizes, repeats: int) -> list[list[object]]:
+    from rnnkit.kernels.lstm.op import lstm_forward
+    rows = []
+    for B, T, H in sizes:
+        torch.manual_seed(0)
+        ref = torch.nn.LSTM(H, H, batch_first=True).cuda().double()
+        x64 = torch.randn(B, T, H, device="cuda", dtype=torch.float64)
+        with torch.no_grad():
+            want = ref(x64)[0]
+        for dname, dtype in DTYPES.items():
+            m = torch.nn.LSTM(H, H, batch_first=True).cuda().to(dtype)
+            m.load_state_dict(ref.state_dict())
+            x = x64.to(dtype)
+            p = (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0)
+            with torch.no_grad():
+                check(f"fused LSTM {dname} B={B} H={H}", lstm_forward(x, *p)[0], want, dtype)
+                check(f"cuDNN LSTM {dname} B={B} H={H}", m(x)[0], want, dtype)
+            dy = torch.randn_like(x)
+            xg = x.detach().requires_grad_()
+            for mode in ("fwd", "f+b"):
+                if mode == "fwd":
+                    fns = {"fused": lambda x=x, p=p: _no_grad(lstm_forward, x, *p),
+                           "cudnn": lambda m=m, x=x: _no_grad(m, x)}
+                else:
+                    fns = {"fused": lambda xg=xg, p=p, dy=dy: lstm_forward(xg, *p)[0].backward(dy),
+                           "cudnn": lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy)}
+                ms = cuda_ms(fns, repeats)
+                rows.append([B, T, H, dname, mode, f"{ms['fused']:.3f}", f"{ms['cudnn']:.3f}",
+                             f"{ms['cudnn'] / ms['fused']:.2f}"])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("benchmarks/gpu.py needs a CUDA device (none found): it times Triton kernels against "
+              "cuDNN on one card. On CPU, run the interpreter parity tests instead: "
+              "pytest tests/kernels_triton", file=sys.stderr)
+        return 2
+    try:
+        import triton
+    except ImportError:
+        print("benchmarks/gpu.py needs triton: pip install triton", file=sys.stderr)
+        return 2
+    repeats = 5 if args.quick else 20
+    print(f"# {torch.cuda.get_device_name()} | torch {torch.__version__} | cuDNN "
+          f"{torch.backends.cudnn.version()} | triton {triton.__version__}")
+    rows = scan_rows(QUICK_SCAN_SIZES if args.quick else SCAN_SIZES, repeats)
+    print("\nlinear scan (median ms)\n")
+    print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "chunked ms", "log ms",
+                          "chunked / triton", "log / triton"], rows))
+    rows = lstm_rows(QUICK_LSTM_SIZES if args.quick else LSTM_SIZES, repeats)
+    print("\nLSTM layer nn.LSTM(H, H) (median ms)\n")
+    print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "cuDNN / fused"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
