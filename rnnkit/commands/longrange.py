@@ -1,7 +1,7 @@
 """``rnnkit longrange``: the long-range evidence (sweep table) and the TBPTT memory demonstration.
 
     rnnkit longrange run [--tasks adding,copy,smnist,psmnist] [--lengths 100,1000]
-                         [--cells lstm,gru,rnn,mingru,minlstm] [--steps 150] [--preset tiny|long]
+                         [--cells lstm,gru,rnn,mingru,minlstm] [--steps 60] [--preset tiny|adding|long]
                          [--run-dir DIR] [--resume] [key=value ...]
     rnnkit longrange table RUN
     rnnkit longrange tbptt [--lengths 10000,40000,160000] [--tbptt 50] [--full-up-to 40000] [--rss]
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     r.add_argument("--lengths", default=None, help="T of adding and copy, comma separated (e.g. 100,1000,5000)")
     r.add_argument("--cells", default=None, help="comma separated: lstm, gru, rnn, mingru, minlstm")
     r.add_argument("--steps", default=None, help="training minibatches per run")
-    r.add_argument("--preset", default=None, help="named settings (tiny, long)")
+    r.add_argument("--preset", default=None, help="named settings (tiny, adding, long)")
     r.add_argument("--run-dir", default=None, help="run folder (default runs/longrange-TIMESTAMP)")
     r.add_argument("--resume", action="store_true", help="keep the finished runs of --run-dir, train the rest")
     t = actions.add_parser("table", help="print the table of a finished sweep")

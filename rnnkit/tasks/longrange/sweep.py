@@ -54,7 +54,7 @@ class LongRangeModelConfig:
 
 @dataclass
 class LongRangeTrainConfig:
-    steps: int = 150
+    steps: int = 60
     batch_size: int = 32
     lr: float = 1e-2
     grad_clip: float = 1.0
@@ -69,10 +69,13 @@ class LongRangeConfig:
 
 
 PRESETS: dict[str, list[str]] = {
-    # The sweep recorded in docs/long_sequences.md: about 15-20 minutes on 2 busy CPU cores.
+    # The sweep recorded in docs/long_sequences.md: 30 runs, 23 minutes of training in all on a
+    # shared 2-core machine (load ~13); T = 1,000 runs take most of it.
     "default": [],
-    # T = 5,000 for adding and copy: each step costs ~5x a T = 1,000 step (about 1-4 s for a
-    # sequential cell at B = 32, H = 32 on one core), so 150 steps x 5 cells take ~30-60 minutes.
+    # The adding problem with 5x the steps: enough for gated cells to learn it at short T.
+    "adding": ["data.tasks=adding", "data.lengths=30,100,300,1000", "train.steps=300"],
+    # T = 5,000 for adding and copy: each step costs ~5x a T = 1,000 step (measured 0.5-2.8 s per
+    # step at T = 1,000 for the sequential cells under load), so this takes 1-2 hours here.
     "long": ["data.tasks=adding,copy", "data.lengths=1000,5000"],
     # Seconds: tests and smoke runs.
     "tiny": ["data.tasks=adding,copy", "data.lengths=30,60", "data.copy_len=3", "data.test_size=64",
