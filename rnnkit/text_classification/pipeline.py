@@ -297,8 +297,8 @@ def train(cfg: ClassifyConfig, run_dir: Path, resume: bool = False, echo=print) 
         "data": {"source": info["source"], "train": len(train_set), "val": len(val_set), "test": len(test_set),
                  "skipped": info["skipped"], "truncated": truncated},
         "tokenizer": cfg.tokenizer.kind, "vocab_size": len(tok),
-        "model_name": (f"{'bi' if cfg.model.bidirectional else ''}{cfg.model.cell.upper()} "
-                       f"{cfg.model.hidden_size}, {cfg.model.pooling} pooling"),
+        "model_name": (f"{'bi' if cfg.model.bidirectional else ''}{cfg.model.cell.upper()} {cfg.model.hidden_size}"
+                       f"{' + lexicon features' if cfg.model.lexicon_features else ''}, {cfg.model.pooling} pooling"),
         "parameters": sum(p.numel() for p in model.parameters()),
         "epochs": trainer.epoch, "best_epoch": trainer.best.best_epoch,
         "test": test_metrics, "val": val_metrics,

@@ -85,7 +85,9 @@ def write_report(run_dir: Path, result: dict, examples: Sequence[dict]) -> None:
          f"labels {names}; tokeniser {result['tokenizer']} ({result['vocab_size']:,} ids)."),
     ]
     if d.get("skipped"):
-        lines.append(f"Skipped while reading (counted, not lost): {d['skipped']}.")
+        counts = "; ".join(f"{src}: " + ", ".join(f"{n:,} {why}" for why, n in per.items())
+                           for src, per in d["skipped"].items())
+        lines.append(f"Skipped while reading (counted, not lost): {counts}.")
     if d.get("truncated"):
         lines.append(f"Texts cut to data.max_len tokens: {d['truncated']}.")
     lines += ["", "| model (test split) | accuracy | macro F1 | validation accuracy |", "|---|---|---|---|",
