@@ -7,7 +7,7 @@ import torch
 
 from rnnkit.functional import scan as FS
 from rnnkit.kernels.scan import scan
-from rnnkit.kernels.scan.triton_op import triton_scan
+from rnnkit.kernels.scan.triton_op import CHUNK, pick_chunk, triton_scan
 
 f16, f32, f64 = torch.float16, torch.float32, torch.float64
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"  # as conftest.py: compiled or interpreted
@@ -31,8 +31,8 @@ def _run(fn, a, b, h0, dy, dlast, dtype, lengths=None):
     return (h, last) + torch.autograd.grad(loss, xs)
 
 
-def _triton(a, b, h0, lengths):
-    return triton_scan(a, b, h0, lengths)
+def _triton(chunk):
+    return lambda a, b, h0, lengths: triton_scan(a, b, h0, lengths, chunk=chunk)
 
 
 def _loop(a, b, h0, lengths):
@@ -43,11 +43,14 @@ def _loop(a, b, h0, lengths):
 NAMES = ("h", "h_last", "grad a", "grad b", "grad h0")
 
 
-@pytest.mark.parametrize("B,T,D", [(1, 1, 7), (3, 5, 24), (3, 33, 7), (1, 33, 24)])
+# chunk None: one sequential walk per channel; else the chunked kernels (33 = 8 chunks of 4 + 1)
+@pytest.mark.parametrize("B,T,D,chunk", [(1, 1, 7, None), (3, 5, 24, None), (3, 5, 24, 2),
+                                         (3, 33, 7, None), (3, 33, 7, 4), (1, 33, 24, None),
+                                         (1, 33, 24, 4)])
 @pytest.mark.parametrize("dtype", [f32, f16])
-def test_scan_matches_twin_and_oracle(B, T, D, dtype, kt):
+def test_scan_matches_twin_and_oracle(B, T, D, dtype, chunk, kt):
     a, b, h0, dy, dlast = _inputs(B, T, D, dtype)
-    got = _run(_triton, a, b, h0, dy, dlast, dtype)
+    got = _run(_triton(chunk), a, b, h0, dy, dlast, dtype)
     twin = _run(_loop, a, b, h0, dy, dlast, dtype)
     oracle = _run(_loop, a, b, h0, dy, dlast, f64)
     for name, g, t, o in zip(NAMES, got, twin, oracle):
@@ -56,14 +59,15 @@ def test_scan_matches_twin_and_oracle(B, T, D, dtype, kt):
         kt.rule(g, t, o, dtype, name)
 
 
+@pytest.mark.parametrize("chunk", [None, 2, 4])
 @pytest.mark.parametrize("with_h0", [True, False])
-def test_scan_with_lengths_equals_each_sequence_alone(with_h0, kt):
+def test_scan_with_lengths_equals_each_sequence_alone(with_h0, chunk, kt):
     B, T, D = 3, 9, 7
     a, b, h0, dy, dlast = _inputs(B, T, D, f64, seed=1)
     h0 = h0 if with_h0 else None
     lengths = torch.tensor([9, 1, 4], device=DEVICE)
     xs = [x.clone().requires_grad_() if x is not None else None for x in (a, b, h0)]
-    h, last = triton_scan(*xs, lengths)
+    h, last = triton_scan(*xs, lengths, chunk=chunk)
     want = FS.linear_scan_ref(*xs, lengths)
     torch.testing.assert_close(h, want, **kt.tol[f64])
     torch.testing.assert_close(last, FS.final_state(want, lengths), **kt.tol[f64])
@@ -81,11 +85,23 @@ def test_scan_with_lengths_equals_each_sequence_alone(with_h0, kt):
 
 def test_scan_gradcheck_float64():
     """DESIGN.md 4.2: gradcheck of the autograd.Function (fast mode: the interpreter is slow)."""
-    a, b, h0, _, _ = _inputs(2, 4, 3, f64, seed=2)
+    a, b, h0, _, _ = _inputs(2, 7, 3, f64, seed=2)
     lengths = torch.tensor([4, 2], device=DEVICE)
     xs = [x.clone().requires_grad_() for x in (a, b, h0)]
-    assert torch.autograd.gradcheck(lambda a, b, h0: triton_scan(a, b, h0, lengths), xs, fast_mode=True)
-    assert torch.autograd.gradcheck(lambda a, b: triton_scan(a, b, None, None), xs[:2], fast_mode=True)
+    for chunk in (None, 3):
+        assert torch.autograd.gradcheck(lambda a, b, h0, c=chunk: triton_scan(a, b, h0, lengths, chunk=c),
+                                        xs, fast_mode=True)
+        assert torch.autograd.gradcheck(lambda a, b, c=chunk: triton_scan(a, b, None, None, chunk=c),
+                                        xs[:2], fast_mode=True)
+
+
+def test_chunk_choice():
+    """Chunks only where the plain walk launches too few programs and T is long."""
+    assert pick_chunk(16, 4096, 1024) == CHUNK  # 64 programs: split T
+    assert pick_chunk(256, 4096, 1024) is None  # 1024 programs fill the card
+    assert pick_chunk(16, 100, 1024) is None  # short T
+    with pytest.raises(ValueError, match="chunk must be"):
+        triton_scan(torch.rand(1, 2, 3), torch.rand(1, 2, 3), chunk=0)
 
 
 def test_dispatch_triton_backend_equals_ref(kt):
@@ -110,7 +126,7 @@ def test_dispatch_refuses_triton_on_cpu_without_interpreter(monkeypatch):
 @pytest.mark.parametrize("B,T,D", [(1, 1, 1000), (16, 1024, 1024), (3, 4097, 77)])
 def test_scan_gpu_larger_shapes(B, T, D, dtype, kt):
     a, b, h0, dy, dlast = _inputs(B, T, D, dtype, seed=4)
-    got = _run(_triton, a, b, h0, dy, dlast, dtype)
+    got = _run(_triton("auto"), a, b, h0, dy, dlast, dtype)
     twin = _run(_loop, a, b, h0, dy, dlast, dtype)
     oracle = _run(_loop, a, b, h0, dy, dlast, f64)
     for name, g, t, o in zip(NAMES, got, twin, oracle):

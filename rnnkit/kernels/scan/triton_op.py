@@ -19,12 +19,32 @@ import triton.language as tl
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from rnnkit.kernels.scan.triton_bwd import _scan_bwd_kernel
-from rnnkit.kernels.scan.triton_fwd import _scan_fwd_kernel
+from rnnkit.kernels.scan.triton_bwd import (
+    _scan_bwd_apply_kernel,
+    _scan_bwd_kernel,
+    _scan_bwd_local_kernel,
+)
+from rnnkit.kernels.scan.triton_fwd import (
+    _scan_carry_kernel,
+    _scan_fwd_apply_kernel,
+    _scan_fwd_kernel,
+    _scan_fwd_local_kernel,
+)
 
 # channels per program: 256 fp32 registers per thread block of 4 warps keeps loads coalesced.
 # Untuned (no GPU was lent when this was written).
 BLOCK = 256
+# Chunked path (long T, few channels): chunks of CHUNK steps when the plain walk would launch fewer
+# than MIN_PROGRAMS programs. Both untuned guesses (about two waves of an H100's 132 SMs).
+CHUNK = 64
+MIN_PROGRAMS = 264
+
+
+def pick_chunk(B: int, T: int, D: int) -> int | None:
+    """Chunk length for the chunked kernels, or None for the plain sequential walk."""
+    if triton.cdiv(B * D, BLOCK) >= MIN_PROGRAMS or T <= 2 * CHUNK:
+        return None
+    return CHUNK
 
 
 # Tests set this: every output buffer starts as NaN, so an element the kernel fails to write fails
@@ -61,17 +81,35 @@ def _grid(BD: int):
 
 class TritonScan(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, a: Tensor, b: Tensor, h0: Tensor | None, lengths: Tensor | None):
+    def forward(ctx, a: Tensor, b: Tensor, h0: Tensor | None, lengths: Tensor | None,
+                chunk: int | None = None):
         a, b = a.contiguous(), b.contiguous()
         B, T, D = a.shape
         h = _new(b.shape, b)
         h_last = _new((B, D), b)
         h0c = h0.contiguous() if h0 is not None else None
         lens = lengths.to(device=a.device, dtype=torch.int32).contiguous() if lengths is not None else None
-        _scan_fwd_kernel[_grid(B * D)](a, b, h0c if h0c is not None else a, lens if lens is not None else a,
-                                       h, h_last, T, D, B * D, HAS_H0=h0c is not None,
-                                       HAS_LEN=lens is not None, BLOCK=BLOCK, ACC=_acc(a.dtype))
+        acc = _acc(a.dtype)
+        lens_arg = lens if lens is not None else a
+        if chunk is None or chunk >= T:
+            _scan_fwd_kernel[_grid(B * D)](a, b, h0c if h0c is not None else a, lens_arg,
+                                           h, h_last, T, D, B * D, HAS_H0=h0c is not None,
+                                           HAS_LEN=lens is not None, BLOCK=BLOCK, ACC=acc)
+        else:
+            n = triton.cdiv(T, chunk)
+            grid2 = (triton.cdiv(B * D, BLOCK), n)
+            f = torch.float64 if a.dtype == torch.float64 else torch.float32
+            E, P, cin = (_new((n, B, D), torch.empty((), dtype=f)) for _ in range(3))
+            last = _new((B, D), torch.empty((), dtype=f))
+            _scan_fwd_local_kernel[grid2](a, b, lens_arg, E, P, T, D, B * D, chunk,
+                                          HAS_LEN=lens is not None, BLOCK=BLOCK, ACC=acc)
+            _scan_carry_kernel[_grid(B * D)](E, P, h0c if h0c is not None else E, cin, last, n, B * D,
+                                             HAS_INIT=h0c is not None, REVERSE=False, BLOCK=BLOCK, ACC=acc)
+            _scan_fwd_apply_kernel[grid2](a, b, lens_arg, cin, h, T, D, B * D, chunk,
+                                          HAS_LEN=lens is not None, BLOCK=BLOCK, ACC=acc)
+            h_last.copy_(last)
         ctx.save_for_backward(a, h, h0c, lens)
+        ctx.chunk = chunk
         return h, h_last
 
     @staticmethod
@@ -84,19 +122,45 @@ class TritonScan(torch.autograd.Function):
         db = _new(a.shape, a)
         dh0 = _new(h0.shape, h0) if h0 is not None else None
         dl = grad_last.contiguous() if grad_last is not None else None
-        _scan_bwd_kernel[_grid(B * D)](a, h, h0 if h0 is not None else a, lens if lens is not None else a,
-                                       dy, dl if dl is not None else a, da, db,
-                                       dh0 if dh0 is not None else a, T, D, B * D,
-                                       HAS_H0=h0 is not None, HAS_LEN=lens is not None,
-                                       HAS_DHLAST=dl is not None, BLOCK=BLOCK, ACC=_acc(a.dtype))
+        acc, chunk = _acc(a.dtype), ctx.chunk
+        lens_arg = lens if lens is not None else a
+        if chunk is None or chunk >= T:
+            _scan_bwd_kernel[_grid(B * D)](a, h, h0 if h0 is not None else a, lens_arg,
+                                           dy, dl if dl is not None else a, da, db,
+                                           dh0 if dh0 is not None else a, T, D, B * D,
+                                           HAS_H0=h0 is not None, HAS_LEN=lens is not None,
+                                           HAS_DHLAST=dl is not None, BLOCK=BLOCK, ACC=acc)
+        else:
+            n = triton.cdiv(T, chunk)
+            grid2 = (triton.cdiv(B * D, BLOCK), n)
+            f = torch.float64 if a.dtype == torch.float64 else torch.float32
+            E, P, cin = (_new((n, B, D), torch.empty((), dtype=f)) for _ in range(3))
+            g0 = _new((B, D), torch.empty((), dtype=f))
+            _scan_bwd_local_kernel[grid2](a, dy, lens_arg, E, P, T, D, B * D, chunk,
+                                          HAS_LEN=lens is not None, BLOCK=BLOCK, ACC=acc)
+            _scan_carry_kernel[_grid(B * D)](E, P, dl if dl is not None else E, cin, g0, n, B * D,
+                                             HAS_INIT=dl is not None, REVERSE=True, BLOCK=BLOCK, ACC=acc)
+            _scan_bwd_apply_kernel[grid2](a, h, h0 if h0 is not None else a, lens_arg, dy, cin, da, db,
+                                          T, D, B * D, chunk, HAS_H0=h0 is not None,
+                                          HAS_LEN=lens is not None, BLOCK=BLOCK, ACC=acc)
+            if dh0 is not None:  # dL/dh0 = a_0 g_0 (step 0 is never padded)
+                dh0.copy_(a[:, 0].to(f) * g0)
         return (da if ctx.needs_input_grad[0] else None, db if ctx.needs_input_grad[1] else None,
-                dh0 if h0 is not None and ctx.needs_input_grad[2] else None, None)
+                dh0 if h0 is not None and ctx.needs_input_grad[2] else None, None, None)
 
 
-def triton_scan(a: Tensor, b: Tensor, h0: Tensor | None = None,
-                lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
-    """``(h, h_last)`` of ``h_t = a_t h_{t-1} + b_t`` on the Triton kernels (see module doc)."""
+def triton_scan(a: Tensor, b: Tensor, h0: Tensor | None = None, lengths: Tensor | None = None,
+                chunk: int | str | None = "auto") -> tuple[Tensor, Tensor]:
+    """``(h, h_last)`` of ``h_t = a_t h_{t-1} + b_t`` on the Triton kernels (see module doc).
+
+    ``chunk``: ``"auto"`` (:func:`pick_chunk`), None (one sequential walk over T per channel) or
+    a chunk length (the chunked kernels: T split into chunks scanned in parallel, then carried).
+    """
     check_device(a)
     if a.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
         raise ValueError(f"the Triton scan takes fp16, bf16, fp32 (or fp64, for gradcheck), got {a.dtype}")
-    return TritonScan.apply(a, b, h0, lengths)
+    if chunk == "auto":
+        chunk = pick_chunk(*a.shape)
+    elif chunk is not None and (not isinstance(chunk, int) or chunk < 1):
+        raise ValueError(f"chunk must be 'auto', None or a positive int, got {chunk!r}")
+    return TritonScan.apply(a, b, h0, lengths, chunk)
