@@ -6,8 +6,8 @@ and test files are given, one seeded stratified split (80/10/10 by default) is m
 ``data.split_seed`` always gives the same split, so every run and the baseline see the same rows.
 
 Pipeline: tokeniser trained on the training split (word vocabulary or sentencepiece) ->
-embedding -> (bi)LSTM/GRU -> pooling (last/mean/max/attention) -> linear -> softmax over K
-classes; cross-entropy, AdamW, early stopping on validation accuracy, best epoch restored.
+embedding, beside each token's naive-Bayes log-count ratios (``model.lexicon_features``) ->
+(bi)LSTM/GRU -> pooling (last/mean/max/attention) -> linear -> softmax over K classes; cross-entropy, AdamW, early stopping on validation accuracy, best epoch restored.
 Every run also fits TF-IDF + logistic regression on the same split and reports both on the
 test split: accuracy, macro F1, confusion matrices, and the attention weights over a few test
 sentences.
