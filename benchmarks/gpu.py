@@ -1,7 +1,8 @@
 """rnnkit's Triton kernels against their peers on one CUDA card, in one run: parity, then timing.
 
 Part 1, the linear scan ``h_t = a_t * h_{t-1} + b_t`` (B, T, D) = (16, T, 1024), T in {1024, 4096}:
-``triton`` (rnnkit.kernels.scan.triton_scan) against ``chunked`` (the pure-torch chunked scan) and
+``triton`` (rnnkit.kernels.scan.triton_scan, chunk="auto": the chunked kernels at these sizes) and
+``triton seq`` (chunk=None, one sequential walk per channel) against ``chunked`` (the pure-torch chunked scan) and
 ``log`` (the log-space cumsum/logcumsumexp scan), in fp32, fp16 and bf16 (log: fp32 only).
 
 Part 2, one LSTM layer nn.LSTM(H, H) (input projection included on both sides): ``fused``
@@ -32,7 +33,8 @@ import torch
 from common import markdown_table
 
 SCAN_SIZES = ((16, 1024, 1024), (16, 4096, 1024))  # B, T, D
-LSTM_SIZES = ((8, 1024, 256), (16, 1024, 256), (64, 1024, 128))  # B, T, H (H <= MAX_HIDDEN)
+# B, T, H (H <= MAX_HIDDEN); smallest H first: H = 256 (the goal size) may spill registers
+LSTM_SIZES = ((64, 1024, 64), (16, 1024, 128), (8, 1024, 256))
 QUICK_SCAN_SIZES = ((2, 64, 33),)
 QUICK_LSTM_SIZES = ((3, 32, 24),)
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -77,11 +79,13 @@ def scan_rows(sizes, repeats: int) -> list[list[object]]:
         for dname, dtype in DTYPES.items():
             a, b = a64.to(dtype), b64.to(dtype)
             check(f"triton scan {dname} {B}x{T}x{D}", triton_scan(a, b)[0], want, dtype)
+            check(f"triton seq scan {dname} {B}x{T}x{D}", triton_scan(a, b, chunk=None)[0], want, dtype)
             check(f"chunked scan {dname} {B}x{T}x{D}", chunked_scan(a, b), want, dtype)
             la, lb = (x.to(dtype) for x in FS.mingru_log_coefficients(k))
             for mode in ("fwd", "f+b"):
                 fns = {}
                 for name, fn, args in (("triton", lambda a, b: triton_scan(a, b)[0], (a, b)),
+                                       ("triton seq", lambda a, b: triton_scan(a, b, chunk=None)[0], (a, b)),
                                        ("chunked", chunked_scan, (a, b)),
                                        ("log", FS.log_linear_scan, (la, lb))):
                     if name == "log" and dtype != torch.float32:
@@ -94,7 +98,8 @@ def scan_rows(sizes, repeats: int) -> list[list[object]]:
                         fns[name] = (lambda fn=fn, leaves=leaves, dy=dy: fn(*leaves).backward(dy))
                 ms = cuda_ms(fns, repeats)
                 log_ms = ms.get("log", float("nan"))
-                rows.append([B, T, D, dname, mode, f"{ms['triton']:.3f}", f"{ms['chunked']:.3f}",
+                rows.append([B, T, D, dname, mode, f"{ms['triton']:.3f}", f"{ms['triton seq']:.3f}",
+                             f"{ms['chunked']:.3f}",
                              f"{log_ms:.3f}", f"{ms['chunked'] / ms['triton']:.2f}",
                              f"{log_ms / ms['triton']:.2f}"])
     return rows
@@ -156,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{torch.backends.cudnn.version()} | triton {triton.__version__}")
     rows = scan_rows(QUICK_SCAN_SIZES if args.quick else SCAN_SIZES, repeats)
     print("\nlinear scan (median ms)\n")
-    print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "chunked ms", "log ms",
+    print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "triton seq ms", "chunked ms", "log ms",
                           "chunked / triton", "log / triton"], rows))
     rows = lstm_rows(QUICK_LSTM_SIZES if args.quick else LSTM_SIZES, repeats)
     print("\nLSTM layer nn.LSTM(H, H) (median ms)\n")
