@@ -15,6 +15,7 @@ interleaved. Never run on a GPU at the time of writing: the first table is owed 
 
     python benchmarks/gpu.py            # the full run (fits one 10-minute device call)
     python benchmarks/gpu.py --quick    # small sizes
+    python benchmarks/gpu.py --cpu-smoke   # the code path on CPU (interpreter), no timing value
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 from collections.abc import Callable
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,6 +42,7 @@ QUICK_LSTM_SIZES = ((3, 32, 24),)
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 # parity, relative to the largest magnitude of the float64 answer
 PARITY = {torch.float32: 1e-4, torch.float16: 2e-2, torch.bfloat16: 8e-2}
+DEV = "cuda"  # "cpu" only for --cpu-smoke (the code path under the Triton interpreter)
 
 
 def cuda_ms(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3) -> dict[str, float]:
@@ -47,8 +50,15 @@ def cuda_ms(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3)
     for _ in range(warmup):
         for f in fns.values():
             f()
-    torch.cuda.synchronize()
     samples: dict[str, list[float]] = {n: [] for n in fns}
+    if DEV == "cpu":  # --cpu-smoke: wall clock, meaningless under the interpreter
+        for _ in range(repeats):
+            for name, f in fns.items():
+                t0 = time.perf_counter()
+                f()
+                samples[name].append(1e3 * (time.perf_counter() - t0))
+        return {n: statistics.median(v) for n, v in samples.items()}
+    torch.cuda.synchronize()
     for _ in range(repeats):
         for name, f in fns.items():
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -72,8 +82,8 @@ def scan_rows(sizes, repeats: int) -> list[list[object]]:
     from rnnkit.kernels.scan.triton_op import triton_scan
     rows = []
     for B, T, D in sizes:
-        g = torch.Generator(device="cuda").manual_seed(0)
-        k = torch.randn(B, T, 2 * D, device="cuda", generator=g)
+        g = torch.Generator(device=DEV).manual_seed(0)
+        k = torch.randn(B, T, 2 * D, device=DEV, generator=g)
         a64, b64 = (x.double() for x in FS.mingru_coefficients(k))
         want = FS.linear_scan_ref(a64, b64)
         for dname, dtype in DTYPES.items():
@@ -115,12 +125,12 @@ def lstm_rows(sizes, repeats: int) -> list[list[object]]:
     rows = []
     for B, T, H in sizes:
         torch.manual_seed(0)
-        ref = torch.nn.LSTM(H, H, batch_first=True).cuda().double()
-        x64 = torch.randn(B, T, H, device="cuda", dtype=torch.float64)
+        ref = torch.nn.LSTM(H, H, batch_first=True).to(DEV).double()
+        x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64)
         with torch.no_grad():
             want = ref(x64)[0]
         for dname, dtype in DTYPES.items():
-            m = torch.nn.LSTM(H, H, batch_first=True).cuda().to(dtype)
+            m = torch.nn.LSTM(H, H, batch_first=True).to(DEV).to(dtype)
             m.load_state_dict(ref.state_dict())
             x = x64.to(dtype)
             p = (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0)
@@ -145,8 +155,17 @@ def lstm_rows(sizes, repeats: int) -> list[list[object]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--cpu-smoke", action="store_true",
+                        help="run the code path on CPU under TRITON_INTERPRET=1 (tiny sizes, fp32/fp16; "
+                             "timings meaningless): checks the script, not the kernels' speed")
     args = parser.parse_args(argv)
-    if not torch.cuda.is_available():
+    if args.cpu_smoke:
+        global DEV
+        os.environ["TRITON_INTERPRET"] = "1"  # before the kernels are imported (in the row functions)
+        DEV = "cpu"
+        DTYPES.pop("bf16")  # the interpreter has no bf16 arithmetic
+        args.quick = True
+    elif not torch.cuda.is_available():
         print("benchmarks/gpu.py needs a CUDA device (none found): it times Triton kernels against "
               "cuDNN on one card. On CPU, run the interpreter parity tests instead: "
               "pytest tests/kernels_triton", file=sys.stderr)
@@ -156,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("benchmarks/gpu.py needs triton: pip install triton", file=sys.stderr)
         return 2
-    repeats = 5 if args.quick else 20
-    print(f"# {torch.cuda.get_device_name()} | torch {torch.__version__} | cuDNN "
+    repeats = (1 if args.cpu_smoke else 5) if args.quick else 20
+    card = torch.cuda.get_device_name() if DEV == "cuda" else "CPU smoke run (Triton interpreter): timings meaningless"
+    print(f"# {card} | torch {torch.__version__} | cuDNN "
           f"{torch.backends.cudnn.version()} | triton {triton.__version__}")
     rows = scan_rows(QUICK_SCAN_SIZES if args.quick else SCAN_SIZES, repeats)
     print("\nlinear scan (median ms)\n")
