@@ -136,3 +136,17 @@ def test_greedy_and_beam_reject_bad_arguments(kit):
         beam_search(model.decoder, state, bank, 2, 3, torch.tensor([4, 4]), beam_size=2, n_best=3)
     with pytest.raises(ValueError, match="strategy"):
         SearchConfig(strategy="sample")
+
+
+def test_blocking_that_runs_out_of_tokens_ends_with_eos(kit):
+    """V = 5 leaves two free tokens (1 and 4), so at most 4 distinct bigrams: 2-gram blocking runs
+    out of moves within 5 tokens and EOS, however unlikely, is the only way left."""
+    model = kit.make_model("general", False, V=5, eos_bias=-30.0)
+    src, lengths = kit.random_batch(B=3, S=4, seed=8)
+    for strategy in ("greedy", "beam"):
+        cfg = SearchConfig(strategy=strategy, beam_size=2, max_len=12, max_len_a=0.0, max_len_b=12,
+                           no_repeat_ngram_size=2)
+        hyps = model.translate(src, lengths, cfg)
+        for (h,) in hyps:
+            grams = list(zip(h.tokens, h.tokens[1:]))
+            assert h.finished and len(h.tokens) <= 5 and len(grams) == len(set(grams))

@@ -223,7 +223,9 @@ def beam_search(decoder, state, bank, bos_id: int, eos_id: int, max_lens: Tensor
                 continue
             if t + 1 >= limits[b]:  # length limit: live hypotheses end as they are
                 for k, s in enumerate(live[b]):
-                    if s != float("-inf"):
+                    # (an impossible hypothesis only when nothing else exists, e.g. n-gram
+                    # blocking forbade every token: the row still gets an answer)
+                    if s != float("-inf") or (k == 0 and not finished[b]):
                         r = b * K + k
                         finished[b].append(Hypothesis(list(history[r]), s, s / length_penalty(t + 1, length_penalty_alpha),
                                                       False, torch.stack(attn_hist[r]) if attn is not None else None))
