@@ -6,7 +6,9 @@ Backends:
 - ``ref``: :func:`rnnkit.functional.linear_scan_ref`, the sequential loop (the oracle).
 - ``triton``: :func:`rnnkit.kernels.scan.triton_op.triton_scan`, the Triton kernels (CUDA; on CPU
   only under ``TRITON_INTERPRET=1``, for tests), lengths handled inside the kernel.
-- ``auto``: ``triton`` on CUDA when triton imports, else ``chunked``.
+- ``auto``: ``chunked`` everywhere for now. The Triton kernels pass their parity tests under the
+  interpreter but have not yet been compiled or checked on a GPU; ``auto`` switches to them once
+  ``pytest -m gpu tests/kernels_triton`` has passed on a card (docs/kernels.md).
 
 An explicit request is strict (an unknown backend raises, never a silent fallback). The choice
 is logged once per backend, device and dtype on the ``rnnkit.dispatch`` logger.
@@ -40,7 +42,7 @@ def choose_scan_backend(requested: str, a: Tensor) -> str:
     if requested not in BACKENDS + (TRITON,):
         raise ValueError(f"scan backend must be one of {BACKENDS + (TRITON,)}, got {requested!r}")
     if requested == "auto":
-        chosen = "triton" if a.device.type == "cuda" and _triton_available() else "chunked"
+        chosen = "chunked"  # not "triton" until its GPU tests have run (see the module docstring)
     else:
         chosen = requested
     if requested == TRITON:
