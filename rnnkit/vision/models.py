@@ -42,7 +42,8 @@ class VideoModel(nn.Module):
         in_channels, frame_size (H, W): of the frames.
         num_classes: M activity classes. num_digits: classes of the second head (0 = none).
         vocab_size: caption vocabulary V (0 = no caption decoder).
-        channels, grid, frame_features, where_channels: the frame CNN (:class:`ConvEncoder`).
+        channels, grid, frame_features, where_channels, norm, conv_bias: the frame CNN
+        (:class:`ConvEncoder`).
         temporal: ``gru``, ``lstm``, ``rnn`` or ``convlstm``. hidden_size: H of the RNN (the
         ConvLSTM uses ``convlstm_channels`` maps instead). num_layers, bidirectional, dropout,
         pooling: of the ``ManyToOne``. embed_size: E. caption_hidden, caption_cell: the decoder.
@@ -54,13 +55,13 @@ class VideoModel(nn.Module):
                  num_layers: int = 1, bidirectional: bool = False, dropout: float = 0.0,
                  pooling: str = "last", embed_size: int = 128, convlstm_channels: int = 16,
                  convlstm_kernel: int = 3, caption_hidden: int = 128, caption_cell: str = "lstm",
-                 where_channels: int = 4):
+                 where_channels: int = 4, norm: str = "batch", conv_bias: bool = False):
         super().__init__()
         if temporal not in TEMPORAL:
             raise ValueError(f"temporal must be one of {TEMPORAL}, got {temporal!r}")
         self.temporal = temporal
         self.frames = ConvEncoder(in_channels, frame_size, channels, grid, frame_features,
-                                  where_channels=where_channels)
+                                  where_channels=where_channels, norm=norm, conv_bias=conv_bias)
         if temporal == "convlstm":
             h, w = self.frames.map_size
             cell = convlstm_factory(convlstm_channels, (h, w), convlstm_kernel)
@@ -103,14 +104,18 @@ class VideoModel(nn.Module):
 
 
 class CaptionModel(nn.Module):
-    """Images ``(B, C, H, W)`` -> caption logits with teacher forcing; ``caption`` decodes."""
+    """Images ``(B, C, H, W)`` -> caption logits with teacher forcing; decode with
+    :func:`decode_captions` on ``encoder(images)``. Encoder arguments as :class:`ConvEncoder`;
+    BatchNorm and conv biases are off by default here (see docs/vision.md: with either, the digit
+    strips' captions stayed at the no-image level for 8-10 epochs)."""
 
     def __init__(self, in_channels: int, image_size: tuple[int, int], vocab_size: int,
                  channels=(32, 64), grid=(2, 8), embed_size: int = 256, hidden_size: int = 256,
-                 cell: str = "lstm", num_layers: int = 1, dropout: float = 0.0, where_channels: int = 0):
+                 cell: str = "lstm", num_layers: int = 1, dropout: float = 0.0, where_channels: int = 0,
+                 norm: str = "none", conv_bias: bool = False):
         super().__init__()
         self.encoder = ConvEncoder(in_channels, image_size, channels, grid, embed_size,
-                                   where_channels=where_channels)
+                                   where_channels=where_channels, norm=norm, conv_bias=conv_bias)
         self.decoder = OneToMany(embed_size, vocab_size, hidden_size, cell=cell, num_layers=num_layers,
                                  dropout=dropout, padding_idx=PAD_ID)
 

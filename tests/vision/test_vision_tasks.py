@@ -112,3 +112,37 @@ def test_video_cli_train_evaluate_predict(tmp_path, capsys):
     assert out[1][1] == out[0][1]   # the GIF holds the same grey frames
     assert main(["video", "predict", str(run), str(tmp_path / "nothing.gif")]) == 2
     assert "clip not found" in capsys.readouterr().err
+
+
+def test_video_task_trains_on_a_folder_of_gifs_and_frame_folders(tmp_path):
+    """Two activities drawn by hand: a bar sliding right (GIFs) or down (frame folders)."""
+    data = tmp_path / "clips"
+    data.mkdir()
+    lines = []
+    for i in range(12):
+        frames = []
+        for t in range(5):
+            f = np.zeros((12, 12), np.uint8)
+            if i % 2 == 0:
+                f[:, 2 * t:2 * t + 2] = 255
+            else:
+                f[2 * t:2 * t + 2, :] = 255
+            frames.append(f)
+        ims = [Image.fromarray(f, mode="L") for f in frames]
+        if i % 3:
+            ims[0].save(data / f"c{i}.gif", save_all=True, append_images=ims[1:], duration=50)
+            name = f"c{i}.gif"
+        else:
+            (data / f"c{i}").mkdir()
+            for t, im in enumerate(ims[: 3 + i % 3]):   # frame folders of 3 to 5 frames
+                im.save(data / f"c{i}" / f"{t}.png")
+            name = f"c{i}"
+        lines.append(f"{name}\t{'right' if i % 2 == 0 else 'down'}")
+    (data / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = C.apply_overrides(video_task.default_config(), video_task.PRESETS["tiny"] + [
+        f"data.path={data}", "train.epochs=2", "train.progress=false", "data.val_fraction=0.2",
+        "data.test_fraction=0.3"])
+    result = video_task.train(cfg, tmp_path / "run", echo=lambda *a: None)
+    assert result["classes"] == ["down", "right"] and result["test_clips"] == 4
+    assert "digit_accuracy" not in result and "caption_bleu_greedy" not in result
+    assert (tmp_path / "run" / "frames.png").is_file()
