@@ -75,7 +75,7 @@ class TranslationDataConfig:
     val_fraction: float = 0.05
     test_fraction: float = 0.05
     split_seed: int = 0
-    batch_size: int = 64
+    batch_size: int = 32
 
 
 @dataclass
@@ -89,11 +89,14 @@ class TranslationVocabConfig:
 
 @dataclass
 class TranslationModelConfig:
-    """The fields of :class:`rnnkit.models.seq2seq.Seq2SeqConfig` that do not come from the data."""
+    """The fields of :class:`rnnkit.models.seq2seq.Seq2SeqConfig` that do not come from the data.
+
+    share_embeddings: one embedding table for both languages; None = when the vocabulary is shared.
+    """
 
     embed_size: int = 128
     hidden_size: int = 256
-    encoder_hidden_size: int | None = None
+    encoder_hidden_size: int | None = 128
     cell: Literal["lstm", "gru", "rnn", "rnn_relu"] = "gru"
     encoder_layers: int = 1
     decoder_layers: int = 1
@@ -102,8 +105,8 @@ class TranslationModelConfig:
     attn_size: int | None = None
     input_feeding: bool = False
     bridge: bool = True
-    dropout: float = 0.2
-    share_embeddings: bool = False
+    dropout: float = 0.1
+    share_embeddings: bool | None = None
     tie_output: bool = False
 
 
@@ -123,7 +126,7 @@ class ScheduledSamplingConfig:
 
 
 def _default_train() -> TrainConfig:
-    return TrainConfig(epochs=10, lr=3e-3, weight_decay=0.0, grad_clip=1.0, schedule="cosine",
+    return TrainConfig(epochs=6, lr=2e-3, weight_decay=0.0, grad_clip=1.0, schedule="cosine",
                        min_lr_ratio=0.05, monitor="val_loss", log_every=50)
 
 
@@ -141,17 +144,19 @@ class TranslationConfig:
 
 # Named settings; `--preset NAME` applies these overrides before the user's own.
 PRESETS: dict[str, list[str]] = {
-    # The default: Bible verses of at most 20 words, minutes on 2 CPU cores.
+    # The default: Bible verses of at most 20 words, 6 epochs of a GRU encoder-decoder (docs/translation.md).
     "small": [],
     # Seconds: tests and smoke runs.
     "tiny": ["data.max_words=12", "data.max_train_pairs=300", "data.max_test_pairs=20", "data.batch_size=16",
-             "vocab.size=400", "model.embed_size=16", "model.hidden_size=24", "train.epochs=1",
+             "vocab.size=400", "model.embed_size=16", "model.hidden_size=24",
+             "model.encoder_hidden_size=16", "train.epochs=1",
              "train.tensorboard=false", "train.plots=false", "train.progress=false", "search.max_len=12",
              "heatmaps=2"],
     # All verses up to 40 words, a larger model: a GPU, or about an hour of CPU per epoch pair.
-    "large": ["data.max_words=40", "vocab.size=8000", "model.embed_size=256", "model.hidden_size=512",
-              "model.encoder_layers=2", "model.decoder_layers=2", "model.input_feeding=true",
-              "model.dropout=0.3", "train.epochs=20", "train.lr=1e-3", "sampling.max_prob=0.2"],
+    "large": ["data.max_words=40", "data.batch_size=64", "vocab.size=8000", "model.embed_size=256",
+              "model.hidden_size=512", "model.encoder_hidden_size=512", "model.encoder_layers=2",
+              "model.decoder_layers=2", "model.input_feeding=true", "model.dropout=0.3", "train.epochs=20",
+              "train.lr=1e-3", "sampling.max_prob=0.2"],
 }
 
 
@@ -198,6 +203,8 @@ def build_model(cfg: TranslationConfig, src_tok, tgt_tok) -> Seq2Seq:
     m = dataclasses.asdict(cfg.model)
     if m["share_embeddings"] and not cfg.vocab.shared:
         raise C.ConfigError("model.share_embeddings=true needs vocab.shared=true")
+    if m["share_embeddings"] is None:
+        m["share_embeddings"] = cfg.vocab.shared
     return Seq2SeqConfig(src_vocab_size=len(src_tok), tgt_vocab_size=len(tgt_tok), pad_id=tgt_tok.pad_id,
                          bos_id=tgt_tok.bos_id, eos_id=tgt_tok.eos_id, **m).build()
 
