@@ -37,10 +37,12 @@ class DataConfig:
     time_col: the time column: dates (any format pandas parses) or integer steps.
     id_col: series identifier (long format: one row per series and time step). Without it every
         target column is its own series (wide format), sharing the covariate columns.
-    target: one or more target columns (empty for a built-in dataset = its default targets).
+    target: one or more target columns.
     past_covariates: observed only up to the forecast origin (e.g. yesterday's temperature).
     future_covariates: known in advance over the horizon too (holidays, prices set ahead).
     static_covariates: constant per series (numbers, or categories that are one-hot encoded).
+        For these four, None (``none`` on the command line) means: a built-in dataset's own
+        columns, none for a user's file; an empty value (``data.past_covariates=``) means none.
     freq: pandas offset alias (``MS``, ``QS``, ``D`` ...) or an integer step; None = inferred.
     missing: policy for gaps and missing target values *inside* a series: ``interpolate``
         (linear in time, each filled value counted in the report) or ``error``.
@@ -56,10 +58,10 @@ class DataConfig:
     path: str | None = None
     time_col: str = "date"
     id_col: str | None = None
-    target: tuple[str, ...] = ()
-    past_covariates: tuple[str, ...] = ()
-    future_covariates: tuple[str, ...] = ()
-    static_covariates: tuple[str, ...] = ()
+    target: tuple[str, ...] | None = None
+    past_covariates: tuple[str, ...] | None = None
+    future_covariates: tuple[str, ...] | None = None
+    static_covariates: tuple[str, ...] | None = None
     freq: str | None = None
     missing: Literal["interpolate", "error"] = "interpolate"
     calendar: bool = True
@@ -88,11 +90,16 @@ class ModelConfig:
     scaling: per-series target scaling, ``standard`` (mean/std), ``robust`` (median/IQR), ``diff``
         (mean/mean absolute step, for trending series) or ``none``; fit on each series' training
         span and undone on every output.
+    deseasonalize: also remove each series' seasonal profile of period ``data.season_length``
+        (mean per phase over the training history) before the model sees it, and add it back.
     local_level: subtract the last observed (scaled) value from the window's targets, add it back
         on output; helps on trending series whose test span leaves the training range.
+    target_steps: also feed each step's change of the target (z_t - z_{t-1}) as an input feature.
     loss_on: ``horizon`` (the H forecast steps) or ``all`` (also the one-step-ahead outputs over
         the input span). Autoregressive models always train on all steps.
     samples: sample paths of an autoregressive roll-out (intervals are their quantiles).
+    ensemble: train this many networks with seeds ``train.seed + i`` and average their forecast
+        quantiles (steadier on short series; training time grows in proportion).
     """
 
     kind: Literal["sequence", "one_to_one"] = "sequence"
@@ -104,9 +111,12 @@ class ModelConfig:
     likelihood: Literal["gaussian", "studentt", "quantile"] = "gaussian"
     quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
     scaling: Literal["standard", "robust", "diff", "none"] = "standard"
+    deseasonalize: bool = False
     local_level: bool = False
+    target_steps: bool = False
     loss_on: Literal["horizon", "all"] = "horizon"
     samples: int = 200
+    ensemble: int = 1
 
 
 @dataclass
@@ -226,6 +236,7 @@ def check_config(cfg: ForecastConfig) -> None:
     need(cfg.data.season_length >= 0, f"data.season_length must be >= 0 (0 = from the frequency), "
          f"got {cfg.data.season_length}")
     need(m.samples >= 10, f"model.samples must be >= 10 sample paths, got {m.samples}")
+    need(m.ensemble >= 1, f"model.ensemble must be >= 1, got {m.ensemble}")
     if m.kind == "one_to_one":
         need(m.decoder == "autoregressive",
              "model.kind=one_to_one reads one step and carries no state, so it forecasts by "

@@ -110,20 +110,24 @@ def load_builtin(name: str) -> tuple[pd.DataFrame, DatasetSpec]:
 def load_series(cfg) -> SeriesSet:
     """The :class:`SeriesSet` a :class:`DataConfig` names: a built-in dataset or the user's file.
 
-    For a built-in dataset the column roles come from its spec; a non-empty ``cfg.target`` picks
-    other columns of it. The user's file needs at least ``target`` (and ``time_col``).
+    For a built-in dataset the column roles come from its spec, except those ``cfg`` sets (not
+    None). The user's file needs at least ``target`` (and ``time_col``).
     """
     from .data import build_series, read_table
 
     if cfg.path:
         df = read_table(cfg.path)
-        roles = {"time_col": cfg.time_col, "target": cfg.target, "id_col": cfg.id_col, "past": cfg.past_covariates,
-                 "future": cfg.future_covariates, "static": cfg.static_covariates, "freq": cfg.freq}
+        roles = {"time_col": cfg.time_col, "target": cfg.target or (), "id_col": cfg.id_col,
+                 "past": cfg.past_covariates or (), "future": cfg.future_covariates or (),
+                 "static": cfg.static_covariates or (), "freq": cfg.freq}
     else:
         df, spec = load_builtin(cfg.dataset)
-        roles = {"time_col": spec.time_col, "target": cfg.target or spec.target, "id_col": spec.id_col,
-                 "past": cfg.past_covariates or spec.past_covariates,
-                 "future": cfg.future_covariates or spec.future_covariates,
-                 "static": cfg.static_covariates or spec.static_covariates, "freq": cfg.freq or spec.freq}
+        def pick(given, default):
+            return default if given is None else given
+
+        roles = {"time_col": spec.time_col, "target": pick(cfg.target, spec.target), "id_col": spec.id_col,
+                 "past": pick(cfg.past_covariates, spec.past_covariates),
+                 "future": pick(cfg.future_covariates, spec.future_covariates),
+                 "static": pick(cfg.static_covariates, spec.static_covariates), "freq": cfg.freq or spec.freq}
     sset = build_series(df, missing=cfg.missing, **roles)
     return sset.truncated(cfg.truncate)

@@ -90,11 +90,13 @@ class Encoder:
     static_order: list[str] = field(default_factory=list)
     past_names: list[str] = field(default_factory=list)
     future_names: list[str] = field(default_factory=list)
+    season_length: int = 0
 
     # ------------------------------------------------------------------ fitting
     @classmethod
-    def fit(cls, history: SeriesSet, method: str, calendar: bool) -> Encoder:
-        """Fit every scale on ``history`` (the training span of each series)."""
+    def fit(cls, history: SeriesSet, method: str, calendar: bool, season_length: int = 0) -> Encoder:
+        """Fit every scale on ``history`` (the training span of each series); ``season_length`` > 1
+        also removes each series' seasonal profile (see :mod:`.scaling`)."""
         series = history.series
         past = [fit_scale(np.concatenate([s.past[:, j] for s in series]), "standard")
                 for j in range(len(history.past_names))]
@@ -108,9 +110,11 @@ class Encoder:
                 numeric[c] = fit_scale(np.asarray(values, dtype=np.float64), "standard")
             else:
                 categories[c] = sorted({str(v) for v in values})
-        return cls(method, history.freq, {s.name: fit_scale(s.target, method) for s in series}, past, future,
+        targets = {s.name: fit_scale(s.target, method, season_length) for s in series}
+        return cls(method, history.freq, targets, past, future,
                    calendar_kinds(history.freq) if calendar else [], numeric, categories,
-                   list(history.static_names), list(history.past_names), list(history.future_names))
+                   list(history.static_names), list(history.past_names), list(history.future_names),
+                   season_length)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -137,7 +141,7 @@ class Encoder:
         """The series' training scale; a series unseen in training is scaled by its own history."""
         if series.name in self.target_scales:
             return self.target_scales[series.name]
-        return fit_scale(series.target[~np.isnan(series.target)], self.method)
+        return fit_scale(series.target[~np.isnan(series.target)], self.method, self.season_length)
 
     def encode(self, series: Series, extra: int = 0) -> SeriesArrays:
         """Scaled arrays of ``series``; ``extra`` > 0 extends the calendar past the series' times."""
@@ -181,6 +185,7 @@ class Encoder:
             "static_numeric": {k: v.to_list() for k, v in self.static_numeric.items()},
             "static_categories": self.static_categories, "static_order": self.static_order,
             "past_names": self.past_names, "future_names": self.future_names,
+            "season_length": self.season_length,
         }
 
     @classmethod
@@ -189,4 +194,4 @@ class Encoder:
                    [Scale.from_list(v) for v in d["past_scales"]], [Scale.from_list(v) for v in d["future_scales"]],
                    list(d["calendar"]), {k: Scale.from_list(v) for k, v in d["static_numeric"].items()},
                    {k: list(v) for k, v in d["static_categories"].items()}, list(d["static_order"]),
-                   list(d["past_names"]), list(d["future_names"]))
+                   list(d["past_names"]), list(d["future_names"]), int(d.get("season_length", 0)))

@@ -89,12 +89,16 @@ def rollout(net: ForecastNet, likelihood, x: Tensor, layout: Layout, samples: in
     params, state = params.repeat_interleave(samples, 0), _repeat_state(state, samples)
     rows = x.repeat_interleave(samples, 0)
     draws = []
+    prev = rows[:, L - 1, 0]
     for j in range(H):
         y = likelihood.sample(params)
         draws.append(y)
         if j + 1 < H:
             x_t = rows[:, L + j].clone()
             x_t[:, 0] = y  # target_in of the next row: this path's own draw
+            if layout.step_col is not None:
+                x_t[:, layout.step_col] = y - prev
+            prev = y
             params, state = net.step(x_t, state)
     return torch.stack(draws, dim=-1).reshape(B, samples, H)
 

@@ -109,7 +109,7 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     write_run_info(run_dir, NAME, C.to_dict(cfg))
     nf = NeuralForecaster.create(cfg, history)
     t0 = time.perf_counter()
-    nf.fit(history, run_dir=run_dir, resume=resume, echo=echo)
+    epochs = nf.fit(history, run_dir=run_dir, resume=resume, echo=echo)
     train_seconds = time.perf_counter() - t0
     if cfg.backtest.calibrate:
         nf.calibration = nf.calibrate(history, cfg.backtest.interval)
@@ -117,7 +117,7 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     _save_state(run_dir, nf, _season(cfg, sset))
     forecasts, per, overall, described = backtest(cfg, nf, sset, echo=echo)
     result = _result(cfg, sset, stride, overall, per, described, nf)
-    result.update(epochs=nf.trainer.epoch, train_seconds=train_seconds)
+    result.update(epochs=epochs, train_seconds=train_seconds)
     write_report(run_dir, result, sset, forecasts, per, overall, cfg.backtest.interval, cfg.backtest.plot_windows)
     return result
 
@@ -136,7 +136,8 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "best_baseline_mase": min((r["MASE"] for r in baselines), default=float("nan")),
         "rnn_lowest_mase": all(rnn["MASE"] < r["MASE"] for r in baselines),
         "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
-        "parameters": sum(p.numel() for p in nf.net.parameters()), "epochs": 0, "train_seconds": 0.0,
+        "parameters": sum(p.numel() for net in nf.nets for p in net.parameters()), "epochs": [],
+        "train_seconds": 0.0,
         "data_fingerprint": data_fingerprint(sset),
     }
 
@@ -158,8 +159,9 @@ def load_run(run_dir: str | Path) -> tuple[ForecastConfig, NeuralForecaster]:
         raise FileNotFoundError(f"{path} is missing: the run did not finish training")
     state = json.loads(path.read_text(encoding="utf-8"))
     nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), Layout(**state["layout"]), state["calibration"])
-    load_model_weights(nf.net, run_dir)
-    nf.net.eval()
+    for i, net in enumerate(nf.nets):
+        load_model_weights(net, nf.member_dir(Path(run_dir), i))
+        net.eval()
     return cfg, nf
 
 
@@ -204,7 +206,7 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
         if not dcfg.path:
             raise ValueError("--future needs the data as a file (--data PATH)")
         rows = read_table(future)
-        for c in dcfg.target:
+        for c in dcfg.target or ():
             if c not in rows.columns:
                 rows[c] = np.nan  # future rows: no target yet
         with tempfile.TemporaryDirectory() as tmp:

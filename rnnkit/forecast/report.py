@@ -109,7 +109,7 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         "## Baseline models chosen", "",
         *[f"- {name}: {desc}" for name, desc in result.get("baseline_models", {}).items()], "",
         "## Data", "", *([f"- {n}" for n in result.get("notes", [])] or ["- no gaps, no missing values"]), "",
-        (f"Training: {result['epochs']} epochs, {result['parameters']:,} parameters, "
+        (f"Training: {'/'.join(map(str, result['epochs']))} epochs, {result['parameters']:,} parameters, "
          f"{result['train_seconds']:.0f} s; interval calibration factor {result['calibration']:.3f}."), "",
         "Figures: forecasts.png (forecast windows), curves.png (training curves).", "",
     ]

@@ -9,6 +9,14 @@ outlier cannot move it). ``diff``: c = mean, s = mean |y_t - y_{t-1}|, the typic
 model must forecast (use it with ``model.local_level``). ``none``: c = 0, s = 1. A constant history
 (s = 0) falls back to s = 1.
 
+Optionally seasonal: with a profile ``p`` of period m (``season_length``), p_k = mean of the
+history's values at phase k minus the overall mean, the map becomes
+
+    z_t = (y_t - c - p_{t mod m}) / s          y_t = z_t s + c + p_{t mod m}
+
+with t counted from the series' first point (``start`` names the position of an array's first
+element); c and s are then fit on the deseasonalized history. The model sees the anomaly only.
+
 NaN is never skipped (np.mean, not np.nanmean): the backtest hides the future as NaN, so a scale
 fit on data it should not see comes out NaN and the forecast with it, and the leak is caught.
 Because s > 0 the map is increasing, so quantiles and interval ends map through it unchanged.
@@ -28,32 +36,56 @@ _IQR_TO_SIGMA = 1.3489795003921634  # 2 * Phi^-1(0.75)
 
 @dataclass(frozen=True)
 class Scale:
-    """An affine map: ``transform(y) = (y - center) / scale``, ``inverse(z) = z * scale + center``."""
+    """``transform(y, start) = (y - center - season) / scale``, ``inverse(z, start) = z * scale + center + season``.
+
+    Axis 0 of ``y``/``z`` is time, its first element at position ``start`` of the series; the
+    seasonal term is ``season[(start + i) mod m]`` (none when ``season`` is empty).
+    """
 
     center: float = 0.0
     scale: float = 1.0
+    season: tuple[float, ...] = ()
 
-    def transform(self, y):
-        return (np.asarray(y, dtype=np.float64) - self.center) / self.scale
+    def _offset(self, a: np.ndarray, start: int):
+        if not self.season or a.ndim == 0:
+            return self.center
+        m = len(self.season)
+        phase = np.asarray(self.season)[(start + np.arange(a.shape[0])) % m]
+        return self.center + phase.reshape((-1,) + (1,) * (a.ndim - 1))
 
-    def inverse(self, z):
-        return np.asarray(z, dtype=np.float64) * self.scale + self.center
+    def transform(self, y, start: int = 0):
+        y = np.asarray(y, dtype=np.float64)
+        return (y - self._offset(y, start)) / self.scale
 
-    def to_list(self) -> list[float]:
-        return [float(self.center), float(self.scale)]
+    def inverse(self, z, start: int = 0):
+        z = np.asarray(z, dtype=np.float64)
+        return z * self.scale + self._offset(z, start)
+
+    def to_list(self) -> list:
+        return [float(self.center), float(self.scale), [float(v) for v in self.season]]
 
     @classmethod
     def from_list(cls, v) -> Scale:
-        return cls(float(v[0]), float(v[1]))
+        return cls(float(v[0]), float(v[1]), tuple(float(x) for x in (v[2] if len(v) > 2 else ())))
 
 
-def fit_scale(values, method: str = "standard") -> Scale:
-    """The scale of ``values`` (1-D, or 2-D pooled over rows) by ``method``; see the module docstring."""
+def fit_scale(values, method: str = "standard", season_length: int = 0) -> Scale:
+    """The scale of ``values`` (1-D, or 2-D pooled over rows) by ``method``; see the module docstring.
+
+    ``season_length`` m > 1 (1-D values only) first removes the seasonal profile of period m.
+    """
     if method not in METHODS:
         raise ValueError(f"scaling must be one of {METHODS}, got {method!r}")
     y = np.asarray(values, dtype=np.float64).ravel()
     if y.size == 0:
         raise ValueError("cannot fit a scale on an empty history")
+    if season_length > 1:
+        if y.size < 2 * season_length:
+            raise ValueError(f"a seasonal profile of period {season_length} needs at least two seasons of "
+                             f"history, got {y.size} points")
+        profile = tuple(float(np.mean(y[k::season_length]) - np.mean(y)) for k in range(season_length))
+        flat = fit_scale(y - np.asarray(profile)[np.arange(y.size) % season_length], method)
+        return Scale(flat.center, flat.scale, profile)
     if method == "none":
         return Scale(0.0, 1.0)
     if method == "standard":

@@ -4,7 +4,7 @@ A window has ``R = L + H - 1`` rows. Row ``k`` stands at time ``t_k = o - L + k`
 target at ``t_k + 1``, so rows ``0..L-2`` are one-step-ahead predictions inside the input span and
 rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D of them)::
 
-    [ target_in, target_flag, past (Dp), past_flag (if Dp > 0), future (Df), static (Ds) ]
+    [ target_in, target_flag, (target_step), past (Dp), past_flag (if Dp > 0), future (Df), static (Ds) ]
 
     target_in   z_{t_k} - level     for t_k < o (observed)
                 direct decoder:        0, target_flag 0 (the horizon is forecast from one pass)
@@ -12,6 +12,8 @@ rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D
     past        past covariates at t_k while t_k < o, else 0 with past_flag 0 (unknown ahead)
     future      known-future covariates (and calendar) at t_k + 1, the step being predicted
     static      the series' static covariates, on every row
+    target_step with ``target_steps``: target_in_k - target_in_{k-1}, the last change (0 where the
+                previous value is unknown); O(1) even when the levels inside a window drift far
     level       z_{o-1} with local_level, else 0; targets are ``z_{t_k+1} - level``
 
 Inference windows read the target only at times < o: everything at or after the origin is
@@ -40,18 +42,24 @@ class Layout:
     n_static: int = 0
     autoregressive: bool = False
     local_level: bool = False
+    target_steps: bool = False
 
     @property
     def rows(self) -> int:
         return self.input_len + self.horizon - 1
 
     @property
+    def step_col(self) -> int | None:
+        return 2 if self.target_steps else None
+
+    @property
     def past_cols(self) -> slice:
-        return slice(2, 2 + self.n_past)
+        start = 3 if self.target_steps else 2
+        return slice(start, start + self.n_past)
 
     @property
     def future_cols(self) -> slice:
-        start = 2 + self.n_past + (1 if self.n_past else 0)
+        start = self.past_cols.stop + (1 if self.n_past else 0)
         return slice(start, start + self.n_future)
 
     @property
@@ -94,6 +102,11 @@ def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool):
         x[L:, 1] = 1.0
         if teacher_forcing:  # training only: the true values fed back (they lie inside the training span)
             x[L:, 0] = a.z[o:o + H - 1] - level
+    if lay.target_steps:
+        known = L + (H - 1 if lay.autoregressive and teacher_forcing else 0)
+        values = a.z[max(o - L - 1, 0):o - L + known]
+        steps = np.diff(values)
+        x[known - len(steps):known, lay.step_col] = steps  # the first row's step is 0 at a series start
     if lay.n_past:
         x[:L, lay.past_cols] = a.past[o - L:o]
         x[:L, lay.past_cols.stop] = 1.0

@@ -25,12 +25,12 @@ def test_one_to_one_equals_a_sequence_model_run_for_one_step(cell):
     assert not torch.allclose(seq(xs), rows)  # ... which the sequence model is not: it carries state
 
 
-@pytest.mark.parametrize("kind", ["sequence", "one_to_one"])
-def test_rollout_feeding_its_own_values_equals_the_teacher_forced_pass(kind):
+@pytest.mark.parametrize("kind,steps", [("sequence", False), ("one_to_one", False), ("sequence", True)])
+def test_rollout_feeding_its_own_values_equals_the_teacher_forced_pass(kind, steps):
     """With (almost) no noise a sample path is the mean path; fed back as inputs, the full pass
     over those inputs gives the same means."""
     torch.manual_seed(0)
-    lay = Layout(6, 4, autoregressive=True)
+    lay = Layout(6, 4, autoregressive=True, target_steps=steps)
     net = ForecastNet(lay.n_features, 2, kind, "gru", hidden_size=8).eval()
     with torch.no_grad():
         net.net.head.bias[1] = -30.0  # sigma = softplus(-30 + ...) + 1e-3: draws ~ mean +- 1e-3
@@ -42,6 +42,8 @@ def test_rollout_feeding_its_own_values_equals_the_teacher_forced_pass(kind):
     assert paths.shape == (3, 2, 4)
     x_tf = x.clone()
     x_tf[:, lay.input_len:, 0] = paths[:, 0, :-1]
+    if steps:  # the fed-back changes too
+        x_tf[:, lay.input_len:, 2] = x_tf[:, lay.input_len:, 0] - x_tf[:, lay.input_len - 1:-1, 0]
     means = net(x_tf)[:, -lay.horizon:, 0]
     torch.testing.assert_close(paths[:, 0], means, atol=5e-3, rtol=0)
 

@@ -69,3 +69,32 @@ def test_calibration_reaches_nominal_coverage_on_the_validation_windows(data):
     inside = np.mean([(lo <= yy) & (yy <= hi) for (_, lo, hi), yy in zip(out, y)])
     assert inside == pytest.approx(0.8, abs=0.03)
     assert k > 0
+
+
+def test_ensemble_averages_its_members_and_reloads_exactly(data, tmp_path):
+    """An ensemble's quantiles are the mean of its members'; the saved run gives the same forecasts."""
+    from rnnkit.forecast import pipeline, resolve_config
+
+    sset, _, _ = data
+    path = tmp_path / "y.csv"
+    pd.DataFrame({"t": sset.series[0].times, "y": sset.series[0].target}).to_csv(path, index=False)
+    cfg = resolve_config(path=path, overrides=[
+        "data.time_col=t", "data.target=y", "window.input_len=24", f"window.horizon={H}", "model.hidden_size=8",
+        "model.ensemble=2", "train.epochs=2", "train.progress=false", "train.tensorboard=false",
+        "baselines.models=naive", "backtest.windows=3", "backtest.val_size=30"])
+    pipeline.train(cfg, tmp_path / "run", echo=lambda *_: None)
+    assert (tmp_path / "run" / "members" / "1" / "checkpoints" / "best" / "model.safetensors").exists()
+    _, nf = pipeline.load_run(tmp_path / "run")
+    s, origins = sset.series[0], [150, 170]
+    q = nf.quantiles([s, s], origins, [0.1, 0.5, 0.9])
+    members = []
+    for net in nf.nets:
+        nf_one = NeuralForecaster(cfg, nf.encoder, nf.layout)
+        nf_one.nets = [net]
+        members.append(nf_one.quantiles([s, s], origins, [0.1, 0.5, 0.9]))
+    np.testing.assert_allclose(q, (members[0] + members[1]) / 2, rtol=1e-6)
+    assert not np.allclose(members[0], members[1])  # two seeds, two different networks
+    report = pd.read_csv(tmp_path / "run" / "backtest_forecasts.csv")
+    rnn = report[report.model == nf.name]
+    again = run_backtest(pipeline.load_series(cfg.data), plan_backtest(sset, H, 3, H), [nf], 0.8)
+    np.testing.assert_allclose(again["point"].to_numpy(), rnn["point"].to_numpy(), rtol=1e-12)

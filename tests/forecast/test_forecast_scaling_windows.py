@@ -108,3 +108,37 @@ def test_calendar_features_and_encoder(store_frame):
     s.series[0].static["region"] = "west"
     with pytest.raises(ValueError, match="static covariate 'region': value 'west' of series 'north' was not seen"):
         enc.encode(s.series[0])
+
+
+def test_seasonal_scaling_round_trip_at_any_start():
+    rng = np.random.default_rng(3)
+    n, m = 120, 12
+    profile = 5 * np.sin(2 * np.pi * np.arange(m) / m)
+    y = 20 + profile[np.arange(n) % m] + rng.normal(0, 0.3, n)
+    sc = fit_scale(y, "standard", season_length=m)
+    np.testing.assert_allclose(sc.season, profile - profile.mean(), atol=0.2)
+    z = sc.transform(y)
+    assert z.std() == pytest.approx(1.0) and abs(np.corrcoef(z[:-1], z[1:])[0, 1]) < 0.3  # the cycle is gone
+    np.testing.assert_allclose(sc.inverse(z), y, rtol=1e-14)
+    # a block of quantiles (time, levels) from position 37 on maps back with the right phases
+    block = np.stack([z[37:43] - 1, z[37:43], z[37:43] + 1], axis=1)
+    np.testing.assert_allclose(sc.inverse(block, start=37)[:, 1], y[37:43], rtol=1e-14)
+    assert type(sc).from_list(sc.to_list()) == sc
+    with pytest.raises(ValueError, match="needs at least two seasons"):
+        fit_scale(y[:20], "standard", season_length=m)
+
+
+@pytest.mark.parametrize("autoregressive", [False, True])
+def test_target_steps_are_the_changes_of_the_target_inputs(autoregressive):
+    a = _arrays()
+    lay = Layout(8, 5, 1, 2, 1, autoregressive=autoregressive, target_steps=True)
+    w = build_windows([a], [(0, 8), (0, 20)], lay, with_targets=True)
+    known = lay.rows if autoregressive else lay.input_len
+    for i, o in enumerate((8, 20)):
+        z = np.asarray(a.z[o - 9:o - 8 + known] if o > 8 else np.r_[a.z[0], a.z[:known]], dtype=np.float64)
+        np.testing.assert_allclose(w.inputs[i, :known, 2].numpy(), np.diff(z), rtol=1e-5, atol=1e-6)
+        assert (w.inputs[i, known:, 2] == 0).all()
+    assert w.inputs[0, 0, 2].item() == 0.0  # at the series start the first change is unknown
+    # the other columns moved one to the right, intact
+    plain = build_windows([a], [(0, 20)], Layout(8, 5, 1, 2, 1, autoregressive=autoregressive), with_targets=True)
+    torch.testing.assert_close(torch.cat([w.inputs[1, :, :2], w.inputs[1, :, 3:]], dim=-1), plain.inputs[0])

@@ -1,0 +1,25 @@
+"""The built-in datasets end to end with their default settings (minutes each: marked slow).
+
+Run with ``pytest -m slow tests/forecast``. These are the runs whose tables docs/forecasting.md
+records; the assertions hold what was measured there.
+"""
+
+import json
+
+import pytest
+
+from rnnkit.cli import main
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["sunspots", "elnino", "macrodata"])
+def test_builtin_dataset_backtest(dataset, tmp_path):
+    run = tmp_path / dataset
+    assert main(["--threads", "1", "forecast", "train", "--dataset", dataset, "--run-dir", str(run),
+                 "train.progress=false"]) == 0
+    report = json.loads((run / "report.json").read_text())
+    models = [r["model"] for r in report["overall"]]
+    assert models[1:] == ["naive", "seasonal_naive", "ets", "arima"]
+    assert 0.70 <= report["rnn_coverage"] <= 0.90
+    if dataset == "sunspots":
+        assert report["rnn_lowest_mase"]
