@@ -28,7 +28,13 @@ from torch.utils.data import TensorDataset
 
 from rnnkit import config as C
 from rnnkit.tasks.runs import load_model_weights, read_run_info, write_run_info
-from rnnkit.train import TrainConfig, Trainer, atomic_write_json, atomic_write_text
+from rnnkit.train import (
+    TrainConfig,
+    Trainer,
+    atomic_write_json,
+    atomic_write_text,
+    seed_everything,
+)
 from rnnkit.vision import metrics as M
 from rnnkit.vision.common import batches, count_parameters, model_device, split_indices
 from rnnkit.vision.digits import load_digit_images, split_digits
@@ -214,6 +220,7 @@ def train(cfg: CaptionConfig, run_dir: Path, resume: bool = False, echo=print) -
     echo(f"data: {desc}; images train/val/test {len(train_data)}/{len(val_data)}/{len(test_data)} "
          f"of {W}x{H} with {C_} channel(s); vocabulary {len(vocab)}")
 
+    seed_everything(cfg.train.seed)  # the initial weights follow the run's seed, not the process's history
     model = build_model(cfg.model, meta, len(vocab))
     tcfg = dataclasses.replace(cfg.train, batch_size=cfg.data.batch_size)
     trainer = Trainer(model, caption_loss, tcfg, run_dir=run_dir, config_dict=C.to_dict(cfg))

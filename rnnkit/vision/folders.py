@@ -108,8 +108,8 @@ def read_tsv(path: Path, min_fields: int, max_fields: int, what: str) -> list[tu
             continue
         fields = [f.strip() for f in line.split("\t")]
         if not min_fields <= len(fields) <= max_fields or not all(fields[:min_fields]):
-            raise ValueError(f"{path}:{number}: expected {min_fields} to {max_fields} tab-separated "
-                             f"fields, got {line!r}")
+            want = str(min_fields) if min_fields == max_fields else f"{min_fields} or {max_fields}"
+            raise ValueError(f"{path}:{number}: expected {want} tab-separated fields, got {line!r}")
         rows.append((number, fields))
     if not rows:
         raise ValueError(f"{path} lists no {what} entries")

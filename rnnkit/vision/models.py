@@ -107,7 +107,7 @@ class CaptionModel(nn.Module):
     """Images ``(B, C, H, W)`` -> caption logits with teacher forcing; decode with
     :func:`decode_captions` on ``encoder(images)``. Encoder arguments as :class:`ConvEncoder`;
     BatchNorm and conv biases are off by default here (see docs/vision.md: with either, the digit
-    strips' captions stayed at the no-image level for 8-10 epochs)."""
+    strips' captions stayed at the no-image level for 8 epochs)."""
 
     def __init__(self, in_channels: int, image_size: tuple[int, int], vocab_size: int,
                  channels=(32, 64), grid=(2, 8), embed_size: int = 256, hidden_size: int = 256,

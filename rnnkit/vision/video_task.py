@@ -31,7 +31,13 @@ from torch.utils.data import TensorDataset
 
 from rnnkit import config as C
 from rnnkit.tasks.runs import load_model_weights, read_run_info, write_run_info
-from rnnkit.train import TrainConfig, Trainer, atomic_write_json, atomic_write_text
+from rnnkit.train import (
+    TrainConfig,
+    Trainer,
+    atomic_write_json,
+    atomic_write_text,
+    seed_everything,
+)
 from rnnkit.vision import metrics as M
 from rnnkit.vision.clips import ClipSpec, VideoClips, make_moving_digits
 from rnnkit.vision.common import batches, count_parameters, model_device, split_indices
@@ -284,6 +290,7 @@ def train(cfg: VideoConfig, run_dir: Path, resume: bool = False, echo=print) -> 
     echo(f"data: {desc}; clips train/val/test {len(train_clips)}/{len(val_clips)}/{len(test_clips)}; "
          f"{len(meta['label_names'])} classes" + (f"; caption vocabulary {len(vocab)}" if vocab else ""))
 
+    seed_everything(cfg.train.seed)  # the initial weights follow the run's seed, not the process's history
     model = build_model(cfg.model, meta, len(vocab) if vocab else 0)
     tcfg = dataclasses.replace(cfg.train, batch_size=cfg.data.batch_size)
     trainer = Trainer(model, make_loss(cfg.model.digit_weight, cfg.model.caption_weight), tcfg,

@@ -49,7 +49,7 @@ def test_captions_file_naming_a_missing_image(tmp_path):
 def test_malformed_caption_line_names_the_line(tmp_path):
     _png(tmp_path / "a.png")
     (tmp_path / "captions.tsv").write_text("a.png\tone\na.png one\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"captions.tsv:2: expected 2 to 2 tab-separated"):
+    with pytest.raises(ValueError, match=r"captions.tsv:2: expected 2 tab-separated fields"):
         load_caption_folder(tmp_path)
 
 
