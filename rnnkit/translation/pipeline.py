@@ -152,7 +152,7 @@ PRESETS: dict[str, list[str]] = {
              "model.encoder_hidden_size=16", "train.epochs=1",
              "train.tensorboard=false", "train.plots=false", "train.progress=false", "search.max_len=12",
              "heatmaps=2"],
-    # All verses up to 40 words, a larger model: a GPU, or about an hour of CPU per epoch pair.
+    # Verses up to 40 words (24,996 training pairs), a larger model: a GPU, or many hours of CPU. Not run yet.
     "large": ["data.max_words=40", "data.batch_size=64", "vocab.size=8000", "model.embed_size=256",
               "model.hidden_size=512", "model.encoder_hidden_size=512", "model.encoder_layers=2",
               "model.decoder_layers=2", "model.input_feeding=true", "model.dropout=0.3", "train.epochs=20",
