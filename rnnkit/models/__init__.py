@@ -9,7 +9,7 @@ ManyToOne  x (B, T[, D]) -> y (B, O)               sentiment, activity recogniti
 ManyToMany x (B, T[, D]) -> y (B, T, O) (aligned)  tagging, language models
 ========== ====================================== ==================================
 
-Shape letters and examples: docs/shapes.md. Encoder-decoder (unaligned) models come later.
+Shape letters and examples: docs/shapes.md. Encoder-decoder (unaligned) models with attention: rnnkit.models.seq2seq.
 """
 
 from rnnkit.models.builders import CELLS, make_rnn
