@@ -120,14 +120,14 @@ class SpeechConfig:
 
 
 PRESETS: dict[str, list[str]] = {
-    # The defaults: the digit corpus, a few minutes on 2 CPU cores.
+    # The defaults: the digit corpus; 8 min (3 min of CPU) on the shared 2-core machine.
     "demo": [],
     # Seconds: tests and smoke runs.
     "tiny": ["synth.utterances=48", "features.n_mels=32", "model.channels=8", "model.hidden_size=32",
              "model.num_layers=1", "train.epochs=2", "train.warmup_steps=0", "data.batch_size=8",
              "data.val_fraction=0.2", "data.test_fraction=0.2", "decode.beam_width=4",
              "train.tensorboard=false", "train.plots=false"],
-    # A longer run (about an hour of CPU, minutes on a GPU): more voices heard, bigger model.
+    # A longer run, not measured here: more voices heard, a bigger model.
     "large": ["synth.utterances=8000", "model.hidden_size=256", "model.num_layers=3", "train.epochs=30"],
     # The 40-word command vocabulary instead of digit strings: more letters to learn, so more
     # data and epochs (10 epochs on 3,000 utterances left it at 72% WER).
