@@ -4,9 +4,10 @@
 PYTHON ?= python3
 # torch==2.13.0 is pinned so pip takes the CPU wheel on this machine's disk rather than a CUDA build.
 TORCH_PIN ?= torch==2.13.0
-# Debian packages behind the built-in datasets: speech synthesis (espeak-ng) and the
+# Debian packages behind the built-in datasets: speech synthesis (espeak-ng), real test clips
+# (pocketsphinx-testdata) and the
 # English-Spanish Bible verse pairs for translation (SWORD modules read by diatheke).
-DEBIAN_PACKAGES ?= espeak-ng diatheke sword-text-kjv sword-text-sparv
+DEBIAN_PACKAGES ?= espeak-ng pocketsphinx-testdata diatheke sword-text-kjv sword-text-sparv
 
 .PHONY: setup setup-system demo test bench
 

@@ -150,6 +150,7 @@ def train(cfg: TextGenConfig, run_dir: Path, resume: bool = False, echo=print) -
     val_streams = max(1, min(cfg.data.batch_size, len(val_text) // (2 * cfg.data.seq_len)))
     val_batches = make_lm_batches(vocab.encode(val_text), val_streams, window)
 
+    torch.manual_seed(cfg.train.seed)  # initial weights follow the seed too, not only training
     model = build_model(cfg.model, len(vocab))
     tcfg = dataclasses.replace(cfg.train, tbptt_steps=cfg.data.seq_len)
     trainer = Trainer(model, lm_loss, tcfg, run_dir=run_dir, config_dict=C.to_dict(cfg),
