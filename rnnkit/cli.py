@@ -14,10 +14,8 @@ Overrides name a config field by its dotted path and are type-checked: ``model.h
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from pathlib import Path
 
 import torch
 
@@ -70,32 +68,15 @@ def _command_modules():
 
     import rnnkit.commands as commands
 
-    return [importlib.import_module(f"rnnkit.commands.{m.name}") for m in pkgutil.iter_modules(commands.__path__)]
+    names = [m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")]
+    return [importlib.import_module(f"rnnkit.commands.{name}") for name in names]
 
 
 def _cmd_train(args, overrides: list[str]) -> int:
+    from rnnkit.commands._shared import train_from_args
     from rnnkit.tasks import get_task
-    from rnnkit.tasks.runs import default_run_dir
 
-    task = get_task(args.task)
-    cfg = task.default_config()
-    if args.preset is not None:
-        if args.preset not in task.PRESETS:
-            raise C.ConfigError(f"unknown preset {args.preset!r} for {args.task}; available: {', '.join(task.PRESETS)}")
-        cfg = C.apply_overrides(cfg, task.PRESETS[args.preset])
-    if args.data is not None:
-        overrides = [*overrides, f"data.path={args.data}"]
-    cfg = C.apply_overrides(cfg, overrides)
-    if args.print_config:
-        print(json.dumps(C.to_dict(cfg), indent=2))
-        return 0
-    if args.resume and args.run_dir is None:
-        raise C.ConfigError("--resume needs --run-dir naming the run to continue")
-    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(task.NAME)
-    print(f"run folder: {run_dir}")
-    result = task.train(cfg, run_dir, resume=args.resume)
-    print("\n".join(task.summary_lines(result)))
-    return 0
+    return train_from_args(get_task(args.task), args, overrides)
 
 
 def _cmd_evaluate(args) -> int:

@@ -15,7 +15,6 @@ and the result is moved back to the primer's key; ``--prime-key`` does the same 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rnnkit import config as C
@@ -74,28 +73,10 @@ def _run(args, rest: list[str]) -> int:
 
 
 def _train(args, overrides: list[str]) -> int:
+    from rnnkit.commands._shared import train_from_args
     from rnnkit.music import pipeline as task
-    from rnnkit.tasks.runs import default_run_dir
 
-    cfg = task.default_config()
-    if args.preset is not None:
-        if args.preset not in task.PRESETS:
-            raise C.ConfigError(f"unknown preset {args.preset!r} for music; available: {', '.join(task.PRESETS)}")
-        cfg = C.apply_overrides(cfg, task.PRESETS[args.preset])
-    if args.data is not None:
-        overrides = [*overrides, f"data.path={args.data}"]
-    cfg = C.apply_overrides(cfg, overrides)
-    if args.print_config:
-        print(json.dumps(C.to_dict(cfg), indent=2))
-        return 0
-    if args.resume and args.run_dir is None:
-        raise C.ConfigError("--resume needs --run-dir naming the run to continue")
-    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(task.NAME)
-    print(f"run folder: {run_dir}")
-    result = task.train(cfg, run_dir, resume=args.resume)
-    print("\n".join(task.summary_lines(result)))
-    print(f"report: {run_dir / 'report.md'}")
-    return 0
+    return train_from_args(task, args, overrides, report_line=True)
 
 
 def _primer(args, cfg):

@@ -15,7 +15,6 @@ data: a folder with ``transcripts.tsv`` whose lines are ``audio_file<TAB>transcr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rnnkit import config as C
@@ -67,34 +66,17 @@ def _run(args, rest: list[str]) -> int:
 
 
 def _config(preset: str | None, overrides: list[str]):
+    from rnnkit.commands._shared import task_config
     from rnnkit.speech import pipeline as task
 
-    cfg = task.default_config()
-    if preset is not None:
-        if preset not in task.PRESETS:
-            raise C.ConfigError(f"unknown preset {preset!r} for speech; available: {', '.join(task.PRESETS)}")
-        cfg = C.apply_overrides(cfg, task.PRESETS[preset])
-    return C.apply_overrides(cfg, overrides)
+    return task_config(task, preset, overrides)
 
 
 def _train(args, overrides: list[str]) -> int:
+    from rnnkit.commands._shared import train_from_args
     from rnnkit.speech import pipeline as task
-    from rnnkit.tasks.runs import default_run_dir
 
-    if args.data is not None:
-        overrides = [*overrides, f"data.path={args.data}"]
-    cfg = _config(args.preset, overrides)
-    if args.print_config:
-        print(json.dumps(C.to_dict(cfg), indent=2))
-        return 0
-    if args.resume and args.run_dir is None:
-        raise C.ConfigError("--resume needs --run-dir naming the run to continue")
-    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(task.NAME)
-    print(f"run folder: {run_dir}")
-    result = task.train(cfg, run_dir, resume=args.resume)
-    print("\n".join(task.summary_lines(result)))
-    print(f"report: {run_dir / 'report.md'}")
-    return 0
+    return train_from_args(task, args, overrides, report_line=True)
 
 
 def _synth(overrides: list[str]) -> int:
