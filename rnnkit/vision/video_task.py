@@ -214,7 +214,7 @@ def make_loss(digit_weight: float, caption_weight: float):
 @torch.no_grad()
 def predict_clips(model: VideoModel, frames: torch.Tensor, lengths: torch.Tensor,
                   vocab: Optional[CaptionVocab], decode: DecodeConfig, batch_size: int = 64) -> dict:
-    """Motion/digit predictions and probabilities, greedy and beam captions, for clips on CPU."""
+    """Motion/digit predictions and probabilities, greedy and beam captions, as lists (clips on any device)."""
     model.eval()
     device = model_device(model)
     out: dict[str, list] = {"motion": [], "motion_prob": [], "digit": [], "greedy": [], "beam": []}
