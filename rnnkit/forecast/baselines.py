@@ -23,6 +23,7 @@ intervals (``get_forecast().conf_int``).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import itertools
 import warnings
 from collections.abc import Sequence
@@ -238,10 +239,18 @@ class ARIMA(_StateSpace):
         return f"ARIMA({p},{d},{q}){s}" + {"c": " with constant", "t": " with drift"}.get(trend, "")
 
 
-def make_baselines(names: Sequence[str], season_length: int, cfg) -> list[_PerSeries]:
-    """Baseline forecasters by name; ``cfg`` is a :class:`BaselineConfig`."""
+def make_baselines(names: Sequence[str], season_length: int, cfg, echo=print) -> list[_PerSeries]:
+    """Baseline forecasters by name; ``cfg`` is a :class:`BaselineConfig`.
+
+    ETS and ARIMA need statsmodels (the ``forecast`` extra); without it they are left out with a
+    message saying how to add them.
+    """
     made = []
+    has_statsmodels = importlib.util.find_spec("statsmodels") is not None
     for n in names:
+        if n in ("ets", "arima") and not has_statsmodels:
+            echo(f"baseline {n}: left out, statsmodels is not installed (pip install 'rnnkit[forecast]')")
+            continue
         if n == "naive":
             made.append(Naive(season_length))
         elif n == "seasonal_naive":

@@ -80,7 +80,7 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
     """
     sset, plan, history, _ = _prepare(cfg, sset)
     m = _season(cfg, sset)
-    baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines)
+    baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines, echo)
     for b in baselines:
         t = time.perf_counter()
         b.fit(history)

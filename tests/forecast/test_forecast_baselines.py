@@ -69,3 +69,18 @@ def test_arima_differences_a_random_walk_and_takes_the_seasonal_difference():
     season = np.tile([0.0, 5, 10, 5], 50) + rng.normal(0, 0.3, 200)
     assert ARIMA(4)._seasonal_d(season) == 1
     assert ARIMA(4)._seasonal_d(rng.normal(size=200)) == 0
+
+
+def test_without_statsmodels_ets_and_arima_are_left_out_with_a_message(monkeypatch):
+    import importlib.util
+
+    from rnnkit.forecast.baselines import make_baselines
+    from rnnkit.forecast.config import BaselineConfig
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "statsmodels" else real(name, *a))
+    said = []
+    made = make_baselines(["naive", "ets", "seasonal_naive", "arima"], 12, BaselineConfig(), echo=said.append)
+    assert [b.name for b in made] == ["naive", "seasonal_naive"]
+    assert said == [f"baseline {n}: left out, statsmodels is not installed (pip install 'rnnkit[forecast]')"
+                    for n in ("ets", "arima")]

@@ -18,8 +18,11 @@ def test_builtin_dataset_backtest(dataset, tmp_path):
     assert main(["--threads", "1", "forecast", "train", "--dataset", dataset, "--run-dir", str(run),
                  "train.progress=false"]) == 0
     report = json.loads((run / "report.json").read_text())
-    models = [r["model"] for r in report["overall"]]
-    assert models[1:] == ["naive", "seasonal_naive", "ets", "arima"]
-    assert 0.70 <= report["rnn_coverage"] <= 0.90
-    if dataset == "sunspots":
-        assert report["rnn_lowest_mase"]
+    mase = {r["model"]: r["MASE"] for r in report["overall"]}
+    rnn = mase.pop(report["model"])
+    assert list(mase) == ["naive", "seasonal_naive", "ets", "arima"]
+    assert rnn < mase["naive"] and rnn < mase["seasonal_naive"]
+    if dataset == "sunspots":  # the goal: lowest MASE, 80% coverage within 0.70-0.90
+        assert report["rnn_lowest_mase"] and 0.70 <= report["rnn_coverage"] <= 0.90
+    if dataset == "elnino":  # second to ARIMA, ahead of ETS (docs/forecasting.md)
+        assert rnn < mase["ets"]
