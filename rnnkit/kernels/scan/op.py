@@ -1,21 +1,20 @@
 """Fast CPU/GPU linear scan in pure torch: the chunked algorithm of :mod:`.reference`, written
 into one output buffer, with a hand-written backward (a reversed scan). See README.md for the equations.
 
-Forward, written straight into the output buffer h (T = n C + r, chunk c, position j):
+Forward, reduce then scan (T = n C + r, chunk c, position j):
 
-1. inside every chunk of C steps, C - 1 multiply-adds ``h[:, :, j] = a[:, :, j] * h[:, :, j-1]
-   + b[:, :, j]`` (each over all n chunks at once) leave the local scans; the chunk products
-   accumulate in a small ``(B, n, D)`` buffer;
-2. the chunk ends form a scan of n = T/C steps, solved in place by recursion;
-3. the other C - 1 positions of every chunk are recomputed from the true end of the previous
-   chunk and the original b: ``h[c, j] = a[c, j] * h[c, j-1] + b[c, j]``.
+1. a sweep over a and b reduces every chunk of C steps to the affine map it applies to its start
+   state, ``s -> prod_c * s + total_c`` (prod_c: the product of its a; total_c: its local scan
+   from zero), with C - 1 multiply-adds over all n chunks at once into small ``(B, n, D)`` buffers;
+2. the chunk ends form a scan of n = T/C steps over those maps, solved by recursion from h_init;
+3. a second sweep writes every chunk into h, ``h[c, j] = a[c, j] * h[c, j-1] + b[c, j]``, starting
+   from the true end of the previous chunk.
 
 Every operation is one vectorised torch call over ``B * n * D`` elements; there are about
-3 (C - 1) of them per level and log_C T levels, against T calls for the sequential loop. No
-temporary of the full size is allocated (only h), no division and no logarithm, so it is exact for
-any real a (a_t = 0 and a_t near 1 included). On CPU the two sweeps of step 1 and 3 over h are
-memory-bound: at B*D = 256, T = 4096 (4 MB per tensor) they cost about as much as 8 passes of an
-elementwise op.
+3 C of them per level and log_C T levels, against T calls for the sequential loop. No temporary of
+the full size is allocated (only h, written once), no division and no logarithm, so it is exact for
+any real a (a_t = 0 and a_t near 1 included). On CPU the two sweeps are bound by memory access:
+each touches every element of a and b once, in strided slices.
 
 Backward (g_t = dL/dh_t summed over every use of h_t):
 ``g_t = dy_t + a_{t+1} g_{t+1}`` (a reversed scan of the same kind, run by the same code),
@@ -23,8 +22,6 @@ Backward (g_t = dL/dh_t summed over every use of h_t):
 """
 
 from __future__ import annotations
-
-from itertools import pairwise
 
 import torch
 from torch import Tensor
@@ -54,6 +51,9 @@ def scan_into_(a: Tensor, b: Tensor, h: Tensor, h_init: Tensor | None = None, re
     """Write the scan of ``(a, b)`` over dim 1 of ``(B, T, D)`` into the buffer h (not aliasing a
     or b). ``h_init (B, D)`` is the state before the first step (None: zeros). ``reverse=True``
     runs ``h_t = a_t h_{t+1} + b_t`` from the last step down.
+
+    Reduce, then scan: the first sweep keeps only per-chunk summaries in small ``(B, n, D)``
+    buffers (it writes nothing into h), so h is written exactly once, by the last sweep.
     """
     B, T, D = h.shape
     C = chunk
@@ -67,27 +67,32 @@ def scan_into_(a: Tensor, b: Tensor, h: Tensor, h_init: Tensor | None = None, re
     hv = h[:, body].view(B, n, C, D)
     order = list(range(C)) if not reverse else list(range(C - 1, -1, -1))
     a_j, b_j, h_j = av.unbind(2), bv.unbind(2), hv.unbind(2)  # one call instead of C slicings
-    # 1. local scans of every chunk (from zero; the first chunk from h_init) and chunk products
-    first, last = order[0], order[-1]
-    h_j[first].copy_(b_j[first])
-    if h_init is not None:
-        c0 = 0 if not reverse else n - 1
-        torch.addcmul(b_j[first][:, c0], a_j[first][:, c0], h_init, out=h_j[first][:, c0])
-    acc = a_j[first].clone()
-    for p, j in pairwise(order):
-        torch.addcmul(b_j[j], a_j[j], h_j[p], out=h_j[j])
-        acc.mul_(a_j[j])
-    # 2. the true chunk ends: a scan of n steps over (chunk product, local total). The first
-    #    chunk's total already includes h_init, so it starts from zero.
-    ends = h_j[last]
-    scan_into_(acc, ends.clone(), ends, None, reverse, C)
-    # 3. every other chunk again, from the true end of its predecessor and the original b
-    tgt, src = (slice(1, n), slice(0, n - 1)) if not reverse else (slice(0, n - 1), slice(1, n))
-    prev = hv[:, src, last]
-    a_t, b_t, h_t = av[:, tgt].unbind(2), bv[:, tgt].unbind(2), hv[:, tgt].unbind(2)
-    for j in order[:-1]:
-        torch.addcmul(b_t[j], a_t[j], prev, out=h_t[j])
-        prev = h_t[j]
+    # 1. reduce every chunk to (product of its a, its total from a zero start):
+    #    a chunk maps a start s to prod * s + total.
+    prod = a_j[order[0]].clone()
+    total = b_j[order[0]].clone()
+    for j in order[1:]:
+        torch.addcmul(b_j[j], a_j[j], total, out=total)  # elementwise, so out may alias total
+        prod.mul_(a_j[j])
+    # 2. the true chunk ends: a scan of n steps over the chunk maps, from h_init
+    ends = torch.empty_like(total)
+    scan_into_(prod, total, ends, h_init, reverse, C)
+    # 3. every chunk from the true end of its predecessor (the first from h_init): one sweep
+    #    that writes h
+    starts = torch.empty_like(total)
+    first_chunk = 0 if not reverse else n - 1
+    if not reverse:
+        starts[:, 1:] = ends[:, :-1]
+    else:
+        starts[:, :-1] = ends[:, 1:]
+    if h_init is None:
+        starts[:, first_chunk] = 0
+    else:
+        starts[:, first_chunk] = h_init
+    prev = starts
+    for j in order:
+        torch.addcmul(b_j[j], a_j[j], prev, out=h_j[j])
+        prev = h_j[j]
     if r:  # the r leftover steps, from the end of the chunked part
         if not reverse:
             s = n * C

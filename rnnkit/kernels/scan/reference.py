@@ -1,6 +1,7 @@
 """The chunked scan's algorithm in plain, out-of-place torch (autograd differentiates it).
 
-Computes ``h_t = a_t * h_{t-1} + b_t`` over dim 1 of ``(B, T, D)`` the way :mod:`.op` does, but
+Computes ``h_t = a_t * h_{t-1} + b_t`` over dim 1 of ``(B, T, D)`` with the same chunk
+decomposition as :mod:`.op` (which reduces each chunk first and writes h once), but
 readably and without in-place tricks, so it can be checked against the sequential loop and serve
 as the gradient oracle of the hand-written backward. One level, chunk size C, T = n*C + r::
 
