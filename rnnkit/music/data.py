@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from rnnkit.data.cache import cache_root
 from rnnkit.music.events import (
     PAD,
     REST,
@@ -115,11 +115,6 @@ class MelodyCorpus:
     melodies: list[Melody]
     source: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-def cache_root() -> Path:
-    """``$RNNKIT_CACHE_DIR`` or ``~/.cache/rnnkit``."""
-    return Path(os.environ.get("RNNKIT_CACHE_DIR") or Path.home() / ".cache" / "rnnkit")
 
 
 def _music21():

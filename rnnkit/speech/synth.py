@@ -37,6 +37,8 @@ from typing import Literal
 
 import numpy as np
 
+from rnnkit.data.cache import cache_root as rnnkit_cache_root
+
 __all__ = [
     "ACCENTS",
     "COMMAND_WORDS",
@@ -148,7 +150,7 @@ class UtterancePlan:
 
 def cache_root() -> Path:
     """``$RNNKIT_CACHE_DIR/speech`` or ``~/.cache/rnnkit/speech``."""
-    return Path(os.environ.get("RNNKIT_CACHE_DIR") or Path.home() / ".cache" / "rnnkit") / "speech"
+    return rnnkit_cache_root() / "speech"
 
 
 def espeak_version() -> str | None:

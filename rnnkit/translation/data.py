@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnkit.data.cache import cache_root
 from rnnkit.train import atomic_write_json, atomic_write_text
 
 __all__ = [
@@ -117,11 +118,6 @@ def read_tsv(path: str | os.PathLike) -> PairCorpus:
 
 
 # ---------------------------------------------------------------------------------- the Bible
-def cache_root() -> Path:
-    """``$RNNKIT_CACHE_DIR`` or ``~/.cache/rnnkit``."""
-    return Path(os.environ.get("RNNKIT_CACHE_DIR") or Path.home() / ".cache" / "rnnkit")
-
-
 # "Genesis 1:1: In the beginning ..."; books may be "I Samuel", "Song of Solomon", "Revelation of John".
 _VERSE = re.compile(r"^\s*(?P<book>[A-Za-z0-9][A-Za-z0-9 ]*?) (?P<ch>\d+):(?P<v>\d+):(?P<text>.*)$")
 _STRONGS = re.compile(r"<[GH]\d+>")  # Strong's numbers left in a few RV1909 verses
