@@ -84,3 +84,14 @@ def test_bad_training_input_fails_with_file_and_line(tmp_path, capsys):
     assert "unknown preset" in capsys.readouterr().err
     assert main(["translate", "evaluate", str(tmp_path)]) == 2
     assert "not an rnnkit run folder" in capsys.readouterr().err
+
+
+def test_generic_train_and_evaluate_reach_translation(run, capsys):
+    """`rnnkit evaluate RUN` works on a translation run like on every other task's run."""
+    from rnnkit.tasks import get_task, task_names
+
+    assert "translation" in task_names() and get_task("translation").NAME == "translation"
+    assert main(["evaluate", str(run)]) == 0
+    out = capsys.readouterr().out
+    report = json.loads((run / "report.json").read_text())
+    assert f"{report['scores']['beam']['bleu']}" in out or f"{report['scores']['beam']['bleu']:.4f}" in out
