@@ -94,12 +94,22 @@ class ModelConfig:
         (mean per phase over the training history) before the model sees it, and add it back.
     local_level: subtract the last observed (scaled) value from the window's targets, add it back
         on output; helps on trending series whose test span leaves the training range.
+    level_alpha: with ``local_level``, the level subtracted is the simple exponential-smoothing
+        level of the window's own input span with this smoothing constant (ES-RNN style, Smyl 2020):
+        1 (default) = the last observed value; smaller = a smoother level over more of the window.
+    seasonal_diff: forecast the seasonal difference y_t - y_{t-m} (m = ``data.season_length``) and add
+        the value one season back on output, as seasonal ARIMA's D = 1 does; direct decoder with
+        horizon <= m only.
     target_steps: also feed each step's change of the target (z_t - z_{t-1}) as an input feature.
     loss_on: ``horizon`` (the H forecast steps) or ``all`` (also the one-step-ahead outputs over
         the input span). Autoregressive models always train on all steps.
     samples: sample paths of an autoregressive roll-out (intervals are their quantiles).
     ensemble: train this many networks with seeds ``train.seed + i`` and average their forecast
         quantiles (steadier on short series; training time grows in proportion).
+    ensemble_combine: ``mean`` averages the members' quantiles (Vincentization); ``mixture`` takes
+        the quantiles of the equal-weight mixture of the members' forecast distributions (wider:
+        it adds the spread between seeds to each member's own spread) for the interval ends, while
+        the point forecast stays the mean of the members' medians.
     """
 
     kind: Literal["sequence", "one_to_one"] = "sequence"
@@ -113,10 +123,13 @@ class ModelConfig:
     scaling: Literal["standard", "robust", "diff", "none"] = "standard"
     deseasonalize: bool = False
     local_level: bool = False
+    level_alpha: float = 1.0
+    seasonal_diff: bool = False
     target_steps: bool = False
     loss_on: Literal["horizon", "all"] = "horizon"
     samples: int = 200
     ensemble: int = 1
+    ensemble_combine: Literal["mean", "mixture"] = "mean"
 
 
 @dataclass
@@ -131,6 +144,8 @@ class BacktestConfig:
     interval: nominal coverage of the prediction interval (0.8 = 10% and 90% quantiles).
     calibrate: widen or narrow the RNN's intervals by one factor so that they reach the nominal
         coverage on the validation windows (split-conformal scaling); off by default.
+    calibrate_per_step: with ``calibrate``, one factor per horizon step h = 1..H instead of one for
+        all steps, each from that step's validation residuals (the error grows with the lead time).
     plot_windows: forecast windows drawn in forecasts.png.
     """
 
@@ -139,6 +154,7 @@ class BacktestConfig:
     val_size: int = 0
     interval: float = 0.8
     calibrate: bool = False
+    calibrate_per_step: bool = False
     plot_windows: int = 3
 
 
@@ -184,11 +200,13 @@ class ForecastConfig:
 DATASET_DEFAULTS: dict[str, list[str]] = {
     "sunspots": ["data.calendar=false", "data.season_length=132", "window.input_len=132",
                  "window.horizon=12", "backtest.windows=24", "backtest.val_size=240"],
-    "elnino": ["window.input_len=60", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
-               "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.ensemble=5"],
-    "macrodata": ["window.input_len=24", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
+    "elnino": ["window.input_len=96", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
+               "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.ensemble=10",
+               "model.ensemble_combine=mixture"],
+    "macrodata": ["window.input_len=40", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
                   "backtest.val_size=24", "model.local_level=true", "model.target_steps=true",
-                  "model.likelihood=studentt", "model.ensemble=5", "backtest.calibrate=true"],
+                  "model.likelihood=studentt", "model.ensemble=10", "model.ensemble_combine=mixture",
+                  "backtest.calibrate=true"],
 }
 
 PRESETS: dict[str, list[str]] = {
@@ -239,7 +257,11 @@ def check_config(cfg: ForecastConfig) -> None:
     need(cfg.data.season_length >= 0, f"data.season_length must be >= 0 (0 = from the frequency), "
          f"got {cfg.data.season_length}")
     need(m.samples >= 10, f"model.samples must be >= 10 sample paths, got {m.samples}")
+    need(0.0 < m.level_alpha <= 1.0, f"model.level_alpha must be in (0, 1], got {m.level_alpha}")
     need(m.ensemble >= 1, f"model.ensemble must be >= 1, got {m.ensemble}")
+    if m.seasonal_diff:
+        need(m.decoder == "direct" and not m.target_steps,
+             "model.seasonal_diff needs model.decoder=direct and model.target_steps=false")
     if m.kind == "one_to_one":
         need(m.decoder == "autoregressive",
              "model.kind=one_to_one reads one step and carries no state, so it forecasts by "

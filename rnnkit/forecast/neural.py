@@ -46,12 +46,14 @@ def _levels(level: float) -> list[float]:
 class NeuralForecaster:
     """The trained network plus everything needed to apply it to new data (encoder, layout)."""
 
-    def __init__(self, cfg: ForecastConfig, encoder: Encoder, layout: Layout, calibration: float = 1.0):
+    def __init__(self, cfg: ForecastConfig, encoder: Encoder, layout: Layout, calibration=1.0):
         self.cfg, self.encoder, self.layout = cfg, encoder, layout
         m = cfg.model
         self.likelihood = make_likelihood(m.likelihood, m.quantiles)
         self.nets = [self._new_net(cfg.train.seed + i) for i in range(m.ensemble)]
-        self.calibration = float(calibration)
+        # one factor, or one per horizon step (backtest.calibrate_per_step)
+        self.calibration = ([float(v) for v in calibration] if isinstance(calibration, (list, tuple, np.ndarray))
+                            else float(calibration))
         kind = "one-to-one" if m.kind == "one_to_one" else m.decoder
         self.name = f"rnnkit {m.cell.upper()} ({kind}, {m.likelihood})"
 
@@ -77,9 +79,15 @@ class NeuralForecaster:
         """Fit the encoder on ``history`` and build an untrained network for its features."""
         m = (cfg.data.season_length or season_length_for(history.freq)) if cfg.model.deseasonalize else 0
         enc = Encoder.fit(history, cfg.model.scaling, cfg.data.calendar, m if m > 1 else 0)
+        lag = 0
+        if cfg.model.seasonal_diff:
+            lag = cfg.data.season_length or season_length_for(history.freq)
+            if lag < cfg.window.horizon or lag < 2:
+                raise ValueError(f"model.seasonal_diff needs a season length >= 2 and >= window.horizon "
+                                 f"({cfg.window.horizon}), got {lag}")
         layout = Layout(cfg.window.input_len, cfg.window.horizon, enc.n_past, enc.n_future, enc.n_static,
                         autoregressive=cfg.model.decoder == "autoregressive", local_level=cfg.model.local_level,
-                        target_steps=cfg.model.target_steps)
+                        target_steps=cfg.model.target_steps, level_alpha=cfg.model.level_alpha, seasonal_lag=lag)
         return cls(cfg, enc, layout)
 
     # ------------------------------------------------------------------ training
@@ -92,7 +100,7 @@ class NeuralForecaster:
             n = s.length
             val_start = n - val_size_for(n, lay.horizon, self.cfg.backtest.val_size)
             train_pairs += [(i, o) for o in training_origins(val_start, lay)]
-            val_pairs += [(i, o) for o in range(max(val_start, lay.input_len), n - lay.horizon + 1)]
+            val_pairs += [(i, o) for o in range(max(val_start, lay.lookback), n - lay.horizon + 1)]
         if not train_pairs:
             raise ValueError("no training window fits before the validation span: lower window.input_len, "
                              "backtest.val_size or backtest.windows")
@@ -152,9 +160,10 @@ class NeuralForecaster:
         lay = self.layout
         arrays, pairs = [], []
         for i, (s, o) in enumerate(zip(series, origins)):
-            if o < lay.input_len:
+            if o < lay.lookback:
                 raise ValueError(f"series {s.name!r}: forecasting from position {o} needs window.input_len="
-                                 f"{lay.input_len} points before it")
+                                 f"{lay.input_len}" + (f" + season {lay.seasonal_lag}" if lay.seasonal_lag else "")
+                                 + f" points before it")
             a = self.encoder.encode(s, extra=max(0, o + lay.horizon - len(s.future)))
             self._check_future(s, a, o)
             arrays.append(a)
@@ -162,27 +171,59 @@ class NeuralForecaster:
         w = build_windows(arrays, pairs, lay, with_targets=False)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.cfg.train.seed)  # repeatable sample paths
-            q = torch.stack([forecast_quantiles(net, self.likelihood, w.inputs, lay, levels, self.cfg.model.samples)
-                             for net in self.nets]).mean(0)
-        q = q.double().numpy() + w.level[:, None, None]
+            if self.cfg.model.ensemble_combine == "mixture" and len(self.nets) > 1:
+                q = self._mixture_quantiles(w.inputs, levels)
+            else:
+                q = torch.stack([forecast_quantiles(net, self.likelihood, w.inputs, lay, levels,
+                                                    self.cfg.model.samples) for net in self.nets]).mean(0)
+        q = q.double().numpy() + w.level[:, None, None] + w.base[:, :, None]
         scales = [self.encoder.target_scale(s) for s in series]
         return np.stack([sc.inverse(qi, start=o) for sc, qi, o in zip(scales, q, origins)])
+
+    def _mixture_quantiles(self, x: torch.Tensor, levels: Sequence[float], grid: int = 200) -> torch.Tensor:
+        """Quantiles of the equal-weight mixture of the members' forecasts: each member's quantiles
+        at ``grid`` evenly spaced levels ((j + 0.5) / grid) stand for equally likely draws from it;
+        the mixture's quantiles are those of all members' draws pooled."""
+        fine = [(j + 0.5) / grid for j in range(grid)]
+        pooled = torch.cat([forecast_quantiles(net, self.likelihood, x, self.layout, fine, self.cfg.model.samples)
+                            for net in self.nets], dim=-1)  # (B, H, members * grid)
+        q = torch.tensor(list(levels), dtype=pooled.dtype)
+        out = torch.quantile(pooled, q, dim=-1).permute(1, 2, 0)
+        # the point forecast (level 0.5) stays the mean of the members' medians: the mixture widens
+        # the interval, it does not move the forecast
+        for j, lv in enumerate(levels):
+            if abs(lv - 0.5) < 1e-12:
+                med = torch.stack([forecast_quantiles(net, self.likelihood, x, self.layout, [0.5],
+                                                      self.cfg.model.samples)[..., 0] for net in self.nets]).mean(0)
+                out[..., j] = med
+                lower = [k for k, v in enumerate(levels) if v < 0.5]
+                upper = [k for k, v in enumerate(levels) if v > 0.5]
+                for k in lower:
+                    out[..., k] = torch.minimum(out[..., k], med)
+                for k in upper:
+                    out[..., k] = torch.maximum(out[..., k], med)
+        return out
+
+    def interval_factors(self) -> np.ndarray:
+        """The calibration factor of each horizon step, ``(H,)``."""
+        return np.broadcast_to(np.asarray(self.calibration, dtype=np.float64), (self.layout.horizon,)).copy()
 
     def forecast(self, series: Sequence[Series], origins: Sequence[int], horizon: int, level: float):
         if horizon != self.layout.horizon:
             raise ValueError(f"the model forecasts {self.layout.horizon} steps, not {horizon}")
         q = self.quantiles(series, origins, _levels(level))
         lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
-        k = self.calibration
+        k = self.interval_factors()
         return [(med[i], med[i] - k * (med[i] - lo[i]), med[i] + k * (hi[i] - med[i])) for i in range(len(q))]
 
-    def calibrate(self, history: SeriesSet, level: float) -> float:
-        """The factor k that gives nominal coverage on the validation windows (split conformal)."""
+    def calibrate(self, history: SeriesSet, level: float, per_step: bool = False):
+        """The factor k that gives nominal coverage on the validation windows (split conformal);
+        ``per_step``: a list of H factors, each from the residuals of its own horizon step."""
         lay = self.layout
         views, origins = [], []
         for s in history.series:
             n = s.length
-            start = max(n - val_size_for(n, lay.horizon, self.cfg.backtest.val_size), lay.input_len)
+            start = max(n - val_size_for(n, lay.horizon, self.cfg.backtest.val_size), lay.lookback)
             for o in range(start, n - lay.horizon + 1):
                 views.append(s)
                 origins.append(o)
@@ -192,4 +233,6 @@ class NeuralForecaster:
         above = y >= med
         r = np.where(above, (y - med) / np.maximum(hi - med, 1e-12), (med - y) / np.maximum(med - lo, 1e-12))
         # the smallest k whose interval holds a `level` share of the validation points
+        if per_step:
+            return [float(np.quantile(r[:, h], level)) for h in range(lay.horizon)]
         return float(np.quantile(r.ravel(), level))

@@ -112,14 +112,18 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     epochs = nf.fit(history, run_dir=run_dir, resume=resume, echo=echo)
     train_seconds = time.perf_counter() - t0
     if cfg.backtest.calibrate:
-        nf.calibration = nf.calibrate(history, cfg.backtest.interval)
-        echo(f"interval calibration factor on the validation windows: {nf.calibration:.3f}")
+        nf.calibration = nf.calibrate(history, cfg.backtest.interval, cfg.backtest.calibrate_per_step)
+        echo(f"interval calibration factor(s) on the validation windows: {_fmt_factors(nf.calibration)}")
     _save_state(run_dir, nf, _season(cfg, sset))
     forecasts, per, overall, described = backtest(cfg, nf, sset, echo=echo)
     result = _result(cfg, sset, stride, overall, per, described, nf)
     result.update(epochs=epochs, train_seconds=train_seconds)
     write_report(run_dir, result, sset, forecasts, per, overall, cfg.backtest.interval, cfg.backtest.plot_windows)
     return result
+
+
+def _fmt_factors(k) -> str:
+    return ", ".join(f"{v:.3f}" for v in k) if isinstance(k, list) else f"{k:.3f}"
 
 
 def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
@@ -217,7 +221,7 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
     series = list(sset.series)
     origins = [s.length for s in series]
     q = nf.quantiles(series, origins, _levels(cfg.backtest.interval))
-    k = nf.calibration
+    k = nf.interval_factors()
     frames = []
     for s, qi in zip(series, q):
         lo, med, hi = qi[:, 0], qi[:, 1], qi[:, 2]

@@ -110,7 +110,11 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         *[f"- {name}: {desc}" for name, desc in result.get("baseline_models", {}).items()], "",
         "## Data", "", *([f"- {n}" for n in result.get("notes", [])] or ["- no gaps, no missing values"]), "",
         (f"Training: {'/'.join(map(str, result['epochs']))} epochs, {result['parameters']:,} parameters, "
-         f"{result['train_seconds']:.0f} s; interval calibration factor {result['calibration']:.3f}."), "",
+         f"{result['train_seconds']:.0f} s; interval calibration factor {_fmt(result['calibration'])}."), "",
         "Figures: forecasts.png (forecast windows), curves.png (training curves).", "",
     ]
     atomic_write_text(run_dir / "report.md", "\n".join(lines))
+
+
+def _fmt(k) -> str:
+    return ", ".join(f"{v:.3f}" for v in k) if isinstance(k, list) else f"{k:.3f}"

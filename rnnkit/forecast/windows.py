@@ -14,7 +14,14 @@ rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D
     static      the series' static covariates, on every row
     target_step with ``target_steps``: target_in_k - target_in_{k-1}, the last change (0 where the
                 previous value is unknown); O(1) even when the levels inside a window drift far
-    level       z_{o-1} with local_level, else 0; targets are ``z_{t_k+1} - level``
+    level       with local_level: the exponential-smoothing level of the window's input span,
+                l_j = alpha z_j + (1 - alpha) l_{j-1} from l = z_{o-L} to l_{o-1} (ES-RNN style,
+                Smyl 2020; ``level_alpha`` = 1, the default, gives z_{o-1}, the last value); else 0.
+                Targets are ``z_{t_k+1} - level``. The level reads only z_{o-L..o-1}.
+    seasonal    with ``seasonal_lag`` m (direct decoder, H <= m): the target is seasonally differenced,
+                target_in = z_{t_k} - z_{t_k-m} and targets z_{t_k+1} - z_{t_k+1-m}; the forecast of
+                step o+h adds back ``base_h = z_{o+h-m}`` (observed: o+h-m < o). Origins need L + m
+                points before them (``lookback``).
 
 Inference windows read the target only at times < o: everything at or after the origin is
 never touched (the backtest also hides it as NaN, so a slip would show as NaN).
@@ -30,7 +37,7 @@ import torch
 
 from .features import SeriesArrays
 
-__all__ = ["Layout", "Windows", "build_windows", "training_origins"]
+__all__ = ["Layout", "Windows", "build_windows", "es_level", "training_origins"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,13 @@ class Layout:
     autoregressive: bool = False
     local_level: bool = False
     target_steps: bool = False
+    level_alpha: float = 1.0
+    seasonal_lag: int = 0
+
+    @property
+    def lookback(self) -> int:
+        """Points needed before an origin."""
+        return self.input_len + self.seasonal_lag
 
     @property
     def rows(self) -> int:
@@ -73,30 +87,44 @@ class Layout:
 @dataclass
 class Windows:
     """inputs ``(N, R, D)`` float32; targets ``(N, R)`` float32 or None; per window: level ``(N,)``
-    (float64), series index and origin ``(N,)``."""
+    (float64), series index and origin ``(N,)``; ``base`` ``(N, H)``: the seasonal base added back to
+    each forecast step (zeros without ``seasonal_lag``)."""
 
     inputs: torch.Tensor
     targets: torch.Tensor | None
     level: np.ndarray
     series: np.ndarray
     origins: np.ndarray
+    base: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.inputs.shape[0]
 
 
 def training_origins(length: int, layout: Layout, start: int = 0) -> range:
-    """Origins o with a full window inside ``[start, length)``: ``o - L >= start`` and ``o + H <= length``."""
-    return range(start + layout.input_len, length - layout.horizon + 1)
+    """Origins o with a full window inside ``[start, length)``: ``o - L - m >= start`` and ``o + H <= length``."""
+    return range(start + layout.lookback, length - layout.horizon + 1)
+
+
+def es_level(values: np.ndarray, alpha: float) -> float:
+    """Simple exponential smoothing level after the last of ``values`` (started at the first one)."""
+    if alpha >= 1.0:
+        return float(values[-1])
+    level = float(values[0])
+    for v in values[1:]:
+        level = alpha * float(v) + (1.0 - alpha) * level
+    return level
 
 
 def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool):
     L, H, R = lay.input_len, lay.horizon, lay.rows
-    if o - L < 0:
-        raise ValueError(f"origin {o} needs {L} input steps before it")
+    if o - lay.lookback < 0:
+        raise ValueError(f"origin {o} needs {lay.lookback} input steps before it")
     x = np.zeros((R, lay.n_features))
-    level = float(a.z[o - 1]) if lay.local_level else 0.0
-    x[:L, 0] = a.z[o - L:o] - level
+    m = lay.seasonal_lag
+    zin = a.z[o - L:o] - a.z[o - L - m:o - m] if m else a.z[o - L:o]
+    level = es_level(zin, lay.level_alpha) if lay.local_level else 0.0
+    x[:L, 0] = zin - level
     x[:L, 1] = 1.0
     if lay.autoregressive:
         x[L:, 1] = 1.0
@@ -132,15 +160,20 @@ def build_windows(arrays: Sequence[SeriesArrays], pairs: Sequence[tuple[int, int
     X = np.zeros((n, layout.rows, layout.n_features), dtype=np.float32)
     Y = np.zeros((n, layout.rows), dtype=np.float32) if with_targets else None
     level = np.zeros(n)
-    L = layout.input_len
+    L, H, m = layout.input_len, layout.horizon, layout.seasonal_lag
+    base = np.zeros((n, H))
     for i, (s, o) in enumerate(pairs):
         a = arrays[s]
         X[i], level[i] = _window(a, o, layout, teacher_forcing=with_targets)
+        if m:
+            base[i] = a.z[o - m:o + H - m]  # H <= m: observed values only
         if with_targets:
             if o + layout.horizon > len(a.z):
                 raise ValueError(f"window at origin {o} needs targets up to {o + layout.horizon - 1}, "
                                  f"past the series end ({len(a.z)})")
-            Y[i] = a.z[o - L + 1:o + layout.horizon] - level[i]
+            Y[i] = a.z[o - L + 1:o + H] - level[i]
+            if m:
+                Y[i] -= a.z[o - L + 1 - m:o + H - m]
     s_idx = np.asarray([p[0] for p in pairs], dtype=np.int64)
     o_idx = np.asarray([p[1] for p in pairs], dtype=np.int64)
-    return Windows(torch.from_numpy(X), torch.from_numpy(Y) if Y is not None else None, level, s_idx, o_idx)
+    return Windows(torch.from_numpy(X), torch.from_numpy(Y) if Y is not None else None, level, s_idx, o_idx, base)
