@@ -1,8 +1,20 @@
 """Sequence layers: ``Recurrent`` scans any cell; ``RNN``/``LSTM``/``GRU`` are the built-in stacks."""
 
 from rnnkit.layers.builtin import GRU, LSTM, RNN
+from rnnkit.layers.init import init_forget_bias
 from rnnkit.layers.padding import length_mask, reverse_padded
 from rnnkit.layers.parallel import MinGRU, MinLSTM
 from rnnkit.layers.recurrent import MERGE_MODES, Recurrent
 
-__all__ = ["Recurrent", "RNN", "LSTM", "GRU", "MinGRU", "MinLSTM", "MERGE_MODES", "length_mask", "reverse_padded"]
+__all__ = [
+           "GRU",
+           "LSTM",
+           "MERGE_MODES",
+           "RNN",
+           "MinGRU",
+           "MinLSTM",
+           "Recurrent",
+           "init_forget_bias",
+           "length_mask",
+           "reverse_padded",
+]

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from rnnkit import config as C
+from rnnkit.layers import init_forget_bias
 from rnnkit.tasks.longrange.model import CELLS, LongRangeModel
 from rnnkit.tasks.longrange.problems import DIGIT_LENGTH, TASKS, Problem, make_problem
 from rnnkit.tasks.runs import read_run_info, write_run_info
@@ -47,9 +48,13 @@ class LongRangeDataConfig:
 
 @dataclass
 class LongRangeModelConfig:
+    """forget_bias: the LSTM's initial forget-gate bias (``rnnkit.layers.init_forget_bias``);
+    0 keeps torch's initialisation. Only the ``lstm`` cell has one."""
+
     cells: list[str] = field(default_factory=lambda: list(CELLS))
     hidden_size: int = 32
     num_layers: int = 1
+    forget_bias: float = 0.0
 
 
 @dataclass
@@ -123,8 +128,11 @@ def problem(cfg: LongRangeConfig, task: str, length: int) -> Problem:
 
 
 def build_model(cfg: LongRangeConfig, cell: str, prob: Problem) -> LongRangeModel:
-    return LongRangeModel(cell, prob.input_size, cfg.model.hidden_size, prob.num_outputs, prob.readout,
-                          cfg.model.num_layers)
+    model = LongRangeModel(cell, prob.input_size, cfg.model.hidden_size, prob.num_outputs, prob.readout,
+                           cfg.model.num_layers)
+    if cell == "lstm" and cfg.model.forget_bias != 0.0:
+        init_forget_bias(model.rnn, cfg.model.forget_bias)  # touches no RNG: other cells' runs are unchanged
+    return model
 
 
 def _trainer(model, prob: Problem, cfg: LongRangeConfig) -> Trainer:
