@@ -12,7 +12,7 @@ from rnnkit.forecast.backtest import history_set
 from rnnkit.forecast.config import ForecastConfig, check_config
 from rnnkit.forecast.features import SeriesArrays
 from rnnkit.forecast.neural import NeuralForecaster
-from rnnkit.forecast.windows import Layout, build_windows, es_level
+from rnnkit.forecast.windows import Layout, build_windows, es_level, training_origins
 
 H = 6
 
@@ -156,7 +156,7 @@ def test_seasonal_difference_windows_round_trip_and_read_no_future():
     lay = Layout(L, Hh, seasonal_lag=m)
     assert lay.lookback == L + m
     origins = list(range(L + m, len(a.z) - Hh + 1))
-    assert origins == list(__import__("rnnkit.forecast.windows", fromlist=["x"]).training_origins(len(a.z), lay))
+    assert origins == list(training_origins(len(a.z), lay))
     w = build_windows([a], [(0, o) for o in origins], lay, with_targets=True)
     for i, o in enumerate(origins):
         np.testing.assert_allclose(w.inputs[i, :L, 0].double().numpy() + a.z[o - L - m:o - m], a.z[o - L:o], atol=1e-5)
