@@ -35,8 +35,11 @@ import torch
 from common import markdown_table
 
 SCAN_SIZES = ((16, 1024, 1024), (16, 4096, 1024))  # B, T, D
-# B, T, H (H <= MAX_HIDDEN); smallest H first: H = 256 (the goal size) may spill registers
-LSTM_SIZES = ((64, 1024, 64), (16, 1024, 128), (8, 1024, 256))
+# B, T, H: the goal sizes of issue 7 and DESIGN.md section 6; the kernel layout is op.choose_kernel's
+# ("single" up to H = 64 on a GPU, else "split"); a shape no fused layout fits prints "n/a"
+LSTM_SIZES = ((64, 1024, 64), (8, 1024, 256), (16, 1024, 768), (64, 1024, 512), (16, 1024, 1024),
+              (256, 1024, 1024))
+EAGER_SIZE = (16, 256, 256)  # B, T, H of the eager nn.LSTMCell loop row (fp32), as DESIGN.md
 QUICK_SCAN_SIZES = ((2, 64, 33),)
 QUICK_LSTM_SIZES = ((3, 32, 24),)
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -115,13 +118,13 @@ def scan_rows(sizes, repeats: int) -> list[list[object]]:
     return rows
 
 
-def _no_grad(fn, *args):
+def _no_grad(fn, *args, **kwargs):
     with torch.no_grad():
-        return fn(*args)
+        return fn(*args, **kwargs)
 
 
 def lstm_rows(sizes, repeats: int) -> list[list[object]]:
-    from rnnkit.kernels.lstm.op import lstm_forward
+    from rnnkit.kernels.lstm.op import choose_kernel, lstm_forward
     rows = []
     for B, T, H in sizes:
         torch.manual_seed(0)
@@ -134,22 +137,61 @@ def lstm_rows(sizes, repeats: int) -> list[list[object]]:
             m.load_state_dict(ref.state_dict())
             x = x64.to(dtype)
             p = (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0)
-            with torch.no_grad():
-                check(f"fused LSTM {dname} B={B} H={H}", lstm_forward(x, *p)[0], want, dtype)
+            try:
+                layout = choose_kernel(B, H, dtype, x.device)
+            except ValueError as err:  # no fused layout fits: cuDNN only
+                layout, why = None, str(err)
+            with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
                 check(f"cuDNN LSTM {dname} B={B} H={H}", m(x)[0], want, dtype)
+                if layout is not None:
+                    check(f"fused LSTM {dname} B={B} H={H}", lstm_forward(x, *p)[0], want, dtype)
             dy = torch.randn_like(x)
             xg = x.detach().requires_grad_()
+            name = "single" if layout == "single" else "split" if layout is not None else "n/a"
             for mode in ("fwd", "f+b"):
-                if mode == "fwd":
-                    fns = {"fused": lambda x=x, p=p: _no_grad(lstm_forward, x, *p),
-                           "cudnn": lambda m=m, x=x: _no_grad(m, x)}
-                else:
-                    fns = {"fused": lambda xg=xg, p=p, dy=dy: lstm_forward(xg, *p)[0].backward(dy),
-                           "cudnn": lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy)}
+                fns = {"cudnn": (lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
+                       else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy))}
+                if layout is not None:
+                    fns["fused"] = ((lambda x=x, p=p: _no_grad(lstm_forward, x, *p)) if mode == "fwd"
+                                    else (lambda xg=xg, p=p, dy=dy: lstm_forward(xg, *p)[0].backward(dy)))
+                if layout == "single":  # where both layouts fit: is the split one faster?
+                    fns["split"] = ((lambda x=x, p=p: _no_grad(lstm_forward, x, *p, kernel="split")) if mode == "fwd"
+                                    else (lambda xg=xg, p=p, dy=dy:
+                                          lstm_forward(xg, *p, kernel="split")[0].backward(dy)))
                 ms = cuda_ms(fns, repeats)
-                rows.append([B, T, H, dname, mode, f"{ms['fused']:.3f}", f"{ms['cudnn']:.3f}",
-                             f"{ms['cudnn'] / ms['fused']:.2f}"])
+                fused, split = ms.get("fused"), ms.get("split")
+                rows.append([B, T, H, dname, mode, name, f"{fused:.3f}" if fused else "n/a",
+                             f"{split:.3f}" if split else "", f"{ms['cudnn']:.3f}",
+                             f"{ms['cudnn'] / fused:.2f}" if fused else "n/a"])
+            if layout is None:
+                print(f"# B={B} H={H} {dname}: {why}", file=sys.stderr)
     return rows
+
+
+def eager_rows(repeats: int) -> list[list[object]]:
+    """fp32 forward+backward of the fused LSTM, cuDNN and an eager nn.LSTMCell loop (the fallback
+    any custom cell gets in plain torch), one size."""
+    from rnnkit.kernels.lstm.op import lstm_forward
+    B, T, H = EAGER_SIZE if DEV == "cuda" else (2, 8, 16)
+    torch.manual_seed(0)
+    m = torch.nn.LSTM(H, H, batch_first=True).to(DEV)
+    cell = torch.nn.LSTMCell(H, H).to(DEV)
+    x = torch.randn(B, T, H, device=DEV, requires_grad=True)
+    dy = torch.randn(B, T, H, device=DEV)
+    p = (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0)
+
+    def eager():
+        h = c = torch.zeros(B, H, device=DEV)
+        ys = []
+        for x_t in x.unbind(1):
+            h, c = cell(x_t, (h, c))
+            ys.append(h)
+        torch.stack(ys, 1).backward(dy)
+
+    ms = cuda_ms({"fused": lambda: lstm_forward(x, *p)[0].backward(dy), "cudnn": lambda: m(x)[0].backward(dy),
+                  "eager": eager}, max(3, repeats // 4))
+    return [[B, T, H, "fp32", "f+b", f"{ms['fused']:.3f}", f"{ms['cudnn']:.3f}", f"{ms['eager']:.3f}",
+             f"{ms['eager'] / ms['fused']:.1f}"]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-smoke", action="store_true",
                         help="run the code path on CPU under TRITON_INTERPRET=1 (tiny sizes, fp32/fp16; "
                              "timings meaningless): checks the script, not the kernels' speed")
+    parser.add_argument("--parts", default="scan,lstm", help="comma-separated: scan, lstm (default both)")
     args = parser.parse_args(argv)
     if args.cpu_smoke:
         global DEV
@@ -179,13 +222,20 @@ def main(argv: list[str] | None = None) -> int:
     card = torch.cuda.get_device_name() if DEV == "cuda" else "CPU smoke run (Triton interpreter): timings meaningless"
     print(f"# {card} | torch {torch.__version__} | cuDNN "
           f"{torch.backends.cudnn.version()} | triton {triton.__version__}")
-    rows = scan_rows(QUICK_SCAN_SIZES if args.quick else SCAN_SIZES, repeats)
-    print("\nlinear scan (median ms)\n")
-    print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "triton seq ms", "chunked ms", "log ms",
-                          "chunked / triton", "log / triton"], rows))
-    rows = lstm_rows(QUICK_LSTM_SIZES if args.quick else LSTM_SIZES, repeats)
-    print("\nLSTM layer nn.LSTM(H, H) (median ms)\n")
-    print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "cuDNN / fused"], rows))
+    parts = args.parts.split(",")
+    if "scan" in parts:
+        rows = scan_rows(QUICK_SCAN_SIZES if args.quick else SCAN_SIZES, repeats)
+        print("\nlinear scan (median ms)\n")
+        print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "triton seq ms", "chunked ms", "log ms",
+                              "chunked / triton", "log / triton"], rows), flush=True)
+    if "lstm" in parts:
+        rows = lstm_rows(QUICK_LSTM_SIZES if args.quick else LSTM_SIZES, repeats)
+        print("\nLSTM layer nn.LSTM(H, H) (median ms)\n")
+        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused kernel", "fused ms", "split ms",
+                              "cuDNN ms", "cuDNN / fused"], rows), flush=True)
+        print("\nLSTM against an eager nn.LSTMCell loop (median ms)\n")
+        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "eager ms", "eager / fused"],
+                             eager_rows(repeats)))
     return 0
 
 

@@ -2,6 +2,8 @@
 the float64 oracle and torch.nn.LSTM: outputs, final (h, c), every gradient; lengths; refusals.
 Runs under the Triton interpreter on CPU (see conftest.py), compiled on CUDA."""
 
+from functools import partial
+
 import pytest
 import torch
 
@@ -40,11 +42,14 @@ def _run(fn, gi, w, h0, c0, dtype, lengths=None, seed=0):
     return (y, h, c) + torch.autograd.grad(loss, xs)
 
 
-@pytest.mark.parametrize("B,T,H", [(1, 1, 7), (3, 5, 24), (3, 33, 7), (1, 33, 24)])
+@pytest.mark.parametrize("B,T,H", [(1, 1, 7), (3, 5, 24), (3, 33, 7), (1, 33, 24), (17, 6, 40)])
 @pytest.mark.parametrize("dtype", [f32, f16])
-def test_lstm_matches_twin_and_oracle_with_gradients(B, T, H, dtype, kt):
+@pytest.mark.parametrize("kernel", ["single", "split"])
+def test_lstm_matches_twin_and_oracle_with_gradients(B, T, H, dtype, kernel, kt):
+    """H=24 and 40 give the split kernel 2 and 3 programs (16 units each, the last partial),
+    B=17 two batch blocks: a unit or row read before its owner wrote it would fail here."""
     gi, w, h0, c0 = _inputs(B, T, H)
-    got = _run(lstm_sequence_forward, gi, w, h0, c0, dtype)
+    got = _run(partial(lstm_sequence_forward, kernel=kernel), gi, w, h0, c0, dtype)
     twin = _run(lstm_sequence_ref, gi, w, h0, c0, dtype)
     oracle = _run(lstm_sequence_ref, gi, w, h0, c0, f64)
     for name, g, t, o in zip(NAMES, got, twin, oracle):
@@ -74,12 +79,14 @@ def test_lstm_forward_without_initial_state(kt):
         torch.testing.assert_close(g.double(), o, **kt.tol[f32])
 
 
-def test_lstm_forward_with_lengths_equals_each_sequence_alone(kt):
-    B, T, H = 3, 9, 7
+@pytest.mark.parametrize("kernel,H", [("single", 7), ("split", 7), ("split", 20)])
+def test_lstm_forward_with_lengths_equals_each_sequence_alone(kernel, H, kt):
+    B, T = 3, 9
+    fused = partial(lstm_sequence_forward, kernel=kernel)
     gi, w, h0, c0 = [x.float() for x in _inputs(B, T, H, seed=2)]
     lengths = torch.tensor([9, 1, 4], device=DEVICE)
     with torch.no_grad():
-        y, (h, c) = lstm_sequence_forward(gi, w, h0, c0, lengths)
+        y, (h, c) = fused(gi, w, h0, c0, lengths)
         for i, n in enumerate(lengths.tolist()):
             ya, (ha, ca) = lstm_sequence_ref(gi[i:i + 1, :n], w, h0[i:i + 1], c0[i:i + 1])
             torch.testing.assert_close(y[i:i + 1, :n], ya, **kt.tol[f32])
@@ -87,7 +94,7 @@ def test_lstm_forward_with_lengths_equals_each_sequence_alone(kt):
             torch.testing.assert_close(c[i:i + 1], ca, **kt.tol[f32])
             assert torch.count_nonzero(y[i, n:]) == 0
     # every gradient against autograd through the float64 loop with the same lengths
-    got = _run(lstm_sequence_forward, gi, w, h0, c0, f32, lengths)
+    got = _run(fused, gi, w, h0, c0, f32, lengths)
     want = _run(lstm_sequence_ref, gi, w, h0, c0, f64, lengths)
     for name, g, o in zip(NAMES, got, want):
         torch.testing.assert_close(g.double(), o, **kt.tol[f32], msg=name)
@@ -101,7 +108,7 @@ def test_lstm_forward_equals_torch_nn_lstm(kt):
     m = torch.nn.LSTM(5, 24, batch_first=True).to(DEVICE)
     x = torch.randn(3, 7, 5, device=DEVICE)
     h0, c0 = torch.randn(1, 3, 24, device=DEVICE), torch.randn(1, 3, 24, device=DEVICE)
-    with torch.no_grad():
+    with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):  # cuDNN: true fp32
         want_y, (want_h, want_c) = m(x, (h0, c0))
         y, (h, c) = lstm_forward(x, m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0,
                                  h0[0], c0[0])
@@ -114,8 +121,14 @@ def test_lstm_refuses_bad_inputs(monkeypatch):
     gi, w, _, _ = [x.float() for x in _inputs(1, 2, 7)]
     with pytest.raises(ValueError, match="w_hh must have shape"):
         lstm_sequence_forward(gi, w[:, :5])
-    with pytest.raises(ValueError, match="hidden_size <= 256"):
-        lstm_sequence_forward(torch.zeros(1, 1, 4 * 300), torch.zeros(4 * 300, 300))
+    big = 300 if DEVICE == "cpu" else 100  # above the single-program kernel's limit
+    with pytest.raises(ValueError, match="hidden_size <= "):
+        lstm_sequence_forward(torch.zeros(1, 1, 4 * big, device=DEVICE), torch.zeros(4 * big, big, device=DEVICE),
+                              kernel="single")
+    with pytest.raises(ValueError, match="KiB of weights per program"):
+        lstm_sequence_forward(torch.zeros(1, 1, 4 * 2048, device=DEVICE), torch.zeros(4 * 2048, 2048, device=DEVICE))
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        lstm_sequence_forward(gi, w, kernel="fast")
     if DEVICE == "cpu":
         monkeypatch.delenv("TRITON_INTERPRET", raising=False)
         with pytest.raises(RuntimeError, match="CUDA tensors"):
@@ -125,11 +138,18 @@ def test_lstm_refuses_bad_inputs(monkeypatch):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (bf16 and larger shapes)")
 @pytest.mark.parametrize("dtype", [torch.bfloat16, f16, f32])
-@pytest.mark.parametrize("B,T,H", [(1, 1, 100), (16, 256, 128), (3, 1000, 255)])
-def test_lstm_gpu_larger_shapes(B, T, H, dtype, kt):
+@pytest.mark.parametrize("B,T,H,lengths", [(1, 1, 100, None), (16, 256, 128, None), (3, 1000, 255, [1000, 1, 517]),
+                                           (16, 200, 768, None), (40, 64, 1000, None)])
+def test_lstm_gpu_larger_shapes(B, T, H, lengths, dtype, kt):
+    """auto picks the split kernel at these H; 768/1000 in fp32 do not fit and must say so."""
+    if dtype == f32 and H > 512:
+        with pytest.raises(ValueError, match="KiB of weights per program"):
+            lstm_sequence_forward(*[x.float() for x in _inputs(1, 1, H)[:2]])
+        return
     gi, w, h0, c0 = _inputs(B, T, H, seed=4)
-    got = _run(lstm_sequence_forward, gi, w, h0, c0, dtype)
-    twin = _run(lstm_sequence_ref, gi, w, h0, c0, dtype)
-    oracle = _run(lstm_sequence_ref, gi, w, h0, c0, f64)
+    lens = torch.tensor(lengths, device=DEVICE) if lengths else None
+    got = _run(lstm_sequence_forward, gi, w, h0, c0, dtype, lens)
+    twin = _run(lstm_sequence_ref, gi, w, h0, c0, dtype, lens)
+    oracle = _run(lstm_sequence_ref, gi, w, h0, c0, f64, lens)
     for name, g, t, o in zip(NAMES, got, twin, oracle):
         kt.rule(g, t, o, dtype, name)

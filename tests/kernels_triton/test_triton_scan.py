@@ -101,7 +101,7 @@ def test_chunk_choice():
     assert pick_chunk(256, 4096, 1024) is None  # 1024 programs fill the card
     assert pick_chunk(16, 100, 1024) is None  # short T
     with pytest.raises(ValueError, match="chunk must be"):
-        triton_scan(torch.rand(1, 2, 3), torch.rand(1, 2, 3), chunk=0)
+        triton_scan(torch.rand(1, 2, 3, device=DEVICE), torch.rand(1, 2, 3, device=DEVICE), chunk=0)
 
 
 def test_dispatch_triton_backend_equals_ref(kt):

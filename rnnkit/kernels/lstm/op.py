@@ -5,6 +5,11 @@
 i, f, g, o), with fp32 accumulation and an fp32 cell state. ``lstm_forward`` adds the input
 projection (one matrix product over all T, outside the kernel) from torch-named weights.
 
+Two kernel layouts (``kernel=``): ``single`` keeps all of W_hh in one program per batch block
+(:mod:`.triton_fwd`; on a GPU it fits shared memory up to H = 64), ``split`` gives each program 16
+hidden units and their slice of W_hh, the programs meeting at a grid barrier every step
+(:mod:`.split`; H up to 1024 in fp16/bf16, 512 in fp32). ``auto`` takes ``single`` where it fits.
+
 Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a gradient is needed
 (nothing under ``torch.no_grad()``); its backward gives dL/dgi, dL/dW_hh, dL/dh0, dL/dc0. The
 saved activations are fp32, so there is no float64 path (no gradcheck): the gradients are checked
@@ -19,12 +24,17 @@ import triton
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnkit.kernels.lstm.split import split_backward, split_config, split_forward
 from rnnkit.kernels.lstm.triton_bwd import _lstm_bwd_kernel
 from rnnkit.kernels.lstm.triton_fwd import _lstm_fwd_kernel
 from rnnkit.kernels.scan.triton_op import check_device
 
-# the whole W_hh lives in one program (see triton_fwd.py): beyond this the tiles no longer fit
-MAX_HIDDEN = 256
+# the single-program kernel holds the whole W_hh: on a GPU its four tiles overflow shared memory
+# above H = 64 (seen on an H200: H = 100 in fp32 and H = 128 in bf16 fail to launch); the
+# interpreter has no such limit, and the CPU tests use it up to MAX_HIDDEN_SINGLE_INTERPRETED
+MAX_HIDDEN_SINGLE_GPU = 64
+MAX_HIDDEN_SINGLE_INTERPRETED = 256
+KERNELS = ("auto", "single", "split")
 POISON = False  # tests: outputs start as NaN so unwritten elements fail
 
 
@@ -35,9 +45,11 @@ def _new(shape, dtype, device) -> Tensor:
 
 
 def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Tensor | None = None,
-                          lengths: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+                          lengths: Tensor | None = None, kernel: str = "auto"
+                          ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """gi ``(B, T, 4H)``, w_hh ``(4H, H)``, h0/c0 ``(B, H)`` or None, lengths ``(B,)`` or None
-    -> ``y (B, T, H)``, ``(h_n, c_n)`` in gi's dtype (fp16, bf16 or fp32)."""
+    -> ``y (B, T, H)``, ``(h_n, c_n)`` in gi's dtype (fp16, bf16 or fp32). ``kernel``: one of
+    ``KERNELS`` (see the module docstring)."""
     check_device(gi)
     if gi.dim() != 3 or gi.shape[-1] % 4:
         raise ValueError(f"gi must have shape (batch, time, 4*hidden), got {tuple(gi.shape)}")
@@ -47,15 +59,30 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
         raise ValueError(f"w_hh must have shape (4H, H) = {(G, H)}, got {tuple(w_hh.shape)}")
     if gi.dtype not in (torch.float16, torch.bfloat16, torch.float32):
         raise ValueError(f"the fused LSTM takes fp16, bf16 or fp32, got {gi.dtype}")
-    if H > MAX_HIDDEN:
-        raise ValueError(f"the fused LSTM keeps W_hh in one program: hidden_size <= {MAX_HIDDEN}, got {H}")
     if T == 0 or B == 0:
         raise ValueError(f"empty input of shape {tuple(gi.shape)}")
     for name, s in (("h0", h0), ("c0", c0)):
         if s is not None and tuple(s.shape) != (B, H):
             raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
-    y, h_n, c_n = LSTMSequence.apply(gi, w_hh, h0, c0, lengths)
+    layout = choose_kernel(B, H, gi.dtype, gi.device, kernel)
+    y, h_n, c_n = LSTMSequence.apply(gi, w_hh, h0, c0, lengths, layout)
     return y, (h_n, c_n)
+
+
+def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kernel: str = "auto"):
+    """``"single"`` or the split launch configuration (a dict); a clear error where neither fits."""
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    single_max = MAX_HIDDEN_SINGLE_GPU if device.type == "cuda" else MAX_HIDDEN_SINGLE_INTERPRETED
+    if kernel == "single" or (kernel == "auto" and H <= single_max):
+        if H > single_max:
+            raise ValueError(f"the single-program fused LSTM keeps W_hh in one program: hidden_size <= "
+                             f"{single_max} on {device.type}, got {H}; use kernel='split'")
+        return "single"
+    cfg = split_config(B, H, dtype, device)
+    if isinstance(cfg, str):
+        raise ValueError(f"the fused LSTM does not fit this shape: {cfg}")
+    return cfg
 
 
 def _launch_cfg(B: int, H: int, dtype: torch.dtype):
@@ -72,7 +99,7 @@ class LSTMSequence(torch.autograd.Function):
     dL/dgi, dL/dh0, dL/dc0 and one matrix product for dL/dW_hh."""
 
     @staticmethod
-    def forward(ctx, gi, w_hh, h0, c0, lengths):
+    def forward(ctx, gi, w_hh, h0, c0, lengths, layout="single"):
         B, T, G = gi.shape
         H = G // 4
         gi = gi.contiguous()
@@ -91,11 +118,16 @@ class LSTMSequence(torch.autograd.Function):
             cs = _new((B, T, H), torch.float32, gi.device)
         else:
             gates = cs = gi  # never written
-        grid, cfg = _launch_cfg(B, H, gi.dtype)
-        _lstm_fwd_kernel[grid](
-            gi, w, h0c if h0c is not None else gi, c0c if c0c is not None else gi,
-            lens if lens is not None else gi, y, h_n, c_n, gates, cs, B, T, H,
-            HAS_H0=h0c is not None, HAS_C0=c0c is not None, HAS_LEN=lens is not None, SAVE=save, **cfg)
+        if layout == "single":
+            grid, cfg = _launch_cfg(B, H, gi.dtype)
+            _lstm_fwd_kernel[grid](
+                gi, w, h0c if h0c is not None else gi, c0c if c0c is not None else gi,
+                lens if lens is not None else gi, y, h_n, c_n, gates, cs, B, T, H,
+                HAS_H0=h0c is not None, HAS_C0=c0c is not None, HAS_LEN=lens is not None, SAVE=save, **cfg)
+        else:
+            split_forward(gi, w, h0c, c0c, lens, y, h_n, c_n, gates if save else None,
+                          cs if save else None, layout)
+        ctx.layout = layout
         if save:
             ctx.save_for_backward(w, h0c, c0c, lens, y, gates, cs)
             ctx.gi_dtype, ctx.w_dtype = gi.dtype, w_hh.dtype
@@ -110,12 +142,15 @@ class LSTMSequence(torch.autograd.Function):
         dgates = _new(gates.shape, torch.float32, y.device)
         dh0 = _new((B, H), torch.float32, y.device)
         dc0 = _new((B, H), torch.float32, y.device)
-        grid, cfg = _launch_cfg(B, H, y.dtype)
-        _lstm_bwd_kernel[grid](
-            gates, cs, c0 if c0 is not None else cs, w, lens if lens is not None else cs, dy,
-            dhn.contiguous() if dhn is not None else cs, dcn.contiguous() if dcn is not None else cs,
-            dgates, dh0, dc0, B, T, H, HAS_C0=c0 is not None, HAS_LEN=lens is not None,
-            HAS_DHN=dhn is not None, HAS_DCN=dcn is not None, **cfg)
+        if ctx.layout == "single":
+            grid, cfg = _launch_cfg(B, H, y.dtype)
+            _lstm_bwd_kernel[grid](
+                gates, cs, c0 if c0 is not None else cs, w, lens if lens is not None else cs, dy,
+                dhn.contiguous() if dhn is not None else cs, dcn.contiguous() if dcn is not None else cs,
+                dgates, dh0, dc0, B, T, H, HAS_C0=c0 is not None, HAS_LEN=lens is not None,
+                HAS_DHN=dhn is not None, HAS_DCN=dcn is not None, **cfg)
+        else:
+            split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout)
         d_gi = d_w = d_h0 = d_c0 = None
         if ctx.needs_input_grad[0]:
             d_gi = dgates.to(ctx.gi_dtype)
@@ -129,12 +164,12 @@ class LSTMSequence(torch.autograd.Function):
             d_h0 = dh0.to(h0.dtype)
         if c0 is not None and ctx.needs_input_grad[3]:
             d_c0 = dc0.to(c0.dtype)
-        return d_gi, d_w, d_h0, d_c0, None
+        return d_gi, d_w, d_h0, d_c0, None, None
 
 
 def lstm_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,
                  bias_hh: Tensor | None = None, h0: Tensor | None = None, c0: Tensor | None = None,
-                 lengths: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+                 lengths: Tensor | None = None, kernel: str = "auto") -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """One LSTM layer, batch-first x ``(B, T, D)``, torch-named weights (``weight_ih_l0 (4H, D)``
     etc.): ``gi = x W_ih^T + b_ih + b_hh`` in one product, then the fused sequential part."""
     gi = x @ weight_ih.t()
@@ -142,4 +177,4 @@ def lstm_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tenso
         gi = gi + bias_ih
     if bias_hh is not None:
         gi = gi + bias_hh
-    return lstm_sequence_forward(gi, weight_hh, h0, c0, lengths)
+    return lstm_sequence_forward(gi, weight_hh, h0, c0, lengths, kernel)

@@ -99,8 +99,8 @@ class TritonScan(torch.autograd.Function):
             n = triton.cdiv(T, chunk)
             grid2 = (triton.cdiv(B * D, BLOCK), n)
             f = torch.float64 if a.dtype == torch.float64 else torch.float32
-            E, P, cin = (_new((n, B, D), torch.empty((), dtype=f)) for _ in range(3))
-            last = _new((B, D), torch.empty((), dtype=f))
+            E, P, cin = (_new((n, B, D), torch.empty((), dtype=f, device=a.device)) for _ in range(3))
+            last = _new((B, D), torch.empty((), dtype=f, device=a.device))
             _scan_fwd_local_kernel[grid2](a, b, lens_arg, E, P, T, D, B * D, chunk,
                                           HAS_LEN=lens is not None, BLOCK=BLOCK, ACC=acc)
             _scan_carry_kernel[_grid(B * D)](E, P, h0c if h0c is not None else E, cin, last, n, B * D,
@@ -134,8 +134,8 @@ class TritonScan(torch.autograd.Function):
             n = triton.cdiv(T, chunk)
             grid2 = (triton.cdiv(B * D, BLOCK), n)
             f = torch.float64 if a.dtype == torch.float64 else torch.float32
-            E, P, cin = (_new((n, B, D), torch.empty((), dtype=f)) for _ in range(3))
-            g0 = _new((B, D), torch.empty((), dtype=f))
+            E, P, cin = (_new((n, B, D), torch.empty((), dtype=f, device=a.device)) for _ in range(3))
+            g0 = _new((B, D), torch.empty((), dtype=f, device=a.device))
             _scan_bwd_local_kernel[grid2](a, dy, lens_arg, E, P, T, D, B * D, chunk,
                                           HAS_LEN=lens is not None, BLOCK=BLOCK, ACC=acc)
             _scan_carry_kernel[_grid(B * D)](E, P, dl if dl is not None else E, cin, g0, n, B * D,

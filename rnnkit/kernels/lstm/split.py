@@ -1,0 +1,101 @@
+"""Host side of the split LSTM kernels (:mod:`.triton_split_fwd`, :mod:`.triton_split_bwd`).
+
+On CUDA one cooperative launch walks all T steps, the programs meeting at a grid barrier each
+step; under the Triton interpreter (CPU tests), which runs programs in turn, the same kernels are
+launched once per step with the barrier compiled out, the state passing through global memory.
+
+Limits, both from what one program must hold on chip (its four (BLOCK_K, 16) weight tiles) and
+from the barrier (every program resident at once): ``split_limits`` says whether a shape fits.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+from torch import Tensor
+
+from rnnkit.kernels.lstm.triton_split_bwd import _lstm_split_bwd_kernel
+from rnnkit.kernels.lstm.triton_split_fwd import _lstm_split_fwd_kernel
+
+BLOCK_J = 16  # hidden units per program (tl.dot needs at least 16)
+NUM_WARPS = 4  # per program; benchmarks/gpu_split_sweep.py compares other values
+WEIGHT_BYTES = 160 * 1024  # on-chip weight slice per program: 4 * BLOCK_K * BLOCK_J * itemsize
+MAX_BLOCK_B = 64
+
+
+def _sm_count(device: torch.device) -> int | None:
+    if device.type != "cuda":
+        return None  # interpreter: programs run in turn, no residency limit
+    return torch.cuda.get_device_properties(device).multi_processor_count
+
+
+def split_config(B: int, H: int, dtype: torch.dtype, device: torch.device) -> dict | str:
+    """The launch configuration, or a sentence saying why this shape does not fit."""
+    block_k = max(16, triton.next_power_of_2(H))
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    block_j = min(BLOCK_J, block_k)
+    if 4 * block_k * block_j * itemsize > WEIGHT_BYTES:
+        return (f"hidden_size {H} in {dtype} needs {4 * block_k * block_j * itemsize // 1024} KiB of "
+                f"weights per program (limit {WEIGHT_BYTES // 1024} KiB)")
+    n_j = triton.cdiv(H, block_j)
+    sms = _sm_count(device)
+    block_b = 16
+    while sms is not None and n_j * triton.cdiv(B, block_b) > sms and block_b < MAX_BLOCK_B:
+        block_b *= 2
+    if sms is not None and n_j * triton.cdiv(B, block_b) > sms:
+        return (f"batch {B} x hidden {H} needs {n_j * triton.cdiv(B, block_b)} resident programs, "
+                f"the card has {sms} multiprocessors")
+    return {"BLOCK_B": block_b, "BLOCK_J": block_j, "BLOCK_K": block_k, "grid": (n_j, triton.cdiv(B, block_b)),
+            "DOT_PREC": "ieee" if dtype == torch.float32 else "tf32"}
+
+
+def _launch(kernel, grid, args, cfg, device, steps: int, begin_end_index: int, **constexprs):
+    """One cooperative launch over all steps (CUDA) or one launch per step (interpreter)."""
+    meta = {k: cfg[k] for k in ("BLOCK_B", "BLOCK_J", "BLOCK_K", "DOT_PREC")}
+    if device.type == "cuda":
+        args = list(args)
+        args[begin_end_index:begin_end_index + 2] = [0, steps]
+        kernel[grid](*args, SYNC=True, **constexprs, **meta, num_warps=NUM_WARPS, num_stages=1,
+                     launch_cooperative_grid=True)
+        return
+    for s in range(steps):
+        args = list(args)
+        args[begin_end_index:begin_end_index + 2] = [s, s + 1]
+        kernel[grid](*args, SYNC=False, **constexprs, **meta)
+
+
+def split_forward(gi: Tensor, w: Tensor, h0: Tensor | None, c0: Tensor | None, lens: Tensor | None,
+                  y: Tensor, h_n: Tensor, c_n: Tensor, gates: Tensor | None, cs: Tensor | None, cfg: dict) -> None:
+    """Fills y, h_n, c_n (and gates, cs when given) like the single-program forward."""
+    B, T, G = gi.shape
+    H = G // 4
+    dev = gi.device
+    h_state = h0.float().clone() if h0 is not None else torch.zeros(B, H, device=dev)
+    c_state = c0.float().clone() if c0 is not None else torch.zeros(B, H, device=dev)
+    hx = torch.empty(2, B, H, dtype=gi.dtype, device=dev)
+    hx[0] = h_state.to(gi.dtype)  # h_{-1}: the product reads h in the input dtype
+    bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
+    save = gates is not None
+    args = (gi, w, hx, h_state, c_state, lens if lens is not None else gi, y,
+            gates if save else gi, cs if save else gi, bar, B, T, H, 0, 0)
+    _launch(_lstm_split_fwd_kernel, cfg["grid"], args, cfg, dev, T, 13,
+            HAS_LEN=lens is not None, SAVE=save)
+    h_n.copy_(h_state)
+    c_n.copy_(c_state)
+
+
+def split_backward(gates: Tensor, cs: Tensor, c0: Tensor | None, w: Tensor, lens: Tensor | None, dy: Tensor,
+                   dhn: Tensor | None, dcn: Tensor | None, dgates: Tensor, dh0: Tensor, dc0: Tensor,
+                   cfg: dict) -> None:
+    """Fills dgates (= dL/dgi, fp32), dh0 and dc0 (fp32) like the single-program backward."""
+    B, T, H = cs.shape
+    dev = cs.device
+    dh0.copy_(dhn.float() if dhn is not None else torch.zeros(B, H, device=dev))  # the carries start
+    dc0.copy_(dcn.float() if dcn is not None else torch.zeros(B, H, device=dev))  # as dL/dh_n, dL/dc_n
+    dx = torch.empty(2, B, 4 * H, dtype=w.dtype, device=dev)
+    bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
+    args = (gates, cs, c0 if c0 is not None else cs, w, lens if lens is not None else cs, dy, dx, dh0, dc0,
+            dgates, bar, B, T, H, 0, 0)
+    # T steps and one last iteration that only reads (dL/dh0 through W_hh)
+    _launch(_lstm_split_bwd_kernel, cfg["grid"], args, cfg, dev, T + 1, 14,
+            HAS_C0=c0 is not None, HAS_LEN=lens is not None)

@@ -1,0 +1,97 @@
+"""Triton forward of the LSTM's sequential part with W_hh split across programs (large H).
+
+The single-program kernel (:mod:`.triton_fwd`) keeps all of W_hh in one program; on an H100/H200
+that overflows shared memory from H ~ 100. Here program ``(p, q)`` owns hidden units
+``J_p = p*BLOCK_J ..`` (all four gates of them) for batch block ``q``, and keeps only its slice of
+the weight on chip for all T steps: four ``(BLOCK_K, BLOCK_J)`` tiles ``W_g^T[k, j] = W_hh[g*H+j, k]``
+(k over all H units, padded to BLOCK_K). Its cell state c and hidden state h of J_p stay in fp32
+registers. Per step t::
+
+    h_{t-1}  (BLOCK_B, BLOCK_K)   read from the exchange buffer hx[t % 2], in the input dtype
+    a_g = gi_t[:, g*H + J_p] + h_{t-1} W_g^T[:, J_p]          four tl.dot, fp32 accumulation
+    c = sig(a_f) c + sig(a_i) tanh(a_g);  h = sig(a_o) tanh(c)
+    y_t[:, J_p] = h;  hx[(t+1) % 2][:, J_p] = h (input dtype);  grid barrier
+
+The barrier (rnnkit/kernels/grid_sync.py) makes every slice of h_t visible before any program
+reads it at t+1. Two exchange buffers suffice: hx[t % 2] is read during step t and written again
+during step t+1, after the barrier that ends step t, which every program reaches only after its
+reads. With ``SYNC=False`` (the Triton interpreter, which runs programs in turn) the host
+launches one step at a time, and the states travel between launches in ``h_ptr``/``c_ptr`` (fp32,
+(B, H)); ``t_begin``/``t_end`` bound the steps of one launch.
+
+With SAVE (training) the activated gates and c_t are written in fp32 for the backward, exactly as
+the single-program kernel does. Lengths: steps t >= lengths[b] hold (h, c) and output 0.
+"""
+
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+from rnnkit.kernels.grid_sync import grid_barrier
+from rnnkit.kernels.lstm.triton_fwd import _tanh
+
+
+@triton.jit
+def _lstm_split_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, gates_ptr, cs_ptr,
+                           bar_ptr, B, T, H, t_begin, t_end,
+                           HAS_LEN: tl.constexpr, SAVE: tl.constexpr, SYNC: tl.constexpr,
+                           BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
+                           DOT_PREC: tl.constexpr):
+    pj = tl.program_id(0)
+    pb = tl.program_id(1)
+    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)  # batch rows of this program
+    j = pj * BLOCK_J + tl.arange(0, BLOCK_J)  # hidden units this program computes
+    k = tl.arange(0, BLOCK_K)  # every hidden unit of h_{t-1}
+    rmask = rb < B
+    jmask = j < H
+    m2 = rmask[:, None] & jmask[None, :]
+    mk = rmask[:, None] & (k < H)[None, :]
+    wmask = (k[:, None] < H) & jmask[None, :]
+    w_off = j[None, :] * H + k[:, None]  # W_g^T[k, j] = W_hh[g*H + j, k]
+    w_i = tl.load(w_ptr + 0 * H * H + w_off, mask=wmask, other=0.0)
+    w_f = tl.load(w_ptr + 1 * H * H + w_off, mask=wmask, other=0.0)
+    w_g = tl.load(w_ptr + 2 * H * H + w_off, mask=wmask, other=0.0)
+    w_o = tl.load(w_ptr + 3 * H * H + w_off, mask=wmask, other=0.0)
+    s_off = rb[:, None].to(tl.int64) * H + j[None, :]  # own slice of a (B, H) tensor
+    x_off = rb[:, None].to(tl.int64) * H + k[None, :]  # all of a (B, H) tensor, this batch block
+    h = tl.load(h_ptr + s_off, mask=m2, other=0.0)
+    c = tl.load(c_ptr + s_off, mask=m2, other=0.0)
+    if HAS_LEN:
+        L = tl.load(len_ptr + rb, mask=rmask, other=0)
+    gi_row = rb[:, None].to(tl.int64) * T * 4 * H + j[None, :]
+    y_row = rb[:, None].to(tl.int64) * T * H + j[None, :]
+    for t in range(t_begin, t_end):
+        hd = tl.load(hx_ptr + (t % 2) * B * H + x_off, mask=mk, other=0.0, cache_modifier=".cg")
+        g0 = gi_row + t * 4 * H
+        a_i = tl.load(gi_ptr + g0, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_i, input_precision=DOT_PREC)
+        a_f = tl.load(gi_ptr + g0 + H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_f, input_precision=DOT_PREC)
+        a_g = tl.load(gi_ptr + g0 + 2 * H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_g, input_precision=DOT_PREC)
+        a_o = tl.load(gi_ptr + g0 + 3 * H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_o, input_precision=DOT_PREC)
+        s_i = tl.sigmoid(a_i)
+        s_f = tl.sigmoid(a_f)
+        t_g = _tanh(a_g)
+        s_o = tl.sigmoid(a_o)
+        c_new = s_f * c + s_i * t_g
+        h_new = s_o * _tanh(c_new)
+        if SAVE:  # for the backward: activated gates (B, T, 4H) and c_t (B, T, H), fp32
+            tl.store(gates_ptr + g0, s_i, mask=m2)
+            tl.store(gates_ptr + g0 + H, s_f, mask=m2)
+            tl.store(gates_ptr + g0 + 2 * H, t_g, mask=m2)
+            tl.store(gates_ptr + g0 + 3 * H, s_o, mask=m2)
+            tl.store(cs_ptr + y_row + t * H, c_new, mask=m2)
+        if HAS_LEN:
+            valid = (t < L)[:, None]
+            c = tl.where(valid, c_new, c)
+            h = tl.where(valid, h_new, h)
+            out = tl.where(valid, h, 0.0)
+        else:
+            c = c_new
+            h = h_new
+            out = h
+        tl.store(y_ptr + y_row + t * H, out.to(y_ptr.dtype.element_ty), mask=m2)
+        tl.store(hx_ptr + ((t + 1) % 2) * B * H + s_off, h.to(hx_ptr.dtype.element_ty), mask=m2)
+        if SYNC:
+            grid_barrier(bar_ptr + pb, (t - t_begin + 1) * tl.num_programs(0))
+    tl.store(h_ptr + s_off, h, mask=m2)
+    tl.store(c_ptr + s_off, c, mask=m2)
