@@ -6,12 +6,14 @@ Part 1, the linear scan ``h_t = a_t * h_{t-1} + b_t`` (B, T, D) = (16, T, 1024),
 ``log`` (the log-space cumsum/logcumsumexp scan), in fp32, fp16 and bf16 (log: fp32 only).
 
 Part 2, one LSTM layer nn.LSTM(H, H) (input projection included on both sides): ``fused``
-(rnnkit.kernels.lstm.op.lstm_forward, the Triton sequential part) against torch.nn.LSTM (cuDNN)
-and an eager nn.LSTMCell loop (fp32, one size), T = 1024, in fp16, bf16 and fp32.
+(rnnkit.kernels.lstm.op.lstm_forward, the Triton sequential part, in the layout op.choose_kernel
+picks) against torch.nn.LSTM (cuDNN), T = 1024, in fp16, bf16 and fp32; "n/a" where no fused
+layout fits (the reason goes to stderr). Part 3: fp32 forward+backward against an eager
+nn.LSTMCell loop, one size.
 
 Modes: ``fwd`` under no_grad; ``f+b`` forward then backward of a fixed output gradient. Parity is
 checked before any timing (a mismatch aborts). Median ms of CUDA-event-timed repeats, contenders
-interleaved. Never run on a GPU at the time of writing: the first table is owed (docs/kernels.md).
+interleaved. Tables and the card they came from: docs/kernels.md.
 
     python benchmarks/gpu.py            # the full run (fits one 10-minute device call)
     python benchmarks/gpu.py --quick    # small sizes
@@ -36,7 +38,7 @@ from common import markdown_table
 
 SCAN_SIZES = ((16, 1024, 1024), (16, 4096, 1024))  # B, T, D
 # B, T, H: the goal sizes of issue 7 and DESIGN.md section 6; the kernel layout is op.choose_kernel's
-# ("single" up to H = 64 on a GPU, else "split"); a shape no fused layout fits prints "n/a"
+# (always "split" on a GPU); a shape no fused layout fits prints "n/a"
 LSTM_SIZES = ((64, 1024, 64), (8, 1024, 256), (16, 1024, 768), (64, 1024, 512), (16, 1024, 1024),
               (256, 1024, 1024))
 EAGER_SIZE = (16, 256, 256)  # B, T, H of the eager nn.LSTMCell loop row (fp32), as DESIGN.md
@@ -137,34 +139,33 @@ def lstm_rows(sizes, repeats: int) -> list[list[object]]:
             m.load_state_dict(ref.state_dict())
             x = x64.to(dtype)
             p = (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0)
-            try:
-                layout = choose_kernel(B, H, dtype, x.device)
-            except ValueError as err:  # no fused layout fits: cuDNN only
-                layout, why = None, str(err)
+            layouts, why = {}, {}
+            for mode in ("fwd", "f+b"):  # training needs more shared memory than inference
+                try:
+                    layouts[mode] = choose_kernel(B, H, dtype, x.device, training=mode == "f+b")
+                except ValueError as err:  # no fused layout fits: cuDNN only
+                    layouts[mode], why[mode] = None, str(err)
             with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
                 check(f"cuDNN LSTM {dname} B={B} H={H}", m(x)[0], want, dtype)
-                if layout is not None:
+                if layouts["fwd"] is not None:
                     check(f"fused LSTM {dname} B={B} H={H}", lstm_forward(x, *p)[0], want, dtype)
             dy = torch.randn_like(x)
             xg = x.detach().requires_grad_()
-            name = "single" if layout == "single" else "split" if layout is not None else "n/a"
             for mode in ("fwd", "f+b"):
+                layout = layouts[mode]
                 fns = {"cudnn": (lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
                        else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy))}
                 if layout is not None:
                     fns["fused"] = ((lambda x=x, p=p: _no_grad(lstm_forward, x, *p)) if mode == "fwd"
                                     else (lambda xg=xg, p=p, dy=dy: lstm_forward(xg, *p)[0].backward(dy)))
-                if layout == "single":  # where both layouts fit: is the split one faster?
-                    fns["split"] = ((lambda x=x, p=p: _no_grad(lstm_forward, x, *p, kernel="split")) if mode == "fwd"
-                                    else (lambda xg=xg, p=p, dy=dy:
-                                          lstm_forward(xg, *p, kernel="split")[0].backward(dy)))
                 ms = cuda_ms(fns, repeats)
-                fused, split = ms.get("fused"), ms.get("split")
-                rows.append([B, T, H, dname, mode, name, f"{fused:.3f}" if fused else "n/a",
-                             f"{split:.3f}" if split else "", f"{ms['cudnn']:.3f}",
+                fused = ms.get("fused")
+                name = ("n/a" if layout is None else layout if isinstance(layout, str)
+                        else f"split J={layout['BLOCK_J']} B={layout['BLOCK_B']}")
+                rows.append([B, T, H, dname, mode, name, f"{fused:.3f}" if fused else "n/a", f"{ms['cudnn']:.3f}",
                              f"{ms['cudnn'] / fused:.2f}" if fused else "n/a"])
-            if layout is None:
-                print(f"# B={B} H={H} {dname}: {why}", file=sys.stderr)
+                if layout is None:
+                    print(f"# B={B} H={H} {dname} {mode}: {why[mode]}", file=sys.stderr)
     return rows
 
 
@@ -231,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     if "lstm" in parts:
         rows = lstm_rows(QUICK_LSTM_SIZES if args.quick else LSTM_SIZES, repeats)
         print("\nLSTM layer nn.LSTM(H, H) (median ms)\n")
-        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused kernel", "fused ms", "split ms",
-                              "cuDNN ms", "cuDNN / fused"], rows), flush=True)
+        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused kernel", "fused ms", "cuDNN ms",
+                              "cuDNN / fused"], rows), flush=True)
         print("\nLSTM against an eager nn.LSTMCell loop (median ms)\n")
         print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "eager ms", "eager / fused"],
                              eager_rows(repeats)))

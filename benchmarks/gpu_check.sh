@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# One device call: a 1-minute smoke of the split LSTM kernel (a hang or a launch error shows here
-# first), the Triton kernels' tests on the GPU (all of tests/kernels_triton, gpu-marked included),
-# then benchmarks/gpu.py (parity first, then timing). Logs go to $OUT (the device tool brings them
-# back) or ./gpu-logs. Each part has its own timeout, so one stuck part does not lose the others.
-#   bash benchmarks/gpu_check.sh
+# One device call, in parts, each with its own timeout (one stuck part does not lose the others):
+#   smoke  - the split LSTM kernel once at H=768 (a hang or launch error shows here first)
+#   tests  - all of tests/kernels_triton on the GPU, gpu-marked included
+#   bench  - benchmarks/gpu.py (parity first, then timing against cuDNN and torch scans)
+#   train  - benchmarks/gpu_train_parity.py (char LM: fused LSTM vs cuDNN validation loss)
+#   sweep  - benchmarks/gpu_split_sweep.py (BLOCK_J x warps of the split kernel)
+# Logs go to $OUT (the device tool brings them back) or ./gpu-logs.
+#   PARTS="tests bench train" bash benchmarks/gpu_check.sh        # default: all five
 set -o pipefail
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 out="${OUT:-gpu-logs}"; mkdir -p "$out"
+parts=" ${PARTS:-smoke tests bench train sweep} "
 nvidia-smi -L
 python3 -c "import torch, triton; print('torch', torch.__version__, 'cudnn', torch.backends.cudnn.version(), 'triton', triton.__version__)"
+if [[ $parts == *" smoke "* ]]; then
 timeout "${SMOKE_TIMEOUT:-60}" python3 - <<'PY' 2>&1 | tee "$out/smoke.log"
 import time, torch
 from rnnkit.kernels.lstm.op import lstm_sequence_forward
@@ -17,17 +22,29 @@ B, T, H = 16, 64, 768
 gi = torch.randn(B, T, 4 * H, device="cuda", dtype=torch.bfloat16)
 w = (torch.randn(4 * H, H, device="cuda") / H ** 0.5).bfloat16()
 t0 = time.time()
-y, (h, c) = lstm_sequence_forward(gi, w, kernel="split")
+with torch.no_grad():
+    y, (h, c) = lstm_sequence_forward(gi, w, kernel="split")
 torch.cuda.synchronize()
 want = lstm_sequence_ref(gi.double(), w.double())[0]
 print(f"split smoke B={B} T={T} H={H} bf16: max |y - oracle| = {(y.double() - want).abs().max().item():.3g} "
       f"(first call incl. compile {time.time() - t0:.1f} s)")
 PY
 echo "smoke exit: $?"
+fi
+if [[ $parts == *" tests "* ]]; then
 timeout "${TEST_TIMEOUT:-150}" python3 -m pytest -m "" -q -p no:cacheprovider -n 8 tests/kernels_triton 2>&1 \
     | tee "$out/pytest.log" | tail -25
 echo "pytest exit: $?"
+fi
+if [[ $parts == *" bench "* ]]; then
 timeout "${BENCH_TIMEOUT:-240}" python3 benchmarks/gpu.py ${BENCH_ARGS:-} 2>&1 | tee "$out/bench.log"
 echo "bench exit: $?"
+fi
+if [[ $parts == *" train "* ]]; then
+timeout "${TRAIN_TIMEOUT:-100}" python3 benchmarks/gpu_train_parity.py 2>&1 | tee "$out/train.log"
+echo "train exit: $?"
+fi
+if [[ $parts == *" sweep "* ]]; then
 timeout "${SWEEP_TIMEOUT:-60}" python3 benchmarks/gpu_split_sweep.py 2>&1 | tee "$out/sweep.log"
 echo "sweep exit: $?"
+fi

@@ -1,8 +1,12 @@
-"""Backend choice for recurrent layers: ``"auto" | "native" | "loop"``.
+"""Backend choice for recurrent layers: ``"auto" | "native" | "loop" | "triton"``.
 
 - ``native``: torch's fused op (cuDNN / ATen), only where it computes exactly the layer.
 - ``loop``: rnnkit's own time loop (any cell), input projection done for all steps in one product.
-- ``auto``: native where it is exact, else loop.
+- ``triton``: rnnkit's fused Triton LSTM (rnnkit/kernels/lstm), plain LSTM cells on CUDA tensors
+  (or on CPU under ``TRITON_INTERPRET=1``, for tests), where its kernels fit the shape.
+- ``auto``: on CUDA, ``triton`` for LSTM layers in bf16 or fp32 where it fits (cuDNN keeps the
+  recurrent weights on chip only in fp16, and is several times slower in bf16/fp32 at small
+  batch: docs/kernels.md has the measured table); else native where it is exact, else loop.
 
 An explicit request is strict: a backend that cannot run raises :class:`BackendUnavailable`,
 never a silent fallback, so tests pin the path they mean to test. The choice is logged once per
@@ -13,11 +17,14 @@ from __future__ import annotations
 
 import logging
 
+import torch
 from torch import Tensor
 
 from rnnkit.kernels import native
+from rnnkit.kernels.lstm import layer as fused_lstm
 
-BACKENDS = ("auto", "native", "loop")
+BACKENDS = ("auto", "native", "loop", "triton")
+AUTO_TRITON_DTYPES = (torch.bfloat16, torch.float32)
 log = logging.getLogger("rnnkit.dispatch")
 _logged: set[tuple] = set()
 
@@ -27,7 +34,7 @@ class BackendUnavailable(RuntimeError):
 
 
 def available_backends() -> list[str]:
-    return ["native", "loop"]
+    return ["native", "loop"] + (["triton"] if fused_lstm.triton_importable() else [])
 
 
 def choose_backend(layer, requested: str, x: Tensor) -> str:
@@ -36,6 +43,14 @@ def choose_backend(layer, requested: str, x: Tensor) -> str:
         raise ValueError(f"backend must be one of {BACKENDS}, got {requested!r}")
     if requested == "loop":
         chosen, reason = "loop", "requested"
+    elif requested == "triton":
+        why_not = fused_lstm.unsupported_reason(layer, x)
+        if why_not is not None:
+            raise BackendUnavailable(f"backend 'triton' cannot run {type(layer).__name__}: {why_not}")
+        chosen, reason = "triton", "requested"
+    elif (requested == "auto" and x.device.type == "cuda" and x.dtype in AUTO_TRITON_DTYPES
+          and fused_lstm.unsupported_reason(layer, x) is None):
+        chosen, reason = "triton", "fused Triton LSTM (cuDNN is slow in this dtype)"
     else:
         why_not = native.unsupported_reason(layer, x)
         if why_not is None:

@@ -21,8 +21,9 @@ from rnnkit.layers.scan import scan_cell
 try:  # kernels/ holds fast paths only; without it every layer runs its own loop.
     from rnnkit.kernels import dispatch as _dispatch
     from rnnkit.kernels import native as _native
+    from rnnkit.kernels.lstm import layer as _fused_lstm
 except ImportError:  # pragma: no cover - exercised by deleting the folder
-    _dispatch = _native = None
+    _dispatch = _native = _fused_lstm = None
 
 MERGE_MODES = ("concat", "sum", "mean", "mul")
 
@@ -43,7 +44,7 @@ class Recurrent(nn.Module):
         residual: add a layer's input to its output wherever their sizes agree (from the second
             layer on; the first too when D equals its output size).
         batch_first: ``(B, T, D)`` if True (default), ``(T, B, D)`` otherwise.
-        backend: ``auto`` | ``native`` | ``loop``, see :mod:`rnnkit.kernels.dispatch`.
+        backend: ``auto`` | ``native`` | ``loop`` | ``triton``, see :mod:`rnnkit.kernels.dispatch`.
     """
 
     def __init__(
@@ -65,8 +66,8 @@ class Recurrent(nn.Module):
             raise ValueError(f"merge must be one of {MERGE_MODES}, got {merge!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if backend not in ("auto", "native", "loop"):
-            raise ValueError(f"backend must be 'auto', 'native' or 'loop', got {backend!r}")
+        if backend not in ("auto", "native", "loop", "triton"):
+            raise ValueError(f"backend must be 'auto', 'native', 'loop' or 'triton', got {backend!r}")
         self.num_layers = int(num_layers)
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
@@ -190,6 +191,8 @@ class Recurrent(nn.Module):
         backend = "loop" if _dispatch is None else _dispatch.choose_backend(self, self.backend, x)
         if backend == "native":
             out, final = _native.run_native(self, x, state, lengths)
+        elif backend == "triton":
+            out, final = self._forward_loop(x, state, lengths, scan=_fused_lstm.fused_scan)
         else:
             out, final = self._forward_loop(x, state, lengths)
 
@@ -197,7 +200,9 @@ class Recurrent(nn.Module):
             out = out.transpose(0, 1)
         return (out, self._public_state(final)) if return_state else out
 
-    def _forward_loop(self, x: Tensor, state: State, lengths: Tensor | None):
+    def _forward_loop(self, x: Tensor, state: State, lengths: Tensor | None, scan=scan_cell):
+        """Layers and directions in turn, each direction one ``scan`` (the time loop, or a fused
+        kernel with the same contract)."""
         layer_input = x
         finals: list[State] = []
         for layer in range(self.num_layers):
@@ -205,7 +210,7 @@ class Recurrent(nn.Module):
             for direction in range(self.num_directions):
                 idx = layer * self.num_directions + direction
                 s0 = tuple(s[idx] for s in state)
-                out, fin = scan_cell(self.cells[idx], layer_input, s0, lengths, reverse=direction == 1)
+                out, fin = scan(self.cells[idx], layer_input, s0, lengths, reverse=direction == 1)
                 outputs.append(out)
                 finals.append(fin)
             out = self._merge(outputs)

@@ -125,8 +125,12 @@ def test_lstm_refuses_bad_inputs(monkeypatch):
     with pytest.raises(ValueError, match="hidden_size <= "):
         lstm_sequence_forward(torch.zeros(1, 1, 4 * big, device=DEVICE), torch.zeros(4 * big, big, device=DEVICE),
                               kernel="single")
-    with pytest.raises(ValueError, match="KiB of weights per program"):
+    with pytest.raises(ValueError, match="KiB of shared memory per program"):
         lstm_sequence_forward(torch.zeros(1, 1, 4 * 2048, device=DEVICE), torch.zeros(4 * 2048, 2048, device=DEVICE))
+    # training needs four gate-gradient tiles more than inference: H = 1000 in fp16 is inference-only
+    w_big = torch.zeros(4 * 1000, 1000, device=DEVICE, dtype=f16, requires_grad=True)
+    with pytest.raises(ValueError, match=r"\(training\) needs 2\d\d KiB"):
+        lstm_sequence_forward(torch.zeros(1, 1, 4 * 1000, device=DEVICE, dtype=f16), w_big, kernel="split")
     with pytest.raises(ValueError, match="kernel must be one of"):
         lstm_sequence_forward(gi, w, kernel="fast")
     if DEVICE == "cpu":
@@ -139,17 +143,36 @@ def test_lstm_refuses_bad_inputs(monkeypatch):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (bf16 and larger shapes)")
 @pytest.mark.parametrize("dtype", [torch.bfloat16, f16, f32])
 @pytest.mark.parametrize("B,T,H,lengths", [(1, 1, 100, None), (16, 256, 128, None), (3, 1000, 255, [1000, 1, 517]),
-                                           (16, 200, 768, None), (40, 64, 1000, None)])
+                                           (16, 200, 512, None), (40, 64, 500, [64, 3] * 20)])
 def test_lstm_gpu_larger_shapes(B, T, H, lengths, dtype, kt):
-    """auto picks the split kernel at these H; 768/1000 in fp32 do not fit and must say so."""
-    if dtype == f32 and H > 512:
-        with pytest.raises(ValueError, match="KiB of weights per program"):
-            lstm_sequence_forward(*[x.float() for x in _inputs(1, 1, H)[:2]])
-        return
+    """Training shapes; fp32 above H = 256 does not fit shared memory and must say so."""
     gi, w, h0, c0 = _inputs(B, T, H, seed=4)
     lens = torch.tensor(lengths, device=DEVICE) if lengths else None
+    if dtype == f32 and H > 256:
+        with pytest.raises(ValueError, match="KiB of shared memory per program"):
+            _run(lstm_sequence_forward, gi, w, h0, c0, dtype, lens)
+        return
     got = _run(lstm_sequence_forward, gi, w, h0, c0, dtype, lens)
     twin = _run(lstm_sequence_ref, gi, w, h0, c0, dtype, lens)
     oracle = _run(lstm_sequence_ref, gi, w, h0, c0, f64, lens)
+    for name, g, t, o in zip(NAMES, got, twin, oracle):
+        kt.rule(g, t, o, dtype, name)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (bf16 and larger shapes)")
+@pytest.mark.parametrize("dtype", [torch.bfloat16, f16, f32])
+@pytest.mark.parametrize("B,T,H", [(16, 300, 768), (40, 64, 1000), (8, 100, 512)])
+def test_lstm_gpu_inference_large_hidden(B, T, H, dtype, kt):
+    """Inference fits larger H than training (one h tile instead of four gradient tiles)."""
+    gi, w, h0, c0 = _inputs(B, T, H, seed=6)
+    with torch.no_grad():
+        if dtype == f32 and H > 512:
+            with pytest.raises(ValueError, match="KiB of shared memory per program"):
+                lstm_sequence_forward(gi.to(dtype), w.to(dtype))
+            return
+        got = _flat(lstm_sequence_forward(*[x.to(dtype) for x in (gi, w, h0, c0)]))
+        twin = _flat(lstm_sequence_ref(*[x.to(dtype) for x in (gi, w, h0, c0)]))
+        oracle = _flat(lstm_sequence_ref(gi, w, h0, c0))
     for name, g, t, o in zip(NAMES, got, twin, oracle):
         kt.rule(g, t, o, dtype, name)

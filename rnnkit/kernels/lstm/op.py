@@ -8,7 +8,8 @@ projection (one matrix product over all T, outside the kernel) from torch-named 
 Two kernel layouts (``kernel=``): ``single`` keeps all of W_hh in one program per batch block
 (:mod:`.triton_fwd`; on a GPU it fits shared memory up to H = 64), ``split`` gives each program 16
 hidden units and their slice of W_hh, the programs meeting at a grid barrier every step
-(:mod:`.split`; H up to 1024 in fp16/bf16, 512 in fp32). ``auto`` takes ``single`` where it fits.
+(:mod:`.split`; fp16/bf16 H up to 512 for training and 1024 for inference, fp32 half that).
+``auto`` takes ``split`` on a GPU, ``single`` under the interpreter where it fits.
 
 Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a gradient is needed
 (nothing under ``torch.no_grad()``); its backward gives dL/dgi, dL/dW_hh, dL/dh0, dL/dc0. The
@@ -64,22 +65,28 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
     for name, s in (("h0", h0), ("c0", c0)):
         if s is not None and tuple(s.shape) != (B, H):
             raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
-    layout = choose_kernel(B, H, gi.dtype, gi.device, kernel)
+    training = torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (gi, w_hh, h0, c0))
+    layout = choose_kernel(B, H, gi.dtype, gi.device, kernel, training)
     y, h_n, c_n = LSTMSequence.apply(gi, w_hh, h0, c0, lengths, layout)
     return y, (h_n, c_n)
 
 
-def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kernel: str = "auto"):
-    """``"single"`` or the split launch configuration (a dict); a clear error where neither fits."""
+def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kernel: str = "auto",
+                  training: bool = True):
+    """``"single"`` or the split launch configuration (a dict); a clear error where neither fits.
+
+    ``auto``: on a GPU always ``split`` (the single kernel's backward already overflows shared
+    memory at B = 64, H = 64 on an H200); under the interpreter ``single`` up to its limit."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
     single_max = MAX_HIDDEN_SINGLE_GPU if device.type == "cuda" else MAX_HIDDEN_SINGLE_INTERPRETED
-    if kernel == "single" or (kernel == "auto" and H <= single_max):
+    if kernel == "single" or (kernel == "auto" and device.type != "cuda" and H <= single_max):
         if H > single_max:
             raise ValueError(f"the single-program fused LSTM keeps W_hh in one program: hidden_size <= "
                              f"{single_max} on {device.type}, got {H}; use kernel='split'")
         return "single"
-    cfg = split_config(B, H, dtype, device)
+    cfg = split_config(B, H, dtype, device, training)
     if isinstance(cfg, str):
         raise ValueError(f"the fused LSTM does not fit this shape: {cfg}")
     return cfg
