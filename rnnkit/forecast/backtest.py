@@ -21,8 +21,8 @@ import pandas as pd
 
 from .data import Series, SeriesSet, fmt_time
 
-__all__ = ["BacktestPlan", "Forecaster", "LeakError", "check_lengths", "hide_future", "history_set",
-           "plan_backtest", "run_backtest"]
+__all__ = ["BacktestPlan", "Forecaster", "LeakError", "check_lengths", "cut_before", "hide_future", "history_set",
+           "plan_backtest", "run_backtest", "split_train_only", "training_set"]
 
 
 class LeakError(RuntimeError):
@@ -89,6 +89,53 @@ def history_set(sset: SeriesSet, ends: Sequence[int]) -> SeriesSet:
     cut = [Series(s.name, s.times[:e], s.target[:e].copy(), s.past[:e].copy(), s.future[:e].copy(), s.static,
                   s.filled) for s, e in zip(sset.series, ends)]
     return replace(sset, series=cut)
+
+
+def split_train_only(sset: SeriesSet, names: Sequence[str]) -> tuple[SeriesSet, list[Series]]:
+    """(the scored series, the training-only series ``names``): each name must be a series of the set,
+    and at least one series must stay to be scored."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return sset, []
+    known = set(sset.names)
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise ValueError(f"data.train_only: {missing} are not series of the data; series are: {', '.join(sset.names)}")
+    scored = [s for s in sset.series if s.name not in names]
+    if not scored:
+        raise ValueError("data.train_only names every series: at least one series must be forecast and scored")
+    extra = [s for s in sset.series if s.name in names]
+    return replace(sset, series=scored, train_only=()), extra
+
+
+def cut_before(s: Series, time) -> Series:
+    """``s`` up to (excluding) ``time``: no target, covariate or future row at or after it."""
+    e = int(s.times.searchsorted(time, side="left"))
+    return Series(s.name, s.times[:e], s.target[:e].copy(), s.past[:e].copy(), s.future[:e].copy(), s.static,
+                  s.filled)
+
+
+def training_set(history: SeriesSet, extra: Sequence[Series], first_origin_times: Sequence, input_len: int,
+                 horizon: int, val_size: int) -> SeriesSet:
+    """The RNN's training data: the scored series' history plus each training-only series cut
+    before the *earliest* first-origin time of the scored series, so that no value at or after any
+    backtest origin reaches the model through them either. A training-only series too short after
+    the cut for one training window is an error naming it (nothing is dropped silently)."""
+    if not extra:
+        return history
+    cut_time = min(first_origin_times)
+    cut = []
+    for s in extra:
+        c = cut_before(s, cut_time)
+        val = val_size_for(c.length, horizon, val_size)
+        need = input_len + horizon + val
+        if c.length < need:
+            raise ValueError(f"training-only series {s.name!r} has {c.length} points before the first backtest "
+                             f"origin ({fmt_time(cut_time)}), fewer than the {need} needed for one training window "
+                             f"(input_len {input_len} + horizon {horizon} + validation span {val}); "
+                             "leave it out of data.train_only")
+        cut.append(c)
+    return replace(history, series=[*history.series, *cut], train_only=tuple(s.name for s in extra))
 
 
 def hide_future(s: Series, origin: int) -> Series:

@@ -52,6 +52,12 @@ class DataConfig:
         the frequency: 12 monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly, 1 otherwise).
     truncate: drop the last N points of every series first: backtest an earlier period, for
         choosing settings without looking at the reported test span.
+    train_only: series of the data (ids in long format, target columns in wide format) that the
+        RNN also trains on but that are not forecast, scored or given to the baselines: related
+        series for one global model. Each is cut before the earliest first backtest origin of the
+        scored series (nothing at or after it is used) and gives training windows only. For a
+        built-in dataset, names of its extra series (``macrodata``: its other columns, see
+        :mod:`.datasets`); None (``none``) = the dataset's default, none for a user's file.
     """
 
     dataset: str = "sunspots"
@@ -67,6 +73,7 @@ class DataConfig:
     calendar: bool = True
     season_length: int = 0
     truncate: int = 0
+    train_only: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -90,6 +97,8 @@ class ModelConfig:
     scaling: per-series target scaling, ``standard`` (mean/std), ``robust`` (median/IQR), ``diff``
         (mean/mean absolute step, for trending series) or ``none``; fit on each series' training
         span and undone on every output.
+    log_target: scale log y instead of y (exp on output; positive targets only): for series that
+        grow exponentially (macro aggregates), whose steps then keep one size as the level rises.
     deseasonalize: also remove each series' seasonal profile of period ``data.season_length``
         (mean per phase over the training history) before the model sees it, and add it back.
     local_level: subtract the last observed (scaled) value from the window's targets, add it back
@@ -121,6 +130,7 @@ class ModelConfig:
     likelihood: Literal["gaussian", "studentt", "quantile"] = "gaussian"
     quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
     scaling: Literal["standard", "robust", "diff", "none"] = "standard"
+    log_target: bool = False
     deseasonalize: bool = False
     local_level: bool = False
     level_alpha: float = 1.0
@@ -204,7 +214,8 @@ DATASET_DEFAULTS: dict[str, list[str]] = {
                "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.ensemble=10",
                "model.ensemble_combine=mixture"],
     "macrodata": ["window.input_len=40", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
-                  "backtest.val_size=24", "model.local_level=true", "model.target_steps=true",
+                  "backtest.val_size=24", "data.train_only=cpi,m1,pop,unemp,tbilrate", "model.log_target=true",
+                  "model.local_level=true", "model.target_steps=true",
                   "model.likelihood=studentt", "model.ensemble=10", "model.ensemble_combine=mixture",
                   "backtest.calibrate=true"],
 }

@@ -72,6 +72,9 @@ class SeriesSet:
     future_names: tuple[str, ...] = ()
     static_names: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    # series the RNN trains on but that are never forecast or scored (``data.train_only``); they
+    # give training windows only, no validation windows
+    train_only: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -89,7 +92,8 @@ class SeriesSet:
             out.append(Series(s.name, s.times[:T], s.target[:T], s.past[:T], s.future[:T], s.static, s.filled))
         return SeriesSet(out, self.freq, self.target_name, self.past_names, self.future_names,
                          self.static_names,
-                         [*self.notes, f"the last {n} points of every series were left out (data.truncate={n})"])
+                         [*self.notes, f"the last {n} points of every series were left out (data.truncate={n})"],
+                         self.train_only)
 
 
 # ------------------------------------------------------------------------------------- reading

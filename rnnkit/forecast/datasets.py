@@ -9,11 +9,14 @@ elnino     monthly sea-surface temperature of the El Nino region, 1950-2010 (732
 macrodata  US quarterly macro data 1959Q1-2009Q3 (203 quarters). Five series (real GDP,
            consumption, investment, government spending, disposable income), one global model;
            past covariates: unemployment, inflation, 3-month T-bill rate; static: the variable.
+           Extra series for ``data.train_only`` (trained on, never scored): the other columns
+           cpi, m1, pop, realint, unemp, infl, tbilrate (:data:`MACRO_EXTRA`).
 ========== ==================================================================================
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +41,7 @@ class DatasetSpec:
     future_covariates: tuple[str, ...] = ()
     static_covariates: tuple[str, ...] = ()
     freq: str | None = None
+    extra: tuple[str, ...] = ()  # series that may be added for training only (data.train_only)
 
 
 def _statsmodels():
@@ -74,15 +78,16 @@ def _elnino() -> pd.DataFrame:
 
 MACRO_TARGETS = ("realgdp", "realcons", "realinv", "realgovt", "realdpi")
 MACRO_PAST = ("unemp", "infl", "tbilrate")
+MACRO_EXTRA = ("cpi", "m1", "pop", "realint", "unemp", "infl", "tbilrate")
 
 
-def _macrodata() -> pd.DataFrame:
+def _macrodata(extra: tuple[str, ...] = ()) -> pd.DataFrame:
     import statsmodels.api as sm
 
     d = sm.datasets.macrodata.load_pandas().data
     dates = pd.to_datetime({"year": d["year"].astype(int), "month": (d["quarter"].astype(int) - 1) * 3 + 1, "day": 1})
     frames = []
-    for name in MACRO_TARGETS:
+    for name in (*MACRO_TARGETS, *extra):
         f = pd.DataFrame({"date": dates, "series": name, "value": d[name].to_numpy(np.float64)})
         for c in MACRO_PAST:
             f[c] = d[c].to_numpy(np.float64)
@@ -95,16 +100,21 @@ BUILTIN: dict[str, tuple] = {
     "sunspots": (_sunspots, DatasetSpec("date", ("sunspots",), freq="MS")),
     "elnino": (_elnino, DatasetSpec("date", ("sst",), freq="MS")),
     "macrodata": (_macrodata, DatasetSpec("date", ("value",), id_col="series", past_covariates=MACRO_PAST,
-                                          static_covariates=("variable",), freq="QS")),
+                                          static_covariates=("variable",), freq="QS", extra=MACRO_EXTRA)),
 }
 
 
-def load_builtin(name: str) -> tuple[pd.DataFrame, DatasetSpec]:
-    """The long-format frame of a built-in dataset and its column roles."""
+def load_builtin(name: str, extra: tuple[str, ...] = ()) -> tuple[pd.DataFrame, DatasetSpec]:
+    """The long-format frame of a built-in dataset and its column roles; ``extra``: names of its
+    extra series to include as well (for ``data.train_only``)."""
     if name not in BUILTIN:
         raise ValueError(f"unknown built-in dataset {name!r}; available: {', '.join(BUILTIN)}")
     make, spec = BUILTIN[name]
-    return make(), spec
+    bad = [e for e in extra if e not in spec.extra]
+    if bad:
+        raise ValueError(f"data.train_only: {bad} are not extra series of the built-in dataset {name!r}; "
+                         f"available: {', '.join(spec.extra) or 'none'}")
+    return (make(tuple(extra)) if extra else make()), spec
 
 
 def load_series(cfg) -> SeriesSet:
@@ -115,13 +125,14 @@ def load_series(cfg) -> SeriesSet:
     """
     from .data import build_series, read_table
 
+    train_only = tuple(dict.fromkeys(cfg.train_only or ()))
     if cfg.path:
         df = read_table(cfg.path)
         roles = {"time_col": cfg.time_col, "target": cfg.target or (), "id_col": cfg.id_col,
                  "past": cfg.past_covariates or (), "future": cfg.future_covariates or (),
                  "static": cfg.static_covariates or (), "freq": cfg.freq}
     else:
-        df, spec = load_builtin(cfg.dataset)
+        df, spec = load_builtin(cfg.dataset, train_only)
         def pick(given, default):
             return default if given is None else given
 
@@ -130,4 +141,7 @@ def load_series(cfg) -> SeriesSet:
                  "future": pick(cfg.future_covariates, spec.future_covariates),
                  "static": pick(cfg.static_covariates, spec.static_covariates), "freq": cfg.freq or spec.freq}
     sset = build_series(df, missing=cfg.missing, **roles)
+    if train_only:
+        # checked and split off by the pipeline (backtest.split_train_only)
+        sset = dataclasses.replace(sset, train_only=train_only)
     return sset.truncated(cfg.truncate)

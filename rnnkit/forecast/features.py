@@ -91,12 +91,14 @@ class Encoder:
     past_names: list[str] = field(default_factory=list)
     future_names: list[str] = field(default_factory=list)
     season_length: int = 0
+    log_target: bool = False
 
     # ------------------------------------------------------------------ fitting
     @classmethod
-    def fit(cls, history: SeriesSet, method: str, calendar: bool, season_length: int = 0) -> Encoder:
+    def fit(cls, history: SeriesSet, method: str, calendar: bool, season_length: int = 0,
+            log_target: bool = False) -> Encoder:
         """Fit every scale on ``history`` (the training span of each series); ``season_length`` > 1
-        also removes each series' seasonal profile (see :mod:`.scaling`)."""
+        also removes each series' seasonal profile, ``log_target`` scales log y (see :mod:`.scaling`)."""
         series = history.series
         past = [fit_scale(np.concatenate([s.past[:, j] for s in series]), "standard")
                 for j in range(len(history.past_names))]
@@ -110,11 +112,16 @@ class Encoder:
                 numeric[c] = fit_scale(np.asarray(values, dtype=np.float64), "standard")
             else:
                 categories[c] = sorted({str(v) for v in values})
-        targets = {s.name: fit_scale(s.target, method, season_length) for s in series}
+        targets = {}
+        for s in series:
+            try:
+                targets[s.name] = fit_scale(s.target, method, season_length, log_target)
+            except ValueError as e:
+                raise ValueError(f"series {s.name!r}: {e}") from None
         return cls(method, history.freq, targets, past, future,
                    calendar_kinds(history.freq) if calendar else [], numeric, categories,
                    list(history.static_names), list(history.past_names), list(history.future_names),
-                   season_length)
+                   season_length, log_target)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -141,7 +148,7 @@ class Encoder:
         """The series' training scale; a series unseen in training is scaled by its own history."""
         if series.name in self.target_scales:
             return self.target_scales[series.name]
-        return fit_scale(series.target[~np.isnan(series.target)], self.method, self.season_length)
+        return fit_scale(series.target[~np.isnan(series.target)], self.method, self.season_length, self.log_target)
 
     def encode(self, series: Series, extra: int = 0) -> SeriesArrays:
         """Scaled arrays of ``series``; ``extra`` > 0 extends the calendar past the series' times."""
@@ -185,7 +192,7 @@ class Encoder:
             "static_numeric": {k: v.to_list() for k, v in self.static_numeric.items()},
             "static_categories": self.static_categories, "static_order": self.static_order,
             "past_names": self.past_names, "future_names": self.future_names,
-            "season_length": self.season_length,
+            "season_length": self.season_length, "log_target": self.log_target,
         }
 
     @classmethod
@@ -194,4 +201,5 @@ class Encoder:
                    [Scale.from_list(v) for v in d["past_scales"]], [Scale.from_list(v) for v in d["future_scales"]],
                    list(d["calendar"]), {k: Scale.from_list(v) for k, v in d["static_numeric"].items()},
                    {k: list(v) for k, v in d["static_categories"].items()}, list(d["static_order"]),
-                   list(d["past_names"]), list(d["future_names"]), int(d.get("season_length", 0)))
+                   list(d["past_names"]), list(d["future_names"]), int(d.get("season_length", 0)),
+                   bool(d.get("log_target", False)))

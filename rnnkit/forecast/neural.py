@@ -78,7 +78,7 @@ class NeuralForecaster:
     def create(cls, cfg: ForecastConfig, history: SeriesSet) -> NeuralForecaster:
         """Fit the encoder on ``history`` and build an untrained network for its features."""
         m = (cfg.data.season_length or season_length_for(history.freq)) if cfg.model.deseasonalize else 0
-        enc = Encoder.fit(history, cfg.model.scaling, cfg.data.calendar, m if m > 1 else 0)
+        enc = Encoder.fit(history, cfg.model.scaling, cfg.data.calendar, m if m > 1 else 0, cfg.model.log_target)
         lag = 0
         if cfg.model.seasonal_diff:
             lag = cfg.data.season_length or season_length_for(history.freq)
@@ -100,6 +100,9 @@ class NeuralForecaster:
             n = s.length
             val_start = n - val_size_for(n, lay.horizon, self.cfg.backtest.val_size)
             train_pairs += [(i, o) for o in training_origins(val_start, lay)]
+            if s.name in history.train_only:
+                continue  # training-only series (data.train_only): their last val_size points are left out,
+                #           and the validation windows (early stopping, calibration) are the scored series'
             val_pairs += [(i, o) for o in range(max(val_start, lay.lookback), n - lay.horizon + 1)]
         if not train_pairs:
             raise ValueError("no training window fits before the validation span: lower window.input_len, "
@@ -222,6 +225,8 @@ class NeuralForecaster:
         lay = self.layout
         views, origins = [], []
         for s in history.series:
+            if s.name in history.train_only:
+                continue
             n = s.length
             start = max(n - val_size_for(n, lay.horizon, self.cfg.backtest.val_size), lay.lookback)
             for o in range(start, n - lay.horizon + 1):

@@ -25,7 +25,7 @@ from rnnkit import config as C
 from rnnkit.tasks.runs import load_model_weights, read_run_info, write_run_info
 from rnnkit.train import atomic_write_json
 
-from .backtest import check_lengths, history_set, plan_backtest, run_backtest
+from .backtest import check_lengths, history_set, plan_backtest, run_backtest, split_train_only, training_set
 from .baselines import make_baselines
 from .config import ForecastConfig, check_config
 from .data import SeriesSet, future_times, read_table, season_length_for
@@ -46,14 +46,25 @@ def _describe(cfg: ForecastConfig) -> str:
     return cfg.data.path or f"built-in {cfg.data.dataset}"
 
 
+def _scored(cfg: ForecastConfig, sset: SeriesSet) -> tuple[SeriesSet, list]:
+    """(the series that are forecast and scored, the training-only series): ``load_series`` marks
+    the training-only ones (``data.train_only``) in ``sset.train_only``."""
+    return split_train_only(sset, sset.train_only)
+
+
 def _prepare(cfg: ForecastConfig, sset: SeriesSet | None = None):
-    """The series, the backtest plan and the training history, after every length check."""
+    """The scored series, the backtest plan, their history (baselines) and the RNN's training set
+    (that history plus the training-only series cut before the first origin), after every check."""
     sset = sset if sset is not None else load_series(cfg.data)
+    sset, extra = _scored(cfg, sset)
     H, K = cfg.window.horizon, cfg.backtest.windows
     stride = cfg.backtest.stride or H
     check_lengths(sset, cfg.window.input_len, H, K, stride, cfg.backtest.val_size)
     plan = plan_backtest(sset, H, K, stride)
-    return sset, plan, history_set(sset, plan.first), stride
+    history = history_set(sset, plan.first)
+    firsts = [s.times[o] for s, o in zip(sset.series, plan.first)]
+    train_set = training_set(history, extra, firsts, cfg.window.input_len, H, cfg.backtest.val_size)
+    return sset, plan, history, stride, train_set
 
 
 def _season(cfg: ForecastConfig, sset: SeriesSet) -> int:
@@ -78,7 +89,7 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
     ``baseline_rows``: the baselines' forecasts of an earlier backtest of the same data, reused
     instead of fitting the baselines again (they do not depend on the RNN).
     """
-    sset, plan, history, _ = _prepare(cfg, sset)
+    sset, plan, history, _, _ = _prepare(cfg, sset)
     m = _season(cfg, sset)
     baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines, echo)
     for b in baselines:
@@ -102,14 +113,16 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     write the report; returns the result dictionary (also report.json)."""
     check_config(cfg)
     run_dir = Path(run_dir)
-    sset, _, history, stride = _prepare(cfg)
+    sset, _, history, stride, train_set = _prepare(cfg)
     echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
          f"frequency {sset.freq}" + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
+    if train_set.train_only:
+        echo(f"training-only series (not scored), cut before the first origin: {', '.join(train_set.train_only)}")
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_info(run_dir, NAME, C.to_dict(cfg))
-    nf = NeuralForecaster.create(cfg, history)
+    nf = NeuralForecaster.create(cfg, train_set)
     t0 = time.perf_counter()
-    epochs = nf.fit(history, run_dir=run_dir, resume=resume, echo=echo)
+    epochs = nf.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
     train_seconds = time.perf_counter() - t0
     if cfg.backtest.calibrate:
         nf.calibration = nf.calibrate(history, cfg.backtest.interval, cfg.backtest.calibrate_per_step)
@@ -177,7 +190,7 @@ def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> 
     ``refit_baselines`` always fits them again.
     """
     cfg, nf = load_run(run_dir)
-    sset = load_series(cfg.data)
+    sset, _ = _scored(cfg, load_series(cfg.data))
     rows = None
     report, stored = Path(run_dir) / "report.json", Path(run_dir) / "backtest_forecasts.csv"
     if not refit_baselines and report.is_file() and stored.is_file():
@@ -217,6 +230,7 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
             merged = Path(tmp) / "data_and_future.csv"
             pd.concat([read_table(dcfg.path), rows], ignore_index=True).to_csv(merged, index=False)
             sset = load_series(dataclasses.replace(dcfg, path=str(merged)))
+    sset, _ = _scored(cfg, sset)  # training-only series are not forecast
     H = nf.layout.horizon
     series = list(sset.series)
     origins = [s.length for s in series]

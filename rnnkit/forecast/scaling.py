@@ -17,6 +17,10 @@ history's values at phase k minus the overall mean, the map becomes
 with t counted from the series' first point (``start`` names the position of an array's first
 element); c and s are then fit on the deseasonalized history. The model sees the anomaly only.
 
+``log`` (``model.log_target``): the map is applied to log y instead of y, and the inverse ends
+with exp, ``y = exp(z s + c)``: growth becomes a level shift, so a series that grows
+exponentially has steps of a stable size in z (positive series only). Still increasing.
+
 NaN is never skipped (np.mean, not np.nanmean): the backtest hides the future as NaN, so a scale
 fit on data it should not see comes out NaN and the forecast with it, and the leak is caught.
 Because s > 0 the map is increasing, so quantiles and interval ends map through it unchanged.
@@ -45,6 +49,7 @@ class Scale:
     center: float = 0.0
     scale: float = 1.0
     season: tuple[float, ...] = ()
+    log: bool = False
 
     def _offset(self, a: np.ndarray, start: int):
         if not self.season or a.ndim == 0:
@@ -55,30 +60,43 @@ class Scale:
 
     def transform(self, y, start: int = 0):
         y = np.asarray(y, dtype=np.float64)
+        if self.log:
+            with np.errstate(invalid="ignore", divide="ignore"):  # NaN (hidden) stays NaN
+                y = np.log(y)
         return (y - self._offset(y, start)) / self.scale
 
     def inverse(self, z, start: int = 0):
         z = np.asarray(z, dtype=np.float64)
-        return z * self.scale + self._offset(z, start)
+        y = z * self.scale + self._offset(z, start)
+        return np.exp(y) if self.log else y
 
     def to_list(self) -> list:
-        return [float(self.center), float(self.scale), [float(v) for v in self.season]]
+        return [float(self.center), float(self.scale), [float(v) for v in self.season], bool(self.log)]
 
     @classmethod
     def from_list(cls, v) -> Scale:
-        return cls(float(v[0]), float(v[1]), tuple(float(x) for x in (v[2] if len(v) > 2 else ())))
+        return cls(float(v[0]), float(v[1]), tuple(float(x) for x in (v[2] if len(v) > 2 else ())),
+                   bool(v[3]) if len(v) > 3 else False)
 
 
-def fit_scale(values, method: str = "standard", season_length: int = 0) -> Scale:
+def fit_scale(values, method: str = "standard", season_length: int = 0, log: bool = False) -> Scale:
     """The scale of ``values`` (1-D, or 2-D pooled over rows) by ``method``; see the module docstring.
 
     ``season_length`` m > 1 (1-D values only) first removes the seasonal profile of period m.
+    ``log``: fit on log(values) (every value must be > 0) and map through the log.
     """
     if method not in METHODS:
         raise ValueError(f"scaling must be one of {METHODS}, got {method!r}")
     y = np.asarray(values, dtype=np.float64).ravel()
     if y.size == 0:
         raise ValueError("cannot fit a scale on an empty history")
+    if log:
+        bad = np.flatnonzero(y <= 0)  # NaN compares False: a hidden value stays NaN (leak check)
+        if len(bad):
+            raise ValueError(f"model.log_target needs positive target values, got {float(y[bad[0]])!r} at position "
+                             f"{int(bad[0])}")
+        flat = fit_scale(np.log(y), method, season_length)
+        return Scale(flat.center, flat.scale, flat.season, True)
     if season_length > 1:
         if y.size < 2 * season_length:
             raise ValueError(f"a seasonal profile of period {season_length} needs at least two seasons of "

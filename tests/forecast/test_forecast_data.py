@@ -7,6 +7,7 @@ import pytest
 from rnnkit.forecast import build_series, read_table
 from rnnkit.forecast.config import resolve_config
 from rnnkit.forecast.datasets import load_builtin, load_series
+from rnnkit.forecast.backtest import split_train_only
 from rnnkit.forecast.pipeline import _prepare
 
 
@@ -176,8 +177,10 @@ def test_builtin_datasets_are_the_real_bundled_data():
     assert sun.target[:3].tolist() == [58.0, 62.6, 70.0]  # first line of sunspots_monthly.dat
     el = load_series(resolve_config("elnino").data)
     assert el.series[0].length == 732 and el.freq == "MS"
-    macro = load_series(resolve_config("macrodata").data)
-    assert macro.names == ["realcons", "realdpi", "realgdp", "realgovt", "realinv"]
+    full = load_series(resolve_config("macrodata").data)
+    macro, extra = split_train_only(full, full.train_only)
+    assert macro.names == ["realcons", "realdpi", "realgdp", "realgovt", "realinv"]  # scored
+    assert [s.name for s in extra] == ["cpi", "m1", "pop", "tbilrate", "unemp"]  # training-only (its default)
     assert macro.freq == "QS-JAN" and macro.past_names == ("unemp", "infl", "tbilrate")
     assert macro.series[2].target[0] == pytest.approx(2710.349)  # realgdp 1959Q1
     with pytest.raises(ValueError, match="unknown built-in dataset 'nope'"):

@@ -142,3 +142,17 @@ def test_target_steps_are_the_changes_of_the_target_inputs(autoregressive):
     # the other columns moved one to the right, intact
     plain = build_windows([a], [(0, 20)], Layout(8, 5, 1, 2, 1, autoregressive=autoregressive), with_targets=True)
     torch.testing.assert_close(torch.cat([w.inputs[1, :, :2], w.inputs[1, :, 3:]], dim=-1), plain.inputs[0])
+
+
+def test_log_target_scaling_round_trips_and_makes_growth_a_constant_step():
+    y = 100.0 * 1.02 ** np.arange(80)  # 2% growth a step: the absolute steps grow 5x
+    sc = fit_scale(y, "standard", log=True)
+    z = sc.transform(y)
+    np.testing.assert_allclose(sc.inverse(z), y, rtol=1e-13)
+    np.testing.assert_allclose(np.diff(z), np.diff(z)[0], rtol=1e-9)  # equal steps in z
+    assert fit_scale(y, "standard", season_length=4, log=True).log
+    again = type(sc).from_list(sc.to_list())
+    assert again == sc and np.isnan(sc.transform(np.array([np.nan]))).all()  # hidden values stay NaN
+    with pytest.raises(ValueError, match=r"model.log_target needs positive target values, got -1.0 at position 2"):
+        fit_scale([1.0, 2.0, -1.0], "standard", log=True)
+    assert np.isnan(fit_scale([1.0, 2.0, np.nan], "standard", log=True).center)  # the leak check still works
