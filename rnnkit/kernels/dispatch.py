@@ -4,9 +4,11 @@
 - ``loop``: rnnkit's own time loop (any cell), input projection done for all steps in one product.
 - ``triton``: rnnkit's fused Triton LSTM (rnnkit/kernels/lstm), plain LSTM cells on CUDA tensors
   (or on CPU under ``TRITON_INTERPRET=1``, for tests), where its kernels fit the shape.
-- ``auto``: on CUDA, ``triton`` for LSTM layers in bf16 or fp32 where it fits (cuDNN keeps the
-  recurrent weights on chip only in fp16, and is several times slower in bf16/fp32 at small
-  batch: docs/kernels.md has the measured table); else native where it is exact, else loop.
+- ``auto``: on CUDA, ``triton`` for LSTM layers in bf16 where it fits (cuDNN keeps the recurrent
+  weights on chip only in fp16: in bf16 the fused kernel was 2.7-4.4x faster on an H200 at
+  H <= 512, docs/kernels.md); never in fp16 (cuDNN is up to 2x faster at small H) nor in fp32
+  (the kernel's exact-fp32 products run without tensor cores and were 10-35x slower than cuDNN);
+  else native where it is exact, else loop.
 
 An explicit request is strict: a backend that cannot run raises :class:`BackendUnavailable`,
 never a silent fallback, so tests pin the path they mean to test. The choice is logged once per
@@ -24,7 +26,7 @@ from rnnkit.kernels import native
 from rnnkit.kernels.lstm import layer as fused_lstm
 
 BACKENDS = ("auto", "native", "loop", "triton")
-AUTO_TRITON_DTYPES = (torch.bfloat16, torch.float32)
+AUTO_TRITON_DTYPES = (torch.bfloat16,)  # measured: docs/kernels.md (H200, 2026-11-26)
 log = logging.getLogger("rnnkit.dispatch")
 _logged: set[tuple] = set()
 

@@ -61,10 +61,11 @@ def test_triton_backend_refuses_what_it_cannot_run():
         lstm(torch.randn(1, 2, 3, device=DEVICE, dtype=torch.float64))
 
 
-def test_auto_picks_triton_only_on_cuda_in_bf16_or_fp32():
+def test_auto_picks_triton_only_on_cuda_in_bf16():
     lstm = rnnkit.LSTM(input_size=3, hidden_size=4).to(DEVICE)
     x = torch.randn(1, 2, 3, device=DEVICE)
-    want = "triton" if DEVICE == "cuda" else "native"  # the interpreter is for tests, never auto
-    assert dispatch.choose_backend(lstm, "auto", x) == want
-    assert dispatch.choose_backend(lstm, "auto", x.half()) != "triton"  # fp16: cuDNN keeps W on chip
+    want = "triton" if DEVICE == "cuda" else "loop"  # the interpreter is for tests, never auto
+    assert dispatch.choose_backend(lstm.bfloat16(), "auto", x.bfloat16()) == want
+    assert dispatch.choose_backend(lstm.float(), "auto", x) != "triton"  # fp32: exact products, slow
+    assert dispatch.choose_backend(lstm.half(), "auto", x.half()) != "triton"  # fp16: cuDNN keeps W on chip
     assert "triton" in dispatch.available_backends()

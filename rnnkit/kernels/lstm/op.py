@@ -14,8 +14,8 @@ hidden units and their slice of W_hh, the programs meeting at a grid barrier eve
 Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a gradient is needed
 (nothing under ``torch.no_grad()``); its backward gives dL/dgi, dL/dW_hh, dL/dh0, dL/dc0. The
 saved activations are fp32, so there is no float64 path (no gradcheck): the gradients are checked
-against autograd through the float64 eager loop instead. Not wired into the layer dispatch
-(rnnkit/kernels/dispatch.py) yet: no GPU timing exists.
+against autograd through the float64 eager loop instead. Layers reach it through
+``backend="triton"`` (rnnkit/kernels/lstm/layer.py, rnnkit/kernels/dispatch.py).
 """
 
 from __future__ import annotations
