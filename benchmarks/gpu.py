@@ -8,7 +8,8 @@ Part 1, the linear scan ``h_t = a_t * h_{t-1} + b_t`` (B, T, D) = (16, T, 1024),
 Part 2, one LSTM layer nn.LSTM(H, H) (input projection included on both sides): ``fused``
 (rnnkit.kernels.lstm.op.lstm_forward, the Triton sequential part, in the layout op.choose_kernel
 picks) against torch.nn.LSTM (cuDNN), T = 1024, in fp16, bf16 and fp32; "n/a" where no fused
-layout fits (the reason goes to stderr). Part 3: fp32 forward+backward against an eager
+layout fits (the reason goes to stderr); ``rows ms`` times the ``rows`` layout of the same op.
+Part 3: fp32 forward+backward against an eager
 nn.LSTMCell loop, one size.
 
 Modes: ``fwd`` under no_grad; ``f+b`` forward then backward of a fixed output gradient. Parity is
@@ -139,34 +140,48 @@ def lstm_rows(sizes, repeats: int) -> list[list[object]]:
             m.load_state_dict(ref.state_dict())
             x = x64.to(dtype)
             p = (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0)
-            layouts, why = {}, {}
+            layouts, rows_fit, why = {}, {}, {}
             for mode in ("fwd", "f+b"):  # training needs more shared memory than inference
                 try:
                     layouts[mode] = choose_kernel(B, H, dtype, x.device, training=mode == "f+b")
                 except ValueError as err:  # no fused layout fits: cuDNN only
                     layouts[mode], why[mode] = None, str(err)
+                try:
+                    rows_fit[mode] = bool(choose_kernel(B, H, dtype, x.device, "rows", training=mode == "f+b"))
+                except ValueError:
+                    rows_fit[mode] = False
             with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
                 check(f"cuDNN LSTM {dname} B={B} H={H}", m(x)[0], want, dtype)
                 if layouts["fwd"] is not None:
                     check(f"fused LSTM {dname} B={B} H={H}", lstm_forward(x, *p)[0], want, dtype)
+                if rows_fit["fwd"]:
+                    check(f"fused LSTM rows {dname} B={B} H={H}", lstm_forward(x, *p, kernel="rows")[0], want, dtype)
             dy = torch.randn_like(x)
             xg = x.detach().requires_grad_()
             for mode in ("fwd", "f+b"):
                 layout = layouts[mode]
                 fns = {"cudnn": (lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
                        else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy))}
-                if layout is not None:
-                    fns["fused"] = ((lambda x=x, p=p: _no_grad(lstm_forward, x, *p)) if mode == "fwd"
-                                    else (lambda xg=xg, p=p, dy=dy: lstm_forward(xg, *p)[0].backward(dy)))
+                for name, kernel, fits in (("fused", "auto", layout is not None), ("rows", "rows", rows_fit[mode])):
+                    if fits:
+                        fns[name] = ((lambda x=x, p=p, k=kernel: _no_grad(lstm_forward, x, *p, kernel=k))
+                                     if mode == "fwd" else
+                                     (lambda xg=xg, p=p, dy=dy, k=kernel: lstm_forward(xg, *p, kernel=k)[0].backward(dy)))
                 ms = cuda_ms(fns, repeats)
-                fused = ms.get("fused")
-                name = ("n/a" if layout is None else layout if isinstance(layout, str)
-                        else f"split J={layout['BLOCK_J']} B={layout['BLOCK_B']}")
-                rows.append([B, T, H, dname, mode, name, f"{fused:.3f}" if fused else "n/a", f"{ms['cudnn']:.3f}",
+                fused, rows_ms = ms.get("fused"), ms.get("rows")
+                rows.append([B, T, H, dname, mode, _layout_name(layout), f"{fused:.3f}" if fused else "n/a",
+                             f"{rows_ms:.3f}" if rows_ms else "n/a", f"{ms['cudnn']:.3f}",
                              f"{ms['cudnn'] / fused:.2f}" if fused else "n/a"])
                 if layout is None:
                     print(f"# B={B} H={H} {dname} {mode}: {why[mode]}", file=sys.stderr)
     return rows
+
+
+def _layout_name(layout) -> str:
+    if layout is None or isinstance(layout, str):
+        return layout or "n/a"
+    name = f"{layout['fwd']['kind']} J={layout['fwd']['BLOCK_J']}"
+    return name + (f", bwd J={layout['bwd']['BLOCK_J']}" if layout["bwd"] else "")
 
 
 def eager_rows(repeats: int) -> list[list[object]]:
@@ -202,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the code path on CPU under TRITON_INTERPRET=1 (tiny sizes, fp32/fp16; "
                              "timings meaningless): checks the script, not the kernels' speed")
     parser.add_argument("--parts", default="scan,lstm", help="comma-separated: scan, lstm (default both)")
+    parser.add_argument("--dtypes", default="fp32,fp16,bf16", help="comma-separated subset of fp32, fp16, bf16")
+    parser.add_argument("--repeats", type=int, default=None, help="timed repeats per contender (default 20)")
     args = parser.parse_args(argv)
     if args.cpu_smoke:
         global DEV
@@ -219,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("benchmarks/gpu.py needs triton: pip install triton", file=sys.stderr)
         return 2
-    repeats = (1 if args.cpu_smoke else 5) if args.quick else 20
+    for name in list(DTYPES):
+        if name not in args.dtypes.split(","):
+            DTYPES.pop(name)
+    repeats = args.repeats or ((1 if args.cpu_smoke else 5) if args.quick else 20)
     card = torch.cuda.get_device_name() if DEV == "cuda" else "CPU smoke run (Triton interpreter): timings meaningless"
     print(f"# {card} | torch {torch.__version__} | cuDNN "
           f"{torch.backends.cudnn.version()} | triton {triton.__version__}")
@@ -232,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     if "lstm" in parts:
         rows = lstm_rows(QUICK_LSTM_SIZES if args.quick else LSTM_SIZES, repeats)
         print("\nLSTM layer nn.LSTM(H, H) (median ms)\n")
-        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused kernel", "fused ms", "cuDNN ms",
-                              "cuDNN / fused"], rows), flush=True)
+        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused kernel", "fused ms", "rows ms",
+                              "cuDNN ms", "cuDNN / fused"], rows), flush=True)
         print("\nLSTM against an eager nn.LSTMCell loop (median ms)\n")
         print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "eager ms", "eager / fused"],
                              eager_rows(repeats)))

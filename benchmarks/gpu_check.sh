@@ -7,6 +7,7 @@
 #   sweep  - benchmarks/gpu_split_sweep.py (BLOCK_J x warps of the split kernel)
 # Logs go to $OUT (the device tool brings them back) or ./gpu-logs.
 #   PARTS="tests bench train" bash benchmarks/gpu_check.sh        # default: all five
+#   TEST_ARGS, BENCH_ARGS: other pytest / benchmarks/gpu.py arguments; *_TIMEOUT: seconds per part
 set -o pipefail
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 out="${OUT:-gpu-logs}"; mkdir -p "$out"
@@ -32,7 +33,7 @@ PY
 echo "smoke exit: $?"
 fi
 if [[ $parts == *" tests "* ]]; then
-timeout "${TEST_TIMEOUT:-150}" python3 -m pytest -m "" -q -p no:cacheprovider -n 8 tests/kernels_triton 2>&1 \
+timeout "${TEST_TIMEOUT:-150}" python3 -m pytest -m "" -q -p no:cacheprovider -n 8 ${TEST_ARGS:-tests/kernels_triton} 2>&1 \
     | tee "$out/pytest.log" | tail -25
 echo "pytest exit: $?"
 fi

@@ -44,7 +44,7 @@ def _run(fn, gi, w, h0, c0, dtype, lengths=None, seed=0):
 
 @pytest.mark.parametrize("B,T,H", [(1, 1, 7), (3, 5, 24), (3, 33, 7), (1, 33, 24), (17, 6, 40)])
 @pytest.mark.parametrize("dtype", [f32, f16])
-@pytest.mark.parametrize("kernel", ["single", "split"])
+@pytest.mark.parametrize("kernel", ["single", "split", "rows"])
 def test_lstm_matches_twin_and_oracle_with_gradients(B, T, H, dtype, kernel, kt):
     """H=24 and 40 give the split kernel 2 and 3 programs (16 units each, the last partial),
     B=17 two batch blocks: a unit or row read before its owner wrote it would fail here."""
@@ -79,7 +79,7 @@ def test_lstm_forward_without_initial_state(kt):
         torch.testing.assert_close(g.double(), o, **kt.tol[f32])
 
 
-@pytest.mark.parametrize("kernel,H", [("single", 7), ("split", 7), ("split", 20)])
+@pytest.mark.parametrize("kernel,H", [("single", 7), ("split", 7), ("split", 20), ("rows", 20)])
 def test_lstm_forward_with_lengths_equals_each_sequence_alone(kernel, H, kt):
     B, T = 3, 9
     fused = partial(lstm_sequence_forward, kernel=kernel)
@@ -144,15 +144,17 @@ def test_lstm_refuses_bad_inputs(monkeypatch):
 @pytest.mark.parametrize("dtype", [torch.bfloat16, f16, f32])
 @pytest.mark.parametrize("B,T,H,lengths", [(1, 1, 100, None), (16, 256, 128, None), (3, 1000, 255, [1000, 1, 517]),
                                            (16, 200, 512, None), (40, 64, 500, [64, 3] * 20)])
-def test_lstm_gpu_larger_shapes(B, T, H, lengths, dtype, kt):
+@pytest.mark.parametrize("kernel", ["auto", "rows"])
+def test_lstm_gpu_larger_shapes(B, T, H, lengths, dtype, kernel, kt):
     """Training shapes; fp32 above H = 256 does not fit shared memory and must say so."""
+    fused = partial(lstm_sequence_forward, kernel=kernel)
     gi, w, h0, c0 = _inputs(B, T, H, seed=4)
     lens = torch.tensor(lengths, device=DEVICE) if lengths else None
     if dtype == f32 and H > 256:
         with pytest.raises(ValueError, match="KiB of shared memory per program"):
-            _run(lstm_sequence_forward, gi, w, h0, c0, dtype, lens)
+            _run(fused, gi, w, h0, c0, dtype, lens)
         return
-    got = _run(lstm_sequence_forward, gi, w, h0, c0, dtype, lens)
+    got = _run(fused, gi, w, h0, c0, dtype, lens)
     twin = _run(lstm_sequence_ref, gi, w, h0, c0, dtype, lens)
     oracle = _run(lstm_sequence_ref, gi, w, h0, c0, f64, lens)
     for name, g, t, o in zip(NAMES, got, twin, oracle):
@@ -163,15 +165,16 @@ def test_lstm_gpu_larger_shapes(B, T, H, lengths, dtype, kt):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (bf16 and larger shapes)")
 @pytest.mark.parametrize("dtype", [torch.bfloat16, f16, f32])
 @pytest.mark.parametrize("B,T,H", [(16, 300, 768), (40, 64, 1000), (8, 100, 512)])
-def test_lstm_gpu_inference_large_hidden(B, T, H, dtype, kt):
+@pytest.mark.parametrize("kernel", ["split", "rows"])
+def test_lstm_gpu_inference_large_hidden(B, T, H, dtype, kernel, kt):
     """Inference fits larger H than training (one h tile instead of four gradient tiles)."""
     gi, w, h0, c0 = _inputs(B, T, H, seed=6)
     with torch.no_grad():
         if dtype == f32 and H > 512:
             with pytest.raises(ValueError, match="KiB of shared memory per program"):
-                lstm_sequence_forward(gi.to(dtype), w.to(dtype))
+                lstm_sequence_forward(gi.to(dtype), w.to(dtype), kernel=kernel)
             return
-        got = _flat(lstm_sequence_forward(*[x.to(dtype) for x in (gi, w, h0, c0)]))
+        got = _flat(lstm_sequence_forward(*[x.to(dtype) for x in (gi, w, h0, c0)], kernel=kernel))
         twin = _flat(lstm_sequence_ref(*[x.to(dtype) for x in (gi, w, h0, c0)]))
         oracle = _flat(lstm_sequence_ref(gi, w, h0, c0))
     for name, g, t, o in zip(NAMES, got, twin, oracle):

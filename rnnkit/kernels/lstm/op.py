@@ -5,10 +5,11 @@
 i, f, g, o), with fp32 accumulation and an fp32 cell state. ``lstm_forward`` adds the input
 projection (one matrix product over all T, outside the kernel) from torch-named weights.
 
-Two kernel layouts (``kernel=``): ``single`` keeps all of W_hh in one program per batch block
+Kernel layouts (``kernel=``): ``single`` keeps all of W_hh in one program per batch block
 (:mod:`.triton_fwd`; on a GPU it fits shared memory up to H = 64), ``split`` gives each program 16
-hidden units and their slice of W_hh, the programs meeting at a grid barrier every step
-(:mod:`.split`; fp16/bf16 H up to 512 for training and 1024 for inference, fp32 half that).
+or 32 hidden units and their slice of W_hh, the programs meeting at a grid barrier every step
+(:mod:`.split`), and ``rows`` is ``split`` with the forward's product turned around so the weight
+slice is a 64-row left operand (:mod:`.triton_rows_fwd`; same backward) (both split layouts: fp16/bf16 H up to 512 for training and 1024 for inference, fp32 half that).
 ``auto`` takes ``split`` on a GPU, ``single`` under the interpreter where it fits.
 
 Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a gradient is needed
@@ -35,7 +36,7 @@ from rnnkit.kernels.scan.triton_op import check_device
 # interpreter has no such limit, and the CPU tests use it up to MAX_HIDDEN_SINGLE_INTERPRETED
 MAX_HIDDEN_SINGLE_GPU = 64
 MAX_HIDDEN_SINGLE_INTERPRETED = 256
-KERNELS = ("auto", "single", "split")
+KERNELS = ("auto", "single", "split", "rows")
 POISON = False  # tests: outputs start as NaN so unwritten elements fail
 
 
@@ -74,10 +75,12 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
 
 def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kernel: str = "auto",
                   training: bool = True):
-    """``"single"`` or the split launch configuration (a dict); a clear error where neither fits.
+    """``"single"``, or ``{"fwd": cfg, "bwd": cfg or None}`` for the split layouts (``bwd`` is the
+    split backward's configuration, None without training); a clear error where nothing fits.
 
     ``auto``: on a GPU always ``split`` (the single kernel's backward already overflows shared
-    memory at B = 64, H = 64 on an H200); under the interpreter ``single`` up to its limit."""
+    memory at B = 64, H = 64 on an H200); under the interpreter ``single`` up to its limit.
+    ``rows`` is the split layout with the forward's product turned around (:mod:`.triton_rows_fwd`)."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
     single_max = MAX_HIDDEN_SINGLE_GPU if device.type == "cuda" else MAX_HIDDEN_SINGLE_INTERPRETED
@@ -86,10 +89,13 @@ def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kern
             raise ValueError(f"the single-program fused LSTM keeps W_hh in one program: hidden_size <= "
                              f"{single_max} on {device.type}, got {H}; use kernel='split'")
         return "single"
-    cfg = split_config(B, H, dtype, device, training)
-    if isinstance(cfg, str):
-        raise ValueError(f"the fused LSTM does not fit this shape: {cfg}")
-    return cfg
+    kind = "rows" if kernel == "rows" else "split"
+    fwd = split_config(B, H, dtype, device, training=False, kind=kind)
+    bwd = split_config(B, H, dtype, device, training=True) if training else None
+    for cfg in (fwd, bwd):
+        if isinstance(cfg, str):
+            raise ValueError(f"the fused LSTM does not fit this shape: {cfg}")
+    return {"fwd": fwd, "bwd": bwd}
 
 
 def _launch_cfg(B: int, H: int, dtype: torch.dtype):
@@ -133,7 +139,7 @@ class LSTMSequence(torch.autograd.Function):
                 HAS_H0=h0c is not None, HAS_C0=c0c is not None, HAS_LEN=lens is not None, SAVE=save, **cfg)
         else:
             split_forward(gi, w, h0c, c0c, lens, y, h_n, c_n, gates if save else None,
-                          cs if save else None, layout)
+                          cs if save else None, layout["fwd"])
         ctx.layout = layout
         if save:
             ctx.save_for_backward(w, h0c, c0c, lens, y, gates, cs)
@@ -157,7 +163,7 @@ class LSTMSequence(torch.autograd.Function):
                 dgates, dh0, dc0, B, T, H, HAS_C0=c0 is not None, HAS_LEN=lens is not None,
                 HAS_DHN=dhn is not None, HAS_DCN=dcn is not None, **cfg)
         else:
-            split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout)
+            split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout["bwd"])
         d_gi = d_w = d_h0 = d_c0 = None
         if ctx.needs_input_grad[0]:
             d_gi = dgates.to(ctx.gi_dtype)

@@ -15,7 +15,10 @@ import triton
 from torch import Tensor
 
 from rnnkit.kernels.lstm.triton_split_bwd import _lstm_split_bwd_kernel
+from rnnkit.kernels.lstm.triton_rows_fwd import _lstm_rows_fwd_kernel
 from rnnkit.kernels.lstm.triton_split_fwd import _lstm_split_fwd_kernel
+
+FORWARD_KERNELS = {"split": _lstm_split_fwd_kernel, "rows": _lstm_rows_fwd_kernel}
 
 NUM_WARPS = 4  # per program; benchmarks/gpu_split_sweep.py compares other values
 # Shared memory one program needs, in elements (measured: Triton's figure matched these exactly on
@@ -36,16 +39,20 @@ def _sm_count(device: torch.device) -> int | None:
     return torch.cuda.get_device_properties(device).multi_processor_count
 
 
-def split_config(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True) -> dict | str:
-    """The launch configuration, or a sentence saying why this shape does not fit.
+def split_config(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True,
+                 kind: str = "split") -> dict | str:
+    """The launch configuration of one kernel, or a sentence saying why this shape does not fit.
 
-    BLOCK_J (hidden units per program) is 32 where it fits (faster on an H200 at H = 256: fewer
-    programs meet at each barrier), else 16, the least tl.dot takes. BLOCK_B grows from 16 until
-    every program can be resident at once (the barrier needs it)."""
+    ``training=True`` sizes the backward kernel (four gradient tiles), ``False`` a forward one;
+    ``kind`` is the forward's layout, ``"split"`` or ``"rows"`` (:mod:`.triton_rows_fwd`, whose
+    stacked tile has 4*BLOCK_J rows: BLOCK_J = 16 gives the 64 rows of one warp-group MMA).
+    BLOCK_J (hidden units per program) is otherwise 32 where it fits (faster on an H200 at
+    H = 256: fewer programs meet at each barrier), else 16, the least tl.dot takes. BLOCK_B grows
+    from 16 until every program can be resident at once (the barrier needs it)."""
     block_k = max(16, triton.next_power_of_2(H))
     itemsize = torch.empty((), dtype=dtype).element_size()
     sms = _sm_count(device)
-    for block_j in (32, 16):
+    for block_j in ((16,) if kind == "rows" else (32, 16)):
         if block_j > block_k:
             continue
         n_j = triton.cdiv(H, block_j)
@@ -63,7 +70,8 @@ def split_config(B: int, H: int, dtype: torch.dtype, device: torch.device, train
     if sms is not None and n_j * triton.cdiv(B, block_b) > sms:
         return (f"batch {B} x hidden {H} needs {n_j * triton.cdiv(B, block_b)} resident programs, "
                 f"the card has {sms} multiprocessors")
-    return {"BLOCK_B": block_b, "BLOCK_J": block_j, "BLOCK_K": block_k, "grid": (n_j, triton.cdiv(B, block_b)),
+    return {"kind": kind, "BLOCK_B": block_b, "BLOCK_J": block_j, "BLOCK_K": block_k,
+            "grid": (n_j, triton.cdiv(B, block_b)),
             "DOT_PREC": "ieee" if dtype == torch.float32 else "tf32"}
 
 
@@ -96,7 +104,7 @@ def split_forward(gi: Tensor, w: Tensor, h0: Tensor | None, c0: Tensor | None, l
     save = gates is not None
     args = (gi, w, hx, h_state, c_state, lens if lens is not None else gi, y,
             gates if save else gi, cs if save else gi, bar, B, T, H, 0, 0)
-    _launch(_lstm_split_fwd_kernel, cfg["grid"], args, cfg, dev, T, 13,
+    _launch(FORWARD_KERNELS[cfg["kind"]], cfg["grid"], args, cfg, dev, T, 13,
             HAS_LEN=lens is not None, SAVE=save)
     h_n.copy_(h_state)
     c_n.copy_(c_state)

@@ -1,0 +1,93 @@
+"""Triton forward of the LSTM's sequential part, split layout with the gates stacked as rows.
+
+Same work division as :mod:`.triton_split_fwd` (program ``(p, q)`` owns hidden units
+``J_p = p*BLOCK_J ..`` of batch block q; grid barrier each step), but the product is turned
+around so that the weight slice is the *left* operand of one large ``tl.dot``::
+
+    W_p  (4*BLOCK_J, BLOCK_K): row r = gate r // BLOCK_J of unit J_p[r % BLOCK_J], i.e. W_hh[g*H + j, :]
+    pre  = W_p @ h_{t-1}^T + gi_t^T          (4*BLOCK_J, BLOCK_B), fp32 accumulation
+
+With 4*BLOCK_J = 64 rows this is the shape of a Hopper warp-group MMA (M = 64), whose left operand
+Triton can take from shared memory, where the loop-invariant W_p can stay for all T steps; the
+split kernel's ``h @ W^T`` has M = BLOCK_B = 16 and keeps W in registers. The four gate blocks of
+``pre`` are separated with reshape/permute/split; states are held transposed, ``(BLOCK_J, BLOCK_B)``.
+Everything else (exchange buffer hx, lengths, SAVE layout of gates and c_t, per-step launches
+under the interpreter) is as in :mod:`.triton_split_fwd`, so :mod:`.triton_split_bwd` is its
+backward.
+"""
+
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+from rnnkit.kernels.grid_sync import grid_barrier
+from rnnkit.kernels.lstm.triton_fwd import _tanh
+
+
+@triton.jit
+def _lstm_rows_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, gates_ptr, cs_ptr,
+                          bar_ptr, B, T, H, t_begin, t_end,
+                          HAS_LEN: tl.constexpr, SAVE: tl.constexpr, SYNC: tl.constexpr,
+                          BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
+                          DOT_PREC: tl.constexpr):
+    pj = tl.program_id(0)
+    pb = tl.program_id(1)
+    r = tl.arange(0, 4 * BLOCK_J)  # stacked rows: gate r // BLOCK_J, unit r % BLOCK_J
+    row_unit = pj * BLOCK_J + r % BLOCK_J
+    row_w = (r // BLOCK_J) * H + row_unit  # row of W_hh (and column of gi)
+    k = tl.arange(0, BLOCK_K)
+    jj = pj * BLOCK_J + tl.arange(0, BLOCK_J)  # this program's units
+    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)  # batch rows
+    bmask = rb < B
+    rmask = (row_unit < H)[:, None] & bmask[None, :]  # (4J, BB)
+    m2 = (jj < H)[:, None] & bmask[None, :]  # (J, BB)
+    w = tl.load(w_ptr + row_w[:, None].to(tl.int64) * H + k[None, :],
+                mask=(row_unit < H)[:, None] & (k < H)[None, :], other=0.0)  # (4J, BK)
+    s_off = rb[None, :].to(tl.int64) * H + jj[:, None]  # (J, BB) into a (B, H) tensor
+    xt_off = rb[None, :].to(tl.int64) * H + k[:, None]  # (BK, BB): h^T of this batch block
+    mkt = (k < H)[:, None] & bmask[None, :]
+    h = tl.load(h_ptr + s_off, mask=m2, other=0.0)
+    c = tl.load(c_ptr + s_off, mask=m2, other=0.0)
+    if HAS_LEN:
+        L = tl.load(len_ptr + rb, mask=bmask, other=0)
+    gi_rows = rb[None, :].to(tl.int64) * T * 4 * H + row_w[:, None]  # (4J, BB)
+    g_off = rb[None, :].to(tl.int64) * T * 4 * H + jj[:, None]  # (J, BB): gate block 0 of step 0
+    y_off = rb[None, :].to(tl.int64) * T * H + jj[:, None]  # (J, BB)
+    for t in range(t_begin, t_end):
+        ht = tl.load(hx_ptr + (t % 2) * B * H + xt_off, mask=mkt, other=0.0, cache_modifier=".cg")
+        pre = tl.dot(w, ht, input_precision=DOT_PREC)
+        pre += tl.load(gi_ptr + gi_rows + t * 4 * H, mask=rmask, other=0.0).to(tl.float32)
+        # rows g*J + j -> (g_hi, g_lo, j, b) with g = 2 g_hi + g_lo; split g_lo, then g_hi
+        p4 = tl.permute(tl.reshape(pre, (2, 2, BLOCK_J, BLOCK_B)), (2, 3, 0, 1))
+        even, odd = tl.split(p4)  # gates (0, 2) and (1, 3), each (J, BB, 2)
+        a_i, a_g = tl.split(even)
+        a_f, a_o = tl.split(odd)
+        s_i = tl.sigmoid(a_i)
+        s_f = tl.sigmoid(a_f)
+        t_g = _tanh(a_g)
+        s_o = tl.sigmoid(a_o)
+        c_new = s_f * c + s_i * t_g
+        h_new = s_o * _tanh(c_new)
+        if SAVE:  # the layout of the split kernel: gates (B, T, 4H), c_t (B, T, H), fp32
+            g0 = g_off + t * 4 * H
+            tl.store(gates_ptr + g0, s_i, mask=m2)
+            tl.store(gates_ptr + g0 + H, s_f, mask=m2)
+            tl.store(gates_ptr + g0 + 2 * H, t_g, mask=m2)
+            tl.store(gates_ptr + g0 + 3 * H, s_o, mask=m2)
+            tl.store(cs_ptr + y_off + t * H, c_new, mask=m2)
+        if HAS_LEN:
+            valid = (t < L)[None, :]
+            c = tl.where(valid, c_new, c)
+            h = tl.where(valid, h_new, h)
+            out = tl.where(valid, h, 0.0)
+        else:
+            c = c_new
+            h = h_new
+            out = h
+        tl.store(y_ptr + y_off + t * H, out.to(y_ptr.dtype.element_ty), mask=m2)
+        tl.store(hx_ptr + ((t + 1) % 2) * B * H + s_off, h.to(hx_ptr.dtype.element_ty), mask=m2)
+        if SYNC:
+            grid_barrier(bar_ptr + pb, (t - t_begin + 1) * tl.num_programs(0))
+    tl.store(h_ptr + s_off, h, mask=m2)
+    tl.store(c_ptr + s_off, c, mask=m2)
