@@ -5,8 +5,9 @@
 - ``triton``: rnnkit's fused Triton LSTM (rnnkit/kernels/lstm), plain LSTM cells on CUDA tensors
   (or on CPU under ``TRITON_INTERPRET=1``, for tests), where its kernels fit the shape.
 - ``auto``: on CUDA, ``triton`` for LSTM layers in bf16 where it fits (cuDNN keeps the recurrent
-  weights on chip only in fp16: in bf16 the fused kernel was 2.7-4.4x faster on an H200 at
-  H <= 512, docs/kernels.md); never in fp16 (cuDNN is up to 2x faster at small H) nor in fp32
+  weights on chip only in fp16: in bf16 the fused kernel was 1.7-5.6x faster forward and
+  1.8-3.7x forward+backward on an H200, docs/kernels.md); never in fp16 (cuDNN is up to 2.7x
+  faster at small batch) nor in fp32
   (the kernel's exact-fp32 products run without tensor cores and were 10-35x slower than cuDNN);
   else native where it is exact, else loop.
 

@@ -10,7 +10,8 @@ Kernel layouts (``kernel=``): ``single`` keeps all of W_hh in one program per ba
 or 32 hidden units and their slice of W_hh, the programs meeting at a grid barrier every step
 (:mod:`.split`), and ``rows`` is ``split`` with the forward's product turned around so the weight
 slice is a 64-row left operand (:mod:`.triton_rows_fwd`; same backward) (both split layouts: fp16/bf16 H up to 512 for training and 1024 for inference, fp32 half that).
-``auto`` takes ``split`` on a GPU, ``single`` under the interpreter where it fits.
+``auto`` takes ``rows`` (fp16/bf16) or ``split`` (fp32) on a GPU, ``single`` under the interpreter
+where it fits.
 
 Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a gradient is needed
 (nothing under ``torch.no_grad()``); its backward gives dL/dgi, dL/dW_hh, dL/dh0, dL/dc0. The
@@ -78,9 +79,10 @@ def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kern
     """``"single"``, or ``{"fwd": cfg, "bwd": cfg or None}`` for the split layouts (``bwd`` is the
     split backward's configuration, None without training); a clear error where nothing fits.
 
-    ``auto``: on a GPU always ``split`` (the single kernel's backward already overflows shared
-    memory at B = 64, H = 64 on an H200); under the interpreter ``single`` up to its limit.
-    ``rows`` is the split layout with the forward's product turned around (:mod:`.triton_rows_fwd`)."""
+    ``auto``: on a GPU the split layouts (the single kernel's backward already overflows shared
+    memory at B = 64, H = 64 on an H200): ``rows`` in fp16/bf16, 1.1-2.3x faster than ``split``
+    forward on an H200 at every measured size (docs/kernels.md), ``split`` in fp32 (``rows`` is
+    unmeasured there); under the interpreter ``single`` up to its limit."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
     single_max = MAX_HIDDEN_SINGLE_GPU if device.type == "cuda" else MAX_HIDDEN_SINGLE_INTERPRETED
@@ -89,7 +91,10 @@ def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kern
             raise ValueError(f"the single-program fused LSTM keeps W_hh in one program: hidden_size <= "
                              f"{single_max} on {device.type}, got {H}; use kernel='split'")
         return "single"
-    kind = "rows" if kernel == "rows" else "split"
+    if kernel == "auto":
+        kind = "rows" if dtype in (torch.float16, torch.bfloat16) else "split"
+    else:
+        kind = kernel
     fwd = split_config(B, H, dtype, device, training=False, kind=kind)
     bwd = split_config(B, H, dtype, device, training=True) if training else None
     for cfg in (fwd, bwd):
