@@ -130,7 +130,7 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     _save_state(run_dir, nf, _season(cfg, sset))
     forecasts, per, overall, described = backtest(cfg, nf, sset, echo=echo)
     result = _result(cfg, sset, stride, overall, per, described, nf)
-    result.update(epochs=epochs, train_seconds=train_seconds)
+    result.update(epochs=epochs, train_seconds=train_seconds, train_only=list(train_set.train_only))
     write_report(run_dir, result, sset, forecasts, per, overall, cfg.backtest.interval, cfg.backtest.plot_windows)
     return result
 

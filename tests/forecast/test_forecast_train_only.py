@@ -98,6 +98,8 @@ def runs(tmp_path_factory):
         c = _cfg(tmp, frame, name=f"{name}.csv")
         train(c, tmp / name, echo=lambda *_: None)
         table = pd.read_csv(tmp / name / "backtest_forecasts.csv")
+        assert "Training-only series (trained on, not scored; cut before the first origin): helper." in \
+            (tmp / name / "report.md").read_text()
         return table[table.model.str.startswith("rnnkit")].reset_index(drop=True)
 
     return {"base": rnn_rows(_frame(), "base"),
