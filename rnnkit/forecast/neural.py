@@ -166,7 +166,7 @@ class NeuralForecaster:
             if o < lay.lookback:
                 raise ValueError(f"series {s.name!r}: forecasting from position {o} needs window.input_len="
                                  f"{lay.input_len}" + (f" + season {lay.seasonal_lag}" if lay.seasonal_lag else "")
-                                 + f" points before it")
+                                 + " points before it")
             a = self.encoder.encode(s, extra=max(0, o + lay.horizon - len(s.future)))
             self._check_future(s, a, o)
             arrays.append(a)

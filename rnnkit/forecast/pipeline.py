@@ -25,7 +25,14 @@ from rnnkit import config as C
 from rnnkit.tasks.runs import load_model_weights, read_run_info, write_run_info
 from rnnkit.train import atomic_write_json
 
-from .backtest import check_lengths, history_set, plan_backtest, run_backtest, split_train_only, training_set
+from .backtest import (
+    check_lengths,
+    history_set,
+    plan_backtest,
+    run_backtest,
+    split_train_only,
+    training_set,
+)
 from .baselines import make_baselines
 from .config import ForecastConfig, check_config
 from .data import SeriesSet, future_times, read_table, season_length_for

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from rnnkit.forecast import build_series, read_table
+from rnnkit.forecast.backtest import split_train_only
 from rnnkit.forecast.config import resolve_config
 from rnnkit.forecast.datasets import load_builtin, load_series
-from rnnkit.forecast.backtest import split_train_only
 from rnnkit.forecast.pipeline import _prepare
 
 

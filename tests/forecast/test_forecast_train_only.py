@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 
 from rnnkit.forecast import build_series, resolve_config, train
-from rnnkit.forecast.backtest import history_set, plan_backtest, split_train_only, training_set
+from rnnkit.forecast.backtest import (
+    history_set,
+    plan_backtest,
+    split_train_only,
+    training_set,
+)
 from rnnkit.forecast.datasets import load_series
 from rnnkit.forecast.pipeline import _prepare
 
@@ -80,7 +85,7 @@ def test_bad_training_only_names_are_errors(tmp_path):
 
 def test_builtin_macrodata_extra_series_are_training_only():
     cfg = resolve_config("macrodata", overrides=["data.train_only=cpi,m1"])
-    sset, _, history, _, train_set = _prepare(cfg)
+    sset, _, _, _, train_set = _prepare(cfg)
     assert sset.names == ["realcons", "realdpi", "realgdp", "realgovt", "realinv"]
     assert train_set.train_only == ("cpi", "m1") and train_set.names[-2:] == ["cpi", "m1"]
     assert all(s.times[-1] < sset.series[0].times[-42] for s in train_set.series[-2:])  # before 1999Q2
