@@ -42,13 +42,17 @@ def _run(fn, gi, w, h0, c0, dtype, lengths=None, seed=0):
     return (y, h, c) + torch.autograd.grad(loss, xs)
 
 
-@pytest.mark.parametrize("B,T,H", [(1, 1, 7), (3, 5, 24), (3, 33, 7), (1, 33, 24), (17, 6, 40)])
+@pytest.mark.parametrize("B,T,H", [(1, 1, 7), (3, 5, 24), (3, 33, 7), (1, 33, 24), (17, 6, 70)])
 @pytest.mark.parametrize("dtype", [f32, f16])
 @pytest.mark.parametrize("kernel", ["single", "split", "rows"])
 def test_lstm_matches_twin_and_oracle_with_gradients(B, T, H, dtype, kernel, kt):
-    """H=24 and 40 give the split kernel 2 and 3 programs (16 units each, the last partial),
-    B=17 two batch blocks: a unit or row read before its owner wrote it would fail here."""
+    """H=70 gives split 3 programs (32 units each) and rows 5 (16 each), the last partial; H=24
+    gives rows 2; B=17 two batch blocks: a unit or row read before its owner wrote it fails here."""
     gi, w, h0, c0 = _inputs(B, T, H)
+    if kernel == "single" and H > 64 and dtype == f32:  # all of W_hh in one program: over 224 KiB
+        with pytest.raises(ValueError, match="single layout"):
+            _run(partial(lstm_sequence_forward, kernel=kernel), gi, w, h0, c0, dtype)
+        return
     got = _run(partial(lstm_sequence_forward, kernel=kernel), gi, w, h0, c0, dtype)
     twin = _run(lstm_sequence_ref, gi, w, h0, c0, dtype)
     oracle = _run(lstm_sequence_ref, gi, w, h0, c0, f64)
@@ -121,9 +125,8 @@ def test_lstm_refuses_bad_inputs(monkeypatch):
     gi, w, _, _ = [x.float() for x in _inputs(1, 2, 7)]
     with pytest.raises(ValueError, match="w_hh must have shape"):
         lstm_sequence_forward(gi, w[:, :5])
-    big = 300 if DEVICE == "cpu" else 100  # above the single-program kernel's limit
-    with pytest.raises(ValueError, match="hidden_size <= "):
-        lstm_sequence_forward(torch.zeros(1, 1, 4 * big, device=DEVICE), torch.zeros(4 * big, big, device=DEVICE),
+    with pytest.raises(ValueError, match=r"\(single layout\).* KiB of shared memory"):  # all of W_hh in one program
+        lstm_sequence_forward(torch.zeros(1, 1, 4 * 100, device=DEVICE), torch.zeros(4 * 100, 100, device=DEVICE),
                               kernel="single")
     with pytest.raises(ValueError, match="KiB of shared memory per program"):
         lstm_sequence_forward(torch.zeros(1, 1, 4 * 2048, device=DEVICE), torch.zeros(4 * 2048, 2048, device=DEVICE))

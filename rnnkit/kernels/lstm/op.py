@@ -1,17 +1,17 @@
-"""The fused LSTM sequential part on the Triton kernels of :mod:`.triton_fwd` and :mod:`.triton_bwd`.
+"""The fused LSTM sequential part on rnnkit's Triton kernels (:mod:`.split` launches them).
 
 ``lstm_sequence_forward(gi, w_hh, h0, c0, lengths)`` computes exactly what
 :func:`rnnkit.kernels.lstm.reference.lstm_sequence_ref` computes (same shapes, same gate order
 i, f, g, o), with fp32 accumulation and an fp32 cell state. ``lstm_forward`` adds the input
 projection (one matrix product over all T, outside the kernel) from torch-named weights.
 
-Kernel layouts (``kernel=``): ``single`` keeps all of W_hh in one program per batch block
-(:mod:`.triton_fwd`; on a GPU it fits shared memory up to H = 64), ``split`` gives each program 16
-or 32 hidden units and their slice of W_hh, the programs meeting at a grid barrier every step
-(:mod:`.split`), and ``rows`` is ``split`` with the forward's product turned around so the weight
-slice is a 64-row left operand (:mod:`.triton_rows_fwd`; same backward) (both split layouts: fp16/bf16 H up to 512 for training and 1024 for inference, fp32 half that).
-``auto`` takes ``rows`` (fp16/bf16) or ``split`` (fp32) on a GPU, ``single`` under the interpreter
-where it fits.
+Kernel layouts (``kernel=``), all on the kernels of :mod:`.split`: ``split`` gives each program
+16 or 32 hidden units and their slice of W_hh, the programs meeting at a grid barrier every step;
+``rows`` is ``split`` with the forward's product turned around so the weight slice is a 64-row
+left operand (:mod:`.triton_rows_fwd`; same backward); ``single`` gives one program all units
+(all of W_hh in one program: small H only). Shared memory limits the split layouts to fp16/bf16
+H <= 512 for training and 1024 for inference, fp32 half that. ``auto`` takes ``rows`` for
+fp16/bf16 and ``split`` for fp32.
 
 Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a gradient is needed
 (nothing under ``torch.no_grad()``); its backward gives dL/dgi, dL/dW_hh, dL/dh0, dL/dc0. The
@@ -23,20 +23,12 @@ against autograd through the float64 eager loop instead. Layers reach it through
 from __future__ import annotations
 
 import torch
-import triton
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from rnnkit.kernels.lstm.split import split_backward, split_config, split_forward
-from rnnkit.kernels.lstm.triton_bwd import _lstm_bwd_kernel
-from rnnkit.kernels.lstm.triton_fwd import _lstm_fwd_kernel
 from rnnkit.kernels.scan.triton_op import check_device
 
-# the single-program kernel holds the whole W_hh: on a GPU its four tiles overflow shared memory
-# above H = 64 (seen on an H200: H = 100 in fp32 and H = 128 in bf16 fail to launch); the
-# interpreter has no such limit, and the CPU tests use it up to MAX_HIDDEN_SINGLE_INTERPRETED
-MAX_HIDDEN_SINGLE_GPU = 64
-MAX_HIDDEN_SINGLE_INTERPRETED = 256
 KERNELS = ("auto", "single", "split", "rows")
 POISON = False  # tests: outputs start as NaN so unwritten elements fail
 
@@ -75,49 +67,31 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
 
 
 def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kernel: str = "auto",
-                  training: bool = True):
-    """``"single"``, or ``{"fwd": cfg, "bwd": cfg or None}`` for the split layouts (``bwd`` is the
-    split backward's configuration, None without training); a clear error where nothing fits.
+                  training: bool = True) -> dict:
+    """``{"fwd": cfg, "bwd": cfg or None}``: the launch configurations of the forward and (when
+    training) the backward kernel; a clear error where the shape does not fit.
 
-    ``auto``: on a GPU the split layouts (the single kernel's backward already overflows shared
-    memory at B = 64, H = 64 on an H200): ``rows`` in fp16/bf16, 1.1-2.3x faster than ``split``
-    forward on an H200 at every measured size (docs/kernels.md), ``split`` in fp32 (``rows`` is
-    unmeasured there); under the interpreter ``single`` up to its limit."""
+    ``auto``: ``rows`` in fp16/bf16, 1.1-2.3x faster than ``split`` forward on an H200 at every
+    measured size (docs/kernels.md); ``split`` in fp32 (``rows`` is unmeasured there)."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
-    single_max = MAX_HIDDEN_SINGLE_GPU if device.type == "cuda" else MAX_HIDDEN_SINGLE_INTERPRETED
-    if kernel == "single" or (kernel == "auto" and device.type != "cuda" and H <= single_max):
-        if H > single_max:
-            raise ValueError(f"the single-program fused LSTM keeps W_hh in one program: hidden_size <= "
-                             f"{single_max} on {device.type}, got {H}; use kernel='split'")
-        return "single"
     if kernel == "auto":
-        kind = "rows" if dtype in (torch.float16, torch.bfloat16) else "split"
-    else:
-        kind = kernel
-    fwd = split_config(B, H, dtype, device, training=False, kind=kind)
-    bwd = split_config(B, H, dtype, device, training=True) if training else None
+        kernel = "rows" if dtype in (torch.float16, torch.bfloat16) else "split"
+    kind, one = ("split", True) if kernel == "single" else (kernel, False)
+    fwd = split_config(B, H, dtype, device, training=False, kind=kind, one_program=one)
+    bwd = split_config(B, H, dtype, device, training=True, one_program=one) if training else None
     for cfg in (fwd, bwd):
         if isinstance(cfg, str):
-            raise ValueError(f"the fused LSTM does not fit this shape: {cfg}")
+            raise ValueError(f"the fused LSTM does not fit this shape ({kernel} layout): {cfg}")
     return {"fwd": fwd, "bwd": bwd}
 
 
-def _launch_cfg(B: int, H: int, dtype: torch.dtype):
-    # tl.dot needs tiles of at least 16 on GPUs; padded rows/columns are masked
-    BLOCK_B = max(16, min(64, triton.next_power_of_2(B)))
-    BLOCK_H = max(16, triton.next_power_of_2(H))
-    # fp32: true fp32 products (no TF32), as torch's reference computes them
-    prec = "ieee" if dtype == torch.float32 else "tf32"
-    return (triton.cdiv(B, BLOCK_B),), {"BLOCK_B": BLOCK_B, "BLOCK_H": BLOCK_H, "DOT_PREC": prec}
-
-
 class LSTMSequence(torch.autograd.Function):
-    """``(y, h_n, c_n)`` of the fused forward; the backward runs :mod:`.triton_bwd` for
+    """``(y, h_n, c_n)`` of the fused forward; the backward runs :mod:`.triton_split_bwd` for
     dL/dgi, dL/dh0, dL/dc0 and one matrix product for dL/dW_hh."""
 
     @staticmethod
-    def forward(ctx, gi, w_hh, h0, c0, lengths, layout="single"):
+    def forward(ctx, gi, w_hh, h0, c0, lengths, layout):
         B, T, G = gi.shape
         H = G // 4
         gi = gi.contiguous()
@@ -131,20 +105,9 @@ class LSTMSequence(torch.autograd.Function):
         h_n = _new((B, H), gi.dtype, gi.device)
         c_n = _new((B, H), gi.dtype, gi.device)
         save = any(ctx.needs_input_grad[:4])
-        if save:
-            gates = _new((B, T, G), torch.float32, gi.device)
-            cs = _new((B, T, H), torch.float32, gi.device)
-        else:
-            gates = cs = gi  # never written
-        if layout == "single":
-            grid, cfg = _launch_cfg(B, H, gi.dtype)
-            _lstm_fwd_kernel[grid](
-                gi, w, h0c if h0c is not None else gi, c0c if c0c is not None else gi,
-                lens if lens is not None else gi, y, h_n, c_n, gates, cs, B, T, H,
-                HAS_H0=h0c is not None, HAS_C0=c0c is not None, HAS_LEN=lens is not None, SAVE=save, **cfg)
-        else:
-            split_forward(gi, w, h0c, c0c, lens, y, h_n, c_n, gates if save else None,
-                          cs if save else None, layout["fwd"])
+        gates = _new((B, T, G), torch.float32, gi.device) if save else None
+        cs = _new((B, T, H), torch.float32, gi.device) if save else None
+        split_forward(gi, w, h0c, c0c, lens, y, h_n, c_n, gates, cs, layout["fwd"])
         ctx.layout = layout
         if save:
             ctx.save_for_backward(w, h0c, c0c, lens, y, gates, cs)
@@ -160,15 +123,7 @@ class LSTMSequence(torch.autograd.Function):
         dgates = _new(gates.shape, torch.float32, y.device)
         dh0 = _new((B, H), torch.float32, y.device)
         dc0 = _new((B, H), torch.float32, y.device)
-        if ctx.layout == "single":
-            grid, cfg = _launch_cfg(B, H, y.dtype)
-            _lstm_bwd_kernel[grid](
-                gates, cs, c0 if c0 is not None else cs, w, lens if lens is not None else cs, dy,
-                dhn.contiguous() if dhn is not None else cs, dcn.contiguous() if dcn is not None else cs,
-                dgates, dh0, dc0, B, T, H, HAS_C0=c0 is not None, HAS_LEN=lens is not None,
-                HAS_DHN=dhn is not None, HAS_DCN=dcn is not None, **cfg)
-        else:
-            split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout["bwd"])
+        split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout["bwd"])
         d_gi = d_w = d_h0 = d_c0 = None
         if ctx.needs_input_grad[0]:
             d_gi = dgates.to(ctx.gi_dtype)

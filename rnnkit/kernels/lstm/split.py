@@ -40,19 +40,21 @@ def _sm_count(device: torch.device) -> int | None:
 
 
 def split_config(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True,
-                 kind: str = "split") -> dict | str:
+                 kind: str = "split", one_program: bool = False) -> dict | str:
     """The launch configuration of one kernel, or a sentence saying why this shape does not fit.
 
     ``training=True`` sizes the backward kernel (four gradient tiles), ``False`` a forward one;
     ``kind`` is the forward's layout, ``"split"`` or ``"rows"`` (:mod:`.triton_rows_fwd`, whose
     stacked tile has 4*BLOCK_J rows: BLOCK_J = 16 gives the 64 rows of one warp-group MMA).
     BLOCK_J (hidden units per program) is otherwise 32 where it fits (faster on an H200 at
-    H = 256: fewer programs meet at each barrier), else 16, the least tl.dot takes. BLOCK_B grows
-    from 16 until every program can be resident at once (the barrier needs it)."""
+    H = 256: fewer programs meet at each barrier), else 16, the least tl.dot takes;
+    ``one_program=True`` gives one program all H units (the "single" layout: no exchange between
+    programs, all of W_hh in one program, so only small H fits). BLOCK_B grows from 16 until every
+    program can be resident at once (the barrier needs it)."""
     block_k = max(16, triton.next_power_of_2(H))
     itemsize = torch.empty((), dtype=dtype).element_size()
     sms = _sm_count(device)
-    for block_j in ((16,) if kind == "rows" else (32, 16)):
+    for block_j in ((block_k,) if one_program else (16,) if kind == "rows" else (32, 16)):
         if block_j > block_k:
             continue
         n_j = triton.cdiv(H, block_j)
@@ -64,9 +66,10 @@ def split_config(B: int, H: int, dtype: torch.dtype, device: torch.device, train
     need = shared_bytes(block_b, block_j, block_k, itemsize, training)
     if need > SHARED_BYTES:
         what = "training" if training else "inference"
+        hint = ("all of W_hh in one program fits only small H" if one_program else
+                "fp16/bf16 fit H <= 512 for training and H <= 1024 for inference at small batch, fp32 half that")
         return (f"hidden_size {H}, batch {B} in {dtype} ({what}) needs {need // 1024} KiB of shared memory per "
-                f"program (limit {SHARED_BYTES // 1024} KiB); fp16/bf16 fit H <= 512 for training and "
-                f"H <= 1024 for inference at small batch, fp32 half that")
+                f"program (limit {SHARED_BYTES // 1024} KiB); {hint}")
     if sms is not None and n_j * triton.cdiv(B, block_b) > sms:
         return (f"batch {B} x hidden {H} needs {n_j * triton.cdiv(B, block_b)} resident programs, "
                 f"the card has {sms} multiprocessors")

@@ -22,7 +22,7 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
-from rnnkit.kernels.lstm.triton_fwd import _tanh
+from rnnkit.kernels.lstm.triton_cell import hold_padded, lstm_update, store_gates
 
 
 @triton.jit
@@ -63,24 +63,13 @@ def _lstm_rows_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, g
         even, odd = tl.split(p4)  # gates (0, 2) and (1, 3), each (J, BB, 2)
         a_i, a_g = tl.split(even)
         a_f, a_o = tl.split(odd)
-        s_i = tl.sigmoid(a_i)
-        s_f = tl.sigmoid(a_f)
-        t_g = _tanh(a_g)
-        s_o = tl.sigmoid(a_o)
-        c_new = s_f * c + s_i * t_g
-        h_new = s_o * _tanh(c_new)
+        s_i, s_f, t_g, s_o, c_new, h_new = lstm_update(a_i, a_f, a_g, a_o, c)
         if SAVE:  # the layout of the split kernel: gates (B, T, 4H), c_t (B, T, H), fp32
             g0 = g_off + t * 4 * H
-            tl.store(gates_ptr + g0, s_i, mask=m2)
-            tl.store(gates_ptr + g0 + H, s_f, mask=m2)
-            tl.store(gates_ptr + g0 + 2 * H, t_g, mask=m2)
-            tl.store(gates_ptr + g0 + 3 * H, s_o, mask=m2)
+            store_gates(gates_ptr, g0, H, s_i, s_f, t_g, s_o, m2)
             tl.store(cs_ptr + y_off + t * H, c_new, mask=m2)
         if HAS_LEN:
-            valid = (t < L)[None, :]
-            c = tl.where(valid, c_new, c)
-            h = tl.where(valid, h_new, h)
-            out = tl.where(valid, h, 0.0)
+            h, c, out = hold_padded((t < L)[None, :], h_new, c_new, h, c)
         else:
             c = c_new
             h = h_new

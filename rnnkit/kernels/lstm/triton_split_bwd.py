@@ -3,8 +3,8 @@
 Program ``(p, q)`` owns hidden units ``J_p`` for batch block ``q`` and walks t = T-1..0 carrying
 dh = dL/dh_t and dc = dL/dc_t of its units in fp32 registers. Its on-chip weight slice is four
 ``(BLOCK_K, BLOCK_J)`` tiles ``W_g[k, j] = W_hh[g*H + k, j]`` (the columns J_p of each gate block).
-Per step, with the forward's saved activations i, f, g, o and c_t of J_p (equations as in
-:mod:`.triton_bwd`)::
+Per step, with the forward's saved activations i, f, g, o and c_t of J_p (the per-unit
+equations are :func:`.triton_cell.lstm_update_grad`)::
 
     dh = sum_g dx[(t+1) % 2][:, g-block] W_g[:, J_p]    (t < T-1) four tl.dot over all H units
     dh~ = dy_t + dh;   dc~ = dc + dh~ o (1 - tanh(c_t)^2)
@@ -26,6 +26,7 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
+from rnnkit.kernels.lstm.triton_cell import load_gates, lstm_update_grad, store_gates, zero_invalid
 
 
 @triton.jit
@@ -81,34 +82,20 @@ def _lstm_split_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr, dx
         if s < T:
             g0 = g_row + t * 4 * H
             y0 = y_row + t * H
-            i = tl.load(gates_ptr + g0, mask=m2, other=0.0)
-            f = tl.load(gates_ptr + g0 + H, mask=m2, other=0.0)
-            g = tl.load(gates_ptr + g0 + 2 * H, mask=m2, other=0.0)
-            o = tl.load(gates_ptr + g0 + 3 * H, mask=m2, other=0.0)
+            i, f, g, o = load_gates(gates_ptr, g0, H, m2)
             c_t = tl.load(cs_ptr + y0, mask=m2, other=0.0)
             c_p = tl.load(cs_ptr + y_row + tl.maximum(t - 1, 0) * H, mask=m2, other=0.0)
             c_p = tl.where(t > 0, c_p, c0)
             dy = tl.load(dy_ptr + y0, mask=m2, other=0.0).to(tl.float32)
             dh_t = dy + dh
-            tc = 2.0 * tl.sigmoid(2.0 * c_t) - 1.0
-            d_o = dh_t * tc * o * (1.0 - o)
-            dc_t = dc + dh_t * o * (1.0 - tc * tc)
-            d_i = dc_t * g * i * (1.0 - i)
-            d_g = dc_t * i * (1.0 - g * g)
-            d_f = dc_t * c_p * f * (1.0 - f)
+            d_i, d_f, d_g, d_o, dc_t = lstm_update_grad(i, f, g, o, c_t, c_p, dh_t, dc)
             if HAS_LEN:
                 valid = (t < L)[:, None]
-                d_i = tl.where(valid, d_i, 0.0)
-                d_f = tl.where(valid, d_f, 0.0)
-                d_g = tl.where(valid, d_g, 0.0)
-                d_o = tl.where(valid, d_o, 0.0)
+                d_i, d_f, d_g, d_o = zero_invalid(valid, d_i, d_f, d_g, d_o)
                 dc = tl.where(valid, dc_t * f, dc)
             else:
                 dc = dc_t * f
-            tl.store(dgates_ptr + g0, d_i, mask=m2)
-            tl.store(dgates_ptr + g0 + H, d_f, mask=m2)
-            tl.store(dgates_ptr + g0 + 2 * H, d_g, mask=m2)
-            tl.store(dgates_ptr + g0 + 3 * H, d_o, mask=m2)
+            store_gates(dgates_ptr, g0, H, d_i, d_f, d_g, d_o, m2)
             xw = dx_ptr + (t % 2) * B * 4 * H
             dt = dx_ptr.dtype.element_ty  # products in the input dtype, accumulated in fp32
             tl.store(xw + xg_off, d_i.to(dt), mask=m2)

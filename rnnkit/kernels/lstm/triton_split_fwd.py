@@ -1,9 +1,8 @@
 """Triton forward of the LSTM's sequential part with W_hh split across programs (large H).
 
-The single-program kernel (:mod:`.triton_fwd`) keeps all of W_hh in one program; on an H100/H200
-that overflows shared memory from H ~ 100. Here program ``(p, q)`` owns hidden units
-``J_p = p*BLOCK_J ..`` (all four gates of them) for batch block ``q``, and keeps only its slice of
-the weight on chip for all T steps: four ``(BLOCK_K, BLOCK_J)`` tiles ``W_g^T[k, j] = W_hh[g*H+j, k]``
+A program that keeps all of W_hh overflows shared memory on an H100/H200 from H ~ 100. Here
+program ``(p, q)`` owns hidden units ``J_p = p*BLOCK_J ..`` (all four gates of them) for batch
+block ``q``, and keeps only its slice of the weight on chip for all T steps: four ``(BLOCK_K, BLOCK_J)`` tiles ``W_g^T[k, j] = W_hh[g*H+j, k]``
 (k over all H units, padded to BLOCK_K). Its cell state c and hidden state h of J_p stay in fp32
 registers. Per step t::
 
@@ -29,7 +28,7 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
-from rnnkit.kernels.lstm.triton_fwd import _tanh
+from rnnkit.kernels.lstm.triton_cell import hold_padded, lstm_update, store_gates
 
 
 @triton.jit
@@ -68,23 +67,12 @@ def _lstm_split_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, 
         a_f = tl.load(gi_ptr + g0 + H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_f, input_precision=DOT_PREC)
         a_g = tl.load(gi_ptr + g0 + 2 * H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_g, input_precision=DOT_PREC)
         a_o = tl.load(gi_ptr + g0 + 3 * H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_o, input_precision=DOT_PREC)
-        s_i = tl.sigmoid(a_i)
-        s_f = tl.sigmoid(a_f)
-        t_g = _tanh(a_g)
-        s_o = tl.sigmoid(a_o)
-        c_new = s_f * c + s_i * t_g
-        h_new = s_o * _tanh(c_new)
+        s_i, s_f, t_g, s_o, c_new, h_new = lstm_update(a_i, a_f, a_g, a_o, c)
         if SAVE:  # for the backward: activated gates (B, T, 4H) and c_t (B, T, H), fp32
-            tl.store(gates_ptr + g0, s_i, mask=m2)
-            tl.store(gates_ptr + g0 + H, s_f, mask=m2)
-            tl.store(gates_ptr + g0 + 2 * H, t_g, mask=m2)
-            tl.store(gates_ptr + g0 + 3 * H, s_o, mask=m2)
+            store_gates(gates_ptr, g0, H, s_i, s_f, t_g, s_o, m2)
             tl.store(cs_ptr + y_row + t * H, c_new, mask=m2)
         if HAS_LEN:
-            valid = (t < L)[:, None]
-            c = tl.where(valid, c_new, c)
-            h = tl.where(valid, h_new, h)
-            out = tl.where(valid, h, 0.0)
+            h, c, out = hold_padded((t < L)[:, None], h_new, c_new, h, c)
         else:
             c = c_new
             h = h_new
