@@ -7,9 +7,8 @@
 - ``auto``: on CUDA, ``triton`` for LSTM layers in bf16 where it fits (cuDNN keeps the recurrent
   weights on chip only in fp16: in bf16 the fused kernel was 1.7-5.6x faster forward and
   1.8-3.7x forward+backward on an H200, docs/kernels.md); never in fp16 (cuDNN is up to 2.7x
-  faster at small batch) nor in fp32
-  (the kernel's exact-fp32 products run without tensor cores and were 10-35x slower than cuDNN);
-  else native where it is exact, else loop.
+  faster at small batch) nor in fp32 (the kernel's exact-fp32 products run without tensor cores
+  and were 5-35x slower than cuDNN); else native where it is exact, else loop.
 
 An explicit request is strict: a backend that cannot run raises :class:`BackendUnavailable`,
 never a silent fallback, so tests pin the path they mean to test. The choice is logged once per

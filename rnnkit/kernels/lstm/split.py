@@ -95,7 +95,8 @@ def _launch(kernel, grid, args, cfg, device, steps: int, begin_end_index: int, *
 
 def split_forward(gi: Tensor, w: Tensor, h0: Tensor | None, c0: Tensor | None, lens: Tensor | None,
                   y: Tensor, h_n: Tensor, c_n: Tensor, gates: Tensor | None, cs: Tensor | None, cfg: dict) -> None:
-    """Fills y, h_n, c_n (and gates, cs when given) like the single-program forward."""
+    """Fills y ``(B, T, H)``, h_n, c_n ``(B, H)`` and, when training, the saved activations gates
+    ``(B, T, 4H)`` and c_t ``(B, T, H)`` (fp32) for :func:`split_backward`."""
     B, T, G = gi.shape
     H = G // 4
     dev = gi.device
@@ -116,7 +117,8 @@ def split_forward(gi: Tensor, w: Tensor, h0: Tensor | None, c0: Tensor | None, l
 def split_backward(gates: Tensor, cs: Tensor, c0: Tensor | None, w: Tensor, lens: Tensor | None, dy: Tensor,
                    dhn: Tensor | None, dcn: Tensor | None, dgates: Tensor, dh0: Tensor, dc0: Tensor,
                    cfg: dict) -> None:
-    """Fills dgates (= dL/dgi, fp32), dh0 and dc0 (fp32) like the single-program backward."""
+    """Fills dgates ``(B, T, 4H)`` (= dL/dgi), dh0 and dc0 ``(B, H)``, all fp32, from the saved
+    activations, dL/dy and dL/dh_n, dL/dc_n (None: zero)."""
     B, T, H = cs.shape
     dev = cs.device
     dh0.copy_(dhn.float() if dhn is not None else torch.zeros(B, H, device=dev))  # the carries start

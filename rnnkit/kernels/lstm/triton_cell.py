@@ -1,6 +1,6 @@
 """The LSTM cell's elementwise step and its gradient, shared by every Triton LSTM kernel.
 
-Inlined by Triton into the single, split and rows kernels, whose difference is only where W_hh
+Inlined by Triton into the split and rows forwards and the split backward, whose difference is where W_hh
 lives and how h travels; the per-unit math of a step is here once. All in fp32.
 """
 
