@@ -4,14 +4,13 @@
 #   tests  - all of tests/kernels_triton on the GPU, gpu-marked included
 #   bench  - benchmarks/gpu.py (parity first, then timing against cuDNN and torch scans)
 #   train  - benchmarks/gpu_train_parity.py (char LM: fused LSTM vs cuDNN validation loss)
-#   sweep  - benchmarks/gpu_split_sweep.py (BLOCK_J x warps of the split kernel)
 # Logs go to $OUT (the device tool brings them back) or ./gpu-logs.
-#   PARTS="tests bench train" bash benchmarks/gpu_check.sh        # default: all five
+#   PARTS="tests bench train" bash benchmarks/gpu_check.sh        # default: all four
 #   TEST_ARGS, BENCH_ARGS: other pytest / benchmarks/gpu.py arguments; *_TIMEOUT: seconds per part
 set -o pipefail
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 out="${OUT:-gpu-logs}"; mkdir -p "$out"
-parts=" ${PARTS:-smoke tests bench train sweep} "
+parts=" ${PARTS:-smoke tests bench train} "
 nvidia-smi -L
 python3 -c "import torch, triton; print('torch', torch.__version__, 'cudnn', torch.backends.cudnn.version(), 'triton', triton.__version__)"
 if [[ $parts == *" smoke "* ]]; then
@@ -44,8 +43,4 @@ fi
 if [[ $parts == *" train "* ]]; then
 timeout "${TRAIN_TIMEOUT:-100}" python3 benchmarks/gpu_train_parity.py 2>&1 | tee "$out/train.log"
 echo "train exit: $?"
-fi
-if [[ $parts == *" sweep "* ]]; then
-timeout "${SWEEP_TIMEOUT:-60}" python3 benchmarks/gpu_split_sweep.py 2>&1 | tee "$out/sweep.log"
-echo "sweep exit: $?"
 fi

@@ -26,7 +26,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from rnnkit.kernels.lstm.split import split_backward, split_config, split_forward
+from rnnkit.kernels.lstm.split import split_backward, split_forward
+from rnnkit.kernels.persistent import plan
 from rnnkit.kernels.scan.triton_op import check_device
 
 KERNELS = ("auto", "single", "split", "rows")
@@ -78,8 +79,8 @@ def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kern
     if kernel == "auto":
         kernel = "rows" if dtype in (torch.float16, torch.bfloat16) else "split"
     kind, one = ("split", True) if kernel == "single" else (kernel, False)
-    fwd = split_config(B, H, dtype, device, training=False, kind=kind, one_program=one)
-    bwd = split_config(B, H, dtype, device, training=True, one_program=one) if training else None
+    fwd = plan(B, H, dtype, device, training=False, kind=kind, one_program=one)
+    bwd = plan(B, H, dtype, device, training=True, one_program=one) if training else None
     for cfg in (fwd, bwd):
         if isinstance(cfg, str):
             raise ValueError(f"the fused LSTM does not fit this shape ({kernel} layout): {cfg}")

@@ -1,7 +1,8 @@
-"""The LSTM cell's elementwise step and its gradient, shared by every Triton LSTM kernel.
+"""The LSTM cell's elementwise step and its gradient, shared by every Triton LSTM kernel
+(the generic gate loads/stores are in :mod:`rnnkit.kernels.triton_blocks`).
 
-Inlined by Triton into the split and rows forwards and the split backward, whose difference is where W_hh
-lives and how h travels; the per-unit math of a step is here once. All in fp32.
+Inlined by Triton into the split and rows forwards and the split backward, whose difference is
+where W_hh lives and how h travels; the per-unit math of a step is here once. All in fp32.
 """
 
 from __future__ import annotations
@@ -9,11 +10,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-
-@triton.jit
-def tanh(x):
-    # tanh from sigmoid: exact in the limits (tanh -> -1 as sigmoid(2x) -> 0), no overflow
-    return 2.0 * tl.sigmoid(2.0 * x) - 1.0
+from rnnkit.kernels.triton_blocks import tanh
 
 
 @triton.jit
@@ -48,15 +45,6 @@ def lstm_update_grad(i, f, g, o, c_t, c_p, dh_t, dc):
     return d_i, d_f, d_g, d_o, dc_t
 
 
-@triton.jit
-def store_gates(ptr, offsets, H, a, b, c, d, mask):
-    """Store four per-gate tiles at ``offsets + g*H``, g = 0..3 (the i, f, g, o blocks of a
-    (..., 4H) row): the saved activations in the forwards, dL/dgi in the backwards."""
-    tl.store(ptr + offsets, a, mask=mask)
-    tl.store(ptr + offsets + H, b, mask=mask)
-    tl.store(ptr + offsets + 2 * H, c, mask=mask)
-    tl.store(ptr + offsets + 3 * H, d, mask=mask)
-
 
 @triton.jit
 def hold_padded(valid, h_new, c_new, h, c):
@@ -65,19 +53,3 @@ def hold_padded(valid, h_new, c_new, h, c):
     h = tl.where(valid, h_new, h)
     c = tl.where(valid, c_new, c)
     return h, c, tl.where(valid, h, 0.0)
-
-
-@triton.jit
-def load_gates(ptr, offsets, H, mask):
-    """The four per-gate tiles at ``offsets + g*H`` in fp32 (the twin of ``store_gates``)."""
-    a = tl.load(ptr + offsets, mask=mask, other=0.0).to(tl.float32)
-    b = tl.load(ptr + offsets + H, mask=mask, other=0.0).to(tl.float32)
-    c = tl.load(ptr + offsets + 2 * H, mask=mask, other=0.0).to(tl.float32)
-    d = tl.load(ptr + offsets + 3 * H, mask=mask, other=0.0).to(tl.float32)
-    return a, b, c, d
-
-
-@triton.jit
-def zero_invalid(valid, a, b, c, d):
-    """Gate gradients of padded steps are 0."""
-    return tl.where(valid, a, 0.0), tl.where(valid, b, 0.0), tl.where(valid, c, 0.0), tl.where(valid, d, 0.0)

@@ -22,7 +22,8 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
-from rnnkit.kernels.lstm.triton_cell import hold_padded, lstm_update, store_gates
+from rnnkit.kernels.lstm.triton_cell import hold_padded, lstm_update
+from rnnkit.kernels.triton_blocks import store_gates
 
 
 @triton.jit

@@ -26,7 +26,8 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
-from rnnkit.kernels.lstm.triton_cell import load_gates, lstm_update_grad, store_gates, zero_invalid
+from rnnkit.kernels.lstm.triton_cell import lstm_update_grad
+from rnnkit.kernels.triton_blocks import load_gates, store_gates, zero_invalid
 
 
 @triton.jit

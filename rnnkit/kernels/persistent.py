@@ -1,0 +1,93 @@
+"""Host side of rnnkit's persistent split kernels (LSTM, GRU): what fits, and how to launch.
+
+A split kernel gives program ``(p, q)`` hidden units ``J_p`` (all gates of them) of batch block q
+and keeps that slice of W_hh on chip for all T steps; the programs exchange the state through
+global memory and meet at a grid barrier (rnnkit/kernels/grid_sync.py) every step. On CUDA one
+cooperative launch walks all T steps; under the Triton interpreter (CPU tests), which runs
+programs in turn, the same kernel is launched once per step with the barrier compiled out.
+
+``plan`` says whether a shape fits (shared memory per program, every program resident at once)
+and gives the launch configuration; ``launch`` runs it either way.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+
+# per program; on an H200 (LSTM B=8, H=256, bf16) 8 warps were 3-6% slower forward than 4 and 10-18% slower
+# forward+backward (docs/kernels.md)
+NUM_WARPS = 4
+# Shared memory one program needs, in elements (measured for the LSTM, G = 4 gates: Triton's figure
+# matched these exactly on an H200): the forward holds its weight slice, G x BLOCK_K x BLOCK_J,
+# and one h tile, BLOCK_B x BLOCK_K; the backward the same slice and G gate-gradient tiles,
+# G x BLOCK_B x BLOCK_K.
+SHARED_BYTES = 224 * 1024  # an H100/H200 offers 227 KiB per block
+MAX_BLOCK_B = 64
+
+
+def shared_bytes(block_b: int, block_j: int, block_k: int, itemsize: int, training: bool, gates: int = 4) -> int:
+    tiles = gates * block_b if training else block_b
+    return (gates * block_j + tiles) * block_k * itemsize
+
+
+def sm_count(device: torch.device) -> int | None:
+    if device.type != "cuda":
+        return None  # interpreter: programs run in turn, no residency limit
+    return torch.cuda.get_device_properties(device).multi_processor_count
+
+
+def plan(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True,
+         kind: str = "split", one_program: bool = False, gates: int = 4) -> dict | str:
+    """The launch configuration of one kernel, or a sentence saying why this shape does not fit.
+
+    ``training=True`` sizes the backward kernel (four gradient tiles), ``False`` a forward one;
+    ``gates`` per hidden unit (4 LSTM, 3 GRU); ``kind`` is the forward's layout, ``"split"`` or
+    ``"rows"`` (the LSTM's :mod:`rnnkit.kernels.lstm.triton_rows_fwd`, whose
+    stacked tile has 4*BLOCK_J rows: BLOCK_J = 16 gives the 64 rows of one warp-group MMA).
+    BLOCK_J (hidden units per program) is otherwise 32 where it fits (faster on an H200 at
+    H = 256: fewer programs meet at each barrier), else 16, the least tl.dot takes;
+    ``one_program=True`` gives one program all H units (the "single" layout: no exchange between
+    programs, all of W_hh in one program, so only small H fits). BLOCK_B grows from 16 until every
+    program can be resident at once (the barrier needs it)."""
+    block_k = max(16, triton.next_power_of_2(H))
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    sms = sm_count(device)
+    for block_j in ((block_k,) if one_program else (16,) if kind == "rows" else (32, 16)):
+        if block_j > block_k:
+            continue
+        n_j = triton.cdiv(H, block_j)
+        block_b = 16
+        while sms is not None and n_j * triton.cdiv(B, block_b) > sms and block_b < MAX_BLOCK_B:
+            block_b *= 2
+        if shared_bytes(block_b, block_j, block_k, itemsize, training, gates) <= SHARED_BYTES:
+            break
+    need = shared_bytes(block_b, block_j, block_k, itemsize, training, gates)
+    if need > SHARED_BYTES:
+        what = "training" if training else "inference"
+        hint = ("all of W_hh in one program fits only small H" if one_program else
+                "the LSTM fits fp16/bf16 H <= 512 for training and H <= 1024 for inference at small batch, "
+                "fp32 half that")
+        return (f"hidden_size {H}, batch {B} in {dtype} ({what}) needs {need // 1024} KiB of shared memory per "
+                f"program (limit {SHARED_BYTES // 1024} KiB); {hint}")
+    if sms is not None and n_j * triton.cdiv(B, block_b) > sms:
+        return (f"batch {B} x hidden {H} needs {n_j * triton.cdiv(B, block_b)} resident programs, "
+                f"the card has {sms} multiprocessors")
+    return {"kind": kind, "BLOCK_B": block_b, "BLOCK_J": block_j, "BLOCK_K": block_k,
+            "grid": (n_j, triton.cdiv(B, block_b)),
+            "DOT_PREC": "ieee" if dtype == torch.float32 else "tf32"}
+
+
+def launch(kernel, grid, args, cfg, device, steps: int, begin_end_index: int, **constexprs):
+    """One cooperative launch over all steps (CUDA) or one launch per step (interpreter)."""
+    meta = {k: cfg[k] for k in ("BLOCK_B", "BLOCK_J", "BLOCK_K", "DOT_PREC")}
+    if device.type == "cuda":
+        args = list(args)
+        args[begin_end_index:begin_end_index + 2] = [0, steps]
+        kernel[grid](*args, SYNC=True, **constexprs, **meta, num_warps=NUM_WARPS, num_stages=1,
+                     launch_cooperative_grid=True)
+        return
+    for s in range(steps):
+        args = list(args)
+        args[begin_end_index:begin_end_index + 2] = [s, s + 1]
+        kernel[grid](*args, SYNC=False, **constexprs, **meta)
