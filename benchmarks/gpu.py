@@ -10,7 +10,8 @@ Part 2, one LSTM layer nn.LSTM(H, H) (input projection included on both sides): 
 picks) against torch.nn.LSTM (cuDNN), T = 1024, in fp16, bf16 and fp32; "n/a" where no fused
 layout fits (the reason goes to stderr); ``rows ms`` times the ``rows`` layout of the same op.
 Part 3: fp32 forward+backward against an eager
-nn.LSTMCell loop, one size.
+nn.LSTMCell loop, one size. Part 4: one GRU layer nn.GRU(H, H), fused (rnnkit.kernels.gru) against
+cuDNN, the same way.
 
 Modes: ``fwd`` under no_grad; ``f+b`` forward then backward of a fixed output gradient. Parity is
 checked before any timing (a mismatch aborts). Median ms of CUDA-event-timed repeats, contenders
@@ -42,6 +43,7 @@ SCAN_SIZES = ((16, 1024, 1024), (16, 4096, 1024))  # B, T, D
 # (always "split" on a GPU); a shape no fused layout fits prints "n/a"
 LSTM_SIZES = ((64, 1024, 64), (8, 1024, 256), (16, 1024, 768), (64, 1024, 512), (16, 1024, 1024),
               (256, 1024, 1024))
+GRU_SIZES = ((8, 1024, 256), (64, 1024, 512), (16, 1024, 1024))  # the issue's GRU goal: B=16, H=1024
 EAGER_SIZE = (16, 256, 256)  # B, T, H of the eager nn.LSTMCell loop row (fp32), as DESIGN.md
 QUICK_SCAN_SIZES = ((2, 64, 33),)
 QUICK_LSTM_SIZES = ((3, 32, 24),)
@@ -177,6 +179,47 @@ def lstm_rows(sizes, repeats: int) -> list[list[object]]:
     return rows
 
 
+def gru_rows(sizes, repeats: int) -> list[list[object]]:
+    """nn.GRU(H, H) (cuDNN) against the fused GRU (rnnkit.kernels.gru.op.gru_forward)."""
+    from rnnkit.kernels.gru.op import choose_layout, gru_forward
+    rows = []
+    for B, T, H in sizes:
+        torch.manual_seed(0)
+        ref = torch.nn.GRU(H, H, batch_first=True).to(DEV).double()
+        x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64)
+        with torch.no_grad():
+            want = ref(x64)[0]
+        for dname, dtype in DTYPES.items():
+            m = torch.nn.GRU(H, H, batch_first=True).to(DEV).to(dtype)
+            m.load_state_dict(ref.state_dict())
+            x = x64.to(dtype)
+            p = (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0)
+            fits = {}
+            for mode in ("fwd", "f+b"):
+                try:
+                    fits[mode] = bool(choose_layout(B, H, dtype, x.device, training=mode == "f+b"))
+                except ValueError as err:
+                    fits[mode] = False
+                    print(f"# GRU B={B} H={H} {dname} {mode}: {err}", file=sys.stderr)
+            with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+                check(f"cuDNN GRU {dname} B={B} H={H}", m(x)[0], want, dtype)
+                if fits["fwd"]:
+                    check(f"fused GRU {dname} B={B} H={H}", gru_forward(x, *p)[0], want, dtype)
+            dy = torch.randn_like(x)
+            xg = x.detach().requires_grad_()
+            for mode in ("fwd", "f+b"):
+                fns = {"cudnn": (lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
+                       else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy))}
+                if fits[mode]:
+                    fns["fused"] = ((lambda x=x, p=p: _no_grad(gru_forward, x, *p)) if mode == "fwd"
+                                    else (lambda xg=xg, p=p, dy=dy: gru_forward(xg, *p)[0].backward(dy)))
+                ms = cuda_ms(fns, repeats)
+                fused = ms.get("fused")
+                rows.append([B, T, H, dname, mode, f"{fused:.3f}" if fused else "n/a", f"{ms['cudnn']:.3f}",
+                             f"{ms['cudnn'] / fused:.2f}" if fused else "n/a"])
+    return rows
+
+
 def _layout_name(layout) -> str:
     if layout is None or isinstance(layout, str):
         return layout or "n/a"
@@ -216,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-smoke", action="store_true",
                         help="run the code path on CPU under TRITON_INTERPRET=1 (tiny sizes, fp32/fp16; "
                              "timings meaningless): checks the script, not the kernels' speed")
-    parser.add_argument("--parts", default="scan,lstm", help="comma-separated: scan, lstm (default both)")
+    parser.add_argument("--parts", default="scan,lstm,gru", help="comma-separated: scan, lstm, gru (default all)")
     parser.add_argument("--dtypes", default="fp32,fp16,bf16", help="comma-separated subset of fp32, fp16, bf16")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per contender (default 20)")
     args = parser.parse_args(argv)
@@ -256,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
                               "cuDNN ms", "cuDNN / fused"], rows), flush=True)
         print("\nLSTM against an eager nn.LSTMCell loop (median ms)\n")
         print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "eager ms", "eager / fused"],
-                             eager_rows(repeats)))
+                             eager_rows(repeats)), flush=True)
+    if "gru" in parts:
+        rows = gru_rows(QUICK_LSTM_SIZES if args.quick else GRU_SIZES, repeats)
+        print("\nGRU layer nn.GRU(H, H) (median ms)\n")
+        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "cuDNN / fused"], rows))
     return 0
 
 

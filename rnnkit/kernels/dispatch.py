@@ -2,8 +2,9 @@
 
 - ``native``: torch's fused op (cuDNN / ATen), only where it computes exactly the layer.
 - ``loop``: rnnkit's own time loop (any cell), input projection done for all steps in one product.
-- ``triton``: rnnkit's fused Triton LSTM (rnnkit/kernels/lstm), plain LSTM cells on CUDA tensors
-  (or on CPU under ``TRITON_INTERPRET=1``, for tests), where its kernels fit the shape.
+- ``triton``: rnnkit's fused Triton LSTM and GRU (rnnkit/kernels/lstm, rnnkit/kernels/gru), plain
+  LSTM or GRU cells on CUDA tensors (or on CPU under ``TRITON_INTERPRET=1``, for tests), where the
+  kernels fit the shape. The GRU kernels have not run on a GPU yet: on request only.
 - ``auto``: on CUDA, ``triton`` for LSTM layers in bf16 where it fits (cuDNN keeps the recurrent
   weights on chip only in fp16: in bf16 the fused kernel was 1.7-5.6x faster forward and
   1.8-3.7x forward+backward on an H200, docs/kernels.md); never in fp16 (cuDNN is up to 2.7x
@@ -22,8 +23,9 @@ import logging
 import torch
 from torch import Tensor
 
+from rnnkit.cells.builtin import LSTMCell
+from rnnkit.kernels import fused_layer as fused
 from rnnkit.kernels import native
-from rnnkit.kernels.lstm import layer as fused_lstm
 
 BACKENDS = ("auto", "native", "loop", "triton")
 AUTO_TRITON_DTYPES = (torch.bfloat16,)  # measured: docs/kernels.md (H200, 2026-11-26)
@@ -36,7 +38,7 @@ class BackendUnavailable(RuntimeError):
 
 
 def available_backends() -> list[str]:
-    return ["native", "loop"] + (["triton"] if fused_lstm.triton_importable() else [])
+    return ["native", "loop"] + (["triton"] if fused.triton_importable() else [])
 
 
 def choose_backend(layer, requested: str, x: Tensor) -> str:
@@ -46,12 +48,12 @@ def choose_backend(layer, requested: str, x: Tensor) -> str:
     if requested == "loop":
         chosen, reason = "loop", "requested"
     elif requested == "triton":
-        why_not = fused_lstm.unsupported_reason(layer, x)
+        why_not = fused.unsupported_reason(layer, x)
         if why_not is not None:
             raise BackendUnavailable(f"backend 'triton' cannot run {type(layer).__name__}: {why_not}")
         chosen, reason = "triton", "requested"
     elif (requested == "auto" and x.device.type == "cuda" and x.dtype in AUTO_TRITON_DTYPES
-          and fused_lstm.unsupported_reason(layer, x) is None):
+          and fused.cell_kind(layer) is LSTMCell and fused.unsupported_reason(layer, x) is None):
         chosen, reason = "triton", "fused Triton LSTM (cuDNN is slow in this dtype)"
     else:
         why_not = native.unsupported_reason(layer, x)

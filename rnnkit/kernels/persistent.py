@@ -41,7 +41,7 @@ def plan(B: int, H: int, dtype: torch.dtype, device: torch.device, training: boo
          kind: str = "split", one_program: bool = False, gates: int = 4) -> dict | str:
     """The launch configuration of one kernel, or a sentence saying why this shape does not fit.
 
-    ``training=True`` sizes the backward kernel (four gradient tiles), ``False`` a forward one;
+    ``training=True`` sizes the backward kernel (a gradient tile per gate), ``False`` a forward one;
     ``gates`` per hidden unit (4 LSTM, 3 GRU); ``kind`` is the forward's layout, ``"split"`` or
     ``"rows"`` (the LSTM's :mod:`rnnkit.kernels.lstm.triton_rows_fwd`, whose
     stacked tile has 4*BLOCK_J rows: BLOCK_J = 16 gives the 64 rows of one warp-group MMA).
@@ -66,8 +66,8 @@ def plan(B: int, H: int, dtype: torch.dtype, device: torch.device, training: boo
     if need > SHARED_BYTES:
         what = "training" if training else "inference"
         hint = ("all of W_hh in one program fits only small H" if one_program else
-                "the LSTM fits fp16/bf16 H <= 512 for training and H <= 1024 for inference at small batch, "
-                "fp32 half that")
+                "a smaller hidden size or batch, fp16/bf16 instead of fp32, or inference instead of "
+                "training fits; docs/kernels.md lists the limits")
         return (f"hidden_size {H}, batch {B} in {dtype} ({what}) needs {need // 1024} KiB of shared memory per "
                 f"program (limit {SHARED_BYTES // 1024} KiB); {hint}")
     if sms is not None and n_j * triton.cdiv(B, block_b) > sms:

@@ -25,6 +25,7 @@ try:
         HAS_TRITON = False
     if HAS_TRITON:  # decorate the kernels now (outside the ImportError guard: a bug must fail)
         # the ops import every kernel module (a kernel imported later would not be interpreted)
+        import rnnkit.kernels.gru.op
         import rnnkit.kernels.lstm.op
         import rnnkit.kernels.scan.triton_op  # noqa: F401
 finally:
@@ -68,6 +69,8 @@ def _interpreter_and_poison(monkeypatch):
     monkeypatch.setattr(scan_op, "POISON", True)
     from rnnkit.kernels.lstm import op as lstm_op
     monkeypatch.setattr(lstm_op, "POISON", True)
+    from rnnkit.kernels.gru import op as gru_op
+    monkeypatch.setattr(gru_op, "POISON", True)
     yield
 
 

@@ -17,7 +17,7 @@ Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a grad
 (nothing under ``torch.no_grad()``); its backward gives dL/dgi, dL/dW_hh, dL/dh0, dL/dc0. The
 saved activations are fp32, so there is no float64 path (no gradcheck): the gradients are checked
 against autograd through the float64 eager loop instead. Layers reach it through
-``backend="triton"`` (rnnkit/kernels/lstm/layer.py, rnnkit/kernels/dispatch.py).
+``backend="triton"`` (rnnkit/kernels/fused_layer.py, rnnkit/kernels/dispatch.py).
 """
 
 from __future__ import annotations

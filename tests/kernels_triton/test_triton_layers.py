@@ -1,6 +1,6 @@
-"""``backend="triton"`` of rnnkit's LSTM layers: same outputs, final state and gradients as the
-time loop (``backend="loop"``), through stacking, both directions, lengths and dropout; the
-dispatch rules (explicit request is strict, auto takes it only on CUDA in bf16/fp32)."""
+"""``backend="triton"`` of rnnkit's LSTM and GRU layers: same outputs, final state and gradients
+as the time loop (``backend="loop"``), through stacking, both directions, lengths and dropout; the
+dispatch rules (explicit request is strict, auto takes it only for LSTMs on CUDA in bf16)."""
 
 import copy
 
@@ -13,9 +13,9 @@ from rnnkit.kernels import dispatch
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"  # as conftest.py: compiled or interpreted
 
 
-def _pair(seed=0, **kw):
+def _pair(seed=0, layer=rnnkit.LSTM, **kw):
     torch.manual_seed(seed)
-    fused = rnnkit.LSTM(input_size=5, hidden_size=kw.pop("hidden_size", 20), backend="triton", **kw).to(DEVICE)
+    fused = layer(input_size=5, hidden_size=kw.pop("hidden_size", 20), backend="triton", **kw).to(DEVICE)
     loop = copy.deepcopy(fused)
     loop.backend = "loop"
     return fused, loop
@@ -23,18 +23,19 @@ def _pair(seed=0, **kw):
 
 def _grads(model, x, lengths, state=None):
     x = x.clone().requires_grad_()
-    y, (h, c) = model(x, state, lengths=lengths, return_state=True)
+    y, final = model(x, state, lengths=lengths, return_state=True)
+    outs = [y] + (list(final) if isinstance(final, tuple) else [final])
     g = torch.Generator().manual_seed(9)
-    dy, dh, dc = (torch.randn(t.shape, generator=g).to(DEVICE) for t in (y, h, c))
-    loss = (y * dy).sum() + (h * dh).sum() + (c * dc).sum()
+    loss = sum((t * torch.randn(t.shape, generator=g).to(DEVICE)).sum() for t in outs)
     params = [p for _, p in sorted(model.named_parameters())]
-    return [y, h, c] + list(torch.autograd.grad(loss, [x] + params))
+    return outs + list(torch.autograd.grad(loss, [x] + params))
 
 
+@pytest.mark.parametrize("layer", [rnnkit.LSTM, rnnkit.GRU])
 @pytest.mark.parametrize("bidirectional,num_layers,use_lengths", [(False, 1, False), (True, 2, True),
                                                                   (True, 1, False), (False, 2, True)])
-def test_triton_backend_equals_loop(bidirectional, num_layers, use_lengths, kt):
-    fused, loop = _pair(bidirectional=bidirectional, num_layers=num_layers)
+def test_triton_backend_equals_loop(layer, bidirectional, num_layers, use_lengths, kt):
+    fused, loop = _pair(layer=layer, bidirectional=bidirectional, num_layers=num_layers)
     x = torch.randn(3, 7, 5, device=DEVICE)
     lengths = torch.tensor([7, 2, 5], device=DEVICE) if use_lengths else None
     got, want = _grads(fused, x, lengths), _grads(loop, x, lengths)
@@ -43,19 +44,22 @@ def test_triton_backend_equals_loop(bidirectional, num_layers, use_lengths, kt):
         torch.testing.assert_close(g, w, **kt.tol[torch.float32], msg=f"tensor {i}")
 
 
-def test_triton_backend_with_initial_state_and_dropout_in_eval(kt):
-    fused, loop = _pair(seed=1, num_layers=2, dropout=0.3)
+@pytest.mark.parametrize("layer", [rnnkit.LSTM, rnnkit.GRU])
+def test_triton_backend_with_initial_state_and_dropout_in_eval(layer, kt):
+    fused, loop = _pair(seed=1, layer=layer, num_layers=2, dropout=0.3)
     fused.eval(), loop.eval()  # dropout off: both must agree exactly
     x = torch.randn(2, 6, 5, device=DEVICE)
-    state = (torch.randn(2, 2, 20, device=DEVICE), torch.randn(2, 2, 20, device=DEVICE))
+    state = torch.randn(2, 2, 20, device=DEVICE)
+    if layer is rnnkit.LSTM:
+        state = (state, torch.randn(2, 2, 20, device=DEVICE))
     for g, w in zip(_grads(fused, x, None, state), _grads(loop, x, None, state)):
         torch.testing.assert_close(g, w, **kt.tol[torch.float32])
 
 
 def test_triton_backend_refuses_what_it_cannot_run():
-    gru = rnnkit.GRU(input_size=3, hidden_size=4, backend="triton").to(DEVICE)
-    with pytest.raises(dispatch.BackendUnavailable, match="the fused Triton kernel is an LSTM"):
-        gru(torch.randn(1, 2, 3, device=DEVICE))
+    rnn = rnnkit.RNN(input_size=3, hidden_size=4, backend="triton").to(DEVICE)
+    with pytest.raises(dispatch.BackendUnavailable, match="plain LSTM or GRU layers"):
+        rnn(torch.randn(1, 2, 3, device=DEVICE))
     lstm = rnnkit.LSTM(input_size=3, hidden_size=4, backend="triton").to(DEVICE).double()
     with pytest.raises(dispatch.BackendUnavailable, match="dtype torch.float64"):
         lstm(torch.randn(1, 2, 3, device=DEVICE, dtype=torch.float64))
@@ -68,4 +72,6 @@ def test_auto_picks_triton_only_on_cuda_in_bf16():
     assert dispatch.choose_backend(lstm.bfloat16(), "auto", x.bfloat16()) == want
     assert dispatch.choose_backend(lstm.float(), "auto", x) != "triton"  # fp32: exact products, slow
     assert dispatch.choose_backend(lstm.half(), "auto", x.half()) != "triton"  # fp16: cuDNN keeps W on chip
+    gru = rnnkit.GRU(input_size=3, hidden_size=4).to(DEVICE).bfloat16()
+    assert dispatch.choose_backend(gru, "auto", x.bfloat16()) != "triton"  # the GRU kernels: on request only
     assert "triton" in dispatch.available_backends()

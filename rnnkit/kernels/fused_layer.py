@@ -1,0 +1,88 @@
+"""rnnkit's fused Triton LSTM and GRU as a layer backend (``backend="triton"`` of recurrent layers).
+
+``fused_scan`` has the contract of :func:`rnnkit.layers.scan.scan_cell` for a plain
+:class:`rnnkit.LSTMCell` or :class:`rnnkit.GRUCell`: x ``(B, T, D)`` and the cell's state tuple ->
+outputs ``(B, T, H)`` (zero at padded steps) and the state after each sequence's last valid step;
+``reverse=True`` runs each sequence backwards within its length. The layer's stacking,
+directions, merge, residual and dropout stay in :meth:`rnnkit.layers.Recurrent._forward_loop`;
+only the per-direction scan changes.
+
+``unsupported_reason`` says why the fused path cannot run a layer on an input (None when it can).
+Nothing here imports triton at module import: a machine without it keeps every other backend.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from rnnkit.cells.builtin import GRUCell, LSTMCell
+from rnnkit.layers.padding import reverse_padded
+
+FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
+FUSED_CELLS = (LSTMCell, GRUCell)
+
+
+def triton_importable() -> bool:
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cell_kind(layer) -> type | None:
+    """LSTMCell or GRUCell when every cell of the layer is exactly that type, else None."""
+    kinds = {type(c) for c in layer.cells}
+    return kinds.pop() if len(kinds) == 1 and next(iter(kinds)) in FUSED_CELLS else None
+
+
+def unsupported_reason(layer, x: Tensor) -> str | None:
+    """Why the fused Triton kernels cannot compute ``layer`` on ``x`` (B, T, D); None when they can."""
+    cells = list(layer.cells)
+    kind = cell_kind(layer)
+    if kind is None:
+        names = sorted({type(c).__name__ for c in cells})
+        return f"cell types {', '.join(names)}: the fused Triton kernels are plain LSTM or GRU layers"
+    if any(getattr(c, "proj_size", 0) for c in cells):
+        return "proj_size (LSTM projections are not fused)"
+    if any(c._forward_hooks or c._forward_pre_hooks for c in cells):
+        return "a cell has forward hooks"
+    if x.dtype not in FUSED_DTYPES:
+        return f"dtype {x.dtype} (the fused kernels take fp16, bf16 or fp32)"
+    if not triton_importable():
+        return "triton is not installed (pip install triton)"
+    from rnnkit.kernels.scan.triton_op import interpreter_on
+    if x.device.type != "cuda" and not interpreter_on():
+        return f"device {x.device.type} (the Triton kernels need CUDA tensors)"
+    training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in layer.parameters()))
+    if kind is LSTMCell:
+        from rnnkit.kernels.lstm.op import choose_kernel as choose
+    else:
+        from rnnkit.kernels.gru.op import choose_layout as choose
+    for c in cells:
+        try:
+            choose(x.shape[0], c.hidden_size, x.dtype, x.device, training=training)
+        except ValueError as err:
+            return str(err)
+    return None
+
+
+def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None = None,
+               reverse: bool = False) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """:func:`rnnkit.layers.scan.scan_cell` for a plain LSTMCell or GRUCell, on the fused kernels."""
+    if reverse:
+        x = reverse_padded(x, lengths)
+    if type(cell) is LSTMCell:
+        from rnnkit.kernels.lstm.op import lstm_forward
+        h0, c0 = state
+        y, final = lstm_forward(x, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,
+                                h0.to(x.dtype), c0.to(x.dtype), lengths)
+    else:
+        from rnnkit.kernels.gru.op import gru_forward
+        y, h = gru_forward(x, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,
+                           state[0].to(x.dtype), lengths)
+        final = (h,)
+    if reverse:
+        y = reverse_padded(y, lengths)
+    return y, final

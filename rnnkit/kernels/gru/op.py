@@ -1,0 +1,159 @@
+"""The fused GRU sequential part on the Triton kernels of :mod:`.triton_split_fwd` / :mod:`.triton_split_bwd`.
+
+``gru_sequence_forward(gi, w_hh, b_hn, h0, lengths)`` computes exactly what
+:func:`rnnkit.kernels.gru.reference.gru_sequence_ref` computes (torch's GRU variant, gate order
+r, z, n), with fp32 accumulation and an fp32 state. ``gru_forward`` adds the input projection
+from torch-named weights (one matrix product over all T, outside the kernel).
+
+Layout: the LSTM's ``split`` (rnnkit/kernels/persistent.py): each program owns 16 or 32 hidden
+units and their three gates' slice of W_hh, the programs meet at a grid barrier each step. With
+three gates instead of four, training fits fp16/bf16 up to H = 1024 at small batch (fp32 512).
+
+**Never compiled or timed on a GPU yet** (written after the session's device time was spent):
+correct under the Triton interpreter (tests/kernels_triton/test_triton_gru.py); the gpu-marked
+tests and ``benchmarks/gpu.py`` are owed. ``backend="triton"`` of GRU layers runs it on request;
+``auto`` never picks it.
+
+Autograd: ``GRUSequence`` saves r, z, n, n_h and h_t in fp32 when a gradient is needed; its
+backward gives dL/dgi, dL/dW_hh, dL/db_hn and dL/dh0.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from rnnkit.kernels.gru.triton_split_bwd import _gru_split_bwd_kernel
+from rnnkit.kernels.gru.triton_split_fwd import _gru_split_fwd_kernel
+from rnnkit.kernels.persistent import launch, plan
+from rnnkit.kernels.scan.triton_op import check_device
+
+POISON = False  # tests: outputs start as NaN so unwritten elements fail
+
+
+def _new(shape, dtype, device) -> Tensor:
+    if POISON:
+        return torch.full(shape, float("nan"), dtype=dtype, device=device)
+    return torch.empty(shape, dtype=dtype, device=device)
+
+
+def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True) -> dict:
+    """``{"fwd": cfg, "bwd": cfg or None}``; a clear error where the shape does not fit."""
+    fwd = plan(B, H, dtype, device, training=False, gates=3)
+    bwd = plan(B, H, dtype, device, training=True, gates=3) if training else None
+    for cfg in (fwd, bwd):
+        if isinstance(cfg, str):
+            raise ValueError(f"the fused GRU does not fit this shape: {cfg}")
+    return {"fwd": fwd, "bwd": bwd}
+
+
+def gru_sequence_forward(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h0: Tensor | None = None,
+                         lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """gi ``(B, T, 3H)`` (= x W_ih^T + b_ih + [b_hr, b_hz, 0]), w_hh ``(3H, H)``, b_hn ``(H,)`` or
+    None, h0 ``(B, H)`` or None, lengths ``(B,)`` or None -> ``y (B, T, H)``, ``h_n (B, H)`` in
+    gi's dtype (fp16, bf16 or fp32)."""
+    check_device(gi)
+    if gi.dim() != 3 or gi.shape[-1] % 3:
+        raise ValueError(f"gi must have shape (batch, time, 3*hidden), got {tuple(gi.shape)}")
+    B, T, G = gi.shape
+    H = G // 3
+    if tuple(w_hh.shape) != (G, H):
+        raise ValueError(f"w_hh must have shape (3H, H) = {(G, H)}, got {tuple(w_hh.shape)}")
+    if b_hn is not None and tuple(b_hn.shape) != (H,):
+        raise ValueError(f"b_hn must have shape (hidden,) = {(H,)}, got {tuple(b_hn.shape)}")
+    if gi.dtype not in (torch.float16, torch.bfloat16, torch.float32):
+        raise ValueError(f"the fused GRU takes fp16, bf16 or fp32, got {gi.dtype}")
+    if T == 0 or B == 0:
+        raise ValueError(f"empty input of shape {tuple(gi.shape)}")
+    if h0 is not None and tuple(h0.shape) != (B, H):
+        raise ValueError(f"h0 must have shape (batch, hidden) = {(B, H)}, got {tuple(h0.shape)}")
+    training = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, w_hh, b_hn, h0))
+    layout = choose_layout(B, H, gi.dtype, gi.device, training)
+    return GRUSequence.apply(gi, w_hh, b_hn, h0, lengths, layout)
+
+
+class GRUSequence(torch.autograd.Function):
+    """``(y, h_n)`` of the fused forward; the backward runs :mod:`.triton_split_bwd` for dL/dgi,
+    dL/db_hn, dL/dh0 and one matrix product for dL/dW_hh."""
+
+    @staticmethod
+    def forward(ctx, gi, w_hh, b_hn, h0, lengths, layout):
+        B, T, G = gi.shape
+        H = G // 3
+        dev = gi.device
+        gi = gi.contiguous()
+        w = w_hh.to(gi.dtype).contiguous()
+        lens = lengths.to(device=dev, dtype=torch.int32).contiguous() if lengths is not None else None
+        if lens is not None and (int(lens.min()) < 1 or int(lens.max()) > T):
+            raise ValueError(f"lengths must be in [1, T={T}]")
+        save = any(ctx.needs_input_grad[:4])
+        y = _new((B, T, H), gi.dtype, dev)
+        saved = _new((B, T, 4 * H), torch.float32, dev) if save else None
+        hs = _new((B, T, H), torch.float32, dev) if save else None
+        h_state = h0.float().clone() if h0 is not None else torch.zeros(B, H, device=dev)
+        hx = torch.empty(2, B, H, dtype=gi.dtype, device=dev)
+        hx[0] = h_state.to(gi.dtype)  # h_{-1}: the product reads h in the input dtype
+        cfg = layout["fwd"]
+        bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
+        bn = b_hn.contiguous() if b_hn is not None else None
+        args = (gi, w, bn if bn is not None else gi, hx, h_state, lens if lens is not None else gi, y,
+                saved if save else gi, hs if save else gi, bar, B, T, H, 0, 0)
+        launch(_gru_split_fwd_kernel, cfg["grid"], args, cfg, dev, T, 13,
+               HAS_BN=bn is not None, HAS_LEN=lens is not None, SAVE=save)
+        if save:
+            h0f = h0.float().contiguous() if h0 is not None else None
+            ctx.save_for_backward(w, h0f, lens, saved, hs)
+            ctx.layout = layout
+            ctx.dtypes = (gi.dtype, w_hh.dtype, b_hn.dtype if b_hn is not None else None,
+                          h0.dtype if h0 is not None else None)
+        return y, h_state.to(gi.dtype)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dhn):
+        w, h0, lens, saved, hs = ctx.saved_tensors
+        B, T, H = hs.shape
+        dev = hs.device
+        gi_dtype, w_dtype, bn_dtype, h0_dtype = ctx.dtypes
+        dy = dy.contiguous() if dy is not None else torch.zeros(B, T, H, dtype=gi_dtype, device=dev)
+        dgates = _new((B, T, 4 * H), torch.float32, dev)
+        dh = dhn.float().clone() if dhn is not None else torch.zeros(B, H, device=dev)  # ends as dL/dh0
+        dx = torch.empty(2, B, 3 * H, dtype=w.dtype, device=dev)
+        cfg = ctx.layout["bwd"]
+        bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
+        args = (saved, hs, h0 if h0 is not None else hs, w, lens if lens is not None else hs, dy, dx, dh,
+                dgates, bar, B, T, H, 0, 0)
+        # T steps and one last iteration that only reads (dL/dh0 through W_hh)
+        launch(_gru_split_bwd_kernel, cfg["grid"], args, cfg, dev, T + 1, 13,
+               HAS_H0=h0 is not None, HAS_LEN=lens is not None)
+        d_gi = d_w = d_bn = d_h0 = None
+        if ctx.needs_input_grad[0]:
+            d_gi = dgates[..., :3 * H].to(gi_dtype)
+        if ctx.needs_input_grad[1]:
+            # dW_hh = sum over b, t of [da_r, da_z, dn_h]^T h_{t-1}; zero at padded steps
+            first = h0 if h0 is not None else torch.zeros(B, H, device=dev)
+            h_prev = torch.cat([first.unsqueeze(1), hs[:, :-1]], dim=1).reshape(B * T, H)
+            dpre = torch.cat([dgates[..., :2 * H], dgates[..., 3 * H:]], dim=-1).reshape(B * T, 3 * H)
+            d_w = (dpre.t() @ h_prev).to(w_dtype)
+        if bn_dtype is not None and ctx.needs_input_grad[2]:
+            d_bn = dgates[..., 3 * H:].sum(dim=(0, 1)).to(bn_dtype)
+        if h0_dtype is not None and ctx.needs_input_grad[3]:
+            d_h0 = dh.to(h0_dtype)
+        return d_gi, d_w, d_bn, d_h0, None, None
+
+
+def gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,
+                bias_hh: Tensor | None = None, h0: Tensor | None = None,
+                lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """One GRU layer, batch-first x ``(B, T, D)``, torch-named weights: ``gi = x W_ih^T + b_ih +
+    [b_hr, b_hz, 0]`` in one product, then the fused sequential part with ``b_hn``."""
+    H = weight_hh.shape[1]
+    gi = x @ weight_ih.t()
+    if bias_ih is not None:
+        gi = gi + bias_ih
+    b_hn = None
+    if bias_hh is not None:
+        gi = gi + torch.cat([bias_hh[:2 * H], bias_hh.new_zeros(H)])
+        b_hn = bias_hh[2 * H:]
+    return gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths)

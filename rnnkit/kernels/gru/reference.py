@@ -1,0 +1,46 @@
+"""The sequential part of a GRU (torch's variant) in plain torch: the fused kernels' algorithm and twin.
+
+Shapes: gi ``(B, T, 3H)`` is the input projection for all steps with the recurrent biases that
+can be folded in, ``gi = x W_ih^T + b_ih + [b_hr, b_hz, 0]``; w_hh ``(3H, H)``; b_hn ``(H,)`` or
+None (it sits inside the reset gate's product, so it cannot be folded into gi); h0 ``(B, H)``
+(zeros if None); lengths ``(B,)`` or None. Gate order r, z, n (torch's). Per step::
+
+    [r_h, z_h, n_h] = h_{t-1} W_hh^T,  n_h += b_hn                         (B, 3H)
+    r = sigmoid(gi_r + r_h);  z = sigmoid(gi_z + z_h);  n = tanh(gi_n + r * n_h)
+    h_t = (1 - z) * n + z * h_{t-1}
+
+With lengths, steps ``t >= lengths[b]`` hold h and output 0. Everything runs in gi's dtype (in
+float64 it is the oracle). Returns ``y (B, T, H)`` and ``h_n (B, H)``, the state after each
+sequence's last valid step.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def gru_sequence_ref(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h0: Tensor | None = None,
+                     lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    B, _T, G = gi.shape
+    H = G // 3
+    h = gi.new_zeros(B, H) if h0 is None else h0.to(gi.dtype)
+    w_t = w_hh.to(gi.dtype).t()
+    ys = []
+    for t, gi_t in enumerate(gi.unbind(1)):
+        r_i, z_i, n_i = gi_t.chunk(3, dim=-1)
+        r_h, z_h, n_h = (h @ w_t).chunk(3, dim=-1)
+        if b_hn is not None:
+            n_h = n_h + b_hn.to(gi.dtype)
+        r = torch.sigmoid(r_i + r_h)
+        z = torch.sigmoid(z_i + z_h)
+        n = torch.tanh(n_i + r * n_h)
+        h_new = (1 - z) * n + z * h
+        if lengths is None:
+            h = h_new
+            ys.append(h)
+        else:
+            valid = (t < lengths.to(gi.device)).unsqueeze(1)
+            h = torch.where(valid, h_new, h)
+            ys.append(torch.where(valid, h, torch.zeros_like(h)))
+    return torch.stack(ys, dim=1), h
