@@ -21,9 +21,9 @@ from rnnkit.layers.scan import scan_cell
 try:  # kernels/ holds fast paths only; without it every layer runs its own loop.
     from rnnkit.kernels import dispatch as _dispatch
     from rnnkit.kernels import native as _native
-    from rnnkit.kernels.lstm import layer as _fused_lstm
+    from rnnkit.kernels import fused_layer as _fused
 except ImportError:  # pragma: no cover - exercised by deleting the folder
-    _dispatch = _native = _fused_lstm = None
+    _dispatch = _native = _fused = None
 
 MERGE_MODES = ("concat", "sum", "mean", "mul")
 
@@ -192,7 +192,7 @@ class Recurrent(nn.Module):
         if backend == "native":
             out, final = _native.run_native(self, x, state, lengths)
         elif backend == "triton":
-            out, final = self._forward_loop(x, state, lengths, scan=_fused_lstm.fused_scan)
+            out, final = self._forward_loop(x, state, lengths, scan=_fused.fused_scan)
         else:
             out, final = self._forward_loop(x, state, lengths)
 
