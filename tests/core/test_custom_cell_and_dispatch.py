@@ -126,3 +126,9 @@ def test_bad_input_gets_clear_error(call, match):
     layer = rnnkit.LSTM(3, 5)
     with pytest.raises(ValueError, match=match):
         call(layer)
+
+
+def test_layers_see_the_dispatcher():
+    """A broken import inside rnnkit/kernels must not silently turn every layer into the loop."""
+    from rnnkit.layers import recurrent
+    assert recurrent._dispatch is not None and recurrent._native is not None and recurrent._fused is not None
