@@ -116,6 +116,8 @@ def _cmd_info() -> int:
         backends = ["auto", *available_backends()]
     except ImportError:
         backends = ["loop"]
+    if "triton" in backends and not torch.cuda.is_available():
+        backends[backends.index("triton")] = "triton (needs CUDA: not usable here)"
     print(f"backends: {', '.join(backends)}")
     try:
         import triton  # noqa: F401
