@@ -53,18 +53,20 @@ def val_size_for(history: int, horizon: int, val_size: int) -> int:
     return val_size if val_size else max(horizon, history // 10)
 
 
-def check_lengths(sset: SeriesSet, input_len: int, horizon: int, windows: int, stride: int, val_size: int) -> None:
+def check_lengths(sset: SeriesSet, input_len: int, horizon: int, windows: int, stride: int, val_size: int,
+                  input_key: str = "window.input_len") -> None:
     """Each too-short series is an error naming it and the numbers that do not fit.
 
     First what any forecast needs (horizon < T, T >= input_len + horizon), then what the backtest
-    needs (one training window and the validation span before the first origin).
+    needs (one training window and the validation span before the first origin). ``input_key``:
+    the config key that set ``input_len`` (the longest member's of a multi-window ensemble).
     """
     for s in sset.series:
         T = s.length
         if horizon >= T:
             raise ValueError(f"window.horizon={horizon} is longer than series {s.name!r} ({T} points)")
         if T < input_len + horizon:
-            raise ValueError(f"series {s.name!r} has {T} points, fewer than window.input_len + window.horizon = "
+            raise ValueError(f"series {s.name!r} has {T} points, fewer than {input_key} + window.horizon = "
                              f"{input_len} + {horizon} = {input_len + horizon}")
     for s in sset.series:
         T = s.length
@@ -75,8 +77,8 @@ def check_lengths(sset: SeriesSet, input_len: int, horizon: int, windows: int, s
             raise ValueError(
                 f"series {s.name!r} has {T} points: a backtest of {windows} windows {stride} steps apart "
                 f"leaves {history} points of history before the first origin, fewer than the "
-                f"{need} needed (input_len {input_len} + horizon {horizon} for one training window, "
-                f"+ {max(val, horizon)} for validation); lower backtest.windows or window.input_len")
+                f"{need} needed ({input_key} {input_len} + horizon {horizon} for one training window, "
+                f"+ {max(val, horizon)} for validation); lower backtest.windows or {input_key}")
 
 
 def plan_backtest(sset: SeriesSet, horizon: int, windows: int, stride: int) -> BacktestPlan:
@@ -116,7 +118,7 @@ def cut_before(s: Series, time) -> Series:
 
 
 def training_set(history: SeriesSet, extra: Sequence[Series], first_origin_times: Sequence, input_len: int,
-                 horizon: int, val_size: int) -> SeriesSet:
+                 horizon: int, val_size: int, input_key: str = "input_len") -> SeriesSet:
     """The RNN's training data: the scored series' history plus each training-only series cut
     before the *earliest* first-origin time of the scored series, so that no value at or after any
     backtest origin reaches the model through them either. A training-only series too short after
@@ -132,7 +134,7 @@ def training_set(history: SeriesSet, extra: Sequence[Series], first_origin_times
         if c.length < need:
             raise ValueError(f"training-only series {s.name!r} has {c.length} points before the first backtest "
                              f"origin ({fmt_time(cut_time)}), fewer than the {need} needed for one training window "
-                             f"(input_len {input_len} + horizon {horizon} + validation span {val}); "
+                             f"({input_key} {input_len} + horizon {horizon} + validation span {val}); "
                              "leave it out of data.train_only")
         cut.append(c)
     return replace(history, series=[*history.series, *cut], train_only=tuple(s.name for s in extra))

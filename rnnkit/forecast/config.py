@@ -24,6 +24,9 @@ __all__ = [
     "ModelConfig",
     "WindowConfig",
     "check_config",
+    "input_len_key",
+    "max_input_len",
+    "member_input_lens",
     "resolve_config",
 ]
 
@@ -119,6 +122,12 @@ class ModelConfig:
         the quantiles of the equal-weight mixture of the members' forecast distributions (wider:
         it adds the spread between seeds to each member's own spread) for the interval ends, while
         the point forecast stays the mean of the members' medians.
+    ensemble_input_lens: input lengths of the ensemble members (multi-window ensemble, as N-BEATS
+        does): member i reads ``ensemble_input_lens[i % len]`` steps (seed ``train.seed + i``), so
+        the members differ in look-back as well as in seed; they are combined as
+        ``ensemble_combine`` says. Empty (default): every member reads ``window.input_len``, which
+        the RNN then ignores when this is set. ``model.ensemble`` must be at least its length. The
+        backtest needs history for the longest one.
     """
 
     kind: Literal["sequence", "one_to_one"] = "sequence"
@@ -140,6 +149,7 @@ class ModelConfig:
     samples: int = 200
     ensemble: int = 1
     ensemble_combine: Literal["mean", "mixture"] = "mean"
+    ensemble_input_lens: tuple[int, ...] = ()
 
 
 @dataclass
@@ -270,6 +280,10 @@ def check_config(cfg: ForecastConfig) -> None:
     need(m.samples >= 10, f"model.samples must be >= 10 sample paths, got {m.samples}")
     need(0.0 < m.level_alpha <= 1.0, f"model.level_alpha must be in (0, 1], got {m.level_alpha}")
     need(m.ensemble >= 1, f"model.ensemble must be >= 1, got {m.ensemble}")
+    lens = list(m.ensemble_input_lens)
+    need(all(v >= 1 for v in lens), f"model.ensemble_input_lens must all be >= 1, got {lens}")
+    need(m.ensemble >= len(lens), f"model.ensemble={m.ensemble} is fewer than the {len(lens)} input lengths of "
+         f"model.ensemble_input_lens={lens}: every length needs a member (members cycle through them)")
     if m.seasonal_diff:
         need(m.decoder == "direct" and not m.target_steps,
              "model.seasonal_diff needs model.decoder=direct and model.target_steps=false")
@@ -293,6 +307,23 @@ def check_config(cfg: ForecastConfig) -> None:
     known = {"naive", "seasonal_naive", "ets", "arima"}
     bad = [x for x in cfg.baselines.models if x not in known]
     need(not bad, f"baselines.models: unknown {bad}; choose from {sorted(known)}")
+
+
+def member_input_lens(cfg: ForecastConfig) -> list[int]:
+    """The input length of each ensemble member: ``model.ensemble_input_lens`` cycled over the
+    ``model.ensemble`` members, or ``window.input_len`` for all of them."""
+    lens = list(cfg.model.ensemble_input_lens) or [cfg.window.input_len]
+    return [int(lens[i % len(lens)]) for i in range(cfg.model.ensemble)]
+
+
+def max_input_len(cfg: ForecastConfig) -> int:
+    """The longest look-back of any member: what the data must hold before a forecast origin."""
+    return max(member_input_lens(cfg))
+
+
+def input_len_key(cfg: ForecastConfig) -> str:
+    """The config key that sets the longest input length (for error messages)."""
+    return "max(model.ensemble_input_lens)" if cfg.model.ensemble_input_lens else "window.input_len"
 
 
 def replace(cfg: ForecastConfig, **sections) -> ForecastConfig:

@@ -7,7 +7,11 @@ first backtest origin, minus the last ``val_size`` points, which give the valida
 ``model.ensemble = N`` trains N networks that differ only in their seed (initial weights and data
 order) and averages their forecast quantiles, q = (1/N) sum_i q_i (Vincentization): on short
 series the spread between seeds is as large as the gaps between models, and the average is both
-steadier and more accurate than a typical member.
+steadier and more accurate than a typical member. With ``model.ensemble_input_lens`` the members
+also differ in look-back (a multi-window ensemble, as in N-BEATS): member i reads its own input
+length, trains on the windows of that length and forecasts from them; ``self.layout`` is the
+longest member's layout (what every origin needs before it), ``self.layouts[i]`` member i's. The
+members' forecasts are combined on the target's (scaled) level, each with its own window level.
 
 Forecasts come back on the data's scale: quantiles in window space (see :mod:`.models`), plus
 the window's level, through the series' inverse scale ``y = z s + c`` (increasing, so quantiles
@@ -29,7 +33,7 @@ from rnnkit import config as C
 from rnnkit.train import Trainer
 
 from .backtest import val_size_for
-from .config import ForecastConfig
+from .config import ForecastConfig, member_input_lens
 from .data import Series, SeriesSet, season_length_for
 from .features import Encoder
 from .losses import make_likelihood
@@ -46,9 +50,17 @@ def _levels(level: float) -> list[float]:
 class NeuralForecaster:
     """The trained network plus everything needed to apply it to new data (encoder, layout)."""
 
-    def __init__(self, cfg: ForecastConfig, encoder: Encoder, layout: Layout, calibration=1.0):
+    def __init__(self, cfg: ForecastConfig, encoder: Encoder, layout: Layout, calibration=1.0,
+                 input_lens: Sequence[int] | None = None):
+        """``layout``: the longest member's; ``input_lens``: each member's input length (default: from
+        ``cfg``, see :func:`.config.member_input_lens`; a saved run passes its stored ones)."""
         self.cfg, self.encoder, self.layout = cfg, encoder, layout
         m = cfg.model
+        self.input_lens = [int(v) for v in (input_lens if input_lens is not None else member_input_lens(cfg))]
+        if len(self.input_lens) != m.ensemble or max(self.input_lens) != layout.input_len:
+            raise ValueError(f"member input lengths {self.input_lens} do not fit model.ensemble={m.ensemble} "
+                             f"and the layout's (longest) input length {layout.input_len}")
+        self.layouts = [dataclasses.replace(layout, input_len=n) for n in self.input_lens]
         self.likelihood = make_likelihood(m.likelihood, m.quantiles)
         self.nets = [self._new_net(cfg.train.seed + i) for i in range(m.ensemble)]
         # one factor, or one per horizon step (backtest.calibrate_per_step)
@@ -56,6 +68,8 @@ class NeuralForecaster:
                             else float(calibration))
         kind = "one-to-one" if m.kind == "one_to_one" else m.decoder
         self.name = f"rnnkit {m.cell.upper()} ({kind}, {m.likelihood})"
+        if m.ensemble_input_lens:
+            self.name = self.name[:-1] + f", inputs {'/'.join(map(str, sorted(set(self.input_lens))))})"
 
     def _new_net(self, seed: int) -> ForecastNet:
         m = self.cfg.model
@@ -85,15 +99,18 @@ class NeuralForecaster:
             if lag < cfg.window.horizon or lag < 2:
                 raise ValueError(f"model.seasonal_diff needs a season length >= 2 and >= window.horizon "
                                  f"({cfg.window.horizon}), got {lag}")
-        layout = Layout(cfg.window.input_len, cfg.window.horizon, enc.n_past, enc.n_future, enc.n_static,
+        layout = Layout(max(member_input_lens(cfg)), cfg.window.horizon, enc.n_past, enc.n_future, enc.n_static,
                         autoregressive=cfg.model.decoder == "autoregressive", local_level=cfg.model.local_level,
                         target_steps=cfg.model.target_steps, level_alpha=cfg.model.level_alpha, seasonal_lag=lag)
         return cls(cfg, enc, layout)
 
     # ------------------------------------------------------------------ training
-    def split_windows(self, history: SeriesSet):
-        """(train, validation) windows: validation targets lie in the last ``val_size`` points."""
-        lay = self.layout
+    def split_windows(self, history: SeriesSet, layout: Layout | None = None):
+        """(train, validation) windows of ``layout`` (default: ``self.layout``): validation targets lie
+        in the last ``val_size`` points. The validation origins are the same for every member (those
+        with room for the longest input before them); training origins start where ``layout``'s
+        input fits."""
+        lay = layout if layout is not None else self.layout
         arrays = [self.encoder.encode(s) for s in history.series]
         train_pairs, val_pairs = [], []
         for i, s in enumerate(history.series):
@@ -103,7 +120,7 @@ class NeuralForecaster:
             if s.name in history.train_only:
                 continue  # training-only series (data.train_only): their last val_size points are left out,
                 #           and the validation windows (early stopping, calibration) are the scored series'
-            val_pairs += [(i, o) for o in range(max(val_start, lay.lookback), n - lay.horizon + 1)]
+            val_pairs += [(i, o) for o in range(max(val_start, self.layout.lookback), n - lay.horizon + 1)]
         if not train_pairs:
             raise ValueError("no training window fits before the validation span: lower window.input_len, "
                              "backtest.val_size or backtest.windows")
@@ -124,20 +141,29 @@ class NeuralForecaster:
 
     def fit(self, history: SeriesSet, run_dir: Path | None = None, resume: bool = False, echo=print) -> list[int]:
         """Train every member with :class:`rnnkit.train.Trainer`; returns the epochs each one ran."""
-        train, val = self.split_windows(history)
-        echo(f"training windows: {len(train)}, validation windows: {len(val)} "
-             f"(input {self.layout.input_len}, horizon {self.layout.horizon}, {self.layout.n_features} features)")
+        windows = {}
+        for n, lay in zip(self.input_lens, self.layouts):
+            if n not in windows:
+                windows[n] = self.split_windows(history, lay)
+                train, val = windows[n]
+                echo(f"training windows: {len(train)}, validation windows: {len(val)} "
+                     f"(input {n}, horizon {lay.horizon}, {lay.n_features} features)")
         epochs = []
         for i, net in enumerate(self.nets):
+            train, val = windows[self.input_lens[i]]
             if len(self.nets) > 1:
-                echo(f"ensemble member {i + 1}/{len(self.nets)}")
+                echo(f"ensemble member {i + 1}/{len(self.nets)}"
+                     + (f" (input {self.input_lens[i]})" if self.cfg.model.ensemble_input_lens else ""))
             tcfg = dataclasses.replace(self.cfg.train, seed=self.cfg.train.seed + i)
             g = torch.Generator().manual_seed(tcfg.seed)
             train_loader = DataLoader(TensorDataset(train.inputs, train.targets), batch_size=tcfg.batch_size,
                                       shuffle=True, generator=g)
             val_loader = DataLoader(TensorDataset(val.inputs, val.targets), batch_size=512)
             member_dir = self.member_dir(run_dir, i) if run_dir is not None else None
-            trainer = Trainer(net, self.loss_fn, tcfg, run_dir=member_dir, config_dict=C.to_dict(self.cfg))
+            cdict = C.to_dict(self.cfg)
+            if self.cfg.model.ensemble_input_lens:
+                cdict["window"]["input_len"] = self.input_lens[i]  # this member's own look-back
+            trainer = Trainer(net, self.loss_fn, tcfg, run_dir=member_dir, config_dict=cdict)
             trainer.fit(train_loader, val_loader, resume=resume)
             self.nets[i] = trainer.model.cpu().eval()
             epochs.append(trainer.epoch)
@@ -162,16 +188,23 @@ class NeuralForecaster:
         """``(N, H, len(levels))`` forecast quantiles on the data's scale (before calibration)."""
         lay = self.layout
         arrays, pairs = [], []
+        key = ("the longest ensemble member's input length (model.ensemble_input_lens)="
+               if self.cfg.model.ensemble_input_lens else "window.input_len=")
         for i, (s, o) in enumerate(zip(series, origins)):
             if o < lay.lookback:
-                raise ValueError(f"series {s.name!r}: forecasting from position {o} needs window.input_len="
+                raise ValueError(f"series {s.name!r}: forecasting from position {o} needs {key}"
                                  f"{lay.input_len}" + (f" + season {lay.seasonal_lag}" if lay.seasonal_lag else "")
-                                 + " points before it")
+                                 + f" points before it, and it has {o}")
             a = self.encoder.encode(s, extra=max(0, o + lay.horizon - len(s.future)))
             self._check_future(s, a, o)
             arrays.append(a)
             pairs.append((i, o))
-        w = build_windows(arrays, pairs, lay, with_targets=False)
+        lens = self.input_lens[:len(self.nets)]
+        if len(set(lens)) > 1:
+            q = self._multi_window_quantiles(arrays, pairs, levels)
+            scales = [self.encoder.target_scale(s) for s in series]
+            return np.stack([sc.inverse(qi, start=o) for sc, qi, o in zip(scales, q, origins)])
+        w = build_windows(arrays, pairs, self.layouts[0], with_targets=False)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.cfg.train.seed)  # repeatable sample paths
             if self.cfg.model.ensemble_combine == "mixture" and len(self.nets) > 1:
@@ -183,21 +216,54 @@ class NeuralForecaster:
         scales = [self.encoder.target_scale(s) for s in series]
         return np.stack([sc.inverse(qi, start=o) for sc, qi, o in zip(scales, q, origins)])
 
-    def _mixture_quantiles(self, x: torch.Tensor, levels: Sequence[float], grid: int = 200) -> torch.Tensor:
+    def _multi_window_quantiles(self, arrays, pairs, levels: Sequence[float]) -> np.ndarray:
+        """``(N, H, len(levels))`` quantiles in scaled target space (window level and seasonal base
+        added) of an ensemble whose members read different input lengths: each member forecasts
+        from its own windows, its quantiles are moved to the target's level by its own window
+        level, then they are combined (mean of quantiles, or the mixture) in float64."""
+        windows = {}
+        for n, lay in zip(self.input_lens, self.layouts):
+            if n not in windows:
+                windows[n] = build_windows(arrays, pairs, lay, with_targets=False)
+        members = []
+        for net, n, lay in zip(self.nets, self.input_lens, self.layouts):
+            w = windows[n]
+            shift = torch.from_numpy(w.level[:, None] + w.base)  # (B, H), float64
+            members.append((net, w.inputs, lay, shift))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.cfg.train.seed)  # repeatable sample paths
+            if self.cfg.model.ensemble_combine == "mixture":
+                q = self._mixture_quantiles(None, levels, members=members)
+            else:
+                q = torch.stack([forecast_quantiles(net, self.likelihood, x, lay, levels, self.cfg.model.samples)
+                                 .double() + shift[..., None] for net, x, lay, shift in members]).mean(0)
+        return q.numpy()
+
+    def _mixture_quantiles(self, x: torch.Tensor | None, levels: Sequence[float], grid: int = 200,
+                           members=None) -> torch.Tensor:
         """Quantiles of the equal-weight mixture of the members' forecasts: each member's quantiles
         at ``grid`` evenly spaced levels ((j + 0.5) / grid) stand for equally likely draws from it;
-        the mixture's quantiles are those of all members' draws pooled."""
+        the mixture's quantiles are those of all members' draws pooled.
+
+        ``members``: ``(net, inputs, layout, shift (B, H))`` per member, each member's quantiles
+        moved by its ``shift`` (float64) before pooling (members of different input lengths);
+        default: every net on ``x`` with ``self.layout``, unshifted."""
         fine = [(j + 0.5) / grid for j in range(grid)]
-        pooled = torch.cat([forecast_quantiles(net, self.likelihood, x, self.layout, fine, self.cfg.model.samples)
-                            for net in self.nets], dim=-1)  # (B, H, members * grid)
+        if members is None:
+            members = [(net, x, self.layout, None) for net in self.nets]
+
+        def member_q(net, xi, lay, shift, lv):
+            qi = forecast_quantiles(net, self.likelihood, xi, lay, lv, self.cfg.model.samples)
+            return qi if shift is None else qi.double() + shift[..., None]
+
+        pooled = torch.cat([member_q(*mb, fine) for mb in members], dim=-1)  # (B, H, members * grid)
         q = torch.tensor(list(levels), dtype=pooled.dtype)
         out = torch.quantile(pooled, q, dim=-1).permute(1, 2, 0)
         # the point forecast (level 0.5) stays the mean of the members' medians: the mixture widens
         # the interval, it does not move the forecast
         for j, lv in enumerate(levels):
             if abs(lv - 0.5) < 1e-12:
-                med = torch.stack([forecast_quantiles(net, self.likelihood, x, self.layout, [0.5],
-                                                      self.cfg.model.samples)[..., 0] for net in self.nets]).mean(0)
+                med = torch.stack([member_q(*mb, [0.5])[..., 0] for mb in members]).mean(0)
                 out[..., j] = med
                 lower = [k for k, v in enumerate(levels) if v < 0.5]
                 upper = [k for k, v in enumerate(levels) if v > 0.5]

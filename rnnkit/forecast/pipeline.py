@@ -34,7 +34,7 @@ from .backtest import (
     training_set,
 )
 from .baselines import make_baselines
-from .config import ForecastConfig, check_config
+from .config import ForecastConfig, check_config, input_len_key, max_input_len
 from .data import SeriesSet, future_times, read_table, season_length_for
 from .datasets import load_series
 from .features import Encoder
@@ -66,11 +66,12 @@ def _prepare(cfg: ForecastConfig, sset: SeriesSet | None = None):
     sset, extra = _scored(cfg, sset)
     H, K = cfg.window.horizon, cfg.backtest.windows
     stride = cfg.backtest.stride or H
-    check_lengths(sset, cfg.window.input_len, H, K, stride, cfg.backtest.val_size)
+    L, key = max_input_len(cfg), input_len_key(cfg)  # the longest member's look-back
+    check_lengths(sset, L, H, K, stride, cfg.backtest.val_size, input_key=key)
     plan = plan_backtest(sset, H, K, stride)
     history = history_set(sset, plan.first)
     firsts = [s.times[o] for s, o in zip(sset.series, plan.first)]
-    train_set = training_set(history, extra, firsts, cfg.window.input_len, H, cfg.backtest.val_size)
+    train_set = training_set(history, extra, firsts, L, H, cfg.backtest.val_size, input_key=key)
     return sset, plan, history, stride, train_set
 
 
@@ -152,7 +153,9 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
     baselines = rows[1:]
     return {
         "data": _describe(cfg), "series": sset.names, "horizon": cfg.window.horizon,
-        "input_len": cfg.window.input_len, "windows": cfg.backtest.windows, "stride": stride,
+        "input_len": ("/".join(map(str, nf.input_lens)) + " (ensemble members)" if cfg.model.ensemble_input_lens
+                      else cfg.window.input_len),
+        "windows": cfg.backtest.windows, "stride": stride,
         "season_length": _season(cfg, sset), "interval": cfg.backtest.interval,
         "overall": rows, "per_series": per.to_dict(orient="records"),
         "model": nf.name, "rnn_mase": rnn["MASE"], "rnn_coverage": rnn["coverage"],
@@ -169,6 +172,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
 # ---------------------------------------------------------------------------------- run folders
 def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int) -> None:
     atomic_write_json(run_dir / STATE_FILE, {"encoder": nf.encoder.to_dict(), "layout": nf.layout.to_dict(),
+                                             "member_input_lens": nf.input_lens,
                                              "calibration": nf.calibration, "season_length": season_length})
 
 
@@ -182,7 +186,10 @@ def load_run(run_dir: str | Path) -> tuple[ForecastConfig, NeuralForecaster]:
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: the run did not finish training")
     state = json.loads(path.read_text(encoding="utf-8"))
-    nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), Layout(**state["layout"]), state["calibration"])
+    layout = Layout(**state["layout"])
+    # each member's own input length (runs saved before multi-window ensembles: all the layout's)
+    lens = state.get("member_input_lens") or [layout.input_len] * cfg.model.ensemble
+    nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), layout, state["calibration"], input_lens=lens)
     for i, net in enumerate(nf.nets):
         load_model_weights(net, nf.member_dir(Path(run_dir), i))
         net.eval()
