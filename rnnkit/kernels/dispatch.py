@@ -4,7 +4,8 @@
 - ``loop``: rnnkit's own time loop (any cell), input projection done for all steps in one product.
 - ``triton``: rnnkit's fused Triton LSTM and GRU (rnnkit/kernels/lstm, rnnkit/kernels/gru), plain
   LSTM or GRU cells on CUDA tensors (or on CPU under ``TRITON_INTERPRET=1``, for tests), where the
-  kernels fit the shape. The GRU kernels have not run on a GPU yet: on request only.
+  kernels fit the shape; cells may be wrapped in VariationalDropout (the recurrent mask is fused).
+  The GRU kernels and the fused mask have not run on a GPU yet: on request only.
 - ``auto``: on CUDA, ``triton`` for LSTM layers in bf16 where it fits (cuDNN keeps the recurrent
   weights on chip only in fp16: in bf16 the fused kernel was 1.7-5.6x faster forward and
   1.8-3.7x forward+backward on an H200, docs/kernels.md); never in fp16 (cuDNN is up to 2.7x
@@ -53,7 +54,8 @@ def choose_backend(layer, requested: str, x: Tensor) -> str:
             raise BackendUnavailable(f"backend 'triton' cannot run {type(layer).__name__}: {why_not}")
         chosen, reason = "triton", "requested"
     elif (requested == "auto" and x.device.type == "cuda" and x.dtype in AUTO_TRITON_DTYPES
-          and fused.cell_kind(layer) is LSTMCell and fused.unsupported_reason(layer, x) is None):
+          and fused.plain(layer) and fused.cell_kind(layer) is LSTMCell
+          and fused.unsupported_reason(layer, x) is None):
         chosen, reason = "triton", "fused Triton LSTM (cuDNN is slow in this dtype)"
     else:
         why_not = native.unsupported_reason(layer, x)

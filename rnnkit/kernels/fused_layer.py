@@ -1,7 +1,10 @@
 """rnnkit's fused Triton LSTM and GRU as a layer backend (``backend="triton"`` of recurrent layers).
 
 ``fused_scan`` has the contract of :func:`rnnkit.layers.scan.scan_cell` for a plain
-:class:`rnnkit.LSTMCell` or :class:`rnnkit.GRUCell`: x ``(B, T, D)`` and the cell's state tuple ->
+:class:`rnnkit.LSTMCell` or :class:`rnnkit.GRUCell`, bare or wrapped in
+:class:`rnnkit.cells.regularized.VariationalDropout` (its masks are drawn by the wrapper itself, at
+the same point of the random stream as the loop draws them, and the kernels apply the recurrent
+mask inside the product): x ``(B, T, D)`` and the cell's state tuple ->
 outputs ``(B, T, H)`` (zero at padded steps) and the state after each sequence's last valid step;
 ``reverse=True`` runs each sequence backwards within its length. The layer's stacking,
 directions, merge, residual and dropout stay in :meth:`rnnkit.layers.Recurrent._forward_loop`;
@@ -16,7 +19,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from rnnkit.cells.base import begin_sequence
 from rnnkit.cells.builtin import GRUCell, LSTMCell
+from rnnkit.cells.regularized import VariationalDropout
 from rnnkit.layers.padding import reverse_padded
 
 FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
@@ -31,10 +36,26 @@ def triton_importable() -> bool:
     return True
 
 
+def base_cell(cell):
+    """The plain LSTMCell/GRUCell the fused kernels compute for ``cell`` (itself, or the one inside
+    a VariationalDropout), else None."""
+    if type(cell) in FUSED_CELLS:
+        return cell
+    if type(cell) is VariationalDropout and type(cell.cell) in FUSED_CELLS:
+        return cell.cell
+    return None
+
+
 def cell_kind(layer) -> type | None:
-    """LSTMCell or GRUCell when every cell of the layer is exactly that type, else None."""
-    kinds = {type(c) for c in layer.cells}
-    return kinds.pop() if len(kinds) == 1 and next(iter(kinds)) in FUSED_CELLS else None
+    """LSTMCell or GRUCell when every cell of the layer is (or wraps, for variational dropout)
+    exactly that type, else None."""
+    kinds = {type(base_cell(c)) if base_cell(c) is not None else None for c in layer.cells}
+    return kinds.pop() if len(kinds) == 1 and None not in kinds else None
+
+
+def plain(layer) -> bool:
+    """Every cell is a bare LSTMCell/GRUCell (no wrapper)."""
+    return all(type(c) in FUSED_CELLS for c in layer.cells)
 
 
 def unsupported_reason(layer, x: Tensor) -> str | None:
@@ -43,10 +64,12 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
     kind = cell_kind(layer)
     if kind is None:
         names = sorted({type(c).__name__ for c in cells})
-        return f"cell types {', '.join(names)}: the fused Triton kernels are plain LSTM or GRU layers"
-    if any(getattr(c, "proj_size", 0) for c in cells):
+        return (f"cell types {', '.join(names)}: the fused Triton kernels are plain LSTM or GRU layers, "
+                "bare or in VariationalDropout")
+    bases = [base_cell(c) for c in cells]
+    if any(getattr(b, "proj_size", 0) for b in bases):
         return "proj_size (LSTM projections are not fused)"
-    if any(c._forward_hooks or c._forward_pre_hooks for c in cells):
+    if any(m._forward_hooks or m._forward_pre_hooks for m in [*cells, *bases]):
         return "a cell has forward hooks"
     if x.dtype not in FUSED_DTYPES:
         return f"dtype {x.dtype} (the fused kernels take fp16, bf16 or fp32)"
@@ -60,9 +83,9 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
         from rnnkit.kernels.lstm.op import choose_kernel as choose
     else:
         from rnnkit.kernels.gru.op import choose_layout as choose
-    for c in cells:
+    for b in bases:
         try:
-            choose(x.shape[0], c.hidden_size, x.dtype, x.device, training=training)
+            choose(x.shape[0], b.hidden_size, x.dtype, x.device, training=training)
         except ValueError as err:
             return str(err)
     return None
@@ -70,18 +93,27 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
 
 def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None = None,
                reverse: bool = False) -> tuple[Tensor, tuple[Tensor, ...]]:
-    """:func:`rnnkit.layers.scan.scan_cell` for a plain LSTMCell or GRUCell, on the fused kernels."""
+    """:func:`rnnkit.layers.scan.scan_cell` for a plain (or variationally dropped) LSTMCell or
+    GRUCell, on the fused kernels."""
     if reverse:
         x = reverse_padded(x, lengths)
-    if type(cell) is LSTMCell:
+    base = base_cell(cell)
+    hmask = None
+    if base is not cell:  # VariationalDropout: its masks, drawn where the loop draws them
+        begin_sequence(cell, x.shape[0], x.device, x.dtype)
+        if cell.training:
+            m_in, hmask = cell._masks(x.shape[0], x.device, x.dtype)
+            if m_in is not None:
+                x = x * m_in.unsqueeze(1)
+    if type(base) is LSTMCell:
         from rnnkit.kernels.lstm.op import lstm_forward
         h0, c0 = state
-        y, final = lstm_forward(x, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,
-                                h0.to(x.dtype), c0.to(x.dtype), lengths)
+        y, final = lstm_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
+                                h0.to(x.dtype), c0.to(x.dtype), lengths, hmask=hmask)
     else:
         from rnnkit.kernels.gru.op import gru_forward
-        y, h = gru_forward(x, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,
-                           state[0].to(x.dtype), lengths)
+        y, h = gru_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
+                           state[0].to(x.dtype), lengths, hmask=hmask)
         final = (h,)
     if reverse:
         y = reverse_padded(y, lengths)

@@ -119,3 +119,23 @@ def test_gru_gpu_larger_shapes(B, T, H, lengths, dtype, kt):
     oracle = _run(gru_sequence_ref, gi, w, b_hn, h0, f64, lens)
     for name, g, t, o in zip(NAMES, got, twin, oracle):
         kt.rule(g, t, o, dtype, name)
+
+
+@pytest.mark.parametrize("use_lengths", [False, True])
+def test_gru_recurrent_dropout_mask_matches_twin_and_oracle(use_lengths, kt):
+    """hmask: the product reads h * m, the z-interpolation reads h; every gradient against the
+    loop with the same mask."""
+    from functools import partial
+    B, T, H = 3, 9, 40
+    gi, w, b_hn, h0 = _inputs(B, T, H, seed=7)
+    g = torch.Generator().manual_seed(8)
+    m = ((torch.rand(B, H, generator=g) > 0.3).double() / 0.7).to(DEVICE)
+    lengths = torch.tensor([9, 2, 5], device=DEVICE) if use_lengths else None
+    got = _run(partial(gru_sequence_forward, hmask=m), gi, w, b_hn, h0, f32, lengths)
+    twin = _run(partial(gru_sequence_ref, hmask=m), gi, w, b_hn, h0, f32, lengths)
+    oracle = _run(partial(gru_sequence_ref, hmask=m), gi, w, b_hn, h0, f64, lengths)
+    plain = _run(gru_sequence_ref, gi, w, b_hn, h0, f64, lengths)
+    assert not torch.allclose(oracle[0], plain[0])  # the mask matters here
+    for name, gt, t, o in zip(NAMES, got, twin, oracle):
+        torch.testing.assert_close(gt, t, **kt.tol[f32], msg=name)
+        kt.rule(gt, t, o, f32, name)

@@ -75,3 +75,38 @@ def test_auto_picks_triton_only_on_cuda_in_bf16():
     gru = rnnkit.GRU(input_size=3, hidden_size=4).to(DEVICE).bfloat16()
     assert dispatch.choose_backend(gru, "auto", x.bfloat16()) != "triton"  # the GRU kernels: on request only
     assert "triton" in dispatch.available_backends()
+
+
+@pytest.mark.parametrize("cell", [rnnkit.LSTMCell, rnnkit.GRUCell])
+def test_triton_backend_fuses_variational_dropout(cell, kt):
+    """VariationalDropout(cell) in training: the fused path draws the wrapper's masks where the
+    loop draws them (same seed, same masks) and applies the recurrent one inside the kernels, so
+    outputs and every gradient equal the loop's; in eval mode both are the plain cell."""
+    from rnnkit.cells.regularized import VariationalDropout
+    torch.manual_seed(5)
+    fused = rnnkit.Recurrent(lambda d: VariationalDropout(cell(d, 20), p_in=0.25, p_h=0.4), input_size=5,
+                             num_layers=2, bidirectional=True, backend="triton").to(DEVICE)
+    loop = copy.deepcopy(fused)
+    loop.backend = "loop"
+    x = torch.randn(3, 7, 5, device=DEVICE)
+    lengths = torch.tensor([7, 2, 5], device=DEVICE)
+    for mode in ("train", "eval"):
+        getattr(fused, mode)(), getattr(loop, mode)()
+        torch.manual_seed(11)
+        got = _grads(fused, x, lengths)
+        torch.manual_seed(11)
+        want = _grads(loop, x, lengths)
+        for i, (g, w) in enumerate(zip(got, want)):
+            torch.testing.assert_close(g, w, **kt.tol[torch.float32], msg=f"{mode} tensor {i}")
+    torch.manual_seed(11)
+    fused.train()
+    dropped = fused(x, lengths=lengths)
+    fused.eval()
+    assert not torch.allclose(dropped, fused(x, lengths=lengths))  # the masks did something
+
+
+def test_auto_never_picks_triton_for_wrapped_cells():
+    from rnnkit.cells.regularized import VariationalDropout
+    layer = rnnkit.Recurrent(lambda d: VariationalDropout(rnnkit.LSTMCell(d, 4), p_h=0.3), input_size=3)
+    x = torch.randn(1, 2, 3, device=DEVICE).bfloat16()
+    assert dispatch.choose_backend(layer.to(DEVICE).bfloat16(), "auto", x) == "loop"

@@ -182,3 +182,23 @@ def test_lstm_gpu_inference_large_hidden(B, T, H, dtype, kernel, kt):
         oracle = _flat(lstm_sequence_ref(gi, w, h0, c0))
     for name, g, t, o in zip(NAMES, got, twin, oracle):
         kt.rule(g, t, o, dtype, name)
+
+
+@pytest.mark.parametrize("kernel", ["split", "rows"])
+@pytest.mark.parametrize("use_lengths", [False, True])
+def test_lstm_recurrent_dropout_mask_matches_twin_and_oracle(kernel, use_lengths, kt):
+    """hmask (variational recurrent dropout): the product reads h * m at every step, h0 included;
+    every gradient (W_hh's through h * m, h0's times m) against the loop with the same mask."""
+    B, T, H = 3, 9, 40
+    gi, w, h0, c0 = _inputs(B, T, H, seed=7)
+    g = torch.Generator().manual_seed(8)
+    m = ((torch.rand(B, H, generator=g) > 0.3).double() / 0.7).to(DEVICE)
+    lengths = torch.tensor([9, 2, 5], device=DEVICE) if use_lengths else None
+    got = _run(partial(lstm_sequence_forward, kernel=kernel, hmask=m), gi, w, h0, c0, f32, lengths)
+    twin = _run(partial(lstm_sequence_ref, hmask=m), gi, w, h0, c0, f32, lengths)
+    oracle = _run(partial(lstm_sequence_ref, hmask=m), gi, w, h0, c0, f64, lengths)
+    plain = _run(partial(lstm_sequence_ref), gi, w, h0, c0, f64, lengths)
+    assert not torch.allclose(oracle[0], plain[0])  # the mask matters here
+    for name, gt, t, o in zip(NAMES, got, twin, oracle):
+        torch.testing.assert_close(gt, t, **kt.tol[f32], msg=name)
+        kt.rule(gt, t, o, f32, name)

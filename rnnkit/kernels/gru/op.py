@@ -49,10 +49,11 @@ def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, trai
 
 
 def gru_sequence_forward(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h0: Tensor | None = None,
-                         lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+                         lengths: Tensor | None = None, hmask: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """gi ``(B, T, 3H)`` (= x W_ih^T + b_ih + [b_hr, b_hz, 0]), w_hh ``(3H, H)``, b_hn ``(H,)`` or
     None, h0 ``(B, H)`` or None, lengths ``(B,)`` or None -> ``y (B, T, H)``, ``h_n (B, H)`` in
-    gi's dtype (fp16, bf16 or fp32)."""
+    gi's dtype (fp16, bf16 or fp32). ``hmask`` ``(B, H)``, not differentiated: variational
+    recurrent dropout, the product reads ``h * hmask``, the interpolation with z reads h."""
     check_device(gi)
     if gi.dim() != 3 or gi.shape[-1] % 3:
         raise ValueError(f"gi must have shape (batch, time, 3*hidden), got {tuple(gi.shape)}")
@@ -66,11 +67,13 @@ def gru_sequence_forward(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h
         raise ValueError(f"the fused GRU takes fp16, bf16 or fp32, got {gi.dtype}")
     if T == 0 or B == 0:
         raise ValueError(f"empty input of shape {tuple(gi.shape)}")
-    if h0 is not None and tuple(h0.shape) != (B, H):
-        raise ValueError(f"h0 must have shape (batch, hidden) = {(B, H)}, got {tuple(h0.shape)}")
+    for name, s in (("h0", h0), ("hmask", hmask)):
+        if s is not None and tuple(s.shape) != (B, H):
+            raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
     training = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, w_hh, b_hn, h0))
     layout = choose_layout(B, H, gi.dtype, gi.device, training)
-    return GRUSequence.apply(gi, w_hh, b_hn, h0, lengths, layout)
+    hm = hmask.detach().float().contiguous() if hmask is not None else None
+    return GRUSequence.apply(gi, w_hh, b_hn, h0, lengths, hm, layout)
 
 
 class GRUSequence(torch.autograd.Function):
@@ -78,7 +81,7 @@ class GRUSequence(torch.autograd.Function):
     dL/db_hn, dL/dh0 and one matrix product for dL/dW_hh."""
 
     @staticmethod
-    def forward(ctx, gi, w_hh, b_hn, h0, lengths, layout):
+    def forward(ctx, gi, w_hh, b_hn, h0, lengths, hmask, layout):
         B, T, G = gi.shape
         H = G // 3
         dev = gi.device
@@ -93,17 +96,18 @@ class GRUSequence(torch.autograd.Function):
         hs = _new((B, T, H), torch.float32, dev) if save else None
         h_state = h0.float().clone() if h0 is not None else torch.zeros(B, H, device=dev)
         hx = torch.empty(2, B, H, dtype=gi.dtype, device=dev)
-        hx[0] = h_state.to(gi.dtype)  # h_{-1}: the product reads h in the input dtype
+        # h_{-1} as the product reads it: in the input dtype, times the mask
+        hx[0] = (h_state if hmask is None else h_state * hmask).to(gi.dtype)
         cfg = layout["fwd"]
         bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
         bn = b_hn.contiguous() if b_hn is not None else None
         args = (gi, w, bn if bn is not None else gi, hx, h_state, lens if lens is not None else gi, y,
-                saved if save else gi, hs if save else gi, bar, B, T, H, 0, 0)
+                saved if save else gi, hs if save else gi, bar, B, T, H, 0, 0, hmask if hmask is not None else gi)
         launch(_gru_split_fwd_kernel, cfg["grid"], args, cfg, dev, T, 13,
-               HAS_BN=bn is not None, HAS_LEN=lens is not None, SAVE=save)
+               HAS_BN=bn is not None, HAS_LEN=lens is not None, SAVE=save, HAS_HMASK=hmask is not None)
         if save:
             h0f = h0.float().contiguous() if h0 is not None else None
-            ctx.save_for_backward(w, h0f, lens, saved, hs)
+            ctx.save_for_backward(w, h0f, lens, saved, hs, hmask)
             ctx.layout = layout
             ctx.dtypes = (gi.dtype, w_hh.dtype, b_hn.dtype if b_hn is not None else None,
                           h0.dtype if h0 is not None else None)
@@ -112,7 +116,7 @@ class GRUSequence(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, dy, dhn):
-        w, h0, lens, saved, hs = ctx.saved_tensors
+        w, h0, lens, saved, hs, hmask = ctx.saved_tensors
         B, T, H = hs.shape
         dev = hs.device
         gi_dtype, w_dtype, bn_dtype, h0_dtype = ctx.dtypes
@@ -123,29 +127,32 @@ class GRUSequence(torch.autograd.Function):
         cfg = ctx.layout["bwd"]
         bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
         args = (saved, hs, h0 if h0 is not None else hs, w, lens if lens is not None else hs, dy, dx, dh,
-                dgates, bar, B, T, H, 0, 0)
+                dgates, bar, B, T, H, 0, 0, hmask if hmask is not None else hs)
         # T steps and one last iteration that only reads (dL/dh0 through W_hh)
         launch(_gru_split_bwd_kernel, cfg["grid"], args, cfg, dev, T + 1, 13,
-               HAS_H0=h0 is not None, HAS_LEN=lens is not None)
+               HAS_H0=h0 is not None, HAS_LEN=lens is not None, HAS_HMASK=hmask is not None)
         d_gi = d_w = d_bn = d_h0 = None
         if ctx.needs_input_grad[0]:
             d_gi = dgates[..., :3 * H].to(gi_dtype)
         if ctx.needs_input_grad[1]:
             # dW_hh = sum over b, t of [da_r, da_z, dn_h]^T h_{t-1}; zero at padded steps
             first = h0 if h0 is not None else torch.zeros(B, H, device=dev)
-            h_prev = torch.cat([first.unsqueeze(1), hs[:, :-1]], dim=1).reshape(B * T, H)
+            h_prev = torch.cat([first.unsqueeze(1), hs[:, :-1]], dim=1)
+            if hmask is not None:  # the product read h * m
+                h_prev = h_prev * hmask.unsqueeze(1)
+            h_prev = h_prev.reshape(B * T, H)
             dpre = torch.cat([dgates[..., :2 * H], dgates[..., 3 * H:]], dim=-1).reshape(B * T, 3 * H)
             d_w = (dpre.t() @ h_prev).to(w_dtype)
         if bn_dtype is not None and ctx.needs_input_grad[2]:
             d_bn = dgates[..., 3 * H:].sum(dim=(0, 1)).to(bn_dtype)
         if h0_dtype is not None and ctx.needs_input_grad[3]:
             d_h0 = dh.to(h0_dtype)
-        return d_gi, d_w, d_bn, d_h0, None, None
+        return d_gi, d_w, d_bn, d_h0, None, None, None
 
 
 def gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,
                 bias_hh: Tensor | None = None, h0: Tensor | None = None,
-                lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+                lengths: Tensor | None = None, hmask: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """One GRU layer, batch-first x ``(B, T, D)``, torch-named weights: ``gi = x W_ih^T + b_ih +
     [b_hr, b_hz, 0]`` in one product, then the fused sequential part with ``b_hn``."""
     H = weight_hh.shape[1]
@@ -156,4 +163,4 @@ def gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor
     if bias_hh is not None:
         gi = gi + torch.cat([bias_hh[:2 * H], bias_hh.new_zeros(H)])
         b_hn = bias_hh[2 * H:]
-    return gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths)
+    return gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths, hmask)

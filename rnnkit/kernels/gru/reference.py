@@ -9,7 +9,9 @@ None (it sits inside the reset gate's product, so it cannot be folded into gi); 
     r = sigmoid(gi_r + r_h);  z = sigmoid(gi_z + z_h);  n = tanh(gi_n + r * n_h)
     h_t = (1 - z) * n + z * h_{t-1}
 
-With lengths, steps ``t >= lengths[b]`` hold h and output 0. Everything runs in gi's dtype (in
+With lengths, steps ``t >= lengths[b]`` hold h and output 0. ``hmask`` ``(B, H)`` (variational
+recurrent dropout, fixed over time) multiplies h in the product only, ``(h * m) W_hh^T``; the
+interpolation with z reads h itself (as rnnkit.cells.regularized.VariationalDropout does). Everything runs in gi's dtype (in
 float64 it is the oracle). Returns ``y (B, T, H)`` and ``h_n (B, H)``, the state after each
 sequence's last valid step.
 """
@@ -21,7 +23,7 @@ from torch import Tensor
 
 
 def gru_sequence_ref(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h0: Tensor | None = None,
-                     lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+                     lengths: Tensor | None = None, hmask: Tensor | None = None) -> tuple[Tensor, Tensor]:
     B, _T, G = gi.shape
     H = G // 3
     h = gi.new_zeros(B, H) if h0 is None else h0.to(gi.dtype)
@@ -29,7 +31,8 @@ def gru_sequence_ref(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h0: T
     ys = []
     for t, gi_t in enumerate(gi.unbind(1)):
         r_i, z_i, n_i = gi_t.chunk(3, dim=-1)
-        r_h, z_h, n_h = (h @ w_t).chunk(3, dim=-1)
+        h_rec = h if hmask is None else h * hmask.to(gi.dtype)
+        r_h, z_h, n_h = (h_rec @ w_t).chunk(3, dim=-1)
         if b_hn is not None:
             n_h = n_h + b_hn.to(gi.dtype)
         r = torch.sigmoid(r_i + r_h)

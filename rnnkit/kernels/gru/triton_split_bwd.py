@@ -27,8 +27,8 @@ from rnnkit.kernels.triton_blocks import load_gates, store_gates, zero_invalid
 
 @triton.jit
 def _gru_split_bwd_kernel(saved_ptr, hs_ptr, h0_ptr, w_ptr, len_ptr, dy_ptr, dx_ptr, dh_ptr,
-                          dgates_ptr, bar_ptr, B, T, H, s_begin, s_end,
-                          HAS_H0: tl.constexpr, HAS_LEN: tl.constexpr, SYNC: tl.constexpr,
+                          dgates_ptr, bar_ptr, B, T, H, s_begin, s_end, hm_ptr,
+                          HAS_H0: tl.constexpr, HAS_LEN: tl.constexpr, SYNC: tl.constexpr, HAS_HMASK: tl.constexpr,
                           BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
                           DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
@@ -53,6 +53,8 @@ def _gru_split_bwd_kernel(saved_ptr, hs_ptr, h0_ptr, w_ptr, len_ptr, dy_ptr, dx_
     else:
         h0 = tl.zeros([BLOCK_B, BLOCK_J], dtype=tl.float32)
     carry = tl.load(dh_ptr + s_off, mask=m2, other=0.0)
+    if HAS_HMASK:  # the product read h * m: its gradient reaches h times m
+        hm = tl.load(hm_ptr + s_off, mask=m2, other=0.0)
     if HAS_LEN:
         L = tl.load(len_ptr + rb, mask=rmask, other=0)
     sv_row = rb[:, None].to(tl.int64) * T * 4 * H + j[None, :]
@@ -65,9 +67,12 @@ def _gru_split_bwd_kernel(saved_ptr, hs_ptr, h0_ptr, w_ptr, len_ptr, dy_ptr, dx_
             x_r = tl.load(xb + x_off, mask=mk, other=0.0, cache_modifier=".cg")
             x_z = tl.load(xb + x_off + H, mask=mk, other=0.0, cache_modifier=".cg")
             x_n = tl.load(xb + x_off + 2 * H, mask=mk, other=0.0, cache_modifier=".cg")
-            G += tl.dot(x_r, w_r, input_precision=DOT_PREC)
-            G += tl.dot(x_z, w_z, input_precision=DOT_PREC)
-            G += tl.dot(x_n, w_n, input_precision=DOT_PREC)
+            through = tl.dot(x_r, w_r, input_precision=DOT_PREC)
+            through += tl.dot(x_z, w_z, input_precision=DOT_PREC)
+            through += tl.dot(x_n, w_n, input_precision=DOT_PREC)
+            if HAS_HMASK:
+                through = through * hm
+            G += through
         if s < T:
             s0 = sv_row + t * 4 * H
             r, z, n, n_h = load_gates(saved_ptr, s0, H, m2)

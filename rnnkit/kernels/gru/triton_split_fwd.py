@@ -26,8 +26,9 @@ from rnnkit.kernels.triton_blocks import store_gates
 
 @triton.jit
 def _gru_split_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, saved_ptr, hs_ptr,
-                          bar_ptr, B, T, H, t_begin, t_end,
+                          bar_ptr, B, T, H, t_begin, t_end, hm_ptr,
                           HAS_BN: tl.constexpr, HAS_LEN: tl.constexpr, SAVE: tl.constexpr, SYNC: tl.constexpr,
+                          HAS_HMASK: tl.constexpr,
                           BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
                           DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
@@ -51,6 +52,8 @@ def _gru_split_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, 
     s_off = rb[:, None].to(tl.int64) * H + j[None, :]
     x_off = rb[:, None].to(tl.int64) * H + k[None, :]
     h = tl.load(h_ptr + s_off, mask=m2, other=0.0)
+    if HAS_HMASK:  # variational recurrent dropout: the product reads h * m, the z-interpolation h
+        hm = tl.load(hm_ptr + s_off, mask=m2, other=0.0)
     if HAS_LEN:
         L = tl.load(len_ptr + rb, mask=rmask, other=0)
     gi_row = rb[:, None].to(tl.int64) * T * 3 * H + j[None, :]
@@ -75,7 +78,11 @@ def _gru_split_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, 
             store_gates(saved_ptr, sv_row + t * 4 * H, H, r, z, n, n_h, m2)
             tl.store(hs_ptr + y_row + t * H, h, mask=m2)
         tl.store(y_ptr + y_row + t * H, out.to(y_ptr.dtype.element_ty), mask=m2)
-        tl.store(hx_ptr + ((t + 1) % 2) * B * H + s_off, h.to(hx_ptr.dtype.element_ty), mask=m2)
+        if HAS_HMASK:
+            h_x = h * hm
+        else:
+            h_x = h
+        tl.store(hx_ptr + ((t + 1) % 2) * B * H + s_off, h_x.to(hx_ptr.dtype.element_ty), mask=m2)
         if SYNC:
             grid_barrier(bar_ptr + pb, (t - t_begin + 1) * tl.num_programs(0))
     tl.store(h_ptr + s_off, h, mask=m2)

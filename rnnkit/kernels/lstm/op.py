@@ -41,11 +41,12 @@ def _new(shape, dtype, device) -> Tensor:
 
 
 def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Tensor | None = None,
-                          lengths: Tensor | None = None, kernel: str = "auto"
+                          lengths: Tensor | None = None, kernel: str = "auto", hmask: Tensor | None = None
                           ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """gi ``(B, T, 4H)``, w_hh ``(4H, H)``, h0/c0 ``(B, H)`` or None, lengths ``(B,)`` or None
     -> ``y (B, T, H)``, ``(h_n, c_n)`` in gi's dtype (fp16, bf16 or fp32). ``kernel``: one of
-    ``KERNELS`` (see the module docstring)."""
+    ``KERNELS`` (see the module docstring). ``hmask`` ``(B, H)``, not differentiated: variational
+    recurrent dropout, the product reads ``h * hmask`` at every step (as the reference does)."""
     check_device(gi)
     if gi.dim() != 3 or gi.shape[-1] % 4:
         raise ValueError(f"gi must have shape (batch, time, 4*hidden), got {tuple(gi.shape)}")
@@ -57,13 +58,14 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
         raise ValueError(f"the fused LSTM takes fp16, bf16 or fp32, got {gi.dtype}")
     if T == 0 or B == 0:
         raise ValueError(f"empty input of shape {tuple(gi.shape)}")
-    for name, s in (("h0", h0), ("c0", c0)):
+    for name, s in (("h0", h0), ("c0", c0), ("hmask", hmask)):
         if s is not None and tuple(s.shape) != (B, H):
             raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
     training = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (gi, w_hh, h0, c0))
     layout = choose_kernel(B, H, gi.dtype, gi.device, kernel, training)
-    y, h_n, c_n = LSTMSequence.apply(gi, w_hh, h0, c0, lengths, layout)
+    hm = hmask.detach().float().contiguous() if hmask is not None else None
+    y, h_n, c_n = LSTMSequence.apply(gi, w_hh, h0, c0, lengths, hm, layout)
     return y, (h_n, c_n)
 
 
@@ -92,7 +94,7 @@ class LSTMSequence(torch.autograd.Function):
     dL/dgi, dL/dh0, dL/dc0 and one matrix product for dL/dW_hh."""
 
     @staticmethod
-    def forward(ctx, gi, w_hh, h0, c0, lengths, layout):
+    def forward(ctx, gi, w_hh, h0, c0, lengths, hmask, layout):
         B, T, G = gi.shape
         H = G // 4
         gi = gi.contiguous()
@@ -108,23 +110,23 @@ class LSTMSequence(torch.autograd.Function):
         save = any(ctx.needs_input_grad[:4])
         gates = _new((B, T, G), torch.float32, gi.device) if save else None
         cs = _new((B, T, H), torch.float32, gi.device) if save else None
-        split_forward(gi, w, h0c, c0c, lens, y, h_n, c_n, gates, cs, layout["fwd"])
+        split_forward(gi, w, h0c, c0c, lens, y, h_n, c_n, gates, cs, layout["fwd"], hmask)
         ctx.layout = layout
         if save:
-            ctx.save_for_backward(w, h0c, c0c, lens, y, gates, cs)
+            ctx.save_for_backward(w, h0c, c0c, lens, y, gates, cs, hmask)
             ctx.gi_dtype, ctx.w_dtype = gi.dtype, w_hh.dtype
         return y, h_n, c_n
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dy, dhn, dcn):
-        w, h0, c0, lens, y, gates, cs = ctx.saved_tensors
+        w, h0, c0, lens, y, gates, cs, hmask = ctx.saved_tensors
         B, T, H = y.shape
         dy = dy.contiguous() if dy is not None else torch.zeros_like(y)
         dgates = _new(gates.shape, torch.float32, y.device)
         dh0 = _new((B, H), torch.float32, y.device)
         dc0 = _new((B, H), torch.float32, y.device)
-        split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout["bwd"])
+        split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout["bwd"], hmask)
         d_gi = d_w = d_h0 = d_c0 = None
         if ctx.needs_input_grad[0]:
             d_gi = dgates.to(ctx.gi_dtype)
@@ -133,17 +135,20 @@ class LSTMSequence(torch.autograd.Function):
             # at padded steps, where dgates is 0 too, so padding adds nothing.
             first = h0.float() if h0 is not None else torch.zeros(B, H, device=y.device)
             h_prev = torch.cat([first.unsqueeze(1), y[:, :-1].float()], dim=1)
+            if hmask is not None:  # the product read h * m
+                h_prev = h_prev * hmask.unsqueeze(1)
             d_w = (dgates.reshape(B * T, -1).t() @ h_prev.reshape(B * T, H)).to(ctx.w_dtype)
         if h0 is not None and ctx.needs_input_grad[2]:
             d_h0 = dh0.to(h0.dtype)
         if c0 is not None and ctx.needs_input_grad[3]:
             d_c0 = dc0.to(c0.dtype)
-        return d_gi, d_w, d_h0, d_c0, None, None
+        return d_gi, d_w, d_h0, d_c0, None, None, None
 
 
 def lstm_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,
                  bias_hh: Tensor | None = None, h0: Tensor | None = None, c0: Tensor | None = None,
-                 lengths: Tensor | None = None, kernel: str = "auto") -> tuple[Tensor, tuple[Tensor, Tensor]]:
+                 lengths: Tensor | None = None, kernel: str = "auto", hmask: Tensor | None = None
+                 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """One LSTM layer, batch-first x ``(B, T, D)``, torch-named weights (``weight_ih_l0 (4H, D)``
     etc.): ``gi = x W_ih^T + b_ih + b_hh`` in one product, then the fused sequential part."""
     gi = x @ weight_ih.t()
@@ -151,4 +156,4 @@ def lstm_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tenso
         gi = gi + bias_ih
     if bias_hh is not None:
         gi = gi + bias_hh
-    return lstm_sequence_forward(gi, weight_hh, h0, c0, lengths, kernel)
+    return lstm_sequence_forward(gi, weight_hh, h0, c0, lengths, kernel, hmask)

@@ -8,7 +8,8 @@ lengths ``(B,)`` or None. Gate order i, f, g, o (torch's). Per step::
     c_t = sigmoid(f) * c_{t-1} + sigmoid(i) * tanh(g)
     h_t = sigmoid(o) * tanh(c_t)
 
-With lengths, steps ``t >= lengths[b]`` hold (h, c) and output 0. Everything runs in gi's dtype
+With lengths, steps ``t >= lengths[b]`` hold (h, c) and output 0. ``hmask`` ``(B, H)`` (variational
+recurrent dropout, fixed over time) multiplies h where it enters the product: ``(h * m) W_hh^T``. Everything runs in gi's dtype
 (a plain eager loop, the "reference run in the same dtype" of DESIGN.md 4.6); in float64 it is
 the oracle. Returns ``y (B, T, H)`` and ``(h_n, c_n)``, each ``(B, H)``, the state after each
 sequence's last valid step.
@@ -21,7 +22,7 @@ from torch import Tensor
 
 
 def lstm_sequence_ref(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Tensor | None = None,
-                      lengths: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+                      lengths: Tensor | None = None, hmask: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     B, _T, G = gi.shape
     H = G // 4
     h = gi.new_zeros(B, H) if h0 is None else h0.to(gi.dtype)
@@ -29,7 +30,8 @@ def lstm_sequence_ref(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Te
     w_t = w_hh.to(gi.dtype).t()
     ys = []
     for t, gi_t in enumerate(gi.unbind(1)):
-        i, f, g, o = (gi_t + h @ w_t).chunk(4, dim=-1)
+        h_rec = h if hmask is None else h * hmask.to(gi.dtype)
+        i, f, g, o = (gi_t + h_rec @ w_t).chunk(4, dim=-1)
         c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h_new = torch.sigmoid(o) * torch.tanh(c_new)
         if lengths is None:

@@ -17,29 +17,32 @@ FORWARD_KERNELS = {"split": _lstm_split_fwd_kernel, "rows": _lstm_rows_fwd_kerne
 
 
 def split_forward(gi: Tensor, w: Tensor, h0: Tensor | None, c0: Tensor | None, lens: Tensor | None,
-                  y: Tensor, h_n: Tensor, c_n: Tensor, gates: Tensor | None, cs: Tensor | None, cfg: dict) -> None:
+                  y: Tensor, h_n: Tensor, c_n: Tensor, gates: Tensor | None, cs: Tensor | None, cfg: dict,
+                  hmask: Tensor | None = None) -> None:
     """Fills y ``(B, T, H)``, h_n, c_n ``(B, H)`` and, when training, the saved activations gates
-    ``(B, T, 4H)`` and c_t ``(B, T, H)`` (fp32) for :func:`split_backward`."""
+    ``(B, T, 4H)`` and c_t ``(B, T, H)`` (fp32) for :func:`split_backward`. ``hmask`` ``(B, H)``
+    fp32: the recurrent product reads ``h * hmask`` (variational recurrent dropout)."""
     B, T, G = gi.shape
     H = G // 4
     dev = gi.device
     h_state = h0.float().clone() if h0 is not None else torch.zeros(B, H, device=dev)
     c_state = c0.float().clone() if c0 is not None else torch.zeros(B, H, device=dev)
     hx = torch.empty(2, B, H, dtype=gi.dtype, device=dev)
-    hx[0] = h_state.to(gi.dtype)  # h_{-1}: the product reads h in the input dtype
+    # h_{-1} as the product reads it: in the input dtype, times the mask
+    hx[0] = (h_state if hmask is None else h_state * hmask).to(gi.dtype)
     bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
     save = gates is not None
     args = (gi, w, hx, h_state, c_state, lens if lens is not None else gi, y,
-            gates if save else gi, cs if save else gi, bar, B, T, H, 0, 0)
+            gates if save else gi, cs if save else gi, bar, B, T, H, 0, 0, hmask if hmask is not None else gi)
     launch(FORWARD_KERNELS[cfg["kind"]], cfg["grid"], args, cfg, dev, T, 13,
-            HAS_LEN=lens is not None, SAVE=save)
+           HAS_LEN=lens is not None, SAVE=save, HAS_HMASK=hmask is not None)
     h_n.copy_(h_state)
     c_n.copy_(c_state)
 
 
 def split_backward(gates: Tensor, cs: Tensor, c0: Tensor | None, w: Tensor, lens: Tensor | None, dy: Tensor,
                    dhn: Tensor | None, dcn: Tensor | None, dgates: Tensor, dh0: Tensor, dc0: Tensor,
-                   cfg: dict) -> None:
+                   cfg: dict, hmask: Tensor | None = None) -> None:
     """Fills dgates ``(B, T, 4H)`` (= dL/dgi), dh0 and dc0 ``(B, H)``, all fp32, from the saved
     activations, dL/dy and dL/dh_n, dL/dc_n (None: zero)."""
     B, T, H = cs.shape
@@ -49,7 +52,7 @@ def split_backward(gates: Tensor, cs: Tensor, c0: Tensor | None, w: Tensor, lens
     dx = torch.empty(2, B, 4 * H, dtype=w.dtype, device=dev)
     bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
     args = (gates, cs, c0 if c0 is not None else cs, w, lens if lens is not None else cs, dy, dx, dh0, dc0,
-            dgates, bar, B, T, H, 0, 0)
+            dgates, bar, B, T, H, 0, 0, hmask if hmask is not None else cs)
     # T steps and one last iteration that only reads (dL/dh0 through W_hh)
     launch(_lstm_split_bwd_kernel, cfg["grid"], args, cfg, dev, T + 1, 14,
-            HAS_C0=c0 is not None, HAS_LEN=lens is not None)
+           HAS_C0=c0 is not None, HAS_LEN=lens is not None, HAS_HMASK=hmask is not None)

@@ -28,8 +28,8 @@ from rnnkit.kernels.triton_blocks import store_gates
 
 @triton.jit
 def _lstm_rows_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, gates_ptr, cs_ptr,
-                          bar_ptr, B, T, H, t_begin, t_end,
-                          HAS_LEN: tl.constexpr, SAVE: tl.constexpr, SYNC: tl.constexpr,
+                          bar_ptr, B, T, H, t_begin, t_end, hm_ptr,
+                          HAS_LEN: tl.constexpr, SAVE: tl.constexpr, SYNC: tl.constexpr, HAS_HMASK: tl.constexpr,
                           BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
                           DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
@@ -50,6 +50,8 @@ def _lstm_rows_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, g
     mkt = (k < H)[:, None] & bmask[None, :]
     h = tl.load(h_ptr + s_off, mask=m2, other=0.0)
     c = tl.load(c_ptr + s_off, mask=m2, other=0.0)
+    if HAS_HMASK:  # variational recurrent dropout: the product reads h * m (m fixed over time)
+        hm = tl.load(hm_ptr + s_off, mask=m2, other=0.0)
     if HAS_LEN:
         L = tl.load(len_ptr + rb, mask=bmask, other=0)
     gi_rows = rb[None, :].to(tl.int64) * T * 4 * H + row_w[:, None]  # (4J, BB)
@@ -76,7 +78,11 @@ def _lstm_rows_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, g
             h = h_new
             out = h
         tl.store(y_ptr + y_off + t * H, out.to(y_ptr.dtype.element_ty), mask=m2)
-        tl.store(hx_ptr + ((t + 1) % 2) * B * H + s_off, h.to(hx_ptr.dtype.element_ty), mask=m2)
+        if HAS_HMASK:
+            h_x = h * hm
+        else:
+            h_x = h
+        tl.store(hx_ptr + ((t + 1) % 2) * B * H + s_off, h_x.to(hx_ptr.dtype.element_ty), mask=m2)
         if SYNC:
             grid_barrier(bar_ptr + pb, (t - t_begin + 1) * tl.num_programs(0))
     tl.store(h_ptr + s_off, h, mask=m2)

@@ -32,8 +32,8 @@ from rnnkit.kernels.triton_blocks import load_gates, store_gates, zero_invalid
 
 @triton.jit
 def _lstm_split_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr, dx_ptr, dh_ptr, dc_ptr,
-                           dgates_ptr, bar_ptr, B, T, H, s_begin, s_end,
-                           HAS_C0: tl.constexpr, HAS_LEN: tl.constexpr, SYNC: tl.constexpr,
+                           dgates_ptr, bar_ptr, B, T, H, s_begin, s_end, hm_ptr,
+                           HAS_C0: tl.constexpr, HAS_LEN: tl.constexpr, SYNC: tl.constexpr, HAS_HMASK: tl.constexpr,
                            BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
                            DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
@@ -60,6 +60,8 @@ def _lstm_split_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr, dx
         c0 = tl.zeros([BLOCK_B, BLOCK_J], dtype=tl.float32)
     dh = tl.load(dh_ptr + s_off, mask=m2, other=0.0)
     dc = tl.load(dc_ptr + s_off, mask=m2, other=0.0)
+    if HAS_HMASK:  # the product read h * m: its gradient reaches h times m
+        hm = tl.load(hm_ptr + s_off, mask=m2, other=0.0)
     if HAS_LEN:
         L = tl.load(len_ptr + rb, mask=rmask, other=0)
     g_row = rb[:, None].to(tl.int64) * T * 4 * H + j[None, :]
@@ -76,6 +78,8 @@ def _lstm_split_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr, dx
             dh_new += tl.dot(a_f, w_f, input_precision=DOT_PREC)
             dh_new += tl.dot(a_g, w_g, input_precision=DOT_PREC)
             dh_new += tl.dot(a_o, w_o, input_precision=DOT_PREC)
+            if HAS_HMASK:
+                dh_new = dh_new * hm
             if HAS_LEN:  # a padded step t+1 passed dh through unchanged
                 dh = tl.where((t + 1 < L)[:, None], dh_new, dh)
             else:
