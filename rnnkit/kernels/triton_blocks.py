@@ -36,3 +36,28 @@ def load_gates(ptr, offsets, H, mask):
 def zero_invalid(valid, a, b, c, d):
     """Gate gradients of padded steps are 0."""
     return tl.where(valid, a, 0.0), tl.where(valid, b, 0.0), tl.where(valid, c, 0.0), tl.where(valid, d, 0.0)
+
+
+@triton.jit
+def split_tiles(pj, pb, B, H, BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr):
+    """Index tiles of program (pj, pb) of a split kernel: its batch rows ``rb``, its own hidden
+    units ``j``, all hidden units ``k``; masks ``m2`` (rows x own units), ``mk`` (rows x all
+    units) and ``wmask`` (all units x own units, for the weight slice)."""
+    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)
+    j = pj * BLOCK_J + tl.arange(0, BLOCK_J)
+    k = tl.arange(0, BLOCK_K)
+    rmask = rb < B
+    jmask = j < H
+    m2 = rmask[:, None] & jmask[None, :]
+    mk = rmask[:, None] & (k < H)[None, :]
+    wmask = (k[:, None] < H) & jmask[None, :]
+    return rb, j, k, rmask, jmask, m2, mk, wmask
+
+
+@triton.jit
+def publish(hx_ptr, offsets, h, hm, mask, HAS_HMASK: tl.constexpr):
+    """Write this program's slice of h to the exchange buffer as the recurrent product will read
+    it: times the recurrent-dropout mask ``hm`` when there is one, in the buffer's dtype."""
+    if HAS_HMASK:
+        h = h * hm
+    tl.store(hx_ptr + offsets, h.to(hx_ptr.dtype.element_ty), mask=mask)

@@ -21,7 +21,7 @@ import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
 from rnnkit.kernels.gru.triton_cell import gru_update
-from rnnkit.kernels.triton_blocks import store_gates
+from rnnkit.kernels.triton_blocks import publish, split_tiles, store_gates
 
 
 @triton.jit
@@ -33,14 +33,7 @@ def _gru_split_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, 
                           DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
     pb = tl.program_id(1)
-    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)
-    j = pj * BLOCK_J + tl.arange(0, BLOCK_J)
-    k = tl.arange(0, BLOCK_K)
-    rmask = rb < B
-    jmask = j < H
-    m2 = rmask[:, None] & jmask[None, :]
-    mk = rmask[:, None] & (k < H)[None, :]
-    wmask = (k[:, None] < H) & jmask[None, :]
+    rb, j, k, rmask, jmask, m2, mk, wmask = split_tiles(pj, pb, B, H, BLOCK_B, BLOCK_J, BLOCK_K)
     w_off = j[None, :] * H + k[:, None]  # W_g^T[k, j] = W_hh[g*H + j, k]
     w_r = tl.load(w_ptr + w_off, mask=wmask, other=0.0)
     w_z = tl.load(w_ptr + H * H + w_off, mask=wmask, other=0.0)
@@ -54,6 +47,8 @@ def _gru_split_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, 
     h = tl.load(h_ptr + s_off, mask=m2, other=0.0)
     if HAS_HMASK:  # variational recurrent dropout: the product reads h * m, the z-interpolation h
         hm = tl.load(hm_ptr + s_off, mask=m2, other=0.0)
+    else:
+        hm = h  # unused: publish() reads it only with a mask
     if HAS_LEN:
         L = tl.load(len_ptr + rb, mask=rmask, other=0)
     gi_row = rb[:, None].to(tl.int64) * T * 3 * H + j[None, :]
@@ -78,11 +73,7 @@ def _gru_split_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, 
             store_gates(saved_ptr, sv_row + t * 4 * H, H, r, z, n, n_h, m2)
             tl.store(hs_ptr + y_row + t * H, h, mask=m2)
         tl.store(y_ptr + y_row + t * H, out.to(y_ptr.dtype.element_ty), mask=m2)
-        if HAS_HMASK:
-            h_x = h * hm
-        else:
-            h_x = h
-        tl.store(hx_ptr + ((t + 1) % 2) * B * H + s_off, h_x.to(hx_ptr.dtype.element_ty), mask=m2)
+        publish(hx_ptr, ((t + 1) % 2) * B * H + s_off, h, hm, m2, HAS_HMASK)
         if SYNC:
             grid_barrier(bar_ptr + pb, (t - t_begin + 1) * tl.num_programs(0))
     tl.store(h_ptr + s_off, h, mask=m2)

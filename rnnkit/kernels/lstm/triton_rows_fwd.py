@@ -23,7 +23,7 @@ import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
 from rnnkit.kernels.lstm.triton_cell import hold_padded, lstm_update
-from rnnkit.kernels.triton_blocks import store_gates
+from rnnkit.kernels.triton_blocks import publish, store_gates
 
 
 @triton.jit
@@ -52,6 +52,8 @@ def _lstm_rows_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, g
     c = tl.load(c_ptr + s_off, mask=m2, other=0.0)
     if HAS_HMASK:  # variational recurrent dropout: the product reads h * m (m fixed over time)
         hm = tl.load(hm_ptr + s_off, mask=m2, other=0.0)
+    else:
+        hm = h  # unused: publish() reads it only with a mask
     if HAS_LEN:
         L = tl.load(len_ptr + rb, mask=bmask, other=0)
     gi_rows = rb[None, :].to(tl.int64) * T * 4 * H + row_w[:, None]  # (4J, BB)
@@ -78,11 +80,7 @@ def _lstm_rows_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, g
             h = h_new
             out = h
         tl.store(y_ptr + y_off + t * H, out.to(y_ptr.dtype.element_ty), mask=m2)
-        if HAS_HMASK:
-            h_x = h * hm
-        else:
-            h_x = h
-        tl.store(hx_ptr + ((t + 1) % 2) * B * H + s_off, h_x.to(hx_ptr.dtype.element_ty), mask=m2)
+        publish(hx_ptr, ((t + 1) % 2) * B * H + s_off, h, hm, m2, HAS_HMASK)
         if SYNC:
             grid_barrier(bar_ptr + pb, (t - t_begin + 1) * tl.num_programs(0))
     tl.store(h_ptr + s_off, h, mask=m2)

@@ -27,7 +27,7 @@ import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
 from rnnkit.kernels.lstm.triton_cell import lstm_update_grad
-from rnnkit.kernels.triton_blocks import load_gates, store_gates, zero_invalid
+from rnnkit.kernels.triton_blocks import load_gates, split_tiles, store_gates, zero_invalid
 
 
 @triton.jit
@@ -38,14 +38,7 @@ def _lstm_split_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr, dx
                            DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
     pb = tl.program_id(1)
-    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)
-    j = pj * BLOCK_J + tl.arange(0, BLOCK_J)
-    k = tl.arange(0, BLOCK_K)
-    rmask = rb < B
-    jmask = j < H
-    m2 = rmask[:, None] & jmask[None, :]
-    mk = rmask[:, None] & (k < H)[None, :]
-    wmask = (k[:, None] < H) & jmask[None, :]
+    rb, j, k, rmask, jmask, m2, mk, wmask = split_tiles(pj, pb, B, H, BLOCK_B, BLOCK_J, BLOCK_K)
     w_off = k[:, None] * H + j[None, :]  # W_g[k, j] = W_hh[g*H + k, j]
     w_i = tl.load(w_ptr + 0 * H * H + w_off, mask=wmask, other=0.0)
     w_f = tl.load(w_ptr + 1 * H * H + w_off, mask=wmask, other=0.0)

@@ -29,7 +29,7 @@ import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
 from rnnkit.kernels.lstm.triton_cell import hold_padded, lstm_update
-from rnnkit.kernels.triton_blocks import store_gates
+from rnnkit.kernels.triton_blocks import publish, split_tiles, store_gates
 
 
 @triton.jit
@@ -40,14 +40,8 @@ def _lstm_split_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, 
                            DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
     pb = tl.program_id(1)
-    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)  # batch rows of this program
-    j = pj * BLOCK_J + tl.arange(0, BLOCK_J)  # hidden units this program computes
-    k = tl.arange(0, BLOCK_K)  # every hidden unit of h_{t-1}
-    rmask = rb < B
-    jmask = j < H
-    m2 = rmask[:, None] & jmask[None, :]
-    mk = rmask[:, None] & (k < H)[None, :]
-    wmask = (k[:, None] < H) & jmask[None, :]
+    # batch rows rb, the units j this program computes, every unit k of h_{t-1}
+    rb, j, k, rmask, jmask, m2, mk, wmask = split_tiles(pj, pb, B, H, BLOCK_B, BLOCK_J, BLOCK_K)
     w_off = j[None, :] * H + k[:, None]  # W_g^T[k, j] = W_hh[g*H + j, k]
     w_i = tl.load(w_ptr + 0 * H * H + w_off, mask=wmask, other=0.0)
     w_f = tl.load(w_ptr + 1 * H * H + w_off, mask=wmask, other=0.0)
@@ -59,6 +53,8 @@ def _lstm_split_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, 
     c = tl.load(c_ptr + s_off, mask=m2, other=0.0)
     if HAS_HMASK:  # variational recurrent dropout: the product reads h * m (m fixed over time)
         hm = tl.load(hm_ptr + s_off, mask=m2, other=0.0)
+    else:
+        hm = h  # unused: publish() reads it only with a mask
     if HAS_LEN:
         L = tl.load(len_ptr + rb, mask=rmask, other=0)
     gi_row = rb[:, None].to(tl.int64) * T * 4 * H + j[None, :]
@@ -81,11 +77,7 @@ def _lstm_split_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, 
             h = h_new
             out = h
         tl.store(y_ptr + y_row + t * H, out.to(y_ptr.dtype.element_ty), mask=m2)
-        if HAS_HMASK:
-            h_x = h * hm
-        else:
-            h_x = h
-        tl.store(hx_ptr + ((t + 1) % 2) * B * H + s_off, h_x.to(hx_ptr.dtype.element_ty), mask=m2)
+        publish(hx_ptr, ((t + 1) % 2) * B * H + s_off, h, hm, m2, HAS_HMASK)
         if SYNC:
             grid_barrier(bar_ptr + pb, (t - t_begin + 1) * tl.num_programs(0))
     tl.store(h_ptr + s_off, h, mask=m2)
