@@ -3,7 +3,7 @@
 #   smoke  - the split LSTM kernel once at H=768 (a hang or launch error shows here first)
 #   tests  - all of tests/kernels_triton on the GPU, gpu-marked included
 #   bench  - benchmarks/gpu.py (parity first, then timing against cuDNN and torch scans)
-#   train  - benchmarks/gpu_train_parity.py (char LM: fused LSTM vs cuDNN validation loss)
+#   train  - benchmarks/gpu_train_parity.py (char LM: fused LSTM and GRU vs cuDNN validation loss)
 # Logs go to $OUT (the device tool brings them back) or ./gpu-logs.
 #   PARTS="tests bench train" bash benchmarks/gpu_check.sh        # default: all four
 #   TEST_ARGS, BENCH_ARGS: other pytest / benchmarks/gpu.py arguments; *_TIMEOUT: seconds per part
@@ -41,6 +41,6 @@ timeout "${BENCH_TIMEOUT:-240}" python3 benchmarks/gpu.py ${BENCH_ARGS:-} 2>&1 |
 echo "bench exit: $?"
 fi
 if [[ $parts == *" train "* ]]; then
-timeout "${TRAIN_TIMEOUT:-100}" python3 benchmarks/gpu_train_parity.py 2>&1 | tee "$out/train.log"
+timeout "${TRAIN_TIMEOUT:-200}" python3 benchmarks/gpu_train_parity.py 2>&1 | tee "$out/train.log"
 echo "train exit: $?"
 fi
