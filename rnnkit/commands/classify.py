@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from rnnkit import config as C
+from rnnkit.commands._shared import train_from_args
 
 HELP = "text classification / sentiment: train, evaluate, predict"
 
@@ -64,28 +64,12 @@ def handle(args, rest: list[str]) -> int:
 
 
 def _train(args, overrides: list[str]) -> int:
-    from rnnkit.tasks.runs import default_run_dir
     from rnnkit.text_classification import pipeline
 
-    cfg = pipeline.default_config()
-    if args.preset is not None:
-        if args.preset not in pipeline.PRESETS:
-            raise C.ConfigError(f"unknown preset {args.preset!r}; available: {', '.join(pipeline.PRESETS)}")
-        cfg = C.apply_overrides(cfg, pipeline.PRESETS[args.preset])
-    flags = [("data.path", args.data), ("data.val_path", args.val_data), ("data.test_path", args.test_data),
+    flags = [("data.val_path", args.val_data), ("data.test_path", args.test_data),
              ("data.text_column", args.text_column), ("data.label_column", args.label_column)]
-    cfg = C.apply_overrides(cfg, [f"{k}={v}" for k, v in flags if v is not None] + overrides)
-    if args.print_config:
-        print(json.dumps(C.to_dict(cfg), indent=2))
-        return 0
-    if args.resume and args.run_dir is None:
-        raise C.ConfigError("--resume needs --run-dir naming the run to continue")
-    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(pipeline.NAME)
-    print(f"run folder: {run_dir}")
-    result = pipeline.train(cfg, run_dir, resume=args.resume)
-    print("\n".join(pipeline.summary_lines(result)))
-    print(f"report: {run_dir / 'report.md'}")
-    return 0
+    flag_overrides = [f"{k}={v}" for k, v in flags if v is not None]
+    return train_from_args(pipeline, args, flag_overrides + overrides, report_line=True)
 
 
 def _evaluate(args) -> int:
