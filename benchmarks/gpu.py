@@ -128,101 +128,72 @@ def _no_grad(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
-def lstm_rows(sizes, repeats: int) -> list[list[object]]:
-    from rnnkit.kernels.lstm.op import choose_kernel, lstm_forward
-    rows = []
-    for B, T, H in sizes:
-        torch.manual_seed(0)
-        ref = torch.nn.LSTM(H, H, batch_first=True).to(DEV).double()
-        x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64)
-        with torch.no_grad():
-            want = ref(x64)[0]
-        for dname, dtype in DTYPES.items():
-            m = torch.nn.LSTM(H, H, batch_first=True).to(DEV).to(dtype)
-            m.load_state_dict(ref.state_dict())
-            x = x64.to(dtype)
-            p = (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0)
-            layouts, rows_fit, why = {}, {}, {}
-            for mode in ("fwd", "f+b"):  # training needs more shared memory than inference
-                try:
-                    layouts[mode] = choose_kernel(B, H, dtype, x.device, training=mode == "f+b")
-                except ValueError as err:  # no fused layout fits: cuDNN only
-                    layouts[mode], why[mode] = None, str(err)
-                try:
-                    rows_fit[mode] = bool(choose_kernel(B, H, dtype, x.device, "rows", training=mode == "f+b"))
-                except ValueError:
-                    rows_fit[mode] = False
-            with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
-                check(f"cuDNN LSTM {dname} B={B} H={H}", m(x)[0], want, dtype)
-                if layouts["fwd"] is not None:
-                    check(f"fused LSTM {dname} B={B} H={H}", lstm_forward(x, *p)[0], want, dtype)
-                if rows_fit["fwd"]:
-                    check(f"fused LSTM rows {dname} B={B} H={H}", lstm_forward(x, *p, kernel="rows")[0], want, dtype)
-            dy = torch.randn_like(x)
-            xg = x.detach().requires_grad_()
-            for mode in ("fwd", "f+b"):
-                layout = layouts[mode]
-                fns = {"cudnn": (lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
-                       else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy))}
-                for name, kernel, fits in (("fused", "auto", layout is not None), ("rows", "rows", rows_fit[mode])):
-                    if fits:
-                        fns[name] = ((lambda x=x, p=p, k=kernel: _no_grad(lstm_forward, x, *p, kernel=k))
-                                     if mode == "fwd" else
-                                     (lambda xg=xg, p=p, dy=dy, k=kernel: lstm_forward(xg, *p, kernel=k)[0].backward(dy)))
-                ms = cuda_ms(fns, repeats)
-                fused, rows_ms = ms.get("fused"), ms.get("rows")
-                rows.append([B, T, H, dname, mode, _layout_name(layout), f"{fused:.3f}" if fused else "n/a",
-                             f"{rows_ms:.3f}" if rows_ms else "n/a", f"{ms['cudnn']:.3f}",
-                             f"{ms['cudnn'] / fused:.2f}" if fused else "n/a"])
-                if layout is None:
-                    print(f"# B={B} H={H} {dname} {mode}: {why[mode]}", file=sys.stderr)
-    return rows
-
-
-def gru_rows(sizes, repeats: int) -> list[list[object]]:
-    """nn.GRU(H, H) (cuDNN) against the fused GRU (rnnkit.kernels.gru.op.gru_forward)."""
+def _variants(cell: str) -> dict:
+    """The fused contenders of one layer: name -> (forward of (x, *torch weights), fit check of
+    (B, H, dtype, device, training) that raises ValueError where the shape does not fit)."""
+    if cell == "lstm":
+        from rnnkit.kernels.lstm.op import choose_kernel, lstm_forward
+        return {kernel if kernel != "auto" else "fused":
+                ((lambda x, *p, k=kernel: lstm_forward(x, *p, kernel=k)),
+                 (lambda B, H, dt, dev, training, k=kernel: choose_kernel(B, H, dt, dev, k, training=training)))
+                for kernel in ("auto", "rows")}
     from rnnkit.kernels.gru.op import choose_layout, gru_forward
+    return {"fused": (gru_forward, lambda B, H, dt, dev, training: choose_layout(B, H, dt, dev, training=training))}
+
+
+def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[object]]]:
+    """nn.LSTM / nn.GRU (H, H) (cuDNN) against rnnkit's fused layer(s), parity first, then
+    ``fwd`` and ``f+b`` timing: (table header, rows). "n/a" where a fused layout does not fit
+    (the reason goes to stderr)."""
+    variants = _variants(cell)
+    torch_cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
     rows = []
     for B, T, H in sizes:
         torch.manual_seed(0)
-        ref = torch.nn.GRU(H, H, batch_first=True).to(DEV).double()
+        ref = torch_cls(H, H, batch_first=True).to(DEV).double()
         x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64)
         with torch.no_grad():
             want = ref(x64)[0]
         for dname, dtype in DTYPES.items():
-            m = torch.nn.GRU(H, H, batch_first=True).to(DEV).to(dtype)
+            m = torch_cls(H, H, batch_first=True).to(DEV).to(dtype)
             m.load_state_dict(ref.state_dict())
             x = x64.to(dtype)
             p = (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0)
-            fits = {}
-            for mode in ("fwd", "f+b"):
-                try:
-                    fits[mode] = bool(choose_layout(B, H, dtype, x.device, training=mode == "f+b"))
-                except ValueError as err:
-                    fits[mode] = False
-                    print(f"# GRU B={B} H={H} {dname} {mode}: {err}", file=sys.stderr)
+            layouts = {}  # (variant, mode) -> layout, or None where it does not fit
+            for name, (_, fit) in variants.items():
+                for mode in ("fwd", "f+b"):  # training needs more shared memory than inference
+                    try:
+                        layouts[name, mode] = fit(B, H, dtype, x.device, mode == "f+b")
+                    except ValueError as err:
+                        layouts[name, mode] = None
+                        print(f"# {cell} {name} B={B} H={H} {dname} {mode}: {err}", file=sys.stderr)
             with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
-                check(f"cuDNN GRU {dname} B={B} H={H}", m(x)[0], want, dtype)
-                if fits["fwd"]:
-                    check(f"fused GRU {dname} B={B} H={H}", gru_forward(x, *p)[0], want, dtype)
+                check(f"cuDNN {cell} {dname} B={B} H={H}", m(x)[0], want, dtype)
+                for name, (fwd, _) in variants.items():
+                    if layouts[name, "fwd"] is not None:
+                        check(f"{name} {cell} {dname} B={B} H={H}", fwd(x, *p)[0], want, dtype)
             dy = torch.randn_like(x)
             xg = x.detach().requires_grad_()
             for mode in ("fwd", "f+b"):
                 fns = {"cudnn": (lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
                        else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy))}
-                if fits[mode]:
-                    fns["fused"] = ((lambda x=x, p=p: _no_grad(gru_forward, x, *p)) if mode == "fwd"
-                                    else (lambda xg=xg, p=p, dy=dy: gru_forward(xg, *p)[0].backward(dy)))
+                for name, (fwd, _) in variants.items():
+                    if layouts[name, mode] is not None:
+                        fns[name] = ((lambda x=x, p=p, f=fwd: _no_grad(f, x, *p)) if mode == "fwd"
+                                     else (lambda xg=xg, p=p, dy=dy, f=fwd: f(xg, *p)[0].backward(dy)))
                 ms = cuda_ms(fns, repeats)
                 fused = ms.get("fused")
-                rows.append([B, T, H, dname, mode, f"{fused:.3f}" if fused else "n/a", f"{ms['cudnn']:.3f}",
-                             f"{ms['cudnn'] / fused:.2f}" if fused else "n/a"])
-    return rows
+                rows.append([B, T, H, dname, mode, _layout_name(layouts["fused", mode])]
+                            + [f"{ms[n]:.3f}" if n in ms else "n/a" for n in variants]
+                            + [f"{ms['cudnn']:.3f}", f"{ms['cudnn'] / fused:.2f}" if fused else "n/a"])
+    header = (["B", "T", "H", "dtype", "mode", "fused kernel"] + [f"{n} ms" for n in variants]
+              + ["cuDNN ms", "cuDNN / fused"])
+    return header, rows
 
 
 def _layout_name(layout) -> str:
-    if layout is None or isinstance(layout, str):
-        return layout or "n/a"
+    if layout is None:
+        return "n/a"
     name = f"{layout['fwd']['kind']} J={layout['fwd']['BLOCK_J']}"
     return name + (f", bwd J={layout['bwd']['BLOCK_J']}" if layout["bwd"] else "")
 
@@ -293,17 +264,16 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "triton seq ms", "chunked ms", "log ms",
                               "chunked / triton", "log / triton"], rows), flush=True)
     if "lstm" in parts:
-        rows = lstm_rows(QUICK_LSTM_SIZES if args.quick else LSTM_SIZES, repeats)
+        header, rows = layer_rows("lstm", QUICK_LSTM_SIZES if args.quick else LSTM_SIZES, repeats)
         print("\nLSTM layer nn.LSTM(H, H) (median ms)\n")
-        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused kernel", "fused ms", "rows ms",
-                              "cuDNN ms", "cuDNN / fused"], rows), flush=True)
+        print(markdown_table(header, rows), flush=True)
         print("\nLSTM against an eager nn.LSTMCell loop (median ms)\n")
         print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "eager ms", "eager / fused"],
                              eager_rows(repeats)), flush=True)
     if "gru" in parts:
-        rows = gru_rows(QUICK_LSTM_SIZES if args.quick else GRU_SIZES, repeats)
+        header, rows = layer_rows("gru", QUICK_LSTM_SIZES if args.quick else GRU_SIZES, repeats)
         print("\nGRU layer nn.GRU(H, H) (median ms)\n")
-        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "cuDNN / fused"], rows))
+        print(markdown_table(header, rows))
     return 0
 
 
