@@ -82,10 +82,12 @@ def test_a_window_builder_off_by_one_is_caught(monkeypatch):
         run_backtest(s, plan, [nf], 0.8)
 
 
-def test_values_after_the_first_origin_cannot_change_any_forecast_at_it():
+@pytest.mark.parametrize("neural", [(), ("model.ensemble=2", "model.ensemble_input_lens=8,20",
+                                           "model.ensemble_combine=mixture")], ids=["single", "multi-window"])
+def test_values_after_the_first_origin_cannot_change_any_forecast_at_it(neural):
     """Train and backtest twice on data that differ only from the first origin on (target and past
-    covariate scrambled): the RNN (scales, weights) and every baseline forecast the first origin
-    identically."""
+    covariate scrambled): the RNN (scales, weights; also a multi-window ensemble, whose longest
+    member reaches furthest back) and every baseline forecast the first origin identically."""
     a, b = _sset(), _sset()
     plan = plan_backtest(a, H, 3, H)
     first = plan.first[0]
@@ -95,7 +97,7 @@ def test_values_after_the_first_origin_cannot_change_any_forecast_at_it():
     outs = []
     for sset in (a, b):
         hist = history_set(sset, plan.first)
-        nf = NeuralForecaster.create(_cfg(), hist)
+        nf = NeuralForecaster.create(_cfg(*neural), hist)
         nf.fit(hist, echo=lambda *_: None)
         # ETS/ARIMA without a seasonal part: the same machinery (fit on the history, filter to
         # each origin) at a fraction of the cost

@@ -102,29 +102,6 @@ def test_origins_need_the_longest_input_length(trained):
     nf.quantiles([hist.series[0]], [20], [0.5])  # exactly enough
 
 
-def test_values_after_the_first_origin_cannot_change_any_forecast_at_it():
-    """Two trainings and backtests on data that differ only from the first origin on: the
-    multi-window ensemble forecasts the first origin identically, to the last bit."""
-    a, b = _sset(), _sset()
-    plan = plan_backtest(a, H, 3, H)
-    first = plan.first[0]
-    rng = np.random.default_rng(1)
-    b.series[0].target[first:] = rng.normal(100, 50, len(b.series[0].target) - first)
-    b.series[0].past[first:] *= -7
-    outs = []
-    for sset in (a, b):
-        hist = history_set(sset, plan.first)
-        nf = NeuralForecaster.create(_cfg("model.ensemble_combine=mixture"), hist)
-        nf.fit(hist, echo=lambda *_: None)
-        outs.append(run_backtest(sset, plan, [nf], 0.8))
-    at_first = [o[o["origin"] == a.series[0].times[first]] for o in outs]
-    assert len(at_first[0]) == H
-    for col in ("point", "lo", "hi"):
-        np.testing.assert_array_equal(at_first[0][col].to_numpy(), at_first[1][col].to_numpy())
-    later = [o[o["origin"] == a.series[0].times[plan.origins[0][1]]] for o in outs]
-    assert not np.allclose(later[0]["point"], later[1]["point"])
-
-
 def test_saved_run_remembers_each_members_input_length_and_reproduces_exactly(tmp_path):
     from rnnkit.forecast import pipeline, resolve_config
 
