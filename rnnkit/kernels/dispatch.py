@@ -8,9 +8,9 @@
   The GRU kernels and the fused mask have not run on a GPU yet: on request only.
 - ``auto``: on CUDA, ``triton`` for LSTM layers in bf16 where it fits (cuDNN keeps the recurrent
   weights on chip only in fp16: in bf16 the fused kernel was 1.7-5.6x faster forward and
-  1.8-3.7x forward+backward on an H200, docs/kernels.md); never in fp16 (cuDNN is up to 2.7x
-  faster at small batch) nor in fp32 (the kernel's exact-fp32 products run without tensor cores
-  and were 5-35x slower than cuDNN); else native where it is exact, else loop.
+  1.8-3.7x forward+backward on an H200, docs/kernels.md); never in fp16 (cuDNN was up to 2.8x
+  faster, at B=16, H=768/1024 forward) nor in fp32 (the kernel's exact-fp32 products run without tensor cores
+  and were 5-37x slower than cuDNN); else native where it is exact, else loop.
 
 An explicit request is strict: a backend that cannot run raises :class:`BackendUnavailable`,
 never a silent fallback, so tests pin the path they mean to test. The choice is logged once per
@@ -42,6 +42,12 @@ def available_backends() -> list[str]:
     return ["native", "loop"] + (["triton"] if fused.triton_importable() else [])
 
 
+def auto_takes_triton(layer, dtype: torch.dtype) -> bool:
+    """The measured rule of ``auto`` on CUDA (docs/kernels.md): bare LSTM layers in bf16 go to the
+    fused Triton kernels (where they fit); GRUs and wrapped cells only on request."""
+    return dtype in AUTO_TRITON_DTYPES and fused.plain(layer) and fused.cell_kind(layer) is LSTMCell
+
+
 def choose_backend(layer, requested: str, x: Tensor) -> str:
     """The backend that will run ``layer`` on ``x``; raises when ``requested`` cannot."""
     if requested not in BACKENDS:
@@ -53,8 +59,7 @@ def choose_backend(layer, requested: str, x: Tensor) -> str:
         if why_not is not None:
             raise BackendUnavailable(f"backend 'triton' cannot run {type(layer).__name__}: {why_not}")
         chosen, reason = "triton", "requested"
-    elif (requested == "auto" and x.device.type == "cuda" and x.dtype in AUTO_TRITON_DTYPES
-          and fused.plain(layer) and fused.cell_kind(layer) is LSTMCell
+    elif (requested == "auto" and x.device.type == "cuda" and auto_takes_triton(layer, x.dtype)
           and fused.unsupported_reason(layer, x) is None):
         chosen, reason = "triton", "fused Triton LSTM (cuDNN is slow in this dtype)"
     else:

@@ -12,6 +12,8 @@ and gives the launch configuration; ``launch`` runs it either way.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import triton
 
@@ -34,7 +36,12 @@ def shared_bytes(block_b: int, block_j: int, block_k: int, itemsize: int, traini
 def sm_count(device: torch.device) -> int | None:
     if device.type != "cuda":
         return None  # interpreter: programs run in turn, no residency limit
-    return torch.cuda.get_device_properties(device).multi_processor_count
+    return _cuda_sm_count(device.index if device.index is not None else torch.cuda.current_device())
+
+
+@functools.lru_cache(maxsize=None)
+def _cuda_sm_count(index: int) -> int:  # asked on every forward of a fused layer: ask the driver once
+    return torch.cuda.get_device_properties(index).multi_processor_count
 
 
 def plan(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True,

@@ -105,8 +105,12 @@ def test_triton_backend_fuses_variational_dropout(cell, kt):
     assert not torch.allclose(dropped, fused(x, lengths=lengths))  # the masks did something
 
 
-def test_auto_never_picks_triton_for_wrapped_cells():
+def test_auto_rule_takes_only_bare_lstms_in_bf16():
+    """The measured rule itself (device-independent, so it is checked on CPU too)."""
     from rnnkit.cells.regularized import VariationalDropout
-    layer = rnnkit.Recurrent(lambda d: VariationalDropout(rnnkit.LSTMCell(d, 4), p_h=0.3), input_size=3)
-    x = torch.randn(1, 2, 3, device=DEVICE).bfloat16()
-    assert dispatch.choose_backend(layer.to(DEVICE).bfloat16(), "auto", x) == "loop"
+    lstm, gru = rnnkit.LSTM(input_size=3, hidden_size=4), rnnkit.GRU(input_size=3, hidden_size=4)
+    wrapped = rnnkit.Recurrent(lambda d: VariationalDropout(rnnkit.LSTMCell(d, 4), p_h=0.3), input_size=3)
+    assert dispatch.auto_takes_triton(lstm, torch.bfloat16)
+    for layer, dtype in ((lstm, torch.float32), (lstm, torch.float16), (gru, torch.bfloat16),
+                         (wrapped, torch.bfloat16)):
+        assert not dispatch.auto_takes_triton(layer, dtype), (type(layer).__name__, dtype)

@@ -74,7 +74,7 @@ def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kern
     """``{"fwd": cfg, "bwd": cfg or None}``: the launch configurations of the forward and (when
     training) the backward kernel; a clear error where the shape does not fit.
 
-    ``auto``: ``rows`` in fp16/bf16, 1.1-2.3x faster than ``split`` forward on an H200 at every
+    ``auto``: ``rows`` in fp16/bf16, 1.4-2.3x faster than ``split`` forward on an H200 at every
     measured size (docs/kernels.md); ``split`` in fp32 (``rows`` is unmeasured there)."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
