@@ -112,6 +112,10 @@ class ModelConfig:
     seasonal_diff: forecast the seasonal difference y_t - y_{t-m} (m = ``data.season_length``) and add
         the value one season back on output, as seasonal ARIMA's D = 1 does; direct decoder with
         horizon <= m only.
+    guide: ``ets`` or ``arima``: a hybrid. That statistical model (the baselines' search, fit per
+        series on the training data) predicts every window row's target from the values before
+        it and before the origin, and the prediction is one more input channel (see :mod:`.guide`);
+        ``none`` (default): a plain RNN.
     target_steps: also feed each step's change of the target (z_t - z_{t-1}) as an input feature.
     loss_on: ``horizon`` (the H forecast steps) or ``all`` (also the one-step-ahead outputs over
         the input span). Autoregressive models always train on all steps.
@@ -145,6 +149,7 @@ class ModelConfig:
     level_alpha: float = 1.0
     seasonal_diff: bool = False
     target_steps: bool = False
+    guide: Literal["none", "ets", "arima"] = "none"
     loss_on: Literal["horizon", "all"] = "horizon"
     samples: int = 200
     ensemble: int = 1
@@ -285,8 +290,8 @@ def check_config(cfg: ForecastConfig) -> None:
     need(m.ensemble >= len(lens), f"model.ensemble={m.ensemble} is fewer than the {len(lens)} input lengths of "
          f"model.ensemble_input_lens={lens}: every length needs a member (members cycle through them)")
     if m.seasonal_diff:
-        need(m.decoder == "direct" and not m.target_steps,
-             "model.seasonal_diff needs model.decoder=direct and model.target_steps=false")
+        need(m.decoder == "direct" and not m.target_steps and m.guide == "none",
+             "model.seasonal_diff needs model.decoder=direct, model.target_steps=false and model.guide=none")
     if m.kind == "one_to_one":
         need(m.decoder == "autoregressive",
              "model.kind=one_to_one reads one step and carries no state, so it forecasts by "

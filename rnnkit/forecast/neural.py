@@ -36,6 +36,7 @@ from .backtest import val_size_for
 from .config import ForecastConfig, member_input_lens
 from .data import Series, SeriesSet, season_length_for
 from .features import Encoder
+from .guide import Guide
 from .losses import make_likelihood
 from .models import ForecastNet, forecast_quantiles
 from .windows import Layout, build_windows, training_origins
@@ -51,10 +52,14 @@ class NeuralForecaster:
     """The trained network plus everything needed to apply it to new data (encoder, layout)."""
 
     def __init__(self, cfg: ForecastConfig, encoder: Encoder, layout: Layout, calibration=1.0,
-                 input_lens: Sequence[int] | None = None):
+                 input_lens: Sequence[int] | None = None, guide: Guide | None = None):
         """``layout``: the longest member's; ``input_lens``: each member's input length (default: from
-        ``cfg``, see :func:`.config.member_input_lens`; a saved run passes its stored ones)."""
-        self.cfg, self.encoder, self.layout = cfg, encoder, layout
+        ``cfg``, see :func:`.config.member_input_lens`; a saved run passes its stored ones);
+        ``guide``: the fitted statistical model of a hybrid (``model.guide``), else None."""
+        self.cfg, self.encoder, self.layout, self.guide = cfg, encoder, layout, guide
+        if layout.guide != (guide is not None):
+            raise ValueError(f"the layout {'has' if layout.guide else 'has no'} guide channel but the forecaster "
+                             f"was given {'a' if guide is not None else 'no'} guide")
         m = cfg.model
         self.input_lens = [int(v) for v in (input_lens if input_lens is not None else member_input_lens(cfg))]
         if len(self.input_lens) != m.ensemble or max(self.input_lens) != layout.input_len:
@@ -70,6 +75,8 @@ class NeuralForecaster:
         self.name = f"rnnkit {m.cell.upper()} ({kind}, {m.likelihood})"
         if m.ensemble_input_lens:
             self.name = self.name[:-1] + f", inputs {'/'.join(map(str, sorted(set(self.input_lens))))})"
+        if guide is not None:
+            self.name = self.name[:-1] + f", guided by {guide.name.upper()})"
 
     def _new_net(self, seed: int) -> ForecastNet:
         m = self.cfg.model
@@ -89,8 +96,9 @@ class NeuralForecaster:
         return Path(run_dir) if i == 0 else Path(run_dir) / "members" / str(i)
 
     @classmethod
-    def create(cls, cfg: ForecastConfig, history: SeriesSet) -> NeuralForecaster:
-        """Fit the encoder on ``history`` and build an untrained network for its features."""
+    def create(cls, cfg: ForecastConfig, history: SeriesSet, echo=None) -> NeuralForecaster:
+        """Fit the encoder (and the guide of a hybrid) on ``history`` and build an untrained network
+        for its features."""
         m = (cfg.data.season_length or season_length_for(history.freq)) if cfg.model.deseasonalize else 0
         enc = Encoder.fit(history, cfg.model.scaling, cfg.data.calendar, m if m > 1 else 0, cfg.model.log_target)
         lag = 0
@@ -101,8 +109,27 @@ class NeuralForecaster:
                                  f"({cfg.window.horizon}), got {lag}")
         layout = Layout(max(member_input_lens(cfg)), cfg.window.horizon, enc.n_past, enc.n_future, enc.n_static,
                         autoregressive=cfg.model.decoder == "autoregressive", local_level=cfg.model.local_level,
-                        target_steps=cfg.model.target_steps, level_alpha=cfg.model.level_alpha, seasonal_lag=lag)
-        return cls(cfg, enc, layout)
+                        target_steps=cfg.model.target_steps, level_alpha=cfg.model.level_alpha, seasonal_lag=lag,
+                        guide=cfg.model.guide != "none")
+        guide = None
+        if layout.guide:
+            season = cfg.data.season_length or season_length_for(history.freq)
+            guide = Guide(cfg.model.guide, season, cfg.baselines).fit(history, echo=echo)
+        return cls(cfg, enc, layout, guide=guide)
+
+    def guide_rows(self, series: Sequence[Series], pairs, layout: Layout) -> list[np.ndarray] | None:
+        """The guide channel of each ``(series index, origin)`` pair in scaled target space (row k
+        stands for the target at o - L + 1 + k), or None without a guide. With a log target the
+        guide's values are floored at half the smallest observed value (the log needs y > 0)."""
+        if self.guide is None:
+            return None
+        out = []
+        for (i, o), path in zip(pairs, self.guide.paths(series, pairs, layout.input_len, layout.horizon)):
+            s = series[i]
+            if self.encoder.log_target:
+                path = np.maximum(path, 0.5 * np.min(s.target[:o]))
+            out.append(self.encoder.target_scale(s).transform(path, start=o - layout.input_len + 1))
+        return out
 
     # ------------------------------------------------------------------ training
     def split_windows(self, history: SeriesSet, layout: Layout | None = None):
@@ -124,8 +151,11 @@ class NeuralForecaster:
         if not train_pairs:
             raise ValueError("no training window fits before the validation span: lower window.input_len, "
                              "backtest.val_size or backtest.windows")
-        return (build_windows(arrays, train_pairs, lay, with_targets=True),
-                build_windows(arrays, val_pairs, lay, with_targets=True))
+        series = history.series
+        return (build_windows(arrays, train_pairs, lay, with_targets=True,
+                              guide=self.guide_rows(series, train_pairs, lay)),
+                build_windows(arrays, val_pairs, lay, with_targets=True,
+                              guide=self.guide_rows(series, val_pairs, lay)))
 
     def loss_fn(self, model, batch):
         """Mean NLL (or pinball loss) over the horizon rows (all rows for loss_on=all / autoregressive)."""
@@ -201,10 +231,11 @@ class NeuralForecaster:
             pairs.append((i, o))
         lens = self.input_lens[:len(self.nets)]
         if len(set(lens)) > 1:
-            q = self._multi_window_quantiles(arrays, pairs, levels)
+            q = self._multi_window_quantiles(series, arrays, pairs, levels)
             scales = [self.encoder.target_scale(s) for s in series]
             return np.stack([sc.inverse(qi, start=o) for sc, qi, o in zip(scales, q, origins)])
-        w = build_windows(arrays, pairs, self.layouts[0], with_targets=False)
+        w = build_windows(arrays, pairs, self.layouts[0], with_targets=False,
+                          guide=self.guide_rows(series, pairs, self.layouts[0]))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.cfg.train.seed)  # repeatable sample paths
             if self.cfg.model.ensemble_combine == "mixture" and len(self.nets) > 1:
@@ -216,7 +247,7 @@ class NeuralForecaster:
         scales = [self.encoder.target_scale(s) for s in series]
         return np.stack([sc.inverse(qi, start=o) for sc, qi, o in zip(scales, q, origins)])
 
-    def _multi_window_quantiles(self, arrays, pairs, levels: Sequence[float]) -> np.ndarray:
+    def _multi_window_quantiles(self, series, arrays, pairs, levels: Sequence[float]) -> np.ndarray:
         """``(N, H, len(levels))`` quantiles in scaled target space (window level and seasonal base
         added) of an ensemble whose members read different input lengths: each member forecasts
         from its own windows, its quantiles are moved to the target's level by its own window
@@ -224,7 +255,8 @@ class NeuralForecaster:
         windows = {}
         for n, lay in zip(self.input_lens, self.layouts):
             if n not in windows:
-                windows[n] = build_windows(arrays, pairs, lay, with_targets=False)
+                windows[n] = build_windows(arrays, pairs, lay, with_targets=False,
+                                           guide=self.guide_rows(series, pairs, lay))
         members = []
         for net, n, lay in zip(self.nets, self.input_lens, self.layouts):
             w = windows[n]

@@ -38,6 +38,7 @@ from .config import ForecastConfig, check_config, input_len_key, max_input_len
 from .data import SeriesSet, future_times, read_table, season_length_for
 from .datasets import load_series
 from .features import Encoder
+from .guide import Guide
 from .metrics import mase_scale, summarize
 from .neural import NeuralForecaster, _levels
 from .report import markdown_table, write_report
@@ -102,6 +103,11 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
     baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines, echo)
     for b in baselines:
         t = time.perf_counter()
+        reused = _guide_fits_for(b, nf.guide, history)
+        if reused:
+            b.fitted = reused
+            echo(f"baseline {b.name}: the guide's fits reused (same model, same history)")
+            continue
         b.fit(history)
         echo(f"baseline {b.name}: fit in {time.perf_counter() - t:.1f} s")
     forecasts = run_backtest(sset, plan, [nf, *baselines], cfg.backtest.interval, echo=echo)
@@ -116,6 +122,21 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
     return forecasts, per, overall, {k: "; ".join(v) for k, v in described.items()}
 
 
+def _guide_fits_for(baseline, guide: Guide | None, history: SeriesSet) -> dict | None:
+    """The guide's in-process fits when ``baseline`` is the same model fit on the same history
+    (the guide fits each scored series on exactly its history before the first origin), else None."""
+    if guide is None or baseline.name != guide.name or guide.season_length != baseline.m:
+        return None
+    fits = {}
+    for s in history.series:
+        spec_res = guide.results.get(s.name)
+        if spec_res is None or len(spec_res[1].model.endog) != s.length \
+                or not np.array_equal(np.ravel(spec_res[1].model.endog), s.target):
+            return None
+        fits[s.name] = spec_res
+    return fits
+
+
 def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) -> dict:
     """Train the RNN on the history before the first origin, backtest it against the baselines,
     write the report; returns the result dictionary (also report.json)."""
@@ -128,7 +149,7 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
         echo(f"training-only series (not scored), cut before the first origin: {', '.join(train_set.train_only)}")
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_info(run_dir, NAME, C.to_dict(cfg))
-    nf = NeuralForecaster.create(cfg, train_set)
+    nf = NeuralForecaster.create(cfg, train_set, echo=echo)
     t0 = time.perf_counter()
     epochs = nf.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
     train_seconds = time.perf_counter() - t0
@@ -173,6 +194,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
 def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int) -> None:
     atomic_write_json(run_dir / STATE_FILE, {"encoder": nf.encoder.to_dict(), "layout": nf.layout.to_dict(),
                                              "member_input_lens": nf.input_lens,
+                                             "guide": nf.guide.to_dict() if nf.guide is not None else None,
                                              "calibration": nf.calibration, "season_length": season_length})
 
 
@@ -189,7 +211,9 @@ def load_run(run_dir: str | Path) -> tuple[ForecastConfig, NeuralForecaster]:
     layout = Layout(**state["layout"])
     # each member's own input length (runs saved before multi-window ensembles: all the layout's)
     lens = state.get("member_input_lens") or [layout.input_len] * cfg.model.ensemble
-    nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), layout, state["calibration"], input_lens=lens)
+    guide = Guide.from_dict(state["guide"], cfg.baselines) if state.get("guide") else None
+    nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), layout, state["calibration"], input_lens=lens,
+                          guide=guide)
     for i, net in enumerate(nf.nets):
         load_model_weights(net, nf.member_dir(Path(run_dir), i))
         net.eval()

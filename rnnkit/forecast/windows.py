@@ -4,7 +4,8 @@ A window has ``R = L + H - 1`` rows. Row ``k`` stands at time ``t_k = o - L + k`
 target at ``t_k + 1``, so rows ``0..L-2`` are one-step-ahead predictions inside the input span and
 rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D of them)::
 
-    [ target_in, target_flag, (target_step), past (Dp), past_flag (if Dp > 0), future (Df), static (Ds) ]
+    [ target_in, target_flag, (target_step), past (Dp), past_flag (if Dp > 0), future (Df), static (Ds),
+      (guide) ]
 
     target_in   z_{t_k} - level     for t_k < o (observed)
                 direct decoder:        0, target_flag 0 (the horizon is forecast from one pass)
@@ -18,6 +19,8 @@ rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D
                 l_j = alpha z_j + (1 - alpha) l_{j-1} from l = z_{o-L} to l_{o-1} (ES-RNN style,
                 Smyl 2020; ``level_alpha`` = 1, the default, gives z_{o-1}, the last value); else 0.
                 Targets are ``z_{t_k+1} - level``. The level reads only z_{o-L..o-1}.
+    guide       with ``model.guide``: a statistical model's prediction of the target at t_k + 1 from
+                the values before min(t_k + 1, o) (see :mod:`.guide`), scaled as the target, minus level
     seasonal    with ``seasonal_lag`` m (direct decoder, H <= m): the target is seasonally differenced,
                 target_in = z_{t_k} - z_{t_k-m} and targets z_{t_k+1} - z_{t_k+1-m}; the forecast of
                 step o+h adds back ``base_h = z_{o+h-m}`` (observed: o+h-m < o). Origins need L + m
@@ -52,6 +55,7 @@ class Layout:
     target_steps: bool = False
     level_alpha: float = 1.0
     seasonal_lag: int = 0
+    guide: bool = False
 
     @property
     def lookback(self) -> int:
@@ -77,8 +81,12 @@ class Layout:
         return slice(start, start + self.n_future)
 
     @property
+    def guide_col(self) -> int | None:
+        return self.future_cols.stop + self.n_static if self.guide else None
+
+    @property
     def n_features(self) -> int:
-        return self.future_cols.stop + self.n_static
+        return self.future_cols.stop + self.n_static + (1 if self.guide else 0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -116,7 +124,7 @@ def es_level(values: np.ndarray, alpha: float) -> float:
     return level
 
 
-def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool):
+def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool, guide: np.ndarray | None = None):
     L, H, R = lay.input_len, lay.horizon, lay.rows
     if o - lay.lookback < 0:
         raise ValueError(f"origin {o} needs {lay.lookback} input steps before it")
@@ -145,13 +153,20 @@ def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool):
                              f"of origin {o}")
         x[:, lay.future_cols] = fut
     if lay.n_static:
-        x[:, lay.future_cols.stop:] = a.static
+        x[:, lay.future_cols.stop:lay.future_cols.stop + lay.n_static] = a.static
+    if lay.guide:
+        if guide is None or guide.shape != (R,):
+            raise ValueError(f"the layout has a guide channel: expected {R} guide values for origin {o}, got "
+                             f"{None if guide is None else guide.shape}")
+        x[:, lay.guide_col] = guide - level
     return x, level
 
 
 def build_windows(arrays: Sequence[SeriesArrays], pairs: Sequence[tuple[int, int]], layout: Layout,
-                  with_targets: bool) -> Windows:
+                  with_targets: bool, guide: Sequence[np.ndarray] | None = None) -> Windows:
     """Windows at ``(series index, origin)`` pairs.
+
+    ``guide``: with ``layout.guide``, each pair's guide channel ``(R,)`` in scaled target space.
 
     ``with_targets``: training/validation windows (targets read up to ``o + H - 1``; autoregressive
     inputs teacher-forced). Without: inference windows, reading nothing at or after the origin.
@@ -164,7 +179,8 @@ def build_windows(arrays: Sequence[SeriesArrays], pairs: Sequence[tuple[int, int
     base = np.zeros((n, H))
     for i, (s, o) in enumerate(pairs):
         a = arrays[s]
-        X[i], level[i] = _window(a, o, layout, teacher_forcing=with_targets)
+        X[i], level[i] = _window(a, o, layout, teacher_forcing=with_targets,
+                                 guide=guide[i] if guide is not None else None)
         if m:
             base[i] = a.z[o - m:o + H - m]  # H <= m: observed values only
         if with_targets:

@@ -73,9 +73,9 @@ def test_a_window_builder_off_by_one_is_caught(monkeypatch):
     assert np.isfinite(honest["point"]).all()
     original = W._window
 
-    def leaky(a, o, lay, teacher_forcing):  # the target read one step late: input at t holds z[t+1]
+    def leaky(a, o, lay, teacher_forcing, guide=None):  # the target read one step late: input at t holds z[t+1]
         shifted = SeriesArrays(np.append(a.z[1:], np.nan), a.past, a.future, a.static)
-        return original(shifted, o, lay, teacher_forcing)
+        return original(shifted, o, lay, teacher_forcing, guide)
 
     monkeypatch.setattr(W, "_window", leaky)
     with pytest.raises(LeakError, match="rnnkit LSTM"):
@@ -83,11 +83,13 @@ def test_a_window_builder_off_by_one_is_caught(monkeypatch):
 
 
 @pytest.mark.parametrize("neural", [(), ("model.ensemble=2", "model.ensemble_input_lens=8,20",
-                                           "model.ensemble_combine=mixture")], ids=["single", "multi-window"])
+                                           "model.ensemble_combine=mixture"), ("model.guide=ets",)],
+                         ids=["single", "multi-window", "guided"])
 def test_values_after_the_first_origin_cannot_change_any_forecast_at_it(neural):
     """Train and backtest twice on data that differ only from the first origin on (target and past
     covariate scrambled): the RNN (scales, weights; also a multi-window ensemble, whose longest
-    member reaches furthest back) and every baseline forecast the first origin identically."""
+    member reaches furthest back, and a hybrid whose guide is fit and filtered on the series) and
+    every baseline forecast the first origin identically."""
     a, b = _sset(), _sset()
     plan = plan_backtest(a, H, 3, H)
     first = plan.first[0]

@@ -1,0 +1,171 @@
+"""Hybrids (model.guide=ets|arima): the statistical forecast as an input channel. The channel is
+the guide's prediction of each row's target from the values before it and before the origin, it
+lands in the windows scaled as the target, the network reads it, and saved runs reproduce it."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit import config as C
+from rnnkit.forecast import build_series, plan_backtest, run_backtest
+from rnnkit.forecast.backtest import history_set
+from rnnkit.forecast.config import ForecastConfig, check_config
+from rnnkit.forecast.guide import Guide
+from rnnkit.forecast.neural import NeuralForecaster
+from rnnkit.forecast.pipeline import _guide_fits_for
+
+H, L = 4, 12
+
+
+def _sset(n=90, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    d = pd.DataFrame({"date": pd.date_range("2000-01-01", periods=n, freq="MS"),
+                      "y": 50 + 0.3 * t + 5 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.normal(0, 1, n))})
+    return build_series(d, time_col="date", target=["y"])
+
+
+def _cfg(*over):
+    return C.apply_overrides(ForecastConfig(), [
+        f"window.input_len={L}", f"window.horizon={H}", "model.hidden_size=8", "train.epochs=2",
+        "train.progress=false", "train.patience=0", "train.tensorboard=false", "backtest.val_size=8",
+        "baselines.max_p=1", "baselines.max_q=1", *over])
+
+
+@pytest.fixture(scope="module")
+def arima_guide():
+    """An ARIMA guide with a differenced order (d = 1), so the diffuse start has a burn-in."""
+    sset = _sset()
+    g = Guide("arima", 12)
+    g.fits["y"] = (((1, 1, 0), (0, 0, 0, 0), "t"), np.array([0.3, 0.2, 1.0]))  # drift, ar.L1, sigma2
+    return sset.series[0], g
+
+
+def test_the_channel_is_the_filters_one_step_and_multi_step_predictions(arima_guide):
+    """Rows before the origin: E[y_t | y_<t] from a filter over y[:o]; from the origin on: the
+    forecast from y[:o]; the burn-in rows of the diffuse start: the last observed value."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    s, g = arima_guide
+    spec, params = g.fits["y"]
+    for o in (L, 40, 70):
+        path = g.path(s, o, L, H)
+        assert path.shape == (L + H - 1,)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = SARIMAX(s.target[:o], order=(1, 1, 0), trend="t").filter(params)
+        fitted, ahead = np.asarray(res.fittedvalues), np.asarray(res.get_forecast(H).predicted_mean)
+        t = np.arange(o - L + 1, o)
+        burn = g.burn_in(spec)
+        assert burn == 1 + 1 + 1  # d + p + 1
+        expect = np.where(t < burn, s.target[np.maximum(t - 1, 0)], fitted[t])
+        np.testing.assert_allclose(path[:L - 1], expect, rtol=1e-12)
+        np.testing.assert_allclose(path[L - 1:], ahead, rtol=1e-12)
+    assert (g.path(s, L, L, H)[:2] == s.target[0:2]).all()  # t = 1, 2 < burn-in: y_{t-1}
+
+
+def test_the_channel_reads_nothing_at_or_after_the_origin(arima_guide):
+    s, g = arima_guide
+    o = 50
+    before = g.path(s, o, L, H).copy()
+    changed = s.__class__(s.name, s.times, s.target.copy(), s.past, s.future, s.static)
+    changed.target[o:] = np.nan  # hidden, as the backtest does
+    np.testing.assert_array_equal(g.path(changed, o, L, H), before)
+    changed.target[o:] = 1e6  # or scrambled
+    np.testing.assert_array_equal(g.path(changed, o, L, H), before)
+    changed.target[o - 1] += 5.0  # the last value before the origin does move it
+    assert not np.allclose(g.path(changed, o, L, H)[L - 1:], before[L - 1:])
+
+
+@pytest.fixture(scope="module")
+def guided():
+    sset = _sset()
+    plan = plan_backtest(sset, H, 3, H)
+    hist = history_set(sset, plan.first)
+    cfg = _cfg("model.guide=ets", "model.local_level=true", "model.deseasonalize=true")
+    nf = NeuralForecaster.create(cfg, hist)
+    nf.fit(hist, echo=lambda *_: None)
+    return sset, plan, hist, nf
+
+
+def test_windows_hold_the_scaled_guide_minus_the_window_level(guided):
+    sset, plan, hist, nf = guided
+    lay = nf.layout
+    assert lay.guide and lay.guide_col == lay.n_features - 1
+    s = hist.series[0]
+    train, _ = nf.split_windows(hist)
+    scale = nf.encoder.target_scale(s)
+    for i in (0, len(train) // 2, len(train) - 1):
+        o = int(train.origins[i])
+        expect = scale.transform(nf.guide.path(s, o, L, H), start=o - L + 1) - train.level[i]
+        np.testing.assert_allclose(train.inputs[i, :, lay.guide_col].numpy(), expect, rtol=1e-5, atol=1e-5)
+        # the level is the scaled last observed value (local_level), which the guide channel shares
+        assert train.level[i] == pytest.approx(scale.transform(s.target[o - 1:o], start=o - 1)[0])
+
+
+def test_the_network_reads_the_channel(guided, monkeypatch):
+    sset, plan, _, nf = guided
+    honest = run_backtest(sset, plan, [nf], 0.8)
+    original = Guide.path
+
+    def shifted(self, s, o, input_len, horizon):
+        return original(self, s, o, input_len, horizon) + 25.0
+
+    monkeypatch.setattr(Guide, "path", shifted)
+    moved = run_backtest(sset, plan, [nf], 0.8)
+    assert np.abs(moved["point"].to_numpy() - honest["point"].to_numpy()).min() > 1e-3
+
+
+def test_the_baseline_reuses_the_guides_fits_only_on_the_same_history(guided):
+    from rnnkit.forecast.baselines import ETS, ARIMA
+
+    _, _, hist, nf = guided
+    reused = _guide_fits_for(ETS(12), nf.guide, hist)
+    assert reused is not None and reused["y"][0] == nf.guide.results["y"][0]
+    assert _guide_fits_for(ARIMA(12), nf.guide, hist) is None  # another model
+    other = history_set(_sset(seed=3), [hist.series[0].length])
+    assert _guide_fits_for(ETS(12), nf.guide, other) is None  # another history
+
+
+def test_config_errors_name_the_keys():
+    with pytest.raises(C.ConfigError, match="model.guide=none"):
+        check_config(_cfg("model.guide=arima", "model.seasonal_diff=true", "data.season_length=12"))
+    with pytest.raises(C.ConfigError, match="model.guide"):
+        _cfg("model.guide=prophet")
+
+
+def test_saved_guided_run_reproduces_exactly(tmp_path):
+    from rnnkit.forecast import pipeline, resolve_config
+
+    sset = _sset()
+    s = sset.series[0]
+    path = tmp_path / "y.csv"
+    pd.DataFrame({"date": s.times, "y": s.target}).to_csv(path, index=False)
+    over = ["data.target=y", f"window.input_len={L}", f"window.horizon={H}", "model.hidden_size=8",
+            "model.guide=arima", "model.log_target=true", "train.epochs=2", "train.progress=false",
+            "train.tensorboard=false", "train.patience=0", "baselines.models=naive,arima", "baselines.max_p=1",
+            "baselines.max_q=1", "backtest.windows=3", "backtest.val_size=8"]
+    cfg = resolve_config(path=path, overrides=over)
+    run = tmp_path / "run"
+    lines = []
+    result = pipeline.train(cfg, run, echo=lines.append)
+    assert any("baseline arima: the guide's fits reused" in x for x in lines)
+    state = json.loads((run / "forecast_state.json").read_text())
+    assert state["guide"]["name"] == "arima" and "y" in state["guide"]["fits"]
+    _, nf = pipeline.load_run(run)
+    assert "guided by ARIMA" in nf.name and nf.guide is not None and not nf.guide.results
+    stored = pd.read_csv(run / "backtest_forecasts.csv")
+    for model in (nf.name, "arima"):  # the reloaded guide and the baseline that shared its fit
+        rows = stored[stored.model == model]
+        assert len(rows) == 3 * H
+    again = run_backtest(pipeline.load_series(cfg.data), plan_backtest(sset, H, 3, H), [nf], 0.8)
+    mine = stored[stored.model == nf.name]
+    for col in ("point", "lo", "hi"):
+        np.testing.assert_allclose(again[col].to_numpy(), mine[col].to_numpy(), rtol=1e-9)
+    ev = pipeline.evaluate(run, echo=lambda *_: None)
+    assert ev["overall"][0]["MASE"] == pytest.approx(result["overall"][0]["MASE"], rel=1e-9)
+    p = pipeline.predict(run)
+    assert len(p) == H and np.isfinite(p[["point", "lo", "hi"]].to_numpy()).all()
