@@ -184,6 +184,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "best_baseline_mase": min((r["MASE"] for r in baselines), default=float("nan")),
         "rnn_lowest_mase": all(rnn["MASE"] < r["MASE"] for r in baselines),
         "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
+        "guide_models": nf.guide.describe() if nf.guide is not None else {},
         "parameters": sum(p.numel() for net in nf.nets for p in net.parameters()), "epochs": [],
         "train_seconds": 0.0,
         "data_fingerprint": data_fingerprint(sset),

@@ -112,7 +112,10 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         (f"Training: {'/'.join(map(str, result['epochs']))} epochs, {result['parameters']:,} parameters, "
          f"{result['train_seconds']:.0f} s; interval calibration factor {_fmt(result['calibration'])}."
          + (f" Training-only series (trained on, not scored; cut before the first origin): "
-            f"{', '.join(result['train_only'])}." if result.get("train_only") else "")), "",
+            f"{', '.join(result['train_only'])}." if result.get("train_only") else "")
+         + (f" Guide (the statistical forecast the RNN reads, fit on its training data): "
+            f"{'; '.join(f'{k}: {v}' for k, v in result['guide_models'].items())}."
+            if result.get("guide_models") else "")), "",
         "Figures: forecasts.png (forecast windows), curves.png (training curves).", "",
     ]
     atomic_write_text(run_dir / "report.md", "\n".join(lines))

@@ -153,6 +153,8 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     lines = []
     result = pipeline.train(cfg, run, echo=lines.append)
     assert any("baseline arima: the guide's fits reused" in x for x in lines)
+    assert "Guide (the statistical forecast the RNN reads" in (run / "report.md").read_text()
+    assert set(result["guide_models"]) == {"y"} and result["guide_models"]["y"].startswith("ARIMA(")
     state = json.loads((run / "forecast_state.json").read_text())
     assert state["guide"]["name"] == "arima" and "y" in state["guide"]["fits"]
     _, nf = pipeline.load_run(run)
