@@ -17,10 +17,13 @@ so the channel reads only ``y[:o]``, as every input does (planted-leak tests che
 ``burn_in`` one-step values of a differenced ARIMA (d + D m + p + P m points) come from a diffuse
 start and mean nothing; there the channel holds the last observed value y_{t-1} instead.
 
-The parameters are estimated once on the series' training history (as the baselines' are) and kept;
-at each origin the filter runs over ``y[:o]`` with them. For training windows they are therefore
-in-sample estimates (a few parameters on hundreds of points). A series unseen in training (a
-new file at ``predict``) gets its own fit on its observed history.
+The parameters are estimated once per series and kept; at each origin the filter runs over
+``y[:o]`` with them. The RNN fits them on the span its training windows' targets come from, the
+training history less its validation span (``backtest.val_size``): on the training windows the
+guide is then in-sample (a few parameters on hundreds of points) but on the validation windows it
+is out-of-sample, as it will be at the backtest's origins, so early stopping and interval
+calibration see the guide's honest errors. A series unseen in training (a new file at
+``predict``) gets its own fit on its observed history.
 """
 
 from __future__ import annotations
@@ -62,8 +65,6 @@ class Guide:
     """Per-series ETS or ARIMA fits and the guide channel of windows.
 
     ``fits``: series name -> (spec, params), the model's structure and estimated parameters;
-    ``results``: series name -> (spec, statsmodels results) of fits made in this process (not saved),
-    in the baselines' format so that a baseline of the same kind can reuse them.
     """
 
     def __init__(self, name: str, season_length: int, cfg: BaselineConfig | None = None):
@@ -72,14 +73,15 @@ class Guide:
         self.cfg = cfg or BaselineConfig()
         self.model = _model_for(name, self.season_length, self.cfg)
         self.fits: dict[str, tuple] = {}
-        self.results: dict[str, tuple] = {}
         self._cache: dict[tuple, np.ndarray] = {}
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, sset: SeriesSet, echo=None) -> Guide:
-        """Fit the guide on every series of ``sset`` (the RNN's training set); returns self."""
+    def fit(self, sset: SeriesSet, ends: dict[str, int] | None = None, echo=None) -> Guide:
+        """Fit the guide on every series of ``sset`` (the RNN's training set), each on its values
+        before ``ends[name]`` (default: all of them); returns self."""
         for s in sset.series:
-            self._fit_series(s.name, s.target)
+            end = s.length if ends is None else ends[s.name]
+            self._fit_series(s.name, s.target[:end])
             if echo:
                 echo(f"guide {self.name} for {s.name}: {self.model._label(self.fits[s.name][0])}")
         return self
@@ -87,9 +89,8 @@ class Guide:
     def _fit_series(self, name: str, y: np.ndarray) -> None:
         if np.isnan(y).any():
             raise ValueError(f"guide {self.name}: series {name!r} has missing values in its history")
-        spec, res = self.model._fit(y)
+        spec, res = self.model._fit(y)  # the baselines' search
         self.fits[name] = (spec, np.asarray(res.params, dtype=np.float64))
-        self.results[name] = (spec, res)
 
     def describe(self) -> dict[str, str]:
         return {name: self.model._label(spec) for name, (spec, _) in self.fits.items()}

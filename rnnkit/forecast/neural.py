@@ -114,7 +114,10 @@ class NeuralForecaster:
         guide = None
         if layout.guide:
             season = cfg.data.season_length or season_length_for(history.freq)
-            guide = Guide(cfg.model.guide, season, cfg.baselines).fit(history, echo=echo)
+            # fit before the validation span, so that validation sees the guide out of sample
+            ends = {s.name: s.length - val_size_for(s.length, cfg.window.horizon, cfg.backtest.val_size)
+                    for s in history.series}
+            guide = Guide(cfg.model.guide, season, cfg.baselines).fit(history, ends=ends, echo=echo)
         return cls(cfg, enc, layout, guide=guide)
 
     def guide_rows(self, series: Sequence[Series], pairs, layout: Layout) -> list[np.ndarray] | None:

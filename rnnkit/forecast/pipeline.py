@@ -103,11 +103,6 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
     baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines, echo)
     for b in baselines:
         t = time.perf_counter()
-        reused = _guide_fits_for(b, nf.guide, history)
-        if reused:
-            b.fitted = reused
-            echo(f"baseline {b.name}: the guide's fits reused (same model, same history)")
-            continue
         b.fit(history)
         echo(f"baseline {b.name}: fit in {time.perf_counter() - t:.1f} s")
     forecasts = run_backtest(sset, plan, [nf, *baselines], cfg.backtest.interval, echo=echo)
@@ -120,21 +115,6 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
         for series, label in b.describe().items():
             described.setdefault(b.name, []).append(f"{series}: {label}" if len(sset.series) > 1 else label)
     return forecasts, per, overall, {k: "; ".join(v) for k, v in described.items()}
-
-
-def _guide_fits_for(baseline, guide: Guide | None, history: SeriesSet) -> dict | None:
-    """The guide's in-process fits when ``baseline`` is the same model fit on the same history
-    (the guide fits each scored series on exactly its history before the first origin), else None."""
-    if guide is None or baseline.name != guide.name or guide.season_length != baseline.m:
-        return None
-    fits = {}
-    for s in history.series:
-        spec_res = guide.results.get(s.name)
-        if spec_res is None or len(spec_res[1].model.endog) != s.length \
-                or not np.array_equal(np.ravel(spec_res[1].model.endog), s.target):
-            return None
-        fits[s.name] = spec_res
-    return fits
 
 
 def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) -> dict:

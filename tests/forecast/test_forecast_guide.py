@@ -15,7 +15,6 @@ from rnnkit.forecast.backtest import history_set
 from rnnkit.forecast.config import ForecastConfig, check_config
 from rnnkit.forecast.guide import Guide
 from rnnkit.forecast.neural import NeuralForecaster
-from rnnkit.forecast.pipeline import _guide_fits_for
 
 H, L = 4, 12
 
@@ -119,15 +118,20 @@ def test_the_network_reads_the_channel(guided, monkeypatch):
     assert np.abs(moved["point"].to_numpy() - honest["point"].to_numpy()).min() > 1e-3
 
 
-def test_the_baseline_reuses_the_guides_fits_only_on_the_same_history(guided):
-    from rnnkit.forecast.baselines import ETS, ARIMA
-
+def test_the_guide_is_fit_before_the_validation_span(guided):
+    """Values inside the validation span cannot move the guide's parameters (validation sees the
+    guide out of sample, as the backtest does); values before it do."""
     _, _, hist, nf = guided
-    reused = _guide_fits_for(ETS(12), nf.guide, hist)
-    assert reused is not None and reused["y"][0] == nf.guide.results["y"][0]
-    assert _guide_fits_for(ARIMA(12), nf.guide, hist) is None  # another model
-    other = history_set(_sset(seed=3), [hist.series[0].length])
-    assert _guide_fits_for(ETS(12), nf.guide, other) is None  # another history
+    s = hist.series[0]
+    val = 8  # backtest.val_size
+    changed = history_set(_sset(), [s.length])
+    changed.series[0].target[-val:] += 40.0
+    again = NeuralForecaster.create(nf.cfg, changed)
+    np.testing.assert_array_equal(again.guide.fits["y"][1], nf.guide.fits["y"][1])
+    changed.series[0].target[-val - 1] += 40.0
+    moved = NeuralForecaster.create(nf.cfg, changed)
+    (spec, params), (spec2, params2) = nf.guide.fits["y"], moved.guide.fits["y"]
+    assert spec2 != spec or not np.allclose(params2, params)
 
 
 def test_config_errors_name_the_keys():
@@ -150,19 +154,14 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
             "baselines.max_q=1", "backtest.windows=3", "backtest.val_size=8"]
     cfg = resolve_config(path=path, overrides=over)
     run = tmp_path / "run"
-    lines = []
-    result = pipeline.train(cfg, run, echo=lines.append)
-    assert any("baseline arima: the guide's fits reused" in x for x in lines)
+    result = pipeline.train(cfg, run, echo=lambda *_: None)
     assert "Guide (the statistical forecast the RNN reads" in (run / "report.md").read_text()
     assert set(result["guide_models"]) == {"y"} and result["guide_models"]["y"].startswith("ARIMA(")
     state = json.loads((run / "forecast_state.json").read_text())
     assert state["guide"]["name"] == "arima" and "y" in state["guide"]["fits"]
     _, nf = pipeline.load_run(run)
-    assert "guided by ARIMA" in nf.name and nf.guide is not None and not nf.guide.results
+    assert "guided by ARIMA" in nf.name and nf.guide.fits.keys() == {"y"}
     stored = pd.read_csv(run / "backtest_forecasts.csv")
-    for model in (nf.name, "arima"):  # the reloaded guide and the baseline that shared its fit
-        rows = stored[stored.model == model]
-        assert len(rows) == 3 * H
     again = run_backtest(pipeline.load_series(cfg.data), plan_backtest(sset, H, 3, H), [nf], 0.8)
     mine = stored[stored.model == nf.name]
     for col in ("point", "lo", "hi"):
