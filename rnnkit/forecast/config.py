@@ -226,7 +226,7 @@ DATASET_DEFAULTS: dict[str, list[str]] = {
     "sunspots": ["data.calendar=false", "data.season_length=132", "window.input_len=132",
                  "window.horizon=12", "backtest.windows=24", "backtest.val_size=240"],
     "elnino": ["window.input_len=96", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
-               "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.ensemble=10",
+               "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.guide=arima", "model.ensemble=10",
                "model.ensemble_combine=mixture"],
     "macrodata": ["window.input_len=40", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
                   "backtest.val_size=24", "data.train_only=cpi,m1,pop,unemp,tbilrate", "model.log_target=true",
