@@ -91,7 +91,7 @@ def guided():
 
 
 def test_windows_hold_the_scaled_guide_minus_the_window_level(guided):
-    sset, plan, hist, nf = guided
+    _, _, hist, nf = guided
     lay = nf.layout
     assert lay.guide and lay.guide_col == lay.n_features - 1
     s = hist.series[0]
