@@ -21,7 +21,7 @@ import torch
 
 import rnnkit
 from rnnkit import config as C
-from rnnkit.train import NonFiniteLossError
+from rnnkit.train import NonFiniteLossError, RunFolderBusy
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             return _cmd_generate(args)
         return _cmd_info()
-    except (C.ConfigError, FileNotFoundError, ValueError) as err:
+    except (C.ConfigError, FileNotFoundError, ValueError, RunFolderBusy) as err:
         print(f"rnnkit: error: {err}", file=sys.stderr)
         return 2
     except NonFiniteLossError as err:

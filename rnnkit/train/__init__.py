@@ -41,7 +41,9 @@ Run folder (``run_dir``, rank 0 only)
     ``metrics.csv`` (epoch, step, split, metrics...), ``curves.png``, ``tensorboard/`` (if
     tensorboard is installed), ``checkpoints/latest`` and ``checkpoints/best``, each a directory
     of ``model.safetensors``, ``config.json`` and ``trainer_state.pt``. Every file is written
-    atomically (temporary file in the same directory, fsync, ``os.replace``).
+    atomically (temporary file in the same directory, fsync, ``os.replace``). ``fit`` holds
+    the folder's lock (``.lock``, see :mod:`.run_lock`): a second process training into the
+    same folder gets :class:`RunFolderBusy` instead of overwriting the first one's checkpoints.
 """
 
 from .atomic import (
@@ -62,6 +64,7 @@ from .checkpoint import (
 )
 from .config import TrainConfig
 from .rng import seed_everything
+from .run_lock import RunFolderBusy, run_folder_lock
 from .trainer import NonFiniteLossError, Trainer
 
 __all__ = [
@@ -70,6 +73,7 @@ __all__ = [
     "EarlyStopping",
     "MetricMonitor",
     "NonFiniteLossError",
+    "RunFolderBusy",
     "TrainConfig",
     "Trainer",
     "atomic_path",
@@ -80,6 +84,7 @@ __all__ = [
     "atomic_write_text",
     "load_checkpoint",
     "load_weights",
+    "run_folder_lock",
     "save_checkpoint",
     "save_weights",
     "seed_everything",

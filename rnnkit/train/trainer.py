@@ -39,6 +39,7 @@ from .optim import build_optimizer, build_scheduler
 from .plots import plot_curves
 from .progress import Progress
 from .rng import loader_generators, seed_everything
+from .run_lock import run_folder_lock
 
 __all__ = ["NonFiniteLossError", "Trainer"]
 
@@ -157,6 +158,10 @@ class Trainer:
         ``run_dir/checkpoints/latest`` when it exists (and starts fresh otherwise);
         ``resume_from`` names a checkpoint directory that must exist.
         """
+        with run_folder_lock(self.run_dir if D.is_main() else None):  # one writer per run folder
+            return self._fit_locked(train_data, val_data, resume, resume_from)
+
+    def _fit_locked(self, train_data, val_data, resume: bool, resume_from) -> list[dict[str, float]]:
         cfg = self.config
         train_loader = self._as_loader(train_data, train=True)
         val_loader = self._as_loader(val_data, train=False) if val_data is not None else None
@@ -172,7 +177,7 @@ class Trainer:
             if self.checkpoint_root is not None and resolve_dir(self.checkpoint_root / "latest").exists():
                 warnings.warn(
                     f"{self.run_dir} already holds checkpoints; this fresh run overwrites them "
-                    "(pass resume=True to continue instead)", UserWarning, stacklevel=2,
+                    "(pass resume=True to continue instead)", UserWarning, stacklevel=3,  # the caller of fit
                 )
             seed_everything(cfg.seed + D.rank())
         run_state.write_run_files(self, resumed=source is not None)

@@ -1,0 +1,58 @@
+"""One training process per run folder: a lock that ``Trainer.fit`` holds while it writes there.
+
+Two processes given the same ``--run-dir`` would overwrite each other's checkpoints, and the
+atomic folder swap of one can fail against the other's half-written one (``OSError: Directory
+not empty``). So ``fit`` takes an exclusive ``flock`` on ``run_dir/.lock`` (rank 0 only: the
+other ranks of a data-parallel run write nothing there) and a second process gets a clear
+:class:`RunFolderBusy` naming the holder. The operating system drops the lock when its process
+dies, so a crashed run never leaves the folder locked; the small ``.lock`` file stays (deleting
+it would race with the next locker). Where ``fcntl`` does not exist (Windows) there is no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+__all__ = ["LOCK_FILE", "RunFolderBusy", "run_folder_lock"]
+
+LOCK_FILE = ".lock"
+
+
+class RunFolderBusy(RuntimeError):
+    """Another live process is training into this run folder."""
+
+
+@contextlib.contextmanager
+def run_folder_lock(run_dir: str | Path | None) -> Iterator[None]:
+    """Hold the run folder's lock for the ``with`` block; no-op for ``run_dir=None``."""
+    if run_dir is None or fcntl is None:
+        yield
+        return
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            raise RunFolderBusy(
+                f"run folder {run_dir} is in use by {holder}: two trainings in one folder would overwrite "
+                "each other's checkpoints. Give this run another --run-dir, or let that one finish first "
+                "(--resume then continues it)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} (since {time.strftime('%Y-%m-%d %H:%M:%S')})"
+                  .encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor of the lock drops it
