@@ -171,6 +171,10 @@ class BacktestConfig:
         coverage on the validation windows (split-conformal scaling); off by default.
     calibrate_per_step: with ``calibrate``, one factor per horizon step h = 1..H instead of one for
         all steps, each from that step's validation residuals (the error grows with the lead time).
+    calibrate_window: with ``calibrate``, W > 0 makes the factor rolling: at each origin it comes
+        from the series' own forecasts at the last W origins whose horizon is observed by then
+        (instead of the validation windows once), so the intervals follow the recent size of the
+        errors; 0 (default) = one fixed factor from the validation windows.
     plot_windows: forecast windows drawn in forecasts.png.
     """
 
@@ -180,6 +184,7 @@ class BacktestConfig:
     interval: float = 0.8
     calibrate: bool = False
     calibrate_per_step: bool = False
+    calibrate_window: int = 0
     plot_windows: int = 3
 
 
@@ -226,13 +231,14 @@ DATASET_DEFAULTS: dict[str, list[str]] = {
     "sunspots": ["data.calendar=false", "data.season_length=132", "window.input_len=132",
                  "window.horizon=12", "backtest.windows=24", "backtest.val_size=240"],
     "elnino": ["window.input_len=96", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
-               "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.guide=arima", "model.ensemble=10",
-               "model.ensemble_combine=mixture"],
+               "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.guide=arima",
+               "model.ensemble=10", "model.ensemble_combine=mixture", "backtest.calibrate=true",
+               "backtest.calibrate_window=48"],
     "macrodata": ["window.input_len=40", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
                   "backtest.val_size=24", "data.train_only=cpi,m1,pop,unemp,tbilrate", "model.log_target=true",
                   "model.local_level=true", "model.target_steps=true",
                   "model.likelihood=studentt", "model.ensemble=10", "model.ensemble_combine=mixture",
-                  "backtest.calibrate=true"],
+                  "backtest.calibrate=true", "backtest.calibrate_window=8"],
 }
 
 PRESETS: dict[str, list[str]] = {
@@ -279,6 +285,9 @@ def check_config(cfg: ForecastConfig) -> None:
     need(b.windows >= 1, f"backtest.windows must be >= 1, got {b.windows}")
     need(b.stride >= 0, f"backtest.stride must be >= 0 (0 = horizon), got {b.stride}")
     need(b.val_size >= 0, f"backtest.val_size must be >= 0 (0 = auto), got {b.val_size}")
+    need(b.calibrate_window >= 0, f"backtest.calibrate_window must be >= 0 (0 = a fixed factor), got "
+         f"{b.calibrate_window}")
+    need(b.calibrate or not b.calibrate_window, "backtest.calibrate_window needs backtest.calibrate=true")
     need(cfg.data.truncate >= 0, f"data.truncate must be >= 0, got {cfg.data.truncate}")
     need(cfg.data.season_length >= 0, f"data.season_length must be >= 0 (0 = from the frequency), "
          f"got {cfg.data.season_length}")

@@ -309,16 +309,39 @@ class NeuralForecaster:
         return out
 
     def interval_factors(self) -> np.ndarray:
-        """The calibration factor of each horizon step, ``(H,)``."""
+        """The (fixed) calibration factor of each horizon step, ``(H,)``."""
         return np.broadcast_to(np.asarray(self.calibration, dtype=np.float64), (self.layout.horizon,)).copy()
+
+    def factors_at(self, series: Sequence[Series], origins: Sequence[int], level: float) -> np.ndarray:
+        """``(N, H)``: the interval factors of each forecast. Fixed (:meth:`interval_factors`), or
+        with ``backtest.calibrate_window`` W > 0 rolling: at origin o, the factor(s) that would have
+        given nominal coverage to the series' own forecasts from the last W origins whose horizon
+        was observed before o (o' = o - H - W + 1 .. o - H, every step), so the interval follows
+        the recent size of the errors (split conformal on a rolling window, as EnbPI and
+        adaptive conformal methods do for series whose volatility drifts). Reads only y[:o]."""
+        W = self.cfg.backtest.calibrate_window
+        if not (self.cfg.backtest.calibrate and W > 0):
+            return np.tile(self.interval_factors(), (len(origins), 1))
+        H, lay = self.layout.horizon, self.layout
+        out = []
+        for s, o in zip(series, origins):
+            recent = list(range(max(lay.lookback, o - H - W + 1), o - H + 1))
+            if not recent:
+                raise ValueError(f"series {s.name!r}: rolling interval calibration (backtest.calibrate_window={W}) at "
+                                 f"position {o} needs an earlier origin whose {H} steps are observed, i.e. at least "
+                                 f"{lay.lookback + H} points before it")
+            q = self.quantiles([s] * len(recent), recent, _levels(level))
+            y = np.stack([s.target[r:r + H] for r in recent])
+            out.append(np.broadcast_to(_conformal_factors(q, y, level, self.cfg.backtest.calibrate_per_step), (H,)))
+        return np.stack(out)
 
     def forecast(self, series: Sequence[Series], origins: Sequence[int], horizon: int, level: float):
         if horizon != self.layout.horizon:
             raise ValueError(f"the model forecasts {self.layout.horizon} steps, not {horizon}")
         q = self.quantiles(series, origins, _levels(level))
         lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
-        k = self.interval_factors()
-        return [(med[i], med[i] - k * (med[i] - lo[i]), med[i] + k * (hi[i] - med[i])) for i in range(len(q))]
+        k = self.factors_at(series, origins, level)
+        return [(med[i], med[i] - k[i] * (med[i] - lo[i]), med[i] + k[i] * (hi[i] - med[i])) for i in range(len(q))]
 
     def calibrate(self, history: SeriesSet, level: float, per_step: bool = False):
         """The factor k that gives nominal coverage on the validation windows (split conformal);
@@ -335,10 +358,15 @@ class NeuralForecaster:
                 origins.append(o)
         q = self.quantiles(views, origins, _levels(level))
         y = np.stack([s.target[o:o + lay.horizon] for s, o in zip(views, origins)])
-        lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
-        above = y >= med
-        r = np.where(above, (y - med) / np.maximum(hi - med, 1e-12), (med - y) / np.maximum(med - lo, 1e-12))
-        # the smallest k whose interval holds a `level` share of the validation points
-        if per_step:
-            return [float(np.quantile(r[:, h], level)) for h in range(lay.horizon)]
-        return float(np.quantile(r.ravel(), level))
+        k = _conformal_factors(q, y, level, per_step)
+        return [float(v) for v in k] if per_step else float(k)
+
+
+def _conformal_factors(q: np.ndarray, y: np.ndarray, level: float, per_step: bool):
+    """The smallest k whose interval ``med -/+ k (distance to lo/hi)`` holds a ``level`` share of
+    the points ``y`` (N, H), given quantiles ``q`` (N, H, [lo, med, hi]): one k, or one per step."""
+    lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
+    r = np.where(y >= med, (y - med) / np.maximum(hi - med, 1e-12), (med - y) / np.maximum(med - lo, 1e-12))
+    if per_step:
+        return np.asarray([np.quantile(r[:, h], level) for h in range(y.shape[1])])
+    return float(np.quantile(r.ravel(), level))

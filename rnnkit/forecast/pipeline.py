@@ -133,7 +133,9 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     t0 = time.perf_counter()
     epochs = nf.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
     train_seconds = time.perf_counter() - t0
-    if cfg.backtest.calibrate:
+    if cfg.backtest.calibrate and cfg.backtest.calibrate_window:
+        echo(f"interval calibration: rolling, from the last {cfg.backtest.calibrate_window} observed origins")
+    elif cfg.backtest.calibrate:
         nf.calibration = nf.calibrate(history, cfg.backtest.interval, cfg.backtest.calibrate_per_step)
         echo(f"interval calibration factor(s) on the validation windows: {_fmt_factors(nf.calibration)}")
     _save_state(run_dir, nf, _season(cfg, sset))
@@ -164,6 +166,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "best_baseline_mase": min((r["MASE"] for r in baselines), default=float("nan")),
         "rnn_lowest_mase": all(rnn["MASE"] < r["MASE"] for r in baselines),
         "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
+        "calibration_window": cfg.backtest.calibrate_window if cfg.backtest.calibrate else 0,
         "guide_models": nf.guide.describe() if nf.guide is not None else {},
         "parameters": sum(p.numel() for net in nf.nets for p in net.parameters()), "epochs": [],
         "train_seconds": 0.0,
@@ -254,9 +257,9 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
     series = list(sset.series)
     origins = [s.length for s in series]
     q = nf.quantiles(series, origins, _levels(cfg.backtest.interval))
-    k = nf.interval_factors()
+    ks = nf.factors_at(series, origins, cfg.backtest.interval)
     frames = []
-    for s, qi in zip(series, q):
+    for s, qi, k in zip(series, q, ks):
         lo, med, hi = qi[:, 0], qi[:, 1], qi[:, 2]
         frames.append(pd.DataFrame({"series": s.name, "time": future_times(s.times[s.length - 1], sset.freq, H),
                                     "point": med, "lo": med - k * (med - lo), "hi": med + k * (hi - med)}))

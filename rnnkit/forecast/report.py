@@ -110,7 +110,9 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         *[f"- {name}: {desc}" for name, desc in result.get("baseline_models", {}).items()], "",
         "## Data", "", *([f"- {n}" for n in result.get("notes", [])] or ["- no gaps, no missing values"]), "",
         (f"Training: {'/'.join(map(str, result['epochs']))} epochs, {result['parameters']:,} parameters, "
-         f"{result['train_seconds']:.0f} s; interval calibration factor {_fmt(result['calibration'])}."
+         f"{result['train_seconds']:.0f} s; interval calibration "
+         + (f"rolling, from the last {result['calibration_window']} observed origins."
+            if result.get("calibration_window") else f"factor {_fmt(result['calibration'])}.")
          + (f" Training-only series (trained on, not scored; cut before the first origin): "
             f"{', '.join(result['train_only'])}." if result.get("train_only") else "")
          + (f" Guide (the statistical forecast the RNN reads, fit on its training data): "

@@ -151,10 +151,12 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     over = ["data.target=y", f"window.input_len={L}", f"window.horizon={H}", "model.hidden_size=8",
             "model.guide=arima", "model.log_target=true", "train.epochs=2", "train.progress=false",
             "train.tensorboard=false", "train.patience=0", "baselines.models=naive,arima", "baselines.max_p=1",
-            "baselines.max_q=1", "backtest.windows=3", "backtest.val_size=8"]
+            "baselines.max_q=1", "backtest.windows=3", "backtest.val_size=8",
+            "backtest.calibrate=true", "backtest.calibrate_window=8"]  # rolling factors in every path too
     cfg = resolve_config(path=path, overrides=over)
     run = tmp_path / "run"
     result = pipeline.train(cfg, run, echo=lambda *_: None)
+    assert "rolling, from the last 8 observed origins" in (run / "report.md").read_text()
     assert "Guide (the statistical forecast the RNN reads" in (run / "report.md").read_text()
     assert set(result["guide_models"]) == {"y"} and result["guide_models"]["y"].startswith("ARIMA(")
     state = json.loads((run / "forecast_state.json").read_text())
