@@ -64,7 +64,9 @@ def _spec_from_json(name: str, spec):
 class Guide:
     """Per-series ETS or ARIMA fits and the guide channel of windows.
 
-    ``fits``: series name -> (spec, params), the model's structure and estimated parameters;
+    ``fits``: series name -> (spec, params), the model's structure and estimated parameters
+    (what the run folder saves; the channel is recomputed from them). Channels are cached per
+    (series, origin, lengths, observed values).
     """
 
     def __init__(self, name: str, season_length: int, cfg: BaselineConfig | None = None):
