@@ -107,3 +107,26 @@ def test_beam_bad_arguments():
         beam_search(model.step, model.initial_state(c), 2, BOS, EOS, 5, beam_size=2, n_best=3)
     with pytest.raises(ValueError, match="eos_id"):
         beam_search(model.step, model.initial_state(c), 2, BOS, EOS, 5, never=(EOS,))
+
+
+def test_a_row_stops_early_only_when_no_live_hypothesis_can_still_win():
+    """With a strong length bonus (alpha = 2) a hypothesis still growing can beat one that already
+    ended: EOS first scores -1.0, but A A A EOS scores about -1.16 / lp(4) = -0.52. Stopping as
+    soon as the finished one beats the live ones' *current* score would return []; the search
+    must bound a live hypothesis by its best possible completion, s / lp(max_len)."""
+    A, B = 2, 3
+
+    def step(tokens, pos):
+        p = torch.full((tokens.shape[0], 4), 1e-6, dtype=torch.float64)
+        for i, (tok, t) in enumerate(zip(tokens.tolist(), pos.tolist())):
+            if t == 0:
+                p[i, EOS], p[i, A] = math.exp(-1.0), math.exp(-1.1)
+            elif tok == A:
+                p[i, A if t < 3 else EOS] = 0.98
+            p[i, B] = 1.0 - float(p[i].sum()) + p[i, B]  # the rest of the mass
+        return p.log(), pos + 1
+
+    pos = torch.zeros(1, dtype=torch.long)
+    hyps = beam_search(step, pos, 1, BOS, EOS, max_len=5, beam_size=2, alpha=2.0, never=(BOS,), batch_dim=0)
+    assert hyps[0][0].tokens == [A, A, A] and hyps[0][0].finished
+    assert hyps[0][0].score == pytest.approx((-1.1 + 3 * math.log(0.98)) / length_penalty(4, 2.0))

@@ -14,8 +14,9 @@ finished hypotheses by the GNMT length penalty (Wu et al. 2016)::
 where |y| counts the generated tokens, EOS included. Beam search keeps K live hypotheses; at
 every step it takes the 2K best extensions, turns those ending in EOS and ranked within the first
 K into finished hypotheses, and keeps the K best others (so K = 1 is exactly greedy search). A
-row stops once it has K finished hypotheses or reaches its length limit (its live hypotheses are
-then finished as they are). N-gram blocking forbids any token that would repeat an n-gram the
+row stops once it has K finished hypotheses, once no live hypothesis can beat its n-best finished
+ones, or at its length limit (its live hypotheses are then finished as they are). One engine,
+:func:`beam_search_steps`, serves every decoder (captioning wraps it too). N-gram blocking forbids any token that would repeat an n-gram the
 hypothesis already contains. PAD and BOS are never generated.
 """
 
@@ -29,7 +30,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-__all__ = ["Hypothesis", "SearchConfig", "beam_search", "greedy_search", "length_penalty", "max_lengths"]
+__all__ = ["Hypothesis", "SearchConfig", "beam_search", "beam_search_steps", "greedy_search", "length_penalty",
+           "max_lengths"]
 
 
 @dataclass
@@ -101,14 +103,20 @@ def _banned_ngrams(history: list[list[int]], n: int) -> list[list[int]]:
 
 def _step_logprobs(decoder, tokens, state, bank, never: Sequence[int], history, ngram: int):
     logits, state, attn = decoder.step(tokens, state, bank)
-    logp = torch.log_softmax(logits.float(), dim=-1)
+    return _logprobs(logits, never, history, ngram), state, attn
+
+
+def _logprobs(logits: Tensor, never: Sequence[int], history, ngram: int) -> Tensor:
+    """log-softmax in at least float32 (half-precision sums drift; float64 is kept), with the
+    ``never`` tokens and the n-gram-blocked ones at -inf."""
+    logp = torch.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
     if never:
         logp[:, list(never)] = float("-inf")
     if ngram > 0:
         for row, toks in enumerate(_banned_ngrams(history, ngram)):
             if toks:
                 logp[row, toks] = float("-inf")
-    return logp, state, attn
+    return logp
 
 
 def _check_ids(bos_id: int, eos_id: int, pad_id: int | None, max_lens: Tensor, batch: int):
@@ -168,35 +176,68 @@ def beam_search(decoder, state, bank, bos_id: int, eos_id: int, max_lens: Tensor
     """Beam search with K = ``beam_size``; for each batch row its ``n_best`` hypotheses, best first.
 
     ``state``/``bank`` hold B rows; they are expanded to B*K rows here (row b's beams are rows
-    b*K .. b*K+K-1). Returns a list of B lists of :class:`Hypothesis`.
+    b*K .. b*K+K-1). Returns a list of B lists of :class:`Hypothesis`. The search itself is
+    :func:`beam_search_steps`.
     """
-    B, K = max_lens.shape[0], int(beam_size)
+    B = max_lens.shape[0]
     _check_ids(bos_id, eos_id, pad_id, max_lens, B)
-    if K < 1 or not 1 <= n_best <= K:
-        raise ValueError(f"need beam_size >= 1 and 1 <= n_best <= beam_size, got {beam_size}, {n_best}")
-    never = [i for i in (bos_id, pad_id) if i is not None]
-    device = max_lens.device
-    expand = torch.arange(B, device=device).repeat_interleave(K)
-    state = state.index_select(expand)
+    expand = torch.arange(B, device=max_lens.device).repeat_interleave(int(beam_size))
     bank = bank.index_select(expand) if bank is not None else None
+
+    def step(tokens, st):
+        return decoder.step(tokens, st, bank)
+
+    return beam_search_steps(step, state, lambda st, rows: st.index_select(rows), bos_id, eos_id,
+                             max_lens.tolist(), beam_size, length_penalty_alpha, n_best,
+                             never=[i for i in (bos_id, pad_id) if i is not None],
+                             no_repeat_ngram_size=no_repeat_ngram_size, device=max_lens.device)
+
+
+@torch.no_grad()
+def beam_search_steps(step, state, select, bos_id: int, eos_id: int, limits: Sequence[int], beam_size: int,
+                      alpha: float, n_best: int = 1, never: Sequence[int] = (), no_repeat_ngram_size: int = 0,
+                      device=None) -> list[list[Hypothesis]]:
+    """The beam search of every rnnkit decoder (translation, captioning), for B = ``len(limits)`` rows.
+
+    ``step(tokens (N,), state) -> (logits (N, V), state, attention (N, S) or None)`` advances N
+    hypotheses one token; ``select(state, rows)`` keeps the state rows ``rows`` (N,), in order.
+    ``state`` holds B rows and is expanded to N = B*K here. ``limits[b]``: row b's maximum length
+    (EOS included). ``never``: token ids never generated. Scores are kept in the logits' precision,
+    at least float32.
+
+    A row stops when it has K finished hypotheses, when no live hypothesis can still beat its
+    ``n_best``-th best finished one (log p only falls and lp only grows, so a live raw score s
+    bounds every completion by ``s / lp(limit)``), or at its limit, where its live hypotheses end
+    as they are (``finished=False``; if n-gram blocking left none possible and nothing finished,
+    the first one still ends, so every row gets an answer).
+    """
+    B, K = len(limits), int(beam_size)
+    if K < 1 or not 1 <= n_best <= K:
+        raise ValueError(f"need beam_size >= 1 and 1 <= n_best <= beam_size, got {beam_size} and {n_best}")
+    if eos_id in never:
+        raise ValueError("eos_id cannot be in `never`")
+    state = select(state, torch.arange(B, device=device).repeat_interleave(K))
     N = B * K
     tokens = torch.full((N,), bos_id, dtype=torch.long, device=device)
-    scores = torch.full((B, K), float("-inf"), device=device)
-    scores[:, 0] = 0.0  # all beams start equal: only the first one may expand at step 1
+    scores = None  # (B, K) running log p, made at the first step in the logits' precision
     history: list[list[int]] = [[] for _ in range(N)]
     attn_hist: list[list[Tensor]] = [[] for _ in range(N)]
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
     done = [False] * B
     base = (torch.arange(B, device=device) * K).unsqueeze(1)
+    lp_limit = [length_penalty(n, alpha) for n in limits]
 
     def finish(b: int, row: int, logprob: float, length: int, ended: bool, attn_t: Tensor | None):
         steps = attn_hist[row] + ([attn_t] if attn_t is not None else [])
-        finished[b].append(Hypothesis(list(history[row]), logprob, logprob / length_penalty(length, length_penalty_alpha),
+        finished[b].append(Hypothesis(list(history[row]), logprob, logprob / length_penalty(length, alpha),
                                       ended, torch.stack(steps) if steps else None))
 
-    limits = max_lens.tolist()
     for t in range(max(limits)):
-        logp, state, attn = _step_logprobs(decoder, tokens, state, bank, never, history, no_repeat_ngram_size)
+        logits, state, attn = step(tokens, state)
+        logp = _logprobs(logits, never, history, no_repeat_ngram_size)
+        if scores is None:
+            scores = torch.full((B, K), float("-inf"), dtype=logp.dtype, device=logp.device)
+            scores[:, 0] = 0.0  # all beams start equal: only the first one may expand at step 1
         V = logp.shape[-1]
         cand = (scores.view(N, 1) + logp).view(B, K * V)
         top_s, top_i = cand.topk(min(2 * K, K * V), dim=1)
@@ -212,7 +253,7 @@ def beam_search(decoder, state, bank, bos_id: int, eos_id: int, max_lens: Tensor
         rows = (base + beam.gather(1, live_j)).view(N)
         tokens = tok.gather(1, live_j).view(N)
         scores = live_s
-        state = state.index_select(rows)
+        state = select(state, rows)
         rows_l, toks_l = rows.tolist(), tokens.tolist()
         history = [history[r] + [x] for r, x in zip(rows_l, toks_l)]
         if attn is not None:
@@ -223,16 +264,17 @@ def beam_search(decoder, state, bank, bos_id: int, eos_id: int, max_lens: Tensor
                 continue
             if t + 1 >= limits[b]:  # length limit: live hypotheses end as they are
                 for k, s in enumerate(live[b]):
-                    # (an impossible hypothesis only when nothing else exists, e.g. n-gram
-                    # blocking forbade every token: the row still gets an answer)
                     if s != float("-inf") or (k == 0 and not finished[b]):
-                        r = b * K + k
-                        finished[b].append(Hypothesis(list(history[r]), s, s / length_penalty(t + 1, length_penalty_alpha),
-                                                      False, torch.stack(attn_hist[r]) if attn is not None else None))
+                        finish(b, b * K + k, s, t + 1, False, None)
                 done[b] = True
-            elif len(finished[b]) >= K:
+            elif len(finished[b]) >= K or (len(finished[b]) >= n_best
+                                           and _nth_best(finished[b], n_best) >= max(live[b]) / lp_limit[b]):
                 done[b] = True
         if all(done):
             break
     # sorted() is stable: among equal scores the earlier-finished hypothesis wins, as in greedy.
     return [sorted(f, key=lambda h: -h.score)[:n_best] for f in finished]
+
+
+def _nth_best(hyps: list[Hypothesis], n: int) -> float:
+    return sorted((h.score for h in hyps), reverse=True)[n - 1]
