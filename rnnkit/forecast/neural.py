@@ -22,6 +22,7 @@ stay quantiles). With a calibration factor ``k`` the interval ends move away fro
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -323,16 +324,32 @@ class NeuralForecaster:
         if not (self.cfg.backtest.calibrate and W > 0):
             return np.tile(self.interval_factors(), (len(origins), 1))
         H, lay = self.layout.horizon, self.layout
-        out = []
+        # The windows of neighbouring origins overlap: each earlier forecast is made once, keyed by
+        # the values it reads (series, origin o', y[:o']), in one batch. Its targets y[o':o'+H]
+        # come from each view itself, so a hidden (NaN) value read by mistake still shows.
+        index: dict[tuple, int] = {}
+        views, starts, plans = [], [], []
         for s, o in zip(series, origins):
             recent = list(range(max(lay.lookback, o - H - W + 1), o - H + 1))
             if not recent:
                 raise ValueError(f"series {s.name!r}: rolling interval calibration (backtest.calibrate_window={W}) at "
                                  f"position {o} needs an earlier origin whose {H} steps are observed, i.e. at least "
                                  f"{lay.lookback + H} points before it")
-            q = self.quantiles([s] * len(recent), recent, _levels(level))
+            rows = []
+            for r in recent:
+                key = (s.name, r, hashlib.sha1(np.ascontiguousarray(s.target[:r]).tobytes()).digest())
+                if key not in index:
+                    index[key] = len(views)
+                    views.append(s)
+                    starts.append(r)
+                rows.append(index[key])
+            plans.append((s, recent, rows))
+        q = self.quantiles(views, starts, _levels(level))
+        out = []
+        for s, recent, rows in plans:
             y = np.stack([s.target[r:r + H] for r in recent])
-            out.append(np.broadcast_to(_conformal_factors(q, y, level, self.cfg.backtest.calibrate_per_step), (H,)))
+            out.append(np.broadcast_to(_conformal_factors(q[rows], y, level, self.cfg.backtest.calibrate_per_step),
+                                       (H,)))
         return np.stack(out)
 
     def forecast(self, series: Sequence[Series], origins: Sequence[int], horizon: int, level: float):
