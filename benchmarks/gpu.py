@@ -10,8 +10,8 @@ Part 2, one LSTM layer nn.LSTM(H, H) (input projection included on both sides): 
 picks) against torch.nn.LSTM (cuDNN), T = 1024, in fp16, bf16 and fp32; "n/a" where no fused
 layout fits (the reason goes to stderr); ``rows ms`` times the ``rows`` layout of the same op.
 Part 3: fp32 forward+backward against an eager
-nn.LSTMCell loop, one size. Part 4: one GRU layer nn.GRU(H, H), fused (rnnkit.kernels.gru) against
-cuDNN, the same way.
+nn.LSTMCell loop, one size. Part 4: one GRU layer nn.GRU(H, H), fused (rnnkit.kernels.gru, the
+layout its ``auto`` picks) against cuDNN, the same way; ``split ms`` times the split layout.
 
 Modes: ``fwd`` under no_grad; ``f+b`` forward then backward of a fixed output gradient. Parity is
 checked before any timing (a mismatch aborts). Median ms of CUDA-event-timed repeats, contenders
@@ -138,7 +138,10 @@ def _variants(cell: str) -> dict:
                  (lambda B, H, dt, dev, training, k=kernel: choose_kernel(B, H, dt, dev, k, training=training)))
                 for kernel in ("auto", "rows")}
     from rnnkit.kernels.gru.op import choose_layout, gru_forward
-    return {"fused": (gru_forward, lambda B, H, dt, dev, training: choose_layout(B, H, dt, dev, training=training))}
+    return {kernel if kernel != "auto" else "fused":
+            ((lambda x, *p, k=kernel: gru_forward(x, *p, kernel=k)),
+             (lambda B, H, dt, dev, training, k=kernel: choose_layout(B, H, dt, dev, training=training, kernel=k)))
+            for kernel in ("auto", "split")}
 
 
 def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[object]]]:

@@ -1,18 +1,19 @@
-"""The fused GRU sequential part on the Triton kernels of :mod:`.triton_split_fwd` / :mod:`.triton_split_bwd`.
+"""The fused GRU sequential part on the Triton kernels of :mod:`.triton_split_fwd` or
+:mod:`.triton_rows_fwd` (forward) and :mod:`.triton_split_bwd`.
 
 ``gru_sequence_forward(gi, w_hh, b_hn, h0, lengths)`` computes exactly what
 :func:`rnnkit.kernels.gru.reference.gru_sequence_ref` computes (torch's GRU variant, gate order
 r, z, n), with fp32 accumulation and an fp32 state. ``gru_forward`` adds the input projection
 from torch-named weights (one matrix product over all T, outside the kernel).
 
-Layout: the LSTM's ``split`` (rnnkit/kernels/persistent.py): each program owns 16 or 32 hidden
-units and their three gates' slice of W_hh, the programs meet at a grid barrier each step. With
-three gates instead of four, training fits fp16/bf16 up to H = 1024 at small batch (fp32 512).
+Layouts (``kernel=``): the LSTM's ``split`` (rnnkit/kernels/persistent.py): each program owns
+16 or 32 hidden units and their three gates' slice of W_hh, the programs meet at a grid barrier
+each step; ``rows``: the same division with the product turned around (the gates stacked as the
+left operand, :mod:`.triton_rows_fwd`). With three gates instead of four, training fits fp16/bf16
+up to H = 1024 at small batch (fp32 512). ``auto`` takes ``rows`` where it fits, as the LSTM does.
 
-**Never compiled or timed on a GPU yet** (written after the session's device time was spent):
-correct under the Triton interpreter (tests/kernels_triton/test_triton_gru.py); the gpu-marked
-tests and ``benchmarks/gpu.py`` are owed. ``backend="triton"`` of GRU layers runs it on request;
-``auto`` never picks it.
+Compiled, tested and timed on an H200 (docs/kernels.md); ``backend="triton"`` of GRU layers runs
+it on request, the layer's ``auto`` never picks it.
 
 Autograd: ``GRUSequence`` saves r, z, n, n_h and h_t in fp32 when a gradient is needed; its
 backward gives dL/dgi, dL/dW_hh, dL/db_hn and dL/dh0.
@@ -24,11 +25,14 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnkit.kernels.gru.triton_rows_fwd import _gru_rows_fwd_kernel
 from rnnkit.kernels.gru.triton_split_bwd import _gru_split_bwd_kernel
 from rnnkit.kernels.gru.triton_split_fwd import _gru_split_fwd_kernel
 from rnnkit.kernels.persistent import launch, plan
 from rnnkit.kernels.scan.triton_op import check_device
 
+KERNELS = ("auto", "split", "rows")
+FORWARD_KERNELS = {"split": _gru_split_fwd_kernel, "rows": _gru_rows_fwd_kernel}
 POISON = False  # tests: outputs start as NaN so unwritten elements fail
 
 
@@ -38,22 +42,37 @@ def _new(shape, dtype, device) -> Tensor:
     return torch.empty(shape, dtype=dtype, device=device)
 
 
-def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True) -> dict:
-    """``{"fwd": cfg, "bwd": cfg or None}``; a clear error where the shape does not fit."""
-    fwd = plan(B, H, dtype, device, training=False, gates=3)
+def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True,
+                  kernel: str = "auto") -> dict:
+    """``{"fwd": cfg, "bwd": cfg or None}``; a clear error where the shape does not fit.
+    ``kernel``: the forward's layout, ``split`` or ``rows``. ``auto``: rows, faster than split at
+    every size timed on an H200 (forward 1.1-2.1x, docs/kernels.md), split where only split fits:
+    the rows stack has a fourth block of zero rows, so its weight tile is sized as four gates."""
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+
+    def forward_plan(kind: str) -> dict | str:
+        return plan(B, H, dtype, device, training=False, kind=kind, gates=4 if kind == "rows" else 3)
+
+    kind = "rows" if kernel == "auto" else kernel
+    fwd = forward_plan(kind)
+    if kernel == "auto" and isinstance(fwd, str) and isinstance(forward_plan("split"), dict):
+        kind, fwd = "split", forward_plan("split")
     bwd = plan(B, H, dtype, device, training=True, gates=3) if training else None
     for cfg in (fwd, bwd):
         if isinstance(cfg, str):
-            raise ValueError(f"the fused GRU does not fit this shape: {cfg}")
+            raise ValueError(f"the fused GRU does not fit this shape ({kind} layout): {cfg}")
     return {"fwd": fwd, "bwd": bwd}
 
 
 def gru_sequence_forward(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h0: Tensor | None = None,
-                         lengths: Tensor | None = None, hmask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+                         lengths: Tensor | None = None, hmask: Tensor | None = None,
+                         kernel: str = "auto") -> tuple[Tensor, Tensor]:
     """gi ``(B, T, 3H)`` (= x W_ih^T + b_ih + [b_hr, b_hz, 0]), w_hh ``(3H, H)``, b_hn ``(H,)`` or
     None, h0 ``(B, H)`` or None, lengths ``(B,)`` or None -> ``y (B, T, H)``, ``h_n (B, H)`` in
     gi's dtype (fp16, bf16 or fp32). ``hmask`` ``(B, H)``, not differentiated: variational
-    recurrent dropout, the product reads ``h * hmask``, the interpolation with z reads h."""
+    recurrent dropout, the product reads ``h * hmask``, the interpolation with z reads h.
+    ``kernel``: the forward's layout (``KERNELS``)."""
     check_device(gi)
     if gi.dim() != 3 or gi.shape[-1] % 3:
         raise ValueError(f"gi must have shape (batch, time, 3*hidden), got {tuple(gi.shape)}")
@@ -71,7 +90,7 @@ def gru_sequence_forward(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h
         if s is not None and tuple(s.shape) != (B, H):
             raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
     training = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, w_hh, b_hn, h0))
-    layout = choose_layout(B, H, gi.dtype, gi.device, training)
+    layout = choose_layout(B, H, gi.dtype, gi.device, training, kernel)
     hm = hmask.detach().float().contiguous() if hmask is not None else None
     return GRUSequence.apply(gi, w_hh, b_hn, h0, lengths, hm, layout)
 
@@ -103,7 +122,7 @@ class GRUSequence(torch.autograd.Function):
         bn = b_hn.contiguous() if b_hn is not None else None
         args = (gi, w, bn if bn is not None else gi, hx, h_state, lens if lens is not None else gi, y,
                 saved if save else gi, hs if save else gi, bar, B, T, H, 0, 0, hmask if hmask is not None else gi)
-        launch(_gru_split_fwd_kernel, cfg["grid"], args, cfg, dev, T, 13,
+        launch(FORWARD_KERNELS[cfg["kind"]], cfg["grid"], args, cfg, dev, T, 13,
                HAS_BN=bn is not None, HAS_LEN=lens is not None, SAVE=save, HAS_HMASK=hmask is not None)
         if save:
             h0f = h0.float().contiguous() if h0 is not None else None
@@ -152,7 +171,8 @@ class GRUSequence(torch.autograd.Function):
 
 def gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,
                 bias_hh: Tensor | None = None, h0: Tensor | None = None,
-                lengths: Tensor | None = None, hmask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+                lengths: Tensor | None = None, hmask: Tensor | None = None,
+                kernel: str = "auto") -> tuple[Tensor, Tensor]:
     """One GRU layer, batch-first x ``(B, T, D)``, torch-named weights: ``gi = x W_ih^T + b_ih +
     [b_hr, b_hz, 0]`` in one product, then the fused sequential part with ``b_hn``."""
     H = weight_hh.shape[1]
@@ -163,4 +183,4 @@ def gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor
     if bias_hh is not None:
         gi = gi + torch.cat([bias_hh[:2 * H], bias_hh.new_zeros(H)])
         b_hn = bias_hh[2 * H:]
-    return gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths, hmask)
+    return gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths, hmask, kernel)
