@@ -39,9 +39,10 @@ from .data import SeriesSet, future_times, read_table, season_length_for
 from .datasets import load_series
 from .features import Encoder
 from .guide import Guide
+from .compare import compare_to_baselines
 from .metrics import mase_scale, summarize
 from .neural import NeuralForecaster, _levels
-from .report import markdown_table, write_report
+from .report import comparison_table, describe_comparison, markdown_table, write_report
 from .windows import Layout
 
 __all__ = ["backtest", "evaluate", "load_run", "predict", "summary_lines", "train"]
@@ -93,12 +94,13 @@ def data_fingerprint(sset: SeriesSet) -> str:
 
 def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=print,
              baseline_rows: pd.DataFrame | None = None):
-    """RNN and baselines on the same origins: (forecasts, per-series, overall, baseline descriptions).
+    """RNN and baselines on the same origins: (forecasts, per-series, overall, baseline
+    descriptions, the RNN against each baseline by the Diebold-Mariano test).
 
     ``baseline_rows``: the baselines' forecasts of an earlier backtest of the same data, reused
     instead of fitting the baselines again (they do not depend on the RNN).
     """
-    sset, plan, history, _, _ = _prepare(cfg, sset)
+    sset, plan, history, stride, _ = _prepare(cfg, sset)
     m = _season(cfg, sset)
     baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines, echo)
     for b in baselines:
@@ -106,15 +108,17 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
         b.fit(history)
         echo(f"baseline {b.name}: fit in {time.perf_counter() - t:.1f} s")
     forecasts = run_backtest(sset, plan, [nf, *baselines], cfg.backtest.interval, echo=echo)
-    if baseline_rows is not None:
-        forecasts = pd.concat([forecasts, baseline_rows], ignore_index=True)
+    if baseline_rows is not None:  # read back from CSV: dates as text; give them the live rows' types
+        kinds = {c: forecasts[c].dtype for c in ("origin", "time")}
+        forecasts = pd.concat([forecasts, baseline_rows.astype(kinds)], ignore_index=True)
     scales = {s.name: mase_scale(h.target, m) for s, h in zip(sset.series, history.series)}
     per, overall = summarize(forecasts, scales)
     described = {}
     for b in baselines:
         for series, label in b.describe().items():
             described.setdefault(b.name, []).append(f"{series}: {label}" if len(sset.series) > 1 else label)
-    return forecasts, per, overall, {k: "; ".join(v) for k, v in described.items()}
+    comparisons = compare_to_baselines(forecasts, scales, cfg.window.horizon, stride)
+    return forecasts, per, overall, {k: "; ".join(v) for k, v in described.items()}, comparisons
 
 
 def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) -> dict:
@@ -139,8 +143,9 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
         nf.calibration = nf.calibrate(history, cfg.backtest.interval, cfg.backtest.calibrate_per_step)
         echo(f"interval calibration factor(s) on the validation windows: {_fmt_factors(nf.calibration)}")
     _save_state(run_dir, nf, _season(cfg, sset))
-    forecasts, per, overall, described = backtest(cfg, nf, sset, echo=echo)
+    forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo)
     result = _result(cfg, sset, stride, overall, per, described, nf)
+    result["comparisons"] = comparisons
     result.update(epochs=epochs, train_seconds=train_seconds, train_only=list(train_set.train_only))
     write_report(run_dir, result, sset, forecasts, per, overall, cfg.backtest.interval, cfg.backtest.plot_windows)
     return result
@@ -222,9 +227,10 @@ def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> 
             echo("baselines: forecasts reused from the run (the data is unchanged)")
         else:
             echo("baselines: the data changed since training; fitting them again")
-    _, per, overall, _ = backtest(cfg, nf, sset, echo=echo, baseline_rows=rows)
+    _, per, overall, _, comparisons = backtest(cfg, nf, sset, echo=echo, baseline_rows=rows)
     return {"overall": overall.to_dict(orient="records"), "per_series": per.to_dict(orient="records"),
-            "table": markdown_table(overall, cfg.backtest.interval)}
+            "comparisons": comparisons,
+            "table": markdown_table(overall, cfg.backtest.interval) + "\n\n" + comparison_table(comparisons)}
 
 
 def predict(run_dir: str | Path, data: str | Path | None = None, future: str | Path | None = None,
@@ -272,9 +278,13 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
 def summary_lines(result: dict) -> list[str]:
     overall = pd.DataFrame(result["overall"])
     goal = "yes" if result["rnn_lowest_mase"] else "no"
-    return [
+    lines = [
         markdown_table(overall, result["interval"]), "",
         (f"RNN lowest MASE: {goal} (RNN {result['rnn_mase']:.3f}, best baseline {result['best_baseline']} "
          f"{result['best_baseline_mase']:.3f}); RNN {result['interval']:.0%} interval coverage "
          f"{result['rnn_coverage']:.3f}"),
     ]
+    for c in result.get("comparisons", []):
+        if c["b"] == result["best_baseline"]:
+            lines.append(f"RNN against {c['b']}: {describe_comparison(c)}")
+    return lines

@@ -19,7 +19,7 @@ from rnnkit.train.atomic import atomic_path
 
 from .data import SeriesSet, fmt_time
 
-__all__ = ["markdown_table", "plot_forecasts", "write_report"]
+__all__ = ["comparison_table", "describe_comparison", "markdown_table", "plot_forecasts", "write_report"]
 
 COLUMNS = ["MAE", "RMSE", "sMAPE", "MASE", "coverage", "width"]
 
@@ -33,6 +33,27 @@ def markdown_table(overall: pd.DataFrame, level: float) -> str:
         mase = f"**{r['MASE']:.3f}**" if r["MASE"] == best else f"{r['MASE']:.3f}"
         lines.append(f"| {r['model']} | {r['MAE']:.4g} | {r['RMSE']:.4g} | {r['sMAPE']:.2f} | {mase} | "
                      f"{r['coverage']:.3f} | {r['width']:.4g} |")
+    return "\n".join(lines)
+
+
+def describe_comparison(c: dict) -> str:
+    """One line: the MASE difference and whether the Diebold-Mariano test finds it significant."""
+    if c["p"] != c["p"]:  # NaN: too few origins or no variation
+        return f"MASE difference {c['mase_diff']:+.3f}; no test ({c['origins']} origins)"
+    verdict = "significant at 5%" if c["p"] < 0.05 else "not significant at 5%"
+    return (f"MASE difference {c['mase_diff']:+.3f}, Diebold-Mariano {c['dm']:+.2f}, p = {c['p']:.3f} "
+            f"({verdict}; {c['origins']} origins)")
+
+
+def comparison_table(comparisons: list[dict]) -> str:
+    """The RNN against each baseline (rnnkit/forecast/compare.py): MASE difference, statistic, p."""
+    if not comparisons:
+        return ""
+    lines = [f"{comparisons[0]['a']} against each baseline (Diebold-Mariano, HAC variance with "
+             f"{comparisons[0]['lags']} lag(s), two-sided p; a negative difference favours the RNN)", "",
+             "| baseline | MASE difference | DM | p |", "|---|---|---|---|"]
+    for c in comparisons:
+        lines.append(f"| {c['b']} | {c['mase_diff']:+.3f} | {c['dm']:+.2f} | {c['p']:.3f} |")
     return "\n".join(lines)
 
 
@@ -106,6 +127,8 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
          "history before the first origin."), "",
         "## Overall", "", markdown_table(overall, level), "",
         "## MASE per series", "", _series_table(per), "",
+        *(["## Is the difference real?", "", comparison_table(result["comparisons"]), ""]
+          if result.get("comparisons") else []),
         "## Baseline models chosen", "",
         *[f"- {name}: {desc}" for name, desc in result.get("baseline_models", {}).items()], "",
         "## Data", "", *([f"- {n}" for n in result.get("notes", [])] or ["- no gaps, no missing values"]), "",

@@ -108,3 +108,16 @@ def test_cli_config_errors(tmp_path, capsys, user_csv):
     assert main(["forecast", "train", "--dataset", "elnino", "--preset", "tiny", "--print-config"]) == 0
     cfg = json.loads(capsys.readouterr().out)
     assert cfg["window"]["horizon"] == 12 and cfg["model"]["hidden_size"] == 16
+
+
+def test_report_says_whether_the_differences_are_significant(run):
+    """The RNN against every baseline, from the same backtest rows the table was made of."""
+    report = json.loads((run / "report.json").read_text())
+    comparisons = report["comparisons"]
+    mase = {r["model"]: r["MASE"] for r in report["overall"]}
+    assert [c["b"] for c in comparisons] == ["naive", "seasonal_naive", "ets", "arima"]
+    for c in comparisons:
+        assert c["a"] == "rnnkit LSTM (direct, gaussian)" and c["origins"] == 3
+        assert c["mase_diff"] == pytest.approx(mase[c["a"]] - mase[c["b"]])
+    md = (run / "report.md").read_text()
+    assert "## Is the difference real?" in md and "| arima |" in md.split("## Is the difference real?")[1]
