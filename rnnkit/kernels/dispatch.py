@@ -4,13 +4,15 @@
 - ``loop``: rnnkit's own time loop (any cell), input projection done for all steps in one product.
 - ``triton``: rnnkit's fused Triton LSTM and GRU (rnnkit/kernels/lstm, rnnkit/kernels/gru), plain
   LSTM or GRU cells on CUDA tensors (or on CPU under ``TRITON_INTERPRET=1``, for tests), where the
-  kernels fit the shape; cells may be wrapped in VariationalDropout (the recurrent mask is fused).
-  The GRU kernels and the fused mask have not run on a GPU yet: on request only.
-- ``auto``: on CUDA, ``triton`` for LSTM layers in bf16 where it fits (cuDNN keeps the recurrent
-  weights on chip only in fp16: in bf16 the fused kernel was 1.7-5.6x faster forward and
-  1.8-3.7x forward+backward on an H200, docs/kernels.md); never in fp16 (cuDNN was up to 2.8x
-  faster, at B=16, H=768/1024 forward) nor in fp32 (the kernel's exact-fp32 products run without tensor cores
-  and were 5-37x slower than cuDNN); else native where it is exact, else loop.
+  kernels fit the shape; cells may be wrapped in VariationalDropout (the recurrent mask is fused;
+  its speed is not measured yet, so such layers run it on request only).
+- ``auto``: on CUDA, ``triton`` where it fits for bare LSTM layers in bf16 (cuDNN keeps the
+  recurrent weights on chip only in fp16: in bf16 the fused kernel was 1.7-5.6x faster forward
+  and 1.8-3.7x forward+backward on an H200, docs/kernels.md) and bare GRU layers in fp16 and bf16
+  (2.8-5.8x forward, 2.6-5.8x forward+backward at every size measured); the LSTM never in fp16
+  (cuDNN was up to 2.8x faster, at B=16, H=768/1024 forward) and neither cell in fp32 (exact-fp32
+  products without tensor cores: 13-18x slower than cuDNN at B=64, H=512); else native where
+  it is exact, else loop.
 
 An explicit request is strict: a backend that cannot run raises :class:`BackendUnavailable`,
 never a silent fallback, so tests pin the path they mean to test. The choice is logged once per
@@ -24,12 +26,13 @@ import logging
 import torch
 from torch import Tensor
 
-from rnnkit.cells.builtin import LSTMCell
+from rnnkit.cells.builtin import GRUCell, LSTMCell
 from rnnkit.kernels import fused_layer as fused
 from rnnkit.kernels import native
 
 BACKENDS = ("auto", "native", "loop", "triton")
-AUTO_TRITON_DTYPES = (torch.bfloat16,)  # measured: docs/kernels.md (H200, 2026-11-26)
+# where auto takes the fused kernels, by cell: measured on an H200 (docs/kernels.md)
+AUTO_TRITON_DTYPES = {LSTMCell: (torch.bfloat16,), GRUCell: (torch.float16, torch.bfloat16)}
 log = logging.getLogger("rnnkit.dispatch")
 _logged: set[tuple] = set()
 
@@ -43,9 +46,10 @@ def available_backends() -> list[str]:
 
 
 def auto_takes_triton(layer, dtype: torch.dtype) -> bool:
-    """The measured rule of ``auto`` on CUDA (docs/kernels.md): bare LSTM layers in bf16 go to the
-    fused Triton kernels (where they fit); GRUs and wrapped cells only on request."""
-    return dtype in AUTO_TRITON_DTYPES and fused.plain(layer) and fused.cell_kind(layer) is LSTMCell
+    """The measured rule of ``auto`` on CUDA (docs/kernels.md): bare LSTM layers in bf16 and bare
+    GRU layers in fp16/bf16 go to the fused Triton kernels (where they fit); wrapped cells only on
+    request."""
+    return fused.plain(layer) and dtype in AUTO_TRITON_DTYPES.get(fused.cell_kind(layer), ())
 
 
 def choose_backend(layer, requested: str, x: Tensor) -> str:
@@ -61,7 +65,7 @@ def choose_backend(layer, requested: str, x: Tensor) -> str:
         chosen, reason = "triton", "requested"
     elif (requested == "auto" and x.device.type == "cuda" and auto_takes_triton(layer, x.dtype)
           and fused.unsupported_reason(layer, x) is None):
-        chosen, reason = "triton", "fused Triton LSTM (cuDNN is slow in this dtype)"
+        chosen, reason = "triton", "fused Triton kernel (cuDNN is slower in this dtype)"
     else:
         why_not = native.unsupported_reason(layer, x)
         if why_not is None:

@@ -65,15 +65,17 @@ def test_triton_backend_refuses_what_it_cannot_run():
         lstm(torch.randn(1, 2, 3, device=DEVICE, dtype=torch.float64))
 
 
-def test_auto_picks_triton_only_on_cuda_in_bf16():
+def test_auto_picks_triton_only_on_cuda_in_the_measured_dtypes():
     lstm = rnnkit.LSTM(input_size=3, hidden_size=4).to(DEVICE)
     x = torch.randn(1, 2, 3, device=DEVICE)
     want = "triton" if DEVICE == "cuda" else "loop"  # the interpreter is for tests, never auto
     assert dispatch.choose_backend(lstm.bfloat16(), "auto", x.bfloat16()) == want
     assert dispatch.choose_backend(lstm.float(), "auto", x) != "triton"  # fp32: exact products, slow
     assert dispatch.choose_backend(lstm.half(), "auto", x.half()) != "triton"  # fp16: cuDNN keeps W on chip
-    gru = rnnkit.GRU(input_size=3, hidden_size=4).to(DEVICE).bfloat16()
-    assert dispatch.choose_backend(gru, "auto", x.bfloat16()) != "triton"  # the GRU kernels: on request only
+    gru = rnnkit.GRU(input_size=3, hidden_size=4).to(DEVICE)
+    assert dispatch.choose_backend(gru.bfloat16(), "auto", x.bfloat16()) == want  # GRU: fp16 and bf16
+    assert dispatch.choose_backend(gru.half(), "auto", x.half()) == want
+    assert dispatch.choose_backend(gru.float(), "auto", x) != "triton"
     assert "triton" in dispatch.available_backends()
 
 
@@ -105,12 +107,14 @@ def test_triton_backend_fuses_variational_dropout(cell, kt):
     assert not torch.allclose(dropped, fused(x, lengths=lengths))  # the masks did something
 
 
-def test_auto_rule_takes_only_bare_lstms_in_bf16():
+def test_auto_rule_takes_bare_lstms_in_bf16_and_bare_grus_in_fp16_bf16():
     """The measured rule itself (device-independent, so it is checked on CPU too)."""
     from rnnkit.cells.regularized import VariationalDropout
     lstm, gru = rnnkit.LSTM(input_size=3, hidden_size=4), rnnkit.GRU(input_size=3, hidden_size=4)
     wrapped = rnnkit.Recurrent(lambda d: VariationalDropout(rnnkit.LSTMCell(d, 4), p_h=0.3), input_size=3)
-    assert dispatch.auto_takes_triton(lstm, torch.bfloat16)
-    for layer, dtype in ((lstm, torch.float32), (lstm, torch.float16), (gru, torch.bfloat16),
-                         (wrapped, torch.bfloat16)):
+    wrapped_gru = rnnkit.Recurrent(lambda d: VariationalDropout(rnnkit.GRUCell(d, 4), p_h=0.3), input_size=3)
+    for layer, dtype in ((lstm, torch.bfloat16), (gru, torch.bfloat16), (gru, torch.float16)):
+        assert dispatch.auto_takes_triton(layer, dtype), (type(layer).__name__, dtype)
+    for layer, dtype in ((lstm, torch.float32), (lstm, torch.float16), (gru, torch.float32),
+                         (wrapped, torch.bfloat16), (wrapped_gru, torch.float16)):
         assert not dispatch.auto_takes_triton(layer, dtype), (type(layer).__name__, dtype)

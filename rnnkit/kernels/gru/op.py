@@ -12,8 +12,8 @@ each step; ``rows``: the same division with the product turned around (the gates
 left operand, :mod:`.triton_rows_fwd`). With three gates instead of four, training fits fp16/bf16
 up to H = 1024 at small batch (fp32 512). ``auto`` takes ``rows`` where it fits, as the LSTM does.
 
-Compiled, tested and timed on an H200 (docs/kernels.md); ``backend="triton"`` of GRU layers runs
-it on request, the layer's ``auto`` never picks it.
+Compiled, tested and timed on an H200 (docs/kernels.md); the layers' ``auto`` takes it for bare GRU
+layers in fp16/bf16 on CUDA (rnnkit/kernels/dispatch.py), ``backend="triton"`` on request.
 
 Autograd: ``GRUSequence`` saves r, z, n, n_h and h_t in fp32 when a gradient is needed; its
 backward gives dL/dgi, dL/dW_hh, dL/db_hn and dL/dh0.
