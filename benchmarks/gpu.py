@@ -12,6 +12,10 @@ layout fits (the reason goes to stderr); ``rows ms`` times the ``rows`` layout o
 Part 3: fp32 forward+backward against an eager
 nn.LSTMCell loop, one size. Part 4: one GRU layer nn.GRU(H, H), fused (rnnkit.kernels.gru, the
 layout its ``auto`` picks) against cuDNN, the same way; ``split ms`` times the split layout.
+Part 5 (``dropout``): a layer of ``VariationalDropout(LSTMCell | GRUCell)`` (recurrent dropout, the
+mask fixed over time), training forward+backward: the fused kernels with the mask inside the
+product (``backend="triton"``) against rnnkit's loop (``backend="loop"``, what ``auto`` runs for
+such layers) and, for scale, cuDNN's layer without recurrent dropout (cuDNN cannot apply it).
 
 Modes: ``fwd`` under no_grad; ``f+b`` forward then backward of a fixed output gradient. Parity is
 checked before any timing (a mismatch aborts). Median ms of CUDA-event-timed repeats, contenders
@@ -44,6 +48,7 @@ SCAN_SIZES = ((16, 1024, 1024), (16, 4096, 1024))  # B, T, D
 LSTM_SIZES = ((64, 1024, 64), (8, 1024, 256), (16, 1024, 768), (64, 1024, 512), (16, 1024, 1024),
               (256, 1024, 1024))
 GRU_SIZES = ((8, 1024, 256), (64, 1024, 512), (16, 1024, 1024))  # the issue's GRU goal: B=16, H=1024
+DROPOUT_SIZES = ((8, 256, 256), (64, 256, 512))  # B, T, H; T = 256: the loop backend is slow
 EAGER_SIZE = (16, 256, 256)  # B, T, H of the eager nn.LSTMCell loop row (fp32), as DESIGN.md
 QUICK_SCAN_SIZES = ((2, 64, 33),)
 QUICK_LSTM_SIZES = ((3, 32, 24),)
@@ -194,6 +199,42 @@ def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[obj
     return header, rows
 
 
+def dropout_rows(sizes, repeats: int) -> list[list[object]]:
+    """Recurrent-dropout layers, fused (mask in the kernel) against rnnkit's loop, training mode:
+    the same seed draws the same masks on both, so outputs must agree before anything is timed."""
+    import copy
+
+    import rnnkit
+    from rnnkit.cells.regularized import VariationalDropout
+    from rnnkit.kernels.dispatch import BackendUnavailable
+    rows = []
+    for cell, torch_cls in ((rnnkit.LSTMCell, torch.nn.LSTM), (rnnkit.GRUCell, torch.nn.GRU)):
+        for B, T, H in sizes:
+            for dname, dtype in DTYPES.items():
+                torch.manual_seed(0)
+                fused = rnnkit.Recurrent(lambda d, c=cell, h=H: VariationalDropout(c(d, h), p_h=0.25), input_size=H,
+                                         backend="triton").to(DEV).to(dtype).train()
+                loop = copy.deepcopy(fused)
+                loop.backend = "loop"
+                plain = torch_cls(H, H, batch_first=True).to(DEV).to(dtype)
+                x = torch.randn(B, T, H, device=DEV, dtype=dtype, requires_grad=True)
+                dy = torch.randn(B, T, H, device=DEV, dtype=dtype)
+                name = f"dropout {cell.__name__} {dname} B={B} H={H}"
+                try:
+                    torch.manual_seed(1)
+                    got = fused(x)
+                except BackendUnavailable as err:
+                    print(f"# {name}: {err}", file=sys.stderr)
+                    continue
+                torch.manual_seed(1)
+                check(name, got, loop(x).double(), dtype)
+                ms = cuda_ms({"fused": lambda f=fused: f(x).backward(dy), "loop": lambda m=loop: m(x).backward(dy),
+                              "cudnn": lambda m=plain: m(x)[0].backward(dy)}, max(3, repeats // 4))
+                rows.append([cell.__name__, B, T, H, dname, f"{ms['fused']:.3f}", f"{ms['loop']:.3f}",
+                             f"{ms['cudnn']:.3f}", f"{ms['loop'] / ms['fused']:.1f}"])
+    return rows
+
+
 def _layout_name(layout) -> str:
     if layout is None:
         return "n/a"
@@ -233,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-smoke", action="store_true",
                         help="run the code path on CPU under TRITON_INTERPRET=1 (tiny sizes, fp32/fp16; "
                              "timings meaningless): checks the script, not the kernels' speed")
-    parser.add_argument("--parts", default="scan,lstm,gru", help="comma-separated: scan, lstm, gru (default all)")
+    parser.add_argument("--parts", default="scan,lstm,gru,dropout",
+                        help="comma-separated: scan, lstm, gru, dropout (default all)")
     parser.add_argument("--dtypes", default="fp32,fp16,bf16", help="comma-separated subset of fp32, fp16, bf16")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per contender (default 20)")
     args = parser.parse_args(argv)
@@ -276,7 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     if "gru" in parts:
         header, rows = layer_rows("gru", QUICK_LSTM_SIZES if args.quick else GRU_SIZES, repeats)
         print("\nGRU layer nn.GRU(H, H) (median ms)\n")
-        print(markdown_table(header, rows))
+        print(markdown_table(header, rows), flush=True)
+    if "dropout" in parts:
+        rows = dropout_rows(QUICK_LSTM_SIZES if args.quick else DROPOUT_SIZES, repeats)
+        print("\nRecurrent (variational) dropout layer, training forward+backward (median ms; cuDNN: "
+              "the same layer without recurrent dropout, which it cannot apply)\n")
+        print(markdown_table(["cell", "B", "T", "H", "dtype", "fused ms", "loop ms", "cuDNN (no dropout) ms",
+                              "loop / fused"], rows), flush=True)
     return 0
 
 
