@@ -61,3 +61,15 @@ def publish(hx_ptr, offsets, h, hm, mask, HAS_HMASK: tl.constexpr):
     if HAS_HMASK:
         h = h * hm
     tl.store(hx_ptr + offsets, h.to(hx_ptr.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def unstack_gates(pre, BLOCK_J: tl.constexpr, BLOCK_B: tl.constexpr):
+    """The four gate blocks of a rows-layout product ``pre (4*BLOCK_J, BLOCK_B)`` (row g*J + j is
+    gate g of unit j) as four ``(BLOCK_J, BLOCK_B)`` tiles, gate order 0, 1, 2, 3."""
+    # rows g*J + j -> (g_hi, g_lo, j, b) with g = 2 g_hi + g_lo; split g_lo, then g_hi
+    p4 = tl.permute(tl.reshape(pre, (2, 2, BLOCK_J, BLOCK_B)), (2, 3, 0, 1))
+    even, odd = tl.split(p4)  # gates (0, 2) and (1, 3), each (J, BB, 2)
+    g0, g2 = tl.split(even)
+    g1, g3 = tl.split(odd)
+    return g0, g1, g2, g3

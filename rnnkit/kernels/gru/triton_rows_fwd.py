@@ -22,7 +22,7 @@ import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
 from rnnkit.kernels.gru.triton_cell import gru_update
-from rnnkit.kernels.triton_blocks import publish, store_gates
+from rnnkit.kernels.triton_blocks import publish, store_gates, unstack_gates
 
 
 @triton.jit
@@ -69,11 +69,7 @@ def _gru_rows_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, s
         ht = tl.load(hx_ptr + (t % 2) * B * H + xt_off, mask=mkt, other=0.0, cache_modifier=".cg")
         pre = tl.dot(w, ht, input_precision=DOT_PREC)
         pre += tl.load(gi_ptr + gi_rows + t * 3 * H, mask=gi_mask, other=0.0).to(tl.float32)
-        # rows g*J + j -> (g_hi, g_lo, j, b) with g = 2 g_hi + g_lo; split g_lo, then g_hi
-        p4 = tl.permute(tl.reshape(pre, (2, 2, BLOCK_J, BLOCK_B)), (2, 3, 0, 1))
-        even, odd = tl.split(p4)  # gates (r, n) and (z, zero rows), each (J, BB, 2)
-        a_r, pre_n = tl.split(even)
-        a_z, _ = tl.split(odd)
+        a_r, a_z, pre_n, _ = unstack_gates(pre, BLOCK_J, BLOCK_B)  # the fourth block: zero rows
         gi_n = tl.load(gi_ptr + gin_off + t * 3 * H, mask=m2, other=0.0).to(tl.float32)
         n_h = pre_n + bn
         rg, z, n, h_new = gru_update(a_r, a_z, gi_n, n_h, h)

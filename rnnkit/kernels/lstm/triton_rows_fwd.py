@@ -10,7 +10,8 @@ around so that the weight slice is the *left* operand of one large ``tl.dot``::
 With 4*BLOCK_J = 64 rows this is the shape of a Hopper warp-group MMA (M = 64), whose left operand
 Triton can take from shared memory, where the loop-invariant W_p can stay for all T steps; the
 split kernel's ``h @ W^T`` has M = BLOCK_B = 16 and keeps W in registers. The four gate blocks of
-``pre`` are separated with reshape/permute/split; states are held transposed, ``(BLOCK_J, BLOCK_B)``.
+``pre`` are separated with reshape/permute/split (``triton_blocks.unstack_gates``); states are
+held transposed, ``(BLOCK_J, BLOCK_B)``.
 Everything else (exchange buffer hx, lengths, SAVE layout of gates and c_t, per-step launches
 under the interpreter) is as in :mod:`.triton_split_fwd`, so :mod:`.triton_split_bwd` is its
 backward.
@@ -23,7 +24,7 @@ import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
 from rnnkit.kernels.lstm.triton_cell import hold_padded, lstm_update
-from rnnkit.kernels.triton_blocks import publish, store_gates
+from rnnkit.kernels.triton_blocks import publish, store_gates, unstack_gates
 
 
 @triton.jit
@@ -63,11 +64,7 @@ def _lstm_rows_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, g
         ht = tl.load(hx_ptr + (t % 2) * B * H + xt_off, mask=mkt, other=0.0, cache_modifier=".cg")
         pre = tl.dot(w, ht, input_precision=DOT_PREC)
         pre += tl.load(gi_ptr + gi_rows + t * 4 * H, mask=rmask, other=0.0).to(tl.float32)
-        # rows g*J + j -> (g_hi, g_lo, j, b) with g = 2 g_hi + g_lo; split g_lo, then g_hi
-        p4 = tl.permute(tl.reshape(pre, (2, 2, BLOCK_J, BLOCK_B)), (2, 3, 0, 1))
-        even, odd = tl.split(p4)  # gates (0, 2) and (1, 3), each (J, BB, 2)
-        a_i, a_g = tl.split(even)
-        a_f, a_o = tl.split(odd)
+        a_i, a_f, a_g, a_o = unstack_gates(pre, BLOCK_J, BLOCK_B)
         s_i, s_f, t_g, s_o, c_new, h_new = lstm_update(a_i, a_f, a_g, a_o, c)
         if SAVE:  # the layout of the split kernel: gates (B, T, 4H), c_t (B, T, H), fp32
             g0 = g_off + t * 4 * H
