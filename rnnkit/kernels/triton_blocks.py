@@ -73,3 +73,21 @@ def unstack_gates(pre, BLOCK_J: tl.constexpr, BLOCK_B: tl.constexpr):
     g0, g2 = tl.split(even)
     g1, g3 = tl.split(odd)
     return g0, g1, g2, g3
+
+
+@triton.jit
+def rows_tiles(pj, pb, B, H, BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr):
+    """Index tiles of program (pj, pb) of a rows-layout kernel (states held transposed): for the
+    ``4*BLOCK_J`` stacked rows their ``gate`` (r // BLOCK_J), ``row_unit`` and ``row_w`` (row of
+    W_hh = column of gi, ``gate*H + row_unit``); this program's units ``jj``, its batch rows ``rb``,
+    all hidden units ``k``; masks ``bmask`` (batch rows) and ``m2`` (units x rows)."""
+    r = tl.arange(0, 4 * BLOCK_J)
+    gate = r // BLOCK_J
+    row_unit = pj * BLOCK_J + r % BLOCK_J
+    row_w = gate * H + row_unit
+    jj = pj * BLOCK_J + tl.arange(0, BLOCK_J)
+    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)
+    k = tl.arange(0, BLOCK_K)
+    bmask = rb < B
+    m2 = (jj < H)[:, None] & bmask[None, :]
+    return gate, row_unit, row_w, jj, rb, k, bmask, m2

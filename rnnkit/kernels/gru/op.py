@@ -56,8 +56,10 @@ def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, trai
 
     kind = "rows" if kernel == "auto" else kernel
     fwd = forward_plan(kind)
-    if kernel == "auto" and isinstance(fwd, str) and isinstance(forward_plan("split"), dict):
-        kind, fwd = "split", forward_plan("split")
+    if kernel == "auto" and isinstance(fwd, str):
+        split = forward_plan("split")
+        if isinstance(split, dict):
+            kind, fwd = "split", split
     bwd = plan(B, H, dtype, device, training=True, gates=3) if training else None
     for cfg in (fwd, bwd):
         if isinstance(cfg, str):

@@ -22,7 +22,7 @@ import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
 from rnnkit.kernels.gru.triton_cell import gru_update
-from rnnkit.kernels.triton_blocks import publish, store_gates, unstack_gates
+from rnnkit.kernels.triton_blocks import publish, rows_tiles, store_gates, unstack_gates
 
 
 @triton.jit
@@ -34,15 +34,8 @@ def _gru_rows_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, s
                          DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
     pb = tl.program_id(1)
-    r = tl.arange(0, 4 * BLOCK_J)  # stacked rows: gate r // BLOCK_J (3: zero rows), unit r % BLOCK_J
-    gate = r // BLOCK_J
-    row_unit = pj * BLOCK_J + r % BLOCK_J
-    row_w = gate * H + row_unit  # row of W_hh (and column of gi) for gates 0..2
-    k = tl.arange(0, BLOCK_K)
-    jj = pj * BLOCK_J + tl.arange(0, BLOCK_J)  # this program's units
-    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)  # batch rows
-    bmask = rb < B
-    m2 = (jj < H)[:, None] & bmask[None, :]  # (J, BB)
+    # gate 3 of the stack is the zero padding: its row_w points past W_hh and is masked everywhere
+    gate, row_unit, row_w, jj, rb, k, bmask, m2 = rows_tiles(pj, pb, B, H, BLOCK_B, BLOCK_J, BLOCK_K)
     w = tl.load(w_ptr + row_w[:, None].to(tl.int64) * H + k[None, :],
                 mask=((gate < 3) & (row_unit < H))[:, None] & (k < H)[None, :], other=0.0)  # (4J, BK)
     # gi of r and z joins the product's rows; gi_n is added inside tanh, after r scales n_h

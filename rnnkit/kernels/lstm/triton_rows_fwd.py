@@ -24,7 +24,7 @@ import triton.language as tl
 
 from rnnkit.kernels.grid_sync import grid_barrier
 from rnnkit.kernels.lstm.triton_cell import hold_padded, lstm_update
-from rnnkit.kernels.triton_blocks import publish, store_gates, unstack_gates
+from rnnkit.kernels.triton_blocks import publish, rows_tiles, store_gates, unstack_gates
 
 
 @triton.jit
@@ -35,15 +35,8 @@ def _lstm_rows_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, g
                           DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
     pb = tl.program_id(1)
-    r = tl.arange(0, 4 * BLOCK_J)  # stacked rows: gate r // BLOCK_J, unit r % BLOCK_J
-    row_unit = pj * BLOCK_J + r % BLOCK_J
-    row_w = (r // BLOCK_J) * H + row_unit  # row of W_hh (and column of gi)
-    k = tl.arange(0, BLOCK_K)
-    jj = pj * BLOCK_J + tl.arange(0, BLOCK_J)  # this program's units
-    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)  # batch rows
-    bmask = rb < B
+    _, row_unit, row_w, jj, rb, k, bmask, m2 = rows_tiles(pj, pb, B, H, BLOCK_B, BLOCK_J, BLOCK_K)
     rmask = (row_unit < H)[:, None] & bmask[None, :]  # (4J, BB)
-    m2 = (jj < H)[:, None] & bmask[None, :]  # (J, BB)
     w = tl.load(w_ptr + row_w[:, None].to(tl.int64) * H + k[None, :],
                 mask=(row_unit < H)[:, None] & (k < H)[None, :], other=0.0)  # (4J, BK)
     s_off = rb[None, :].to(tl.int64) * H + jj[:, None]  # (J, BB) into a (B, H) tensor
