@@ -1,8 +1,16 @@
-"""Baselines on the same origins and horizon as the RNN: naive, seasonal naive, ETS, ARIMA.
+"""Baselines on the same origins and horizon as the RNN: naive, seasonal naive, ETS, ARIMA, Theta.
 
-Every baseline learns from each series' history before the first origin only, as the RNN does,
-and then forecasts each origin from the observed values up to it. Intervals are central
-``level`` intervals under Gaussian errors:
+Backends (``baselines.backend``): ``statsforecast`` (Nixtla's statsforecast: ``Naive``,
+``SeasonalNaive``, ``AutoETS``, ``AutoARIMA``, ``AutoTheta`` with their own intervals), used by
+``auto`` whenever it is installed; ``statsmodels`` is the fallback (the searches below).
+
+Refitting (``baselines.refit``): ``every_origin`` (default) estimates each model again at every
+backtest origin on the series up to that origin, as a forecaster in production would, and as
+statsforecast's own ``cross_validation`` does; ``once`` estimates it on the history before the
+first origin and at later origins only runs it over the newer observations with the same
+parameters (statsforecast's ``forward``, statsmodels' ``results.apply``).
+
+The statsmodels fallback:
 
 * naive: ``y_{o+h} = y_{o-1}``, sd ``sigma_1 sqrt(h + 1)``, sigma_1 = RMS of the history's one-step changes;
 * seasonal naive: the value of the last observed season at the same phase, ``y_{o+h-m(k+1)}`` for
@@ -11,13 +19,15 @@ and then forecasts each origin from the observed values up to it. Intervals are 
 * ETS: statsmodels' state-space exponential smoothing (additive errors); trend none / additive /
   damped additive, season none / additive m (when 1 < m <= max_season); the lowest AIC wins;
 * ARIMA: statsmodels SARIMAX. d by repeated KPSS tests (5%), seasonal D = 1 when the STL seasonal
-  strength exceeds 0.64 (the rule of Hyndman's ``nsdiffs``); a constant when d + D = 0 and a drift
-  when d + D = 1; then the stepwise AIC search of Hyndman and Khandakar (auto.arima) over
-  p <= max_p, q <= max_q and seasonal P, Q <= 1.
+  strength exceeds 0.64 (the rule of Hyndman's ``nsdiffs``); then the stepwise AIC search of
+  Hyndman and Khandakar (auto.arima) over p <= max_p, q <= max_q and seasonal P, Q <= 1. When
+  d + D <= 1 the search also decides by AIC whether to add a constant: with d + D = 0 the mean,
+  with d + D = 1 a *drift*, which SARIMAX's ``trend='c'`` puts in the differenced series (a
+  constant step, a straight-line forecast), never ``trend='t'`` (a time trend in the differenced
+  series, whose forecast bends quadratically);
+* Theta: statsmodels' ``ThetaModel`` (deseasonalised when m > 1 and the series is seasonal).
 
-ETS and ARIMA keep the parameters estimated on the history and at each origin run the Kalman
-filter over the series up to the origin (``results.apply``), then forecast with their own
-intervals (``get_forecast().conf_int``).
+Intervals are the models' own central ``level`` intervals.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import itertools
+import sys
 import warnings
 from collections.abc import Sequence
 from statistics import NormalDist
@@ -33,7 +44,14 @@ import numpy as np
 
 from .data import Series, SeriesSet
 
-__all__ = ["ARIMA", "ETS", "Naive", "SeasonalNaive", "make_baselines"]
+__all__ = ["ARIMA", "ETS", "REFIT", "SFModel", "Naive", "SeasonalNaive", "Theta", "has_statsforecast",
+           "make_baselines"]
+
+REFIT = ("every_origin", "once")
+
+
+def has_statsforecast() -> bool:
+    return importlib.util.find_spec("statsforecast") is not None
 
 
 def _one_blas_thread():
@@ -54,22 +72,51 @@ def _observed(s: Series, origin: int) -> np.ndarray:
     return s.target[:origin]
 
 
+def _bar(total: int, desc: str, progress: bool):
+    """A tqdm bar on stderr (or a no-op): baselines refit at every origin take a while."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not progress or total == 0, leave=False, file=sys.stderr,
+                mininterval=0.5, unit="fit")
+
+
 class _PerSeries:
-    """Fits one model per series on its history; ``forecast`` loops over (series, origin)."""
+    """One model per series. ``refit="once"``: fit on the history (``fit``), then each origin runs
+    the fitted model over the series up to it; ``"every_origin"``: fit again at every origin on the
+    series up to it. ``forecast`` loops over (series, origin) with a progress bar."""
 
     name = "baseline"
 
-    def __init__(self, season_length: int):
+    def __init__(self, season_length: int, refit: str = "every_origin", progress: bool = False):
+        if refit not in REFIT:
+            raise ValueError(f"baselines.refit must be one of {REFIT}, got {refit!r}")
         self.m = int(season_length)
+        self.refit = refit
+        self.progress = progress
         self.fitted: dict[str, object] = {}
+        self.last: dict[str, object] = {}  # series -> the fit used at its latest origin (for describe)
 
     def fit(self, history: SeriesSet) -> _PerSeries:
-        for s in history.series:
-            self.fitted[s.name] = self._fit(s.target)
+        if self.refit == "once":
+            for s in history.series:
+                self.fitted[s.name] = self._fit(s.target)
         return self
 
     def forecast(self, series: Sequence[Series], origins: Sequence[int], horizon: int, level: float):
-        return [self._forecast(self.fitted[s.name], _observed(s, o), horizon, level) for s, o in zip(series, origins)]
+        out = []
+        with _bar(len(series), f"baseline {self.name}", self.progress) as bar:
+            for s, o in zip(series, origins):
+                y = _observed(s, o)
+                if self.refit == "every_origin":
+                    fitted = self._fit(y)
+                else:
+                    if s.name not in self.fitted:  # a series not in the history: fit on what it has
+                        self.fitted[s.name] = self._fit(y)
+                    fitted = self.fitted[s.name]
+                self.last[s.name] = fitted
+                out.append(self._forecast(fitted, y, horizon, level))
+                bar.update(1)
+        return out
 
     def describe(self) -> dict[str, str]:
         return {}
@@ -101,9 +148,74 @@ class SeasonalNaive(_PerSeries):
         return point, point - _z(level) * sd, point + _z(level) * sd
 
 
+# ------------------------------------------------------------------------------ statsforecast
+class SFModel(_PerSeries):
+    """A statsforecast model (``kind``: naive, seasonal_naive, ets, arima, theta) on numpy arrays:
+    ``Model(...).forecast(y=..., h=H, level=[..])`` when refit at every origin (what statsforecast's
+    ``cross_validation`` computes), ``fitted.forward(y=..., h=H, level=[..])`` when fit once."""
+
+    KINDS = {"naive": "Naive", "seasonal_naive": "SeasonalNaive", "ets": "AutoETS", "arima": "AutoARIMA",
+             "theta": "AutoTheta"}
+
+    def __init__(self, kind: str, season_length: int, refit: str = "every_origin", progress: bool = False):
+        super().__init__(season_length, refit, progress)
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown statsforecast baseline {kind!r}")
+        self.kind = self.name = kind
+
+    def _new(self, n: int):
+        import statsforecast.models as sfm
+
+        cls = getattr(sfm, self.KINDS[self.kind])
+        if self.kind == "naive":
+            return cls()
+        # seasonal models need two full seasons; with less the series is modelled without a season
+        m = self.m if n >= 2 * self.m else 1
+        return cls(season_length=m)
+
+    def _fit(self, y):
+        with warnings.catch_warnings(), _one_blas_thread():
+            warnings.simplefilter("ignore")
+            return self._new(len(y)).fit(y=np.asarray(y, np.float64))
+
+    @staticmethod
+    def _pick(out: dict, H: int):
+        lo = next(v for k, v in out.items() if k.startswith("lo-"))
+        hi = next(v for k, v in out.items() if k.startswith("hi-"))
+        return tuple(np.asarray(a, np.float64).reshape(H) for a in (out["mean"], lo, hi))
+
+    def _forecast(self, fitted, y, H, level):
+        lv = [round(100 * level, 6)]
+        lv = [int(lv[0])] if float(lv[0]).is_integer() else lv
+        y = np.asarray(y, np.float64)
+        with warnings.catch_warnings(), _one_blas_thread():
+            warnings.simplefilter("ignore")
+            if self.refit == "every_origin":  # ``fitted`` was fit on this very y
+                return self._pick(fitted.predict(h=H, level=lv), H)
+            return self._pick(fitted.forward(y=y, h=H, level=lv), H)
+
+    def label(self, fitted) -> str:
+        model = getattr(fitted, "model_", None)
+        if self.kind == "ets" and isinstance(model, dict):
+            return str(model.get("method", "ETS")).strip()
+        if self.kind == "arima" and isinstance(model, dict):
+            from statsforecast.arima import arima_string
+
+            return arima_string(model).strip()
+        if self.kind == "theta" and isinstance(model, dict):
+            return f"Theta ({model.get('modeltype', '?')})"
+        return {"naive": "naive", "seasonal_naive": f"seasonal naive, m = {self.m}"}.get(self.kind, self.kind)
+
+    def describe(self) -> dict[str, str]:
+        when = "at the last origin" if self.refit == "every_origin" else "fit once"
+        return {name: f"{self.label(f)} ({when})" for name, f in {**self.fitted, **self.last}.items()}
+
+
+# ------------------------------------------------------------------------------ statsmodels
 class _StateSpace(_PerSeries):
-    def __init__(self, season_length: int, max_season: int = 24):
-        super().__init__(season_length)
+    def __init__(self, season_length: int, max_season: int = 24, refit: str = "every_origin",
+                 progress: bool = False):
+        super().__init__(season_length, refit, progress)
         self.seasonal = 1 < self.m <= max_season
 
     def _fit_one(self, y, spec):
@@ -131,12 +243,12 @@ class _StateSpace(_PerSeries):
         _, res = fitted
         with warnings.catch_warnings(), _one_blas_thread():
             warnings.simplefilter("ignore")
-            fc = res.apply(y).get_forecast(H)
+            fc = (res if self.refit == "every_origin" else res.apply(y)).get_forecast(H)
             ci = np.asarray(fc.conf_int(alpha=1 - level))
         return np.asarray(fc.predicted_mean), ci[:, 0], ci[:, 1]
 
     def describe(self) -> dict[str, str]:
-        return {name: self._label(spec) for name, (spec, _) in self.fitted.items()}
+        return {name: self._label(spec) for name, (spec, _) in {**self.fitted, **self.last}.items()}
 
 
 class ETS(_StateSpace):
@@ -163,8 +275,9 @@ class ETS(_StateSpace):
 class ARIMA(_StateSpace):
     name = "arima"
 
-    def __init__(self, season_length: int, max_season: int = 24, max_p: int = 2, max_q: int = 2, max_d: int = 1):
-        super().__init__(season_length, max_season)
+    def __init__(self, season_length: int, max_season: int = 24, max_p: int = 2, max_q: int = 2, max_d: int = 1,
+                 refit: str = "every_origin", progress: bool = False):
+        super().__init__(season_length, max_season, refit, progress)
         self.max_p, self.max_q, self.max_d = max_p, max_q, max_d
 
     def _seasonal_d(self, y) -> int:
@@ -189,22 +302,23 @@ class ARIMA(_StateSpace):
         return d
 
     def _fit(self, y):
-        """Stepwise search (Hyndman and Khandakar 2008) inside p <= max_p, q <= max_q, P, Q <= 1."""
+        """Stepwise search (Hyndman and Khandakar 2008) inside p <= max_p, q <= max_q, P, Q <= 1, and
+        with d + D <= 1 a constant (mean or drift) or none, by AIC as auto.arima does."""
         D = self._seasonal_d(y)
         d = self._d(y[self.m:] - y[:-self.m] if D else y)
-        trend = {0: "c", 1: "t"}.get(d + D)
+        consts = (1, 0) if d + D <= 1 else (0,)  # with d + D = 2 a constant would be a quadratic trend
         m = self.m if self.seasonal else 0
-        top = (self.max_p, self.max_q, 1 if m else 0, 1 if m else 0)
+        top = (self.max_p, self.max_q, 1 if m else 0, 1 if m else 0, max(consts))
 
         def spec(k):
-            p, q, P, Q = k
-            return (p, d, q), (P, D, Q, m), trend
+            p, q, P, Q, c = k
+            return (p, d, q), (P, D, Q, m), "c" if c else "n"
 
         def inside(k):
-            return all(0 <= v <= t for v, t in zip(k, top))
+            return all(0 <= v <= t for v, t in zip(k, top)) and k[4] in consts
 
         fits: dict = {}
-        starts = [(2, 2, 1, 1), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)]
+        starts = [(2, 2, 1, 1, 1), (0, 0, 0, 0, 1), (1, 0, 1, 0, 1), (0, 1, 0, 1, 1), (0, 0, 0, 0, 0)]
         for k in starts:
             k = tuple(min(v, t) for v, t in zip(k, top))
             if k not in fits:
@@ -218,10 +332,10 @@ class ARIMA(_StateSpace):
             if current == best:
                 break
             best = current
-            p, q, P, Q = best
-            for k in [(p + 1, q, P, Q), (p - 1, q, P, Q), (p, q + 1, P, Q), (p, q - 1, P, Q),
-                      (p + 1, q + 1, P, Q), (p - 1, q - 1, P, Q), (p, q, P + 1, Q), (p, q, P - 1, Q),
-                      (p, q, P, Q + 1), (p, q, P, Q - 1)]:
+            p, q, P, Q, c = best
+            for k in [(p + 1, q, P, Q, c), (p - 1, q, P, Q, c), (p, q + 1, P, Q, c), (p, q - 1, P, Q, c),
+                      (p + 1, q + 1, P, Q, c), (p - 1, q - 1, P, Q, c), (p, q, P + 1, Q, c), (p, q, P - 1, Q, c),
+                      (p, q, P, Q + 1, c), (p, q, P, Q - 1, c), (p, q, P, Q, 1 - c)]:
                 if inside(k) and k not in fits:
                     fits[k] = self._fit_one(y, spec(k))
         return spec(best), fits[best]
@@ -230,35 +344,76 @@ class ARIMA(_StateSpace):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         order, seasonal_order, trend = spec
+        # trend "c" with differencing: a constant in the differenced series (drift for d + D = 1)
         return SARIMAX(y, order=order, seasonal_order=seasonal_order, trend=trend)
 
     @staticmethod
     def _label(spec):
         (p, d, q), (P, D, Q, m), trend = spec
         s = f"({P},{D},{Q})[{m}]" if m else ""
-        return f"ARIMA({p},{d},{q}){s}" + {"c": " with constant", "t": " with drift"}.get(trend, "")
+        const = (" with drift" if d + D == 1 else " with constant") if trend == "c" else ""
+        return f"ARIMA({p},{d},{q}){s}" + const
 
 
-def make_baselines(names: Sequence[str], season_length: int, cfg, echo=print) -> list[_PerSeries]:
-    """Baseline forecasters by name; ``cfg`` is a :class:`BaselineConfig`.
+class Theta(_PerSeries):
+    """statsmodels' ThetaModel (the fallback of statsforecast's AutoTheta)."""
 
-    ETS and ARIMA need statsmodels (the ``forecast`` extra); without it they are left out with a
-    message saying how to add them.
+    name = "theta"
+
+    def _fit(self, y):
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        m = self.m if self.m > 1 and len(y) >= 2 * self.m else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ThetaModel(np.asarray(y, np.float64), period=m, deseasonalize=m is not None).fit()
+
+    def _forecast(self, res, y, H, level):
+        if self.refit == "once":  # ThetaModel has no filter to run over new data: the SES part refits cheaply
+            res = self._fit(y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            point = np.asarray(res.forecast(H))
+            pi = np.asarray(res.prediction_intervals(H, alpha=1 - level))
+        return point, pi[:, 0], pi[:, 1]
+
+
+NAMES = ("naive", "seasonal_naive", "ets", "arima", "theta")
+
+
+def make_baselines(names: Sequence[str], season_length: int, cfg, echo=print, progress: bool = False
+                   ) -> list[_PerSeries]:
+    """Baseline forecasters by name; ``cfg`` is a :class:`BaselineConfig` (backend, refit, search bounds).
+
+    ``backend=auto`` takes statsforecast when it is installed, else statsmodels (ETS, ARIMA and
+    Theta need statsmodels; without it they are left out with a message saying how to add them).
     """
+    backend = getattr(cfg, "backend", "auto")
+    refit = getattr(cfg, "refit", "every_origin")
+    if backend == "auto":
+        backend = "statsforecast" if has_statsforecast() else "statsmodels"
+    elif backend == "statsforecast" and not has_statsforecast():
+        raise ImportError("baselines.backend=statsforecast: statsforecast is not installed "
+                          "(pip install 'rnnkit[forecast]')")
     made = []
     has_statsmodels = importlib.util.find_spec("statsmodels") is not None
     for n in names:
-        if n in ("ets", "arima") and not has_statsmodels:
+        if n not in NAMES:
+            raise ValueError(f"unknown baseline {n!r}; choose from {NAMES}")
+        if backend == "statsforecast":
+            made.append(SFModel(n, season_length, refit, progress))
+            continue
+        if n in ("ets", "arima", "theta") and not has_statsmodels:
             echo(f"baseline {n}: left out, statsmodels is not installed (pip install 'rnnkit[forecast]')")
             continue
         if n == "naive":
-            made.append(Naive(season_length))
+            made.append(Naive(season_length, refit, progress))
         elif n == "seasonal_naive":
-            made.append(SeasonalNaive(season_length))
+            made.append(SeasonalNaive(season_length, refit, progress))
         elif n == "ets":
-            made.append(ETS(season_length, cfg.max_season))
+            made.append(ETS(season_length, cfg.max_season, refit, progress))
         elif n == "arima":
-            made.append(ARIMA(season_length, cfg.max_season, cfg.max_p, cfg.max_q, cfg.max_d))
+            made.append(ARIMA(season_length, cfg.max_season, cfg.max_p, cfg.max_q, cfg.max_d, refit, progress))
         else:
-            raise ValueError(f"unknown baseline {n!r}")
+            made.append(Theta(season_length, refit, progress))
     return made

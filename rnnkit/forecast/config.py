@@ -190,17 +190,25 @@ class BacktestConfig:
 
 @dataclass
 class BaselineConfig:
-    """Baselines run on the same windows: ``naive``, ``seasonal_naive``, ``ets``, ``arima``.
+    """Baselines run on the same windows: ``naive``, ``seasonal_naive``, ``ets``, ``arima``, ``theta``.
 
-    ETS: additive-error state-space exponential smoothing, trend none/additive/damped x season
+    backend: ``auto`` (statsforecast's Naive, SeasonalNaive, AutoETS, AutoARIMA and AutoTheta when
+        statsforecast is installed, else statsmodels), ``statsforecast`` or ``statsmodels``.
+    refit: ``every_origin`` (default: each model is estimated again at every backtest origin on the
+        series up to it, as statsforecast's cross-validation does) or ``once`` (estimated on the
+        history before the first origin; later origins only run the fitted model over the newer
+        observations). The report says which.
+    max_p, max_q, max_d, max_season: bounds of the statsmodels fallback's searches. ETS:
+    additive-error state-space exponential smoothing, trend none/additive/damped x season
     none/m (m <= max_season), chosen by AIC. ARIMA: d from KPSS tests (<= max_d), seasonal D from
     the seasonal-strength rule (m <= max_season), then a stepwise AIC search over
-    (p, q) <= (max_p, max_q) and seasonal (P, Q) <= (1, 1), as auto.arima does. Parameters are
-    estimated on the training history and kept fixed at each origin (the filter runs over the
-    history up to the origin), as the RNN's weights are.
+    (p, q) <= (max_p, max_q), seasonal (P, Q) <= (1, 1) and, when d + D <= 1, a constant (a drift
+    in the differenced series when d + D = 1), as auto.arima does.
     """
 
-    models: tuple[str, ...] = ("naive", "seasonal_naive", "ets", "arima")
+    models: tuple[str, ...] = ("naive", "seasonal_naive", "ets", "arima", "theta")
+    backend: Literal["auto", "statsforecast", "statsmodels"] = "auto"
+    refit: Literal["every_origin", "once"] = "every_origin"
     max_p: int = 3
     max_q: int = 3
     max_d: int = 1
@@ -318,7 +326,7 @@ def check_config(cfg: ForecastConfig) -> None:
             need(any(abs(q - x) < 1e-9 for x in qs),
                  f"model.quantiles {qs} must include {q} (the median and the ends of the "
                  f"{b.interval:.0%} interval)")
-    known = {"naive", "seasonal_naive", "ets", "arima"}
+    known = {"naive", "seasonal_naive", "ets", "arima", "theta"}
     bad = [x for x in cfg.baselines.models if x not in known]
     need(not bad, f"baselines.models: unknown {bad}; choose from {sorted(known)}")
 

@@ -102,11 +102,16 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
     """
     sset, plan, history, stride, _ = _prepare(cfg, sset)
     m = _season(cfg, sset)
-    baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines, echo)
+    baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines, echo,
+                                                                     progress=cfg.train.progress)
+    if baselines:
+        echo(f"baselines: {', '.join(b.name for b in baselines)} ({_baseline_backend(baselines)}), "
+             f"{_refit_words(cfg.baselines.refit)}")
     for b in baselines:
-        t = time.perf_counter()
-        b.fit(history)
-        echo(f"baseline {b.name}: fit in {time.perf_counter() - t:.1f} s")
+        if cfg.baselines.refit == "once":
+            t = time.perf_counter()
+            b.fit(history)
+            echo(f"baseline {b.name}: fit in {time.perf_counter() - t:.1f} s")
     forecasts = run_backtest(sset, plan, [nf, *baselines], cfg.backtest.interval, echo=echo)
     if baseline_rows is not None:  # read back from CSV: dates as text; give them the live rows' types
         kinds = {c: forecasts[c].dtype for c in ("origin", "time")}
@@ -119,6 +124,17 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
             described.setdefault(b.name, []).append(f"{series}: {label}" if len(sset.series) > 1 else label)
     comparisons = compare_to_baselines(forecasts, scales, cfg.window.horizon, stride)
     return forecasts, per, overall, {k: "; ".join(v) for k, v in described.items()}, comparisons
+
+
+def _baseline_backend(baselines) -> str:
+    from .baselines import SFModel
+
+    return "statsforecast" if any(isinstance(b, SFModel) for b in baselines) else "statsmodels"
+
+
+def _refit_words(refit: str) -> str:
+    return ("refit at every backtest origin (baselines.refit=every_origin)" if refit == "every_origin"
+            else "fit once on the history before the first origin (baselines.refit=once)")
 
 
 def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) -> dict:
@@ -172,6 +188,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "rnn_lowest_mase": all(rnn["MASE"] < r["MASE"] for r in baselines),
         "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
         "calibration_window": cfg.backtest.calibrate_window if cfg.backtest.calibrate else 0,
+        "calibrated": bool(cfg.backtest.calibrate), "baseline_refit": cfg.baselines.refit,
         "guide_models": nf.guide.describe() if nf.guide is not None else {},
         "parameters": sum(p.numel() for net in nf.nets for p in net.parameters()), "epochs": [],
         "train_seconds": 0.0,

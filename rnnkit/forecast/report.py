@@ -130,12 +130,12 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         *(["## Is the difference real?", "", comparison_table(result["comparisons"]), ""]
           if result.get("comparisons") else []),
         "## Baseline models chosen", "",
+        _refit_sentence(result.get("baseline_refit", "once")), "",
         *[f"- {name}: {desc}" for name, desc in result.get("baseline_models", {}).items()], "",
         "## Data", "", *([f"- {n}" for n in result.get("notes", [])] or ["- no gaps, no missing values"]), "",
         (f"Training: {'/'.join(map(str, result['epochs']))} epochs, {result['parameters']:,} parameters, "
-         f"{result['train_seconds']:.0f} s; interval calibration "
-         + (f"rolling, from the last {result['calibration_window']} observed origins."
-            if result.get("calibration_window") else f"factor {_fmt(result['calibration'])}.")
+         f"{result['train_seconds']:.0f} s; "
+         + _calibration_words(result)
          + (f" Training-only series (trained on, not scored; cut before the first origin): "
             f"{', '.join(result['train_only'])}." if result.get("train_only") else "")
          + (f" Guide (the statistical forecast the RNN reads, fit on its training data): "
@@ -144,6 +144,20 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         "Figures: forecasts.png (forecast windows), curves.png (training curves).", "",
     ]
     atomic_write_text(run_dir / "report.md", "\n".join(lines))
+
+
+def _refit_sentence(refit: str) -> str:
+    how = ("refit at every backtest origin on the series up to it" if refit == "every_origin"
+           else "fit once on the history before the first origin, then run over the newer values")
+    return f"Baselines {how} (baselines.refit={refit})."
+
+
+def _calibration_words(result: dict) -> str:
+    if not result.get("calibrated", True):
+        return "interval calibration off (backtest.calibrate=false)."
+    if result.get("calibration_window"):
+        return f"interval calibration rolling, from the last {result['calibration_window']} observed origins."
+    return f"interval calibration factor {_fmt(result['calibration'])} (on the validation windows)."
 
 
 def _fmt(k) -> str:

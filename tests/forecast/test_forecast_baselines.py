@@ -1,7 +1,10 @@
-"""Baselines: naive and seasonal naive by hand; ETS and ARIMA recover what generated the data."""
+"""Baselines: naive and seasonal naive by hand; ETS and ARIMA recover what generated the data; the
+statsforecast baselines equal statsforecast's own cross-validation on the same windows; the drift
+of a differenced ARIMA is a constant step (a straight-line forecast)."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from rnnkit.forecast import ARIMA, ETS, Naive, SeasonalNaive, build_series, hide_future
 
@@ -14,7 +17,7 @@ def _sset(y):
 def test_naive_by_hand():
     s = _sset(np.array([1.0, 3.0, 2.0, 6.0, 5.0, 9.0]))
     hist = _sset(s.series[0].target[:4])
-    f = Naive(1).fit(hist)
+    f = Naive(1, refit="once").fit(hist)
     sigma = np.sqrt(np.mean(np.array([2.0, -1.0, 4.0]) ** 2))
     point, lo, hi = f.forecast([hide_future(s.series[0], 4)], [4], 2, 0.8)[0]
     np.testing.assert_array_equal(point, [6.0, 6.0])
@@ -25,7 +28,7 @@ def test_naive_by_hand():
 def test_seasonal_naive_repeats_the_last_season():
     y = np.array([1.0, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24])
     s = _sset(y)
-    f = SeasonalNaive(4).fit(_sset(y[:8]))
+    f = SeasonalNaive(4, refit="once").fit(_sset(y[:8]))
     point, lo, hi = f.forecast([hide_future(s.series[0], 10)], [10], 6, 0.8)[0]
     np.testing.assert_array_equal(point, [13, 14, 21, 22, 13, 14])  # y[6], y[7], y[8], y[9], then again
     sigma = 10.0  # every 4-step change in the history is 10
@@ -37,7 +40,7 @@ def test_ets_continues_a_trend():
     rng = np.random.default_rng(0)
     y = 100 + 2.0 * np.arange(120) + rng.normal(0, 0.5, 120)
     s = _sset(y)
-    f = ETS(1).fit(_sset(y[:100]))
+    f = ETS(1, refit="once").fit(_sset(y[:100]))
     point, lo, hi = f.forecast([hide_future(s.series[0], 110)], [110], 5, 0.8)[0]
     assert "A" in f.describe()["y"].split(",")[1]  # a trend was chosen: ETS(A,A,N) or ETS(A,Ad,N)
     np.testing.assert_allclose(point, 100 + 2.0 * np.arange(110, 115), atol=1.5)
@@ -51,7 +54,7 @@ def test_arima_finds_the_autoregression():
         y[t] = 0.8 * y[t - 1] + rng.normal()
     y += 50
     s = _sset(y)
-    f = ARIMA(1, max_p=2, max_q=1, max_d=0).fit(_sset(y[:480]))
+    f = ARIMA(1, max_p=2, max_q=1, max_d=0, refit="once").fit(_sset(y[:480]))
     label = f.describe()["y"]
     assert label[:9] in ("ARIMA(1,0", "ARIMA(2,0") and label.endswith("with constant"), label
     point, lo, hi = f.forecast([hide_future(s.series[0], 490)], [490], 10, 0.8)[0]
@@ -80,7 +83,110 @@ def test_without_statsmodels_ets_and_arima_are_left_out_with_a_message(monkeypat
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "statsmodels" else real(name, *a))
     said = []
-    made = make_baselines(["naive", "ets", "seasonal_naive", "arima"], 12, BaselineConfig(), echo=said.append)
+    made = make_baselines(["naive", "ets", "seasonal_naive", "arima"], 12, BaselineConfig(backend="statsmodels"),
+                          echo=said.append)
     assert [b.name for b in made] == ["naive", "seasonal_naive"]
     assert said == [f"baseline {n}: left out, statsmodels is not installed (pip install 'rnnkit[forecast]')"
                     for n in ("ets", "arima")]
+
+
+# ------------------------------------------------------------------------------ statsforecast
+def _real_quarterly():
+    import statsmodels.api as sm
+
+    d = sm.datasets.macrodata.load_pandas().data
+    dates = pd.date_range("1959-01-01", periods=len(d), freq="QS")
+    return pd.DataFrame({"date": dates, "y": d["realcons"].to_numpy(float)})
+
+
+@pytest.mark.parametrize("refit", ["every_origin", "once"])
+def test_statsforecast_baselines_equal_statsforecasts_own_cross_validation(refit):
+    """Same series (real: US real consumption, quarterly), same origins: every model's point forecast
+    and 80% interval equal what ``StatsForecast.cross_validation`` computes (refit=True / False)."""
+    pytest.importorskip("statsforecast")
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+    from statsforecast.models import Naive as SFNaive
+    from statsforecast.models import SeasonalNaive as SFSeasonalNaive
+
+    from rnnkit.forecast.backtest import history_set, plan_backtest, run_backtest
+    from rnnkit.forecast.baselines import SFModel
+
+    frame = _real_quarterly().iloc[:120]
+    sset = build_series(frame, time_col="date", target=["y"], freq="QS")
+    H, K, stride = 8, 3, 4
+    plan = plan_backtest(sset, H, K, stride)
+    kinds = ["naive", "seasonal_naive", "ets", "arima", "theta"]
+    ours = [SFModel(k, 4, refit=refit).fit(history_set(sset, plan.first)) for k in kinds]
+    got = run_backtest(sset, plan, ours, 0.8)
+
+    sf = StatsForecast(models=[SFNaive(), SFSeasonalNaive(4), AutoETS(season_length=4),
+                               AutoARIMA(season_length=4), AutoTheta(season_length=4)], freq="QS")
+    long = frame.rename(columns={"date": "ds"}).assign(unique_id="y")
+    cv = sf.cross_validation(df=long, h=H, n_windows=K, step_size=stride, level=[80], refit=refit == "every_origin")
+    cv = cv.sort_values(["cutoff", "ds"]).reset_index(drop=True)
+    for kind, col in zip(kinds, ["Naive", "SeasonalNaive", "AutoETS", "AutoARIMA", "AutoTheta"]):
+        mine = got[got["model"] == kind].sort_values(["origin", "time"]).reset_index(drop=True)
+        assert len(mine) == len(cv) == H * K
+        np.testing.assert_array_equal(mine["time"].to_numpy(), cv["ds"].to_numpy())
+        np.testing.assert_allclose(mine["point"], cv[col], rtol=1e-5, err_msg=kind)
+        np.testing.assert_allclose(mine["lo"], cv[f"{col}-lo-80"], rtol=1e-4, err_msg=kind)
+        np.testing.assert_allclose(mine["hi"], cv[f"{col}-hi-80"], rtol=1e-4, err_msg=kind)
+
+
+def test_every_origin_refits_and_once_does_not():
+    """On a series whose slope changes after the history, ETS refit at every origin follows the new
+    slope; fit once it keeps the history's parameters (the forecasts differ)."""
+    pytest.importorskip("statsforecast")
+    from rnnkit.forecast.baselines import SFModel
+
+    rng = np.random.default_rng(3)
+    y = np.cumsum(rng.normal(0, 1, 100))
+    y = np.concatenate([y[:100], y[99] + 3.0 * np.arange(1, 61) + rng.normal(0, 1, 60)])  # slope 3 after 100
+    s = _sset(y)
+    hist = _sset(y[:100])
+    once = SFModel("ets", 1, refit="once").fit(hist)
+    every = SFModel("ets", 1, refit="every_origin").fit(hist)
+    p_once = once.forecast([hide_future(s.series[0], 150)], [150], 5, 0.8)[0][0]
+    p_every = every.forecast([hide_future(s.series[0], 150)], [150], 5, 0.8)[0][0]
+    assert abs(np.mean(np.diff(p_every)) - 3.0) < 0.5  # the refit model has learnt the slope
+    assert np.abs(p_every - p_once).max() > 1.0
+
+
+def _drifting_walk(n=300, slope=0.5, seed=4):
+    rng = np.random.default_rng(seed)
+    return 20 + np.cumsum(slope + rng.normal(0, 1, n))
+
+
+@pytest.mark.parametrize("backend", ["statsmodels", "statsforecast"])
+def test_arima_drift_is_a_constant_step(backend):
+    """A random walk with drift 0.5: ARIMA chooses d = 1 with a drift, and its forecast is a straight
+    line whose slope estimates 0.5 (a time trend in the differenced series, the old bug, makes the
+    steps grow linearly: a quadratic forecast)."""
+    if backend == "statsforecast":
+        pytest.importorskip("statsforecast")
+        from rnnkit.forecast.baselines import SFModel
+
+        model = SFModel("arima", 1)
+    else:
+        model = ARIMA(1, max_p=1, max_q=1)
+    y = _drifting_walk()
+    s = _sset(y)
+    point, lo, hi = model.forecast([hide_future(s.series[0], 280)], [280], 20, 0.8)[0]
+    label = model.describe()["y"]
+    assert "drift" in label.lower(), label
+    steps = np.diff(point)
+    np.testing.assert_allclose(steps[5:], steps[-1], atol=1e-6)  # constant steps once any AR part has decayed
+    assert abs(steps[-1] - 0.5) < 0.2, steps[-1]
+    drift_hat = np.mean(np.diff(y[:280]))
+    assert abs(steps[-1] - drift_hat) < 0.1
+
+
+def test_statsmodels_fallback_theta_and_every_origin_refit():
+    y = _drifting_walk(120, 1.0, seed=5)
+    s = _sset(y)
+    from rnnkit.forecast.baselines import Theta
+
+    point, lo, hi = Theta(1).forecast([hide_future(s.series[0], 110)], [110], 5, 0.8)[0]
+    assert (lo < point).all() and (point < hi).all()
+    assert abs(point[0] - y[109]) < 5

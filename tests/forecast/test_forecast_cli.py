@@ -36,15 +36,17 @@ def test_train_writes_the_report(run, capsys):
         assert (run / name).exists(), name
     report = json.loads((run / "report.json").read_text())
     models = [r["model"] for r in report["overall"]]
-    assert models == ["rnnkit LSTM (direct, gaussian)", "naive", "seasonal_naive", "ets", "arima"]
+    assert models == ["rnnkit LSTM (direct, gaussian)", "naive", "seasonal_naive", "ets", "arima", "theta"]
     assert report["series"] == ["north", "south"]
     forecasts = pd.read_csv(run / "backtest_forecasts.csv")
     # every model on the same windows: 2 series x 3 origins x 3 steps
-    assert forecasts.groupby("model").size().tolist() == [18] * 5
+    assert forecasts.groupby("model").size().tolist() == [18] * 6
     same = forecasts.groupby("model")[["series", "origin", "step", "actual"]].apply(lambda g: g.to_numpy().tolist())
     assert all(v == same.iloc[0] for v in same)
     md = (run / "report.md").read_text()
     assert "| rnnkit LSTM (direct, gaussian) |" in md and "| arima |" in md and "ARIMA(" in md
+    assert "refit at every backtest origin" in md and "baselines.refit=every_origin" in md
+    assert "calibration off" in md and "factor 1.000" not in md
     _, nf = load_run(run)
     assert nf.encoder.past_names == ["temp"] and nf.encoder.future_names == ["promo"]
     assert nf.encoder.calendar == ["month"] and nf.layout.n_static == 2
@@ -115,7 +117,7 @@ def test_report_says_whether_the_differences_are_significant(run):
     report = json.loads((run / "report.json").read_text())
     comparisons = report["comparisons"]
     mase = {r["model"]: r["MASE"] for r in report["overall"]}
-    assert [c["b"] for c in comparisons] == ["naive", "seasonal_naive", "ets", "arima"]
+    assert [c["b"] for c in comparisons] == ["naive", "seasonal_naive", "ets", "arima", "theta"]
     for c in comparisons:
         assert c["a"] == "rnnkit LSTM (direct, gaussian)" and c["origins"] == 3
         assert c["mase_diff"] == pytest.approx(mase[c["a"]] - mase[c["b"]])

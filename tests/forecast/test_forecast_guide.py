@@ -39,7 +39,7 @@ def arima_guide():
     """An ARIMA guide with a differenced order (d = 1), so the diffuse start has a burn-in."""
     sset = _sset()
     g = Guide("arima", 12)
-    g.fits["y"] = (((1, 1, 0), (0, 0, 0, 0), "t"), np.array([0.3, 0.2, 1.0]))  # drift, ar.L1, sigma2
+    g.fits["y"] = (((1, 1, 0), (0, 0, 0, 0), "c"), np.array([0.3, 0.2, 1.0]))  # drift, ar.L1, sigma2
     return sset.series[0], g
 
 
@@ -55,7 +55,7 @@ def test_the_channel_is_the_filters_one_step_and_multi_step_predictions(arima_gu
         assert path.shape == (L + H - 1,)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = SARIMAX(s.target[:o], order=(1, 1, 0), trend="t").filter(params)
+            res = SARIMAX(s.target[:o], order=(1, 1, 0), trend="c").filter(params)
         fitted, ahead = np.asarray(res.fittedvalues), np.asarray(res.get_forecast(H).predicted_mean)
         t = np.arange(o - L + 1, o)
         burn = g.burn_in(spec)
