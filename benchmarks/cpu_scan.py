@@ -11,7 +11,7 @@ log form gets their logs, computed the stable way). Modes: ``fwd`` under no_grad
 forward then backward of a fixed output gradient into (a, b).
 
 Part 2, one training step (zero_grad, forward, loss, backward, Adam step) at one size, input
-size D = H, one layer: MinGRU (chunked / log / ref scan) against rnnkit.GRU with its own Python
+size D = H, one layer: MinGRU (chunked / log / loop scan) against rnnkit.GRU with its own Python
 time loop (backend="loop") and torch.nn.GRU (ATen's fused CPU kernel).
 
 Parity is checked before any timing (chunked and log against the loop; MinGRU's backends against
@@ -166,12 +166,12 @@ def train_contenders(B: int, T: int, H: int):
     models = {
         ("MinGRU", "chunked"): MinGRU(H, H, backend="chunked"),
         ("MinGRU", "log"): MinGRU(H, H, backend="log"),
-        ("MinGRU", "ref (loop)"): MinGRU(H, H, backend="ref"),
+        ("MinGRU", "loop"): MinGRU(H, H, backend="loop"),
         ("rnnkit.GRU", "loop"): rnnkit.GRU(H, H, backend="loop"),
         ("torch.nn.GRU", "ATen fused"): ref_gru,
     }
     sd = models[("MinGRU", "chunked")].state_dict()
-    for key in (("MinGRU", "log"), ("MinGRU", "ref (loop)")):
+    for key in (("MinGRU", "log"), ("MinGRU", "loop")):
         models[key].load_state_dict(sd)
     models[("rnnkit.GRU", "loop")].load_state_dict(ref_gru.state_dict())
     return models
@@ -195,8 +195,8 @@ def check_train_parity(models, x) -> None:
         out = _run(m, x)
         out.square().mean().backward()
         results[key] = (out.detach(), {_canonical(n): p.grad for n, p in m.named_parameters()})
-    pairs = [(("MinGRU", "chunked"), ("MinGRU", "ref (loop)"), RTOL),
-             (("MinGRU", "log"), ("MinGRU", "ref (loop)"), LOG_RTOL),
+    pairs = [(("MinGRU", "chunked"), ("MinGRU", "loop"), RTOL),
+             (("MinGRU", "log"), ("MinGRU", "loop"), LOG_RTOL),
              (("rnnkit.GRU", "loop"), ("torch.nn.GRU", "ATen fused"), RTOL)]
     for key, ref_key, rtol in pairs:
         out, grads = results[key]

@@ -1,4 +1,7 @@
-"""Helpers for variable-length batches: validity masks and per-sequence time reversal."""
+"""Helpers for variable-length batches: validity masks and per-sequence time reversal.
+
+Shapes: x ``(B, T, ...)`` batch-first; lengths ``(B,)`` integers, each in ``[1, T]``.
+"""
 
 from __future__ import annotations
 

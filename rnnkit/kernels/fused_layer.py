@@ -1,13 +1,14 @@
 """rnnkit's fused Triton LSTM and GRU as a layer backend (``backend="triton"`` of recurrent layers).
 
-``fused_scan`` has the contract of :func:`rnnkit.layers.scan.scan_cell` for a plain
+``fused_scan`` is the per-direction scan of a recurrent layer (the contract of rnnkit's time loop
+over one cell) for a plain
 :class:`rnnkit.LSTMCell` or :class:`rnnkit.GRUCell`, bare or wrapped in
 :class:`rnnkit.cells.regularized.VariationalDropout` (its masks are drawn by the wrapper itself, at
 the same point of the random stream as the loop draws them, and the kernels apply the recurrent
 mask inside the product): x ``(B, T, D)`` and the cell's state tuple ->
 outputs ``(B, T, H)`` (zero at padded steps) and the state after each sequence's last valid step;
 ``reverse=True`` runs each sequence backwards within its length. The layer's stacking,
-directions, merge, residual and dropout stay in :meth:`rnnkit.layers.Recurrent._forward_loop`;
+directions, merge, residual and dropout stay in the layer's own loop over layers and directions;
 only the per-direction scan changes.
 
 ``unsupported_reason`` says why the fused path cannot run a layer on an input (None when it can).
@@ -22,7 +23,7 @@ from torch import Tensor
 from rnnkit.cells.base import begin_sequence
 from rnnkit.cells.builtin import GRUCell, LSTMCell
 from rnnkit.cells.regularized import VariationalDropout
-from rnnkit.layers.padding import reverse_padded
+from rnnkit.functional.masks import reverse_padded
 
 FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 FUSED_CELLS = (LSTMCell, GRUCell)
@@ -34,6 +35,18 @@ def triton_importable() -> bool:
     except ImportError:
         return False
     return True
+
+
+def triton_unavailable(x: Tensor) -> str | None:
+    """Why no Triton kernel can run on ``x``'s device here (triton missing, or not a CUDA tensor
+    and the interpreter off); None when one can."""
+    if not triton_importable():
+        return "triton is not installed (pip install triton)"
+    from rnnkit.kernels.scan.triton_op import interpreter_on
+    if x.device.type != "cuda" and not interpreter_on():
+        return (f"device {x.device.type}: 'triton' needs CUDA tensors (or TRITON_INTERPRET=1 set "
+                "before triton is imported, for tests)")
+    return None
 
 
 def base_cell(cell):
@@ -73,11 +86,9 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
         return "a cell has forward hooks"
     if x.dtype not in FUSED_DTYPES:
         return f"dtype {x.dtype} (the fused kernels take fp16, bf16 or fp32)"
-    if not triton_importable():
-        return "triton is not installed (pip install triton)"
-    from rnnkit.kernels.scan.triton_op import interpreter_on
-    if x.device.type != "cuda" and not interpreter_on():
-        return f"device {x.device.type} (the Triton kernels need CUDA tensors)"
+    why_not = triton_unavailable(x)
+    if why_not is not None:
+        return why_not
     training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in layer.parameters()))
     if kind is LSTMCell:
         from rnnkit.kernels.lstm.op import choose_kernel as choose
@@ -93,7 +104,7 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
 
 def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None = None,
                reverse: bool = False) -> tuple[Tensor, tuple[Tensor, ...]]:
-    """:func:`rnnkit.layers.scan.scan_cell` for a plain (or variationally dropped) LSTMCell or
+    """The per-direction scan of a layer for a plain (or variationally dropped) LSTMCell or
     GRUCell, on the fused kernels."""
     if reverse:
         x = reverse_padded(x, lengths)

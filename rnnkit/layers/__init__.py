@@ -2,7 +2,7 @@
 
 from rnnkit.layers.builtin import GRU, LSTM, RNN
 from rnnkit.layers.init import init_forget_bias
-from rnnkit.layers.padding import length_mask, reverse_padded
+from rnnkit.functional.masks import length_mask, reverse_padded
 from rnnkit.layers.parallel import MinGRU, MinLSTM
 from rnnkit.layers.recurrent import MERGE_MODES, Recurrent
 

@@ -1,5 +1,9 @@
 """``Recurrent``: scan any cell over time, stacked, bidirectional, with lengths and streaming.
 
+It holds rnnkit's one loop over layers and directions (:meth:`Recurrent._forward_loop`); what
+runs one direction over the whole sequence is a hook (:meth:`Recurrent._direction_scan`): the time
+loop over the cell, the fused Triton kernels, or, in the min-RNN layers, a parallel scan.
+
 Shapes (batch-first by default): x ``(B, T, D)``; output ``(B, T, O)`` with O the cell's output
 size, doubled for ``bidirectional`` with ``merge="concat"``. The state follows torch: a tensor
 ``(L * dirs, B, S)`` for one-tensor cells, a tuple of them otherwise (the LSTM's ``(h, c)``).
@@ -15,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.cells.base import State, as_state_tuple, begin_sequence, cell_output_size, cell_state_sizes
+from rnnkit.functional import scan as FS
 from rnnkit.layers.naming import install_torch_naming
 from rnnkit.layers.scan import scan_cell
 
@@ -30,6 +35,8 @@ except ModuleNotFoundError as err:  # pragma: no cover - exercised by deleting t
 MERGE_MODES = ("concat", "sum", "mean", "mul")
 
 CellFactory = Callable[[int], nn.Module]
+# scan(cell, x (B, T, D), state tuple of (B, S_k), lengths, reverse) -> (outputs (B, T, S_0), final state)
+DirectionScan = Callable[..., "tuple[Tensor, State]"]
 
 
 class Recurrent(nn.Module):
@@ -46,8 +53,12 @@ class Recurrent(nn.Module):
         residual: add a layer's input to its output wherever their sizes agree (from the second
             layer on; the first too when D equals its output size).
         batch_first: ``(B, T, D)`` if True (default), ``(T, B, D)`` otherwise.
-        backend: ``auto`` | ``native`` | ``loop`` | ``triton``, see :mod:`rnnkit.kernels.dispatch`.
+        backend: ``auto`` | ``native`` | ``loop`` | ``triton``, see :mod:`rnnkit.kernels.dispatch`
+            (``ref``, an old name of ``loop``, still works with a DeprecationWarning). Without
+            ``rnnkit/kernels`` every backend runs the loop.
     """
+
+    backend_kind = "layer"  # which backend rules apply (rnnkit.kernels.dispatch.ACCEPTS)
 
     def __init__(
         self,
@@ -68,8 +79,7 @@ class Recurrent(nn.Module):
             raise ValueError(f"merge must be one of {MERGE_MODES}, got {merge!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if backend not in ("auto", "native", "loop", "triton"):
-            raise ValueError(f"backend must be 'auto', 'native', 'loop' or 'triton', got {backend!r}")
+        self.backend = backend  # checked and mapped to the one vocabulary by the property below
         self.num_layers = int(num_layers)
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
@@ -77,7 +87,6 @@ class Recurrent(nn.Module):
         self.dropout = float(dropout)
         self.residual = bool(residual)
         self.batch_first = bool(batch_first)
-        self.backend = backend
 
         if isinstance(cell, nn.Module):
             template = cell
@@ -109,6 +118,24 @@ class Recurrent(nn.Module):
         self.state_sizes = cell_state_sizes(self.cells[0])
         self.output_size = layer_in
         install_torch_naming(self, self.num_directions)
+
+    # ------------------------------------------------------------------ backend
+    @property
+    def backend(self) -> str:
+        """The requested backend, in the vocabulary of :mod:`rnnkit.kernels.dispatch`; checked
+        (and a deprecated name mapped) whenever it is set."""
+        return self._backend
+
+    @backend.setter
+    def backend(self, name: str) -> None:
+        if _dispatch is not None:
+            name = _dispatch.backend_name(name, self.backend_kind, type(self).__name__)
+        self._backend = name
+
+    def __setstate__(self, state: dict) -> None:  # modules pickled before `backend` was a property
+        if "backend" in state:
+            state["_backend"] = state.pop("backend")
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------ sizes and checks
     def _merged_size(self, size: int) -> int:
@@ -188,23 +215,32 @@ class Recurrent(nn.Module):
         B, T, _ = x.shape
         if lengths is not None:
             lengths = self._check_lengths(lengths, B, T, x.device)
+        state_given = state is not None
         state = self._check_state(state, B, x)
 
         backend = "loop" if _dispatch is None else _dispatch.choose_backend(self, self.backend, x)
-        if backend == "native":
+        if backend == "native":  # torch's fused op runs the whole stack itself
             out, final = _native.run_native(self, x, state, lengths)
-        elif backend == "triton":
-            out, final = self._forward_loop(x, state, lengths, scan=_fused.fused_scan)
         else:
-            out, final = self._forward_loop(x, state, lengths)
+            out, final = self._forward_loop(x, state, lengths, self._direction_scan(backend, state_given))
 
         if not self.batch_first:
             out = out.transpose(0, 1)
         return (out, self._public_state(final)) if return_state else out
 
-    def _forward_loop(self, x: Tensor, state: State, lengths: Tensor | None, scan=scan_cell):
-        """Layers and directions in turn, each direction one ``scan`` (the time loop, or a fused
-        kernel with the same contract)."""
+    def _direction_scan(self, backend: str, state_given: bool) -> DirectionScan:
+        """What runs one direction of one layer over the whole sequence, for ``backend`` (``loop``
+        or ``triton`` here): ``scan(cell, x, state, lengths, reverse) -> (outputs, final)`` with the
+        contract of :func:`rnnkit.layers.scan.scan_cell`. ``state_given``: the caller passed an
+        initial state (else ``state`` is zeros). Layers with another per-direction algorithm
+        override this hook and keep the loop over layers and directions."""
+        return _fused.fused_scan if backend == "triton" else scan_cell
+
+    def _forward_loop(self, x: Tensor, state: State, lengths: Tensor | None,
+                      scan: DirectionScan = scan_cell):
+        """The one loop over layers and directions: each direction one ``scan`` (the time loop,
+        a fused kernel or a parallel scan with the same contract), then merge, residual and
+        dropout between layers."""
         layer_input = x
         finals: list[State] = []
         for layer in range(self.num_layers):
@@ -223,8 +259,7 @@ class Recurrent(nn.Module):
             layer_input = out
         if lengths is not None and self.residual:
             # residual sums carry the (possibly non-zero) padded inputs: zero them again
-            valid = torch.arange(x.shape[1], device=x.device) < lengths.unsqueeze(1)
-            layer_input = layer_input * valid.unsqueeze(-1).to(layer_input.dtype)
+            layer_input = FS.zero_padded(layer_input, FS.valid_mask(lengths, x.shape[1], x.device))
         final = tuple(torch.stack([f[k] for f in finals]) for k in range(len(self.state_sizes)))
         return layer_input, final
 

@@ -104,12 +104,12 @@ def test_chunk_choice():
         triton_scan(torch.rand(1, 2, 3, device=DEVICE), torch.rand(1, 2, 3, device=DEVICE), chunk=0)
 
 
-def test_dispatch_triton_backend_equals_ref(kt):
+def test_dispatch_triton_backend_equals_loop(kt):
     a, b, h0, _, _ = _inputs(2, 6, 5, f32, seed=3)
     lengths = torch.tensor([6, 3], device=DEVICE)
     a, b, h0 = a.float(), b.float(), h0.float()
     torch.testing.assert_close(scan(a, b, h0, lengths, backend="triton"),
-                               scan(a, b, h0, lengths, backend="ref"), **kt.tol[f32])
+                               scan(a, b, h0, lengths, backend="loop"), **kt.tol[f32])
 
 
 def test_dispatch_refuses_triton_on_cpu_without_interpreter(monkeypatch):
@@ -118,6 +118,32 @@ def test_dispatch_refuses_triton_on_cpu_without_interpreter(monkeypatch):
     with pytest.raises(ValueError, match="'triton' needs CUDA tensors"):
         scan(x, x, backend="triton")
     assert scan(x, x, backend="auto").shape == x.shape  # auto on CPU: chunked, never triton
+
+
+@pytest.mark.parametrize("cls", ["MinGRU", "MinLSTM"])
+def test_min_rnn_layer_triton_backend_equals_loop(cls, kt, monkeypatch):
+    """The min-RNN layers' ``backend="triton"``: the Triton scan per direction, inside Recurrent's
+    loop; outputs, final state and every gradient as the sequential loop (fp32)."""
+    import copy
+
+    from rnnkit import layers
+    from rnnkit.kernels.scan import triton_op
+    calls = []
+    monkeypatch.setattr(triton_op, "triton_scan", lambda *a, **k: calls.append(1) or triton_scan(*a, **k))
+    torch.manual_seed(2)
+    fused = getattr(layers, cls)(3, 5, num_layers=2, bidirectional=True, backend="triton").to(DEVICE)
+    loop = copy.deepcopy(fused)
+    loop.backend = "loop"
+    x = torch.randn(3, 9, 3, device=DEVICE, requires_grad=True)
+    h0 = torch.randn(4, 3, 5, device=DEVICE, requires_grad=True)
+    lengths = torch.tensor([9, 2, 6], device=DEVICE)
+    results = []
+    for m in (fused, loop):
+        y, h = m(x, h0, lengths=lengths, return_state=True)
+        results.append((y, h, *torch.autograd.grad((y * y).sum() + h.sum(), [x, h0, *m.parameters()])))
+    assert len(calls) == 4  # 2 layers x 2 directions, all on the kernels
+    for got, want in zip(*results):
+        torch.testing.assert_close(got, want, **kt.tol[f32])
 
 
 @pytest.mark.gpu

@@ -76,7 +76,7 @@ def test_cell_protocol_and_init(cls):
 
 
 @pytest.mark.parametrize("layer_cls, cell_cls", [(MinGRU, MinGRUCell), (MinLSTM, MinLSTMCell)])
-@pytest.mark.parametrize("backend", ["auto", "chunked", "log", "ref"])
+@pytest.mark.parametrize("backend", ["auto", "chunked", "log", "loop"])
 def test_parallel_layer_equals_generic_loop_over_its_cell(layer_cls, cell_cls, backend):
     """The sequential twin: Recurrent(cell) steps the same cells one x_t at a time."""
     kw = {"num_layers": 2, "bidirectional": True, "merge": "sum"}

@@ -43,7 +43,7 @@ def test_cpu_scan_quick_prints_tables():
     assert {r["B*D"] for r in width_rows} == {"8", "16"}
 
     models = {(r["model"], r["scan / path"]) for r in train_rows}
-    assert models == {("MinGRU", "chunked"), ("MinGRU", "log"), ("MinGRU", "ref (loop)"),
+    assert models == {("MinGRU", "chunked"), ("MinGRU", "log"), ("MinGRU", "loop"),
                       ("rnnkit.GRU", "loop"), ("torch.nn.GRU", "ATen fused")}
     torch_row = next(r for r in train_rows if r["model"] == "torch.nn.GRU")
     assert torch_row["speed-up over torch.nn.GRU"] == "1.00x"

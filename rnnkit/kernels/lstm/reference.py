@@ -10,8 +10,9 @@ lengths ``(B,)`` or None. Gate order i, f, g, o (torch's). Per step::
 
 With lengths, steps ``t >= lengths[b]`` hold (h, c) and output 0. ``hmask`` ``(B, H)`` (variational
 recurrent dropout, fixed over time) multiplies h where it enters the product: ``(h * m) W_hh^T``. Everything runs in gi's dtype
-(a plain eager loop, the "reference run in the same dtype" of DESIGN.md 4.6); in float64 it is
-the oracle. Returns ``y (B, T, H)`` and ``(h_n, c_n)``, each ``(B, H)``, the state after each
+(a plain eager loop: the reference run in the same dtype, whose error against the float64
+oracle bounds a low-precision kernel's, which may be at most about twice as large); in float64 it
+is the oracle. Returns ``y (B, T, H)`` and ``(h_n, c_n)``, each ``(B, H)``, the state after each
 sequence's last valid step.
 """
 

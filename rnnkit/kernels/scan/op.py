@@ -1,5 +1,10 @@
-"""Fast CPU/GPU linear scan in pure torch: the chunked algorithm of :mod:`.reference`, written
-into one output buffer, with a hand-written backward (a reversed scan). See README.md for the equations.
+"""The linear scan's entry point, and its fast CPU/GPU path in pure torch.
+
+``scan(a, b, h0, lengths, backend)`` picks a backend through :mod:`rnnkit.kernels.dispatch` (the
+one vocabulary: ``auto | loop | chunked | triton``) and runs it (:func:`run_scan`).
+
+``chunked_scan`` is the chunked algorithm of :mod:`.reference`, written into one output buffer,
+with a hand-written backward (a reversed scan). See README.md for the equations.
 
 Forward, reduce then scan (T = n C + r, chunk c, position j):
 
@@ -26,6 +31,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
+
+from rnnkit.functional import scan as FS
+from rnnkit.kernels import dispatch
 
 # chunk size C: 8, 16 and 32 were within noise of each other at B*D = 256, T = 4096 in side
 # runs with the benchmark's timer; 16 was best at T = 16384 (fewer levels, slices that stay in cache).
@@ -144,3 +152,34 @@ def chunked_scan(a: Tensor, b: Tensor, h0: Tensor | None = None, chunk: int = DE
     if chunk < 2:
         raise ValueError(f"chunk must be >= 2, got {chunk}")
     return ChunkedScan.apply(a, b, h0, int(chunk))
+
+
+def run_scan(a: Tensor, b: Tensor, h0: Tensor | None, lengths: Tensor | None, backend: str,
+             chunk: int = DEFAULT_CHUNK) -> Tensor:
+    """Run one concrete backend (``loop``, ``chunked`` or ``triton``, already chosen by
+    :func:`rnnkit.kernels.dispatch.choose_scan_backend`): inputs as :func:`scan`."""
+    FS.check_scan_inputs(a, b, h0, lengths)
+    if backend == "loop":
+        return FS.linear_scan_ref(a, b, h0, lengths)
+    if backend == "triton":
+        from rnnkit.kernels.scan.triton_op import triton_scan
+        return triton_scan(a, b, h0, lengths)[0]
+    if backend != "chunked":
+        raise ValueError(f"run_scan runs 'loop', 'chunked' or 'triton', got {backend!r}")
+    mask = FS.valid_mask(lengths, a.shape[1], a.device)
+    a, b = FS.hold_padded(a, b, mask)
+    return FS.zero_padded(chunked_scan(a, b, h0, chunk), mask)
+
+
+def scan(a: Tensor, b: Tensor, h0: Tensor | None = None, lengths: Tensor | None = None,
+         backend: str = "auto", chunk: int = DEFAULT_CHUNK) -> Tensor:
+    """``h_t = a_t * h_{t-1} + b_t``. a, b ``(B, T, D)``; h0 ``(B, D)`` or None (zeros);
+    lengths ``(B,)`` or None -> h ``(B, T, D)``.
+
+    ``backend``: ``auto`` (``triton`` on CUDA in fp32/bf16, else ``chunked``), ``loop`` (the
+    sequential reference), ``chunked``, ``triton``; see :mod:`rnnkit.kernels.dispatch`. An
+    explicit request that cannot run raises, never falls back. With lengths, padded steps hold
+    the state (a = 1, b = 0) and their outputs are zero; use
+    :func:`rnnkit.functional.scan.final_state` for the state after each last valid step.
+    """
+    return run_scan(a, b, h0, lengths, dispatch.choose_scan_backend(backend, a), chunk)

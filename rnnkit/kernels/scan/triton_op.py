@@ -6,7 +6,7 @@ h0 ``(B, D)`` or None (zeros); lengths ``(B,)`` integers or None. Returns ``(h, 
 h ``(B, T, D)`` in the input dtype (zero at padded steps) and h_last ``(B, D)``, the state after
 each sequence's last valid step. Runs on CUDA, or on CPU tensors under ``TRITON_INTERPRET=1``
 (the Triton interpreter; slow, for tests). No input checks here: see
-:func:`rnnkit.kernels.scan.dispatch.scan`.
+:func:`rnnkit.kernels.scan.scan`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,45 @@
+"""Levels do not reach upward: no module under rnnkit/kernels imports rnnkit.layers (the masks and
+the sequence reversal the kernels use live in rnnkit.functional)."""
+
+import ast
+from pathlib import Path
+
+import rnnkit
+
+PACKAGE = Path(rnnkit.__file__).parent
+
+
+def _imports(path: Path) -> list[str]:
+    """Absolute names of every module ``path`` imports (relative imports resolved)."""
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = parts[:-1]  # a module's package; for __init__.py the package itself
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            names.append(prefix)
+            names += [f"{prefix}.{a.name}" for a in node.names]
+    return names
+
+
+def test_no_kernel_module_imports_layers():
+    files = sorted((PACKAGE / "kernels").rglob("*.py"))
+    assert len(files) > 10
+    offenders = [(str(f.relative_to(PACKAGE)), name) for f in files for name in _imports(f)
+                 if name == "rnnkit.layers" or name.startswith("rnnkit.layers.")]
+    assert offenders == []
+
+
+def test_the_check_sees_relative_and_plain_imports(monkeypatch):
+    """The parser itself: both spellings of a forbidden import are found."""
+    fake = PACKAGE / "kernels" / "_probe_for_test.py"
+    source = "from ..layers import Recurrent\nimport rnnkit.layers.scan\nfrom rnnkit import layers\n"
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source)
+    names = _imports(fake)
+    assert "rnnkit.layers" in names and "rnnkit.layers.scan" in names and "rnnkit.layers.Recurrent" in names
