@@ -54,7 +54,7 @@ def val_size_for(history: int, horizon: int, val_size: int) -> int:
 
 
 def check_lengths(sset: SeriesSet, input_len: int, horizon: int, windows: int, stride: int, val_size: int,
-                  input_key: str = "window.input_len") -> None:
+                  input_key: str = "window.input_len", partial: bool = False) -> None:
     """Each too-short series is an error naming it and the numbers that do not fit.
 
     First what any forecast needs (horizon < T, T >= input_len + horizon), then what the backtest
@@ -72,13 +72,18 @@ def check_lengths(sset: SeriesSet, input_len: int, horizon: int, windows: int, s
         T = s.length
         history = T - horizon - (windows - 1) * stride
         val = val_size_for(max(history, 0), horizon, val_size)
-        need = input_len + horizon + max(val, horizon)
+        if partial:  # partial windows: two training origins with a target before the validation span
+            need = input_len + val + 2
+            what = f"{input_key} {input_len} + 2 training origins + {val} for validation"
+        else:
+            need = input_len + horizon + max(val, horizon)
+            what = (f"{input_key} {input_len} + horizon {horizon} for one training window, "
+                    f"+ {max(val, horizon)} for validation")
         if history < need:
             raise ValueError(
                 f"series {s.name!r} has {T} points: a backtest of {windows} windows {stride} steps apart "
                 f"leaves {history} points of history before the first origin, fewer than the "
-                f"{need} needed ({input_key} {input_len} + horizon {horizon} for one training window, "
-                f"+ {max(val, horizon)} for validation); lower backtest.windows or {input_key}")
+                f"{need} needed ({what}); lower backtest.windows or {input_key}")
 
 
 def plan_backtest(sset: SeriesSet, horizon: int, windows: int, stride: int) -> BacktestPlan:

@@ -35,7 +35,8 @@ __all__ = [
 class DataConfig:
     """Where the series come from and what each column means.
 
-    dataset: built-in dataset (``sunspots``, ``elnino``, ``macrodata``), used when ``path`` is empty.
+    dataset: built-in dataset (``sunspots``, ``elnino``, ``macrodata``), used when ``path`` is empty
+        (``sunspots`` when neither is given); None for a user's file.
     path: the user's CSV or Parquet file.
     time_col: the time column: dates (any format pandas parses) or integer steps.
     id_col: series identifier (long format: one row per series and time step). Without it every
@@ -63,7 +64,7 @@ class DataConfig:
         :mod:`.datasets`); None (``none``) = the dataset's default, none for a user's file.
     """
 
-    dataset: str = "sunspots"
+    dataset: str | None = None
     path: str | None = None
     time_col: str = "date"
     id_col: str | None = None
@@ -81,15 +82,30 @@ class DataConfig:
 
 @dataclass
 class WindowConfig:
-    """input_len: L, steps the model reads before the origin; horizon: H, steps it forecasts."""
+    """input_len: L, steps the model reads before the origin; horizon: H, steps it forecasts.
 
-    input_len: int = 48
-    horizon: int = 12
+    0 (the default for both) = derived from the data (see :mod:`.auto`): the horizon from the
+    frequency (M4's: 18 monthly, 8 quarterly, 6 yearly, 13 weekly, 14 daily, 48 hourly), the input
+    length from the horizon, the season and the length of the shortest series.
+    partial: training windows whose horizon runs past the end of the training span keep the
+    targets they have (the rest is masked in the loss), so short series give more windows; the
+    validation windows likewise run up to the end of the history (direct decoder only).
+    """
+
+    input_len: int = 0
+    horizon: int = 0
+    partial: bool = True
 
 
 @dataclass
 class ModelConfig:
     """The network and its output distribution.
+
+    transform: how a window's level, trend and season are handled (see :mod:`.auto`): ``auto``
+        (default) tries ``level``, ``level_log`` and ``level_log_deseason`` and keeps the one with the
+        lowest MASE on the validation windows (the report names it); ``none`` uses ``scaling``,
+        ``local_level``, ``log_target`` and ``deseasonalize`` as set (the built-in datasets' tuned
+        settings); a name forces that treatment.
 
     kind: ``sequence`` (many-to-many aligned RNN over the window) or ``one_to_one`` (one step in,
         the next step out, no carried state: the seed's "a price in, the next price out").
@@ -134,6 +150,7 @@ class ModelConfig:
         backtest needs history for the longest one.
     """
 
+    transform: Literal["auto", "none", "level", "level_log", "level_log_deseason"] = "auto"
     kind: Literal["sequence", "one_to_one"] = "sequence"
     cell: Literal["lstm", "gru", "rnn", "rnn_relu"] = "lstm"
     hidden_size: int = 64
@@ -161,7 +178,8 @@ class ModelConfig:
 class BacktestConfig:
     """Rolling-origin evaluation.
 
-    windows: number of forecast origins per series; stride: steps between origins (0 = horizon).
+    windows: number of forecast origins per series (0 = from the series' length, see :mod:`.auto`);
+    stride: steps between origins (0 = half the horizon with automatic windows, else the horizon).
     The last origin's horizon ends at the series' last point; everything before the first origin
     is history for training (the RNN, scalers, baseline parameters).
     val_size: the last points of that history held out for early stopping and calibration (0 = a
@@ -178,7 +196,7 @@ class BacktestConfig:
     plot_windows: forecast windows drawn in forecasts.png.
     """
 
-    windows: int = 10
+    windows: int = 0
     stride: int = 0
     val_size: int = 0
     interval: float = 0.8
@@ -236,13 +254,13 @@ class ForecastConfig:
 # the period *before* the reported test span (data.truncate = that span), never on the test span
 # itself; docs/forecasting.md lists the candidates and their scores.
 DATASET_DEFAULTS: dict[str, list[str]] = {
-    "sunspots": ["data.calendar=false", "data.season_length=132", "window.input_len=132",
+    "sunspots": ["model.transform=none", "data.calendar=false", "data.season_length=132", "window.input_len=132",
                  "window.horizon=12", "backtest.windows=24", "backtest.val_size=240"],
-    "elnino": ["window.input_len=96", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
+    "elnino": ["model.transform=none", "window.input_len=96", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
                "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.guide=arima",
                "model.ensemble=10", "model.ensemble_combine=mixture", "backtest.calibrate=true",
                "backtest.calibrate_window=48"],
-    "macrodata": ["window.input_len=40", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
+    "macrodata": ["model.transform=none", "window.input_len=40", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
                   "backtest.val_size=24", "data.train_only=cpi,m1,pop,unemp,tbilrate", "model.log_target=true",
                   "model.local_level=true", "model.target_steps=true",
                   "model.likelihood=studentt", "model.ensemble=10", "model.ensemble_combine=mixture",
@@ -267,6 +285,7 @@ def resolve_config(dataset: str | None = None, path: str | None = None, preset: 
             raise C.ConfigError(f"unknown dataset {dataset!r}; built-in: {', '.join(DATASET_DEFAULTS)}")
         cfg.data.dataset = dataset
     if cfg.data.path is None:
+        cfg.data.dataset = cfg.data.dataset or "sunspots"
         cfg = C.apply_overrides(cfg, DATASET_DEFAULTS[cfg.data.dataset])
     if preset is not None:
         if preset not in PRESETS:
@@ -284,13 +303,13 @@ def check_config(cfg: ForecastConfig) -> None:
             raise C.ConfigError(msg)
 
     w, m, b = cfg.window, cfg.model, cfg.backtest
-    need(w.input_len >= 1, f"window.input_len must be >= 1, got {w.input_len}")
-    need(w.horizon >= 1, f"window.horizon must be >= 1, got {w.horizon}")
+    need(w.input_len >= 0, f"window.input_len must be >= 1 (0 = from the data), got {w.input_len}")
+    need(w.horizon >= 0, f"window.horizon must be >= 1 (0 = from the frequency), got {w.horizon}")
     need(m.hidden_size >= 1, f"model.hidden_size must be >= 1, got {m.hidden_size}")
     need(m.num_layers >= 1, f"model.num_layers must be >= 1, got {m.num_layers}")
     need(0.0 <= m.dropout < 1.0, f"model.dropout must be in [0, 1), got {m.dropout}")
     need(0.0 < b.interval < 1.0, f"backtest.interval must be in (0, 1), got {b.interval}")
-    need(b.windows >= 1, f"backtest.windows must be >= 1, got {b.windows}")
+    need(b.windows >= 0, f"backtest.windows must be >= 1 (0 = from the data), got {b.windows}")
     need(b.stride >= 0, f"backtest.stride must be >= 0 (0 = horizon), got {b.stride}")
     need(b.val_size >= 0, f"backtest.val_size must be >= 0 (0 = auto), got {b.val_size}")
     need(b.calibrate_window >= 0, f"backtest.calibrate_window must be >= 0 (0 = a fixed factor), got "

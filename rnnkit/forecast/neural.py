@@ -142,24 +142,41 @@ class NeuralForecaster:
         with room for the longest input before them); training origins start where ``layout``'s
         input fits."""
         lay = layout if layout is not None else self.layout
-        arrays = [self.encoder.encode(s) for s in history.series]
-        train_pairs, val_pairs = [], []
+        partial = self.partial
+        arrays = [self.encoder.encode(s, extra=lay.horizon if partial else 0) for s in history.series]
+        if partial:  # rows past a series' end only feed outputs whose targets are masked: unknown -> 0
+            for a in arrays:
+                a.future = np.nan_to_num(a.future, nan=0.0)
+        train_pairs, val_pairs, train_ends, val_ends = [], [], [], []
         for i, s in enumerate(history.series):
             n = s.length
             val_start = n - val_size_for(n, lay.horizon, self.cfg.backtest.val_size)
-            train_pairs += [(i, o) for o in training_origins(val_start, lay)]
+            if partial:  # every origin with at least one target before the validation span
+                origins = range(lay.lookback, val_start)
+            else:
+                origins = training_origins(val_start, lay)
+            train_pairs += [(i, o) for o in origins]
+            train_ends += [val_start] * len(origins)
             if s.name in history.train_only:
                 continue  # training-only series (data.train_only): their last val_size points are left out,
                 #           and the validation windows (early stopping, calibration) are the scored series'
-            val_pairs += [(i, o) for o in range(max(val_start, self.layout.lookback), n - lay.horizon + 1)]
+            vo = range(max(val_start, self.layout.lookback), n if partial else n - lay.horizon + 1)
+            val_pairs += [(i, o) for o in vo]
+            val_ends += [n] * len(vo)
         if not train_pairs:
             raise ValueError("no training window fits before the validation span: lower window.input_len, "
                              "backtest.val_size or backtest.windows")
         series = history.series
         return (build_windows(arrays, train_pairs, lay, with_targets=True,
-                              guide=self.guide_rows(series, train_pairs, lay)),
+                              guide=self.guide_rows(series, train_pairs, lay), ends=train_ends if partial else None),
                 build_windows(arrays, val_pairs, lay, with_targets=True,
-                              guide=self.guide_rows(series, val_pairs, lay)))
+                              guide=self.guide_rows(series, val_pairs, lay), ends=val_ends if partial else None))
+
+    @property
+    def partial(self) -> bool:
+        """Partial windows (``window.partial``): training windows whose horizon runs into the
+        validation span keep their earlier targets (the rest is masked); direct decoder only."""
+        return bool(self.cfg.window.partial) and not self.layout.autoregressive
 
     def loss_fn(self, model, batch):
         """Mean NLL (or pinball loss) over the horizon rows (all rows for loss_on=all / autoregressive)."""
@@ -167,10 +184,15 @@ class NeuralForecaster:
         params = model(x)
         if self.cfg.model.loss_on == "horizon" and not self.layout.autoregressive:
             params, y = params[:, -self.layout.horizon:], y[:, -self.layout.horizon:]
-        loss = self.likelihood.loss(params, y).mean()
+        ok = ~torch.isnan(y)  # partial windows: targets past their end are NaN
+        yz = torch.where(ok, y, torch.zeros_like(y))
+        w = ok.to(params.dtype)
+        loss = (self.likelihood.loss(params, yz) * w).sum() / w.sum().clamp_min(1.0)
         with torch.no_grad():
-            med = self.likelihood.quantiles(params[:, -self.layout.horizon:].detach(), [0.5])[..., 0]
-            mae = (med - y[:, -self.layout.horizon:]).abs().mean()
+            H = self.layout.horizon
+            med = self.likelihood.quantiles(params[:, -H:].detach(), [0.5])[..., 0]
+            wh = w[:, -H:]
+            mae = ((med - yz[:, -H:]).abs() * wh).sum() / wh.sum().clamp_min(1.0)
         return loss, {"mae_scaled": mae}
 
     def fit(self, history: SeriesSet, run_dir: Path | None = None, resume: bool = False, echo=print) -> list[int]:

@@ -27,12 +27,14 @@ from rnnkit.train import atomic_write_json
 
 from .backtest import (
     check_lengths,
+    val_size_for,
     history_set,
     plan_backtest,
     run_backtest,
     split_train_only,
     training_set,
 )
+from .auto import candidates, resolve_sizes, transform_overrides
 from .baselines import make_baselines
 from .config import ForecastConfig, check_config, input_len_key, max_input_len
 from .data import SeriesSet, future_times, read_table, season_length_for
@@ -69,7 +71,8 @@ def _prepare(cfg: ForecastConfig, sset: SeriesSet | None = None):
     H, K = cfg.window.horizon, cfg.backtest.windows
     stride = cfg.backtest.stride or H
     L, key = max_input_len(cfg), input_len_key(cfg)  # the longest member's look-back
-    check_lengths(sset, L, H, K, stride, cfg.backtest.val_size, input_key=key)
+    partial = cfg.window.partial and cfg.model.decoder == "direct"
+    check_lengths(sset, L, H, K, stride, cfg.backtest.val_size, input_key=key, partial=partial)
     plan = plan_backtest(sset, H, K, stride)
     history = history_set(sset, plan.first)
     firsts = [s.times[o] for s, o in zip(sset.series, plan.first)]
@@ -142,11 +145,16 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     write the report; returns the result dictionary (also report.json)."""
     check_config(cfg)
     run_dir = Path(run_dir)
-    sset, _, history, stride, train_set = _prepare(cfg)
+    loaded = load_series(cfg.data)
+    cfg, said = resolve_sizes(cfg, _scored(cfg, loaded)[0])
+    sset, _, history, stride, train_set = _prepare(cfg, loaded)
     echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
          f"frequency {sset.freq}" + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
+    for line in said:
+        echo(line)
     if train_set.train_only:
         echo(f"training-only series (not scored), cut before the first origin: {', '.join(train_set.train_only)}")
+    cfg, choice = choose_transform(cfg, train_set, echo)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_info(run_dir, NAME, C.to_dict(cfg))
     nf = NeuralForecaster.create(cfg, train_set, echo=echo)
@@ -162,9 +170,61 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo)
     result = _result(cfg, sset, stride, overall, per, described, nf)
     result["comparisons"] = comparisons
+    result["transform"] = choice
     result.update(epochs=epochs, train_seconds=train_seconds, train_only=list(train_set.train_only))
     write_report(run_dir, result, sset, forecasts, per, overall, cfg.backtest.interval, cfg.backtest.plot_windows)
     return result
+
+
+def validation_mase(nf: NeuralForecaster, cfg: ForecastConfig, history: SeriesSet) -> float:
+    """Mean over the scored series of the MASE of the median forecast at every validation origin
+    (the last ``backtest.val_size`` points of each history; partial horizons at its end)."""
+    m = _season(cfg, history)
+    H = cfg.window.horizon
+    scores = []
+    for s in history.series:
+        if s.name in history.train_only:
+            continue
+        n = s.length
+        start = max(n - val_size_for(n, H, cfg.backtest.val_size), nf.layout.lookback)
+        # known-future covariates of the user end with the history: full horizons only
+        last = n - H + 1 if nf.encoder.future_scales else n
+        origins = list(range(max(min(start, last - 1), nf.layout.lookback), last))
+        if not origins:
+            continue
+        q = nf.quantiles([s] * len(origins), origins, [0.5])[..., 0]
+        err = [np.abs(s.target[o:o + H] - q[i, :n - o]) for i, o in enumerate(origins)]
+        scale = mase_scale(s.target[:start], m)
+        scores.append(float(np.mean(np.concatenate(err))) / scale if scale > 0 else np.nan)
+    return float(np.nanmean(scores)) if scores else float("nan")
+
+
+def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> tuple[ForecastConfig, dict]:
+    """``model.transform=auto``: train one model per candidate treatment on the training windows,
+    keep the one with the lowest validation MASE. Returns the config with that treatment and what
+    was tried (name -> validation MASE; empty when nothing was chosen)."""
+    t = cfg.model.transform
+    if t == "none":
+        return cfg, {}
+    if t != "auto":
+        return C.apply_overrides(cfg, transform_overrides(t)), {"chosen": t, "scores": {}}
+    names = candidates(cfg, train_set)
+    if len(names) == 1:
+        echo(f"transform: {names[0]} (the only candidate for this data)")
+        return (C.apply_overrides(cfg, transform_overrides(names[0]) + [f"model.transform={names[0]}"]),
+                {"chosen": names[0], "scores": {}})
+    scores = {}
+    for name in names:
+        c = C.apply_overrides(cfg, transform_overrides(name) + ["train.progress=false", "train.tensorboard=false"])
+        t0 = time.perf_counter()
+        nf = NeuralForecaster.create(c, train_set)
+        nf.fit(train_set, run_dir=None, echo=lambda *a: None)
+        scores[name] = validation_mase(nf, c, train_set)
+        echo(f"transform candidate {name}: validation MASE {scores[name]:.3f} ({time.perf_counter() - t0:.0f} s)")
+    best = min(scores, key=lambda k: (np.nan_to_num(scores[k], nan=np.inf)))
+    echo(f"transform: {best} (lowest validation MASE of {', '.join(names)})")
+    return (C.apply_overrides(cfg, transform_overrides(best) + [f"model.transform={best}"]),
+            {"chosen": best, "scores": scores})
 
 
 def _fmt_factors(k) -> str:

@@ -125,6 +125,7 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
          f"input length {result['input_len']}; season length m = {result['season_length']} (seasonal naive, "
          "ETS/ARIMA seasonality, MASE scale). Every model sees the same windows and learns only from the "
          "history before the first origin."), "",
+        *([_transform_sentence(result["transform"]), ""] if result.get("transform") else []),
         "## Overall", "", markdown_table(overall, level), "",
         "## MASE per series", "", _series_table(per), "",
         *(["## Is the difference real?", "", comparison_table(result["comparisons"]), ""]
@@ -144,6 +145,14 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         "Figures: forecasts.png (forecast windows), curves.png (training curves).", "",
     ]
     atomic_write_text(run_dir / "report.md", "\n".join(lines))
+
+
+def _transform_sentence(t: dict) -> str:
+    tried = t.get("scores") or {}
+    if not tried:
+        return f"Level/trend/season treatment: {t['chosen']}."
+    return (f"Level/trend/season treatment: {t['chosen']}, chosen by the validation windows' MASE before the first "
+            f"origin (" + ", ".join(f"{k} {v:.3f}" for k, v in tried.items()) + ").")
 
 
 def _refit_sentence(refit: str) -> str:

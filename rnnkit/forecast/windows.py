@@ -162,15 +162,32 @@ def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool, guide: 
     return x, level
 
 
+def _padded(z: np.ndarray, lo: int, hi: int, end: int) -> np.ndarray:
+    """``z[lo:hi]`` with every position at or after ``end`` (or past the array) NaN."""
+    out = np.full(hi - lo, np.nan)
+    stop = min(hi, end, len(z))
+    if stop > lo:
+        out[:stop - lo] = z[lo:stop]
+    return out
+
+
 def build_windows(arrays: Sequence[SeriesArrays], pairs: Sequence[tuple[int, int]], layout: Layout,
-                  with_targets: bool, guide: Sequence[np.ndarray] | None = None) -> Windows:
+                  with_targets: bool, guide: Sequence[np.ndarray] | None = None,
+                  ends: Sequence[int] | None = None) -> Windows:
     """Windows at ``(series index, origin)`` pairs.
 
     ``guide``: with ``layout.guide``, each pair's guide channel ``(R,)`` in scaled target space.
 
     ``with_targets``: training/validation windows (targets read up to ``o + H - 1``; autoregressive
     inputs teacher-forced). Without: inference windows, reading nothing at or after the origin.
+
+    ``ends`` (direct decoder only): per pair, the first position whose target the window may not
+    read; its horizon targets at or after it are NaN (a *partial* window, the loss skips NaN), so
+    short series give training windows up to the end of their span, and no training target ever
+    reaches into the validation span.
     """
+    if ends is not None and layout.autoregressive:
+        raise ValueError("partial windows (ends) need the direct decoder")
     n = len(pairs)
     X = np.zeros((n, layout.rows, layout.n_features), dtype=np.float32)
     Y = np.zeros((n, layout.rows), dtype=np.float32) if with_targets else None
@@ -183,7 +200,11 @@ def build_windows(arrays: Sequence[SeriesArrays], pairs: Sequence[tuple[int, int
                                  guide=guide[i] if guide is not None else None)
         if m:
             base[i] = a.z[o - m:o + H - m]  # H <= m: observed values only
-        if with_targets:
+        if with_targets and ends is not None:
+            Y[i] = _padded(a.z, o - L + 1, o + H, ends[i]) - level[i]
+            if m:
+                Y[i] -= _padded(a.z, o - L + 1 - m, o + H - m, len(a.z))
+        elif with_targets:
             if o + layout.horizon > len(a.z):
                 raise ValueError(f"window at origin {o} needs targets up to {o + layout.horizon - 1}, "
                                  f"past the series end ({len(a.z)})")

@@ -46,7 +46,7 @@ def _single(nf, i):
 def test_members_cycle_through_the_input_lengths_and_bad_settings_are_named():
     cfg = C.apply_overrides(ForecastConfig(), ["model.ensemble=5", "model.ensemble_input_lens=24,40"])
     assert member_input_lens(cfg) == [24, 40, 24, 40, 24]
-    assert member_input_lens(C.apply_overrides(ForecastConfig(), ["model.ensemble=3"])) == [48, 48, 48]
+    assert member_input_lens(C.apply_overrides(ForecastConfig(), ["model.ensemble=3", "window.input_len=48"])) == [48] * 3
     with pytest.raises(C.ConfigError, match=r"model.ensemble=2 is fewer than the 3 input lengths"):
         check_config(C.apply_overrides(ForecastConfig(), ["model.ensemble=2", "model.ensemble_input_lens=8,16,24"]))
     with pytest.raises(C.ConfigError, match="ensemble_input_lens must all be >= 1"):

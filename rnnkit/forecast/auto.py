@@ -1,0 +1,134 @@
+"""Defaults derived from the data: horizon, input length, backtest windows, validation span, and the
+choice of the level/trend/season treatment by validation.
+
+Sizes (each only where the config leaves it at 0; T = the shortest scored series, m = its season):
+
+* horizon H: the frequency's usual one (M4): 18 monthly, 8 quarterly, 6 yearly, 13 weekly,
+  14 daily, 48 hourly; 8 for integer steps;
+* backtest (with ``backtest.windows=0``): origins ``ceil(H / 2)`` steps apart, as many as leave at
+  least 60% of the series (and two seasons) as history before the first one, at most 10;
+* validation span: ``clip((history - L_min) / 3, 2, H)`` points at the end of that history
+  (L_min = max(m, 4)); with partial windows each point is a validation origin;
+* input length L: ``1.25 max(H, m)`` (Hewamalage et al. 2021), lowered for short series so that at
+  least half of the training span gives training origins, never below L_min.
+
+A series shorter than two seasons plus a horizon, or too short for one training window, is an error
+that says the longest horizon (and the shortest input) that would work.
+
+Treatments (``model.transform``; ``auto`` picks one by the validation windows' MASE, see
+:func:`candidates`): ``level`` (every window relative to its last value, scaled by the mean
+absolute step: forecasts can leave the training range), ``level_log`` (the same on log y: for
+positive series whose swings grow with the level) and ``level_log_deseason`` (also the seasonal
+profile of log y removed). ``none`` leaves model.scaling/local_level/log_target/deseasonalize as set.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rnnkit import config as C
+
+from .config import ForecastConfig
+from .data import SeriesSet, season_length_for
+
+__all__ = ["HORIZONS", "TRANSFORMS", "candidates", "default_horizon", "resolve_sizes", "transform_overrides"]
+
+HORIZONS = {"MS": 18, "ME": 18, "M": 18, "QS": 8, "QE": 8, "Q": 8, "YS": 6, "YE": 6, "Y": 6, "A": 6, "AS": 6,
+            "W": 13, "D": 14, "B": 14, "H": 48, "BH": 48}
+
+TRANSFORMS = ("level", "level_log", "level_log_deseason")
+
+
+def default_horizon(freq) -> int:
+    if not isinstance(freq, str):
+        return 8
+    import pandas as pd
+
+    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0].upper()
+    return HORIZONS.get(base, 8)
+
+
+def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet) -> tuple[ForecastConfig, list[str]]:
+    """``cfg`` with every size left at 0 filled in from the data, and the lines that say what was chosen."""
+    m = cfg.data.season_length or season_length_for(sset.freq)
+    T = min(s.length for s in sset.series)
+    shortest = min(sset.series, key=lambda s: s.length).name
+    H = cfg.window.horizon or default_horizon(sset.freq)
+    auto_h = not cfg.window.horizon
+    lmin = max(m, 4)
+    over, said = [], []
+    if auto_h:
+        over.append(f"window.horizon={H}")
+    given_l = max(cfg.window.input_len, *(cfg.model.ensemble_input_lens or (0,)))
+    key = "max(model.ensemble_input_lens)" if cfg.model.ensemble_input_lens else "window.input_len"
+    if H >= T:
+        raise ValueError(f"window.horizon={H} is longer than series {shortest!r} ({T} points); the longest horizon "
+                         f"that would work is {max(T - 2 * m, 1)}")
+    if given_l and T < given_l + H:
+        raise ValueError(f"series {shortest!r} has {T} points, fewer than {key} + window.horizon = "
+                         f"{given_l} + {H} = {given_l + H}; the longest input that fits is {T - H}")
+    if T < 2 * m + H:
+        longest = T - 2 * m
+        raise ValueError(
+            f"series {shortest!r} has {T} points, fewer than two seasons plus the horizon (2 x {m} + {H} = "
+            f"{2 * m + H}): " + (f"the longest horizon that would work is {longest} (--horizon {longest})"
+                                 if longest >= 1 else f"it needs at least {2 * m + 1} points"))
+    K, stride = cfg.backtest.windows, cfg.backtest.stride
+    if K == 0:
+        stride = stride or max(1, math.ceil(H / 2))
+        hist_min = max(2 * m, math.ceil(0.6 * T), lmin + 4)
+        K = int(np.clip(1 + (T - H - hist_min) // stride, 1, 10))
+        over += [f"backtest.windows={K}", f"backtest.stride={stride}"]
+    stride = stride or H
+    hist = T - H - (K - 1) * stride
+    val = cfg.backtest.val_size or int(np.clip((hist - lmin) // 3, 2, H))
+    if not cfg.backtest.val_size:
+        over.append(f"backtest.val_size={val}")
+    L = cfg.window.input_len
+    if not L and not cfg.model.ensemble_input_lens:
+        pref = math.ceil(1.25 * max(H, m))
+        L = int(np.clip(hist - val - max(4, (hist - val) // 2), lmin, pref))
+        over.append(f"window.input_len={L}")
+    L = max(L, max(cfg.model.ensemble_input_lens or (0,)))
+    if hist - val - L < 2:
+        spare = hist - val - lmin - 2
+        longest = H + min(spare, (K - 1) * stride) if spare > -(K - 1) * stride else 0
+        raise ValueError(
+            f"series {shortest!r} has {T} points: a backtest of {K} window(s) {stride} steps apart with horizon {H} "
+            f"leaves {hist} points of history, too few for input length {L} + validation {val} + 2 training origins "
+            f"(lower backtest.windows or {key})"
+            + (f"; the shortest input that would work is {lmin} (--input-len {lmin})" if hist - val - lmin >= 2 else "")
+            + (f"; the longest horizon that would work with one backtest window is {longest} "
+               f"(--horizon {longest} backtest.windows=1)" if longest >= 1 else ""))
+    cfg = C.apply_overrides(cfg, over) if over else cfg
+    said.append(f"sizes: horizon {H}{' (from the frequency)' if auto_h else ''}, input length {L}, "
+                f"{K} backtest origin(s) {stride} steps apart, validation span {val} point(s), season {m} "
+                f"(shortest series: {T} points, {hist} before the first origin)")
+    return cfg, said
+
+
+def transform_overrides(name: str) -> list[str]:
+    """The model keys a treatment sets."""
+    base = ["model.local_level=true", "model.scaling=diff", "model.level_alpha=1.0"]
+    if name == "level":
+        return base + ["model.log_target=false", "model.deseasonalize=false"]
+    if name == "level_log":
+        return base + ["model.log_target=true", "model.deseasonalize=false"]
+    if name == "level_log_deseason":
+        return base + ["model.log_target=true", "model.deseasonalize=true"]
+    raise ValueError(f"model.transform must be auto, none or one of {TRANSFORMS}, got {name!r}")
+
+
+def candidates(cfg: ForecastConfig, history: SeriesSet) -> list[str]:
+    """The treatments ``auto`` tries on this history: the log ones only when every value is
+    positive, deseasonalisation only with a season m > 1 and two seasons of history."""
+    m = cfg.data.season_length or season_length_for(history.freq)
+    positive = all(np.nanmin(s.target) > 0 for s in history.series)
+    out = ["level"]
+    if positive:
+        out.append("level_log")
+        if m > 1 and min(s.length for s in history.series) >= 2 * m:
+            out.append("level_log_deseason")
+    return out

@@ -1,0 +1,78 @@
+"""Sizes derived from the data (horizon from the frequency, input, backtest and validation from the
+length), the too-short error that says what would work, and ``--print-config`` on a user's file."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.cli import main
+from rnnkit.forecast import build_series
+from rnnkit.forecast.auto import candidates, default_horizon, resolve_sizes
+from rnnkit.forecast.config import ForecastConfig
+
+
+def _real(freq):
+    import statsmodels.api as sm
+
+    if freq == "MS":
+        wide = sm.datasets.elnino.load_pandas().data.drop(columns="YEAR")
+        y = wide.to_numpy(float).ravel()
+    elif freq == "QS":
+        y = sm.datasets.macrodata.load_pandas().data["realgdp"].to_numpy(float)
+    else:
+        y = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(float)
+    return pd.DataFrame({"date": pd.date_range("1900-01-01", periods=len(y), freq=freq), "y": y})
+
+
+@pytest.mark.parametrize("freq, H", [("MS", 18), ("QS", 8), ("YS", 6)])
+def test_horizon_from_the_frequency_and_sizes_that_fit(freq, H):
+    frame = _real(freq)
+    sset = build_series(frame, time_col="date", target=["y"])
+    assert default_horizon(sset.freq) == H
+    cfg, said = resolve_sizes(ForecastConfig(), sset)
+    T, m = len(frame), {"MS": 12, "QS": 4, "YS": 1}[freq]
+    w, b = cfg.window, cfg.backtest
+    assert w.horizon == H and 1 <= b.windows <= 10 and b.stride == -(-H // 2)
+    hist = T - H - (b.windows - 1) * b.stride
+    assert hist >= 0.6 * T - b.stride and hist - b.val_size - w.input_len >= 2
+    assert w.input_len >= max(m, 4) and 2 <= b.val_size <= H
+    assert f"horizon {H} (from the frequency)" in said[0] and f"input length {w.input_len}" in said[0]
+
+
+@pytest.mark.parametrize("n", [42, 54, 72])
+def test_short_monthly_series_get_sizes_that_work(n):
+    """Two seasons plus the horizon (42 months) is enough; 72 months, which failed with the old
+    fixed defaults (input 48, 10 windows), works too."""
+    frame = _real("MS").iloc[-n:]
+    cfg, _ = resolve_sizes(ForecastConfig(), build_series(frame, time_col="date", target=["y"]))
+    hist = n - 18 - (cfg.backtest.windows - 1) * cfg.backtest.stride
+    assert hist - cfg.backtest.val_size - cfg.window.input_len >= 2
+
+
+def test_too_short_names_the_longest_horizon_that_works():
+    frame = _real("MS").iloc[-30:]
+    sset = build_series(frame, time_col="date", target=["y"])
+    with pytest.raises(ValueError, match=r"fewer than two seasons plus the horizon .*longest horizon that would "
+                                         r"work is 6 \(--horizon 6\)"):
+        resolve_sizes(ForecastConfig(), sset)
+    cfg, _ = resolve_sizes(ForecastConfig(window=ForecastConfig().window.__class__(horizon=6)), sset)
+    assert cfg.window.horizon == 6
+
+
+def test_log_candidates_only_for_positive_series():
+    pos = build_series(_real("QS"), time_col="date", target=["y"])
+    assert candidates(ForecastConfig(), pos) == ["level", "level_log", "level_log_deseason"]
+    neg = _real("QS").assign(y=lambda d: d["y"] - d["y"].mean())
+    assert candidates(ForecastConfig(), build_series(neg, time_col="date", target=["y"])) == ["level"]
+
+
+def test_print_config_of_a_users_file_names_no_builtin_dataset(tmp_path, capsys):
+    path = tmp_path / "y.csv"
+    _real("QS").to_csv(path, index=False)
+    assert main(["forecast", "train", "--data", str(path), "--target", "y", "--print-config"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert cfg["data"]["dataset"] is None and cfg["data"]["path"] == str(path)
+    assert cfg["window"]["horizon"] == 0 and cfg["model"]["transform"] == "auto"  # 0 = from the data
+    assert np.isfinite(cfg["backtest"]["interval"])
