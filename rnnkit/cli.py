@@ -14,6 +14,7 @@ Overrides name a config field by its dotted path and are type-checked: ``model.h
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 
@@ -21,7 +22,8 @@ import torch
 
 import rnnkit
 from rnnkit import config as C
-from rnnkit.train import NonFiniteLossError, RunFolderBusy
+from rnnkit.train import RunFolderBusy, TrainingDiverged
+from rnnkit.train.atomic import DiskFullError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--data", default=None, help="your own data (sets data.path)")
     t.add_argument("--run-dir", default=None, help="run folder (default runs/TASK-TIMESTAMP)")
     t.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
+    t.add_argument("--overwrite", action="store_true", help="train afresh into a run folder that already holds a run")
     t.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
 
     e = sub.add_parser("evaluate", help="evaluate a saved run on its held-out split")
@@ -146,12 +149,27 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_generate(args)
         return _cmd_info()
     except (C.ConfigError, FileNotFoundError, ValueError, RunFolderBusy) as err:
-        print(f"rnnkit: error: {err}", file=sys.stderr)
-        return 2
-    except NonFiniteLossError as err:
-        print(f"rnnkit: training stopped: {err}", file=sys.stderr)
-        return 3
+        return _fail(args, "error", err, 2)
+    except TrainingDiverged as err:
+        return _fail(args, "training stopped", err, 3)
+    except DiskFullError as err:
+        return _fail(args, "error", err, 4)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" writing {err.filename}" if err.filename else ""
+        return _fail(args, "error", f"no space left on device{where}: free some space, then run again "
+                     "(--resume continues a run; its checkpoints are written atomically and stay intact)", 4)
 
+
+def _fail(args, what: str, err: BaseException, code: int) -> int:
+    """One line on stderr (the traceback too with -v) and the exit code."""
+    if args.verbose:
+        import traceback
+
+        traceback.print_exc()
+    print(f"rnnkit: {what}: {err}", file=sys.stderr)
+    return code
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -65,7 +65,7 @@ from .checkpoint import (
 from .config import TrainConfig
 from .rng import seed_everything
 from .run_lock import RunFolderBusy, run_folder_lock
-from .trainer import NonFiniteLossError, Trainer
+from .trainer import NonFiniteLossError, Trainer, TrainingDiverged
 
 __all__ = [
     "Callback",
@@ -76,6 +76,7 @@ __all__ = [
     "RunFolderBusy",
     "TrainConfig",
     "Trainer",
+    "TrainingDiverged",
     "atomic_path",
     "atomic_replace_dir",
     "atomic_torch_save",

@@ -6,11 +6,17 @@ directory so the rename itself survives a power loss. If anything fails the temp
 removed and the target is untouched.
 
 Other packages reuse these helpers for their outputs (reports, vocabularies, exported models).
+
+A full disk is reported as :class:`DiskFullError`, one sentence naming the folder, the space the
+write needed and the space left; the temporary file is removed and the old target stays. torch's
+own writer reports a full disk as a C++ stream error (``RuntimeError: ... iostream error``), so a
+failed write also counts as a full disk when the folder's free space is below what it needed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -22,14 +28,83 @@ from typing import Any
 import torch
 
 __all__ = [
+    "DiskFullError",
     "atomic_path",
     "atomic_replace_dir",
     "atomic_torch_save",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "clean_stale_temporaries",
     "fsync_dir",
 ]
+
+# Temporary names made here: ``.<stem>.<random>.tmp<suffix>`` (files) and, by
+# ``save_checkpoint``, ``.<name>.tmp-<random>`` (directories).
+_TMP_MARK = ".tmp"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+class DiskFullError(OSError):
+    """No space left on the device while writing a run folder; the previous files are intact."""
+
+    def __init__(self, path: str | os.PathLike, needed: int | None = None) -> None:
+        folder = Path(path).parent
+        try:
+            free = _mb(shutil.disk_usage(folder).free)
+        except OSError:
+            free = "unknown"
+        need = f"about {_mb(needed)} needed, " if needed else ""
+        super().__init__(
+            errno.ENOSPC,
+            f"no space left on device writing {Path(path).name} in {folder} ({need}{free} free); "
+            "the previous files there are intact: free some space, then run again (--resume continues a run)",
+        )
+        self.path, self.needed = Path(path), needed
+
+    def __str__(self) -> str:  # the message alone, without OSError's "[Errno 28]" prefix
+        return self.strerror
+
+
+def _is_disk_full(err: BaseException, folder: Path, needed: int | None) -> bool:
+    if isinstance(err, DiskFullError):
+        return False  # already translated
+    if isinstance(err, OSError):
+        return err.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(err, RuntimeError):  # torch.save's C++ writer
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            return False
+        return free < max(needed or 0, 1 << 16)
+    return False
+
+
+def clean_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Remove temporary files and folders left in ``folder`` (recursively) by a killed writer.
+
+    Call it only while holding the folder's run lock: then no live writer owns them. Returns
+    what was removed.
+    """
+    removed: list[Path] = []
+    root = Path(folder)
+    if not root.is_dir():
+        return removed
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*filenames, *dirnames]:
+            if name.startswith(".") and _TMP_MARK in name:
+                path = Path(dirpath) / name
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                    dirnames.remove(name)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                removed.append(path)
+    return removed
 
 
 def fsync_dir(path: str | os.PathLike) -> None:
@@ -52,31 +127,39 @@ def _fsync_file(path: str) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[str]:
+def atomic_path(path: str | os.PathLike, size_hint: int | None = None) -> Iterator[str]:
     """Yield a temporary path next to ``path``; on success it atomically becomes ``path``.
 
     For writers that want a file name rather than a file object (``safetensors.torch.save_file``,
     ``torch.save``, ``Figure.savefig``). The temporary name keeps the suffix so that tools that
-    infer a format from the extension still work.
+    infer a format from the extension still work. ``size_hint`` (bytes) goes into the message of
+    a :class:`DiskFullError`.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{_TMP_MARK}{path.suffix}", dir=path.parent)
+        os.close(fd)
+    except OSError as err:
+        if _is_disk_full(err, path.parent, size_hint):
+            raise DiskFullError(path, size_hint) from None
+        raise
     try:
         yield tmp
         _fsync_file(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if _is_disk_full(err, path.parent, size_hint):
+            raise DiskFullError(path, size_hint) from None
         raise
     fsync_dir(path.parent)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+    with atomic_path(path, len(data)) as tmp, open(tmp, "wb") as f:
         f.write(data)
 
 
@@ -90,9 +173,9 @@ def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int = 2) -> Non
     atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=True, default=str) + "\n")
 
 
-def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
+def atomic_torch_save(obj: Any, path: str | os.PathLike, size_hint: int | None = None) -> None:
     """``torch.save`` atomically."""
-    with atomic_path(path) as tmp:
+    with atomic_path(path, size_hint) as tmp:
         torch.save(obj, tmp)
 
 

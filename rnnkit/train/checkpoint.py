@@ -32,6 +32,8 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from .atomic import (
+    DiskFullError,
+    _is_disk_full,
     atomic_path,
     atomic_replace_dir,
     atomic_torch_save,
@@ -39,12 +41,39 @@ from .atomic import (
     resolve_dir,
 )
 
-__all__ = ["Checkpoint", "load_checkpoint", "load_weights", "save_checkpoint", "save_weights"]
+__all__ = [
+    "Checkpoint",
+    "CheckpointError",
+    "NonFiniteWeightsError",
+    "load_checkpoint",
+    "load_weights",
+    "nonfinite_tensors",
+    "save_checkpoint",
+    "save_weights",
+]
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 STATE_FILE = "trainer_state.pt"
 _ALIAS_KEY = "rnnkit.aliases"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is damaged or not rnnkit's; the message names the file and what is wrong."""
+
+
+class NonFiniteWeightsError(ValueError):
+    """Refused to write a checkpoint whose tensors hold NaN or infinity."""
+
+
+def nonfinite_tensors(state_dict: dict[str, torch.Tensor]) -> list[str]:
+    """Names of the floating-point tensors of ``state_dict`` that hold a NaN or an infinity."""
+    return [k for k, t in state_dict.items()
+            if torch.is_tensor(t) and t.is_floating_point() and not bool(torch.isfinite(t).all())]
+
+
+def _nbytes(state_dict: dict[str, torch.Tensor]) -> int:
+    return sum(t.numel() * t.element_size() for t in state_dict.values() if torch.is_tensor(t))
 
 
 @dataclass
@@ -90,20 +119,48 @@ def save_weights(path: str | os.PathLike, state_dict: dict[str, torch.Tensor], m
     tensors, aliases = _dedupe_shared(state_dict)
     meta = {"format": "pt", _ALIAS_KEY: json.dumps(aliases, sort_keys=True)}
     meta.update(metadata or {})
-    with atomic_path(path) as tmp:
+    with atomic_path(path, _nbytes(tensors)) as tmp:
         save_file(tensors, tmp, metadata=meta)
 
 
 def load_weights(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
-    """Read a safetensors file written by :func:`save_weights`, aliases restored."""
+    """Read a safetensors file written by :func:`save_weights`, aliases restored.
+
+    A truncated or foreign file (a pickle renamed ``.safetensors``, say) raises
+    :class:`CheckpointError` naming it; safetensors never executes what it reads.
+    """
     out: dict[str, torch.Tensor] = {}
-    with safe_open(os.fspath(path), framework="pt", device=str(device)) as f:
-        meta = f.metadata() or {}
-        for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
-            out[key] = f.get_tensor(key)
-    for alias, name in json.loads(meta.get(_ALIAS_KEY, "{}")).items():
+    try:
+        with safe_open(os.fspath(path), framework="pt", device=str(device)) as f:
+            meta = f.metadata() or {}
+            for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
+                out[key] = f.get_tensor(key)
+        aliases = json.loads(meta.get(_ALIAS_KEY, "{}"))
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # safetensors raises its own SafetensorError, or OSError/ValueError
+        size = os.path.getsize(path) if os.path.exists(path) else 0
+        raise CheckpointError(
+            f"{path} is damaged or not a safetensors file ({size:,} bytes; {type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else 'unreadable'})") from None
+    for alias, name in aliases.items():
         out[alias] = out[name]
     return out
+
+
+def load_state(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a ``trainer_state.pt`` with ``weights_only=True``: pickled code is refused, never run."""
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # UnpicklingError for foreign objects, RuntimeError for truncation
+        raise CheckpointError(
+            f"{path} is damaged or holds objects rnnkit does not load ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else 'unreadable'})") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} holds a {type(state).__name__}, not rnnkit's trainer state (a dict)")
+    return state
 
 
 def save_checkpoint(
@@ -119,16 +176,30 @@ def save_checkpoint(
     tensors and plain Python values (it is read back with ``weights_only=True``).
     """
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
     state_dict = model.state_dict() if isinstance(model, torch.nn.Module) else model
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    bad = nonfinite_tensors(state_dict)
+    if bad:  # a checkpoint is a promise that the weights are usable
+        raise NonFiniteWeightsError(
+            f"refused to write {directory}: {len(bad)} tensor(s) hold NaN or infinity (first: {bad[0]})")
+    needed = 3 * _nbytes(state_dict)  # weights, plus optimizer moments of about twice their size
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    except OSError as err:
+        if _is_disk_full(err, directory.parent, needed):
+            raise DiskFullError(directory / WEIGHTS_FILE, needed) from None
+        raise
     try:
         save_weights(tmp / WEIGHTS_FILE, state_dict)
         atomic_write_json(tmp / CONFIG_FILE, config or {})
-        atomic_torch_save(state or {}, tmp / STATE_FILE)
+        atomic_torch_save(state or {}, tmp / STATE_FILE, needed)
         atomic_replace_dir(tmp, directory)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, DiskFullError):  # name the checkpoint, not its temporary folder
+            raise DiskFullError(directory / Path(err.path).name, needed) from None
+        if _is_disk_full(err, directory.parent, needed):
+            raise DiskFullError(directory / WEIGHTS_FILE, needed) from None
         raise
     return directory
 
@@ -146,9 +217,18 @@ def load_checkpoint(
         raise FileNotFoundError(f"no checkpoint at {directory} (missing {WEIGHTS_FILE})")
     weights = load_weights(path / WEIGHTS_FILE, device=map_location)
     config_path = path / CONFIG_FILE
-    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    try:
+        config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{config_path} is damaged (not JSON: {err})") from None
     state_path = path / STATE_FILE
-    state = torch.load(state_path, map_location=map_location, weights_only=True) if state_path.exists() else {}
+    state = load_state(state_path, map_location) if state_path.exists() else {}
     if model is not None:
-        model.load_state_dict(weights, strict=strict)
+        try:
+            model.load_state_dict(weights, strict=strict)
+        except RuntimeError as err:  # missing/unexpected keys or a size mismatch
+            first = [ln.strip() for ln in str(err).splitlines()[1:] if ln.strip()][:1]
+            raise CheckpointError(
+                f"{path / WEIGHTS_FILE} does not fit this model ({first[0] if first else err}); the run's "
+                "model or data settings differ from the ones that saved it") from None
     return Checkpoint(path=path, weights=weights, config=config, state=state)

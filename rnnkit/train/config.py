@@ -7,6 +7,7 @@ folder and into every checkpoint) and so that a task's own config can embed it.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,10 @@ class TrainConfig:
         decides which epoch is best and the direction that is better.
         patience: epochs without improvement before stopping (0 = no early stopping).
         restore_best: at the end of fit, load the weights of the best epoch (when monitor exists).
+    Divergence (a run that went wrong stops with a message instead of training on)
+        divergence_factor: stop when the loss stays above ``start + factor * max(|start|, 1)``,
+        ``start`` being the run's first loss, for ``divergence_steps`` updates in a row (0 = off).
+        A NaN/inf loss or gradient always stops, before the update.
     Truncated BPTT
         tbptt_steps: chunk length along dim 1 (time) of every batch tensor (0 = off).
     Execution
@@ -74,6 +79,9 @@ class TrainConfig:
     patience: int = 0
     restore_best: bool = True
 
+    divergence_factor: float = 10.0
+    divergence_steps: int = 20
+
     tbptt_steps: int = 0
 
     amp: str = "off"
@@ -95,22 +103,36 @@ class TrainConfig:
         self._check()
 
     def _check(self) -> None:
+        """Reject settings that cannot train, naming the key as the CLI spells it (``train.lr``)."""
+
         def need(cond: bool, msg: str) -> None:
             if not cond:
-                raise ValueError(f"TrainConfig: {msg}")
+                raise ValueError(f"train.{msg}")
 
-        need(self.epochs >= 0, f"epochs must be >= 0, got {self.epochs}")
-        need(self.lr > 0, f"lr must be > 0, got {self.lr}")
-        need(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
-        need(len(self.betas) == 2, f"betas must have two values, got {self.betas}")
-        need(self.grad_clip >= 0, f"grad_clip must be >= 0 (0 = off), got {self.grad_clip}")
+        def finite(name: str, low: float, low_ok: bool, high: float = math.inf) -> None:
+            v = getattr(self, name)
+            ok = math.isfinite(v) and (v >= low if low_ok else v > low) and v <= high
+            bound = f"{'>=' if low_ok else '>'} {low:g}" + (f" and <= {high:g}" if math.isfinite(high) else "")
+            need(ok, f"{name} must be a finite number {bound}, got {v}")
+
+        need(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
+        finite("lr", 0.0, False)
+        finite("weight_decay", 0.0, True)
+        finite("eps", 0.0, False)
+        need(len(self.betas) == 2 and all(math.isfinite(b) and 0.0 <= b < 1.0 for b in self.betas),
+             f"betas must be two numbers in [0, 1), got {self.betas}")
+        finite("grad_clip", 0.0, True)
         need(self.schedule in SCHEDULES, f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         need(self.warmup_steps >= 0, f"warmup_steps must be >= 0, got {self.warmup_steps}")
-        need(0.0 <= self.min_lr_ratio <= 1.0, f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
+        finite("min_lr_ratio", 0.0, True, 1.0)
         need(self.step_size >= 1, f"step_size must be >= 1, got {self.step_size}")
+        finite("step_gamma", 0.0, False)
         need(self.total_steps >= 0, f"total_steps must be >= 0, got {self.total_steps}")
         need(self.mode in MODES, f"mode must be 'min' or 'max', got {self.mode!r}")
+        finite("min_delta", 0.0, True)
         need(self.patience >= 0, f"patience must be >= 0 (0 = off), got {self.patience}")
+        finite("divergence_factor", 0.0, True)
+        need(self.divergence_steps >= 1, f"divergence_steps must be >= 1, got {self.divergence_steps}")
         need(self.tbptt_steps >= 0, f"tbptt_steps must be >= 0 (0 = off), got {self.tbptt_steps}")
         need(self.amp in AMP_MODES, f"amp must be one of {AMP_MODES}, got {self.amp!r}")
         need(self.device in DEVICES, f"device must be one of {DEVICES}, got {self.device!r}")

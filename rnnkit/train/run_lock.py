@@ -7,6 +7,11 @@ other ranks of a data-parallel run write nothing there) and a second process get
 :class:`RunFolderBusy` naming the holder. The operating system drops the lock when its process
 dies, so a crashed run never leaves the folder locked; the small ``.lock`` file stays (deleting
 it would race with the next locker). Where ``fcntl`` does not exist (Windows) there is no lock.
+
+The lock is re-entrant within one process: the CLI takes it before the application writes its
+first file (``run.json``, the vocabulary), and the Trainer's own ``fit`` inside that block then
+finds it already held instead of locking itself out (``flock`` locks belong to an open file, so a
+second ``open`` + ``flock`` in the same process would be refused).
 """
 
 from __future__ import annotations
@@ -23,9 +28,21 @@ try:
 except ImportError:  # Windows
     fcntl = None
 
-__all__ = ["LOCK_FILE", "RunFolderBusy", "run_folder_lock"]
+__all__ = ["LOCK_FILE", "RunFolderBusy", "holds_run_folder_lock", "run_folder_lock"]
 
 LOCK_FILE = ".lock"
+
+# resolved run folder -> how many nested ``run_folder_lock`` blocks of this process hold it
+_held: dict[str, int] = {}
+
+
+def _key(run_dir: Path) -> str:
+    return os.path.realpath(run_dir)
+
+
+def holds_run_folder_lock(run_dir: str | Path) -> bool:
+    """True when this process holds ``run_dir``'s lock (only then may it write there)."""
+    return fcntl is None or _held.get(_key(Path(run_dir)), 0) > 0
 
 
 class RunFolderBusy(RuntimeError):
@@ -40,6 +57,14 @@ def run_folder_lock(run_dir: str | Path | None) -> Iterator[None]:
         return
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    key = _key(run_dir)
+    if _held.get(key, 0) > 0:  # already ours: nest
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -53,6 +78,10 @@ def run_folder_lock(run_dir: str | Path | None) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} (since {time.strftime('%Y-%m-%d %H:%M:%S')})"
                   .encode(), 0)
-        yield
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
     finally:
         os.close(fd)  # closing the only descriptor of the lock drops it

@@ -18,7 +18,15 @@ import torch
 from . import distributed as D
 from .atomic import atomic_write_json, atomic_write_text, resolve_dir
 from .callbacks import MetricMonitor
-from .checkpoint import STATE_FILE, WEIGHTS_FILE, load_checkpoint, load_weights
+from .checkpoint import (
+    STATE_FILE,
+    WEIGHTS_FILE,
+    CheckpointError,
+    load_checkpoint,
+    load_state,
+    load_weights,
+    nonfinite_tensors,
+)
 from .rng import get_rng_state, set_rng_state
 
 if TYPE_CHECKING:
@@ -67,6 +75,7 @@ def capture(trainer: Trainer) -> dict[str, Any]:
         "best": trainer.best.state_dict(),
         "callbacks": [{"name": type(cb).__name__, "state": cb.state_dict()} for cb in trainer.callbacks],
         "history": trainer.history,
+        "start_loss": trainer.start_loss,
         "config": trainer.config.to_dict(),
     }
 
@@ -82,13 +91,24 @@ def find_resume_source(run_dir: Path | None, resume: bool, resume_from: str | Pa
         return None
     if run_dir is None:
         raise ValueError("resume=True needs a run_dir to find checkpoints/latest")
-    path = resolve_dir(run_dir / "checkpoints" / "latest")
-    return path if (path / STATE_FILE).exists() else None
+    for name in ("latest", "best"):  # best when latest was removed as damaged
+        path = resolve_dir(run_dir / "checkpoints" / name)
+        if (path / STATE_FILE).exists():
+            return path
+    return None
 
 
 def restore(trainer: Trainer, path: Path) -> None:
     """Put a checkpoint back into ``trainer`` (its scheduler and loader generators must exist)."""
-    st = load_checkpoint(path, trainer.model, map_location=trainer.device).state
+    try:
+        ckpt = load_checkpoint(path, trainer.model, map_location=trainer.device)
+    except CheckpointError as err:
+        raise CheckpointError(f"cannot resume: {err}{_other_checkpoint_hint(path)}") from None
+    bad = nonfinite_tensors(ckpt.weights)
+    if bad:  # written by an older rnnkit that did not check
+        raise CheckpointError(f"cannot resume from {path}: its weights hold NaN or infinity ({bad[0]})"
+                              f"{_other_checkpoint_hint(path)}")
+    st = ckpt.state
     if st.get("format") != FORMAT:
         raise ValueError(f"{path}: trainer state format {st.get('format')!r}, expected {FORMAT}")
     trainer.optimizer.load_state_dict(st["optimizer"])
@@ -96,11 +116,26 @@ def restore(trainer: Trainer, path: Path) -> None:
         trainer.scheduler.load_state_dict(st["scheduler"])
     trainer.epoch, trainer.step = int(st["epoch"]), int(st["step"])
     trainer.history = [dict(r) for r in st["history"]]
+    trainer.start_loss = st.get("start_loss")
     trainer.best.load_state_dict(st["best"])
     _restore_callbacks(trainer, st.get("callbacks", []))
     _restore_rng(trainer, st)
     _restore_best_weights(trainer, path)
     trainer.log.restore(trainer.step)
+
+
+def _other_checkpoint_hint(path: Path) -> str:
+    """' ; checkpoints/best still loads: ...' when the sibling checkpoint is readable."""
+    name = "best" if path.name.startswith("latest") else "latest"
+    other = resolve_dir(path.parent / name)
+    if not (other / WEIGHTS_FILE).exists():
+        return ""
+    try:
+        load_weights(other / WEIGHTS_FILE)
+    except CheckpointError:
+        return ""
+    return (f"; {other} still loads: remove {path} to resume from it (rnnkit evaluate uses best, "
+            "then latest)")
 
 
 def _restore_callbacks(trainer: Trainer, saved: list[dict[str, Any]]) -> None:
@@ -136,9 +171,12 @@ def _restore_best_weights(trainer: Trainer, path: Path) -> None:
     trainer._best_weights = None
     best_dir = resolve_dir(path.parent / "best")
     if trainer.best.best is not None and (best_dir / STATE_FILE).exists():
-        best_state = torch.load(best_dir / STATE_FILE, map_location="cpu", weights_only=True)
-        if int(best_state["epoch"]) == trainer.best.best_epoch:
-            trainer._best_weights = load_weights(best_dir / WEIGHTS_FILE)
+        try:
+            best_state = load_state(best_dir / STATE_FILE)
+            if int(best_state.get("epoch", -1)) == trainer.best.best_epoch:
+                trainer._best_weights = load_weights(best_dir / WEIGHTS_FILE)
+        except CheckpointError as err:  # a damaged best is rebuilt by the next improvement
+            warnings.warn(f"resume: {err}; the best checkpoint will be rewritten", UserWarning, stacklevel=3)
     if trainer.best.best is not None and trainer._best_weights is None:
         # The best weights on disk do not belong to this state (e.g. a crash between writing
         # latest and best): forget the old best so the next epoch establishes a new one.

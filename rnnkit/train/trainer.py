@@ -19,7 +19,7 @@ from torch.utils.data import Dataset, IterableDataset
 
 from . import distributed as D
 from . import run_state
-from .atomic import resolve_dir
+from .atomic import clean_stale_temporaries, resolve_dir
 from .batches import (
     concat_outputs,
     default_batch_size,
@@ -31,7 +31,7 @@ from .batches import (
     to_device,
 )
 from .callbacks import Callback, EarlyStopping, MetricMonitor
-from .checkpoint import WEIGHTS_FILE, save_checkpoint
+from .checkpoint import WEIGHTS_FILE, nonfinite_tensors, save_checkpoint
 from .config import TrainConfig
 from .metrics import WeightedMeans, metric_floats
 from .metrics_log import MetricsLog
@@ -41,21 +41,33 @@ from .progress import Progress
 from .rng import loader_generators, seed_everything
 from .run_lock import run_folder_lock
 
-__all__ = ["NonFiniteLossError", "Trainer"]
+__all__ = ["NonFiniteLossError", "Trainer", "TrainingDiverged"]
 
 LossFn = Callable[..., Any]
 
 
-class NonFiniteLossError(RuntimeError):
-    """The loss became NaN or infinite; training stopped before the bad step touched the weights."""
+class TrainingDiverged(RuntimeError):
+    """Training stopped because it went wrong (a non-finite loss or gradient, or a loss far above
+    its start); no checkpoint was written from the bad weights.
 
-    def __init__(self, value: float, epoch: int, step: int, checkpoint: Path | None) -> None:
-        self.value, self.epoch, self.step, self.checkpoint = value, epoch, step, checkpoint
-        where = f"last good checkpoint: {checkpoint}" if checkpoint else "no checkpoint was written"
-        super().__init__(
-            f"non-finite loss ({value}) at epoch {epoch}, step {step}; training stopped before "
-            f"the update ({where}). Try a lower lr, grad_clip, or check the data of this batch."
-        )
+    ``checkpoint`` is the last good checkpoint (its weights are finite), or None.
+    """
+
+    def __init__(self, what: str, epoch: int, step: int, checkpoint: Path | None, advice: str) -> None:
+        self.epoch, self.step, self.checkpoint = epoch, step, checkpoint
+        where = (f"last good checkpoint: {checkpoint} (--resume continues from it)" if checkpoint
+                 else "no checkpoint was written")
+        super().__init__(f"{what} at epoch {epoch}, step {step}; training stopped before the bad update "
+                         f"reached a checkpoint ({where}). {advice}")
+
+
+class NonFiniteLossError(TrainingDiverged):
+    """The loss or the gradient became NaN or infinite; the update was not applied."""
+
+    def __init__(self, value: float, epoch: int, step: int, checkpoint: Path | None,
+                 what: str = "non-finite loss", advice: str = "") -> None:
+        self.value = value
+        super().__init__(f"{what} ({value})", epoch, step, checkpoint, advice)
 
 
 def _resolve_device(name: str) -> torch.device:
@@ -126,6 +138,8 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.stop_training = False
         self.stop_reason: str | None = None
+        self.start_loss: float | None = None  # first update's loss, for the divergence check
+        self._above_start = 0  # consecutive updates far above start_loss
         self._best_weights: dict[str, torch.Tensor] | None = None
         self._wrapped: torch.nn.Module | None = None
         self._train_generators: list[torch.Generator] = []
@@ -159,6 +173,8 @@ class Trainer:
         ``resume_from`` names a checkpoint directory that must exist.
         """
         with run_folder_lock(self.run_dir if D.is_main() else None):  # one writer per run folder
+            if self.run_dir is not None and D.is_main():
+                clean_stale_temporaries(self.run_dir)  # left by a killed writer; we hold the lock
             return self._fit_locked(train_data, val_data, resume, resume_from)
 
     def _fit_locked(self, train_data, val_data, resume: bool, resume_from) -> list[dict[str, float]]:
@@ -326,20 +342,50 @@ class Trainer:
         return avg.local()
 
     def _update(self, loss: torch.Tensor, epoch: int) -> dict[str, float]:
-        """Check the loss, backward, clip, step. Returns extra metrics (grad_norm when clipping)."""
-        self._check_finite(loss, epoch)
+        """Check the loss, backward, check the gradient, clip, step.
+
+        Returns extra metrics (grad_norm when clipping). A non-finite loss or gradient, or a loss
+        that stays far above its start (:meth:`_check_divergence`), stops training before the
+        optimizer step, so the weights (and every checkpoint) stay finite.
+        """
+        value = self._check_finite(loss, epoch)
+        self._check_divergence(value, epoch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         extra = {}
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
         if self.config.grad_clip > 0:
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             extra["grad_norm"] = float(norm)  # before clipping: shows how often and how hard it clips
+        else:
+            norm = (torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads]))
+                    if grads else torch.zeros(()))
+        # Under DDP the gradients are already all-reduced, so every rank takes the same branch.
+        if not math.isfinite(float(norm)):
+            raise NonFiniteLossError(float(norm), epoch, self.step + 1, self._last_good_checkpoint(),
+                                     what="non-finite gradient norm", advice=self._advice())
         for cb in self.callbacks:
             cb.on_before_optimizer_step(self)
         self.optimizer.step()
         return extra
 
-    def _check_finite(self, loss: torch.Tensor, epoch: int) -> None:
+    def _advice(self) -> str:
+        cfg = self.config
+        clip = f"train.grad_clip=1.0 (now {cfg.grad_clip:g})" if cfg.grad_clip == 0 else f"a lower train.grad_clip (now {cfg.grad_clip:g})"
+        return f"Try a lower train.lr (now {cfg.lr:g}), {clip}, or check the data of this batch."
+
+    def _last_good_checkpoint(self) -> Path | None:
+        """``checkpoints/latest`` when one exists (only finite weights are ever written)."""
+        if self.checkpoint_root is None:
+            return None
+        latest = resolve_dir(self.checkpoint_root / "latest")
+        return latest if (latest / WEIGHTS_FILE).exists() else None
+
+    def _stop(self, err: TrainingDiverged) -> None:
+        self.log.close()
+        raise err
+
+    def _check_finite(self, loss: torch.Tensor, epoch: int) -> float:
         value = float(loss.detach())
         bad = 0.0 if math.isfinite(value) else 1.0
         # Every rank must take the same branch, or the healthy ranks would wait forever in the
@@ -347,10 +393,35 @@ class Trainer:
         if D.is_distributed():
             bad = D.all_reduce_sum([bad], self.device)[0]
         if bad:
-            latest = self.checkpoint_root / "latest" if self.checkpoint_root is not None else None
-            latest = latest if latest is not None and (resolve_dir(latest) / WEIGHTS_FILE).exists() else None
-            self.log.close()
-            raise NonFiniteLossError(value, epoch, self.step + 1, latest)
+            self._stop(NonFiniteLossError(value, epoch, self.step + 1, self._last_good_checkpoint(),
+                                          advice=self._advice()))
+        return value
+
+    def _check_divergence(self, value: float, epoch: int) -> None:
+        """Stop when the loss stays above its start by ``divergence_factor`` for
+        ``divergence_steps`` updates in a row.
+
+        The start is the first update's loss of this run (kept across resume); "above by a factor"
+        is ``loss > start + factor * max(|start|, 1)``, which also works for losses near zero or
+        negative (a Gaussian NLL). 0 turns the check off.
+        """
+        cfg = self.config
+        if cfg.divergence_factor <= 0:
+            return
+        if self.start_loss is None:
+            self.start_loss = value
+            return
+        limit = self.start_loss + cfg.divergence_factor * max(abs(self.start_loss), 1.0)
+        self._above_start = self._above_start + 1 if value > limit else 0
+        bad = float(self._above_start >= cfg.divergence_steps)
+        if D.is_distributed():
+            bad = D.all_reduce_sum([bad], self.device)[0]
+        if bad:
+            self._stop(TrainingDiverged(
+                f"training diverged: the loss ({value:.4g}) has stayed above {limit:.4g} (its start "
+                f"{self.start_loss:.4g} + {cfg.divergence_factor:g} x max(|start|, 1)) for "
+                f"{self._above_start} updates", epoch, self.step + 1, self._last_good_checkpoint(),
+                self._advice() + " (train.divergence_factor=0 turns this check off)"))
 
     # ------------------------------------------------------------------ objective protocol
     def _autocast_ctx(self):
@@ -411,6 +482,10 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def _save(self, name: str) -> None:
+        bad = nonfinite_tensors(self.model.state_dict())
+        if bad:  # belt and braces: the update checks should have stopped before this
+            self._stop(NonFiniteLossError(float("nan"), self.epoch, self.step, self._last_good_checkpoint(),
+                                          what=f"non-finite weights in {bad[0]}", advice=self._advice()))
         state = run_state.capture(self)  # collective under DDP: every rank takes part, rank 0 writes
         if D.is_main():
             save_checkpoint(self.checkpoint_root / name, self.model, config=run_state.resolved_config(self), state=state)

@@ -99,7 +99,7 @@ def test_failed_checkpoint_save_keeps_previous(tmp_path, monkeypatch):
     with torch.no_grad():
         model.weight.add_(1.0)
 
-    def fail_midway(obj, path):
+    def fail_midway(obj, path, *size_hint):
         with open(os.path.join(os.path.dirname(path), "trainer_state.pt"), "wb") as f:
             f.write(b"partial")
         raise OSError("no space left on device")
