@@ -4,7 +4,7 @@
     rnnkit forecast train --data sales.csv --time-col date --id-col store --target sales \\
                           --future promo --past temperature --static region --horizon 14
     rnnkit forecast evaluate RUN [--refit-baselines]
-    rnnkit forecast predict RUN [--data PATH] [--future PATH] [--output forecasts.csv]
+    rnnkit forecast predict RUN [--data PATH] [--future PATH] [--output forecasts.csv] [--use-backtest-model]
 
 Flags are shortcuts for config keys (``--horizon 14`` is ``window.horizon=14``); any other key of
 :class:`rnnkit.forecast.config.ForecastConfig` is set with ``key=value`` (``model.cell=gru``).
@@ -59,6 +59,9 @@ def register(subparsers) -> None:
     r.add_argument("--data", default=None, help="data file (default: the run's data)")
     r.add_argument("--future", default=None, help="file of future rows with the known-future covariates")
     r.add_argument("--output", default=None, help="write the forecasts to this CSV file")
+    r.add_argument("--use-backtest-model", action="store_true",
+                   help="forecast with the saved model (trained before the first backtest origin) instead of "
+                        "training the run's configuration again on the data up to its end (the default)")
     p.set_defaults(func=run)
 
 
@@ -107,7 +110,8 @@ def _evaluate(args) -> int:
 def _predict(args) -> int:
     from rnnkit.forecast import pipeline
 
-    out = pipeline.predict(args.run, data=args.data, future=args.future, output=args.output)
+    out = pipeline.predict(args.run, data=args.data, future=args.future, output=args.output,
+                           use_backtest_model=args.use_backtest_model)
     print(out.to_string(index=False))
     if args.output:
         print(f"written to {args.output}")

@@ -310,9 +310,28 @@ def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> 
             "table": markdown_table(overall, cfg.backtest.interval) + "\n\n" + comparison_table(comparisons)}
 
 
+def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=print) -> NeuralForecaster:
+    """The run's configuration trained again on every series up to its end (the scaling, the
+    guide and the network all refit; early stopping on the last ``backtest.val_size`` points, as
+    in training); the interval calibration factor is the run's."""
+    full = dataclasses.replace(sset, series=[dataclasses.replace(s, future=s.future[:s.length],
+                                                                 times=s.times[:s.length]) for s in sset.series])
+    t0 = time.perf_counter()
+    new = NeuralForecaster.create(cfg, full)
+    new.fit(full, run_dir=None, echo=lambda *a: None)
+    new.calibration = nf.calibration
+    echo(f"predict: refit on every series up to its end in {time.perf_counter() - t0:.0f} s "
+         "(--use-backtest-model skips this)")
+    return new
+
+
 def predict(run_dir: str | Path, data: str | Path | None = None, future: str | Path | None = None,
-            output: str | Path | None = None) -> pd.DataFrame:
+            output: str | Path | None = None, use_backtest_model: bool = False, echo=print) -> pd.DataFrame:
     """Forecast the ``horizon`` steps after the end of every series, with the run's interval.
+
+    By default the run's configuration is first trained again on the data up to its end
+    (:func:`refit_on_all`), so the forecast has seen the backtest span too; ``use_backtest_model``
+    forecasts with the saved model, trained before the first backtest origin.
 
     ``data``: a file with the same columns as the training data (default: the run's own data).
     ``future``: rows after the data's end holding the known-future covariates (time, id and
@@ -335,6 +354,8 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
             merged = Path(tmp) / "data_and_future.csv"
             pd.concat([read_table(dcfg.path), rows], ignore_index=True).to_csv(merged, index=False)
             sset = load_series(dataclasses.replace(dcfg, path=str(merged)))
+    if not use_backtest_model:
+        nf = refit_on_all(cfg, nf, sset, echo)
     sset, _ = _scored(cfg, sset)  # training-only series are not forecast
     H = nf.layout.horizon
     series = list(sset.series)

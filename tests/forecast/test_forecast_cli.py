@@ -81,6 +81,36 @@ def test_predict_with_future_rows_from_a_file(run, user_csv, tmp_path, capsys):
     assert "known-future covariate 'promo' has no value" in capsys.readouterr().err
 
 
+def test_predict_refits_on_the_data_up_to_its_end_unless_told(run, tmp_path, monkeypatch, capsys):
+    """By default predict trains the run's configuration again on every series up to its last
+    point (72 months), not only on the history before the first backtest origin;
+    --use-backtest-model forecasts with the saved model and trains nothing."""
+    from rnnkit.forecast.neural import NeuralForecaster
+
+    seen = []
+    real_fit = NeuralForecaster.fit
+
+    def spy(self, history, *a, **k):
+        seen.append([s.length for s in history.series])
+        return real_fit(self, history, *a, **k)
+
+    monkeypatch.setattr(NeuralForecaster, "fit", spy)
+    future = pd.DataFrame({"date": ["2016-01-01", "2016-02-01", "2016-03-01"] * 2, "store": ["north"] * 3 + ["south"] * 3,
+                           "promo": [1, 0, 1, 0, 1, 0], "region": ["n"] * 3 + ["s"] * 3})
+    future.to_csv(tmp_path / "future.csv", index=False)
+    capsys.readouterr()
+    assert main(["forecast", "predict", str(run), "--future", str(tmp_path / "future.csv")]) == 0
+    assert seen == [[72, 72]] and "refit on every series up to its end" in capsys.readouterr().out
+    refit = pd.read_csv(tmp_path / "future.csv")  # (the file is unchanged)
+    assert main(["forecast", "predict", str(run), "--future", str(tmp_path / "future.csv"),
+                 "--use-backtest-model", "--output", str(tmp_path / "old.csv")]) == 0
+    assert seen == [[72, 72]] and len(refit) == 6
+    old = pd.read_csv(tmp_path / "old.csv")
+    assert main(["forecast", "predict", str(run), "--future", str(tmp_path / "future.csv"),
+                 "--output", str(tmp_path / "new.csv")]) == 0
+    assert not np.allclose(pd.read_csv(tmp_path / "new.csv")["point"], old["point"])
+
+
 @pytest.mark.parametrize("change,args,message", [
     (lambda d: d.rename(columns={"date": "day"}), [], "time column 'date' is not in the data"),
     (lambda d: d.assign(date=d["date"].where(d.index != 9, "31/02/2011")), [], "cannot parse '31/02/2011' (row 9)"),

@@ -170,5 +170,5 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
         np.testing.assert_allclose(again[col].to_numpy(), mine[col].to_numpy(), rtol=1e-9)
     ev = pipeline.evaluate(run, echo=lambda *_: None)
     assert ev["overall"][0]["MASE"] == pytest.approx(result["overall"][0]["MASE"], rel=1e-9)
-    p = pipeline.predict(run)
+    p = pipeline.predict(run, use_backtest_model=True)
     assert len(p) == H and np.isfinite(p[["point", "lo", "hi"]].to_numpy()).all()

@@ -130,14 +130,14 @@ def test_saved_run_remembers_each_members_input_length_and_reproduces_exactly(tm
         np.testing.assert_allclose(again[col].to_numpy(), stored[col].to_numpy(), rtol=1e-12)
     ev = pipeline.evaluate(run, echo=lambda *_: None)
     assert ev["overall"][0]["MASE"] == pytest.approx(result["overall"][0]["MASE"], rel=1e-12)
-    p1, p2 = pipeline.predict(run), pipeline.predict(run)
+    p1, p2 = pipeline.predict(run, use_backtest_model=True), pipeline.predict(run, use_backtest_model=True)
     assert len(p1) == H and np.isfinite(p1[["point", "lo", "hi"]].to_numpy()).all()
     pd.testing.assert_frame_equal(p1, p2)
     # the stored lengths are what the reloaded run uses: change them and the forecasts move
     state["member_input_lens"] = [8, 20, 20]
     (run / "forecast_state.json").write_text(json.dumps(state))
     _, nf2 = pipeline.load_run(run)
-    assert not np.allclose(pipeline.predict(run)["point"], p1["point"])
+    assert not np.allclose(pipeline.predict(run, use_backtest_model=True)["point"], p1["point"])
     assert nf2.input_lens == [8, 20, 20]
 
 
