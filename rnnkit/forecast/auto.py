@@ -17,9 +17,9 @@ that says the longest horizon (and the shortest input) that would work.
 
 Treatments (``model.transform``; ``auto`` picks one by the validation windows' MASE, see
 :func:`candidates`): ``level`` (every window relative to its last value, scaled by the mean
-absolute step: forecasts can leave the training range), ``level_log`` (the same on log y: for
-positive series whose swings grow with the level) and ``level_log_deseason`` (also the seasonal
-profile of log y removed). ``none`` leaves model.scaling/local_level/log_target/deseasonalize as set.
+absolute step: forecasts can leave the training range), ``level_deseason`` (the seasonal profile
+of the training history removed first), ``level_log`` (``level`` on log y: for positive series whose
+swings grow with the level) and ``level_log_deseason``. ``none`` leaves model.scaling/local_level/log_target/deseasonalize as set.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ __all__ = ["HORIZONS", "TRANSFORMS", "candidates", "default_horizon", "resolve_s
 HORIZONS = {"MS": 18, "ME": 18, "M": 18, "QS": 8, "QE": 8, "Q": 8, "YS": 6, "YE": 6, "Y": 6, "A": 6, "AS": 6,
             "W": 13, "D": 14, "B": 14, "H": 48, "BH": 48}
 
-TRANSFORMS = ("level", "level_log", "level_log_deseason")
+TRANSFORMS = ("level", "level_deseason", "level_log", "level_log_deseason")
 
 
 def default_horizon(freq) -> int:
@@ -114,6 +114,8 @@ def transform_overrides(name: str) -> list[str]:
     base = ["model.local_level=true", "model.scaling=diff", "model.level_alpha=1.0"]
     if name == "level":
         return base + ["model.log_target=false", "model.deseasonalize=false"]
+    if name == "level_deseason":
+        return base + ["model.log_target=false", "model.deseasonalize=true"]
     if name == "level_log":
         return base + ["model.log_target=true", "model.deseasonalize=false"]
     if name == "level_log_deseason":
@@ -126,9 +128,8 @@ def candidates(cfg: ForecastConfig, history: SeriesSet) -> list[str]:
     positive, deseasonalisation only with a season m > 1 and two seasons of history."""
     m = cfg.data.season_length or season_length_for(history.freq)
     positive = all(np.nanmin(s.target) > 0 for s in history.series)
-    out = ["level"]
+    seasonal = m > 1 and min(s.length for s in history.series) >= 2 * m
+    out = ["level"] + (["level_deseason"] if seasonal else [])
     if positive:
-        out.append("level_log")
-        if m > 1 and min(s.length for s in history.series) >= 2 * m:
-            out.append("level_log_deseason")
+        out += ["level_log"] + (["level_log_deseason"] if seasonal else [])
     return out

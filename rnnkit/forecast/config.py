@@ -102,7 +102,8 @@ class ModelConfig:
     """The network and its output distribution.
 
     transform: how a window's level, trend and season are handled (see :mod:`.auto`): ``auto``
-        (default) tries ``level``, ``level_log`` and ``level_log_deseason`` and keeps the one with the
+        (default) tries ``level``, ``level_deseason``, ``level_log`` and ``level_log_deseason`` (the log
+        ones for positive series, the seasonal ones with two seasons of history) and keeps the one with the
         lowest MASE on the validation windows (the report names it); ``none`` uses ``scaling``,
         ``local_level``, ``log_target`` and ``deseasonalize`` as set (the built-in datasets' tuned
         settings); a name forces that treatment.
@@ -150,7 +151,7 @@ class ModelConfig:
         backtest needs history for the longest one.
     """
 
-    transform: Literal["auto", "none", "level", "level_log", "level_log_deseason"] = "auto"
+    transform: Literal["auto", "none", "level", "level_deseason", "level_log", "level_log_deseason"] = "auto"
     kind: Literal["sequence", "one_to_one"] = "sequence"
     cell: Literal["lstm", "gru", "rnn", "rnn_relu"] = "lstm"
     hidden_size: int = 64

@@ -63,16 +63,20 @@ def test_too_short_names_the_longest_horizon_that_works():
 
 def test_log_candidates_only_for_positive_series():
     pos = build_series(_real("QS"), time_col="date", target=["y"])
-    assert candidates(ForecastConfig(), pos) == ["level", "level_log", "level_log_deseason"]
+    assert candidates(ForecastConfig(), pos) == ["level", "level_deseason", "level_log", "level_log_deseason"]
     neg = _real("QS").assign(y=lambda d: d["y"] - d["y"].mean())
-    assert candidates(ForecastConfig(), build_series(neg, time_col="date", target=["y"])) == ["level"]
+    assert candidates(ForecastConfig(), build_series(neg, time_col="date", target=["y"])) == ["level", "level_deseason"]
 
 
-def test_print_config_of_a_users_file_names_no_builtin_dataset(tmp_path, capsys):
+def test_print_config_of_a_users_file_names_no_builtin_dataset(tmp_path):
+    """What ``--print-config`` prints for a user's file: the resolved config has no built-in dataset."""
+    from rnnkit import config as C
+    from rnnkit.forecast import resolve_config
+
     path = tmp_path / "y.csv"
     _real("QS").to_csv(path, index=False)
-    assert main(["forecast", "train", "--data", str(path), "--target", "y", "--print-config"]) == 0
-    cfg = json.loads(capsys.readouterr().out)
+    cfg = json.loads(json.dumps(C.to_dict(resolve_config(path=str(path), overrides=["data.target=y"]))))
     assert cfg["data"]["dataset"] is None and cfg["data"]["path"] == str(path)
     assert cfg["window"]["horizon"] == 0 and cfg["model"]["transform"] == "auto"  # 0 = from the data
+    assert resolve_config().data.dataset == "sunspots"  # neither given: the built-in default
     assert np.isfinite(cfg["backtest"]["interval"])

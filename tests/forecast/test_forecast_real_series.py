@@ -1,0 +1,78 @@
+"""With default settings, real series (or series built from real ones) of the hard kinds: the RNN's
+MASE is below the seasonal naive forecast's on the same rolling origins.
+
+Only the baselines are cut to seasonal naive (the reference); everything else is the default: sizes
+from the data, the treatment chosen by validation, statsforecast's seasonal naive refit at every
+origin. Data: statsmodels' bundled macrodata and elnino (offline, always installed with the
+forecast extra).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.forecast import pipeline, resolve_config
+
+
+def _macro(col):
+    import statsmodels.api as sm
+
+    d = sm.datasets.macrodata.load_pandas().data
+    return pd.date_range("1959-01-01", periods=len(d), freq="QS"), d[col].to_numpy(float)
+
+
+def _elnino():
+    import statsmodels.api as sm
+
+    y = sm.datasets.elnino.load_pandas().data.drop(columns="YEAR").to_numpy(float).ravel()
+    return pd.date_range("1950-01-01", periods=len(y), freq="MS"), y
+
+
+def trending():
+    """US real GDP, quarterly 1959-2009: a trend that leaves the training range."""
+    return _macro("realgdp")
+
+
+def multiplicative():
+    """US real consumption times a quarterly pattern of +-12%: the seasonal swing grows with the level."""
+    t, y = _macro("realcons")
+    return t, y * (1 + 0.12 * np.array([1.0, -0.5, 0.3, -0.8]))[np.arange(len(y)) % 4]
+
+
+def level_shift():
+    """El Nino sea-surface temperature, the last 20 years, with a +2 degree step 80 months from the end
+    (inside the backtest span): a level the training history never saw."""
+    t, y = _elnino()
+    t, y = t[-240:], y[-240:].copy()
+    y[-80:] += 2.0
+    return t, y
+
+
+def short():
+    """Three seasons plus the horizon: the last 54 months of El Nino."""
+    t, y = _elnino()
+    return t[-54:], y[-54:]
+
+
+def _run(tmp_path, make):
+    t, y = make()
+    path = tmp_path / "y.csv"
+    pd.DataFrame({"date": t, "value": y}).to_csv(path, index=False)
+    cfg = resolve_config(path=path, overrides=["data.target=value", "baselines.models=seasonal_naive",
+                                               "train.progress=false", "train.tensorboard=false"])
+    return pipeline.train(cfg, tmp_path / "run", echo=lambda *a: None)
+
+
+KNOWN = pytest.mark.xfail(strict=False, reason=(
+    "measured with the defaults of this commit: level_shift RNN MASE 1.06 vs seasonal naive 0.92, short "
+    "(54 months) 1.12 vs 0.56; the treatment chosen on the validation span (level_deseason) does not carry "
+    "to the backtest; open"))
+
+
+@pytest.mark.parametrize("make", [trending, multiplicative, pytest.param(level_shift, marks=KNOWN),
+                                  pytest.param(short, marks=KNOWN)])
+def test_default_rnn_beats_seasonal_naive(tmp_path, make):
+    result = _run(tmp_path, make)
+    mase = {r["model"]: r["MASE"] for r in result["overall"]}
+    rnn = mase.pop(result["model"])
+    assert rnn < mase["seasonal_naive"], (make.__name__, rnn, mase, result["transform"])
