@@ -19,22 +19,35 @@ Truncated BPTT (``TrainConfig.tbptt_steps = k > 0``)
     be shorter); tensors with fewer dims (labels, lengths) go whole to every chunk. ``state`` is
     None for the first chunk of each batch, then the ``new_state`` of the previous chunk,
     detached: a tensor, a tuple/list/dict of tensors, or None. Each chunk gets its own backward
-    and optimizer step, so gradients stop at the chunk boundary and memory is bounded by ``k``.
-    The lr schedule advances once per batch; chunk metrics are weighted by chunk length.
-    ``evaluate`` uses the same protocol, carrying the state without gradients.
+    (and, without gradient accumulation, its own optimizer step), so gradients stop at the chunk
+    boundary and memory is bounded by ``k``. The lr schedule advances once per batch (once per
+    group of batches with accumulation); chunk metrics are weighted by chunk length. ``evaluate`` uses the same protocol, carrying the state
+    without gradients.
+
+Optimizers, accumulation, mixed precision (see :class:`TrainConfig` for every rule)
+    ``optimizer = "adamw" | "adam" | "sgd"`` (SGD with ``momentum`` and ``nesterov``); weight
+    decay never touches 0-D/1-D parameters. ``grad_accum_steps = k`` steps the optimizer every
+    k batches on their mean gradient (DDP's ``no_sync()`` on the others; the last, shorter group
+    of an epoch still steps; the schedule counts optimizer steps; with TBPTT the groups are of
+    whole batches, every chunk still running its own backward). ``amp = "bf16" | "fp16"``
+    autocasts on CUDA (a warning and float32 on CPU); fp16 adds a ``torch.amp.GradScaler`` whose
+    skipped steps (inf/NaN gradients after scaling) are not failures unless they keep coming.
 
 Data
     Any iterable of batches (a batch is a tensor or a tuple/list/dict nesting of them). A
     map-style ``Dataset`` is also accepted: the trainer then builds the loader itself with
     ``TrainConfig.batch_size`` (per process) and a sampler sharded over torch.distributed ranks.
 
-Exact resume
-    A checkpoint holds the weights, AdamW and scheduler state, the python/numpy/torch(/cuda) RNG
-    states of every rank, the state of the training loader's ``torch.Generator`` (a shuffled
-    ``DataLoader(..., generator=g)`` draws its order from it), counters, best metric and callback
-    states. Samplers with ``set_epoch`` get the epoch number, so their order depends only on
-    ``(seed, epoch)``. ``fit(..., resume=True)`` therefore reproduces an uninterrupted run
-    bit for bit on the same machine and settings.
+Trainer state and exact resume
+    ``Trainer.state_dict()`` is the trainer's whole state apart from the model's weights: epoch
+    and step counters, optimizer, scheduler and GradScaler states, the python/numpy/torch(/cuda)
+    RNG states of every rank, the state of the training loader's ``torch.Generator`` (a shuffled
+    ``DataLoader(..., generator=g)`` draws its order from it), best metric and best weights,
+    callback states, history and the divergence checks' counters; ``load_state_dict`` puts it
+    back into a trainer built the same way. A checkpoint is the model's weights plus that state
+    (its best weights stored once, in ``checkpoints/best``). Samplers with ``set_epoch`` get the
+    epoch number, so their order depends only on ``(seed, epoch)``. ``fit(..., resume=True)``
+    therefore reproduces an uninterrupted run bit for bit on the same machine and settings.
 
 Run folder (``run_dir``, rank 0 only)
     ``config.json`` (TrainConfig + the caller's ``config_dict``), ``command.txt`` (sys.argv),

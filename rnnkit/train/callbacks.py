@@ -25,8 +25,12 @@ class Callback:
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None: ...
     def on_train_batch_start(self, trainer: Trainer, batch: Any) -> None: ...
     def on_before_optimizer_step(self, trainer: Trainer) -> None:
-        """After backward and gradient clipping, before ``optimizer.step()``."""
-    def on_train_batch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None: ...
+        """After the backward pass(es), unscaling (fp16) and gradient clipping, before
+        ``optimizer.step()``: once per optimizer step, i.e. every ``grad_accum_steps`` batches
+        (with TBPTT and ``grad_accum_steps=1``, once per chunk)."""
+    def on_train_batch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
+        """``metrics``: the batch's loss and metrics, plus ``grad_norm`` (with clipping) when the
+        batch ended with an optimizer step that was taken."""
     def on_epoch_end(self, trainer: Trainer, epoch: int, record: dict[str, float]) -> None:
         """After validation, before checkpoints are written (so state changed here is saved)."""
     def on_fit_end(self, trainer: Trainer) -> None: ...

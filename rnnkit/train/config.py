@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 SCHEDULES = ("constant", "cosine", "linear", "step")
-AMP_MODES = ("off", "bf16")
+OPTIMIZERS = ("adamw", "adam", "sgd")
+AMP_MODES = ("off", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda")
 MODES = ("min", "max")
 
@@ -22,17 +23,39 @@ class TrainConfig:
     """Settings of :class:`rnnkit.train.Trainer`.
 
     Optimisation
-        epochs, lr, weight_decay, betas, eps: AdamW. Weight decay applies only to parameters with
-        two or more dimensions (weight matrices, embedding tables, conv kernels); biases, norm
-        gains and any other 0-D/1-D parameter are never decayed, because shrinking a bias or a
-        LayerNorm gain towards zero is a change of the function, not a regulariser of capacity.
-        grad_clip: max global L2 norm of the gradients (0 = off).
-    Learning-rate schedule (positions count batches; with TBPTT all chunks of a batch share its lr)
+        epochs, lr: the number of epochs and the base learning rate.
+        optimizer: "adamw" (default) | "adam" | "sgd", torch's own classes.
+        weight_decay: for every optimizer it applies only to parameters with two or more
+        dimensions (weight matrices, embedding tables, conv kernels); biases, norm gains and any
+        other 0-D/1-D parameter are never decayed, because shrinking a bias or a LayerNorm gain
+        towards zero is a change of the function, not a regulariser of capacity. AdamW decays
+        decoupled from the gradient (``p -= lr * weight_decay * p``); Adam and SGD add
+        ``weight_decay * p`` to the gradient (L2), as torch defines them.
+        betas, eps: Adam and AdamW only.
+        momentum, nesterov: SGD only (``nesterov=True`` needs ``momentum > 0``).
+        grad_clip: max global L2 norm of the gradients (0 = off), applied to the accumulated
+        (and, with fp16, unscaled) gradient just before each optimizer step.
+    Gradient accumulation
+        grad_accum_steps: k >= 1. The optimizer steps once every k batches, on the mean of their
+        gradients (each batch's loss is divided by k); under torch.distributed the first k - 1
+        batches of a group run under ``no_sync()``, so gradients are all-reduced once per step.
+        Groups restart at every epoch and the last, shorter group of an epoch still steps, on the
+        mean over its own batches. k batches of size B therefore train like one batch of k x B
+        (exactly so for a loss that is a mean over the batch; batches of unequal size count
+        equally, as the ranks of DDP do). ``Trainer.step`` still counts
+        batches; the lr schedule and ``train_grad_norm`` count optimizer steps.
+        With truncated BPTT (tbptt_steps > 0) accumulation is over whole batches, never over
+        chunks: k = 1 keeps one optimizer step per chunk; with k > 1 every chunk still runs its
+        own backward (memory stays bounded by tbptt_steps), its loss weighted by
+        ``chunk_len / (T * k)``, and the optimizer steps once after the last chunk of the k-th
+        batch, on the time-weighted mean gradient of the k batches.
+    Learning-rate schedule (positions count optimizer steps: one per batch, or per group of
+    grad_accum_steps batches; with TBPTT all chunks of a batch share its lr)
         schedule: "constant" | "cosine" | "linear" | "step".
         warmup_steps: linear warm-up, factor (s+1)/warmup_steps for s < warmup_steps.
         min_lr_ratio: floor of "cosine" and "linear" as a fraction of lr.
-        step_size, step_gamma: "step" multiplies the lr by step_gamma every step_size batches.
-        total_steps: length of the decay (0 = epochs x len(train loader)).
+        step_size, step_gamma: "step" multiplies the lr by step_gamma every step_size positions.
+        total_steps: length of the decay (0 = epochs x ceil(len(train loader) / grad_accum_steps)).
     Early stopping and best weights
         monitor, mode, min_delta: the epoch metric (e.g. "val_loss", "val_acc", "train_loss") that
         decides which epoch is best and the direction that is better.
@@ -41,11 +64,17 @@ class TrainConfig:
     Divergence (a run that went wrong stops with a message instead of training on)
         divergence_factor: stop when the loss stays above ``start + factor * max(|start|, 1)``,
         ``start`` being the run's first loss, for ``divergence_steps`` updates in a row (0 = off).
-        A NaN/inf loss or gradient always stops, before the update.
+        A NaN/inf loss or gradient always stops, before the update; with amp="fp16" on CUDA an
+        inf/NaN gradient is first the GradScaler's business (it skips the step and lowers the
+        scale), and only ``divergence_steps`` skipped steps in a row stop training.
     Truncated BPTT
         tbptt_steps: chunk length along dim 1 (time) of every batch tensor (0 = off).
     Execution
-        amp: "off" | "bf16" (autocast on CUDA only; on CPU a warning and float32).
+        amp: "off" | "bf16" | "fp16": autocast on CUDA only (on CPU a warning and float32).
+        "fp16" adds a ``torch.amp.GradScaler``: the loss is scaled before backward, the
+        gradients are unscaled before clipping, steps with inf/NaN gradients are skipped (the lr
+        schedule still advances, so its position is a function of the batches seen), and the
+        scaler's state is saved in checkpoints and restored on resume.
         seed: seeds python, numpy and torch at the start of a fresh fit (rank r uses seed + r).
         device: "auto" (CUDA when available) | "cpu" | "cuda".
         batch_size: used only when fit/evaluate get a Dataset instead of an iterable of batches.
@@ -61,10 +90,14 @@ class TrainConfig:
 
     epochs: int = 10
     lr: float = 1e-3
+    optimizer: str = "adamw"
     weight_decay: float = 0.01
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
+    momentum: float = 0.0
+    nesterov: bool = False
     grad_clip: float = 0.0
+    grad_accum_steps: int = 1
 
     schedule: str = "constant"
     warmup_steps: int = 0
@@ -117,11 +150,21 @@ class TrainConfig:
 
         need(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
         finite("lr", 0.0, False)
+        need(self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         finite("weight_decay", 0.0, True)
         finite("eps", 0.0, False)
         need(len(self.betas) == 2 and all(math.isfinite(b) and 0.0 <= b < 1.0 for b in self.betas),
              f"betas must be two numbers in [0, 1), got {self.betas}")
+        need(isinstance(self.momentum, (int, float)) and not isinstance(self.momentum, bool)
+             and math.isfinite(self.momentum) and 0.0 <= self.momentum < 1.0,
+             f"momentum must be a finite number in [0, 1), got {self.momentum!r}")
+        need(isinstance(self.nesterov, bool), f"nesterov must be true or false, got {self.nesterov!r}")
+        need(not (self.optimizer == "sgd" and self.nesterov and self.momentum == 0),
+             "nesterov needs train.momentum > 0 (Nesterov momentum without momentum is plain SGD)")
         finite("grad_clip", 0.0, True)
+        need(isinstance(self.grad_accum_steps, int) and not isinstance(self.grad_accum_steps, bool)
+             and self.grad_accum_steps >= 1,
+             f"grad_accum_steps must be an integer >= 1 (1 = off), got {self.grad_accum_steps!r}")
         need(self.schedule in SCHEDULES, f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         need(self.warmup_steps >= 0, f"warmup_steps must be >= 0, got {self.warmup_steps}")
         finite("min_lr_ratio", 0.0, True, 1.0)

@@ -1,4 +1,4 @@
-"""The optimizer (AdamW with decay only on weight matrices) and the learning-rate schedules."""
+"""The optimizers (AdamW, Adam, SGD; decay only on weight matrices) and the learning-rate schedules."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import math
 
 import torch
 
-from .config import TrainConfig
+from .config import OPTIMIZERS, TrainConfig
 
 __all__ = ["LRFactor", "build_optimizer", "build_scheduler", "param_groups"]
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """Two AdamW groups: parameters with >= 2 dims decay, the rest (biases, norm gains) do not.
+    """Two optimizer groups: parameters with >= 2 dims decay, the rest (biases, norm gains) do not.
 
     Shape is the rule rather than module type or name, so custom cells and norms are handled
     without a registry: a 1-D parameter is a bias, a gain or a per-feature scale, and pulling it
@@ -28,14 +28,25 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
 
 
 def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW over :func:`param_groups`."""
-    return torch.optim.AdamW(
-        param_groups(model, config.weight_decay), lr=config.lr, betas=config.betas, eps=config.eps
-    )
+    """``config.optimizer`` ("adamw" | "adam" | "sgd", torch's classes) over :func:`param_groups`.
+
+    The weight-decay rule is the same for all three (no decay on 0-D/1-D parameters); what
+    "decay" means is the optimizer's own: decoupled for AdamW, an L2 term in the gradient for
+    Adam and SGD.
+    """
+    groups = param_groups(model, config.weight_decay)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, eps=config.eps)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=config.lr, betas=config.betas, eps=config.eps)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov)
+    raise ValueError(f"train.optimizer must be one of {OPTIMIZERS}, got {config.optimizer!r}")
 
 
 class LRFactor:
-    """Multiplier of the base lr at schedule position ``s`` (0-based count of batches done).
+    """Multiplier of the base lr at schedule position ``s`` (0-based count of optimizer steps done:
+    batches, or groups of ``grad_accum_steps`` batches).
 
     A class, not a closure, so that ``LambdaLR.state_dict()`` stores its fields in checkpoints.
 
@@ -72,7 +83,7 @@ class LRFactor:
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """A ``LambdaLR`` stepped once per batch."""
+    """A ``LambdaLR`` stepped once per optimizer step (per batch when ``grad_accum_steps`` is 1)."""
     factor = LRFactor(config.schedule, total_steps, config.warmup_steps, config.min_lr_ratio,
                       config.step_size, config.step_gamma)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

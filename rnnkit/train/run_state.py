@@ -1,8 +1,9 @@
 """A training run's state in a checkpoint: what is saved, how it is put back, the run files.
 
-Kept apart from the loop so that the loop reads as training and this file as the exact-resume
-contract: everything that makes epoch k+1 of a resumed run equal epoch k+1 of an uninterrupted
-one is listed in :func:`capture`.
+The state itself is :meth:`Trainer.state_dict` (everything that makes epoch k+1 of a resumed run
+equal epoch k+1 of an uninterrupted one); this module only maps it onto checkpoint files: the
+weights in ``model.safetensors``, the state in ``trainer_state.pt``, the best epoch's weights in
+``checkpoints/best``, and the run folder's ``config.json`` / ``command.txt`` / ``metrics.csv``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import torch
 
 from . import distributed as D
 from .atomic import atomic_write_json, atomic_write_text, resolve_dir
-from .callbacks import MetricMonitor
 from .checkpoint import (
     STATE_FILE,
     WEIGHTS_FILE,
@@ -27,14 +27,11 @@ from .checkpoint import (
     load_weights,
     nonfinite_tensors,
 )
-from .rng import get_rng_state, set_rng_state
 
 if TYPE_CHECKING:
     from .trainer import Trainer
 
 __all__ = ["capture", "find_resume_source", "resolved_config", "restore", "write_run_files"]
-
-FORMAT = 1
 
 
 def resolved_config(trainer: Trainer) -> dict[str, Any]:
@@ -63,21 +60,11 @@ def write_run_files(trainer: Trainer, resumed: bool) -> None:
 
 
 def capture(trainer: Trainer) -> dict[str, Any]:
-    """The trainer_state.pt dict. Collective under DDP (RNG states are gathered from all ranks)."""
-    return {
-        "format": FORMAT,
-        "epoch": trainer.epoch,
-        "step": trainer.step,
-        "optimizer": trainer.optimizer.state_dict(),
-        "scheduler": trainer.scheduler.state_dict() if trainer.scheduler is not None else None,
-        "rng": D.gather_objects(get_rng_state()),  # one entry per rank
-        "loader_rng": [g.get_state() for g in trainer._train_generators],
-        "best": trainer.best.state_dict(),
-        "callbacks": [{"name": type(cb).__name__, "state": cb.state_dict()} for cb in trainer.callbacks],
-        "history": trainer.history,
-        "start_loss": trainer.start_loss,
-        "config": trainer.config.to_dict(),
-    }
+    """The trainer_state.pt dict: :meth:`Trainer.state_dict` without the best weights, which
+    ``checkpoints/best/model.safetensors`` holds. Collective under DDP (RNG states are gathered)."""
+    state = trainer.state_dict()
+    state.pop("best_weights", None)
+    return state
 
 
 def find_resume_source(run_dir: Path | None, resume: bool, resume_from: str | Path | None) -> Path | None:
@@ -99,7 +86,8 @@ def find_resume_source(run_dir: Path | None, resume: bool, resume_from: str | Pa
 
 
 def restore(trainer: Trainer, path: Path) -> None:
-    """Put a checkpoint back into ``trainer`` (its scheduler and loader generators must exist)."""
+    """Put a checkpoint back into ``trainer``: the weights into its model, the rest through
+    :meth:`Trainer.load_state_dict` (with the best weights read from ``checkpoints/best``)."""
     try:
         ckpt = load_checkpoint(path, trainer.model, map_location=trainer.device)
     except CheckpointError as err:
@@ -108,19 +96,18 @@ def restore(trainer: Trainer, path: Path) -> None:
     if bad:  # written by an older rnnkit that did not check
         raise CheckpointError(f"cannot resume from {path}: its weights hold NaN or infinity ({bad[0]})"
                               f"{_other_checkpoint_hint(path)}")
-    st = ckpt.state
-    if st.get("format") != FORMAT:
-        raise ValueError(f"{path}: trainer state format {st.get('format')!r}, expected {FORMAT}")
-    trainer.optimizer.load_state_dict(st["optimizer"])
-    if st.get("scheduler") is not None:
-        trainer.scheduler.load_state_dict(st["scheduler"])
-    trainer.epoch, trainer.step = int(st["epoch"]), int(st["step"])
-    trainer.history = [dict(r) for r in st["history"]]
-    trainer.start_loss = st.get("start_loss")
-    trainer.best.load_state_dict(st["best"])
-    _restore_callbacks(trainer, st.get("callbacks", []))
-    _restore_rng(trainer, st)
-    _restore_best_weights(trainer, path)
+    state = dict(ckpt.state)
+    state["best_weights"] = _best_weights(path, state)
+    if state["best_weights"] is None and (state.get("best") or {}).get("best") is not None:
+        # The best weights on disk do not belong to this state (e.g. a crash between writing
+        # latest and best): forget the old best so the next epoch establishes a new one.
+        warnings.warn("resume: best checkpoint missing or out of step with latest; best is reset",
+                      UserWarning, stacklevel=3)
+        state["best"] = None
+    try:
+        trainer.load_state_dict(state)
+    except ValueError as err:  # a state format or an optimizer that does not fit this trainer
+        raise ValueError(f"{path}: {err}") from None
     trainer.log.restore(trainer.step)
 
 
@@ -138,49 +125,16 @@ def _other_checkpoint_hint(path: Path) -> str:
             "then latest)")
 
 
-def _restore_callbacks(trainer: Trainer, saved: list[dict[str, Any]]) -> None:
-    # Matched by class name in order, so adding or dropping a stateless callback (a logger, a
-    # crash simulator) between runs does not lose the others' state.
-    unused = list(saved)
-    for cb in trainer.callbacks:
-        match = next((c for c in unused if c["name"] == type(cb).__name__), None)
-        if match is not None:
-            unused.remove(match)
-            cb.load_state_dict(match["state"])
-    lost = [c["name"] for c in unused if c["state"]]
-    if lost:
-        warnings.warn(f"resume: no callback to take the saved state of {lost}", UserWarning, stacklevel=3)
-
-
-def _restore_rng(trainer: Trainer, st: dict[str, Any]) -> None:
-    rngs = st["rng"]
-    if len(rngs) != D.world_size():
-        warnings.warn(f"resume: checkpoint has RNG states of {len(rngs)} ranks, running {D.world_size()}",
-                      UserWarning, stacklevel=3)
-    set_rng_state(rngs[D.rank() % len(rngs)])
-    generators = trainer._train_generators
-    if len(st["loader_rng"]) == len(generators):
-        for g, s in zip(generators, st["loader_rng"]):
-            g.set_state(s.cpu())
-    else:
-        warnings.warn("resume: the training loader's generators differ from the checkpoint's; "
-                      "the data order will not match the interrupted run", UserWarning, stacklevel=3)
-
-
-def _restore_best_weights(trainer: Trainer, path: Path) -> None:
-    trainer._best_weights = None
+def _best_weights(path: Path, state: dict[str, Any]) -> dict[str, torch.Tensor] | None:
+    """The weights in ``checkpoints/best`` when they are those of the state's best epoch."""
+    best = state.get("best") or {}
     best_dir = resolve_dir(path.parent / "best")
-    if trainer.best.best is not None and (best_dir / STATE_FILE).exists():
-        try:
-            best_state = load_state(best_dir / STATE_FILE)
-            if int(best_state.get("epoch", -1)) == trainer.best.best_epoch:
-                trainer._best_weights = load_weights(best_dir / WEIGHTS_FILE)
-        except CheckpointError as err:  # a damaged best is rebuilt by the next improvement
-            warnings.warn(f"resume: {err}; the best checkpoint will be rewritten", UserWarning, stacklevel=3)
-    if trainer.best.best is not None and trainer._best_weights is None:
-        # The best weights on disk do not belong to this state (e.g. a crash between writing
-        # latest and best): forget the old best so the next epoch establishes a new one.
-        warnings.warn("resume: best checkpoint missing or out of step with latest; best is reset",
-                      UserWarning, stacklevel=3)
-        cfg = trainer.config
-        trainer.best = MetricMonitor(cfg.monitor, cfg.mode, cfg.min_delta)
+    if best.get("best") is None or not (best_dir / STATE_FILE).exists():
+        return None
+    try:
+        best_state = load_state(best_dir / STATE_FILE)
+        if int(best_state.get("epoch", -1)) == best["best_epoch"]:
+            return load_weights(best_dir / WEIGHTS_FILE)
+    except CheckpointError as err:  # a damaged best is rebuilt by the next improvement
+        warnings.warn(f"resume: {err}; the best checkpoint will be rewritten", UserWarning, stacklevel=4)
+    return None

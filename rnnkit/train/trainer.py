@@ -1,7 +1,9 @@
 """The task-free training loop: :class:`Trainer` with ``fit``, ``evaluate`` and ``predict``.
 
 The trainer knows no task; see the package docstring (:mod:`rnnkit.train`) for the objective
-protocol (``loss_fn``), truncated BPTT, the run folder and exact resume.
+protocol (``loss_fn``), truncated BPTT, gradient accumulation, mixed precision, the run folder and
+exact resume. :meth:`Trainer.state_dict` / :meth:`Trainer.load_state_dict` are the contract of a
+trainer's state; :mod:`.run_state` writes and reads it in checkpoints through them.
 """
 
 from __future__ import annotations
@@ -38,12 +40,15 @@ from .metrics_log import MetricsLog
 from .optim import build_optimizer, build_scheduler
 from .plots import plot_curves
 from .progress import Progress
-from .rng import loader_generators, seed_everything
+from .rng import get_rng_state, loader_generators, seed_everything, set_rng_state
 from .run_lock import run_folder_lock
 
 __all__ = ["NonFiniteLossError", "Trainer", "TrainingDiverged"]
 
 LossFn = Callable[..., Any]
+
+STATE_FORMAT = 1  # of Trainer.state_dict(); keys added since are optional on load
+_END = object()  # end of a loader, for the one-batch look-ahead of gradient accumulation
 
 
 class TrainingDiverged(RuntimeError):
@@ -68,6 +73,19 @@ class NonFiniteLossError(TrainingDiverged):
                  what: str = "non-finite loss", advice: str = "") -> None:
         self.value = value
         super().__init__(f"{what} ({value})", epoch, step, checkpoint, advice)
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Plain mean of each key over ``rows`` (the optimizer steps of one batch)."""
+    if len(rows) == 1:
+        return rows[0]
+    keys = {k for r in rows for k in r}
+    return {k: sum(r[k] for r in rows if k in r) / sum(k in r for r in rows) for k in sorted(keys)}
+
+
+def _loss_first(metrics: dict[str, float]) -> dict[str, float]:
+    """Keys in alphabetical order with "loss" first, as :meth:`WeightedMeans.reduce` gives them."""
+    return dict(sorted(metrics.items(), key=lambda kv: (kv[0] != "loss", kv[0])))
 
 
 def _resolve_device(name: str) -> torch.device:
@@ -102,6 +120,12 @@ class Trainer:
             of the first tensor).
         tokens_fn: ``batch -> int``; when given, throughput is reported in tokens/s.
         collate_fn: used only when fit/evaluate/predict get a Dataset.
+
+    Public state: ``model``, ``optimizer``, ``scheduler`` (built by the first ``fit``),
+    ``scaler`` (the ``torch.amp.GradScaler`` of ``amp="fp16"`` on CUDA, else None), ``epoch``
+    (completed epochs), ``step`` (batches trained on since the start of the run), ``history``,
+    ``best`` (the monitored metric), ``start_loss``, ``callbacks``, ``stop_training``.
+    :meth:`state_dict` / :meth:`load_state_dict` carry all of it but the model's weights.
     """
 
     def __init__(
@@ -140,16 +164,27 @@ class Trainer:
         self.stop_reason: str | None = None
         self.start_loss: float | None = None  # first update's loss, for the divergence check
         self._above_start = 0  # consecutive updates far above start_loss
+        self._skipped_steps = 0  # consecutive optimizer steps the GradScaler skipped
         self._best_weights: dict[str, torch.Tensor] | None = None
         self._wrapped: torch.nn.Module | None = None
         self._train_generators: list[torch.Generator] = []
-        self._autocast = cfg.amp == "bf16" and self.device.type == "cuda"
-        if cfg.amp == "bf16" and not self._autocast:
-            warnings.warn(
-                "TrainConfig.amp='bf16' needs a CUDA device; on CPU the trainer runs in float32",
-                UserWarning,
-                stacklevel=2,
-            )
+        self._pending_scheduler: dict[str, Any] | None = None  # loaded before the scheduler exists
+        self._pending_loader_rng: list[torch.Tensor] | None = None  # applied when fit sees the loader
+        self._group_batches = 0  # batches whose gradients wait for the next optimizer step
+        self._grads_pending = False  # the .grad fields hold gradients of the current group
+        self._autocast_dtype: torch.dtype | None = None
+        self.scaler: torch.amp.GradScaler | None = None
+        if cfg.amp != "off":
+            if self.device.type == "cuda":
+                self._autocast_dtype = torch.bfloat16 if cfg.amp == "bf16" else torch.float16
+                if cfg.amp == "fp16":  # fp16's narrow range needs loss scaling; bf16's does not
+                    self.scaler = torch.amp.GradScaler("cuda")
+            else:
+                warnings.warn(
+                    f"TrainConfig.amp={cfg.amp!r} needs a CUDA device; on CPU the trainer runs in float32",
+                    UserWarning,
+                    stacklevel=2,
+                )
         self.log = MetricsLog(self.run_dir if D.is_main() else None, cfg.tensorboard)
 
     # ------------------------------------------------------------------ public API
@@ -184,6 +219,12 @@ class Trainer:
         self._train_generators = loader_generators(train_loader)
         if self.scheduler is None:  # built once: a second fit call keeps the schedule position
             self.scheduler = build_scheduler(self.optimizer, cfg, self._total_steps(train_loader))
+            if self._pending_scheduler is not None:  # load_state_dict came before the first fit
+                self.scheduler.load_state_dict(self._pending_scheduler)
+                self._pending_scheduler = None
+                # Building the scheduler set the lr to its position 0; put back the loaded one.
+                for group, lr in zip(self.optimizer.param_groups, self.scheduler.get_last_lr()):
+                    group["lr"] = lr
         self.stop_training, self.stop_reason = False, None
 
         source = run_state.find_resume_source(self.run_dir, resume, resume_from)
@@ -196,6 +237,7 @@ class Trainer:
                     "(pass resume=True to continue instead)", UserWarning, stacklevel=3,  # the caller of fit
                 )
             seed_everything(cfg.seed + D.rank())
+        self._apply_loader_rng()
         run_state.write_run_files(self, resumed=source is not None)
         self._wrap_ddp()
 
@@ -257,6 +299,113 @@ class Trainer:
             self.model.train(was_training)
         return concat_outputs(outputs) if outputs else []
 
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a continued run depends on, except the model's weights (``model.state_dict()``).
+
+        Keys: ``format``; ``epoch`` (completed) and ``step`` (batches); ``optimizer``,
+        ``scheduler`` (None before the first fit) and ``scaler`` (None without fp16 on CUDA) state
+        dicts; ``rng``, the python/numpy/torch(/cuda) generator states of every rank (a list in
+        rank order); ``loader_rng``, the states of the training loader's ``torch.Generator``
+        objects; ``best`` (the monitored metric's best value, epoch and epochs since) and
+        ``best_weights`` (a CPU copy of that epoch's weights, or None); ``callbacks`` (each
+        callback's class name and ``state_dict()``); ``history``; ``start_loss``,
+        ``above_start`` and ``skipped_steps`` (the divergence checks' counters); ``config`` (the
+        TrainConfig, for reference: :meth:`load_state_dict` does not apply it).
+
+        Only tensors and plain values, so ``torch.save`` / ``torch.load(weights_only=True)``
+        round-trip it. It describes the trainer between optimizer steps (checkpoints are taken at
+        the end of an epoch, when no accumulated gradient is pending). As with torch's own
+        state_dicts, tensors are references (the optimizer's moments change with the next step):
+        ``copy.deepcopy`` it to keep a snapshot while training goes on. Collective under
+        torch.distributed (every rank must call it: the RNG states are gathered).
+        """
+        return {
+            "format": STATE_FORMAT,
+            "epoch": self.epoch,
+            "step": self.step,
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "rng": D.gather_objects(get_rng_state()),  # one entry per rank
+            "loader_rng": [g.get_state() for g in self._train_generators],
+            "best": self.best.state_dict(),
+            "best_weights": dict(self._best_weights) if self._best_weights is not None else None,
+            "callbacks": [{"name": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks],
+            "history": [dict(r) for r in self.history],
+            "start_loss": self.start_loss,
+            "above_start": self._above_start,
+            "skipped_steps": self._skipped_steps,
+            "config": self.config.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Put back a :meth:`state_dict` (the model's weights are loaded separately).
+
+        A trainer built like the one that saved the state (same model, config, callbacks and
+        loader), given the same weights and this state, continues bit for bit as the original
+        would have. Call it before ``fit``: the scheduler's state waits for the scheduler that the
+        first ``fit`` builds, and the loader generators' states for the loader that ``fit`` gets.
+        The global RNG states are set at once (this rank's entry). Callback states are matched by
+        class name in order; a saved non-empty state no callback takes gives a warning. Keys
+        missing from an older state (``scaler``, ``best_weights``, ``above_start``,
+        ``skipped_steps``) take their fresh values; a ``best`` of None forgets the best epoch.
+        """
+        if state.get("format") != STATE_FORMAT:
+            raise ValueError(f"trainer state format {state.get('format')!r}, expected {STATE_FORMAT}")
+        self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("scheduler") is not None:
+            if self.scheduler is not None:
+                self.scheduler.load_state_dict(state["scheduler"])
+            else:
+                self._pending_scheduler = state["scheduler"]
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.history = [dict(r) for r in state["history"]]
+        self.start_loss = state.get("start_loss")
+        self._above_start = int(state.get("above_start", 0))
+        self._skipped_steps = int(state.get("skipped_steps", 0))
+        cfg = self.config
+        self.best = MetricMonitor(cfg.monitor, cfg.mode, cfg.min_delta)
+        if state.get("best") is not None:
+            self.best.load_state_dict(state["best"])
+        best_weights = state.get("best_weights")
+        self._best_weights = dict(best_weights) if best_weights is not None else None
+        self._load_callbacks(state.get("callbacks", []))
+        rngs = state["rng"]
+        if len(rngs) != D.world_size():
+            warnings.warn(f"resume: checkpoint has RNG states of {len(rngs)} ranks, running {D.world_size()}",
+                          UserWarning, stacklevel=2)
+        set_rng_state(rngs[D.rank() % len(rngs)])
+        self._pending_loader_rng = list(state.get("loader_rng", []))
+        self._group_batches, self._grads_pending = 0, False
+
+    def _load_callbacks(self, saved: list[dict[str, Any]]) -> None:
+        # Matched by class name in order, so adding or dropping a stateless callback (a logger, a
+        # crash simulator) between runs does not lose the others' state.
+        unused = list(saved)
+        for cb in self.callbacks:
+            match = next((c for c in unused if c["name"] == type(cb).__name__), None)
+            if match is not None:
+                unused.remove(match)
+                cb.load_state_dict(match["state"])
+        lost = [c["name"] for c in unused if c["state"]]
+        if lost:
+            warnings.warn(f"resume: no callback to take the saved state of {lost}", UserWarning, stacklevel=3)
+
+    def _apply_loader_rng(self) -> None:
+        """Give the training loader's generators the states of the last :meth:`load_state_dict`."""
+        states, self._pending_loader_rng = self._pending_loader_rng, None
+        if states is None:
+            return
+        if len(states) == len(self._train_generators):
+            for g, s in zip(self._train_generators, states):
+                g.set_state(s.cpu())
+        else:
+            warnings.warn("resume: the training loader's generators differ from the checkpoint's; "
+                          "the data order will not match the interrupted run", UserWarning, stacklevel=4)
+
     # ------------------------------------------------------------------ one epoch
     def _fit_epoch(self, train_loader: Iterable[Any], val_loader: Iterable[Any] | None) -> None:
         cfg = self.config
@@ -298,75 +447,194 @@ class Trainer:
         self.model.train()
         for sampler in self._samplers(loader):
             sampler.set_epoch(epoch)
-        avg, window = WeightedMeans(), WeightedMeans()
+        self._group_batches, self._grads_pending = 0, False  # groups never span epochs
+        avg, window = WeightedMeans(), WeightedMeans()  # batch metrics, weighted by batch size
+        steps, step_window = WeightedMeans(), WeightedMeans()  # optimizer-step metrics (grad_norm), one weight per step
         total = len(loader) if hasattr(loader, "__len__") else None  # type: ignore[arg-type]
         progress = Progress(total, f"epoch {epoch}/{cfg.epochs}", cfg.progress and D.is_main(), self.tokens_fn is not None)
         try:
-            for batch in loader:
+            for batch, group_end in self._grouped(loader):
                 for cb in self.callbacks:
                     cb.on_train_batch_start(self, batch)
                 batch = to_device(batch, self.device)
                 n = self.batch_size_fn(batch)
-                metrics = self._train_batch(batch, epoch)
+                metrics, step_metrics = self._train_batch(batch, epoch, group_end)
                 self.step += 1
-                self.scheduler.step()  # type: ignore[union-attr]
+                if group_end:
+                    self._advance_schedule()
+                for m in step_metrics:
+                    steps.add(m, 1.0)
+                    step_window.add(m, 1.0)
                 avg.add(metrics, n)
                 window.add(metrics, n)
                 progress.update(n, self.tokens_fn(batch) if self.tokens_fn else 0, metrics["loss"])
                 if cfg.log_every and self.step % cfg.log_every == 0:
-                    self.log.log(epoch, self.step, "train_step", {**window.local(), "lr": self.optimizer.param_groups[0]["lr"]})
-                    window = WeightedMeans()
+                    self.log.log(epoch, self.step, "train_step",
+                                 {**window.local(), **step_window.local(), "lr": self.optimizer.param_groups[0]["lr"]})
+                    window, step_window = WeightedMeans(), WeightedMeans()
+                batch_metrics = {**metrics, **_mean(step_metrics)}
                 for cb in self.callbacks:
-                    cb.on_train_batch_end(self, metrics)
+                    cb.on_train_batch_end(self, batch_metrics)
                 if self.stop_training:
                     break
+            if self._grads_pending:  # stopped inside a group: its batches still make a step
+                steps.add(self._finish_group(epoch), 1.0)
         finally:
             progress.close()
-        return avg.reduce(self.device), progress.rate()
+        return _loss_first({**avg.reduce(self.device), **steps.reduce(self.device)}), progress.rate()
 
-    def _train_batch(self, batch: Any, epoch: int) -> dict[str, float]:
+    def _grouped(self, loader: Iterable[Any]) -> Iterable[tuple[Any, bool]]:
+        """``(batch, group_end)``: group_end marks the batches after which the optimizer steps.
+
+        With ``grad_accum_steps = k > 1`` every k-th batch of the epoch and its last batch (found
+        by looking one batch ahead, so loaders without ``__len__`` work too).
+        """
+        k = self.config.grad_accum_steps
+        if k == 1:
+            for batch in loader:
+                yield batch, True
+            return
+        it = iter(loader)
+        ahead, i = next(it, _END), 0
+        while ahead is not _END:
+            batch, ahead = ahead, next(it, _END)
+            i += 1
+            yield batch, ahead is _END or i % k == 0
+
+    def _train_batch(self, batch: Any, epoch: int, group_end: bool) -> tuple[dict[str, float], list[dict[str, float]]]:
+        """Forward and backward of one batch, and the optimizer step(s) it completes.
+
+        Returns the batch's metrics and the metrics of each optimizer step it took (grad_norm).
+        """
         model = self._wrapped or self.model
-        k = self.config.tbptt_steps
-        if not k:
-            loss, metrics, _ = self._call_loss(model, batch, None)
-            return metric_floats(loss, metrics, self._update(loss, epoch))
-        # Truncated BPTT: one update per chunk; the state crosses chunks detached, so each
-        # backward stops at its chunk's start and the graph (memory) is bounded by tbptt_steps.
-        avg = WeightedMeans()
+        k, tbptt = self.config.grad_accum_steps, self.config.tbptt_steps
+        if not tbptt:
+            with self._no_sync(not group_end):
+                loss, metrics, _ = self._call_loss(model, batch, None)
+                self._backward(loss, epoch, divisor=k)
+            self._group_batches += 1
+            return metric_floats(loss, metrics), ([self._step(epoch, self.step + 1)] if group_end else [])
+        # Truncated BPTT: the state crosses chunks detached, so each backward stops at its chunk's
+        # start and the graph (memory) is bounded by tbptt_steps. k = 1: one update per chunk;
+        # k > 1: every chunk's gradient (weighted by its share of the batch's time steps) adds to
+        # the group's, and the update comes after the last chunk of the group's last batch.
+        avg, steps = WeightedMeans(), []
+        chunks = split_time(batch, tbptt)
+        total = sum(self._chunk_len(c) for c in chunks)
         state = None
-        for chunk in split_time(batch, k):
-            loss, metrics, state = self._call_loss(model, chunk, state)
-            extra = self._update(loss, epoch)
-            avg.add(metric_floats(loss, metrics, extra), self._chunk_len(chunk))
+        for j, chunk in enumerate(chunks):
+            length = self._chunk_len(chunk)
+            if k == 1:
+                loss, metrics, state = self._call_loss(model, chunk, state)
+                self._backward(loss, epoch)
+                steps.append(self._step(epoch, self.step + 1))
+            else:
+                with self._no_sync(not (group_end and j == len(chunks) - 1)):
+                    loss, metrics, state = self._call_loss(model, chunk, state)
+                    self._backward(loss, epoch, weight=length / total, divisor=k)
+            avg.add(metric_floats(loss, metrics), length)
             state = detach_state(state)
-        return avg.local()
+        if k > 1:
+            self._group_batches += 1
+            if group_end:
+                steps.append(self._step(epoch, self.step + 1))
+        return avg.local(), steps
 
-    def _update(self, loss: torch.Tensor, epoch: int) -> dict[str, float]:
-        """Check the loss, backward, check the gradient, clip, step.
+    def _no_sync(self, skip: bool):
+        """DDP's ``no_sync()`` around a forward/backward that is not the last before a step."""
+        if skip and self._wrapped is not None:
+            return self._wrapped.no_sync()
+        return contextlib.nullcontext()
 
-        Returns extra metrics (grad_norm when clipping). A non-finite loss or gradient, or a loss
-        that stays far above its start (:meth:`_check_divergence`), stops training before the
-        optimizer step, so the weights (and every checkpoint) stay finite.
+    def _backward(self, loss: torch.Tensor, epoch: int, weight: float = 1.0, divisor: int = 1) -> None:
+        """Check the loss, then add the gradient of ``loss * weight / divisor`` to the group's.
+
+        A non-finite loss, or a loss that stays far above its start (:meth:`_check_divergence`),
+        stops training before any update, so the weights (and every checkpoint) stay finite.
         """
         value = self._check_finite(loss, epoch)
         self._check_divergence(value, epoch)
-        self.optimizer.zero_grad(set_to_none=True)
+        if not self._grads_pending:  # the first backward of a group
+            self.optimizer.zero_grad(set_to_none=True)
+            self._grads_pending = True
+        if weight != 1.0:
+            loss = loss * weight
+        if divisor != 1:
+            loss = loss / divisor
+        if self.scaler is not None:
+            loss = self.scaler.scale(loss)
         loss.backward()
+
+    def _step(self, epoch: int, step: int) -> dict[str, float]:
+        """Unscale, average a short group, check the gradient, clip, step.
+
+        Returns the step's metrics (grad_norm when clipping). Without a GradScaler a non-finite
+        gradient stops training before the optimizer step. With one (fp16 on CUDA), inf/NaN
+        gradients are expected now and then: the scaler skips that step and lowers its scale, and
+        only ``divergence_steps`` skipped steps in a row stop training.
+        """
+        cfg = self.config
+        k, r = cfg.grad_accum_steps, self._group_batches
+        self._group_batches, self._grads_pending = 0, False
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)  # clipping and the check see the true gradient
+        if 0 < r < k:  # the epoch's last group is short: the mean is over its r batches, not k
+            for p in self.model.parameters():
+                if p.grad is not None:
+                    p.grad.mul_(k / r)
         extra = {}
-        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-        if self.config.grad_clip > 0:
-            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-            extra["grad_norm"] = float(norm)  # before clipping: shows how often and how hard it clips
+        if cfg.grad_clip > 0:
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         else:
+            grads = [p.grad for p in self.model.parameters() if p.grad is not None]
             norm = (torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads]))
                     if grads else torch.zeros(()))
         # Under DDP the gradients are already all-reduced, so every rank takes the same branch.
-        if not math.isfinite(float(norm)):
-            raise NonFiniteLossError(float(norm), epoch, self.step + 1, self._last_good_checkpoint(),
+        value = float(norm)
+        if math.isfinite(value):
+            self._skipped_steps = 0
+            if cfg.grad_clip > 0:
+                extra["grad_norm"] = value  # before clipping: shows how often and how hard it clips
+        elif self.scaler is None:
+            raise NonFiniteLossError(value, epoch, step, self._last_good_checkpoint(),
                                      what="non-finite gradient norm", advice=self._advice())
+        else:  # scaler.step below skips this update and scaler.update lowers the scale
+            self._skipped_steps += 1
+            if self._skipped_steps >= cfg.divergence_steps:
+                self._stop(NonFiniteLossError(
+                    value, epoch, step, self._last_good_checkpoint(),
+                    what=f"non-finite gradient norm in {self._skipped_steps} optimizer steps in a row, all "
+                         f"skipped by the fp16 GradScaler (scale now {self.scaler.get_scale():g})",
+                    advice=self._advice() + " amp='bf16' has float32's range and needs no scaling."))
         for cb in self.callbacks:
             cb.on_before_optimizer_step(self)
-        self.optimizer.step()
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        return extra
+
+    def _advance_schedule(self) -> None:
+        """One schedule position per optimizer step, taken or skipped by the GradScaler."""
+        if self.scaler is None or self.scheduler.last_epoch != 0:  # type: ignore[union-attr]
+            self.scheduler.step()  # type: ignore[union-attr]
+            return
+        with warnings.catch_warnings():  # torch warns when the very first step was skipped: intended here
+            warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step", UserWarning)
+            self.scheduler.step()  # type: ignore[union-attr]
+
+    def _finish_group(self, epoch: int) -> dict[str, float]:
+        """Step on a group that a stop cut short (its gradients may be unsynchronised under DDP)."""
+        if self._wrapped is not None:  # accumulated under no_sync: average them as DDP would
+            import torch.distributed as dist
+
+            for p in self.model.parameters():
+                if p.grad is not None:
+                    dist.all_reduce(p.grad)
+                    p.grad.div_(D.world_size())
+        extra = self._step(epoch, self.step)
+        self._advance_schedule()
         return extra
 
     def _advice(self) -> str:
@@ -425,8 +693,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ objective protocol
     def _autocast_ctx(self):
-        if self._autocast:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+        if self._autocast_dtype is not None:
+            return torch.autocast("cuda", dtype=self._autocast_dtype)
         return contextlib.nullcontext()
 
     def _call_loss(self, model: torch.nn.Module, batch: Any, state: Any) -> tuple[torch.Tensor, dict, Any]:
@@ -473,7 +741,7 @@ class Trainer:
         if cfg.total_steps or cfg.schedule in ("constant", "step"):
             return cfg.total_steps
         try:
-            return cfg.epochs * len(loader)
+            return cfg.epochs * math.ceil(len(loader) / cfg.grad_accum_steps)
         except TypeError:
             raise ValueError(
                 f"schedule {cfg.schedule!r} needs the run length: give the training loader a __len__ "

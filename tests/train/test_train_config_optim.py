@@ -19,8 +19,8 @@ def test_config_round_trips_through_json():
 
 @pytest.mark.parametrize(
     "kw, word",
-    [({"schedule": "exp"}, "schedule"), ({"amp": "fp16"}, "amp"), ({"mode": "up"}, "mode"),
-     ({"lr": 0}, "lr"), ({"grad_clip": -1}, "grad_clip"), ({"device": "tpu"}, "device")],
+    [({"schedule": "exp"}, "schedule"), ({"amp": "fp8"}, "amp"), ({"optimizer": "lion"}, "optimizer"),
+     ({"mode": "up"}, "mode"), ({"lr": 0}, "lr"), ({"grad_clip": -1}, "grad_clip"), ({"device": "tpu"}, "device")],
 )
 def test_config_rejects_bad_values(kw, word):
     with pytest.raises(ValueError, match=word):
