@@ -1,6 +1,6 @@
 """rnnkit forecast with its defaults against statsforecast's models, on the same rolling origins.
 
-Every series goes through ``rnnkit.forecast.pipeline.train`` with default settings (only the data
+Every series goes through ``rnnkit.apps.forecast.pipeline.train`` with default settings (only the data
 columns given): sizes from the data, the treatment chosen by validation, and the baselines
 (statsforecast Naive, SeasonalNaive, AutoETS, AutoARIMA, AutoTheta) refit at every origin of the
 same backtest. Prints MASE and 80% coverage per series, the mean over series, and per series the
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from rnnkit.forecast import pipeline, resolve_config
+    from rnnkit.apps.forecast import pipeline, resolve_config
 
     rows, comps, info = [], [], []
     picks = [p for p in PANELS[args.panel] if args.series is None or p[1] in args.series.split(",")]

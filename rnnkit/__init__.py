@@ -15,3 +15,17 @@ __all__ = [
     "RNN", "LSTM", "GRU", "Recurrent", "RNNCell", "LSTMCell", "GRUCell", "RecurrentCell",
     "OneToOne", "OneToMany", "ManyToOne", "ManyToMany", "__version__",
 ]
+
+
+def load(run_dir):
+    """Reopen a trained run folder of any app: ``rnnkit.load("runs/x").predict(...)``.
+
+    Returns a :class:`rnnkit.apps.loading.LoadedRun` (app, config, model in eval mode,
+    preprocessing, ``predict``). Imported lazily: the library itself never imports the apps.
+    """
+    from rnnkit.apps.loading import load as _load
+
+    return _load(run_dir)
+
+
+__all__ += ["load"]

@@ -1,14 +1,20 @@
-"""The ``rnnkit`` command. Thin: parse -> config -> call the task.
+"""The ``rnnkit`` command. Thin: parse -> config -> the application's code. One grammar for every app:
 
-    rnnkit train TASK [--preset NAME] [--data PATH] [--run-dir DIR] [--resume] [key=value ...]
-    rnnkit evaluate RUN
-    rnnkit generate RUN --prompt TEXT [--max-new-tokens N] [--strategy greedy|sample]
-                        [--temperature T] [--top-k K] [--top-p P] [--seed S]
-    rnnkit info
-    rnnkit <application> ...     commands added by rnnkit/commands/ (see `rnnkit --help`)
+    rnnkit train APP [--preset NAME] [--data PATH] [--config FILE] [--run-dir DIR] [--resume]
+                     [--overwrite] [--print-config] [APP OPTIONS] [key=value ...]
+    rnnkit evaluate RUN [APP OPTIONS]
+    rnnkit predict RUN [APP INPUTS]      (alias: generate)
+    rnnkit runs [ROOT]                   run folders with their app, date and headline metric
+    rnnkit info                          versions, devices, backends
+    rnnkit APP TOOL ...                  an app's own tools (e.g. `rnnkit speech synth`)
 
+``rnnkit train APP --help`` lists the app's presets and every config key with its type and default.
 Overrides name a config field by its dotted path and are type-checked: ``model.hidden_size=256``,
 ``--train.lr=3e-4`` or ``--train.epochs 5``. Unknown keys and wrong types are errors.
+Under ``torchrun --nproc_per_node N -m rnnkit train APP ...`` the run is one data-parallel run.
+
+The old forms (``rnnkit forecast train``, ``rnnkit classify predict RUN`` ...) still work for one
+release and print the new form.
 """
 
 from __future__ import annotations
@@ -25,84 +31,107 @@ from rnnkit import config as C
 from rnnkit.train import RunFolderBusy, TrainingDiverged
 from rnnkit.train.atomic import DiskFullError
 
+# `rnnkit APP ACTION` (the grammar of rnnkit 0.1) -> the verb that does it now
+_LEGACY_ACTIONS = {"train": "train", "run": "train", "evaluate": "evaluate", "predict": "predict",
+                   "generate": "predict", "transcribe": "predict", "text": "predict"}
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rnnkit", description="Recurrent neural networks on real sequence problems.")
+
+def _parser(argv: list[str]) -> argparse.ArgumentParser:
+    from rnnkit.apps import registry
+    from rnnkit.apps.actions import add_common_train_args, config_epilog
+
+    p = argparse.ArgumentParser(prog="rnnkit", description="Recurrent neural networks on real sequence problems.",
+                                epilog="apps: " + ", ".join(registry.app_names()))
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log backend choices and other details")
+    p.add_argument("-v", "--verbose", action="store_true", help="log backend choices; show tracebacks of errors")
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train a task; extra key=value arguments override its config")
-    t.add_argument("task", help="task name, e.g. textgen")
-    t.add_argument("--preset", default=None, help="named settings of the task (e.g. demo, tiny, large)")
-    t.add_argument("--data", default=None, help="your own data (sets data.path)")
-    t.add_argument("--run-dir", default=None, help="run folder (default runs/TASK-TIMESTAMP)")
-    t.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
-    t.add_argument("--overwrite", action="store_true", help="train afresh into a run folder that already holds a run")
-    t.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    t = sub.add_parser("train", help="train an app; extra key=value arguments override its config")
+    apps = t.add_subparsers(dest="app", required=True, metavar="APP")
+    wanted = argv[argv.index("train") + 1] if "train" in argv[:-1] else None
+    for entry in registry.APPS:
+        full = entry.name == wanted  # only the app being trained is imported (its --help lists its keys)
+        a = apps.add_parser(entry.name, help=entry.help, description=entry.help,
+                            epilog=config_epilog(entry) if full and ("-h" in argv or "--help" in argv) else None,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        add_common_train_args(a, entry.name)
+        if full and hasattr(entry.cli, "add_train_args"):
+            entry.cli.add_train_args(a)
 
-    e = sub.add_parser("evaluate", help="evaluate a saved run on its held-out split")
-    e.add_argument("run", help="run folder")
-
-    g = sub.add_parser("generate", help="generate from a saved run")
-    g.add_argument("run", help="run folder")
-    g.add_argument("--prompt", required=True)
-    g.add_argument("--max-new-tokens", type=int, default=300)
-    g.add_argument("--strategy", choices=["greedy", "sample"], default="sample")
-    g.add_argument("--temperature", type=float, default=0.8)
-    g.add_argument("--top-k", type=int, default=0)
-    g.add_argument("--top-p", type=float, default=1.0)
-    g.add_argument("--seed", type=int, default=0)
-
+    for verb, what in (("evaluate", "evaluate a saved run on its held-out data"),
+                       ("predict", "use a saved run on new inputs (the app's own options follow RUN)"),
+                       ("generate", "the same as predict")):
+        v = sub.add_parser(verb, help=what, add_help=False)
+        v.add_argument("run", nargs="?", help="run folder")
+        v.add_argument("-h", "--help", action="store_true")
+    r = sub.add_parser("runs", help="list run folders: app, date, headline metric")
+    r.add_argument("root", nargs="?", default="runs", help="folder holding run folders (default: runs)")
     sub.add_parser("info", help="versions, devices and available backends")
-    for module in _command_modules():
-        module.register(sub)
+    for entry in registry.APPS:
+        if hasattr(entry.cli, "register"):  # an app whose command line has not moved to this grammar yet
+            entry.cli.register(sub)
+            continue
+        tools = getattr(entry.cli, "TOOLS", {})
+        if tools:
+            tp = sub.add_parser(entry.name, help=f"{entry.name} tools: {', '.join(tools)}")
+            tsub = tp.add_subparsers(dest="tool", required=True)
+            for name, (help_, add_args, _run) in tools.items():
+                add_args(tsub.add_parser(name, help=help_))
     return p
 
 
-def _command_modules():
-    """Application commands (``rnnkit forecast ...``) live in ``rnnkit/commands/<name>.py``.
+def _run_verb(verb: str, args, rest: list[str]) -> int:
+    """``evaluate``/``predict RUN ...``: the run's app parses the rest of the line."""
+    from rnnkit.apps import get_app
+    from rnnkit.train.run_folder import read_run_info
 
-    Each module has ``register(subparsers)``, which adds its parser and sets ``func=callable(args)``
-    as the parser default; the callable returns the exit code.
-    """
-    import importlib
-    import pkgutil
-
-    import rnnkit.commands as commands
-
-    names = [m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")]
-    return [importlib.import_module(f"rnnkit.commands.{name}") for name in names]
-
-
-def _cmd_train(args, overrides: list[str]) -> int:
-    from rnnkit.commands._shared import train_from_args
-    from rnnkit.tasks import get_task
-
-    return train_from_args(get_task(args.task), args, overrides)
-
-
-def _cmd_evaluate(args) -> int:
-    from rnnkit.tasks import get_task
-    from rnnkit.tasks.runs import read_run_info
-
-    task = get_task(read_run_info(args.run)["task"])
-    for k, v in task.evaluate(args.run).items():
-        print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
-    return 0
+    if args.run is None:
+        if args.help:
+            print(f"usage: rnnkit {verb} RUN [options of the run's app]; `rnnkit {verb} RUN --help` lists them")
+            return 0
+        raise C.ConfigError(f"{verb} needs a run folder: rnnkit {verb} RUN")
+    entry = get_app(read_run_info(args.run)["task"])
+    cli = entry.cli
+    adder = getattr(cli, f"add_{verb}_args", None)
+    handler = getattr(cli, verb, None)
+    if handler is None and verb == "evaluate":
+        handler = _evaluate_generic(entry)
+    if handler is None:
+        raise C.ConfigError(f"the {entry.name} app has no {verb} command")
+    p = argparse.ArgumentParser(prog=f"rnnkit {verb} RUN", description=f"{verb} with a saved {entry.name} run")
+    p.add_argument("run", help="run folder")
+    if adder is not None:
+        adder(p)
+    argv = [args.run, *rest, *(["--help"] if args.help else [])]
+    parsed, extra = p.parse_known_args(argv)
+    return handler(parsed, extra) if getattr(handler, "takes_rest", False) else _no_rest(handler, parsed, extra)
 
 
-def _cmd_generate(args) -> int:
-    from rnnkit.decoding import DecodingConfig
-    from rnnkit.tasks import get_task
-    from rnnkit.tasks.runs import read_run_info
+def _evaluate_generic(entry):
+    def evaluate(args) -> int:
+        for k, v in entry.task.evaluate(args.run).items():
+            print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
+        return 0
 
-    task = get_task(read_run_info(args.run)["task"])
-    if not hasattr(task, "generate"):
-        raise C.ConfigError(f"task {task.NAME!r} does not generate")
-    decoding = DecodingConfig(strategy=args.strategy, temperature=args.temperature, top_k=args.top_k,
-                              top_p=args.top_p, max_new_tokens=args.max_new_tokens, seed=args.seed)
-    print(task.generate(args.run, args.prompt, decoding))
+    return evaluate
+
+
+def _no_rest(handler, parsed, extra: list[str]) -> int:
+    if extra:
+        raise C.ConfigError(f"unexpected arguments: {' '.join(extra)}")
+    return handler(parsed)
+
+
+def _cmd_runs(root: str) -> int:
+    from rnnkit.apps.actions import list_runs
+
+    rows = list_runs(root)
+    if not rows:
+        print(f"no run folders under {root}")
+        return 0
+    width = max(len(r["run"]) for r in rows)
+    for r in rows:
+        print(f"{r['run']:<{width}}  {r['app']:<10} {r['date']:<19}  {r['headline']}")
     return 0
 
 
@@ -130,23 +159,65 @@ def _cmd_info() -> int:
     return 0
 
 
+def _legacy(argv: list[str]) -> list[str]:
+    """``rnnkit APP ACTION ...`` of rnnkit 0.1 -> the new form, with a note on stderr."""
+    from rnnkit.apps import registry
+
+    if len(argv) < 2 or registry.resolve_app(argv[0]) is None or argv[1] not in _LEGACY_ACTIONS:
+        return argv
+    entry = registry.resolve_app(argv[0])
+    if argv[1] in getattr(entry.cli, "TOOLS", {}) or hasattr(entry.cli, "register"):
+        return argv
+    verb = _LEGACY_ACTIONS[argv[1]]
+    new = ["train", entry.name, *argv[2:]] if verb == "train" else [verb, *argv[2:]]
+    print(f"rnnkit: note: `rnnkit {argv[0]} {argv[1]}` is now `rnnkit {' '.join(new[:2])}`; "
+          "the old form goes away in the next release", file=sys.stderr)
+    return new
+
+
+def _split_globals(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Global options (-v, --threads N) may come anywhere; pull them to the front."""
+    front, rest, i = [], [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-v", "--verbose"):
+            front.append(a)
+        elif a == "--threads" and i + 1 < len(argv):
+            front += [a, argv[i + 1]]
+            i += 1
+        elif a.startswith("--threads="):
+            front.append(a)
+        else:
+            rest.append(a)
+        i += 1
+    return front, rest
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args, rest = _parser().parse_known_args(argv)
+    front, argv = _split_globals(argv)
+    argv = front + _legacy(argv)
+    args, rest = _parser(argv).parse_known_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        if args.command == "train":
-            return _cmd_train(args, C.parse_override_args(rest))
-        if hasattr(args, "func"):
+        if hasattr(args, "func"):  # an app still on its own grammar
             return args.func(args, rest)
+        if args.command == "train":
+            from rnnkit.apps.actions import train_app
+
+            return train_app(args.app, args, rest)
+        if args.command in ("evaluate", "predict", "generate"):
+            return _run_verb("predict" if args.command == "generate" else args.command, args, rest)
+        if hasattr(args, "tool"):
+            from rnnkit.apps import get_app
+
+            return get_app(args.command).cli.TOOLS[args.tool][2](args, rest)
         if rest:
             raise C.ConfigError(f"unexpected arguments: {' '.join(rest)}")
-        if args.command == "evaluate":
-            return _cmd_evaluate(args)
-        if args.command == "generate":
-            return _cmd_generate(args)
+        if args.command == "runs":
+            return _cmd_runs(args.root)
         return _cmd_info()
     except (C.ConfigError, FileNotFoundError, ValueError, RunFolderBusy) as err:
         return _fail(args, "error", err, 2)
@@ -170,6 +241,7 @@ def _fail(args, what: str, err: BaseException, code: int) -> int:
         traceback.print_exc()
     print(f"rnnkit: {what}: {err}", file=sys.stderr)
     return code
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

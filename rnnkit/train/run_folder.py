@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from . import distributed as D
 from .atomic import atomic_write_json, resolve_dir
 from .checkpoint import WEIGHTS_FILE, CheckpointError, load_weights
 from .run_lock import run_folder_lock
@@ -78,19 +79,17 @@ def read_run_info(run_dir: str | Path) -> dict[str, Any]:
 
 
 def write_run_info(run_dir: str | Path, task: str, config: dict[str, Any], **extra: Any) -> None:
-    """Write ``run.json`` with ``config``, keeping the history (and preset) already recorded."""
+    """Write ``run.json`` with ``config``, keeping what is already recorded (history, preset, world size)."""
     import rnnkit
 
+    if not D.is_main():  # under torchrun rank 0 alone writes the run folder
+        return
     run_dir = Path(run_dir)
     with run_folder_lock(run_dir):  # nests when the caller holds it; refuses a busy folder
         old = _read_if_any(run_dir)
-        info = {
-            "format": RUN_FORMAT,
-            "task": task,
-            "rnnkit": rnnkit.__version__,
-            "preset": old.get("preset"),
-            "history": old.get("history", []),
-        }
+        info = {**old, "format": RUN_FORMAT, "task": task, "rnnkit": rnnkit.__version__}
+        info.setdefault("preset", None)
+        info.setdefault("history", [])
         info.update(extra)
         info["config"] = config
         atomic_write_json(run_dir / RUN_FILE, info)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rnnkit.cli import main
-from rnnkit.text_classification import load_run, pipeline
+from rnnkit.apps.classify import load_run, pipeline
 
 # Tiny validation sets tie on accuracy; the loss picks the most confident epoch.
 FAST = ["--preset", "tiny", "train.progress=false", "train.epochs=6", "train.lr=1e-2", "train.monitor=val_loss",

@@ -3,7 +3,7 @@
 
 import pytest
 
-from rnnkit.text_classification.data import (
+from rnnkit.apps.classify.data import (
     LabelSet,
     load_rotten_tomatoes,
     read_labelled,

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.text_classification.baseline import tfidf_logreg
-from rnnkit.text_classification.metrics import (
+from rnnkit.apps.classify.baseline import tfidf_logreg
+from rnnkit.apps.classify.metrics import (
     classification_metrics,
     confusion_matrix,
     plot_confusion,
 )
-from rnnkit.text_classification.model import ClassifierModelConfig, build_model
+from rnnkit.apps.classify.model import ClassifierModelConfig, build_model
 
 
 def test_metrics_match_scikit_learn():
@@ -65,7 +65,7 @@ def test_classifier_padding_never_changes_a_prediction(pooling):
 
 
 def test_nb_log_count_ratios_match_the_formula_and_feed_the_model():
-    from rnnkit.text_classification.model import nb_log_count_ratios
+    from rnnkit.apps.classify.model import nb_log_count_ratios
 
     # class 0 texts contain token 4 twice over (presence counts once), class 1 texts token 5
     ids, y = [[4, 4, 6], [4, 1], [5, 6], [5, 5, 7]], [0, 0, 1, 1]

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from rnnkit.data.cache import cache_root
-from rnnkit.music import data as music_data
-from rnnkit.speech import synth
-from rnnkit.translation import data as translation_data
+from rnnkit.apps.music import data as music_data
+from rnnkit.apps.speech import synth
+from rnnkit.apps.translate import data as translation_data
 
 
 def test_env_var_moves_every_pipeline(monkeypatch, tmp_path):

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from rnnkit.cli import main
-from rnnkit.forecast import build_series
-from rnnkit.forecast.auto import candidates, default_horizon, resolve_sizes
-from rnnkit.forecast.config import ForecastConfig
+from rnnkit.apps.forecast import build_series
+from rnnkit.apps.forecast.auto import candidates, default_horizon, resolve_sizes
+from rnnkit.apps.forecast.config import ForecastConfig
 
 
 def _real(freq):
@@ -71,7 +71,7 @@ def test_log_candidates_only_for_positive_series():
 def test_print_config_of_a_users_file_names_no_builtin_dataset(tmp_path):
     """What ``--print-config`` prints for a user's file: the resolved config has no built-in dataset."""
     from rnnkit import config as C
-    from rnnkit.forecast import resolve_config
+    from rnnkit.apps.forecast import resolve_config
 
     path = tmp_path / "y.csv"
     _real("QS").to_csv(path, index=False)

@@ -5,19 +5,19 @@ import pandas as pd
 import pytest
 
 from rnnkit import config as C
-from rnnkit.forecast import (
+from rnnkit.apps.forecast import (
     LeakError,
     build_series,
     hide_future,
     plan_backtest,
     run_backtest,
 )
-from rnnkit.forecast import windows as W
-from rnnkit.forecast.backtest import history_set
-from rnnkit.forecast.baselines import ARIMA, ETS, Naive, SeasonalNaive
-from rnnkit.forecast.config import ForecastConfig
-from rnnkit.forecast.features import SeriesArrays
-from rnnkit.forecast.neural import NeuralForecaster
+from rnnkit.apps.forecast import windows as W
+from rnnkit.apps.forecast.backtest import history_set
+from rnnkit.apps.forecast.baselines import ARIMA, ETS, Naive, SeasonalNaive
+from rnnkit.apps.forecast.config import ForecastConfig
+from rnnkit.apps.forecast.features import SeriesArrays
+from rnnkit.apps.forecast.neural import NeuralForecaster
 
 H = 4
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.forecast import ARIMA, ETS, Naive, SeasonalNaive, build_series, hide_future
+from rnnkit.apps.forecast import ARIMA, ETS, Naive, SeasonalNaive, build_series, hide_future
 
 
 def _sset(y):
@@ -77,8 +77,8 @@ def test_arima_differences_a_random_walk_and_takes_the_seasonal_difference():
 def test_without_statsmodels_ets_and_arima_are_left_out_with_a_message(monkeypatch):
     import importlib.util
 
-    from rnnkit.forecast.baselines import make_baselines
-    from rnnkit.forecast.config import BaselineConfig
+    from rnnkit.apps.forecast.baselines import make_baselines
+    from rnnkit.apps.forecast.config import BaselineConfig
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "statsmodels" else real(name, *a))
@@ -109,8 +109,8 @@ def test_statsforecast_baselines_equal_statsforecasts_own_cross_validation(refit
     from statsforecast.models import Naive as SFNaive
     from statsforecast.models import SeasonalNaive as SFSeasonalNaive
 
-    from rnnkit.forecast.backtest import history_set, plan_backtest, run_backtest
-    from rnnkit.forecast.baselines import SFModel
+    from rnnkit.apps.forecast.backtest import history_set, plan_backtest, run_backtest
+    from rnnkit.apps.forecast.baselines import SFModel
 
     frame = _real_quarterly().iloc[:120]
     sset = build_series(frame, time_col="date", target=["y"], freq="QS")
@@ -138,7 +138,7 @@ def test_every_origin_refits_and_once_does_not():
     """On a series whose slope changes after the history, ETS refit at every origin follows the new
     slope; fit once it keeps the history's parameters (the forecasts differ)."""
     pytest.importorskip("statsforecast")
-    from rnnkit.forecast.baselines import SFModel
+    from rnnkit.apps.forecast.baselines import SFModel
 
     rng = np.random.default_rng(3)
     y = np.cumsum(rng.normal(0, 1, 100))
@@ -165,7 +165,7 @@ def test_arima_drift_is_a_constant_step(backend):
     steps grow linearly: a quadratic forecast)."""
     if backend == "statsforecast":
         pytest.importorskip("statsforecast")
-        from rnnkit.forecast.baselines import SFModel
+        from rnnkit.apps.forecast.baselines import SFModel
 
         model = SFModel("arima", 1)
     else:
@@ -185,7 +185,7 @@ def test_arima_drift_is_a_constant_step(backend):
 def test_statsmodels_fallback_theta_and_every_origin_refit():
     y = _drifting_walk(120, 1.0, seed=5)
     s = _sset(y)
-    from rnnkit.forecast.baselines import Theta
+    from rnnkit.apps.forecast.baselines import Theta
 
     point, lo, hi = Theta(1).forecast([hide_future(s.series[0], 110)], [110], 5, 0.8)[0]
     assert (lo < point).all() and (point < hi).all()

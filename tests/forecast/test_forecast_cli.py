@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rnnkit.cli import main
-from rnnkit.forecast.pipeline import load_run
+from rnnkit.apps.forecast.pipeline import load_run
 
 FAST = ["--preset", "tiny", "train.progress=false", "train.tensorboard=false", "train.epochs=4"]
 COLUMNS = ["--time-col", "date", "--id-col", "store", "--target", "sales", "--future", "promo", "--past", "temp",
@@ -85,7 +85,7 @@ def test_predict_refits_on_the_data_up_to_its_end_unless_told(run, tmp_path, mon
     """By default predict trains the run's configuration again on every series up to its last
     point (72 months), not only on the history before the first backtest origin;
     --use-backtest-model forecasts with the saved model and trains nothing."""
-    from rnnkit.forecast.neural import NeuralForecaster
+    from rnnkit.apps.forecast.neural import NeuralForecaster
 
     seen = []
     real_fit = NeuralForecaster.fit

@@ -1,4 +1,4 @@
-"""The Diebold-Mariano comparison (rnnkit/forecast/compare.py): statistic and p-value against
+"""The Diebold-Mariano comparison (rnnkit/apps/forecast/compare.py): statistic and p-value against
 numbers worked by hand, the MASE difference against summarize(), refusals, and the report."""
 
 import json
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from rnnkit.forecast.compare import compare_to_baselines, diebold_mariano
-from rnnkit.forecast.metrics import summarize
+from rnnkit.apps.forecast.compare import compare_to_baselines, diebold_mariano
+from rnnkit.apps.forecast.metrics import summarize
 
 
 def _table(errors_a, errors_b, horizon=1, series=("s",), actual=10.0):

@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 
 from rnnkit import config as C
-from rnnkit.forecast import build_series, hide_future, plan_backtest, run_backtest
-from rnnkit.forecast.backtest import history_set
-from rnnkit.forecast.baselines import Naive
-from rnnkit.forecast.config import ForecastConfig
-from rnnkit.forecast.metrics import summarize
-from rnnkit.forecast.neural import NeuralForecaster
+from rnnkit.apps.forecast import build_series, hide_future, plan_backtest, run_backtest
+from rnnkit.apps.forecast.backtest import history_set
+from rnnkit.apps.forecast.baselines import Naive
+from rnnkit.apps.forecast.config import ForecastConfig
+from rnnkit.apps.forecast.metrics import summarize
+from rnnkit.apps.forecast.neural import NeuralForecaster
 
 H = 4
 

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.forecast import build_series, read_table
-from rnnkit.forecast.backtest import split_train_only
-from rnnkit.forecast.config import resolve_config
-from rnnkit.forecast.datasets import load_builtin, load_series
-from rnnkit.forecast.pipeline import _prepare
+from rnnkit.apps.forecast import build_series, read_table
+from rnnkit.apps.forecast.backtest import split_train_only
+from rnnkit.apps.forecast.config import resolve_config
+from rnnkit.apps.forecast.datasets import load_builtin, load_series
+from rnnkit.apps.forecast.pipeline import _prepare
 
 
 def _build(df, **kw):

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from rnnkit import config as C
-from rnnkit.forecast import build_series, plan_backtest, run_backtest
-from rnnkit.forecast.backtest import history_set
-from rnnkit.forecast.config import ForecastConfig, check_config
-from rnnkit.forecast.guide import Guide
-from rnnkit.forecast.neural import NeuralForecaster
+from rnnkit.apps.forecast import build_series, plan_backtest, run_backtest
+from rnnkit.apps.forecast.backtest import history_set
+from rnnkit.apps.forecast.config import ForecastConfig, check_config
+from rnnkit.apps.forecast.guide import Guide
+from rnnkit.apps.forecast.neural import NeuralForecaster
 
 H, L = 4, 12
 
@@ -142,7 +142,7 @@ def test_config_errors_name_the_keys():
 
 
 def test_saved_guided_run_reproduces_exactly(tmp_path):
-    from rnnkit.forecast import pipeline, resolve_config
+    from rnnkit.apps.forecast import pipeline, resolve_config
 
     sset = _sset()
     s = sset.series[0]

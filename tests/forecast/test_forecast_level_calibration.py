@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from rnnkit import config as C
-from rnnkit.forecast import build_series, plan_backtest, run_backtest
-from rnnkit.forecast.backtest import history_set
-from rnnkit.forecast.config import ForecastConfig, check_config
-from rnnkit.forecast.features import SeriesArrays
-from rnnkit.forecast.neural import NeuralForecaster
-from rnnkit.forecast.windows import Layout, build_windows, es_level, training_origins
+from rnnkit.apps.forecast import build_series, plan_backtest, run_backtest
+from rnnkit.apps.forecast.backtest import history_set
+from rnnkit.apps.forecast.config import ForecastConfig, check_config
+from rnnkit.apps.forecast.features import SeriesArrays
+from rnnkit.apps.forecast.neural import NeuralForecaster
+from rnnkit.apps.forecast.windows import Layout, build_windows, es_level, training_origins
 
 H = 6
 
@@ -175,8 +175,8 @@ def test_seasonal_difference_windows_round_trip_and_read_no_future():
 def test_seasonal_difference_forecaster_reads_no_future_and_learns(data):
     """Backtest with the future hidden as NaN runs (no LeakError) and beats the naive forecast on a
     seasonal series; a horizon longer than the season is refused."""
-    from rnnkit.forecast.baselines import Naive
-    from rnnkit.forecast.metrics import summarize
+    from rnnkit.apps.forecast.baselines import Naive
+    from rnnkit.apps.forecast.metrics import summarize
 
     sset, plan, hist = data
     nf = _trained(hist, "model.seasonal_diff=true", "data.season_length=12", "train.epochs=8")

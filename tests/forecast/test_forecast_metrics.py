@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.forecast.metrics import (
+from rnnkit.apps.forecast.metrics import (
     coverage,
     mae,
     mase,

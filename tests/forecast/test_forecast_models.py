@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.forecast.losses import Gaussian, Quantile, StudentT, make_likelihood
-from rnnkit.forecast.models import ForecastNet, forecast_quantiles, rollout
-from rnnkit.forecast.windows import Layout
+from rnnkit.apps.forecast.losses import Gaussian, Quantile, StudentT, make_likelihood
+from rnnkit.apps.forecast.models import ForecastNet, forecast_quantiles, rollout
+from rnnkit.apps.forecast.windows import Layout
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])

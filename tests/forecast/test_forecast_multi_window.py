@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from rnnkit import config as C
-from rnnkit.forecast import build_series, plan_backtest, run_backtest
-from rnnkit.forecast.backtest import history_set
-from rnnkit.forecast.config import ForecastConfig, check_config, member_input_lens
-from rnnkit.forecast.neural import NeuralForecaster
+from rnnkit.apps.forecast import build_series, plan_backtest, run_backtest
+from rnnkit.apps.forecast.backtest import history_set
+from rnnkit.apps.forecast.config import ForecastConfig, check_config, member_input_lens
+from rnnkit.apps.forecast.neural import NeuralForecaster
 
 H = 4
 LENS = [8, 20]
@@ -103,7 +103,7 @@ def test_origins_need_the_longest_input_length(trained):
 
 
 def test_saved_run_remembers_each_members_input_length_and_reproduces_exactly(tmp_path):
-    from rnnkit.forecast import pipeline, resolve_config
+    from rnnkit.apps.forecast import pipeline, resolve_config
 
     sset = _sset()
     s = sset.series[0]
@@ -142,7 +142,7 @@ def test_saved_run_remembers_each_members_input_length_and_reproduces_exactly(tm
 
 
 def test_a_series_too_short_for_the_longest_member_is_a_clear_error(tmp_path):
-    from rnnkit.forecast import pipeline, resolve_config
+    from rnnkit.apps.forecast import pipeline, resolve_config
 
     s = _sset(n=40).series[0]
     path = tmp_path / "y.csv"

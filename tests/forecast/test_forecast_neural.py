@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 
 from rnnkit import config as C
-from rnnkit.forecast import build_series, plan_backtest, run_backtest
-from rnnkit.forecast.backtest import history_set
-from rnnkit.forecast.baselines import Naive
-from rnnkit.forecast.config import ForecastConfig
-from rnnkit.forecast.metrics import summarize
-from rnnkit.forecast.neural import NeuralForecaster
+from rnnkit.apps.forecast import build_series, plan_backtest, run_backtest
+from rnnkit.apps.forecast.backtest import history_set
+from rnnkit.apps.forecast.baselines import Naive
+from rnnkit.apps.forecast.config import ForecastConfig
+from rnnkit.apps.forecast.metrics import summarize
+from rnnkit.apps.forecast.neural import NeuralForecaster
 
 H = 6
 
@@ -73,7 +73,7 @@ def test_calibration_reaches_nominal_coverage_on_the_validation_windows(data):
 
 def test_ensemble_averages_its_members_and_reloads_exactly(data, tmp_path):
     """An ensemble's quantiles are the mean of its members'; the saved run gives the same forecasts."""
-    from rnnkit.forecast import pipeline, resolve_config
+    from rnnkit.apps.forecast import pipeline, resolve_config
 
     sset, _, _ = data
     path = tmp_path / "y.csv"

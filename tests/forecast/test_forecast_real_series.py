@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.forecast import pipeline, resolve_config
+from rnnkit.apps.forecast import pipeline, resolve_config
 
 
 def _macro(col):

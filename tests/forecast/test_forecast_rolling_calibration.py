@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from rnnkit import config as C
-from rnnkit.forecast import build_series, plan_backtest, run_backtest
-from rnnkit.forecast.backtest import hide_future, history_set
-from rnnkit.forecast.config import ForecastConfig, check_config
-from rnnkit.forecast.neural import NeuralForecaster, _levels
+from rnnkit.apps.forecast import build_series, plan_backtest, run_backtest
+from rnnkit.apps.forecast.backtest import hide_future, history_set
+from rnnkit.apps.forecast.config import ForecastConfig, check_config
+from rnnkit.apps.forecast.neural import NeuralForecaster, _levels
 
 H, L, W = 4, 24, 30
 

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
-from rnnkit.forecast import build_series, fit_scale
-from rnnkit.forecast.features import Encoder, SeriesArrays, calendar_features
-from rnnkit.forecast.windows import Layout, build_windows, training_origins
+from rnnkit.apps.forecast import build_series, fit_scale
+from rnnkit.apps.forecast.features import Encoder, SeriesArrays, calendar_features
+from rnnkit.apps.forecast.windows import Layout, build_windows, training_origins
 
 
 @pytest.mark.parametrize("method", ["standard", "robust", "diff", "none"])

@@ -5,15 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.forecast import build_series, resolve_config, train
-from rnnkit.forecast.backtest import (
+from rnnkit.apps.forecast import build_series, resolve_config, train
+from rnnkit.apps.forecast.backtest import (
     history_set,
     plan_backtest,
     split_train_only,
     training_set,
 )
-from rnnkit.forecast.datasets import load_series
-from rnnkit.forecast.pipeline import _prepare
+from rnnkit.apps.forecast.datasets import load_series
+from rnnkit.apps.forecast.pipeline import _prepare
 
 N = 90
 

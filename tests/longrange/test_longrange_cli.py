@@ -6,8 +6,8 @@ import pytest
 
 from rnnkit import cli
 from rnnkit import config as C
-from rnnkit.tasks import longrange
-from rnnkit.tasks.longrange.sweep import run_one
+from rnnkit.apps import longrange
+from rnnkit.apps.longrange.sweep import run_one
 
 
 def test_tiny_sweep_through_cli_writes_table(tmp_path, capsys):

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from rnnkit.data import longrange as LR
+from rnnkit.apps.longrange import data as LR
 
 
 def test_adding_is_deterministic_per_seed():

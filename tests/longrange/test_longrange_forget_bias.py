@@ -2,8 +2,8 @@
 
 import torch
 
-from rnnkit.tasks.longrange.problems import make_problem
-from rnnkit.tasks.longrange.sweep import LongRangeConfig, build_model
+from rnnkit.apps.longrange.problems import make_problem
+from rnnkit.apps.longrange.sweep import LongRangeConfig, build_model
 
 
 def _build(cell, forget_bias):

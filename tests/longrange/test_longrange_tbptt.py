@@ -1,6 +1,6 @@
 """Truncated BPTT keeps the autograd memory of one update flat as the stream grows."""
 
-from rnnkit.tasks.longrange.tbptt import train_stream
+from rnnkit.apps.longrange.tbptt import train_stream
 
 
 def test_saved_bytes_per_update_flat_with_tbptt_and_growing_without():

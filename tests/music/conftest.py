@@ -14,7 +14,7 @@ FIRST = 10
 @pytest.fixture(scope="session")
 def cache_root(tmp_path_factory):
     """A private ``$RNNKIT_CACHE_DIR`` holding the parsed chorales of these tests."""
-    from rnnkit.music.data import load_chorales
+    from rnnkit.apps.music.data import load_chorales
 
     root = tmp_path_factory.mktemp("rnnkit-cache")
     load_chorales(limit=FIRST, cache_dir=root / "music", progress=False)
@@ -25,6 +25,6 @@ def cache_root(tmp_path_factory):
 @pytest.fixture(scope="session")
 def chorales(cache_root):
     """The first FIRST chorales as a MelodyCorpus (read back from the session cache)."""
-    from rnnkit.music.data import load_chorales
+    from rnnkit.apps.music.data import load_chorales
 
     return load_chorales(limit=FIRST, cache_dir=cache_root / "music", progress=False)

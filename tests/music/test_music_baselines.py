@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rnnkit.decoding import DecodingConfig
-from rnnkit.music.baselines import ALPHAS, LAMBDAS, EventNgram
-from rnnkit.music.events import REST, EventCodec
+from rnnkit.apps.music.baselines import ALPHAS, LAMBDAS, EventNgram
+from rnnkit.apps.music.events import REST, EventCodec
 
 A, B, R = (60, 48), (62, 24), (REST, 48)
 TRAIN = [[A, B, A], [A, A, R, B]]

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from rnnkit.music.data import (
+from rnnkit.apps.music.data import (
     CACHE_VERSION,
     Melody,
     load_chorales,
     split_melodies,
     tune_key,
 )
-from rnnkit.music.events import REST, normalize, parse_notes
+from rnnkit.apps.music.events import REST, normalize, parse_notes
 
 LAYOUTS = ["bach/bwv269", "bach/bwv250", "bach/bwv277"]  # as conftest.LAYOUTS (parsed there once)
 
@@ -60,7 +60,7 @@ def test_soprano_is_found_by_name_behind_instrument_parts(cache_root):
 
 
 def test_cache_is_used_and_holds_the_events(cache_root, monkeypatch):
-    from rnnkit.music import data
+    from rnnkit.apps.music import data
 
     def no_parsing(name):
         raise AssertionError(f"{name} was parsed again instead of read from the cache")

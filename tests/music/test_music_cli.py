@@ -7,8 +7,8 @@ import json
 import pytest
 
 from rnnkit.cli import main
-from rnnkit.music.events import parse_notes
-from rnnkit.music.midi_io import read_midi, write_midi
+from rnnkit.apps.music.events import parse_notes
+from rnnkit.apps.music.midi_io import read_midi, write_midi
 
 TINY = ["--preset", "tiny", "data.limit=10", "train.tensorboard=false", "train.epochs=3"]
 
@@ -25,7 +25,7 @@ def run(cache_root, tmp_path_factory):
 
 
 def test_train_writes_the_report_and_its_pictures(run, cache_root):
-    from rnnkit.music.data import load_chorales
+    from rnnkit.apps.music.data import load_chorales
 
     for name in ("report.md", "report.json", "histograms.png", "pianoroll.png", "generated_1.mid", "codec.json",
                  "metrics.csv", "run.json"):
@@ -80,7 +80,7 @@ def test_generate_from_a_midi_primer_returns_to_its_key(run, tmp_path, capsys):
 
 
 def test_training_on_a_midi_folder_counts_skipped_files(cache_root, tmp_path):
-    from rnnkit.music.data import load_chorales
+    from rnnkit.apps.music.data import load_chorales
 
     folder = tmp_path / "midi"
     for mel in load_chorales(limit=10, cache_dir=cache_root / "music", progress=False).melodies:
@@ -116,7 +116,7 @@ def test_prime_key_moves_text_primers_into_the_models_key_and_back(run, tmp_path
 
 
 def test_generate_primes_with_a_held_out_piece_by_default(run, cache_root, tmp_path, capsys):
-    from rnnkit.music.data import load_chorales
+    from rnnkit.apps.music.data import load_chorales
 
     name = json.loads((run / "report.json").read_text())["data"]["test_pieces"][0]
     held_out = load_chorales(names=[name], cache_dir=cache_root / "music", progress=False).melodies[0].transposed()

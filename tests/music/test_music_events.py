@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rnnkit.music.events import (
+from rnnkit.apps.music.events import (
     BOS,
     DUR_UNK,
     END,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import mido
 import pytest
 
-from rnnkit.music.data import load_midi_corpus
-from rnnkit.music.events import REST, normalize, parse_notes
-from rnnkit.music.midi_io import read_midi, write_midi
+from rnnkit.apps.music.data import load_midi_corpus
+from rnnkit.apps.music.events import REST, normalize, parse_notes
+from rnnkit.apps.music.midi_io import read_midi, write_midi
 
 
 def test_written_melody_reads_back_exactly(tmp_path):

@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.decoding import DecodingConfig
-from rnnkit.music.data import MelodyDataset, collate_melodies
-from rnnkit.music.events import BOS, DUR_UNK, END, PAD, UNK, EventCodec
-from rnnkit.music.model import MelodyLSTM, MelodyModelConfig, event_nll
-from rnnkit.music.pipeline import compose, melody_loss
+from rnnkit.apps.music.data import MelodyDataset, collate_melodies
+from rnnkit.apps.music.events import BOS, DUR_UNK, END, PAD, UNK, EventCodec
+from rnnkit.apps.music.model import MelodyLSTM, MelodyModelConfig, event_nll
+from rnnkit.apps.music.pipeline import compose, melody_loss
 from rnnkit.train import TrainConfig, Trainer
 
 

@@ -11,7 +11,7 @@ from rnnkit import config as C
 from rnnkit.cells import LayerNormLSTMCell, VariationalDropout, WeightDrop, Zoneout
 from rnnkit.cli import main
 from rnnkit.models import EmbeddingDropout
-from rnnkit.tasks import overfit
+from rnnkit.apps.overfit import task as overfit
 
 TINY = ["--preset", "tiny", "data.train_chars=1500", "data.val_chars=600", "data.test_chars=300",
         "train.epochs=4", "train.lr=0.02", "train.plots=true"]

@@ -27,7 +27,7 @@ def speech_cache(tmp_path_factory):
 
 def _tiny_config(*extra: str):
     from rnnkit import config as C
-    from rnnkit.speech import pipeline as sp
+    from rnnkit.apps.speech import pipeline as sp
 
     cfg = C.apply_overrides(sp.default_config(), sp.PRESETS["tiny"])
     return C.apply_overrides(cfg, ["train.progress=false", *extra])
@@ -44,7 +44,7 @@ def tiny_corpus(speech_cache) -> Path:
     """The tiny preset's digit corpus (48 utterances), synthesised once per session."""
     if ESPEAK_MISSING:
         pytest.skip("espeak-ng is not installed: apt-get install -y espeak-ng")
-    from rnnkit.speech.synth import synthesize_corpus
+    from rnnkit.apps.speech.synth import synthesize_corpus
 
     return synthesize_corpus(_tiny_config().synth, echo=lambda *_: None, progress=lambda *_: None)
 
@@ -54,7 +54,7 @@ def tiny_run(tiny_corpus, tmp_path_factory):
     """(run folder, result) of the tiny preset trained for 4 epochs."""
     import torch
 
-    from rnnkit.speech import pipeline as sp
+    from rnnkit.apps.speech import pipeline as sp
 
     torch.manual_seed(0)
     run_dir = tmp_path_factory.mktemp("speech_run")

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnkit.speech.ctc_decode import (
+from rnnkit.apps.speech.ctc_decode import (
     collapse,
     decode_batch,
     greedy_decode,

@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from rnnkit.speech.data import (
+from rnnkit.apps.speech.data import (
     Alphabet,
     BadUtterance,
     SpeechBatches,
@@ -18,7 +18,7 @@ from rnnkit.speech.data import (
     read_manifest,
     split_by_speaker,
 )
-from rnnkit.speech.features import LogMelConfig
+from rnnkit.apps.speech.features import LogMelConfig
 
 FEAT = LogMelConfig(n_mels=32)
 
@@ -146,7 +146,7 @@ def test_split_without_speakers_is_by_utterance_and_too_few_is_an_error():
 
 
 def _examples(lengths):
-    from rnnkit.speech.data import Example
+    from rnnkit.apps.speech.data import Example
 
     a = Alphabet()
     return [Example(torch.full((n, 3), float(i + 1)), torch.tensor(a.encode("ab"[: 1 + i % 2])), "ab"[: 1 + i % 2],
@@ -197,7 +197,7 @@ def test_sortagrad_gives_length_order_in_the_first_epoch_only():
 
 def test_filter_feasible_skips_what_ctc_cannot_align_and_says_why():
     a = Alphabet()
-    from rnnkit.speech.data import Example
+    from rnnkit.apps.speech.data import Example
 
     ok = Example(torch.zeros(12, 3), torch.tensor(a.encode("three")), "three", Utterance("/x/ok.wav", ""))
     short = Example(torch.zeros(10, 3), torch.tensor(a.encode("three")), "three", Utterance("/x/short.wav", ""))

@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from rnnkit.speech.features import (
+from rnnkit.apps.speech.features import (
     AudioError,
     LogMelConfig,
     SpecAugment,

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnkit.speech.features import SpecAugmentConfig
-from rnnkit.speech.model import ConvFrontEnd, CTCSpeechModel, SpeechModelConfig
+from rnnkit.apps.speech.features import SpecAugmentConfig
+from rnnkit.apps.speech.model import ConvFrontEnd, CTCSpeechModel, SpeechModelConfig
 
 
 @pytest.mark.parametrize("stride", [1, 2, 4])
@@ -62,7 +62,7 @@ def test_ctc_training_fits_a_small_batch():
         opt.step()
         losses.append(float(loss.detach()))
     assert losses[-1] < 0.1 * losses[0]
-    from rnnkit.speech.ctc_decode import greedy_decode
+    from rnnkit.apps.speech.ctc_decode import greedy_decode
 
     model.eval()
     lp, n = model(x, lengths)

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from rnnkit.cli import main
-from rnnkit.speech import pipeline as sp
-from rnnkit.speech.real import INSTALL_HINT, pocketsphinx_utterances
+from rnnkit.apps.speech import pipeline as sp
+from rnnkit.apps.speech.real import INSTALL_HINT, pocketsphinx_utterances
 
 
 def test_tiny_run_trains_its_loss_falls_and_writes_its_report(tiny_run):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from rnnkit.speech.synth import (
+from rnnkit.apps.speech.synth import (
     COMMAND_WORDS,
     DIGIT_WORDS,
     SynthConfig,

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rnnkit.cli import main
-from rnnkit.tasks import textgen
+from rnnkit.apps.textgen import task as textgen
 
 TINY = ["--preset", "tiny", "train.progress=false", "train.tensorboard=false"]
 

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.models.seq2seq import SearchConfig, Seq2SeqConfig, seq2seq_loss
-from rnnkit.translation.batches import collate_pairs
+from rnnkit.apps.translate.batches import collate_pairs
 
 
 def _sample(n, g):

@@ -3,7 +3,7 @@ the textbook one (checked by hand on two pairs); copy is the identity."""
 
 import pytest
 
-from rnnkit.translation.baselines import (
+from rnnkit.apps.translate.baselines import (
     WordDictionary,
     copy_baseline,
     detokenize,

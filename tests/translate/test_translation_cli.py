@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from rnnkit.cli import main
-from rnnkit.translation import pipeline as P
+from rnnkit.apps.translate import pipeline as P
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +88,9 @@ def test_bad_training_input_fails_with_file_and_line(tmp_path, capsys):
 
 def test_generic_train_and_evaluate_reach_translation(run, capsys):
     """`rnnkit evaluate RUN` works on a translation run like on every other task's run."""
-    from rnnkit.tasks import get_task, task_names
+    from rnnkit.apps import app_names, get_app
 
-    assert "translation" in task_names() and get_task("translation").NAME == "translation"
+    assert "translate" in app_names() and get_app("translation").task.NAME == "translate"  # old runs' name
     assert main(["evaluate", str(run)]) == 0
     out = capsys.readouterr().out
     report = json.loads((run / "report.json").read_text())

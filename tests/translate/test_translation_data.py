@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from rnnkit.translation import data as D
-from rnnkit.translation.batches import PairBatches, collate_pairs
+from rnnkit.apps.translate import data as D
+from rnnkit.apps.translate.batches import PairBatches, collate_pairs
 
 
 def _write(tmp_path, data: bytes, name="pairs.tsv"):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from rnnkit import config as C
-from rnnkit.translation import pipeline as P
+from rnnkit.apps.translate import pipeline as P
 
 
 def test_scheduled_sampling_schedule_and_callback(kit):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from rnnkit.translation.data import PairCorpus
-from rnnkit.translation.pipeline import (
+from rnnkit.apps.translate.data import PairCorpus
+from rnnkit.apps.translate.pipeline import (
     TranslationVocabConfig,
     build_model,
     default_config,

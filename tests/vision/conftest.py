@@ -1,6 +1,6 @@
 import pytest
 
-from rnnkit.vision.digits import load_digit_images
+from rnnkit.apps.vision.digits import load_digit_images
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from rnnkit.layers import Recurrent
 from rnnkit.models import ManyToOne
-from rnnkit.vision.convlstm import ConvLSTM, ConvLSTMCell, convlstm_factory
+from rnnkit.cells.convlstm import ConvLSTM, ConvLSTMCell, convlstm_factory
 
 
 def hand_loop(x, lengths, w_ih, w_hh, b_ih, b_hh, K):

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from rnnkit.models import OneToMany
-from rnnkit.vision.beam import beam_search, length_penalty
-from rnnkit.vision.models import decode_captions
-from rnnkit.vision.vocab import BOS_ID, EOS_ID, PAD_ID
+from rnnkit.apps.vision.beam import beam_search, length_penalty
+from rnnkit.apps.vision.models import decode_captions
+from rnnkit.apps.vision.vocab import BOS_ID, EOS_ID, PAD_ID
 
 BOS, EOS = 0, 1
 

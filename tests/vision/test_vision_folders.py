@@ -5,8 +5,8 @@ import pytest
 import torch
 from PIL import Image
 
-from rnnkit.vision.folders import load_caption_folder, load_video_folder, read_image
-from rnnkit.vision.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID, CaptionVocab
+from rnnkit.apps.vision.folders import load_caption_folder, load_video_folder, read_image
+from rnnkit.apps.vision.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID, CaptionVocab
 
 
 def _png(path, h=8, w=12, mode="L", value=None, seed=0):

@@ -3,10 +3,10 @@
 import numpy as np
 import torch
 
-from rnnkit.vision.clips import MOTIONS, ClipSpec, make_moving_digits
-from rnnkit.vision.digits import DIGIT_WORDS, DigitImages, split_digits
-from rnnkit.vision.render import render_affine
-from rnnkit.vision.strips import make_digit_strips
+from rnnkit.apps.video.clips import MOTIONS, ClipSpec, make_moving_digits
+from rnnkit.apps.vision.digits import DIGIT_WORDS, DigitImages, split_digits
+from rnnkit.apps.vision.render import render_affine
+from rnnkit.apps.caption.strips import make_digit_strips
 
 
 def test_clips_identical_for_same_seed(sk_digits):

@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnkit.vision import metrics as M
-from rnnkit.vision.digits import load_digit_images
-from rnnkit.vision.models import VideoModel
+from rnnkit.apps.vision import metrics as M
+from rnnkit.apps.vision.digits import load_digit_images
+from rnnkit.apps.vision.models import VideoModel
 
 
 def test_accuracy_confusion_and_majority():

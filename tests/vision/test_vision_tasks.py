@@ -9,8 +9,9 @@ from PIL import Image
 
 from rnnkit import config as C
 from rnnkit.cli import main
-from rnnkit.vision import caption_task, video_task
-from rnnkit.vision.models import VideoModel
+from rnnkit.apps.caption import task as caption_task
+from rnnkit.apps.video import task as video_task
+from rnnkit.apps.vision.models import VideoModel
 
 
 def _epoch_losses(run_dir, split):

@@ -1,0 +1,1 @@
+"""The caption application (see task.py)."""

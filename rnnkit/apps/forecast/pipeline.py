@@ -1,0 +1,393 @@
+"""Forecasting runs end to end: ``train`` (fit + backtest + report), ``evaluate`` and ``predict``.
+
+    cfg = resolve_config("sunspots")                  # or resolve_config(path="sales.csv", overrides=[...])
+    result = train(cfg, Path("runs/sunspots"))        # RNN vs baselines, report in the run folder
+    evaluate("runs/sunspots")                         # the backtest again, from the saved model
+    predict("runs/sunspots")                          # the next H steps after the data, with intervals
+
+A run folder holds run.json (task and resolved config), forecast_state.json (encoder, layout,
+calibration), the trainer's files (checkpoints/, metrics.csv, curves.png) and the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnkit import config as C
+from rnnkit.train.run_folder import load_model_weights, read_run_info, write_run_info
+from rnnkit.train import atomic_write_json
+
+from .backtest import (
+    check_lengths,
+    val_size_for,
+    history_set,
+    plan_backtest,
+    run_backtest,
+    split_train_only,
+    training_set,
+)
+from .auto import candidates, resolve_sizes, transform_overrides
+from .baselines import make_baselines
+from .config import PRESETS, ForecastConfig, check_config, input_len_key, max_input_len, resolve_config
+from .data import SeriesSet, future_times, read_table, season_length_for
+from .datasets import load_series
+from .features import Encoder
+from .guide import Guide
+from .compare import compare_to_baselines
+from .metrics import mase_scale, summarize
+from .neural import NeuralForecaster, _levels
+from .report import comparison_table, describe_comparison, markdown_table, write_report
+from .windows import Layout
+
+__all__ = ["backtest", "evaluate", "load_run", "predict", "summary_lines", "train"]
+
+NAME = "forecast"
+
+
+def default_config() -> ForecastConfig:
+    """The built-in default dataset's settings (``rnnkit train forecast`` with no options)."""
+    return resolve_config()
+STATE_FILE = "forecast_state.json"
+
+
+def _describe(cfg: ForecastConfig) -> str:
+    return cfg.data.path or f"built-in {cfg.data.dataset}"
+
+
+def _scored(cfg: ForecastConfig, sset: SeriesSet) -> tuple[SeriesSet, list]:
+    """(the series that are forecast and scored, the training-only series): ``load_series`` marks
+    the training-only ones (``data.train_only``) in ``sset.train_only``."""
+    return split_train_only(sset, sset.train_only)
+
+
+def _prepare(cfg: ForecastConfig, sset: SeriesSet | None = None):
+    """The scored series, the backtest plan, their history (baselines) and the RNN's training set
+    (that history plus the training-only series cut before the first origin), after every check."""
+    sset = sset if sset is not None else load_series(cfg.data)
+    sset, extra = _scored(cfg, sset)
+    H, K = cfg.window.horizon, cfg.backtest.windows
+    stride = cfg.backtest.stride or H
+    L, key = max_input_len(cfg), input_len_key(cfg)  # the longest member's look-back
+    partial = cfg.window.partial and cfg.model.decoder == "direct"
+    check_lengths(sset, L, H, K, stride, cfg.backtest.val_size, input_key=key, partial=partial)
+    plan = plan_backtest(sset, H, K, stride)
+    history = history_set(sset, plan.first)
+    firsts = [s.times[o] for s, o in zip(sset.series, plan.first)]
+    train_set = training_set(history, extra, firsts, L, H, cfg.backtest.val_size, input_key=key)
+    return sset, plan, history, stride, train_set
+
+
+def _season(cfg: ForecastConfig, sset: SeriesSet) -> int:
+    return cfg.data.season_length or season_length_for(sset.freq)
+
+
+def data_fingerprint(sset: SeriesSet) -> str:
+    """A hash of every number and timestamp of the series (and their names and static values)."""
+    h = hashlib.sha256(str(sset.freq).encode())
+    for s in sset.series:
+        h.update(f"{s.name}|{sorted(s.static.items())}|{s.length}".encode())
+        h.update(np.asarray(s.times.astype(str)).astype("U").tobytes())
+        for a in (s.target, s.past, s.future):
+            h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=print,
+             baseline_rows: pd.DataFrame | None = None):
+    """RNN and baselines on the same origins: (forecasts, per-series, overall, baseline
+    descriptions, the RNN against each baseline by the Diebold-Mariano test).
+
+    ``baseline_rows``: the baselines' forecasts of an earlier backtest of the same data, reused
+    instead of fitting the baselines again (they do not depend on the RNN).
+    """
+    sset, plan, history, stride, _ = _prepare(cfg, sset)
+    m = _season(cfg, sset)
+    baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines, echo,
+                                                                     progress=cfg.train.progress)
+    if baselines:
+        echo(f"baselines: {', '.join(b.name for b in baselines)} ({_baseline_backend(baselines)}), "
+             f"{_refit_words(cfg.baselines.refit)}")
+    for b in baselines:
+        if cfg.baselines.refit == "once":
+            t = time.perf_counter()
+            b.fit(history)
+            echo(f"baseline {b.name}: fit in {time.perf_counter() - t:.1f} s")
+    forecasts = run_backtest(sset, plan, [nf, *baselines], cfg.backtest.interval, echo=echo)
+    if baseline_rows is not None:  # read back from CSV: dates as text; give them the live rows' types
+        kinds = {c: forecasts[c].dtype for c in ("origin", "time")}
+        forecasts = pd.concat([forecasts, baseline_rows.astype(kinds)], ignore_index=True)
+    scales = {s.name: mase_scale(h.target, m) for s, h in zip(sset.series, history.series)}
+    per, overall = summarize(forecasts, scales)
+    described = {}
+    for b in baselines:
+        for series, label in b.describe().items():
+            described.setdefault(b.name, []).append(f"{series}: {label}" if len(sset.series) > 1 else label)
+    comparisons = compare_to_baselines(forecasts, scales, cfg.window.horizon, stride)
+    return forecasts, per, overall, {k: "; ".join(v) for k, v in described.items()}, comparisons
+
+
+def _baseline_backend(baselines) -> str:
+    from .baselines import SFModel
+
+    return "statsforecast" if any(isinstance(b, SFModel) for b in baselines) else "statsmodels"
+
+
+def _refit_words(refit: str) -> str:
+    return ("refit at every backtest origin (baselines.refit=every_origin)" if refit == "every_origin"
+            else "fit once on the history before the first origin (baselines.refit=once)")
+
+
+def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) -> dict:
+    """Train the RNN on the history before the first origin, backtest it against the baselines,
+    write the report; returns the result dictionary (also report.json)."""
+    check_config(cfg)
+    run_dir = Path(run_dir)
+    loaded = load_series(cfg.data)
+    cfg, said = resolve_sizes(cfg, _scored(cfg, loaded)[0])
+    sset, _, history, stride, train_set = _prepare(cfg, loaded)
+    echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
+         f"frequency {sset.freq}" + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
+    for line in said:
+        echo(line)
+    if train_set.train_only:
+        echo(f"training-only series (not scored), cut before the first origin: {', '.join(train_set.train_only)}")
+    cfg, choice = choose_transform(cfg, train_set, echo)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_run_info(run_dir, NAME, C.to_dict(cfg))
+    nf = NeuralForecaster.create(cfg, train_set, echo=echo)
+    t0 = time.perf_counter()
+    epochs = nf.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
+    train_seconds = time.perf_counter() - t0
+    if cfg.backtest.calibrate and cfg.backtest.calibrate_window:
+        echo(f"interval calibration: rolling, from the last {cfg.backtest.calibrate_window} observed origins")
+    elif cfg.backtest.calibrate:
+        nf.calibration = nf.calibrate(history, cfg.backtest.interval, cfg.backtest.calibrate_per_step)
+        echo(f"interval calibration factor(s) on the validation windows: {_fmt_factors(nf.calibration)}")
+    _save_state(run_dir, nf, _season(cfg, sset))
+    forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo)
+    result = _result(cfg, sset, stride, overall, per, described, nf)
+    result["comparisons"] = comparisons
+    result["transform"] = choice
+    result.update(epochs=epochs, train_seconds=train_seconds, train_only=list(train_set.train_only))
+    write_report(run_dir, result, sset, forecasts, per, overall, cfg.backtest.interval, cfg.backtest.plot_windows)
+    return result
+
+
+def validation_mase(nf: NeuralForecaster, cfg: ForecastConfig, history: SeriesSet) -> float:
+    """Mean over the scored series of the MASE of the median forecast at every validation origin
+    (the last ``backtest.val_size`` points of each history; partial horizons at its end)."""
+    m = _season(cfg, history)
+    H = cfg.window.horizon
+    scores = []
+    for s in history.series:
+        if s.name in history.train_only:
+            continue
+        n = s.length
+        start = max(n - val_size_for(n, H, cfg.backtest.val_size), nf.layout.lookback)
+        # known-future covariates of the user end with the history: full horizons only
+        last = n - H + 1 if nf.encoder.future_scales else n
+        origins = list(range(max(min(start, last - 1), nf.layout.lookback), last))
+        if not origins:
+            continue
+        q = nf.quantiles([s] * len(origins), origins, [0.5])[..., 0]
+        err = [np.abs(s.target[o:o + H] - q[i, :n - o]) for i, o in enumerate(origins)]
+        scale = mase_scale(s.target[:start], m)
+        scores.append(float(np.mean(np.concatenate(err))) / scale if scale > 0 else np.nan)
+    return float(np.nanmean(scores)) if scores else float("nan")
+
+
+def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> tuple[ForecastConfig, dict]:
+    """``model.transform=auto``: train one model per candidate treatment on the training windows,
+    keep the one with the lowest validation MASE. Returns the config with that treatment and what
+    was tried (name -> validation MASE; empty when nothing was chosen)."""
+    t = cfg.model.transform
+    if t == "none":
+        return cfg, {}
+    if t != "auto":
+        return C.apply_overrides(cfg, transform_overrides(t)), {"chosen": t, "scores": {}}
+    names = candidates(cfg, train_set)
+    if len(names) == 1:
+        echo(f"transform: {names[0]} (the only candidate for this data)")
+        return (C.apply_overrides(cfg, transform_overrides(names[0]) + [f"model.transform={names[0]}"]),
+                {"chosen": names[0], "scores": {}})
+    scores = {}
+    for name in names:
+        c = C.apply_overrides(cfg, transform_overrides(name) + ["train.progress=false", "train.tensorboard=false"])
+        t0 = time.perf_counter()
+        nf = NeuralForecaster.create(c, train_set)
+        nf.fit(train_set, run_dir=None, echo=lambda *a: None)
+        scores[name] = validation_mase(nf, c, train_set)
+        echo(f"transform candidate {name}: validation MASE {scores[name]:.3f} ({time.perf_counter() - t0:.0f} s)")
+    best = min(scores, key=lambda k: (np.nan_to_num(scores[k], nan=np.inf)))
+    echo(f"transform: {best} (lowest validation MASE of {', '.join(names)})")
+    return (C.apply_overrides(cfg, transform_overrides(best) + [f"model.transform={best}"]),
+            {"chosen": best, "scores": scores})
+
+
+def _fmt_factors(k) -> str:
+    return ", ".join(f"{v:.3f}" for v in k) if isinstance(k, list) else f"{k:.3f}"
+
+
+def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
+    rows = overall.to_dict(orient="records")
+    rnn = rows[0]
+    baselines = rows[1:]
+    return {
+        "data": _describe(cfg), "series": sset.names, "horizon": cfg.window.horizon,
+        "input_len": ("/".join(map(str, nf.input_lens)) + " (ensemble members)" if cfg.model.ensemble_input_lens
+                      else cfg.window.input_len),
+        "windows": cfg.backtest.windows, "stride": stride,
+        "season_length": _season(cfg, sset), "interval": cfg.backtest.interval,
+        "overall": rows, "per_series": per.to_dict(orient="records"),
+        "model": nf.name, "rnn_mase": rnn["MASE"], "rnn_coverage": rnn["coverage"],
+        "best_baseline": min(baselines, key=lambda r: r["MASE"])["model"] if baselines else None,
+        "best_baseline_mase": min((r["MASE"] for r in baselines), default=float("nan")),
+        "rnn_lowest_mase": all(rnn["MASE"] < r["MASE"] for r in baselines),
+        "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
+        "calibration_window": cfg.backtest.calibrate_window if cfg.backtest.calibrate else 0,
+        "calibrated": bool(cfg.backtest.calibrate), "baseline_refit": cfg.baselines.refit,
+        "guide_models": nf.guide.describe() if nf.guide is not None else {},
+        "parameters": sum(p.numel() for net in nf.nets for p in net.parameters()), "epochs": [],
+        "train_seconds": 0.0,
+        "data_fingerprint": data_fingerprint(sset),
+    }
+
+
+# ---------------------------------------------------------------------------------- run folders
+def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int) -> None:
+    atomic_write_json(run_dir / STATE_FILE, {"encoder": nf.encoder.to_dict(), "layout": nf.layout.to_dict(),
+                                             "member_input_lens": nf.input_lens,
+                                             "guide": nf.guide.to_dict() if nf.guide is not None else None,
+                                             "calibration": nf.calibration, "season_length": season_length})
+
+
+def load_run(run_dir: str | Path) -> tuple[ForecastConfig, NeuralForecaster]:
+    """The config and the trained forecaster of a run folder (best weights)."""
+    info = read_run_info(run_dir)
+    if info["task"] != NAME:
+        raise ValueError(f"{run_dir} is a {info['task']!r} run, not a forecast run")
+    cfg = C.from_dict(ForecastConfig, info["config"])
+    path = Path(run_dir) / STATE_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the run did not finish training")
+    state = json.loads(path.read_text(encoding="utf-8"))
+    layout = Layout(**state["layout"])
+    # each member's own input length (runs saved before multi-window ensembles: all the layout's)
+    lens = state.get("member_input_lens") or [layout.input_len] * cfg.model.ensemble
+    guide = Guide.from_dict(state["guide"], cfg.baselines) if state.get("guide") else None
+    nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), layout, state["calibration"], input_lens=lens,
+                          guide=guide)
+    for i, net in enumerate(nf.nets):
+        load_model_weights(net, nf.member_dir(Path(run_dir), i))
+        net.eval()
+    return cfg, nf
+
+
+def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> dict:
+    """The backtest of a saved run again (same data, same origins): the overall table.
+
+    The RNN forecasts again from its saved weights. The baselines' stored forecasts are reused
+    when the data has not changed since training (same fingerprint), else they are fit again;
+    ``refit_baselines`` always fits them again.
+    """
+    cfg, nf = load_run(run_dir)
+    sset, _ = _scored(cfg, load_series(cfg.data))
+    rows = None
+    report, stored = Path(run_dir) / "report.json", Path(run_dir) / "backtest_forecasts.csv"
+    if not refit_baselines and report.is_file() and stored.is_file():
+        if json.loads(report.read_text(encoding="utf-8")).get("data_fingerprint") == data_fingerprint(sset):
+            table = pd.read_csv(stored)
+            rows = table[table["model"] != nf.name]
+            echo("baselines: forecasts reused from the run (the data is unchanged)")
+        else:
+            echo("baselines: the data changed since training; fitting them again")
+    _, per, overall, _, comparisons = backtest(cfg, nf, sset, echo=echo, baseline_rows=rows)
+    return {"overall": overall.to_dict(orient="records"), "per_series": per.to_dict(orient="records"),
+            "comparisons": comparisons,
+            "table": markdown_table(overall, cfg.backtest.interval) + "\n\n" + comparison_table(comparisons)}
+
+
+def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=print) -> NeuralForecaster:
+    """The run's configuration trained again on every series up to its end (the scaling, the
+    guide and the network all refit; early stopping on the last ``backtest.val_size`` points, as
+    in training); the interval calibration factor is the run's."""
+    full = dataclasses.replace(sset, series=[dataclasses.replace(s, future=s.future[:s.length],
+                                                                 times=s.times[:s.length]) for s in sset.series])
+    t0 = time.perf_counter()
+    new = NeuralForecaster.create(cfg, full)
+    new.fit(full, run_dir=None, echo=lambda *a: None)
+    new.calibration = nf.calibration
+    echo(f"predict: refit on every series up to its end in {time.perf_counter() - t0:.0f} s "
+         "(--use-backtest-model skips this)")
+    return new
+
+
+def predict(run_dir: str | Path, data: str | Path | None = None, future: str | Path | None = None,
+            output: str | Path | None = None, use_backtest_model: bool = False, echo=print) -> pd.DataFrame:
+    """Forecast the ``horizon`` steps after the end of every series, with the run's interval.
+
+    By default the run's configuration is first trained again on the data up to its end
+    (:func:`refit_on_all`), so the forecast has seen the backtest span too; ``use_backtest_model``
+    forecasts with the saved model, trained before the first backtest origin.
+
+    ``data``: a file with the same columns as the training data (default: the run's own data).
+    ``future``: rows after the data's end holding the known-future covariates (time, id and
+    covariate columns; the target may be absent). Returns (and writes to ``output`` as CSV) one
+    row per series and step: series, time, point, lo, hi.
+    """
+    cfg, nf = load_run(run_dir)
+    dcfg = cfg.data
+    dcfg = dataclasses.replace(cfg.data, truncate=0, path=str(data) if data is not None else cfg.data.path)
+    if future is None:
+        sset = load_series(dcfg)
+    else:
+        if not dcfg.path:
+            raise ValueError("--future needs the data as a file (--data PATH)")
+        rows = read_table(future)
+        for c in dcfg.target or ():
+            if c not in rows.columns:
+                rows[c] = np.nan  # future rows: no target yet
+        with tempfile.TemporaryDirectory() as tmp:
+            merged = Path(tmp) / "data_and_future.csv"
+            pd.concat([read_table(dcfg.path), rows], ignore_index=True).to_csv(merged, index=False)
+            sset = load_series(dataclasses.replace(dcfg, path=str(merged)))
+    if not use_backtest_model:
+        nf = refit_on_all(cfg, nf, sset, echo)
+    sset, _ = _scored(cfg, sset)  # training-only series are not forecast
+    H = nf.layout.horizon
+    series = list(sset.series)
+    origins = [s.length for s in series]
+    q = nf.quantiles(series, origins, _levels(cfg.backtest.interval))
+    ks = nf.factors_at(series, origins, cfg.backtest.interval)
+    frames = []
+    for s, qi, k in zip(series, q, ks):
+        lo, med, hi = qi[:, 0], qi[:, 1], qi[:, 2]
+        frames.append(pd.DataFrame({"series": s.name, "time": future_times(s.times[s.length - 1], sset.freq, H),
+                                    "point": med, "lo": med - k * (med - lo), "hi": med + k * (hi - med)}))
+    out = pd.concat(frames, ignore_index=True)
+    if output is not None:
+        out.to_csv(output, index=False)
+    return out
+
+
+def summary_lines(result: dict) -> list[str]:
+    overall = pd.DataFrame(result["overall"])
+    goal = "yes" if result["rnn_lowest_mase"] else "no"
+    lines = [
+        markdown_table(overall, result["interval"]), "",
+        (f"RNN lowest MASE: {goal} (RNN {result['rnn_mase']:.3f}, best baseline {result['best_baseline']} "
+         f"{result['best_baseline_mase']:.3f}); RNN {result['interval']:.0%} interval coverage "
+         f"{result['rnn_coverage']:.3f}"),
+    ]
+    for c in result.get("comparisons", []):
+        if c["b"] == result["best_baseline"]:
+            lines.append(f"RNN against {c['b']}: {describe_comparison(c)}")
+    return lines

@@ -1,0 +1,173 @@
+"""The run folder's report: metrics tables (model vs baselines), forecast plots, the data notes.
+
+Files: ``report.md`` (tables and notes), ``report.json`` (the same numbers), ``backtest_forecasts.csv``
+(every forecast step of every model), ``backtest_metrics.csv`` (per series and overall), and
+``forecasts.png`` (a few windows: history, actuals, the RNN's median and interval, the best
+baseline). The trainer's ``curves.png`` and ``metrics.csv`` hold the training curves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.train import atomic_write_json, atomic_write_text
+from rnnkit.train.atomic import atomic_path
+
+from .data import SeriesSet, fmt_time
+
+__all__ = ["comparison_table", "describe_comparison", "markdown_table", "plot_forecasts", "write_report"]
+
+COLUMNS = ["MAE", "RMSE", "sMAPE", "MASE", "coverage", "width"]
+
+
+def markdown_table(overall: pd.DataFrame, level: float) -> str:
+    """Overall metrics, one row per model; the lowest MASE in bold."""
+    best = overall["MASE"].min()
+    head = ["model", "MAE", "RMSE", "sMAPE %", "MASE", f"{level:.0%} coverage", "interval width"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for _, r in overall.iterrows():
+        mase = f"**{r['MASE']:.3f}**" if r["MASE"] == best else f"{r['MASE']:.3f}"
+        lines.append(f"| {r['model']} | {r['MAE']:.4g} | {r['RMSE']:.4g} | {r['sMAPE']:.2f} | {mase} | "
+                     f"{r['coverage']:.3f} | {r['width']:.4g} |")
+    return "\n".join(lines)
+
+
+def describe_comparison(c: dict) -> str:
+    """One line: the MASE difference and whether the Diebold-Mariano test finds it significant."""
+    if c["p"] != c["p"]:  # NaN: too few origins or no variation
+        return f"MASE difference {c['mase_diff']:+.3f}; no test ({c['origins']} origins)"
+    verdict = "significant at 5%" if c["p"] < 0.05 else "not significant at 5%"
+    return (f"MASE difference {c['mase_diff']:+.3f}, Diebold-Mariano {c['dm']:+.2f}, p = {c['p']:.3f} "
+            f"({verdict}; {c['origins']} origins)")
+
+
+def comparison_table(comparisons: list[dict]) -> str:
+    """The RNN against each baseline (rnnkit/apps/forecast/compare.py): MASE difference, statistic, p."""
+    if not comparisons:
+        return ""
+    lines = [f"{comparisons[0]['a']} against each baseline (Diebold-Mariano, HAC variance with "
+             f"{comparisons[0]['lags']} lag(s), two-sided p; a negative difference favours the RNN)", "",
+             "| baseline | MASE difference | DM | p |", "|---|---|---|---|"]
+    for c in comparisons:
+        lines.append(f"| {c['b']} | {c['mase_diff']:+.3f} | {c['dm']:+.2f} | {c['p']:.3f} |")
+    return "\n".join(lines)
+
+
+def _series_table(per: pd.DataFrame) -> str:
+    pivot = per.pivot(index="series", columns="model", values="MASE")[list(dict.fromkeys(per["model"]))]
+    lines = ["| series | " + " | ".join(pivot.columns) + " |", "|" + "---|" * (len(pivot.columns) + 1)]
+    for name, row in pivot.iterrows():
+        lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    return "\n".join(lines)
+
+
+def plot_forecasts(path: Path, sset: SeriesSet, forecasts: pd.DataFrame, models: Sequence[str], level: float,
+                   windows: int = 3, max_series: int = 3, context: int = 0) -> None:
+    """Panels of (series, origin): history, actuals, each model's median and interval band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(forecasts["series"]))[:max_series]
+    first = forecasts[forecasts["model"] == models[0]]
+    panels = []
+    for name in names:
+        origins = list(dict.fromkeys(first[first["series"] == name]["origin"]))
+        picks = np.unique(np.linspace(0, len(origins) - 1, min(windows, len(origins))).round().astype(int))
+        panels += [(name, origins[i]) for i in picks]
+    if not panels:
+        return
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.6 * len(panels)), squeeze=False)
+    colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
+    for ax, (name, origin) in zip(axes[:, 0], panels):
+        s = sset.series[sset.names.index(name)]
+        o = int(s.times.get_loc(origin))
+        H = int(first["step"].max())
+        ctx = context or 3 * H
+        lo_i = max(0, o - ctx)
+        ax.plot(s.times[lo_i:o + 1], s.target[lo_i:o + 1], color="black", lw=1, label="history")
+        ax.plot(s.times[o:o + H], s.target[o:o + H], color="black", lw=1.5, ls="--", marker=".", label="actual")
+        for c, model in zip(colors, models):
+            f = forecasts[(forecasts["model"] == model) & (forecasts["series"] == name) & (forecasts["origin"] == origin)]
+            ax.plot(f["time"], f["point"], color=c, lw=1.5, label=model)
+            ax.fill_between(f["time"], f["lo"], f["hi"], color=c, alpha=0.18 if c == colors[0] else 0.08,
+                            label=f"{level:.0%} interval ({model})")
+        ax.set_title(f"{name}, forecast from {fmt_time(origin)}", fontsize=9)
+        ax.tick_params(labelsize=8)
+    axes[0, 0].legend(fontsize=7, loc="upper left", ncol=2)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+
+
+def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.DataFrame, per: pd.DataFrame,
+                 overall: pd.DataFrame, level: float, plot_windows: int = 3) -> None:
+    run_dir = Path(run_dir)
+    with atomic_path(run_dir / "backtest_forecasts.csv") as tmp:
+        forecasts.to_csv(tmp, index=False)
+    both = pd.concat([per, overall.assign(series="(overall)")], ignore_index=True)
+    with atomic_path(run_dir / "backtest_metrics.csv") as tmp:
+        both.to_csv(tmp, index=False)
+    atomic_write_json(run_dir / "report.json", result)
+    models = list(overall["model"])
+    best_baseline = min(models[1:], key=lambda m: float(overall.set_index("model").loc[m, "MASE"])) if len(models) > 1 else None
+    plot_forecasts(run_dir / "forecasts.png", sset, forecasts, [models[0]] + ([best_baseline] if best_baseline else []),
+                   level, windows=plot_windows)
+    lines = [
+        f"# Forecast backtest: {result['data']}", "",
+        (f"{result['windows']} origins per series, {result['stride']} steps apart, horizon {result['horizon']}, "
+         f"input length {result['input_len']}; season length m = {result['season_length']} (seasonal naive, "
+         "ETS/ARIMA seasonality, MASE scale). Every model sees the same windows and learns only from the "
+         "history before the first origin."), "",
+        *([_transform_sentence(result["transform"]), ""] if result.get("transform") else []),
+        "## Overall", "", markdown_table(overall, level), "",
+        "## MASE per series", "", _series_table(per), "",
+        *(["## Is the difference real?", "", comparison_table(result["comparisons"]), ""]
+          if result.get("comparisons") else []),
+        "## Baseline models chosen", "",
+        _refit_sentence(result.get("baseline_refit", "once")), "",
+        *[f"- {name}: {desc}" for name, desc in result.get("baseline_models", {}).items()], "",
+        "## Data", "", *([f"- {n}" for n in result.get("notes", [])] or ["- no gaps, no missing values"]), "",
+        (f"Training: {'/'.join(map(str, result['epochs']))} epochs, {result['parameters']:,} parameters, "
+         f"{result['train_seconds']:.0f} s; "
+         + _calibration_words(result)
+         + (f" Training-only series (trained on, not scored; cut before the first origin): "
+            f"{', '.join(result['train_only'])}." if result.get("train_only") else "")
+         + (f" Guide (the statistical forecast the RNN reads, fit on its training data): "
+            f"{'; '.join(f'{k}: {v}' for k, v in result['guide_models'].items())}."
+            if result.get("guide_models") else "")), "",
+        "Figures: forecasts.png (forecast windows), curves.png (training curves).", "",
+    ]
+    atomic_write_text(run_dir / "report.md", "\n".join(lines))
+
+
+def _transform_sentence(t: dict) -> str:
+    tried = t.get("scores") or {}
+    if not tried:
+        return f"Level/trend/season treatment: {t['chosen']}."
+    return (f"Level/trend/season treatment: {t['chosen']}, chosen by the validation windows' MASE before the first "
+            f"origin (" + ", ".join(f"{k} {v:.3f}" for k, v in tried.items()) + ").")
+
+
+def _refit_sentence(refit: str) -> str:
+    how = ("refit at every backtest origin on the series up to it" if refit == "every_origin"
+           else "fit once on the history before the first origin, then run over the newer values")
+    return f"Baselines {how} (baselines.refit={refit})."
+
+
+def _calibration_words(result: dict) -> str:
+    if not result.get("calibrated", True):
+        return "interval calibration off (backtest.calibrate=false)."
+    if result.get("calibration_window"):
+        return f"interval calibration rolling, from the last {result['calibration_window']} observed origins."
+    return f"interval calibration factor {_fmt(result['calibration'])} (on the validation windows)."
+
+
+def _fmt(k) -> str:
+    return ", ".join(f"{v:.3f}" for v in k) if isinstance(k, list) else f"{k:.3f}"

@@ -1,0 +1,1 @@
+"""The overfit application (see task.py)."""

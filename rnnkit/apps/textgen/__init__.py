@@ -1,0 +1,1 @@
+"""The textgen application (see task.py)."""

@@ -1,0 +1,1 @@
+"""The video application (see task.py)."""
