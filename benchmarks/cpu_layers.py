@@ -84,7 +84,7 @@ class Contenders:
         if name == "torch":
             out, fin = self.torch_layer(x)
         elif name in ("auto", "loop"):
-            out, fin = self.modules[name](x, return_state=True)
+            out, fin = self.modules[name](x)
         else:
             return self._cell_loop(x)
         fin = fin if isinstance(fin, tuple) else (fin,)

@@ -164,10 +164,10 @@ def train_contenders(B: int, T: int, H: int):
     torch.manual_seed(0)
     ref_gru = nn.GRU(H, H, batch_first=True)
     models = {
-        ("MinGRU", "chunked"): MinGRU(H, H, backend="chunked"),
-        ("MinGRU", "log"): MinGRU(H, H, backend="log"),
-        ("MinGRU", "loop"): MinGRU(H, H, backend="loop"),
-        ("rnnkit.GRU", "loop"): rnnkit.GRU(H, H, backend="loop"),
+        ("MinGRU", "chunked"): MinGRU(H, H, batch_first=True, backend="chunked"),
+        ("MinGRU", "log"): MinGRU(H, H, batch_first=True, backend="log"),
+        ("MinGRU", "loop"): MinGRU(H, H, batch_first=True, backend="loop"),
+        ("rnnkit.GRU", "loop"): rnnkit.GRU(H, H, batch_first=True, backend="loop"),
         ("torch.nn.GRU", "ATen fused"): ref_gru,
     }
     sd = models[("MinGRU", "chunked")].state_dict()

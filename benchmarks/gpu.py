@@ -213,7 +213,7 @@ def dropout_rows(sizes, repeats: int) -> list[list[object]]:
             for dname, dtype in DTYPES.items():
                 torch.manual_seed(0)
                 fused = rnnkit.Recurrent(lambda d, c=cell, h=H: VariationalDropout(c(d, h), p_h=0.25), input_size=H,
-                                         backend="triton").to(DEV).to(dtype).train()
+                                         batch_first=True, backend="triton").to(DEV).to(dtype).train()
                 loop = copy.deepcopy(fused)
                 loop.backend = "loop"
                 plain = torch_cls(H, H, batch_first=True).to(DEV).to(dtype)
@@ -222,13 +222,13 @@ def dropout_rows(sizes, repeats: int) -> list[list[object]]:
                 name = f"dropout {cell.__name__} {dname} B={B} H={H}"
                 try:
                     torch.manual_seed(1)
-                    got = fused(x)
+                    got = fused(x)[0]
                 except BackendUnavailable as err:
                     print(f"# {name}: {err}", file=sys.stderr)
                     continue
                 torch.manual_seed(1)
-                check(name, got, loop(x).double(), dtype)
-                ms = cuda_ms({"fused": lambda f=fused: f(x).backward(dy), "loop": lambda m=loop: m(x).backward(dy),
+                check(name, got, loop(x)[0].double(), dtype)
+                ms = cuda_ms({"fused": lambda f=fused: f(x)[0].backward(dy), "loop": lambda m=loop: m(x)[0].backward(dy),
                               "cudnn": lambda m=plain: m(x)[0].backward(dy)}, max(3, repeats // 4))
                 rows.append([cell.__name__, B, T, H, dname, f"{ms['fused']:.3f}", f"{ms['loop']:.3f}",
                              f"{ms['cudnn']:.3f}", f"{ms['loop'] / ms['fused']:.1f}"])

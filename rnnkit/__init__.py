@@ -2,7 +2,8 @@
 
     import rnnkit
     lstm = rnnkit.LSTM(input_size=8, hidden_size=32, num_layers=2, bidirectional=True)
-    y, (h, c) = lstm(x, lengths=lengths, return_state=True)      # x: (B, T, 8)
+    y, (h, c) = lstm(x)                     # torch.nn.LSTM's contract: x (T, B, 8) -> y (T, B, 64)
+    y, (h, c) = lstm(x, lengths=lengths)    # rnnkit's extras are keywords
 """
 
 __version__ = "0.1.0"

@@ -2,7 +2,7 @@
 
 Parameters (G = gates * H): ``weight_ih (G, D)``, ``weight_hh (G, H or P)``, ``bias_ih (G,)``,
 ``bias_hh (G,)``, and for the LSTM with a projection ``weight_hr (P, H)``. The same names as
-``torch.nn.LSTMCell`` etc., so weights copy across one to one.
+``torch.nn.LSTMCell`` etc., so weights copy across one to one; ``device``/``dtype`` as torch's.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ class _GatedCell(RecurrentCell):
 
     num_gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, recurrent_size=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, recurrent_size=None,
+                 device=None, dtype=None):
         super().__init__()
         if input_size < 1 or hidden_size < 1:
             raise ValueError(
@@ -32,11 +33,12 @@ class _GatedCell(RecurrentCell):
         self.bias = bool(bias)
         g = self.num_gates * hidden_size
         rec = hidden_size if recurrent_size is None else recurrent_size
-        self.weight_ih = nn.Parameter(torch.empty(g, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(g, rec))
+        factory = {"device": device, "dtype": dtype}
+        self.weight_ih = nn.Parameter(torch.empty(g, input_size, **factory))
+        self.weight_hh = nn.Parameter(torch.empty(g, rec, **factory))
         if bias:
-            self.bias_ih = nn.Parameter(torch.empty(g))
-            self.bias_hh = nn.Parameter(torch.empty(g))
+            self.bias_ih = nn.Parameter(torch.empty(g, **factory))
+            self.bias_hh = nn.Parameter(torch.empty(g, **factory))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -60,10 +62,11 @@ class RNNCell(_GatedCell):
 
     num_gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias)
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
         self.reset_parameters()
 
@@ -82,15 +85,17 @@ class LSTMCell(_GatedCell):
 
     num_gates = 4
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, proj_size: int = 0):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, proj_size: int = 0,
+                 device=None, dtype=None):
         if proj_size < 0 or (proj_size and proj_size >= hidden_size):
             raise ValueError(
                 f"proj_size must be 0 (off) or in [1, hidden_size={hidden_size}), got {proj_size}"
             )
-        super().__init__(input_size, hidden_size, bias, recurrent_size=proj_size or hidden_size)
+        super().__init__(input_size, hidden_size, bias, recurrent_size=proj_size or hidden_size,
+                         device=device, dtype=dtype)
         self.proj_size = int(proj_size)
         if proj_size:
-            self.weight_hr = nn.Parameter(torch.empty(proj_size, hidden_size))
+            self.weight_hr = nn.Parameter(torch.empty(proj_size, hidden_size, device=device, dtype=dtype))
         else:
             self.register_parameter("weight_hr", None)
         self.reset_parameters()
@@ -116,8 +121,8 @@ class GRUCell(_GatedCell):
 
     num_gates = 3
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
-        super().__init__(input_size, hidden_size, bias)
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
         self.reset_parameters()
 
     def step_projected(self, gi: Tensor, state: State) -> State:

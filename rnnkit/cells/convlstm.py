@@ -139,7 +139,7 @@ class ConvLSTM(nn.Module):
         area = self.image_size[0] * self.image_size[1]
         self.layer = Recurrent(convlstm_factory(hidden_channels, self.image_size, kernel_size, bias),
                                input_size=self.in_channels * area, num_layers=num_layers,
-                               bidirectional=bidirectional, dropout=dropout)
+                               bidirectional=bidirectional, dropout=dropout, batch_first=True)
         self.out_channels = self.layer.output_size // area
 
     def forward(self, x: Tensor, state=None, lengths=None, return_state: bool = False):
@@ -151,7 +151,7 @@ class ConvLSTM(nn.Module):
         flat_state = None
         if state is not None:
             flat_state = tuple(s.flatten(2) for s in state)
-        y, final = self.layer(x.reshape(B, T, -1), flat_state, lengths, return_state=True)
+        y, final = self.layer(x.reshape(B, T, -1), flat_state, lengths=lengths)
         y = y.view(B, T, self.out_channels, *self.image_size)
         if not return_state:
             return y

@@ -1,6 +1,6 @@
 """Sequence layers: ``Recurrent`` scans any cell; ``RNN``/``LSTM``/``GRU`` are the built-in stacks."""
 
-from rnnkit.layers.builtin import GRU, LSTM, RNN
+from rnnkit.layers.builtin import GRU, LSTM, RNN, to_torch
 from rnnkit.layers.init import init_forget_bias
 from rnnkit.functional.masks import length_mask, reverse_padded
 from rnnkit.layers.parallel import MinGRU, MinLSTM
@@ -17,4 +17,5 @@ __all__ = [
            "init_forget_bias",
            "length_mask",
            "reverse_padded",
+           "to_torch",
 ]

@@ -32,12 +32,23 @@ def _set_forget(bias_ih: torch.Tensor | None, bias_hh: torch.Tensor | None, hidd
     return True
 
 
+def _with_owned_cells(module: nn.Module):
+    """``module.modules()``, plus the cells of rnnkit's RNN/LSTM/GRU layers: those layers own
+    their cells' parameters (under torch's names), so the cells are not submodules; a cell's
+    bias is the layer's tensor itself, so setting it in place sets the layer's."""
+    for m in module.modules():
+        yield m
+        cells = m.__dict__.get("cells")
+        if "cells" not in m._modules and isinstance(cells, nn.ModuleList):
+            yield from cells
+
+
 def init_forget_bias(module: nn.Module, value: float = 1.0) -> int:
     """Set the forget-gate bias of every LSTM cell in ``module`` to ``value``; returns how many
     cells (or torch layer directions) were set. Raises ``ValueError`` when there is none to set:
     no LSTM in ``module``, or LSTMs built with ``bias=False``."""
     count = 0
-    for m in module.modules():
+    for m in _with_owned_cells(module):
         if isinstance(m, (LSTMCell, LayerNormLSTMCell, nn.LSTMCell)):
             count += _set_forget(m.bias_ih, getattr(m, "bias_hh", None), m.hidden_size, value)
         elif isinstance(m, nn.LSTM) and m.bias:

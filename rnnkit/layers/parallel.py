@@ -10,7 +10,8 @@ replaces the T sequential steps of :class:`~rnnkit.layers.Recurrent`, and comput
 function: ``Recurrent(MinGRUCell)`` and :meth:`step` are the sequential twins. Everything else is
 as in every rnnkit layer: stacking, bidirectional with ``merge``, dropout between layers,
 residual, ``lengths`` (padded steps hold the state, outputs zero there, the reverse direction
-runs within each length), an initial state ``(L * dirs, B, H)``, ``return_state`` and ``step()``.
+runs within each length) or a PackedSequence, unbatched input, torch's call contract
+(``output, h_n = layer(input, hx=None)``, ``(T, B, D)`` unless ``batch_first=True``) and ``step()``.
 
 ``backend`` picks how the scan runs (the vocabulary of :mod:`rnnkit.kernels.dispatch`):
 
@@ -58,7 +59,7 @@ class _ParallelRecurrent(Recurrent):
     backend_kind = "scan layer"  # rnnkit.kernels.dispatch.ACCEPTS: auto, loop, chunked, log, triton
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  merge: str = "concat", residual: bool = False, backend: str = "auto",
                  max_len: int | None = None, check_finite: bool = True):
         if max_len is not None and max_len < 1:
@@ -74,12 +75,12 @@ class _ParallelRecurrent(Recurrent):
 
     def _check_input(self, x: Tensor) -> None:
         super()._check_input(x)
-        T = x.shape[1] if self.batch_first else x.shape[0]
+        T = x.shape[1]  # x is batch-first here, whatever the layout of the call
         if self.max_len is not None and T > self.max_len:
             raise ValueError(
                 f"{type(self).__name__} got a sequence of {T} steps, more than max_len={self.max_len}: "
                 f"the parallel scan keeps O(B*T*H) activations per layer; split the sequence (and "
-                f"carry the state with return_state) or raise max_len")
+                f"carry the returned state into the next call) or raise max_len")
 
     def _direction_scan(self, backend: str, state_given: bool) -> DirectionScan:
         """One layer, one direction as a parallel scan: ``x (B, T, D) -> (h (B, T, H), (final,))``.

@@ -4,23 +4,31 @@ It holds rnnkit's one loop over layers and directions (:meth:`Recurrent._forward
 runs one direction over the whole sequence is a hook (:meth:`Recurrent._direction_scan`): the time
 loop over the cell, the fused Triton kernels, or, in the min-RNN layers, a parallel scan.
 
-Shapes (batch-first by default): x ``(B, T, D)``; output ``(B, T, O)`` with O the cell's output
-size, doubled for ``bidirectional`` with ``merge="concat"``. The state follows torch: a tensor
-``(L * dirs, B, S)`` for one-tensor cells, a tuple of them otherwise (the LSTM's ``(h, c)``).
+The call contract is torch's (``torch.nn.LSTM``'s): ``layer(input, hx=None)`` returns
+``(output, h_n)``, with ``h_n`` the final state as torch gives it: a tensor ``(L * dirs, B, S)`` for
+one-tensor cells, a tuple of them otherwise (the LSTM's ``(h_n, c_n)``). ``input`` is
+``(T, B, D)`` by default, ``(B, T, D)`` with ``batch_first=True``, ``(T, D)`` unbatched (then
+``h_n`` is ``(L * dirs, S)``), or a ``PackedSequence`` (then the output is one too). The output
+has ``O`` features: the cell's output size, doubled for ``bidirectional`` with ``merge="concat"``.
+rnnkit's extras are keywords: ``lengths=`` (padded batches without packing), and on the
+constructor ``merge=``, ``residual=``, ``backend=``; :meth:`Recurrent.step` streams one step.
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 import weakref
 from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.cells.base import State, as_state_tuple, begin_sequence, cell_output_size, cell_state_sizes
 from rnnkit.functional import scan as FS
-from rnnkit.layers.naming import install_torch_naming
+from rnnkit.layers.naming import cell_key_to_torch, install_legacy_cell_names, install_torch_naming
 from rnnkit.layers.scan import scan_cell
 
 try:  # kernels/ holds fast paths only; without it every layer runs its own loop.
@@ -38,9 +46,15 @@ CellFactory = Callable[[int], nn.Module]
 # scan(cell, x (B, T, D), state tuple of (B, S_k), lengths, reverse) -> (outputs (B, T, S_0), final state)
 DirectionScan = Callable[..., "tuple[Tensor, State]"]
 
+_UNSET = object()  # marks a deprecated keyword that was not passed
+_MODULE_FILE = nn.modules.module.__file__
+
 
 class Recurrent(nn.Module):
     """Scan a cell over time. Works for rnnkit's cells and for any cell with the cell protocol.
+
+    Called as ``torch.nn.LSTM`` is: ``output, h_n = layer(input, hx=None)`` (see the module
+    docstring for the shapes), with the extra keyword ``lengths=``.
 
     Args:
         cell: a factory ``input_size -> cell`` called once per layer and direction; or a cell
@@ -52,13 +66,16 @@ class Recurrent(nn.Module):
         dropout: dropout on the outputs of every layer but the last, in training only (as torch).
         residual: add a layer's input to its output wherever their sizes agree (from the second
             layer on; the first too when D equals its output size).
-        batch_first: ``(B, T, D)`` if True (default), ``(T, B, D)`` otherwise.
+        batch_first: ``(B, T, D)`` if True, ``(T, B, D)`` if False (the default, as torch).
         backend: ``auto`` | ``native`` | ``loop`` | ``triton``, see :mod:`rnnkit.kernels.dispatch`
             (``ref``, an old name of ``loop``, still works with a DeprecationWarning). Without
             ``rnnkit/kernels`` every backend runs the loop.
     """
 
     backend_kind = "layer"  # which backend rules apply (rnnkit.kernels.dispatch.ACCEPTS)
+    # RNN/LSTM/GRU own their cells' parameters under torch's names (weight_ih_l0, ...), see
+    # _own_cell_parameters; a layer over any cell keeps them in its registered `cells`.
+    _torch_parameters = False
 
     def __init__(
         self,
@@ -69,7 +86,7 @@ class Recurrent(nn.Module):
         merge: str = "concat",
         dropout: float = 0.0,
         residual: bool = False,
-        batch_first: bool = True,
+        batch_first: bool = False,
         backend: str = "auto",
     ):
         super().__init__()
@@ -77,8 +94,8 @@ class Recurrent(nn.Module):
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         if merge not in MERGE_MODES:
             raise ValueError(f"merge must be one of {MERGE_MODES}, got {merge!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self.backend = backend  # checked and mapped to the one vocabulary by the property below
         self.num_layers = int(num_layers)
         self.bidirectional = bool(bidirectional)
@@ -117,7 +134,87 @@ class Recurrent(nn.Module):
         self.cells = nn.ModuleList(cells)
         self.state_sizes = cell_state_sizes(self.cells[0])
         self.output_size = layer_in
-        install_torch_naming(self, self.num_directions)
+        if self._torch_parameters:
+            self._own_cell_parameters()
+        else:
+            install_torch_naming(self, self.num_directions)
+
+    # ------------------------------------------------------------------ torch's parameter names
+    def _own_cell_parameters(self) -> None:
+        """Own every cell parameter under torch's name (``weight_ih_l0``, ``bias_hh_l1_reverse``,
+        ``weight_hr_l0``), in torch's order, so ``named_parameters()``, ``state_dict()``,
+        ``get_parameter`` and attribute access are torch's. The cells stay reachable as
+        ``self.cells`` (unregistered) and hold the same tensors: re-linked after ``.to()``-like
+        conversions, after ``layer.weight_ih_l0 = ...`` and at each call (so
+        ``torch.func.functional_call`` and parametrizations reach the computation)."""
+        cells = self._modules.pop("cells")
+        self.__dict__["cells"] = cells  # not a submodule: its tensors are the layer's
+        links: dict[str, tuple[int, str]] = {}
+        for index, cell in enumerate(cells):
+            for name, p in cell._parameters.items():
+                if p is None:
+                    continue
+                torch_name = cell_key_to_torch(index, name, self.num_directions)
+                self.register_parameter(torch_name, p)
+                links[torch_name] = (index, name)
+        self.__dict__["_param_links"] = links
+        install_legacy_cell_names(self, self.num_directions)
+
+    @property
+    def _flat_weights_names(self) -> list[str]:
+        """torch's names of the parameters, in torch's order."""
+        return list(self.__dict__.get("_param_links", ()))
+
+    @property
+    def _all_weights(self) -> list[list[str]]:
+        """torch's names per layer and direction (``torch.nn.LSTM._all_weights``)."""
+        links = self.__dict__.get("_param_links", {})
+        groups: list[list[str]] = [[] for _ in range(len(self.cells))]
+        for name, (index, _) in links.items():
+            groups[index].append(name)
+        return groups
+
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        return [getattr(self, n) for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Tensor]]:
+        """The parameters per layer and direction, as ``torch.nn.LSTM.all_weights``."""
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """A no-op that exists for torch code that calls it (rnnkit never needs the weights
+        in one contiguous cuDNN buffer)."""
+
+    def _sync_cells(self) -> None:
+        """Point the cells at the layer's current tensors (a no-op when they already do)."""
+        links = self.__dict__.get("_param_links")
+        if not links:
+            return
+        cells = self.__dict__["cells"]
+        for torch_name, (index, name) in links.items():
+            w = getattr(self, torch_name)
+            params = cells[index]._parameters
+            if params.get(name) is not w:
+                params[name] = w
+
+    def __setattr__(self, name: str, value) -> None:
+        super().__setattr__(name, value)
+        links = self.__dict__.get("_param_links")
+        if links is not None and name in links:
+            self._sync_cells()
+
+    def _apply(self, fn, recurse: bool = True):
+        ret = super()._apply(fn, recurse)
+        self._sync_cells()  # a conversion may have made new tensors
+        return ret
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if "cells" not in self._modules:  # owned parameters: the cells are not submodules
+            self.cells.train(mode)
+        return self
 
     # ------------------------------------------------------------------ backend
     @property
@@ -142,14 +239,8 @@ class Recurrent(nn.Module):
         return size * 2 if self.bidirectional and self.merge == "concat" else size
 
     def _check_input(self, x: Tensor) -> None:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{type(self).__name__} expects a tensor input, got {type(x).__name__}")
-        layout = "(batch, time, features)" if self.batch_first else "(time, batch, features)"
-        if x.dim() != 3:
-            raise ValueError(
-                f"{type(self).__name__} expects input of rank 3 {layout} with features="
-                f"{self.input_size}, got rank {x.dim()} with shape {tuple(x.shape)}"
-            )
+        """Checks on the input as a batch-first ``(B, T, D)`` tensor (after unbatched inputs got
+        a batch of one and ``(T, B, D)`` inputs were transposed)."""
         if x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{type(self).__name__} expects {self.input_size} input features, got "
@@ -157,6 +248,12 @@ class Recurrent(nn.Module):
             )
         if x.shape[1] == 0 or x.shape[0] == 0:
             raise ValueError(f"{type(self).__name__} got an empty input of shape {tuple(x.shape)}")
+        if self._torch_parameters:
+            w = next(iter(self.parameters()), None)
+            if w is not None and x.dtype != w.dtype and not torch.is_autocast_enabled(x.device.type):
+                raise ValueError(  # torch's words
+                    f"RNN input dtype ({x.dtype}) does not match weight dtype ({w.dtype}). "
+                    f"Convert input: input.to({w.dtype}), or convert model: model.to({x.dtype})")
 
     def _check_lengths(self, lengths, batch: int, steps: int, device) -> Tensor:
         lengths = torch.as_tensor(lengths)
@@ -198,35 +295,100 @@ class Recurrent(nn.Module):
     # ------------------------------------------------------------------ forward
     def forward(
         self,
-        x: Tensor,
-        state: Tensor | Sequence[Tensor] | None = None,
+        input: Tensor | PackedSequence,
+        hx: Tensor | Sequence[Tensor] | None = None,
         lengths: Tensor | Sequence[int] | None = None,
-        return_state: bool = False,
+        *,
+        return_state=_UNSET,
+        state=_UNSET,
     ):
-        """Run the stack over ``x``. Returns the output, and the final state if ``return_state``.
+        """Run the stack over ``input``; returns ``(output, h_n)`` as ``torch.nn.LSTM`` does.
 
-        ``lengths`` ``(B,)`` gives each sequence's valid steps (any order, no sorting needed):
-        padded outputs are zero, the reverse direction starts at each sequence's last valid
-        step, and the final state is the state after that step.
+        ``input``: ``(T, B, D)``, ``(B, T, D)`` with ``batch_first``, ``(T, D)`` unbatched, or a
+        ``PackedSequence`` (any ``enforce_sorted``); the output has the same form. ``hx``: the
+        initial state, ``(L * dirs, B, S)`` (``(L * dirs, S)`` unbatched), a tuple ``(h_0, c_0)``
+        for the LSTM; zeros when None. ``h_n`` is each sequence's state after its last step.
+
+        ``lengths`` ``(B,)`` (rnnkit's extra; padded tensor input only) gives each sequence's
+        valid steps (any order, no sorting needed): padded outputs are zero, the reverse
+        direction starts at each sequence's last valid step, and the final state is the state
+        after that step, as with a PackedSequence.
+
+        Deprecated, for one release: ``return_state=`` (the state is always returned now;
+        ``return_state=False`` still returns the output alone) and ``state=`` (use ``hx``).
         """
+        want_state = True
+        if return_state is not _UNSET:
+            _deprecated(
+                f"{type(self).__name__}(..., return_state=...) is deprecated and will be removed in "
+                f"the next release: the layer now always returns (output, state), as torch.nn.LSTM")
+            want_state = bool(return_state)
+        if state is not _UNSET:
+            _deprecated(
+                f"{type(self).__name__}(..., state=...) is deprecated and will be removed in the next "
+                f"release: pass the initial state as hx (the second argument), as torch.nn.LSTM")
+            if hx is not None:
+                raise TypeError("pass the initial state once: as hx or as the deprecated state=, not both")
+            hx = state
+        self._sync_cells()
+
+        packed = isinstance(input, PackedSequence)
+        unbatched = False
+        if packed:
+            if lengths is not None:
+                raise ValueError("lengths= is for padded tensors: a PackedSequence carries its own lengths")
+            x, packed_lengths = pad_packed_sequence(input, batch_first=True)  # original batch order
+            lengths = packed_lengths
+        elif not isinstance(input, Tensor):
+            raise TypeError(f"{type(self).__name__} expects a tensor or a PackedSequence input, got "
+                            f"{type(input).__name__}")
+        elif input.dim() == 2:
+            if lengths is not None:
+                raise ValueError("lengths= needs a batch: unbatched (T, D) input is one whole sequence")
+            unbatched = True
+            x = input.unsqueeze(0)
+        elif input.dim() == 3:
+            x = input if self.batch_first else input.transpose(0, 1)
+        else:
+            layout = "(batch, time, features)" if self.batch_first else "(time, batch, features)"
+            raise ValueError(
+                f"{type(self).__name__} expects input of rank 3 {layout}, or rank 2 (time, features) "
+                f"unbatched, with features={self.input_size}; got rank {input.dim()} with shape "
+                f"{tuple(input.shape)}"
+            )
         self._check_input(x)
-        if not self.batch_first:
-            x = x.transpose(0, 1)
         B, T, _ = x.shape
         if lengths is not None:
             lengths = self._check_lengths(lengths, B, T, x.device)
-        state_given = state is not None
-        state = self._check_state(state, B, x)
+        if unbatched and hx is not None:
+            hx = self._batch_unbatched_state(hx)
+        state_given = hx is not None
+        state0 = self._check_state(hx, B, x)
 
         backend = "loop" if _dispatch is None else _dispatch.choose_backend(self, self.backend, x)
         if backend == "native":  # torch's fused op runs the whole stack itself
-            out, final = _native.run_native(self, x, state, lengths)
+            out, final = _native.run_native(self, x, state0, lengths)
         else:
-            out, final = self._forward_loop(x, state, lengths, self._direction_scan(backend, state_given))
+            out, final = self._forward_loop(x, state0, lengths, self._direction_scan(backend, state_given))
 
-        if not self.batch_first:
+        if packed:
+            out = _pack_like(out, input, packed_lengths)
+        elif unbatched:
+            out = out.squeeze(0)
+            final = tuple(s.squeeze(1) for s in final)
+        elif not self.batch_first:
             out = out.transpose(0, 1)
-        return (out, self._public_state(final)) if return_state else out
+        return (out, self._public_state(final)) if want_state else out
+
+    def _batch_unbatched_state(self, hx):
+        tensors = as_state_tuple(hx)
+        for s in tensors:
+            if s.dim() != 2:
+                raise RuntimeError(
+                    f"For unbatched 2-D input, the state should also be 2-D (num_layers * "
+                    f"num_directions, size) but got a {s.dim()}-D tensor")
+        batched = tuple(s.unsqueeze(1) for s in tensors)
+        return batched[0] if isinstance(hx, Tensor) else batched
 
     def _direction_scan(self, backend: str, state_given: bool) -> DirectionScan:
         """What runs one direction of one layer over the whole sequence, for ``backend`` (``loop``
@@ -240,7 +402,7 @@ class Recurrent(nn.Module):
                       scan: DirectionScan = scan_cell):
         """The one loop over layers and directions: each direction one ``scan`` (the time loop,
         a fused kernel or a parallel scan with the same contract), then merge, residual and
-        dropout between layers."""
+        dropout between layers. ``x`` is batch-first ``(B, T, D)``."""
         layer_input = x
         finals: list[State] = []
         for layer in range(self.num_layers):
@@ -284,12 +446,25 @@ class Recurrent(nn.Module):
         continues while ``state`` is the state the previous ``step()`` returned; any other state
         (None, an encoder's, a detached one) starts a new stream, and each cell's
         ``begin_sequence`` hook runs (new dropout masks).
+
+        Stream without autograd. Under autograd every step's graph stays alive through the
+        returned state, so memory grows without bound over a long stream (100k steps of a small
+        LSTM grew to 2.2 GB); run inference under ``torch.no_grad()`` (or
+        ``torch.inference_mode()``), and when training over a stream, ``detach()`` the state
+        every k steps (truncated BPTT)::
+
+            lstm = rnnkit.LSTM(8, 32)
+            state = None
+            with torch.no_grad():
+                for x_t in stream:                   # x_t (B, 8)
+                    y_t, state = lstm.step(x_t, state)
         """
         if self.bidirectional:
             raise RuntimeError("step() is not defined for a bidirectional layer: the reverse direction needs the whole sequence")
         if not isinstance(x_t, Tensor) or x_t.dim() != 2 or x_t.shape[-1] != self.input_size:
             got = tuple(x_t.shape) if isinstance(x_t, Tensor) else type(x_t).__name__
             raise ValueError(f"step() expects x_t of shape (batch, {self.input_size}), got {got}")
+        self._sync_cells()
         last = getattr(self, "_last_step_state", None)  # weak reference: never keeps a graph alive
         if state is None or last is None or last() is not as_state_tuple(state)[0]:
             for cell in self.cells:
@@ -319,10 +494,30 @@ class Recurrent(nn.Module):
             parts.append(f"dropout={self.dropout}")
         if self.residual:
             parts.append("residual=True")
-        if not self.batch_first:
-            parts.append("batch_first=False")
+        if self.batch_first:
+            parts.append("batch_first=True")
         parts.append(f"backend={self.backend!r}")
         return ", ".join(parts)
+
+
+def _deprecated(message: str) -> None:
+    """A DeprecationWarning from ``forward``, attributed to the line that called the module (past
+    torch's ``Module.__call__`` frames)."""
+    level, frame = 3, sys._getframe(2)  # 1: forward, 2: whoever called forward
+    while frame is not None and frame.f_code.co_filename == _MODULE_FILE:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, DeprecationWarning, stacklevel=level)
+
+
+def _pack_like(out: Tensor, packed: PackedSequence, lengths: Tensor) -> PackedSequence:
+    """Padded batch-first ``out (B, T, O)`` in the original batch order -> a PackedSequence laid
+    out as ``packed`` (same batch_sizes and sorting indices)."""
+    order = packed.sorted_indices
+    if order is not None:
+        out = out.index_select(0, order)
+        lengths = lengths.index_select(0, order.cpu())
+    data = pack_padded_sequence(out, lengths, batch_first=True, enforce_sorted=True).data
+    return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
 
 
 def _fresh_copy(template: nn.Module, input_size: int) -> nn.Module:

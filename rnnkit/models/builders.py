@@ -4,7 +4,7 @@ One place turns a cell name into a layer, so the four shapes (and the tasks) acc
 ``cell=`` values and the same errors::
 
     rnn = make_rnn("lstm", input_size=32, hidden_size=64, num_layers=2, bidirectional=True)
-    y = rnn(x)                    # x (B, T, 32) -> y (B, T, 128)
+    y, state = rnn(x)             # x (B, T, 32) -> y (B, T, 128): batch-first, inside rnnkit's models
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def make_rnn(
     residual: bool = False,
     backend: str = "auto",
 ) -> Recurrent:
-    """Build a (stacked, optionally bidirectional) recurrent layer, batch-first.
+    """Build a (stacked, optionally bidirectional) recurrent layer, batch-first (``batch_first=True``:
+    rnnkit's models run ``(B, T, D)``; the layers' own default is torch's ``(T, B, D)``).
 
     Args:
         cell: ``"lstm"``, ``"gru"`` (torch's variant), ``"rnn"``/``"rnn_tanh"`` (Elman, tanh),
@@ -52,15 +53,15 @@ def make_rnn(
         bias, merge, residual, backend: as :class:`rnnkit.Recurrent`.
         proj_size: LSTM projection P (LSTM only; 0 = none).
 
-    Returns a :class:`rnnkit.Recurrent`: ``(B, T, D) -> (B, T, O)`` with ``O = layer.output_size``
-    (``H``, or ``P`` with a projection, doubled by a bidirectional concat).
+    Returns a :class:`rnnkit.Recurrent`: ``(B, T, D) -> ((B, T, O), state)`` with
+    ``O = layer.output_size`` (``H``, or ``P`` with a projection, doubled by a bidirectional concat).
     """
     if callable(cell) and not isinstance(cell, str):
         if proj_size:
             raise ValueError("proj_size applies to cell='lstm' only, not to a custom cell factory")
         return Recurrent(cell, input_size=input_size, num_layers=num_layers,
                          bidirectional=bidirectional, merge=merge, dropout=dropout,
-                         residual=residual, backend=backend)
+                         residual=residual, batch_first=True, backend=backend)
     if not isinstance(cell, str) or cell.lower() not in CELLS:
         raise ValueError(f"cell must be one of {CELLS} or a factory input_size -> cell, got {cell!r}")
     kind = cell.lower()
@@ -68,6 +69,8 @@ def make_rnn(
         raise ValueError(f"proj_size applies to cell='lstm' only, got cell={cell!r}")
     if int(input_size) < 1 or int(hidden_size) < 1:
         raise ValueError(f"input_size and hidden_size must be >= 1, got {input_size} and {hidden_size}")
+    # dropout acts between layers only: with one layer it does nothing (and torch warns)
+    dropout = dropout if num_layers > 1 else 0.0
     common = dict(num_layers=num_layers, bias=bias, batch_first=True, dropout=dropout,
                   bidirectional=bidirectional, merge=merge, residual=residual, backend=backend)
     if kind == "lstm":

@@ -79,7 +79,7 @@ class ManyToMany(nn.Module):
 
         ``state``: initial state as the layer takes it (None = zeros). ``y`` is zero at padding.
         """
-        h, final = self.rnn(self.inputs(x), state=state, lengths=lengths, return_state=True)
+        h, final = self.rnn(self.inputs(x), state, lengths=lengths)
         y = self.head(h)
         if lengths is not None:
             mask = length_mask(torch.as_tensor(lengths).to(h.device), h.shape[1])

@@ -79,7 +79,7 @@ class ManyToOne(nn.Module):
         """
         if return_attention and self.attention is None:
             raise ValueError(f"ManyToOne: return_attention needs pooling='attention', not {self.pooling!r}")
-        h = self.rnn(self.inputs(x), lengths=lengths)       # validates lengths
+        h, _ = self.rnn(self.inputs(x), lengths=lengths)    # validates lengths
         B, T, _ = h.shape
         lengths = (torch.full((B,), T, device=h.device) if lengths is None
                    else torch.as_tensor(lengths).to(device=h.device, dtype=torch.long))

@@ -100,7 +100,7 @@ class OneToMany(nn.Module):
         x = self.inputs(tokens)
         if x.shape[0] != c.shape[0]:
             raise ValueError(f"OneToMany: c has batch {c.shape[0]} but tokens have batch {x.shape[0]}")
-        y = self.rnn(x, self.initial_state(c), lengths=lengths)
+        y, _ = self.rnn(x, self.initial_state(c), lengths=lengths)
         return self.head(y)
 
     @torch.no_grad()

@@ -60,7 +60,7 @@ class OneToOne(nn.Module):
                 f"(input shape {tuple(x.shape)})"
             )
         if self.rnn.bidirectional:
-            out, new_state = self.rnn(x.unsqueeze(1), state, return_state=True)
+            out, new_state = self.rnn(x.unsqueeze(1), state)
             out = out[:, 0]
         else:
             out, new_state = self.rnn.step(x, state)

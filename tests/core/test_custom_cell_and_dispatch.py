@@ -35,7 +35,8 @@ def _manual(cell, x):
 
 
 def test_custom_cell_gets_stacking_bidirectional_lengths_and_step():
-    layer = rnnkit.Recurrent(lambda d: NormTanhCell(d, 5), input_size=3, num_layers=2, bidirectional=True).double()
+    layer = rnnkit.Recurrent(lambda d: NormTanhCell(d, 5), input_size=3, num_layers=2, bidirectional=True,
+                             batch_first=True).double()
     x = torch.randn(2, 6, 3, dtype=torch.double)
     c = layer.cells
     y0f, _ = _manual(c[0], x)
@@ -43,19 +44,19 @@ def test_custom_cell_gets_stacking_bidirectional_lengths_and_step():
     y0 = torch.cat([y0f, y0b.flip(1)], -1)
     y1f, h1f = _manual(c[2], y0)
     y1b, h1b = _manual(c[3], y0.flip(1))
-    y, h = layer(x, return_state=True)
+    y, h = layer(x)
     torch.testing.assert_close(y, torch.cat([y1f, y1b.flip(1)], -1))
     torch.testing.assert_close(h[2], h1f)
     torch.testing.assert_close(h[3], h1b)
     lengths = torch.tensor([6, 3])
-    y_len = layer(x, lengths=lengths)
-    torch.testing.assert_close(y_len[1:, :3], layer(x[1:, :3]))
+    y_len, _ = layer(x, lengths=lengths)
+    torch.testing.assert_close(y_len[1:, :3], layer(x[1:, :3])[0])
     assert torch.count_nonzero(y_len[1, 3:]) == 0
     # torch-style state_dict naming applies to nested parameters of user cells too
     assert "norm.weight_l1_reverse" in layer.state_dict()
-    uni = rnnkit.Recurrent(NormTanhCell(3, 5), num_layers=1).double()
+    uni = rnnkit.Recurrent(NormTanhCell(3, 5), num_layers=1, batch_first=True).double()
     state = None
-    full = uni(x)
+    full, _ = uni(x)
     for t in range(6):
         y_t, state = uni.step(x[:, t], state)
         torch.testing.assert_close(y_t, full[:, t])
@@ -96,12 +97,12 @@ def test_explicit_native_raises_when_unavailable():
 
 def test_native_and_loop_agree_in_float32():
     layer = rnnkit.LSTM(3, 8, num_layers=2, bidirectional=True)
-    x = torch.randn(4, 9, 3)
+    x = torch.randn(9, 4, 3)  # (T, B, D)
     lengths = torch.tensor([9, 1, 5, 3])
     layer.backend = "native"
-    y_n, s_n = layer(x, lengths=lengths, return_state=True)
+    y_n, s_n = layer(x, lengths=lengths)
     layer.backend = "loop"
-    y_l, s_l = layer(x, lengths=lengths, return_state=True)
+    y_l, s_l = layer(x, lengths=lengths)
     torch.testing.assert_close(y_n, y_l, rtol=1e-5, atol=1e-6)
     for a, b in zip(s_n, s_l):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
@@ -110,15 +111,17 @@ def test_native_and_loop_agree_in_float32():
 @pytest.mark.parametrize(
     "call,match",
     [
-        (lambda l: l(torch.randn(2, 3)), r"rank 3 .*got rank 2"),
-        (lambda l: l(torch.randn(2, 4, 5)), "expects 3 input features, got 5"),
-        (lambda l: l(torch.randn(2, 4, 3), lengths=torch.tensor([5, 2])), r"lengths must be in \[1, T=4\].*5"),
-        (lambda l: l(torch.randn(2, 4, 3), lengths=torch.tensor([0, 2])), r"lengths must be in \[1, T=4\]"),
-        (lambda l: l(torch.randn(2, 4, 3), lengths=torch.tensor([2, 2, 2])), "1-D tensor of 2"),
-        (lambda l: l(torch.randn(2, 4, 3), lengths=torch.tensor([2.0, 2.0])), "integers"),
-        (lambda l: l(torch.randn(2, 4, 3), state=(torch.zeros(1, 3, 5), torch.zeros(1, 3, 5))),
+        (lambda l: l(torch.randn(4, 2, 3, 1)), r"rank 3 \(time, batch, features\), or rank 2 .*got rank 4"),
+        (lambda l: l(torch.randn(4, 2, 5)), "expects 3 input features, got 5"),
+        (lambda l: l(torch.randn(4, 2, 3), lengths=torch.tensor([5, 2])), r"lengths must be in \[1, T=4\].*5"),
+        (lambda l: l(torch.randn(4, 2, 3), lengths=torch.tensor([0, 2])), r"lengths must be in \[1, T=4\]"),
+        (lambda l: l(torch.randn(4, 2, 3), lengths=torch.tensor([2, 2, 2])), "1-D tensor of 2"),
+        (lambda l: l(torch.randn(4, 2, 3), lengths=torch.tensor([2.0, 2.0])), "integers"),
+        (lambda l: l(torch.randn(4, 2, 3), (torch.zeros(1, 3, 5), torch.zeros(1, 3, 5))),
          r"batch sizes of input and state differ"),
-        (lambda l: l(torch.randn(2, 4, 3), state=torch.zeros(1, 2, 5)), "state of 2 tensor"),
+        (lambda l: l(torch.randn(4, 2, 3), torch.zeros(1, 2, 5)), "state of 2 tensor"),
+        (lambda l: l(torch.randn(4, 3), lengths=torch.tensor([4])), "unbatched"),
+        (lambda l: l(torch.randn(4, 3).double()), r"input dtype \(torch.float64\) does not match weight dtype \(torch.float32\)"),
         (lambda l: l.step(torch.randn(2, 4, 3)), r"x_t of shape \(batch, 3\)"),
     ],
 )

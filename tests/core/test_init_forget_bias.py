@@ -43,19 +43,19 @@ def test_forget_gate_carries_the_cell_state_by_sigmoid_value():
             p.zero_()
     init_forget_bias(lstm, 2.0)
     c0 = torch.linspace(-1, 1, 12).reshape(1, 3, 4)
-    _, (_, c1) = lstm(torch.randn(3, 1, 2), (torch.zeros(1, 3, 4), c0), return_state=True)
+    _, (_, c1) = lstm(torch.randn(1, 3, 2), (torch.zeros(1, 3, 4), c0))  # x (T=1, B=3, D)
     torch.testing.assert_close(c1, torch.sigmoid(torch.tensor(2.0)) * c0)
 
 
 def test_rnnkit_and_torch_stay_equal_after_init():
     torch.manual_seed(1)
     ours = rnnkit.LSTM(3, 5, num_layers=2)
-    theirs = torch.nn.LSTM(3, 5, num_layers=2, batch_first=True)
+    theirs = torch.nn.LSTM(3, 5, num_layers=2)
     theirs.load_state_dict(ours.state_dict())
     init_forget_bias(ours, 1.0)
     init_forget_bias(theirs, 1.0)
-    x = torch.randn(2, 7, 3)
-    torch.testing.assert_close(ours(x), theirs(x)[0])
+    x = torch.randn(7, 2, 3)
+    torch.testing.assert_close(ours(x)[0], theirs(x)[0])
 
 
 def test_layernorm_lstm_cell_is_covered():

@@ -25,7 +25,7 @@ def test_make_rnn_computes_the_named_torch_recurrence(name, torch_cls, kwargs):
     ours = make_rnn(name, 3, 5, num_layers=2, bidirectional=True).double()
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(2, 4, 3, dtype=torch.float64)
-    torch.testing.assert_close(ours(x), ref(x)[0])
+    torch.testing.assert_close(ours(x)[0], ref(x)[0])
 
 
 def test_make_rnn_lstm_projection_and_custom_factory():
@@ -33,12 +33,13 @@ def test_make_rnn_lstm_projection_and_custom_factory():
     ours = make_rnn("lstm", 3, 6, proj_size=2).double()
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(2, 4, 3, dtype=torch.float64)
-    torch.testing.assert_close(ours(x), ref(x)[0])
+    torch.testing.assert_close(ours(x)[0], ref(x)[0])
     custom = make_rnn(lambda d: GRUCell(d, 4), 3, hidden_size=999, num_layers=2)
     gru = make_rnn("gru", 3, 4, num_layers=2)
     gru.load_state_dict(custom.state_dict())
     x = torch.randn(2, 4, 3)
-    torch.testing.assert_close(custom(x), gru(x))
+    torch.testing.assert_close(custom(x)[0], gru(x)[0])
+    assert custom.batch_first and gru.batch_first  # inside rnnkit's models: (B, T, D)
 
 
 def test_make_rnn_rejects_bad_arguments():

@@ -38,7 +38,7 @@ def test_padded_batch_equals_each_sequence_alone(pooling, bidirectional, tokens)
 def test_bidirectional_last_is_forward_final_and_backward_first():
     model = ManyToOne(4, 3, input_size=3, cell="gru", bidirectional=True, pooling="last").double()
     x = _padded_features(3)
-    _, h_n = model.rnn(x, lengths=LENGTHS, return_state=True)
+    _, h_n = model.rnn(x, lengths=LENGTHS)
     pooled = torch.cat([h_n[-2], h_n[-1]], dim=-1)      # forward after last valid step; backward after step 0
     torch.testing.assert_close(model(x, lengths=LENGTHS), model.head(pooled))
 
@@ -51,7 +51,7 @@ def test_attention_weights_are_a_distribution_over_valid_steps():
     torch.testing.assert_close(a.sum(1), torch.ones(4, dtype=torch.float64))
     assert torch.all(a[~valid] == 0) and torch.all(a[valid] > 0)
     assert torch.equal(a[1], torch.tensor([1.0, 0, 0, 0, 0], dtype=torch.float64))
-    h = model.rnn(x, lengths=LENGTHS)
+    h, _ = model.rnn(x, lengths=LENGTHS)
     torch.testing.assert_close(y, model.head((a.unsqueeze(-1) * h).sum(1)))
 
 

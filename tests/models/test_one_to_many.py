@@ -31,7 +31,7 @@ def test_condition_sets_every_layers_initial_state():
     torch.testing.assert_close(h0, z[..., :4].transpose(0, 1))
     torch.testing.assert_close(c0, z[..., 4:].transpose(0, 1))
     tokens = torch.randint(0, 6, (2, 5))
-    torch.testing.assert_close(model(c, tokens), model.head(model.rnn(model.inputs(tokens), (h0, c0))))
+    torch.testing.assert_close(model(c, tokens), model.head(model.rnn(model.inputs(tokens), (h0, c0))[0]))
 
 
 def test_sampling_is_repeatable_with_a_seed_and_top_k_1_is_greedy():

@@ -23,7 +23,7 @@ D, H, B, T = 4, 6, 5, 7
 def test_variational_masks_fixed_over_time_and_new_per_sequence(reg):
     """The probe records x~_t and h~_{t-1}: equal at every t of a forward, different across rows and forwards."""
     probe = reg.ProbeCell(D, H)
-    layer = rnnkit.Recurrent(VariationalDropout(probe, p_in=0.5, p_h=0.5)).train()
+    layer = rnnkit.Recurrent(VariationalDropout(probe, p_in=0.5, p_h=0.5), batch_first=True).train()
     x = torch.ones(B, T, D)
 
     def masks():
@@ -74,7 +74,7 @@ def _gru_ref(cell, x, m_x, m_h):
 def test_variational_training_pass_equals_masked_hand_loop(cls, ref):
     wrapped = VariationalDropout(cls(D, H).double(), p_in=0.3, p_h=0.4)
     x = torch.randn(B, T, D, dtype=torch.double)
-    y = rnnkit.Recurrent(wrapped)(x)
+    y, _ = rnnkit.Recurrent(wrapped, batch_first=True)(x)
     expected = ref(wrapped.cell, x, wrapped._mask_in, wrapped._mask_h)
     torch.testing.assert_close(y, expected, rtol=1e-12, atol=1e-12)
 
@@ -84,7 +84,7 @@ def test_gru_hand_loop_without_masks_is_the_plain_gru():
     cell = GRUCell(D, H).double()
     x = torch.randn(B, T, D, dtype=torch.double)
     ones = torch.ones(B, D, dtype=torch.double), torch.ones(B, H, dtype=torch.double)
-    torch.testing.assert_close(_gru_ref(cell, x, *ones), rnnkit.Recurrent(cell)(x))
+    torch.testing.assert_close(_gru_ref(cell, x, *ones), rnnkit.Recurrent(cell, batch_first=True)(x)[0])
     h = torch.zeros(B, H, dtype=torch.double)
     gi = cell.project_input(x[:, 0])
     torch.testing.assert_close(gru_step(gi, h, cell.weight_hh, cell.bias_hh), cell.step_projected(gi, (h,))[0])
@@ -129,16 +129,16 @@ def test_zoneout_eval_is_the_expectation():
     for t in range(T):
         h = 0.25 * h + 0.75 * cell(x[:, t], h)
         outs.append(h)
-    torch.testing.assert_close(rnnkit.Recurrent(z)(x), torch.stack(outs, 1))
+    torch.testing.assert_close(rnnkit.Recurrent(z, batch_first=True)(x)[0], torch.stack(outs, 1))
 
 
 # ------------------------------------------------------------------ weight-drop
 def test_weight_drop_one_mask_per_forward_shared_by_steps_and_rows():
     cell = LSTMCell(D, H).double()
     wd = WeightDrop(cell, p=0.5).train()
-    layer = rnnkit.Recurrent(wd)
+    layer = rnnkit.Recurrent(wd, batch_first=True)
     x = torch.randn(B, T, D, dtype=torch.double)
-    y1 = layer(x)
+    y1, _ = layer(x)
     m1 = wd._masks[0]
     assert m1.shape == cell.weight_hh.shape and set(m1.unique().tolist()) == {0.0, 2.0}
     # the whole forward used W_hh * M for every step and every row
@@ -148,7 +148,7 @@ def test_weight_drop_one_mask_per_forward_shared_by_steps_and_rows():
         h, c = lstm_step(cell.project_input(x[:, t]), h, c, cell.weight_hh * m1, cell.bias_hh)
         outs.append(h)
     torch.testing.assert_close(y1, torch.stack(outs, 1), rtol=1e-12, atol=1e-12)
-    y2 = layer(x)
+    y2, _ = layer(x)
     assert not torch.equal(wd._masks[0], m1) and not torch.allclose(y1, y2)
     # the parameter stays registered (same key, same tensor) and receives the masked gradient
     assert "cell.weight_hh" in wd.state_dict() and "weight_hh" not in cell.__dict__
@@ -161,7 +161,7 @@ def test_weight_drop_eval_identity_and_refreshes_after_an_optimizer_step():
     cell = RNNCell(D, H).double()
     wd = WeightDrop(cell, p=0.4)
     x = torch.randn(B, T, D, dtype=torch.double)
-    torch.testing.assert_close(rnnkit.Recurrent(wd).eval()(x), rnnkit.Recurrent(cell).eval()(x))
+    torch.testing.assert_close(rnnkit.Recurrent(wd, batch_first=True).eval()(x)[0], rnnkit.Recurrent(cell, batch_first=True).eval()(x)[0])
     wd.train()
     wd.begin_sequence(B, x.device, x.dtype)
     h = torch.zeros(B, H, dtype=torch.double)
@@ -197,7 +197,7 @@ WRAPS = {
 def test_dropout_wrappers_are_the_identity_in_eval(wrap):
     cell = LSTMCell(D, H).double()
     x = torch.randn(B, T, D, dtype=torch.double)
-    torch.testing.assert_close(rnnkit.Recurrent(WRAPS[wrap](cell)).eval()(x), rnnkit.Recurrent(cell)(x))
+    torch.testing.assert_close(rnnkit.Recurrent(WRAPS[wrap](cell), batch_first=True).eval()(x)[0], rnnkit.Recurrent(cell, batch_first=True)(x)[0])
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5, float("nan"), True, "0.5"])

@@ -54,12 +54,12 @@ def _randomised(cls):
 def test_layer_equals_hand_written_float64_loop(kind, reg):
     cls, ref = CELLS[kind]
     cell = _randomised(cls)
-    layer = rnnkit.Recurrent(cell)
+    layer = rnnkit.Recurrent(cell, batch_first=True)
     x = torch.randn(B, T, D, dtype=torch.double)
     s0 = tuple(torch.randn(B, s, dtype=torch.double) for s in cell.state_sizes)
     y_ref, s_ref = reg.hand_loop(lambda x_t, s: ref(cell, x_t, s), x, s0)
     layer_state = tuple(s.unsqueeze(0) for s in s0)
-    y, s = layer(x, layer_state if len(s0) > 1 else layer_state[0], return_state=True)
+    y, s = layer(x, layer_state if len(s0) > 1 else layer_state[0])
     torch.testing.assert_close(y, y_ref, rtol=1e-12, atol=1e-12)
     for a, b in zip(rnnkit.cells.as_state_tuple(s), s_ref):
         torch.testing.assert_close(a[0], b, rtol=1e-12, atol=1e-12)
@@ -93,18 +93,18 @@ def test_gradcheck_inputs_state_and_parameters(kind):
 @pytest.mark.parametrize("kind", CELLS)
 def test_bidirectional_lengths_and_step(kind):
     cls, _ = CELLS[kind]
-    layer = rnnkit.Recurrent(lambda d: cls(d, H), input_size=D, num_layers=2, bidirectional=True).double()
+    layer = rnnkit.Recurrent(lambda d: cls(d, H), input_size=D, num_layers=2, bidirectional=True, batch_first=True).double()
     x = torch.randn(B, T, D, dtype=torch.double)
     lengths = torch.tensor([T, 2, 4])
-    y, s = layer(x, lengths=lengths, return_state=True)
+    y, s = layer(x, lengths=lengths)
     for b, n in enumerate(lengths.tolist()):
-        y_b, s_b = layer(x[b:b + 1, :n], return_state=True)
+        y_b, s_b = layer(x[b:b + 1, :n])
         torch.testing.assert_close(y[b:b + 1, :n], y_b)
         assert torch.count_nonzero(y[b, n:]) == 0
         for a, c in zip(rnnkit.cells.as_state_tuple(s), rnnkit.cells.as_state_tuple(s_b)):
             torch.testing.assert_close(a[:, b:b + 1], c)
-    uni = rnnkit.Recurrent(lambda d: cls(d, H), input_size=D, num_layers=2).double()
-    full = uni(x)
+    uni = rnnkit.Recurrent(lambda d: cls(d, H), input_size=D, num_layers=2, batch_first=True).double()
+    full, _ = uni(x)
     state = None
     for t in range(T):
         y_t, state = uni.step(x[:, t], state)
@@ -112,18 +112,18 @@ def test_bidirectional_lengths_and_step(kind):
 
 
 def test_never_sent_to_the_native_op():
-    layer = rnnkit.Recurrent(lambda d: LayerNormLSTMCell(d, H), input_size=D)
+    layer = rnnkit.Recurrent(lambda d: LayerNormLSTMCell(d, H), input_size=D, batch_first=True)
     x = torch.randn(B, T, D)
     assert choose_backend(layer, "auto", x) == "loop"
     with pytest.raises(BackendUnavailable, match="LayerNormGRUCell"):
-        rnnkit.Recurrent(LayerNormGRUCell(D, H), backend="native")(x)
+        rnnkit.Recurrent(LayerNormGRUCell(D, H), backend="native", batch_first=True)(x)
 
 
 def test_bias_false_and_bad_sizes():
     cell = LayerNormLSTMCell(D, H, bias=False)
     assert cell.bias_ih is None and cell.beta_c is None
     assert {n for n, _ in cell.named_parameters()} == {"weight_ih", "weight_hh", "gamma_ih", "gamma_hh", "gamma_c"}
-    assert rnnkit.Recurrent(cell)(torch.randn(2, 3, D)).shape == (2, 3, H)
+    assert rnnkit.Recurrent(cell, batch_first=True)(torch.randn(2, 3, D))[0].shape == (2, 3, H)
     with pytest.raises(ValueError, match="hidden_size"):
         LayerNormGRUCell(D, 0)
     with pytest.raises(ValueError, match="eps"):

@@ -28,7 +28,7 @@ CELLS = {"lstm": LSTMCell, "gru": GRUCell, "lnlstm": LayerNormLSTMCell}
 
 
 def _layer(wrap, cell, **kw):
-    return rnnkit.Recurrent(lambda d: WRAPS[wrap](CELLS[cell](d, H)), input_size=D, num_layers=2, **kw).double()
+    return rnnkit.Recurrent(lambda d: WRAPS[wrap](CELLS[cell](d, H)), input_size=D, num_layers=2, **kw, batch_first=True).double()
 
 
 def _assert_state_rows(s_all, s_b, b):
@@ -45,16 +45,16 @@ def test_bidirectional_padded_batch_equals_each_sequence_alone(wrap, cell, train
     bank = reg.MaskBank(seed=1, max_ids=B)
     bank.pin_all(layer)
     x = torch.randn(B, T, D, dtype=torch.double)
-    y, s = layer(x, lengths=torch.tensor(LENGTHS), return_state=True)
+    y, s = layer(x, lengths=torch.tensor(LENGTHS))
     for b, n in enumerate(LENGTHS):
         bank.ids = torch.tensor([b])
-        y_b, s_b = layer(x[b:b + 1, :n], return_state=True)
+        y_b, s_b = layer(x[b:b + 1, :n])
         torch.testing.assert_close(y[b:b + 1, :n], y_b)
         assert torch.count_nonzero(y[b, n:]) == 0
         _assert_state_rows(s, s_b, b)
     if training and wrap != "weightdrop":  # per-sequence randomness is really on: unpinned rows differ
         bank.ids = torch.tensor([0])
-        assert not torch.allclose(layer(x[1:2, :LENGTHS[1]]), y[1:2, :LENGTHS[1]])
+        assert not torch.allclose(layer(x[1:2, :LENGTHS[1]])[0], y[1:2, :LENGTHS[1]])
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
@@ -64,7 +64,7 @@ def test_step_equals_forward(wrap, cell, reg):
     x = torch.randn(B, T, D, dtype=torch.double)
     # eval: deterministic
     layer.eval()
-    full, final = layer(x, return_state=True)
+    full, final = layer(x)
     state = None
     for t in range(T):
         y_t, state = layer.step(x[:, t], state)
@@ -75,7 +75,7 @@ def test_step_equals_forward(wrap, cell, reg):
     layer.train()
     bank = reg.MaskBank(seed=2, max_ids=B)
     bank.pin_all(layer)
-    full = layer(x)
+    full, _ = layer(x)
     state = None
     for t in range(T):
         y_t, state = layer.step(x[:, t], state)
@@ -88,35 +88,35 @@ def test_step_equals_forward_in_training_with_the_same_seed(wrap):
     layer = _layer(wrap, "lstm").train()
     x = torch.randn(B, T, D, dtype=torch.double)
     torch.manual_seed(5)
-    full = layer(x)
+    full, _ = layer(x)
     torch.manual_seed(5)
     state = None
     for t in range(T):
         y_t, state = layer.step(x[:, t], state)
         torch.testing.assert_close(y_t, full[:, t])
     torch.manual_seed(6)
-    assert not torch.allclose(layer(x), full)
+    assert not torch.allclose(layer(x)[0], full)
 
 
 @pytest.mark.parametrize("wrap", list(WRAPS))
 def test_wrapped_builtin_cells_never_go_to_the_native_op(wrap):
-    layer = rnnkit.Recurrent(lambda d: WRAPS[wrap](LSTMCell(d, H)), input_size=D)
+    layer = rnnkit.Recurrent(lambda d: WRAPS[wrap](LSTMCell(d, H)), input_size=D, batch_first=True)
     x = torch.randn(B, T, D)
     assert choose_backend(layer, "auto", x) == "loop"
     with pytest.raises(BackendUnavailable, match="no fused torch op"):
-        rnnkit.Recurrent(WRAPS[wrap](LSTMCell(D, H)), backend="native")(x)
+        rnnkit.Recurrent(WRAPS[wrap](LSTMCell(D, H)), backend="native", batch_first=True)(x)
 
 
 def test_state_dict_round_trip_and_fresh_copies():
     """Layer copies of a wrapped instance get their own parameters; weights reload exactly."""
-    layer = rnnkit.Recurrent(WRAPS["all"](LSTMCell(D, H)), num_layers=1, bidirectional=True).double().eval()
+    layer = rnnkit.Recurrent(WRAPS["all"](LSTMCell(D, H)), num_layers=1, bidirectional=True, batch_first=True).double().eval()
     c0, c1 = layer.cells
     assert not torch.equal(c0.cell.cell.cell.weight_hh, c1.cell.cell.cell.weight_hh)
     assert c1._targets[0][0] is c1.cell.cell.cell  # the copy drops the copy's weight, not the original's
-    other = rnnkit.Recurrent(WRAPS["all"](LSTMCell(D, H)), num_layers=1, bidirectional=True).double().eval()
+    other = rnnkit.Recurrent(WRAPS["all"](LSTMCell(D, H)), num_layers=1, bidirectional=True, batch_first=True).double().eval()
     other.load_state_dict(layer.state_dict())
     x = torch.randn(B, T, D, dtype=torch.double)
-    torch.testing.assert_close(other(x), layer(x))
+    torch.testing.assert_close(other(x)[0], layer(x)[0])
     assert "cell.cell.cell.weight_hh_l0_reverse" in layer.state_dict()
 
 
@@ -124,7 +124,7 @@ def test_a_stream_keeps_its_masks_and_any_other_state_starts_a_new_one():
     """step() continues a stream only from the state it returned; an encoder's or a detached state
     (or None) starts a new one, as a new forward would."""
     wrapped = VariationalDropout(LSTMCell(D, H), p_in=0.5, p_h=0.5)
-    layer = rnnkit.Recurrent(wrapped).train()
+    layer = rnnkit.Recurrent(wrapped, batch_first=True).train()
     x = torch.randn(B, D)
     _, state = layer.step(x, None)
     masks = wrapped._mask_in

@@ -79,15 +79,15 @@ def test_cell_protocol_and_init(cls):
 @pytest.mark.parametrize("backend", ["auto", "chunked", "log", "loop"])
 def test_parallel_layer_equals_generic_loop_over_its_cell(layer_cls, cell_cls, backend):
     """The sequential twin: Recurrent(cell) steps the same cells one x_t at a time."""
-    kw = {"num_layers": 2, "bidirectional": True, "merge": "sum"}
+    kw = {"num_layers": 2, "bidirectional": True, "merge": "sum", "batch_first": True}
     fast = layer_cls(3, 5, backend=backend, **kw).double()
     twin = Recurrent(lambda d: cell_cls(d, 5), input_size=3, **kw).double()
     twin.load_state_dict(fast.state_dict())
     x = torch.randn(3, 17, 3, dtype=f64, requires_grad=True)
     h0 = torch.randn(4, 3, 5, dtype=f64, requires_grad=True)
     lengths = torch.tensor([17, 5, 11])
-    y, h = fast(x, h0, lengths=lengths, return_state=True)
-    y2, h2 = twin(x, h0, lengths=lengths, return_state=True)
+    y, h = fast(x, h0, lengths=lengths)
+    y2, h2 = twin(x, h0, lengths=lengths)
     torch.testing.assert_close(y, y2)
     torch.testing.assert_close(h, h2)
     g = torch.randn_like(y)
@@ -98,10 +98,10 @@ def test_parallel_layer_equals_generic_loop_over_its_cell(layer_cls, cell_cls, b
 
 
 def test_gradcheck_parallel_layer_float64():
-    m = MinGRU(2, 3, num_layers=2).double()
+    m = MinGRU(2, 3, num_layers=2, batch_first=True).double()
     x = torch.randn(2, 9, 2, dtype=f64, requires_grad=True)
     h0 = torch.randn(2, 2, 3, dtype=f64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda x, h0: m(x, h0, lengths=torch.tensor([9, 4])), (x, h0))
-    m2 = MinLSTM(2, 3, bidirectional=True, backend="log").double()
+    m2 = MinLSTM(2, 3, bidirectional=True, backend="log", batch_first=True).double()
     h0b = torch.randn(2, 2, 3, dtype=f64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda x, h0: m2(x, h0), (x, h0b))

@@ -49,11 +49,12 @@ def hand_loop(m, x, h0, lengths):
 @pytest.mark.parametrize("backend", ["loop", "chunked", "log"])
 @pytest.mark.parametrize("merge, residual", [("concat", False), ("sum", True)])
 def test_layer_equals_hand_written_loop_over_its_scan(cls, backend, merge, residual):
-    m = cls(4, 4, num_layers=3, bidirectional=True, merge=merge, residual=residual, backend=backend).double()
+    m = cls(4, 4, num_layers=3, bidirectional=True, merge=merge, residual=residual, backend=backend,
+            batch_first=True).double()
     lengths = torch.tensor([9, 3, 1, 6])
     x = torch.randn(4, 9, 4, dtype=f64, requires_grad=True)
     h0 = torch.randn(6, 4, 4, dtype=f64, requires_grad=True)
-    y, h = m(x, h0, lengths=lengths, return_state=True)
+    y, h = m(x, h0, lengths=lengths)
     y2, h2 = hand_loop(m, x, h0, lengths)
     torch.testing.assert_close(y, y2)
     torch.testing.assert_close(h, h2)

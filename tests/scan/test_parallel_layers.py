@@ -17,14 +17,14 @@ BACKENDS = ["chunked", "log", "loop"]
 @pytest.mark.parametrize("cls", LAYERS)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_padded_batch_equals_each_sequence_alone(cls, backend):
-    m = cls(4, 6, num_layers=2, bidirectional=True, backend=backend).double()
+    m = cls(4, 6, num_layers=2, bidirectional=True, backend=backend, batch_first=True).double()
     lengths = torch.tensor([5, 13, 1, 9])
     x = torch.randn(4, 13, 4, dtype=f64)
     x[torch.arange(13) >= lengths.unsqueeze(1)] = 7.0  # garbage in the padding must not matter
     h0 = torch.randn(4, 4, 6, dtype=f64)
-    y, h = m(x, h0, lengths=lengths, return_state=True)
+    y, h = m(x, h0, lengths=lengths)
     for i, n in enumerate(lengths.tolist()):
-        yi, hi = m(x[i:i + 1, :n], h0[:, i:i + 1].contiguous(), return_state=True)
+        yi, hi = m(x[i:i + 1, :n], h0[:, i:i + 1].contiguous())
         torch.testing.assert_close(y[i:i + 1, :n], yi)
         torch.testing.assert_close(h[:, i:i + 1], hi)
         assert torch.count_nonzero(y[i, n:]) == 0
@@ -32,37 +32,37 @@ def test_padded_batch_equals_each_sequence_alone(cls, backend):
 
 @pytest.mark.parametrize("cls", LAYERS)
 def test_bidirectional_equals_reversed_run(cls):
-    bi = cls(3, 5, bidirectional=True).double()
-    fwd, bwd = cls(3, 5).double(), cls(3, 5).double()
+    bi = cls(3, 5, bidirectional=True, batch_first=True).double()
+    fwd, bwd = cls(3, 5, batch_first=True).double(), cls(3, 5, batch_first=True).double()
     sd = bi.state_dict()
     fwd.load_state_dict({k: v for k, v in sd.items() if not k.endswith("_reverse")})
     bwd.load_state_dict({k[: -len("_reverse")]: v for k, v in sd.items() if k.endswith("_reverse")})
     x = torch.randn(2, 12, 3, dtype=f64)
-    y, h = bi(x, return_state=True)
-    yb, hb = bwd(x.flip(1), return_state=True)
-    torch.testing.assert_close(y[..., :5], fwd(x))
+    y, h = bi(x)
+    yb, hb = bwd(x.flip(1))
+    torch.testing.assert_close(y[..., :5], fwd(x)[0])
     torch.testing.assert_close(y[..., 5:], yb.flip(1))
     torch.testing.assert_close(h[1], hb[0])
     # with lengths the reverse direction starts at each sequence's own last step
     lengths = torch.tensor([12, 7])
-    y = bi(x, lengths=lengths)
-    torch.testing.assert_close(y[1:, :7, 5:], bwd(x[1:, :7].flip(1)).flip(1))
+    y, _ = bi(x, lengths=lengths)
+    torch.testing.assert_close(y[1:, :7, 5:], bwd(x[1:, :7].flip(1))[0].flip(1))
 
 
 @pytest.mark.parametrize("cls", LAYERS)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_step_equals_parallel_pass(cls, backend):
-    m = cls(3, 4, num_layers=3, residual=True, backend=backend).double()
+    m = cls(3, 4, num_layers=3, residual=True, backend=backend, batch_first=True).double()
     x = torch.randn(2, 20, 3, dtype=f64)
     h0 = torch.randn(3, 2, 4, dtype=f64)
-    y, h = m(x, h0, return_state=True)
+    y, h = m(x, h0)
     state = h0
     for t in range(20):
         y_t, state = m.step(x[:, t], state)
         torch.testing.assert_close(y_t, y[:, t])
     torch.testing.assert_close(state, h)
     # and from a zero state (state=None on the first step)
-    y0 = m(x)
+    y0, _ = m(x)
     state = None
     for t in range(20):
         y_t, state = m.step(x[:, t], state)
@@ -71,45 +71,47 @@ def test_step_equals_parallel_pass(cls, backend):
 
 @pytest.mark.parametrize("cls", LAYERS)
 def test_state_carries_across_calls_and_batch_first_false(cls):
-    m = cls(3, 4, num_layers=2).double()
+    m = cls(3, 4, num_layers=2, batch_first=True).double()
     x = torch.randn(2, 30, 3, dtype=f64)
-    y, h = m(x, return_state=True)
-    y1, h1 = m(x[:, :11], return_state=True)
-    y2, h2 = m(x[:, 11:], h1, return_state=True)
+    y, h = m(x)
+    y1, h1 = m(x[:, :11])
+    y2, h2 = m(x[:, 11:], h1)
     torch.testing.assert_close(torch.cat([y1, y2], 1), y)
     torch.testing.assert_close(h2, h)
-    tm = cls(3, 4, num_layers=2, batch_first=False).double()
+    tm = cls(3, 4, num_layers=2).double()  # batch_first=False, torch's default
     tm.load_state_dict(m.state_dict())
-    torch.testing.assert_close(tm(x.transpose(0, 1)).transpose(0, 1), y)
+    y_t, h_t = tm(x.transpose(0, 1))
+    torch.testing.assert_close(y_t.transpose(0, 1), y)
+    torch.testing.assert_close(h_t, h)
 
 
 @pytest.mark.parametrize("cls", LAYERS)
 def test_float32_backends_agree_on_a_long_sequence(cls):
     """float32 at T=2048 against the float64 pass: chunked within 2x the loop's own error; the
     log-space form loses more (its cumulative sums cancel, docs/scan.md) but stays within 1e-3."""
-    m = cls(8, 16, backend="loop")
+    m = cls(8, 16, backend="loop", batch_first=True)
     x = torch.randn(2, 2048, 8)
     with torch.no_grad():
-        want = m.double()(x.double())
+        want = m.double()(x.double())[0]
         m.float()
         err = {}
         for backend in ("loop", "chunked", "log"):
             m.backend = backend
-            err[backend] = float((m(x).double() - want).abs().max())
+            err[backend] = float((m(x)[0].double() - want).abs().max())
     assert err["chunked"] <= 2 * err["loop"] + 1e-7, err
     assert err["log"] <= 1e-3 * float(want.abs().max()), err
 
 
 def test_dropout_between_layers_only_in_training():
     m = MinGRU(3, 8, num_layers=2, dropout=0.5)
-    x = torch.randn(2, 10, 3)
+    x = torch.randn(10, 2, 3)
     m.eval()
-    torch.testing.assert_close(m(x), m(x))
+    torch.testing.assert_close(m(x)[0], m(x)[0])
     m.train()
     torch.manual_seed(1)
-    a = m(x)
+    a, _ = m(x)
     torch.manual_seed(2)
-    assert not torch.allclose(a, m(x))
+    assert not torch.allclose(a, m(x)[0])
 
 
 def test_state_dict_names_and_repr():
@@ -127,19 +129,23 @@ def test_bad_input_gives_clear_errors():
         MinGRU(3, 4, dropout=1.0)
     with pytest.raises(ValueError, match="max_len"):
         MinGRU(3, 4, max_len=0)
-    m = MinGRU(3, 4, max_len=16)
+    m = MinGRU(3, 4, max_len=16, batch_first=True)
     with pytest.raises(ValueError, match="more than max_len=16"):
         m(torch.randn(1, 17, 3))
+    with pytest.raises(ValueError, match="more than max_len=16"):
+        MinGRU(3, 4, max_len=16)(torch.randn(17, 1, 3))  # (T, B, D)
+    with pytest.raises(ValueError, match="more than max_len=16"):
+        m(torch.randn(17, 3))  # unbatched (T, D)
     for bad in (float("nan"), float("inf"), -float("inf")):
         x = torch.randn(2, 5, 3)
         x[1, 2, 0] = bad
         with pytest.raises(ValueError, match="non-finite values in the recurrence"):
             m(x)
         with pytest.raises(ValueError, match="non-finite values in the recurrence"):
-            MinLSTM(3, 4, bidirectional=True, backend="log")(x)
+            MinLSTM(3, 4, bidirectional=True, backend="log", batch_first=True)(x)
     x = torch.randn(2, 5, 3)
     x[1, 3:] = float("nan")  # garbage in the padding is fine
-    assert torch.isfinite(m(x, lengths=[5, 3])).all()
+    assert torch.isfinite(m(x, lengths=[5, 3])[0]).all()
     with pytest.raises(ValueError, match="lengths must be in"):
         m(torch.randn(2, 5, 3), lengths=[5, 6])
     with pytest.raises(ValueError, match="state must have shape"):
@@ -152,9 +158,9 @@ def test_works_without_the_kernels_folder(tmp_path):
     """Without rnnkit/kernels (every import of it fails, as if deleted), MinGRU still runs,
     through the functional loop, and gives the same outputs and gradients."""
     torch.manual_seed(0)
-    m = MinGRU(3, 5, num_layers=2, bidirectional=True).double()
+    m = MinGRU(3, 5, num_layers=2, bidirectional=True, batch_first=True).double()
     x = torch.randn(2, 9, 3, dtype=f64, requires_grad=True)
-    y = m(x, lengths=torch.tensor([9, 4]))
+    y, _ = m(x, lengths=torch.tensor([9, 4]))
     (gx,) = torch.autograd.grad(y.square().sum(), x)
     torch.save({"sd": m.state_dict(), "x": x.detach(), "y": y.detach(), "gx": gx}, tmp_path / "case.pt")
     script = (
@@ -169,10 +175,10 @@ def test_works_without_the_kernels_folder(tmp_path):
         "from rnnkit.layers import MinGRU\n"
         "assert P._kernel_scan is None and not any(k.startswith('rnnkit.kernels') for k in sys.modules)\n"
         "c = torch.load(sys.argv[1])\n"
-        "m = MinGRU(3, 5, num_layers=2, bidirectional=True).double()\n"
+        "m = MinGRU(3, 5, num_layers=2, bidirectional=True, batch_first=True).double()\n"
         "m.load_state_dict(c['sd'])\n"
         "x = c['x'].requires_grad_()\n"
-        "y = m(x, lengths=torch.tensor([9, 4]))\n"
+        "y, _ = m(x, lengths=torch.tensor([9, 4]))\n"
         "torch.testing.assert_close(y, c['y'])\n"
         "torch.testing.assert_close(torch.autograd.grad(y.square().sum(), x)[0], c['gx'])\n"
         "print('ok')\n"

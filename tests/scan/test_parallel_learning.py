@@ -23,7 +23,7 @@ def adding_batch(B, T, gen):
 def test_adding_problem_loss_falls_clearly(cls):
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    rnn = cls(2, 16, num_layers=2)
+    rnn = cls(2, 16, num_layers=2, batch_first=True)
     head = nn.Linear(16, 1)
     params = list(rnn.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=1e-2)
@@ -31,12 +31,12 @@ def test_adding_problem_loss_falls_clearly(cls):
 
     def val_mse():
         with torch.no_grad():
-            return float(((head(rnn(x_val)[:, -1]) - y_val) ** 2).mean())
+            return float(((head(rnn(x_val)[0][:, -1]) - y_val) ** 2).mean())
 
     before = val_mse()
     for _ in range(400):
         x, y = adding_batch(32, 30, gen)
-        loss = ((head(rnn(x)[:, -1]) - y) ** 2).mean()
+        loss = ((head(rnn(x)[0][:, -1]) - y) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -78,10 +78,10 @@ def test_convlstm_cell_protocol_step_and_stacking():
     """The cell runs inside rnnkit's Recurrent: step() by step equals forward, stacked and with state."""
     torch.manual_seed(2)
     H, W = 3, 3
-    layer = Recurrent(convlstm_factory(2, (H, W)), input_size=3 * H * W, num_layers=2)
+    layer = Recurrent(convlstm_factory(2, (H, W)), input_size=3 * H * W, num_layers=2, batch_first=True)
     assert layer.cells[1].in_channels == 2       # the upper layer reads the lower one's maps
     x = torch.randn(2, 4, 3 * H * W)
-    y, state = layer(x, return_state=True)
+    y, state = layer(x)
     s = None
     for t in range(4):
         y_t, s = layer.step(x[:, t], s)

@@ -21,9 +21,9 @@ CELLS = ("lstm", "gru", "rnn", "mingru", "minlstm")
 
 def build_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int = 1) -> nn.Module:
     if cell == "mingru":
-        return MinGRU(input_size, hidden_size, num_layers=num_layers)
+        return MinGRU(input_size, hidden_size, num_layers=num_layers, batch_first=True)
     if cell == "minlstm":
-        return MinLSTM(input_size, hidden_size, num_layers=num_layers)
+        return MinLSTM(input_size, hidden_size, num_layers=num_layers, batch_first=True)
     if cell in ("lstm", "gru", "rnn"):
         return make_rnn(cell, input_size, hidden_size, num_layers)
     raise ValueError(f"unknown cell {cell!r}; choose from {', '.join(CELLS)}")
@@ -42,5 +42,5 @@ class LongRangeModel(nn.Module):
         self.head = nn.Linear(hidden_size, num_outputs)
 
     def forward(self, x: Tensor) -> Tensor:
-        h = self.rnn(x)
+        h, _ = self.rnn(x)
         return self.head(h[:, -1] if self.readout == "last" else h[:, -self.readout:])

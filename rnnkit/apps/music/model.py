@@ -71,7 +71,7 @@ class MelodyLSTM(nn.Module):
     def encode(self, x_p: Tensor, x_d: Tensor, state=None) -> tuple[Tensor, object]:
         """Input events ``(B, T)`` ids each -> hidden ``(B, T, H)`` (after dropout), final state."""
         x = torch.cat([self.pitch_embed(x_p), self.dur_embed(x_d)], dim=-1)
-        h, state = self.rnn(x, state=state, return_state=True)
+        h, state = self.rnn(x, state)
         return self.drop(h), state
 
     def pitch_logits(self, h: Tensor) -> Tensor:

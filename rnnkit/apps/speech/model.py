@@ -96,7 +96,8 @@ class CTCSpeechModel(nn.Module):
         self.norm = nn.LayerNorm(cfg.hidden_size) if cfg.layer_norm else nn.Identity()
         layer = LSTM if cfg.cell == "lstm" else GRU
         self.rnn = layer(cfg.hidden_size, cfg.hidden_size, num_layers=cfg.num_layers,
-                         bidirectional=cfg.bidirectional, dropout=cfg.dropout)
+                         bidirectional=cfg.bidirectional, dropout=cfg.dropout if cfg.num_layers > 1 else 0.0,
+                         batch_first=True)
         self.dropout = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), vocab_size)
 
@@ -109,5 +110,5 @@ class CTCSpeechModel(nn.Module):
         x = self.augment(x, lengths)
         h, lengths = self.frontend(x, lengths)
         h = self.dropout(F.relu(self.norm(self.proj(h))))
-        h = self.rnn(h, lengths=lengths)
+        h, _ = self.rnn(h, lengths=lengths)
         return F.log_softmax(self.head(self.dropout(h)), dim=-1), lengths

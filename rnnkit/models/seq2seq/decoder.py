@@ -196,7 +196,7 @@ class AttentionDecoder(nn.Module):
         return (logits, weights) if return_attention else logits
 
     def _forward_parallel(self, tokens, state, bank):
-        h = self.rnn(self.dropout(self.embed(tokens)), state.rnn)  # (B, T, H)
+        h, _ = self.rnn(self.dropout(self.embed(tokens)), state.rnn)  # (B, T, H)
         weights = None
         if self.attention is not None:
             context, weights = self.attention(h, bank.values, bank.mask, bank.keys)

@@ -66,7 +66,7 @@ class Encoder(nn.Module):
         if lengths is None:
             lengths = torch.full((B,), S, dtype=torch.long, device=x.device)
         lengths = torch.as_tensor(lengths, device=x.device)
-        memory, final = self.rnn(x, lengths=lengths, return_state=True)
+        memory, final = self.rnn(x, lengths=lengths)
         h = as_state_tuple(final)[0]  # (L * dirs, B, H): the top layer's rows are the last `dirs`
         dirs = self.rnn.num_directions
         summary = h[-dirs:].transpose(0, 1).reshape(B, dirs * h.shape[-1])
