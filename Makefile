@@ -9,7 +9,7 @@ TORCH_PIN ?= torch==2.13.0
 # English-Spanish Bible verse pairs for translation (SWORD modules read by diatheke).
 DEBIAN_PACKAGES ?= espeak-ng pocketsphinx-testdata diatheke sword-text-kjv sword-text-sparv
 
-.PHONY: setup setup-system demo test bench
+.PHONY: setup setup-system demo test bench docs-api
 
 setup: setup-system
 	$(PYTHON) -m pip install -q "$(TORCH_PIN)"
@@ -35,3 +35,18 @@ test: setup
 
 bench: setup
 	$(PYTHON) benchmarks/cpu_layers.py
+
+# The API reference, from the docstrings, into build/api (pdoc, in the dev extra:
+# pip install -e ".[dev]"); fails on any pdoc warning. tests/test_docs_build.py runs the same build
+# and gives the module list: pdoc reaches submodules only through a package's __all__, so every
+# public module is named. A module whose optional dependency is missing is left out with a note,
+# and pdoc's "Couldn't import" about it is ignored; any other import failure stops pdoc.
+PDOC_WARNING_FILTER = Couldn't import rnnkit.
+docs-api:
+	@$(PYTHON) -c "import pdoc" 2>/dev/null || { echo "docs-api needs pdoc: $(PYTHON) -m pip install -e '.[dev]'" >&2; exit 1; }
+	@rm -rf build/api
+	@specs="$$($(PYTHON) tests/test_docs_build.py)" || exit 1; \
+	out="$$($(PYTHON) -W "ignore:$(PDOC_WARNING_FILTER):UserWarning" -m pdoc -o build/api $$specs 2>&1)"; rc=$$?; \
+	if [ -n "$$out" ]; then printf '%s\n' "$$out"; fi; \
+	if [ $$rc -ne 0 ] || [ -n "$$out" ]; then echo "docs-api: pdoc failed or warned (above)" >&2; exit 1; fi; \
+	echo "API reference: build/api/index.html"
