@@ -38,7 +38,7 @@ def doc_commands() -> list[tuple[str, str]]:
         for block in re.findall(r"```(?:bash|sh|shell|console)?\n(.*?)```", page.read_text("utf-8"), re.S):
             for line in block.replace("\\\n", " ").splitlines():
                 line = line.strip().removeprefix("$ ")
-                if re.match(r"(python3? -m rnnkit|rnnkit|torchrun|make|python3? benchmarks|pip|apt-get|echo|for) ", line) \
+                if re.match(r"(python3? -m rnnkit|python3? -m pytest|rnnkit|torchrun|make|python3? benchmarks|pip|apt-get|echo|for) ", line) \
                         or line in ("make demo", "make test", "rnnkit runs", "rnnkit info"):
                     out.append((page.name, line))
     return out
@@ -72,6 +72,8 @@ def not_run_reason(page: str, command: str, argv: list[str] | None) -> str:
         return "installs packages (make setup does it)"
     if command.startswith("python benchmarks") or command.startswith("python3 benchmarks"):
         return "a benchmark (minutes); tests/scan/test_scan_bench_smoke.py runs its --quick mode"
+    if re.match(r"python3? -m pytest ", command):
+        return "the tests themselves: CI runs the whole suite"
     if command.startswith("for "):
         return "a shell loop of the trainings above"
     if argv is None:
