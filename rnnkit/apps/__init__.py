@@ -5,21 +5,31 @@ app implements) and its command-line module ``cli.py``; its data handling, model
 beside them. The library (cells, functional, layers, kernels, models, decoding, train, data,
 config) never imports from here; ``rnnkit.cli`` and ``rnnkit.load`` do.
 
-Task protocol (the module named in the registry)
-    ``NAME``; ``PRESETS`` (name -> list of ``key=value`` overrides); ``default_config()`` -> the
-    app's config dataclass (with a ``train: TrainConfig`` field); ``train(cfg, run_dir,
-    resume=False) -> result dict`` (writes ``run.json``, checkpoints and a report in ``run_dir``);
-    ``summary_lines(result) -> list[str]``; ``evaluate(run_dir) -> dict``; ``load_run(run_dir)``;
-    optional ``RESUME_FIXED`` (config prefixes a resumed run may not change, default
-    ``("model.", "data.")``).
+Task protocol (the module named in the registry)::
 
-CLI protocol (``cli.py``; every name optional)
-    ``add_train_args(parser)`` and ``train_overrides(args) -> list[str]``: the app's own train
-    options, turned into config overrides (the common block, ``--preset``, ``--data``,
-    ``--run-dir``, ``--resume``, ``--config`` ..., is rnnkit.cli's); ``add_evaluate_args(parser)`` and
-    ``evaluate(args) -> int``; ``add_predict_args(parser)`` and ``predict(args) -> int`` (``rnnkit
-    predict RUN ...``); ``TOOLS``: ``{verb: (help, add_args, run)}`` for extra commands
-    ``rnnkit APP VERB`` (``run(args, rest) -> int``).
+    NAME                      the app's name (run.json "task")
+    PRESETS                   {preset name: ["key=value", ...]}
+    default_config()          the app's config dataclass, with a ``train: TrainConfig`` field
+    train(cfg, run_dir, resume=False) -> dict
+                              writes run.json, checkpoints and a report in run_dir
+    summary_lines(result)     -> list[str], printed after training
+    evaluate(run_dir)         -> dict of held-out metrics
+    load_run(run_dir)         the app's own reopening (rnnkit.load wraps it: apps/loading.py)
+    RESUME_FIXED (optional)   config prefixes a resumed run may not change (default model., data.)
+    OLD_NAMES (optional)      names older rnnkit versions wrote in run.json
+    DISTRIBUTED (optional)    True when train() shards its data under torchrun
+
+CLI protocol (``cli.py``; every name optional)::
+
+    add_train_args(parser), train_overrides(args) -> ["key=value", ...]
+                              the app's own train options (the common block, --preset --data
+                              --config --run-dir --resume --overwrite --print-config, is in
+                              rnnkit.apps.actions)
+    resolve_config(args, overrides)
+                              a new run's config when its defaults depend on the options (forecast)
+    add_evaluate_args(parser), evaluate(args) -> exit code
+    add_predict_args(parser), predict(args) -> exit code      (rnnkit predict RUN ...)
+    TOOLS = {verb: (help, add_args, run)}                      (rnnkit APP VERB; run(args, rest))
 """
 
 from rnnkit.apps.registry import AppEntry, app_names, get_app, resolve_app

@@ -5,21 +5,17 @@
     run.preprocessing                       # vocabulary, tokenizers, scalers ... by name
     run.predict("def ")                     # the app's own inputs, as `rnnkit predict RUN` takes them
 
-What ``predict`` takes and returns, per app:
+What ``predict`` takes and returns, per app::
 
-=========  ==========================================================  ================================
-app        inputs                                                      returns
-=========  ==========================================================  ================================
-textgen    prompt: str; max_new_tokens, strategy, temperature, top_k,   the prompt and its continuation
-           top_p, seed
-classify   texts: list[str]                                            [{"label", "prob", "probs"}]
-translate  texts: list[str]; search options (beam_size, strategy ...)  translations: list[str]
-speech     files: list of audio paths; method, beam_width              [(file, transcript)]
-video      paths: list of clips or frame folders; beam_size            [{"path", "label", ...}]
-caption    paths: list of images; beam_size                            [(path, caption)]
-music      primer: notes text ("C5/1 D5/1"); events, strategy ...      notes text: primer + continuation
-forecast   data=None (the run's), future=None                          a DataFrame of forecasts
-=========  ==========================================================  ================================
+    textgen    prompt: str; max_new_tokens, strategy, temperature,   -> the prompt and its continuation
+               top_k, top_p, seed
+    classify   texts: list[str]                                     -> [{"label", "prob", "probs"}]
+    translate  texts: list[str]; search options (beam_size ...)     -> translations: list[str]
+    speech     files: audio paths; method, beam_width               -> [(file, transcript)]
+    video      paths: clips or frame folders; beam_size             -> [{"path", "label", ...}]
+    caption    paths: images; beam_size                             -> [(path, caption)]
+    music      primer: notes text ("C5/1 D5/1"); events, strategy   -> notes text: primer + continuation
+    forecast   data=None (the run's), future=None                   -> a DataFrame of forecasts
 
 ``longrange`` and ``overfit`` are studies (many models per run): ``load`` gives their config and
 report, and ``predict`` says so.

@@ -25,17 +25,15 @@ a one-line ValueError that lists the valid ones.
 
 What ``auto`` picks:
 
-- layers over cells, on CUDA: ``triton`` where it fits for bare LSTM layers in bf16 (cuDNN keeps
-  the recurrent weights on chip only in fp16: in bf16 the fused kernel was 1.7-5.6x faster forward
-  and 1.8-3.7x forward+backward on an H200, docs/kernels.md) and bare GRU layers in fp16 and bf16
-  (2.8-5.8x forward, 2.6-5.8x forward+backward at every size measured); the LSTM never in fp16
-  (cuDNN was up to 2.8x faster, at B=16, H=768/1024 forward) and neither cell in fp32 (exact-fp32
-  products without tensor cores: 13-18x slower than cuDNN at B=64, H=512). Otherwise, on any
-  device, ``native`` where it is exact, else ``loop``.
-- the linear scan and the min-RNN layers: ``triton`` on CUDA in fp32 and bf16 (on an H200 at
-  B=16, D=1024, T=1024 and 4096 it was 2.3-4.3x faster than ``chunked``, forward and
-  forward+backward, after passing its GPU tests; fp16 and fp64 were not timed and stay
-  ``chunked``); ``chunked`` everywhere else. The interpreter is for tests: ``auto`` never takes it.
+- layers over cells, on CUDA: ``triton`` where it fits for bare LSTM layers in bf16 and bare GRU
+  layers in fp16 and bf16 (the measured reasons, per card and size, are in docs/kernels.md); the
+  LSTM never in fp16 (cuDNN keeps its recurrent weights on chip in fp16 and was faster there) and
+  neither cell in fp32 (exact-fp32 products have no tensor cores). Otherwise, on any device,
+  ``native`` where it is exact, else ``loop``.
+- the linear scan and the min-RNN layers: ``triton`` on CUDA in fp32 and bf16, the dtypes where it
+  passed its GPU tests and was timed faster than ``chunked`` (docs/scan.md); fp16 and fp64 were
+  not timed and stay ``chunked``; ``chunked`` everywhere else. The interpreter is for tests:
+  ``auto`` never takes it.
 
 An explicit request is strict: a backend that cannot run raises :class:`BackendUnavailable`,
 never a silent fallback, so tests pin the path they mean to test. The choice is logged once per

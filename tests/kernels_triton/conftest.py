@@ -46,7 +46,7 @@ def pytest_report_header(config):
 
 f16, f32, f64 = torch.float16, torch.float32, torch.float64
 
-# One table of tolerances, keyed by dtype (DESIGN.md section 4.6). fp32: the kernel and its twin
+# One table of tolerances, keyed by dtype. fp32: the kernel and its twin
 # differ only by the order of fp32 roundings. fp16/bf16: the kernel accumulates in fp32 while the
 # twin rounds every step, so closeness to the twin is loose; the binding check is the
 # low-precision rule (error vs the float64 oracle <= LOW_PRECISION_FACTOR x the twin's error).
@@ -75,7 +75,7 @@ def _interpreter_and_poison(monkeypatch):
 
 
 def assert_low_precision_rule(got, twin, oracle, dtype, what=""):
-    """DESIGN.md 4.6: |kernel - oracle| <= 2 x |twin - oracle| (+ a floor), and no NaN."""
+    """|kernel - oracle| <= 2 x |twin - oracle| (+ a floor), and no NaN."""
     assert torch.isfinite(got).all(), f"{what}: non-finite values (unwritten output?)"
     err = (got.double() - oracle).abs().max().item()
     ref = (twin.double() - oracle).abs().max().item()

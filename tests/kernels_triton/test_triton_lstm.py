@@ -107,7 +107,7 @@ def test_lstm_forward_with_lengths_equals_each_sequence_alone(kernel, H, kt):
 
 
 def test_lstm_forward_equals_torch_nn_lstm(kt):
-    """DESIGN.md 4.1: torch's LSTM with the same weights (gate order i, f, g, o; both biases)."""
+    """torch's LSTM with the same weights (gate order i, f, g, o; both biases)."""
     torch.manual_seed(3)
     m = torch.nn.LSTM(5, 24, batch_first=True).to(DEVICE)
     x = torch.randn(3, 7, 5, device=DEVICE)

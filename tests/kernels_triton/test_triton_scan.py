@@ -84,7 +84,7 @@ def test_scan_with_lengths_equals_each_sequence_alone(with_h0, chunk, kt):
 
 
 def test_scan_gradcheck_float64():
-    """DESIGN.md 4.2: gradcheck of the autograd.Function (fast mode: the interpreter is slow)."""
+    """gradcheck of the autograd.Function (fast mode: the interpreter is slow)."""
     a, b, h0, _, _ = _inputs(2, 5, 3, f64, seed=2)
     lengths = torch.tensor([4, 2], device=DEVICE)
     xs = [x.clone().requires_grad_() for x in (a, b, h0)]

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-# One table of tolerances keyed by dtype (DESIGN.md section 4.6): (rtol, atol).
+# One table of tolerances keyed by dtype: (rtol, atol).
 TOLERANCES = {torch.float64: (1e-10, 1e-12), torch.float32: (2e-5, 2e-6)}
 
 

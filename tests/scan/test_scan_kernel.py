@@ -104,7 +104,7 @@ def test_exact_at_a_zero_one_and_near_one_over_long_sequences():
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_low_precision_error_at_most_about_twice_the_loop_in_same_dtype(dtype):
-    """DESIGN.md section 4.6: error against the float64 oracle <= ~2x the reference's own error."""
+    """error against the float64 oracle <= ~2x the reference's own error."""
     torch.manual_seed(1)
     a, b, h0 = _inputs(4, 1000, 16, grad=False)
     a = a.abs() * 0.1 + 0.9  # slowly forgetting gates: the hard case for accumulated rounding
