@@ -31,6 +31,15 @@ from rnnkit import config as C
 from rnnkit.train import RunFolderBusy, TrainingDiverged
 from rnnkit.train.atomic import DiskFullError
 
+# Verbs whose code lives in a module of its own (add_<verb>_args(parser), <verb>(args) -> int),
+# imported only when that verb is used: their optional dependencies stay optional.
+_MODULE_VERBS = {
+    "export": ("rnnkit.apps.export.cli", "export a run's model with its state as inputs/outputs (ONNX or torch.export)",
+               "rnnkit[export]"),
+    "serve": ("rnnkit.apps.serve.cli", "serve runs over HTTP: JSON endpoints and a web page per app",
+              "rnnkit[serve]"),
+}
+
 # `rnnkit APP ACTION` (the grammar of rnnkit 0.1) -> the verb that does it now
 _LEGACY_ACTIONS = {"train": "train", "run": "train", "evaluate": "evaluate", "predict": "predict",
                    "generate": "predict", "transcribe": "predict", "text": "predict"}
@@ -56,7 +65,7 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         add_common_train_args(a, entry.name)
         if full and hasattr(entry.cli, "add_train_args"):
-            entry.cli.add_train_args(a)
+            entry.cli.add_train_args(a)  # an ImportError here names the missing optional package
 
     for verb, what in (("evaluate", "evaluate a saved run on its held-out data"),
                        ("predict", "use a saved run on new inputs (the app's own options follow RUN)"),
@@ -64,20 +73,38 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
         v = sub.add_parser(verb, help=what, add_help=False)
         v.add_argument("run", nargs="?", help="run folder")
         v.add_argument("-h", "--help", action="store_true")
+    for verb, (module, what, extra) in _MODULE_VERBS.items():
+        v = sub.add_parser(verb, help=what, description=what)
+        if argv[:1] == [verb] or (len(argv) > 1 and argv[0] in ("-v", "--verbose") and argv[1] == verb):
+            mod = _verb_module(verb)
+            if mod is not None:
+                getattr(mod, f"add_{verb}_args")(v)
     r = sub.add_parser("runs", help="list run folders: app, date, headline metric")
     r.add_argument("root", nargs="?", default="runs", help="folder holding run folders (default: runs)")
     sub.add_parser("info", help="versions, devices and available backends")
     for entry in registry.APPS:
-        if hasattr(entry.cli, "register"):  # an app whose command line has not moved to this grammar yet
-            entry.cli.register(sub)
+        try:
+            tools = getattr(entry.cli, "TOOLS", {})
+        except ImportError:  # an optional dependency of this app is missing: its tools say so when called
             continue
-        tools = getattr(entry.cli, "TOOLS", {})
         if tools:
             tp = sub.add_parser(entry.name, help=f"{entry.name} tools: {', '.join(tools)}")
             tsub = tp.add_subparsers(dest="tool", required=True)
             for name, (help_, add_args, _run) in tools.items():
                 add_args(tsub.add_parser(name, help=help_))
     return p
+
+
+def _verb_module(verb: str):
+    import importlib
+
+    module = _MODULE_VERBS[verb][0]
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        if err.name and (err.name == module or module.startswith(err.name + ".")):
+            return None  # this rnnkit has no such verb
+        raise C.ConfigError(f"rnnkit {verb} needs {err.name}: pip install '{_MODULE_VERBS[verb][2]}'") from None
 
 
 def _run_verb(verb: str, args, rest: list[str]) -> int:
@@ -166,7 +193,7 @@ def _legacy(argv: list[str]) -> list[str]:
     if len(argv) < 2 or registry.resolve_app(argv[0]) is None or argv[1] not in _LEGACY_ACTIONS:
         return argv
     entry = registry.resolve_app(argv[0])
-    if argv[1] in getattr(entry.cli, "TOOLS", {}) or hasattr(entry.cli, "register"):
+    if argv[1] in getattr(entry.cli, "TOOLS", {}):
         return argv
     verb = _LEGACY_ACTIONS[argv[1]]
     new = ["train", entry.name, *argv[2:]] if verb == "train" else [verb, *argv[2:]]
@@ -202,12 +229,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        if hasattr(args, "func"):  # an app still on its own grammar
-            return args.func(args, rest)
         if args.command == "train":
             from rnnkit.apps.actions import train_app
 
             return train_app(args.app, args, rest)
+        if args.command in _MODULE_VERBS:
+            mod = _verb_module(args.command)
+            if mod is None:
+                raise C.ConfigError(f"rnnkit {args.command} is not available in this version")
+            if rest:
+                raise C.ConfigError(f"unexpected arguments: {' '.join(rest)}")
+            return getattr(mod, args.command)(args)
         if args.command in ("evaluate", "predict", "generate"):
             return _run_verb("predict" if args.command == "generate" else args.command, args, rest)
         if hasattr(args, "tool"):
