@@ -43,3 +43,26 @@ def test_the_check_sees_relative_and_plain_imports(monkeypatch):
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source)
     names = _imports(fake)
     assert "rnnkit.layers" in names and "rnnkit.layers.scan" in names and "rnnkit.layers.Recurrent" in names
+
+
+def _offenders(folder: str, forbidden: tuple[str, ...]) -> list[tuple[str, str]]:
+    target = PACKAGE / folder
+    files = sorted(target.rglob("*.py")) if target.is_dir() else [target.with_suffix(".py")]
+    return [(str(f.relative_to(PACKAGE)), name) for f in files for name in _imports(f)
+            if any(name == x or name.startswith(x + ".") for x in forbidden)]
+
+
+def test_cells_know_no_sequences_and_functional_knows_no_modules():
+    assert _offenders("cells", ("rnnkit.layers", "rnnkit.models", "rnnkit.kernels")) == []
+    assert _offenders("functional", ("rnnkit.cells", "rnnkit.layers", "rnnkit.models")) == []
+
+
+def test_the_library_never_imports_an_app():
+    """rnnkit.apps may use the library; no level of the library may use an app (rnnkit/__init__.py's
+    lazy ``load`` is the package's user-facing door, inside a function)."""
+    for folder in ("functional", "cells", "layers", "kernels", "models", "data", "train", "config", "decoding"):
+        assert _offenders(folder, ("rnnkit.apps", "rnnkit.cli")) == [], folder
+
+
+def test_the_trainer_knows_no_app_and_no_model():
+    assert _offenders("train", ("rnnkit.apps", "rnnkit.models", "rnnkit.layers")) == []

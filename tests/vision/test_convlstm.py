@@ -6,7 +6,8 @@ import torch.nn.functional as F
 
 from rnnkit.layers import Recurrent
 from rnnkit.models import ManyToOne
-from rnnkit.cells.convlstm import ConvLSTM, ConvLSTMCell, convlstm_factory
+from rnnkit.cells.convlstm import ConvLSTMCell, convlstm_factory
+from rnnkit.layers.convlstm import ConvLSTM
 
 
 def hand_loop(x, lengths, w_ih, w_hh, b_ih, b_hh, K):
