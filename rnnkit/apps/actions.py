@@ -242,3 +242,46 @@ def _headline(run: Path) -> str:
             if hit is not None:
                 return f"{hit} {own[hit]:.4g}"
     return "trained (no report yet)" if holds_a_run(run) else "no checkpoint"
+
+
+def train_from_args(task, args, overrides: list[str], report_line: bool = False,
+                    resolve: Callable[[], Any] | None = None, extra_overrides: list[str] = ()) -> int:
+    """Resolve the config from ``args`` and ``overrides``, train ``task``, print its summary.
+
+    ``resolve()`` builds a fresh run's config when the command has options beyond the usual
+    (default: defaults, ``--preset``, then ``extra_overrides`` and ``overrides``).
+    ``extra_overrides`` (such as ``data.path`` from ``--data``) also apply on resume.
+    """
+    data = [f"data.path={args.data}"] if getattr(args, "data", None) is not None else []
+    overrides = [*extra_overrides, *data, *overrides]
+    run_dir = Path(args.run_dir) if args.run_dir else None
+    if args.resume:
+        if run_dir is None:
+            raise C.ConfigError("--resume needs --run-dir naming the run to continue")
+        cfg, changed = resume_config(task, run_dir, args.preset, overrides)
+    else:
+        cfg, changed = (resolve() if resolve is not None else task_config(task, args.preset, overrides)), {}
+    if args.print_config:
+        print(json.dumps(C.to_dict(cfg), indent=2))
+        return 0
+    run_dir = run_dir or default_run_dir(task.NAME)
+    # Rank 0 alone writes the folder; it takes the lock before the first write (run.json).
+    with run_folder_lock(run_dir if D.is_main() else None):
+        if D.is_main():
+            if not args.resume and holds_a_run(run_dir) and not getattr(args, "overwrite", False):
+                raise C.ConfigError(
+                    f"{run_dir} already holds a trained run: continue it with --resume, or choose another "
+                    "--run-dir (--overwrite replaces it)")
+            clean_stale_temporaries(run_dir)
+            record_run_event(run_dir, task.NAME, C.to_dict(cfg), action="resume" if args.resume else "train",
+                             changed=changed, preset=args.preset, world_size=D.world_size())
+        say = print if D.is_main() else (lambda *a, **k: None)  # rank 0 alone talks under torchrun
+        say(f"run folder: {run_dir}")
+        if args.resume:
+            what = ", ".join(f"{k} {v[0]!r} -> {v[1]!r}" for k, v in changed.items()) or "nothing"
+            say(f"resuming with the run's saved config; changed: {what}")
+        result = task.train(cfg, run_dir, resume=args.resume)
+    say("\n".join(task.summary_lines(result)))
+    if report_line:
+        say(f"report: {run_dir / 'report.md'}")
+    return 0
