@@ -101,6 +101,8 @@ class Pt2Graph:
     def __call__(self, **feeds):
         with torch.no_grad():
             out = self.module(*(feeds[n] for n in self.inputs))
+        if isinstance(out, torch.Tensor):  # a program with one output returns it bare
+            out = (out,)
         return dict(zip(self.outputs, out))
 
 

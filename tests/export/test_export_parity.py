@@ -73,3 +73,137 @@ def test_textgen(fmt, tiny_run, exported):
     # one step at a time (T = 1), as a server streams generated tokens
     out = graph(ids=ids[:, :1], **state)
     _check(out, {"logits": y[:, :1]}, "T=1")
+
+
+# ---------------------------------------------------------------------------------- classify
+def _padded_ids(V: int, lengths: list[int], g: torch.Generator, pad: int = 0, low: int = 4):
+    ids = torch.full((len(lengths), max(lengths)), pad, dtype=torch.long)
+    for b, n in enumerate(lengths):
+        ids[b, :n] = torch.randint(low, V, (n,), generator=g)
+    return ids, torch.tensor(lengths)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_classify(fmt, tiny_run, exported):
+    run = rnnkit.load(tiny_run("classify"))
+    folder = exported("classify", fmt)
+    graph = load_graphs(folder)["model"]
+    model, tok = run.model, run.preprocessing["tokenizer"]
+    s_in, s_out = _names(model.rnn)
+    manifest = json.loads((folder / "export.json").read_text("utf-8"))
+    assert manifest["preprocessing"]["labels"] == run.preprocessing["labels"]
+    g = _gen(1)
+    for lengths in ([LENGTHS[0], 2], [LENGTHS[1], 4, 9]):  # two lengths, padded rows
+        ids, lens = _padded_ids(len(tok), lengths, g, tok.pad_id)
+        zeros = {n: torch.zeros_like(t) for n, t in _state(model.rnn, len(lengths), g, s_in).items()}
+        with torch.no_grad():
+            logits, attention = model(ids, lens, return_attention=True)  # the app's own forward
+            _, final = model.rnn(model.inputs(ids), lengths=lens)
+        final = final if isinstance(final, tuple) else (final,)
+        _check(graph(ids=ids, lengths=lens, **zeros),
+               {"logits": logits, "attention": attention, **dict(zip(s_out, final))}, f"lengths {lengths}")
+        state = _state(model.rnn, len(lengths), g, s_in)  # from a given state: the layer's own call
+        with torch.no_grad():
+            _, final = model.rnn(model.inputs(ids), tuple(state.values()), lengths=lens)
+        final = final if isinstance(final, tuple) else (final,)
+        _check(graph(ids=ids, lengths=lens, **state), dict(zip(s_out, final)), f"state, lengths {lengths}")
+    # carried state: the forward direction continues a text across calls
+    ids, lens = _padded_ids(len(tok), [12, 12], g)
+    state = _state(model.rnn, 2, g, s_in)
+    with torch.no_grad():
+        _, final = model.rnn(model.inputs(ids), tuple(state.values()), lengths=lens)
+    final = final if isinstance(final, tuple) else (final,)
+    first = graph(ids=ids[:, :5], lengths=torch.tensor([5, 5]), **state)
+    second = graph(ids=ids[:, 5:], lengths=torch.tensor([7, 7]), **{i: first[o] for i, o in zip(s_in, s_out)})
+    fwd = slice(0, None, model.rnn.num_directions)  # rows of the forward direction
+    for o, want in zip(s_out, final):
+        assert_close(second[o][fwd], want[fwd], f"carried state {o}")
+
+
+# ---------------------------------------------------------------------------- streaming models
+def _check_stream(graph, eager, make, s_in, s_out, seq_outputs, split=5, total=14):
+    """A graph ``(time inputs, *state) -> (time outputs, *next state)`` against ``eager(inputs,
+    state) -> {output: tensor}``: at two lengths, and with the state carried over two calls.
+    ``make(B, T, g) -> {input: tensor}`` gives the time inputs (batch first, time second)."""
+    g = _gen(2)
+    for B, T in ((2, LENGTHS[0]), (3, LENGTHS[1])):
+        inputs = make(B, T, g)
+        state = {n: 0.5 * torch.randn(*s.shape[:1], B, *s.shape[2:], generator=g) for n, s in s_in.items()}
+        _check(graph(**inputs, **state), eager(inputs, tuple(state.values())), f"B={B} T={T}")
+    inputs = make(2, total, g)
+    state = {n: 0.5 * torch.randn(*s.shape[:1], 2, *s.shape[2:], generator=g) for n, s in s_in.items()}
+    want = eager(inputs, tuple(state.values()))
+    first = graph(**{k: v[:, :split] for k, v in inputs.items()}, **state)
+    second = graph(**{k: v[:, split:] for k, v in inputs.items()},
+                   **{i: first[o] for i, o in zip(s_in, s_out)})
+    got = {**second, **{k: torch.cat([first[k], second[k]], dim=1) for k in seq_outputs}}
+    _check(got, want, "carried state")
+    one = graph(**{k: v[:, :1] for k, v in inputs.items()}, **state)  # T = 1: one streamed step
+    _check({k: one[k] for k in seq_outputs}, {k: want[k][:, :1] for k in seq_outputs}, "T=1")
+
+
+def _shapes(layer, names):
+    rows = layer.num_layers * layer.num_directions
+    return {n: torch.empty(rows, 1, int(s)) for n, s in zip(names, layer.state_sizes)}
+
+
+def _as_tuple(state):
+    return state if isinstance(state, tuple) else (state,)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_forecast(fmt, tiny_run, exported):
+    run = rnnkit.load(tiny_run("forecast"))
+    forecaster = run.preprocessing["forecaster"]
+    folder = exported("forecast", fmt)
+    graphs = load_graphs(folder)
+    manifest = json.loads((folder / "export.json").read_text("utf-8"))
+    assert manifest["preprocessing"]["layout"]["horizon"] == forecaster.layout.horizon
+    for i, net in enumerate(forecaster.nets):
+        graph = graphs["model" if len(forecaster.nets) == 1 else f"member{i}"]
+        model = net.net
+        s_in, s_out = _names(model.rnn)
+        D = forecaster.layout.n_features
+
+        def eager(inputs, state, model=model, s_out=s_out):
+            with torch.no_grad():
+                y, final = model(inputs["x"], state=state, return_state=True)  # the app's ManyToMany
+            return {"params": y, **dict(zip(s_out, _as_tuple(final)))}
+
+        _check_stream(graph, eager, lambda B, T, g: {"x": torch.randn(B, T, D, generator=g)},
+                      _shapes(model.rnn, s_in), s_out, ["params"])
+        # the roll-out's own step (ForecastNet.step) continues the exported graph's state
+        x = torch.randn(2, 6, D, generator=_gen(3))
+        zeros = {n: torch.zeros(t.shape[0], 2, t.shape[2]) for n, t in _shapes(model.rnn, s_in).items()}
+        out = graph(x=x[:, :5], **zeros)
+        with torch.no_grad():
+            params, _ = net.step(x[:, 5], tuple(out[o] for o in s_out) if len(s_out) > 1 else out[s_out[0]])
+        assert_close(graph(x=x[:, 5:], **{i: out[o] for i, o in zip(s_in, s_out)})["params"][:, 0], params,
+                     "step after the graph")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_music(fmt, tiny_run, exported):
+    run = rnnkit.load(tiny_run("music"))
+    model = run.model
+    graphs = load_graphs(exported("music", fmt))
+    s_in, s_out = _names(model.rnn)
+
+    class Both:  # the two graphs as one: the duration graph reads the teacher-forced next pitch
+        def __call__(self, pitch, duration, next_pitch, **state):
+            out = graphs["model"](pitch=pitch, duration=duration, **state)
+            out["duration_logits"] = graphs["duration"](hidden=out["hidden"], pitch=next_pitch)["duration_logits"]
+            return out
+
+    def eager(inputs, state):
+        with torch.no_grad():  # the app's teacher-forced forward
+            pl, dl, final = model(inputs["pitch"], inputs["duration"], inputs["next_pitch"], state=state,
+                                  return_state=True)
+        return {"pitch_logits": pl, "duration_logits": dl, **dict(zip(s_out, _as_tuple(final)))}
+
+    def make(B, T, g):
+        return {"pitch": torch.randint(3, model.num_pitches, (B, T), generator=g),
+                "duration": torch.randint(3, model.num_durations, (B, T), generator=g),
+                "next_pitch": torch.randint(3, model.num_pitches, (B, T), generator=g)}
+
+    _check_stream(Both(), eager, make, _shapes(model.rnn, s_in), s_out, ["pitch_logits", "duration_logits"])

@@ -86,8 +86,191 @@ def _textgen(run) -> Plan:
     return Plan("textgen", [graph], pre)
 
 
+# ------------------------------------------------------------------------------------ classify
+class SequenceClassifier(nn.Module):
+    """``ids (B, T) int64, lengths (B,) int64, *state -> logits (B, K)[, attention (B, T)],
+    *next state``: :class:`rnnkit.models.ManyToOne`'s forward from a given state."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.embed = model.inputs.embed
+        self.rnn = model.rnn
+        self.pooling = model.pooling
+        self.attention = model.attention
+        self.head = model.head
+
+    def forward(self, ids: Tensor, lengths: Tensor, h0: Tensor, c0: Tensor | None = None):
+        from rnnkit.functional.masks import length_mask
+        from rnnkit.models.pooling import pool_last, pool_max, pool_mean
+
+        h, final = run_layer(self.rnn, self.embed(ids), _state(h0, c0), lengths)
+        if self.pooling == "last":
+            split = self.rnn.output_size // 2 if self.rnn.bidirectional else None
+            p, weights = pool_last(h, lengths, reverse_from=split), None
+        else:
+            mask = length_mask(lengths, h.shape[1])
+            weights = None
+            if self.pooling == "mean":
+                p = pool_mean(h, mask)
+            elif self.pooling == "max":
+                p = pool_max(h, mask)
+            else:
+                p, weights = self.attention(h, mask)
+        logits = self.head(p)
+        return (logits, *final) if weights is None else (logits, weights, *final)
+
+
+def _tokenizer_json(tok) -> tuple[dict, dict]:
+    """(JSON description, files to copy beside the graph) of a word or subword tokenizer."""
+    if getattr(tok, "kind", None) == "subword":
+        return ({"type": "sentencepiece", "model_file": "subword.model", "pad_id": tok.pad_id,
+                 "unk_id": tok.unk_id, "bos_id": tok.bos_id, "eos_id": tok.eos_id,
+                 "encode": "sentencepiece.SentencePieceProcessor(model_file=...).encode(text)"},
+                {"subword.model": tok})
+    from rnnkit.data.word_vocab import _WORDS
+
+    d = _vocab_json(tok)
+    d.update(lowercase=bool(tok.lowercase), tokenizer=tok.tokenizer, pattern=_WORDS.pattern,
+             encode="lower-case if lowercase; tokens = re.findall(pattern, text) (or text.split() "
+                    "for tokenizer=whitespace); ids = itos.index(token) if present, else unk_id")
+    return d, {}
+
+
+def _classify(run) -> Plan:
+    model = run.model
+    tok = run.preprocessing["tokenizer"]
+    s_in, s_out = state_names(model.rnn)
+    ids = torch.randint(4, len(tok), (EXAMPLE_B, EXAMPLE_T))
+    lengths = torch.tensor([EXAMPLE_T, EXAMPLE_T - 2])
+    outs = ["logits", *(["attention"] if model.pooling == "attention" else []), *s_out]
+    graph = Graph("model", SequenceClassifier(model).eval(),
+                  (ids, lengths, *zero_state(model.rnn, EXAMPLE_B)), ["ids", "lengths", *s_in], outs,
+                  {"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, **_state_axes(model.rnn, s_in)},
+                  doc="text classifier: class logits (softmax for probabilities); lengths[b] valid "
+                      "tokens of row b, padding (pad_id) after them; state zeros for a new text")
+    tok_json, files = _tokenizer_json(tok)
+    pre = {"tokenizer": tok_json, "labels": list(run.preprocessing["labels"]), "max_len": int(run.config.data.max_len)}
+    notes = []
+    if model.rnn.bidirectional:
+        notes.append("bidirectional: only the forward direction's rows of h_n (even rows) continue "
+                     "a text across calls; the pooled prediction always covers one call")
+    return Plan("classify", [graph], pre, notes, files)
+
+
+# ------------------------------------------------------------------------------------ forecast
+class FeatureSeq(nn.Module):
+    """``x (B, T, D) float, *state -> params (B, T, P), *next state``: a ManyToMany over features."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.rnn = model.rnn
+        self.head = model.head
+
+    def forward(self, x: Tensor, h0: Tensor, c0: Tensor | None = None):
+        h, final = run_layer(self.rnn, x, _state(h0, c0))
+        return (self.head(h), *final)
+
+
+def _forecast(run) -> Plan:
+    forecaster = run.preprocessing["forecaster"]
+    cfg, layout = forecaster.cfg, forecaster.layout
+    if cfg.model.kind != "sequence":
+        raise ValueError("export is for model.kind=sequence forecasters (a one_to_one model has no state)")
+    graphs = []
+    for i, net in enumerate(forecaster.nets):
+        model = net.net
+        s_in, s_out = state_names(model.rnn)
+        x = torch.randn(EXAMPLE_B, EXAMPLE_T, layout.n_features)
+        graphs.append(Graph("model" if len(forecaster.nets) == 1 else f"member{i}", FeatureSeq(model).eval(),
+                            (x, *zero_state(model.rnn, EXAMPLE_B)), ["x", *s_in], ["params", *s_out],
+                            {"x": {0: "batch", 1: "time"}, **_state_axes(model.rnn, s_in)},
+                            doc="forecast network over a window's rows (window space: the series scaled "
+                                "and its window level removed): one output distribution's parameters "
+                                "per row; rows after the input_len observed ones are the horizon"))
+    lik = forecaster.likelihood
+    pre = {
+        "layout": layout.to_dict(), "encoder": forecaster.encoder.to_dict(),
+        "likelihood": {"name": lik.name, "n_params": lik.n_params,
+                       **({"levels": lik.levels} if hasattr(lik, "levels") else {}),
+                       "params": {"gaussian": "mu = p[0], sigma = softplus(p[1]) + 1e-3",
+                                  "studentt": "mu = p[0], sigma = softplus(p[1]) + 1e-3, nu = 2 + softplus(p[2])",
+                                  "quantile": "q_0 = p[0], q_k = q_0 + cumsum(softplus(p[1:]))"}[lik.name]},
+        "decoder": cfg.model.decoder, "calibration": forecaster.calibration,
+        "input_lens": list(forecaster.input_lens),
+    }
+    notes = ["the window's features and scaling are rnnkit.apps.forecast.windows/features; "
+             "export.json holds the fitted encoder (per-series scales) and the layout"]
+    return Plan("forecast", graphs, pre, notes)
+
+
+# ------------------------------------------------------------------------------------ music
+class MelodyStep(nn.Module):
+    """``pitch, duration (B, T) int64, *state -> hidden (B, T, H), pitch_logits (B, T, V_p),
+    *next state`` (the melody LSTM's encoder and pitch head)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.pitch_embed, self.dur_embed = model.pitch_embed, model.dur_embed
+        self.rnn = model.rnn
+        self.pitch_head = model.pitch_head
+        self.register_buffer("pitch_mask", model.pitch_mask.clone(), persistent=False)
+
+    def forward(self, pitch: Tensor, duration: Tensor, h0: Tensor, c0: Tensor | None = None):
+        x = torch.cat([self.pitch_embed(pitch), self.dur_embed(duration)], dim=-1)
+        h, final = run_layer(self.rnn, x, _state(h0, c0))
+        return (h, self.pitch_head(h).masked_fill(self.pitch_mask, float("-inf")), *final)
+
+
+class MelodyDuration(nn.Module):
+    """``hidden (B, T, H), pitch (B, T) int64 -> duration_logits (B, T, V_d)``: the duration of
+    each event given its (chosen) pitch."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.pitch_embed = model.pitch_embed
+        self.dur_head = model.dur_head
+        self.register_buffer("dur_mask", model.dur_mask.clone(), persistent=False)
+
+    def forward(self, hidden: Tensor, pitch: Tensor):
+        z = torch.cat([hidden, self.pitch_embed(pitch)], dim=-1)
+        return self.dur_head(z).masked_fill(self.dur_mask, float("-inf"))
+
+
+def _music(run) -> Plan:
+    from rnnkit.apps.music import events
+
+    model, codec = run.model, run.preprocessing["codec"]
+    s_in, s_out = state_names(model.rnn)
+    p = torch.randint(3, model.num_pitches, (EXAMPLE_B, EXAMPLE_T))
+    d = torch.randint(3, model.num_durations, (EXAMPLE_B, EXAMPLE_T))
+    step = Graph("model", MelodyStep(model).eval(), (p, d, *zero_state(model.rnn, EXAMPLE_B)),
+                 ["pitch", "duration", *s_in], ["hidden", "pitch_logits", *s_out],
+                 {"pitch": {0: "batch", 1: "time"}, "duration": {0: "batch", 1: "time"},
+                  **_state_axes(model.rnn, s_in)},
+                 doc="melody LSTM over events (pitch id, duration id), BOS first: the hidden state "
+                     "and the next event's pitch logits at every step")
+    hidden = torch.randn(EXAMPLE_B, EXAMPLE_T, model.rnn.output_size)
+    dur = Graph("duration", MelodyDuration(model).eval(), (hidden, p), ["hidden", "pitch"], ["duration_logits"],
+                {"hidden": {0: "batch", 1: "time"}, "pitch": {0: "batch", 1: "time"}},
+                doc="the next event's duration logits given the model graph's hidden state and "
+                    "the pitch chosen from its pitch logits")
+    specials = {k: int(getattr(events, k)) for k in ("PAD", "BOS", "END", "UNK", "REST_ID", "DUR_UNK") if hasattr(events, k)}
+    pre = {"codec": codec.to_dict(), "num_pitches": model.num_pitches, "num_durations": model.num_durations,
+           "special_ids": specials,
+           "pitch_id": f"{events._PITCH_SPECIALS} + midi - codec.lo for midi in [lo, hi]; a rest is "
+                       f"REST_ID; other pitches UNK",
+           "duration_id": f"{events._DUR_SPECIALS} + codec.durations.index(ticks); unseen: DUR_UNK",
+           "generate": "feed [BOS, primer events]; per new event: sample a pitch from pitch_logits[:, -1] "
+                       "(never UNK), then its duration from the duration graph with that pitch (never "
+                       "DUR_UNK); feed (pitch, duration) with the returned state; END stops"}
+    return Plan("music", [step, dur], pre)
+
+
 PLANS: dict[str, Callable] = {
     "textgen": _textgen,
+    "classify": _classify,
+    "forecast": _forecast,
+    "music": _music,
 }
 
 
@@ -95,6 +278,6 @@ def plan_for(run) -> Plan:
     if run.app not in PLANS:
         done = ", ".join(PLANS)
         raise ValueError(f"export is not available for the {run.app} app (apps that export: {done})")
-    if run.model is None:
+    if run.model is None and "forecaster" not in run.preprocessing:  # forecast: the forecaster's nets
         raise ValueError(f"the {run.app} run has no model to export")
     return PLANS[run.app](run)

@@ -50,6 +50,8 @@ class Plan:
     graphs: list[Graph]
     preprocessing: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    # files written beside the graphs: name -> an object with .save(path) (a tokenizer)
+    files: dict[str, Any] = field(default_factory=dict)
 
 
 def graph_file(out_dir: Path, graph: str, fmt: str) -> Path:
@@ -83,7 +85,7 @@ def export_graph(graph: Graph, fmt: str, path: Path) -> dict[str, Any]:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     ep = export_program(graph)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name("tmp-" + path.name)
     if fmt == "pt2":
         torch.export.save(ep, tmp)
     else:
@@ -176,6 +178,8 @@ def export_plan(plan: Plan, fmt: str, out_dir: Path, run_dir: Path | None = None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     graphs = {g.name: export_graph(g, fmt, graph_file(out_dir, g.name, fmt)) for g in plan.graphs}
+    for name, obj in plan.files.items():
+        obj.save(out_dir / name)
     manifest = {
         "format": fmt,
         "app": plan.app,
