@@ -207,3 +207,42 @@ def test_music(fmt, tiny_run, exported):
                 "next_pitch": torch.randint(3, model.num_pitches, (B, T), generator=g)}
 
     _check_stream(Both(), eager, make, _shapes(model.rnn, s_in), s_out, ["pitch_logits", "duration_logits"])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_translate(fmt, tiny_run, exported):
+    run = rnnkit.load(tiny_run("translate"))
+    model = run.model
+    dec = model.decoder
+    graphs = load_graphs(exported("translate", fmt))
+    src_tok, tgt_tok = run.preprocessing["source_tokenizer"], run.preprocessing["target_tokenizer"]
+    s_in, s_out = _names(dec.rnn)
+    feed_in, feed_out = (["feed0"], ["feed_n"]) if dec.input_feeding else ([], [])
+    g = _gen(4)
+    for lengths, T in (([LENGTHS[0], 2], 4), ([LENGTHS[1], 5, 8], 9)):  # two source and target lengths
+        src, lens = _padded_ids(len(src_tok), lengths, g, src_tok.pad_id)
+        tgt = torch.randint(4, len(tgt_tok), (len(lengths), T), generator=g)
+        tgt[:, 0] = model.bos_id
+        with torch.no_grad():
+            logits, weights = model(src, lens, tgt, return_attention=True)  # the app's teacher forcing
+            state, bank = model.start(src, lens)
+            for t in range(T):  # the app's own decoder steps, for the final state
+                _, state, _ = dec.step(tgt[:, t], state, bank)
+        enc = graphs["encoder"](src=src, src_lengths=lens)
+        carried = {**{i: enc[i] for i in s_in + feed_in}, "memory": enc["memory"], "keys": enc["keys"],
+                   "mask": enc["mask"]}
+        want = {"logits": logits, "attention": weights, **dict(zip(s_out, state.rnn)),
+                **({"feed_n": state.feed} if feed_out else {})}
+        _check(graphs["decoder"](tokens=tgt, **carried), want, f"lengths {lengths}, T={T}")
+        # the decoder's state carried over two calls, then one token at a time
+        first = graphs["decoder"](tokens=tgt[:, :2], **carried)
+        rest = {**carried, **{i: first[o] for i, o in zip(s_in + feed_in, s_out + feed_out)}}
+        second = graphs["decoder"](tokens=tgt[:, 2:], **rest)
+        got = {**second, "logits": torch.cat([first["logits"], second["logits"]], 1),
+               "attention": torch.cat([first["attention"], second["attention"]], 1)}
+        _check(got, want, f"carried state, lengths {lengths}")
+        step = dict(carried)
+        for t in range(T):
+            out = graphs["decoder"](tokens=tgt[:, t:t + 1], **step)
+            step.update({i: out[o] for i, o in zip(s_in + feed_in, s_out + feed_out)})
+        _check(out, {"logits": logits[:, -1:]}, "token by token")

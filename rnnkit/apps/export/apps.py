@@ -15,7 +15,8 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.apps.export.core import Graph, Plan
-from rnnkit.apps.export.scan import run_layer, state_sizes
+from rnnkit.apps.export.scan import (flat_state, run_layer, scan, stacked_state, state_sizes, step_layer,
+                                     zeros_state)
 
 __all__ = ["PLANS", "plan_for", "state_names"]
 
@@ -266,11 +267,134 @@ def _music(run) -> Plan:
     return Plan("music", [step, dur], pre)
 
 
+# ------------------------------------------------------------------------------------ translate
+class Seq2SeqEncoder(nn.Module):
+    """``src (B, S) int64, src_lengths (B,) int64 -> memory (B, S, M), keys (B, S, K),
+    mask (B, S) bool, decoder h0 [, c0] (L, B, H) [, feed0 (B, H)]``: the encoder over a whole
+    source sentence (its own state starts at zeros, as in training) and the decoder's start."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.encoder, self.decoder = model.encoder, model.decoder
+
+    def forward(self, src: Tensor, src_lengths: Tensor):
+        from rnnkit.functional.masks import length_mask
+
+        enc, dec = self.encoder, self.decoder
+        x = enc.inputs.embed(src)
+        memory, final = run_layer(enc.rnn, x, zeros_state(enc.rnn, x), src_lengths)
+        h = final[0]
+        dirs = enc.rnn.num_directions
+        summary = h[-dirs:].transpose(0, 1).reshape(src.shape[0], dirs * h.shape[-1])
+        state = dec.init_state(src.shape[0], summary if dec.cond_size is not None else None)
+        mask = length_mask(src_lengths, src.shape[1])
+        keys = dec.attention.keys(memory) if dec.attention is not None else memory
+        return (memory, keys, mask, *state.rnn, *((state.feed,) if dec.input_feeding else ()))
+
+
+class Seq2SeqDecoder(nn.Module):
+    """``tokens (B, T) int64, h0 [, c0] (L, B, H) [, feed0 (B, H)], memory, keys, mask ->
+    logits (B, T, V), attention (B, T, S), h_n [, c_n] [, feed_n]``: the attention decoder over
+    T tokens (teacher forcing, or T = 1 per generated token), one ``scan`` over
+    :meth:`AttentionDecoder.step`'s computation."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.decoder = model.decoder
+
+    def forward(self, tokens: Tensor, h0: Tensor, c0: Tensor | None, feed0: Tensor | None,
+                memory: Tensor, keys: Tensor, mask: Tensor):
+        dec = self.decoder
+        rnn0 = _state(h0, c0)
+        k = len(rnn0)
+        flat0 = flat_state(rnn0)  # per layer (B, H) tensors: the carry
+        n = len(flat0)
+        carry0 = (*flat0, *((feed0,) if dec.input_feeding else ()))
+        # the scan's carry must keep its strides from step to step: start from dense tensors
+        carry0 = tuple(t.new_zeros(t.shape) + t for t in carry0)
+        emb = dec.embed(tokens).transpose(0, 1)  # (T, B, E)
+
+        def body(carry, inp):
+            e_t, memory, keys, mask = inp
+            rnn = carry[:n]
+            parts = [e_t]
+            weights = None
+            if dec.attention_kind == "bahdanau":
+                context, weights = dec.attention(rnn[-k], memory, mask, keys)  # top layer's h
+                parts.append(context)
+            if dec.input_feeding:
+                parts.append(carry[n])
+            h, new_rnn = step_layer(dec.rnn, torch.cat(parts, dim=-1), rnn)
+            if dec.attention is not None:
+                if dec.attention_kind != "bahdanau":
+                    context, weights = dec.attention(h, memory, mask, keys)
+                out = torch.tanh(dec.combine(torch.cat([h, context], dim=-1)))
+            else:
+                out = h
+            logits = dec.head(out)
+            new = (*new_rnn, *((out.clone(),) if dec.input_feeding else ()))
+            return new, (logits, weights if weights is not None else logits.new_zeros(logits.shape[0], 0))
+
+        # the source tensors go in as per-step inputs (expanded, not copied, over T): closed over,
+        # their dynamic source length breaks torch.onnx's decomposition of the scan
+        T = emb.shape[0]
+        per_step = tuple(t.unsqueeze(0).expand(T, *t.shape) for t in (memory, keys, mask))
+        final, (logits, weights) = scan(body, carry0, (emb, *per_step))
+        rnn_n = stacked_state(tuple(final[:n]), k)
+        return (logits.transpose(0, 1), weights.transpose(0, 1), *rnn_n, *final[n:])
+
+
+def _translate(run) -> Plan:
+    model = run.model
+    src_tok, tgt_tok = run.preprocessing["source_tokenizer"], run.preprocessing["target_tokenizer"]
+    dec = model.decoder
+    if dec.attention is None:
+        raise ValueError("export of a translate model without attention is not supported")
+    B, S, T = EXAMPLE_B, EXAMPLE_T + 1, EXAMPLE_T
+    src = torch.randint(4, len(src_tok), (B, S))
+    lengths = torch.tensor([S, S - 2])
+    enc_graph = Seq2SeqEncoder(model).eval()
+    with torch.no_grad():
+        enc_out = enc_graph(src, lengths)
+    s_in, s_out = state_names(dec.rnn)
+    feed_in, feed_out = (["feed0"], ["feed_n"]) if dec.input_feeding else ([], [])
+    encoder = Graph("encoder", enc_graph, (src, lengths), ["src", "src_lengths"],
+                    ["memory", "keys", "mask", *s_in, *feed_in],
+                    {"src": {0: "batch", 1: "src_time"}, "src_lengths": {0: "batch"}},
+                    doc="the source sentence (ids, padding after src_lengths[b]) -> the attention "
+                        "memory and the decoder's initial state")
+    memory, keys, mask = enc_out[:3]
+    state = enc_out[3:3 + len(s_in)]
+    feed = enc_out[3 + len(s_in)] if dec.input_feeding else None
+    tokens = torch.randint(4, len(tgt_tok), (B, T))
+    decoder = Graph("decoder", Seq2SeqDecoder(model).eval(),
+                    (tokens, *state, *([None] if len(s_in) == 1 else []), feed, memory, keys, mask),
+                    ["tokens", *s_in, *feed_in, "memory", "keys", "mask"],
+                    ["logits", "attention", *s_out, *feed_out],
+                    {"tokens": {0: "batch", 1: "time"}, **_state_axes(dec.rnn, s_in),
+                     **{f: {0: "batch"} for f in feed_in},
+                     "memory": {0: "batch", 1: "src_time"}, "keys": {0: "batch", 1: "src_time"},
+                     "mask": {0: "batch", 1: "src_time"}},
+                    doc="the decoder over target tokens (BOS first): next-token logits and attention "
+                        "weights over the source at every step; T = 1 per generated token, the "
+                        "returned state fed back")
+    s_json, s_files = _tokenizer_json(src_tok)
+    t_json, t_files = _tokenizer_json(tgt_tok)
+    s_json["model_file"], t_json["model_file"] = "source.model", "target.model"
+    pre = {"source_tokenizer": s_json, "target_tokenizer": t_json,
+           "bos_id": model.bos_id, "eos_id": model.eos_id, "pad_id": model.pad_id,
+           "search": "greedy: tokens = [[bos_id]]; repeat: logits -> argmax -> feed with the state "
+                     "until eos_id (rnnkit's limit: 2 * src_len + 10)"}
+    files = {"source.model": s_files.get("subword.model"), "target.model": t_files.get("subword.model")}
+    return Plan("translate", [encoder, decoder], pre, [], {k: v for k, v in files.items() if v is not None})
+
+
 PLANS: dict[str, Callable] = {
     "textgen": _textgen,
     "classify": _classify,
     "forecast": _forecast,
     "music": _music,
+    "translate": _translate,
 }
 
 

@@ -72,11 +72,28 @@ def export_program(graph: Graph) -> torch.export.ExportedProgram:
     dynamic_shapes = tuple(
         {axis: dims[name] for axis, name in graph.dynamic.get(inp, {}).items()} or None
         for inp in graph.input_names)
-    graph.module.eval()
+    module, example = graph.module.eval(), graph.example
+    if any(t is None for t in example):  # the program takes exactly the named inputs
+        module = _Present(module, [t is not None for t in example])
+        example = tuple(t for t in example if t is not None)
+        dynamic_shapes = (dynamic_shapes,)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        return torch.export.export(graph.module, graph.example, dynamic_shapes=dynamic_shapes,
-                                   strict=True)
+        return torch.export.export(module, example, dynamic_shapes=dynamic_shapes, strict=True)
+
+
+class _Present(nn.Module):
+    """``inner`` called with None at the positions of the optional arguments a graph leaves out,
+    so the program's inputs are exactly the graph's named tensors."""
+
+    def __init__(self, inner: nn.Module, present: list[bool]):
+        super().__init__()
+        self.inner = inner
+        self.present = present
+
+    def forward(self, *args):
+        it = iter(args)
+        return self.inner(*[next(it) if p else None for p in self.present])
 
 
 def export_graph(graph: Graph, fmt: str, path: Path) -> dict[str, Any]:
@@ -110,7 +127,8 @@ def export_graph(graph: Graph, fmt: str, path: Path) -> dict[str, Any]:
     return {
         "file": path.name,
         "doc": graph.doc,
-        "inputs": [_describe(n, t, graph.dynamic.get(n, {})) for n, t in zip(graph.input_names, graph.example)],
+        "inputs": [_describe(n, t, graph.dynamic.get(n, {}))
+                   for n, t in zip(graph.input_names, [t for t in graph.example if t is not None])],
         "outputs": _describe_outputs(ep, graph),
     }
 

@@ -25,7 +25,7 @@ from torch._higher_order_ops.scan import scan
 from rnnkit.cells.base import as_state_tuple
 from rnnkit.functional.masks import length_mask, reverse_padded
 
-__all__ = ["run_direction", "run_layer", "state_sizes"]
+__all__ = ["run_direction", "run_layer", "state_sizes", "flat_state", "stacked_state", "step_layer", "zeros_state"]
 
 
 def state_sizes(layer) -> tuple[int, ...]:
@@ -105,3 +105,44 @@ def run_layer(layer, x: Tensor, state: tuple[Tensor, ...],
         layer_input = layer_input * valid.unsqueeze(-1).to(layer_input.dtype)
     final = tuple(torch.stack([f[k] for f in finals]) for k in range(len(finals[0])))
     return layer_input, final
+
+
+def step_layer(layer, x_t: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """One step of a unidirectional ``layer``: ``x_t (B, D)`` and the state as a flat tuple of
+    ``(B, S)`` tensors, layer by layer (layer 0's ``h, c``, then layer 1's ...) -> ``(y_t (B, O),
+    next state in the same layout)``, as :meth:`rnnkit.Recurrent.step` in eval mode (without its
+    stream bookkeeping, which a traced graph cannot hold). Inside a ``scan`` the carry stays a
+    set of 2-D tensors, the layout torch.onnx's scan conversion handles."""
+    if hasattr(layer, "_sync_cells"):
+        layer._sync_cells()
+    n = len(layer.state_sizes)
+    layer_input = x_t
+    finals: list[Tensor] = []
+    for li, cell in enumerate(layer.cells):
+        s = tuple(state[li * n:(li + 1) * n])
+        if hasattr(cell, "project_input") and hasattr(cell, "step_projected"):
+            new = tuple(cell.step_projected(cell.project_input(layer_input), s))
+        else:
+            new = as_state_tuple(cell(layer_input, s))
+        out = new[0]
+        if layer.residual and out.shape[-1] == layer_input.shape[-1]:
+            out = out + layer_input
+        finals.extend(new)
+        layer_input = out
+    return layer_input, tuple(finals)
+
+
+def flat_state(state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """``(L, B, S_k)`` tensors -> the flat per-layer ``(B, S)`` layout of :func:`step_layer`."""
+    return tuple(t[li] for li in range(state[0].shape[0]) for t in state)
+
+
+def stacked_state(flat: tuple[Tensor, ...], n: int) -> tuple[Tensor, ...]:
+    """The inverse of :func:`flat_state` for a cell with ``n`` state tensors."""
+    return tuple(torch.stack(list(flat[k::n])) for k in range(n))
+
+
+def zeros_state(layer, like: Tensor) -> tuple[Tensor, ...]:
+    """A zero initial state for ``layer`` with the batch of ``like (B, ...)``."""
+    rows = layer.num_layers * layer.num_directions
+    return tuple(like.new_zeros(rows, like.shape[0], int(s)) for s in layer.state_sizes)
