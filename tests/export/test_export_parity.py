@@ -246,3 +246,35 @@ def test_translate(fmt, tiny_run, exported):
             out = graphs["decoder"](tokens=tgt[:, t:t + 1], **step)
             step.update({i: out[o] for i, o in zip(s_in + feed_in, s_out + feed_out)})
         _check(out, {"logits": logits[:, -1:]}, "token by token")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_speech(fmt, tiny_run, exported):
+    """An utterance is one call (bidirectional GRU over a convolutional front end): parity at two
+    lengths with padded rows, from zero state (the app's forward) and from a given state (the
+    model's own pieces with the layer's call); the carried-state check is the forward
+    direction's, where the model is unidirectional only."""
+    import torch.nn.functional as F
+
+    run = rnnkit.load(tiny_run("speech"))
+    model = run.model
+    graph = load_graphs(exported("speech", fmt))["model"]
+    s_in, s_out = _names(model.rnn)
+    n_mels = run.config.features.n_mels
+    g = _gen(5)
+    for lengths in ([23, 13], [61, 40, 9]):
+        x = torch.randn(len(lengths), max(lengths), n_mels, generator=g)
+        lens = torch.tensor(lengths)
+        with torch.no_grad():
+            log_probs, out_lens = model(x, lens)  # the app's forward
+        zeros = {n: torch.zeros_like(t) for n, t in _state(model.rnn, len(lengths), g, s_in).items()}
+        out = graph(features=x, lengths=lens, **zeros)
+        valid = torch.arange(log_probs.shape[1])[None, :] < out_lens[:, None]
+        _check({"out_lengths": out["out_lengths"]}, {"out_lengths": out_lens}, f"lengths {lengths}")
+        assert_close(out["log_probs"][valid], log_probs[valid], f"log_probs, lengths {lengths}")
+        state = _state(model.rnn, len(lengths), g, s_in)
+        with torch.no_grad():
+            h, hl = model.frontend(x, lens)
+            h = F.relu(model.norm(model.proj(h)))
+            _, final = model.rnn(h, tuple(state.values()), lengths=hl)
+        _check(graph(features=x, lengths=lens, **state), dict(zip(s_out, _as_tuple(final))), f"state {lengths}")

@@ -389,12 +389,57 @@ def _translate(run) -> Plan:
     return Plan("translate", [encoder, decoder], pre, [], {k: v for k, v in files.items() if v is not None})
 
 
+# ------------------------------------------------------------------------------------ speech
+class SpeechCTC(nn.Module):
+    """``features (B, T, n_mels) float, lengths (B,) int64, *state -> log_probs (B, T', V),
+    out_lengths (B,), *next state``: :class:`CTCSpeechModel`'s forward (eval) from a state."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.frontend, self.proj, self.norm, self.rnn, self.head = (
+            model.frontend, model.proj, model.norm, model.rnn, model.head)
+
+    def forward(self, features: Tensor, lengths: Tensor, h0: Tensor, c0: Tensor | None = None):
+        import torch.nn.functional as F
+
+        h, lengths = self.frontend(features, lengths)
+        h = F.relu(self.norm(self.proj(h)))
+        h, final = run_layer(self.rnn, h, _state(h0, c0), lengths)
+        return (F.log_softmax(self.head(h), dim=-1), lengths, *final)
+
+
+def _speech(run) -> Plan:
+    import dataclasses
+
+    model, alphabet = run.model, run.preprocessing["alphabet"]
+    s_in, s_out = state_names(model.rnn)
+    n_mels = run.config.features.n_mels
+    T = 4 * EXAMPLE_T + 3
+    x = torch.randn(EXAMPLE_B, T, n_mels)
+    lengths = torch.tensor([T, T - 6])
+    graph = Graph("model", SpeechCTC(model).eval(), (x, lengths, *zero_state(model.rnn, EXAMPLE_B)),
+                  ["features", "lengths", *s_in], ["log_probs", "out_lengths", *s_out],
+                  {"features": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, **_state_axes(model.rnn, s_in)},
+                  doc="acoustic model: log-mel frames (lengths[b] valid, padding after) -> CTC "
+                      "log-posteriors over blank + alphabet per output frame (time / time_stride)",
+                  min_sizes={"time": 5})  # the tracer needs >= 2 output frames
+    symbols = alphabet.to_dict() if hasattr(alphabet, "to_dict") else {"symbols": list(alphabet.symbols)}
+    pre = {"features": {"kind": "log-mel", **dataclasses.asdict(run.config.features)},
+           "alphabet": symbols, "time_stride": model.cfg.time_stride,
+           "decode": "greedy CTC: argmax per frame, merge repeats, drop blank (id 0)"}
+    notes = []
+    if model.rnn.bidirectional:
+        notes.append("bidirectional: an utterance is one call; the state inputs start each direction")
+    return Plan("speech", [graph], pre, notes)
+
+
 PLANS: dict[str, Callable] = {
     "textgen": _textgen,
     "classify": _classify,
     "forecast": _forecast,
     "music": _music,
     "translate": _translate,
+    "speech": _speech,
 }
 
 
