@@ -144,8 +144,11 @@ def _forecast(run_dir: Path) -> LoadedRun:
 
     loaded = pipeline.load_run(run_dir)
     cfg, forecaster = loaded[0], loaded[1]
-    model = getattr(forecaster, "model", None)
-    return LoadedRun("forecast", run_dir, cfg, model if isinstance(model, torch.nn.Module) else None,
+    nets = list(getattr(forecaster, "nets", []))  # an ensemble: one network per member
+    model = nets[0] if len(nets) == 1 else torch.nn.ModuleList(nets) if nets else None
+    if model is not None:
+        model.eval()
+    return LoadedRun("forecast", run_dir, cfg, model,
                      {"forecaster": forecaster},
                      lambda data=None, future=None, **kw: pipeline.predict(run_dir, data=data, future=future, **kw))
 

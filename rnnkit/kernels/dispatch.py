@@ -177,6 +177,8 @@ def _choose_scan(requested: str, t: Tensor, who: str) -> tuple[str, str]:
 
 
 def _log_once(who: str, t: Tensor, chosen: str, reason: str) -> None:
+    if torch.compiler.is_compiling():  # logging inside a traced graph would break it
+        return
     key = (who, chosen, reason, t.device.type, t.dtype)
     if key not in _logged:
         _logged.add(key)

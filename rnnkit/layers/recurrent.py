@@ -263,6 +263,8 @@ class Recurrent(nn.Module):
             )
         if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
             raise ValueError(f"lengths must be integers, got dtype {lengths.dtype}")
+        if torch.compiler.is_compiling():  # value checks are eager-only: tracing cannot read values
+            return lengths.to(device=device, dtype=torch.long)
         lo, hi = int(lengths.min()), int(lengths.max())
         if lo < 1 or hi > steps:
             raise ValueError(

@@ -34,9 +34,12 @@ def run_direction(cell: nn.Module, x: Tensor, lengths: Tensor | None, reverse: b
     B, T, _ = x.shape
     if reverse:
         x = reverse_padded(x, lengths)
-    steps = T if lengths is None else int(lengths.max())
+    # Skipping steps past the longest sequence reads the lengths' values: eager mode only (a traced
+    # graph runs all T steps, masked by lengths, which gives the same outputs).
+    tracing = torch.compiler.is_compiling()
+    steps = T if lengths is None or tracing else int(lengths.max())
     begin_sequence(cell, B, x.device, x.dtype)
-    run_lengths = None if lengths is None or int(lengths.min()) >= steps else lengths
+    run_lengths = None if lengths is None or (not tracing and int(lengths.min()) >= steps) else lengths
     out, final = body(x[:, :steps], run_lengths)
     if steps < T:
         out = torch.cat([out, out.new_zeros(B, T - steps, out.shape[-1])], dim=1)

@@ -71,7 +71,9 @@ class SequenceInput(nn.Module):
                     f"{self.owner} was built for token ids (vocab_size={self.vocab_size}) and expects "
                     f"an integer tensor {want}, got {x.dtype} of shape {tuple(x.shape)}"
                 )
-            if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.vocab_size):
+            # The range check reads values, which tracing (torch.export, torch.compile) cannot:
+            # it runs in eager mode only, where a bad id would otherwise be an index error.
+            if not torch.compiler.is_compiling() and x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.vocab_size):
                 raise ValueError(
                     f"{self.owner}: token ids must be in [0, {self.vocab_size}), got values from "
                     f"{int(x.min())} to {int(x.max())}"

@@ -104,8 +104,8 @@ def test_train_evaluate_load_predict(app, tmp_path, capsys, monkeypatch):
     assert main(["evaluate", str(run)]) == 0, capsys.readouterr().err[-2000:]
     loaded = rnnkit.load(run)
     assert loaded.app == app and loaded.config is not None
-    if loaded.model is not None:
-        assert not loaded.model.training  # eval mode
+    if app not in ("longrange", "overfit"):  # studies of many models have none to return
+        assert isinstance(loaded.model, torch.nn.Module) and not loaded.model.training  # eval mode
     if app in PREDICT:
         _check_prediction(app, PREDICT[app](loaded))
     elif loaded.model is None:
