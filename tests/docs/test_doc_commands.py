@@ -38,7 +38,7 @@ def doc_commands() -> list[tuple[str, str]]:
         for block in re.findall(r"```(?:bash|sh|shell|console)?\n(.*?)```", page.read_text("utf-8"), re.S):
             for line in block.replace("\\\n", " ").splitlines():
                 line = line.strip().removeprefix("$ ")
-                if re.match(r"(python3? -m rnnkit|python3? -m pytest|rnnkit|torchrun|make|python3? benchmarks|pip|apt-get|echo|for) ", line) \
+                if re.match(r"(python3? -m rnnkit|(\w+=\S+ )*python3? -m pytest|rnnkit|torchrun|make|python3? benchmarks|pip|apt-get|echo|for) ", line) \
                         or line in ("make demo", "make test", "rnnkit runs", "rnnkit info"):
                     out.append((page.name, line))
     return out
@@ -72,7 +72,7 @@ def not_run_reason(page: str, command: str, argv: list[str] | None) -> str:
         return "installs packages (make setup does it)"
     if command.startswith("python benchmarks") or command.startswith("python3 benchmarks"):
         return "a benchmark (minutes); tests/scan/test_scan_bench_smoke.py runs its --quick mode"
-    if re.match(r"python3? -m pytest ", command):
+    if re.match(r"(\w+=\S+ )*python3? -m pytest ", command):
         return "the tests themselves: CI runs the whole suite"
     if command.startswith("for "):
         return "a shell loop of the trainings above"
@@ -85,6 +85,8 @@ def not_run_reason(page: str, command: str, argv: list[str] | None) -> str:
         return "a full training (minutes): its config is resolved here; tests/<app> trains the tiny preset"
     if verb in ("evaluate", "predict", "generate"):
         return "needs the run the doc trains first: parsed with the app's own options here"
+    if verb in ("export", "serve"):
+        return "needs a trained run: parsed here; tests/export and tests/serve run them on tiny runs"
     if verb in ("translate", "speech", "longrange"):
         return "an app tool (minutes or a Debian package): parsed here"
     if verb in ("info", "runs"):
@@ -126,6 +128,10 @@ def test_every_rnnkit_command_in_the_docs_parses(page, command, tmp_path, capsys
     if is_synopsis(argv):
         if argv[0] == "train":
             get_app(argv[1])
+        elif argv[0] in ("export", "serve"):
+            p = argparse.ArgumentParser(exit_on_error=False)
+            getattr(cli._verb_module(argv[0]), f"add_{argv[0]}_args")(p)
+            p.parse_args(argv[1:])
         elif argv[0] not in ("evaluate", "predict"):
             assert argv[1] in getattr(get_app(argv[0]).cli, "TOOLS", {}), command
         return
@@ -148,6 +154,12 @@ def test_every_rnnkit_command_in_the_docs_parses(page, command, tmp_path, capsys
         assert all(not e.startswith("-") for e in extra), f"{page}: `{command}`: unknown options {extra}"
         return
     if verb in ("info", "runs"):
+        return
+    if verb in ("export", "serve"):
+        p = argparse.ArgumentParser(exit_on_error=False)
+        mod = cli._verb_module(verb)
+        getattr(mod, f"add_{verb}_args")(p)
+        p.parse_args(argv[1:])
         return
     tools = getattr(get_app(verb).cli, "TOOLS", {})
     assert argv[1] in tools, f"{page}: `{command}`: {verb} has no tool {argv[1]!r}"
