@@ -20,6 +20,7 @@ def trained(tmp_path_factory, reviews_csv):
     return run
 
 
+@pytest.mark.learning
 def test_train_writes_report_and_beats_chance_clearly(trained):
     for name in ["run.json", "labels.json", "vocab.json", "metrics.csv", "report.md", "report.json",
                  "confusion.png", "confusion_baseline.png", "attention.png", "attention.html",
@@ -30,6 +31,7 @@ def test_train_writes_report_and_beats_chance_clearly(trained):
     assert report["data"]["train"] + report["data"]["val"] + report["data"]["test"] == 400
     assert report["test"]["n"] == 40
     # a balanced two-class file: chance is 50%; the words carry the label, so the RNN must learn it
+    # (measured 1.0, as the TF-IDF baseline, over 4 seeds x 4 rounding settings)
     assert report["test"]["accuracy"] >= 0.85, report["test"]
     assert report["baseline"]["test"]["accuracy"] >= 0.85
     ex = report["attention_examples"]
@@ -53,6 +55,7 @@ def test_reloaded_run_reproduces_its_report_exactly(trained, capsys):
     assert f"accuracy: {report['test']['accuracy']:.4f}" in capsys.readouterr().out
 
 
+@pytest.mark.learning
 def test_predict_from_arguments_file_and_stdin(trained, tmp_path, capsys, monkeypatch):
     texts = ["The acting is superb and moving.", "The script feels dull and tedious from start to finish."]
     assert main(["classify", "predict", str(trained), *texts]) == 0
@@ -105,6 +108,7 @@ def test_train_errors_and_columns(tmp_path, reviews_csv, capsys):
     assert "not an rnnkit run folder" in capsys.readouterr().err
 
 
+@pytest.mark.learning
 def test_subword_tokens_and_lexicon_features_train_through_the_cli(tmp_path, reviews_csv):
     run = tmp_path / "sub"
     assert main(["classify", "train", "--data", str(reviews_csv), "--run-dir", str(run), *FAST,
@@ -112,5 +116,5 @@ def test_subword_tokens_and_lexicon_features_train_through_the_cli(tmp_path, rev
                  "attention_examples=0"]) == 0
     report = json.loads((run / "report.json").read_text())
     assert (run / "subword.model").exists() and report["tokenizer"] == "subword"
-    assert report["test"]["accuracy"] >= 0.8
+    assert report["test"]["accuracy"] >= 0.8  # chance 0.5; measured 1.0 (4 seeds x 4 rounding settings)
     assert load_run(run).predict(["superb and witty", "dull and awful"]) == ["positive", "negative"]

@@ -35,10 +35,12 @@ def test_confusion_matrix_checks_ids_and_plots(tmp_path):
     assert (tmp_path / "cm.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.learning
 def test_tfidf_baseline_learns_word_polarity():
     pos = ["a superb and moving film", "truly superb work", "moving, superb acting", "a moving story"]
     neg = ["a dull and clumsy film", "truly dull work", "clumsy, dull acting", "a clumsy story"]
     texts, y = pos + neg, [1] * 4 + [0] * 4
+    # scikit-learn, not torch: the same predictions under the four rounding settings
     out = tfidf_logreg(texts, y, texts, y, ["superb", "clumsy and dull", "moving"])
     assert out["test_pred"] == [1, 0, 1]
     assert out["val_accuracy"] == 1.0 and out["solver"] == "liblinear"

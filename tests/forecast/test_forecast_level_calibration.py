@@ -106,31 +106,22 @@ def test_per_step_calibration_hits_the_nominal_share_at_every_step_of_its_calibr
     assert np.isfinite(table[["point", "lo", "hi"]].to_numpy()).all()
 
 
-def test_mixture_ensemble_quantiles(data):
-    """The mixture of two equal members is that member (up to the grid); each interval end of a
-    mixture lies between the members' own ends (F_mix = mean of the members' CDFs); the point
-    forecast is exactly the mean of the members' medians."""
-    sset, plan, hist = data
-    nf = _trained(hist, "model.ensemble=2", "model.ensemble_combine=mixture")
-    s, origins = hist.series[0], [150, 170]
-    levels = [0.1, 0.5, 0.9]
-    mix = nf.quantiles([s, s], origins, levels)
-    members = []
-    for net in nf.nets:
-        one = NeuralForecaster(nf.cfg, nf.encoder, nf.layout)
-        one.nets = [net]
-        members.append(one.quantiles([s, s], origins, levels))
-        one.nets = [net, net]  # two equal members: the mixture is the member itself
-        np.testing.assert_allclose(one.quantiles([s, s], origins, levels), members[-1],
-                                   atol=0.01 * np.ptp(members[-1]))
-    assert not np.allclose(members[0], members[1])
-    np.testing.assert_allclose(mix[..., 1], (members[0][..., 1] + members[1][..., 1]) / 2, rtol=1e-6)
-    tol = 0.01 * np.ptp(members[0])  # the grid's resolution
-    for j in (0, 2):
-        lo = np.minimum(members[0][..., j], members[1][..., j])
-        hi = np.maximum(members[0][..., j], members[1][..., j])
-        assert ((mix[..., j] >= lo - tol) & (mix[..., j] <= hi + tol)).all()
-    # the exact quantiles of the two-Gaussian mixture (each member: median mu, sigma from its 90% end)
+class _ShiftedMean(torch.nn.Module):
+    """A Gaussian member moved by ``d`` in the scaled target space (its mean is output 0)."""
+
+    def __init__(self, net, d):
+        super().__init__()
+        self.net, self.d = net, d
+
+    def forward(self, x):
+        out = self.net(x).clone()
+        out[..., 0] += self.d
+        return out
+
+
+def _exact_mixture_errors(mix, members):
+    """|mixture end - exact two-Gaussian mixture quantile| and |mean of the members' ends - exact|,
+    at the 10% and 90% ends (each member: median mu, sigma from its 90% end)."""
     from scipy.optimize import brentq
     from scipy.stats import norm
     mu = [m_[..., 1] for m_ in members]
@@ -142,8 +133,47 @@ def test_mixture_ensemble_quantiles(data):
             exact = brentq(f, -1e3, 1e3)
             errs.append(abs(mix[idx + (j,)] - exact))
             vinc.append(abs((members[0][idx + (j,)] + members[1][idx + (j,)]) / 2 - exact))
-    # within the grid's error (about 0.04 here), and closer than averaging the members' ends (about 0.1)
-    assert max(errs) < 0.005 * np.ptp(members[0]) < max(vinc), (max(errs), max(vinc))
+    return np.array(errs), np.array(vinc), float(np.min(sd))
+
+
+@pytest.mark.learning
+def test_mixture_ensemble_quantiles(data):
+    """The mixture of two equal members is that member (up to the grid); each interval end of a
+    mixture lies between the members' own ends (F_mix = mean of the members' CDFs); the point
+    forecast is exactly the mean of the members' medians; the ends are the exact mixture's."""
+    sset, plan, hist = data
+    nf = _trained(hist, "model.ensemble=2", "model.ensemble_combine=mixture")
+    s, origins = hist.series[0], [150, 170]
+    levels = [0.1, 0.5, 0.9]
+
+    def quantiles(*nets):
+        one = NeuralForecaster(nf.cfg, nf.encoder, nf.layout)
+        one.nets = list(nets)
+        return one.quantiles([s, s], origins, levels)
+
+    mix = nf.quantiles([s, s], origins, levels)
+    members = [quantiles(net) for net in nf.nets]
+    for net, member in zip(nf.nets, members):  # two equal members: the mixture is the member itself
+        np.testing.assert_allclose(quantiles(net, net), member, atol=0.01 * np.ptp(member))
+    assert not np.allclose(members[0], members[1])
+    np.testing.assert_allclose(mix[..., 1], (members[0][..., 1] + members[1][..., 1]) / 2, rtol=1e-6)
+    tol = 0.01 * np.ptp(members[0])  # the grid's resolution
+    for j in (0, 2):
+        lo = np.minimum(members[0][..., j], members[1][..., j])
+        hi = np.maximum(members[0][..., j], members[1][..., j])
+        assert ((mix[..., j] >= lo - tol) & (mix[..., j] <= hi + tol)).all()
+    # The pooled grid (2 x 200 levels) resolves an end to about 0.014 sigma: measured max error
+    # 0.0116-0.0127 sigma (seeds 0-3; the rounding settings move it in the 7th digit); 0.03 sigma.
+    errs, _, sd = _exact_mixture_errors(mix, members)
+    assert errs.max() < 0.03 * sd, (errs.max(), sd)
+    # Two members that disagree by construction (the second moved by one scaled unit), so that a
+    # mean of their quantiles is far from the mixture whatever the training did (trained members
+    # may agree to within the grid): measured, in units of the members' sigma, mixture error
+    # 0.012-0.015 and mean-of-ends error 0.18-0.26; averaging the ends would fail by 6x.
+    moved = _ShiftedMean(nf.nets[0], 1.0)
+    pair = [members[0], quantiles(moved)]
+    errs, vinc, sd = _exact_mixture_errors(quantiles(nf.nets[0], moved), pair)
+    assert errs.max() < 0.03 * sd < vinc.max() / 3, (errs.max(), vinc.max(), sd)
     table = run_backtest(sset, plan, [nf], 0.8)
     assert (table["lo"] <= table["point"]).all() and (table["point"] <= table["hi"]).all()
 
@@ -172,19 +202,24 @@ def test_seasonal_difference_windows_round_trip_and_read_no_future():
         build_windows([a], [(0, L + m - 1)], lay, with_targets=False)
 
 
+@pytest.mark.learning
 def test_seasonal_difference_forecaster_reads_no_future_and_learns(data):
-    """Backtest with the future hidden as NaN runs (no LeakError) and beats the naive forecast on a
-    seasonal series; a horizon longer than the season is refused."""
-    from rnnkit.apps.forecast.baselines import Naive
+    """Backtest with the future hidden as NaN runs (no LeakError) and learns on top of the value a
+    season back (it beats the seasonal naive forecast it starts from); a horizon longer than the
+    season is refused."""
+    from rnnkit.apps.forecast.baselines import Naive, SeasonalNaive
     from rnnkit.apps.forecast.metrics import summarize
 
     sset, plan, hist = data
     nf = _trained(hist, "model.seasonal_diff=true", "data.season_length=12", "train.epochs=8")
     assert nf.layout.seasonal_lag == 12
-    table = run_backtest(sset, plan, [nf, Naive(1).fit(hist)], 0.8)
+    table = run_backtest(sset, plan, [nf, Naive(1).fit(hist), SeasonalNaive(12).fit(hist)], 0.8)
     _, overall = summarize(table, {"y": 1.0})
     mae = overall.set_index("model")["MAE"]
-    assert mae[nf.name] < 0.7 * mae["naive"], mae
+    # naive 6.00 and seasonal naive 0.90 here; an untrained network (the value a season back plus
+    # its random output) 1.13-1.23, so "beats naive" held without learning. Measured, trained
+    # (4 seeds; the rounding settings move it in the 7th digit): 0.83-0.86.
+    assert mae[nf.name] < 1.05 * mae["seasonal_naive"], mae.to_dict()
     cfg = C.apply_overrides(ForecastConfig(), ["model.seasonal_diff=true", "data.season_length=4",
                                                "window.horizon=6"])
     with pytest.raises(ValueError, match="season"):

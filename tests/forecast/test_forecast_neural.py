@@ -37,22 +37,59 @@ def _trained(hist, *over):
     return nf
 
 
+@pytest.mark.learning
 @pytest.mark.parametrize("over", [
     ["model.decoder=autoregressive"],
     ["model.decoder=autoregressive", "model.likelihood=studentt", "model.cell=gru"],
     ["model.likelihood=quantile", "model.scaling=robust"],
-    ["model.kind=one_to_one", "model.decoder=autoregressive", "window.input_len=2"],
-], ids=["ar-gaussian", "ar-studentt-gru", "direct-quantile", "one-to-one"])
+], ids=["ar-gaussian", "ar-studentt-gru", "direct-quantile"])
 def test_each_decoder_learns_the_cycle(data, over):
     sset, plan, hist = data
-    nf = _trained(hist, *over)
+    nf = _trained(hist, "train.epochs=60", *over)
     table = run_backtest(sset, plan, [nf, Naive(1).fit(hist)], 0.8)
     assert (table["lo"] <= table["point"]).all() and (table["point"] <= table["hi"]).all()
     _, overall = summarize(table, {"y": 1.0})
     mae = overall.set_index("model")["MAE"]
-    assert mae[nf.name] < 0.6 * mae["naive"], mae  # the naive forecast ignores the 12-step cycle
+    # A flat forecast at the history's mean scores 3.17 here (naive 5.87): an untrained network
+    # (about that flat forecast, 3.25-3.35; the untrained quantile head 8.8) or one that learnt only
+    # the level passes "beats naive", so the bound is on the flat forecast. Measured at 60 epochs
+    # (8 seeds; the rounding settings move it in the 7th digit): ar-gaussian 0.46-0.57, ar-studentt-gru
+    # 0.46-0.53, direct-quantile 0.44-1.30 (at 12-30 epochs some seeds still sat on the flat forecast).
+    flat = (table[table.model == nf.name]["actual"] - hist.series[0].target.mean()).abs().mean()
+    assert mae[nf.name] < 0.6 * flat, (mae.to_dict(), flat)
     again = run_backtest(sset, plan, [nf], 0.8)  # sample paths are seeded: the same forecasts
     np.testing.assert_array_equal(again["point"], table[table.model == nf.name]["point"])
+
+
+@pytest.mark.learning
+def test_one_to_one_learns_its_one_step_distribution(data):
+    """One step in, the next out, no state: it cannot place the phase of the cycle from one value,
+    so its roll-out does not learn the cycle (its backtest MAE grows with training, 2.8 -> 4.2);
+    what it learns is the one-step distribution, on the validation windows."""
+    import torch
+
+    sset, plan, hist = data
+    over = ["model.kind=one_to_one", "model.decoder=autoregressive", "window.input_len=2"]
+    cfg = C.apply_overrides(ForecastConfig(), [
+        "window.input_len=24", f"window.horizon={H}", "model.hidden_size=16", "train.epochs=12", "train.lr=1e-2",
+        "train.progress=false", "train.tensorboard=false", "train.patience=0", "backtest.val_size=30",
+        "model.samples=100", *over])
+    nf = NeuralForecaster.create(cfg, hist)
+    _, val = nf.split_windows(hist)
+
+    def val_nll():
+        with torch.no_grad():
+            return float(nf.loss_fn(nf.nets[0].eval(), (val.inputs, val.targets))[0])
+
+    before = val_nll()
+    nf.fit(hist, echo=lambda *_: None)
+    after = val_nll()
+    # Measured (6 seeds): untrained 1.53-1.80, trained 1.13-1.26, a fall of 0.33-0.66.
+    assert after < before - 0.15, (before, after)
+    table = run_backtest(sset, plan, [nf], 0.8)
+    assert (table["lo"] <= table["point"]).all() and (table["point"] <= table["hi"]).all()
+    again = run_backtest(sset, plan, [nf], 0.8)  # sample paths are seeded: the same forecasts
+    np.testing.assert_array_equal(again["point"], table["point"])
 
 
 def test_calibration_reaches_nominal_coverage_on_the_validation_windows(data):

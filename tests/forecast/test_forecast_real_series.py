@@ -69,10 +69,16 @@ KNOWN = pytest.mark.xfail(strict=False, reason=(
     "to the backtest; open"))
 
 
-@pytest.mark.parametrize("make", [trending, multiplicative, pytest.param(level_shift, marks=KNOWN),
-                                  pytest.param(short, marks=KNOWN)])
+@pytest.mark.parametrize("make", [pytest.param(trending, marks=pytest.mark.learning),
+                                  pytest.param(multiplicative, marks=pytest.mark.learning),
+                                  pytest.param(level_shift, marks=KNOWN), pytest.param(short, marks=KNOWN)])
 def test_default_rnn_beats_seasonal_naive(tmp_path, make):
     result = _run(tmp_path, make)
     mase = {r["model"]: r["MASE"] for r in result["overall"]}
     rnn = mase.pop(result["model"])
     assert rnn < mase["seasonal_naive"], (make.__name__, rnn, mase, result["transform"])
+    if make in (trending, multiplicative):
+        # The treatment alone already beats seasonal naive: an untrained network (train.lr=1e-9) scores
+        # 0.93 (trending) and 0.92 (multiplicative) of it. Trained, measured (train.seed 0-2, and seed 0
+        # under ATEN_CPU_CAPABILITY=default): 0.39-0.41 and 0.49-0.54.
+        assert rnn < 0.75 * mase["seasonal_naive"], (make.__name__, rnn, mase, result["transform"])

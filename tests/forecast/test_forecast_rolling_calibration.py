@@ -58,11 +58,11 @@ def test_it_reads_nothing_at_or_after_the_origin(trained):
     np.testing.assert_array_equal(k, nf.factors_at([s], [o], 0.8))
 
 
+@pytest.mark.learning
 def test_the_intervals_widen_after_the_errors_grow(trained):
     sset, plan, nf = trained
     s = sset.series[0]
     early, late = nf.factors_at([s, s], [150, 300], 0.8)[:, 0]
-    assert late > 1.25 * early
     table = run_backtest(sset, plan, [nf], 0.8)
     table["inside"] = (table["lo"] <= table["actual"]) & (table["actual"] <= table["hi"])
     fixed = dataclasses.replace(nf.cfg, backtest=dataclasses.replace(nf.cfg.backtest, calibrate_window=0))
@@ -71,7 +71,12 @@ def test_the_intervals_widen_after_the_errors_grow(trained):
     t_fixed = run_backtest(sset, plan, [nf_fixed], 0.8)
     t_fixed["inside"] = (t_fixed["lo"] <= t_fixed["actual"]) & (t_fixed["actual"] <= t_fixed["hi"])
     rolling, fixed = table["inside"].mean(), t_fixed["inside"].mean()  # every origin lies after the change
-    assert abs(rolling - 0.8) < 0.06 and fixed < 0.72, (rolling, fixed)
+    # 80 points (20 origins x 4 steps): one point is 0.0125 and binomial noise alone is about 0.045.
+    # Measured (4 seeds x 4 rounding settings): late/early 1.40-1.49, rolling 0.8125-0.85, fixed
+    # 0.575-0.6875, rolling - fixed 0.15-0.24. Without the rolling factor late/early is 1 and the two
+    # coverages coincide near the fixed one: both asserts fail.
+    assert late > 1.25 * early, (late, early)
+    assert abs(rolling - 0.8) < 0.1 and fixed < 0.75 and rolling > fixed + 0.08, (rolling, fixed)
 
 
 def test_errors_name_the_keys(trained):

@@ -42,10 +42,12 @@ def test_bad_sweep_settings_are_clear_errors(tmp_path, capsys):
     assert "copy_len" in capsys.readouterr().err
 
 
+@pytest.mark.learning
 def test_training_beats_the_baseline_on_short_adding():
     cfg = C.apply_overrides(longrange.default_config(),
                             ["data.test_size=256", "model.hidden_size=16", "model.num_layers=2",
                              "train.steps=300", "train.lr=1e-2"])
     row = run_one(cfg, "adding", 30, "mingru")
-    # a model that learnt nothing sits at the baseline 1/6; measured 0.0 here (see the assert's message)
+    # a model that learnt nothing sits at the baseline 1/6; measured 0.0035-0.014 (4 seeds x 4
+    # rounding settings)
     assert row["value"] < row["baseline"] / 4, row["value"]

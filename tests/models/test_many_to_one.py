@@ -101,6 +101,7 @@ def _accuracy(model, data):
         return (model(x, lengths).argmax(-1) == y).float().mean().item()
 
 
+@pytest.mark.learning
 def test_learns_sign_of_a_variable_length_sum_with_last_pooling():
     gen = torch.Generator().manual_seed(0)
     train, test = _sign_of_sum_data(512, gen), _sign_of_sum_data(512, gen)
@@ -109,9 +110,13 @@ def test_learns_sign_of_a_variable_length_sum_with_last_pooling():
     _fit(model, train, epochs=10)
     assert time.perf_counter() - start < 10
     acc = _accuracy(model, test)
+    # chance 0.5 (and a model that read the padding, biased positive, far below); measured
+    # 0.975-0.982 (4 seeds x 4 rounding settings: defaults, OMP_NUM_THREADS=1, ATEN_CPU_CAPABILITY=
+    # default and =avx2)
     assert acc >= 0.93, acc
 
 
+@pytest.mark.learning
 @pytest.mark.parametrize("pooling", ["attention", "max"])
 def test_learns_whether_a_token_occurs(pooling):
     gen = torch.Generator().manual_seed(0)
@@ -122,7 +127,9 @@ def test_learns_whether_a_token_occurs(pooling):
     _fit(model, train, epochs=6)
     assert time.perf_counter() - start < 10
     acc = _accuracy(model, test)
-    assert acc >= 0.99, acc
+    # chance about 0.5, and a model that read the padding (all 5s) says "yes" to nearly every row;
+    # measured 1.0 in every run (4 seeds x 4 rounding settings), so a few misses are allowed
+    assert acc >= 0.97, acc
 
 
 def test_errors_name_the_problem():

@@ -120,6 +120,7 @@ def test_primer_outside_the_vocabulary_is_refused(setup):
         compose(_model(codec), codec, [[(codec.hi + 3, 48)]], 4, DecodingConfig())
 
 
+@pytest.mark.learning
 def test_a_tiny_model_learns_chorales(setup):
     codec, melodies = setup
     torch.manual_seed(0)
@@ -129,6 +130,7 @@ def test_a_tiny_model_learns_chorales(setup):
                       batch_size_fn=lambda b: int((b[2] != PAD).sum()))
     history = trainer.fit(MelodyDataset(melodies, codec))
     losses = [h["train_loss"] for h in history]
-    # From about log(V_p) + log(V_d) (uniform guessing) to well below it.
+    # From about log(V_p) + log(V_d) (uniform guessing) to well below it. Measured (4 seeds x 4
+    # rounding settings): first 5.32-5.44, a fall of 2.19-2.45, every epoch lower than the one before.
     assert losses[0] > 4.0 and losses[-1] < losses[0] - 1.5, losses
     assert all(b < a + 0.05 for a, b in itertools.pairwise(losses)), losses

@@ -41,6 +41,7 @@ def test_config_rejects_unsupported_strides():
         SpeechModelConfig(time_stride=4, conv_layers=1)
 
 
+@pytest.mark.learning
 def test_ctc_training_fits_a_small_batch():
     """The model learns to emit two different label sequences from two input patterns."""
     torch.manual_seed(0)
@@ -61,7 +62,7 @@ def test_ctc_training_fits_a_small_batch():
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
-    assert losses[-1] < 0.1 * losses[0]
+    assert losses[-1] < 0.1 * losses[0]  # measured last/first 2.5e-4 to 3.9e-4 (4 seeds x 4 rounding settings)
     from rnnkit.apps.speech.ctc_decode import greedy_decode
 
     model.eval()

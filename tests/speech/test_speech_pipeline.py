@@ -11,10 +11,11 @@ from rnnkit.apps.speech import pipeline as sp
 from rnnkit.apps.speech.real import INSTALL_HINT, pocketsphinx_utterances
 
 
+@pytest.mark.learning
 def test_tiny_run_trains_its_loss_falls_and_writes_its_report(tiny_run):
     run_dir, result = tiny_run
     rows = [json.loads(json.dumps(r)) for r in result["history"]]
-    assert rows[-1]["train_loss"] < 0.7 * rows[0]["train_loss"]
+    assert rows[-1]["train_loss"] < 0.7 * rows[0]["train_loss"]  # measured 0.38-0.44 (4 seeds x 4 rounding settings)
     for name in ("report.md", "report.json", "logmel.png", "metrics.csv", "alphabet.json", "run.json"):
         assert (run_dir / name).is_file(), name
     report = (run_dir / "report.md").read_text()

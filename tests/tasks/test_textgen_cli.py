@@ -29,13 +29,15 @@ def trained_run(tmp_path_factory, corpus):
     return run
 
 
+@pytest.mark.learning
 def test_train_writes_a_complete_run_folder(trained_run, capsys):
     for name in ["run.json", "config.json", "command.txt", "metrics.csv", "curves.png", "vocab.json",
                  "report.json", "report.md", "checkpoints/best/model.safetensors",
                  "checkpoints/latest/trainer_state.pt"]:
         assert (trained_run / name).exists(), name
     report = json.loads((trained_run / "report.json").read_text())
-    # a repetitive 2-sentence corpus is easy: the model must beat a uniform guess by far
+    # a repetitive 2-sentence corpus is easy: the model must beat a uniform guess (4.91 bpc) by far;
+    # measured 0.094-0.125 bpc (4 seeds x 4 rounding settings)
     assert report["test_bpc"] < 0.6 * torch.log2(torch.tensor(30.0)).item()
 
 

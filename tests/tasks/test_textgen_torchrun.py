@@ -30,6 +30,7 @@ def corpus(tmp_path_factory):
     return path
 
 
+@pytest.mark.learning
 def test_torchrun_two_processes_equal_one_process_on_the_same_global_batch(tmp_path, corpus):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     launcher = [shutil.which("torchrun")] if shutil.which("torchrun") else [sys.executable, "-m", "torch.distributed.run"]
@@ -49,6 +50,7 @@ def test_torchrun_two_processes_equal_one_process_on_the_same_global_batch(tmp_p
     for split in ("train", "val"):  # gradients averaged over 2 x 4 streams = the mean over 8 streams
         assert float(a[split]["loss"]) == pytest.approx(float(b[split]["loss"]), rel=1e-5, abs=1e-6)
     # The untrained loss is ln(vocabulary) ~ 4.3 nats: equality above is not two untrained runs.
+    # Measured 3.12-3.13 (seeds 0-2, defaults and ATEN_CPU_CAPABILITY=default).
     assert float(b["val"]["loss"]) < 4.0
     ra, rb = (json.loads((r / "report.json").read_text()) for r in (two, one))
     assert ra["test_bpc"] == pytest.approx(rb["test_bpc"], rel=1e-4)

@@ -20,6 +20,7 @@ class _Snapshots(Callback):
         self.weights[epoch] = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
 
 
+@pytest.mark.learning
 def test_overfits_one_small_batch(kit):
     torch.manual_seed(0)
 
@@ -37,6 +38,7 @@ def test_overfits_one_small_batch(kit):
     trainer = Trainer(Net(), kit.mse_loss, kit.quiet_config(epochs=150, lr=1e-2, weight_decay=0.0))
     first = trainer.evaluate([(x, y)])["loss"]
     history = trainer.fit([(x, y)])
+    # measured (4 seeds x 4 rounding settings): before 0.60-2.7, after 1.6e-8 to 1.1e-7
     assert first > 0.3
     assert history[-1]["train_loss"] < 2e-3
     assert trainer.evaluate([(x, y)])["loss"] < 2e-3

@@ -19,12 +19,14 @@ def _epoch_losses(run_dir, split):
         return [float(r["loss"]) for r in csv.DictReader(f) if r["split"] == split]
 
 
+@pytest.mark.learning
 def test_tiny_video_task_trains_loss_falls_and_reports(tmp_path):
     cfg = C.apply_overrides(video_task.default_config(),
                             video_task.PRESETS["tiny"] + ["train.epochs=3", "train.progress=false"])
     run = tmp_path / "video"
     result = video_task.train(cfg, run, echo=lambda *a: None)
     train_loss = _epoch_losses(run, "train")
+    # untrained the loss would not fall; measured last/first 0.74-0.76 (4 seeds x 4 rounding settings)
     assert len(train_loss) == 3 and train_loss[-1] < 0.85 * train_loss[0]
     for name in ("report.md", "report.json", "confusion.png", "frames.png", "predictions.tsv", "curves.png"):
         assert (run / name).is_file(), name
@@ -36,13 +38,14 @@ def test_tiny_video_task_trains_loss_falls_and_reports(tmp_path):
     assert again["accuracy"] == result["accuracy"] and again["caption_bleu_greedy"] == result["caption_bleu_greedy"]
 
 
+@pytest.mark.learning
 def test_tiny_caption_task_trains_loss_falls_and_reports(tmp_path):
     cfg = C.apply_overrides(caption_task.default_config(),
                             caption_task.PRESETS["tiny"] + ["train.epochs=3", "train.progress=false"])
     run = tmp_path / "caption"
     result = caption_task.train(cfg, run, echo=lambda *a: None)
     train_loss = _epoch_losses(run, "train")
-    assert train_loss[-1] < 0.9 * train_loss[0]
+    assert train_loss[-1] < 0.9 * train_loss[0]  # measured 0.83-0.84 (4 seeds x 4 rounding settings)
     for name in ("report.md", "examples.png", "predictions.tsv"):
         assert (run / name).is_file(), name
     assert 0 <= result["bleu_greedy"] <= 100 and "bleu_nearest_image" in result
