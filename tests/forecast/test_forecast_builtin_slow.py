@@ -11,6 +11,9 @@ import pytest
 from rnnkit.cli import main
 
 
+# learning, but slow (minutes per dataset, outside both CI passes): its bounds were not re-measured
+# across rounding settings for issue 14.
+@pytest.mark.learning
 @pytest.mark.slow
 @pytest.mark.parametrize("dataset", ["sunspots", "elnino", "macrodata"])
 def test_builtin_dataset_backtest(dataset, tmp_path):

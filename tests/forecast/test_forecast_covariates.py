@@ -66,9 +66,10 @@ def test_changing_the_future_covariate_moves_the_forecast_by_the_learnt_slope(tr
             moved.future[o:o + H, 0] += 1.0
             deltas[s.name, o] = (_forecast(nf, moved, o) - base) * sign  # the slope's size, 4 when learnt
     d = np.stack(list(deltas.values()))  # (series x origins, H)
-    # A model that ignores f moves by 0, one with the sign wrong by -4. Measured (4 seeds x 4
-    # rounding settings): mean 3.89-3.93, single steps 2.82-4.25 (the first step of the first
-    # origin is the weakest); one step at a time within 1 of 4 failed for 2 of 4 seeds.
+    # A model that ignores f moves by 0, one with the sign wrong by -4. Measured (seeds 0-3 with
+    # defaults, seeds 0-2 with ATEN_CPU_CAPABILITY=default, seed 0 with OMP_NUM_THREADS=1 and =avx2):
+    # mean 3.89-3.94, single steps 2.75-4.25 (the first step of the first origin is the weakest);
+    # the old check, one origin's steps each within 1 of 4, failed for 2 of 4 seeds.
     assert abs(d.mean() - 4.0) < 0.5 and 2.0 < d.min() and d.max() < 6.0, (d.mean(), d.min(), d.max())
 
 

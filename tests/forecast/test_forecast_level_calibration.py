@@ -163,7 +163,7 @@ def test_mixture_ensemble_quantiles(data):
         hi = np.maximum(members[0][..., j], members[1][..., j])
         assert ((mix[..., j] >= lo - tol) & (mix[..., j] <= hi + tol)).all()
     # The pooled grid (2 x 200 levels) resolves an end to about 0.014 sigma: measured max error
-    # 0.0116-0.0127 sigma (seeds 0-3; the rounding settings move it in the 7th digit); 0.03 sigma.
+    # 0.0116-0.0127 sigma (seeds 0-3; the rounding settings move it in the 6th digit); 0.03 sigma.
     errs, _, sd = _exact_mixture_errors(mix, members)
     assert errs.max() < 0.03 * sd, (errs.max(), sd)
     # Two members that disagree by construction (the second moved by one scaled unit), so that a

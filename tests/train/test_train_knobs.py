@@ -70,11 +70,13 @@ def test_new_knobs_round_trip_through_the_config_dict():
 
 
 # ---------------------------------------------------------------------------- optimizers
+@pytest.mark.learning
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_each_optimizer_trains(kit, name):
     kw, _ = OPTIMIZERS[name]
     cfg = kit.quiet_config(epochs=15, lr=0.02, weight_decay=0.01, **kw)
     history = Trainer(kit.mlp(), kit.mse_loss, cfg).fit(_batches(kit.regression_data(n=32), 8))
+    # measured last/first 0.008-0.067 (sgd the slowest; seeds 0-2, seed 0 under all 4 rounding settings)
     assert history[-1]["train_loss"] < 0.3 * history[0]["train_loss"], name
 
 
@@ -302,6 +304,7 @@ class _Crash(Callback):
             raise KeyboardInterrupt("simulated crash")
 
 
+@pytest.mark.learning
 def test_scaler_skips_overflowing_steps_without_stopping_and_resumes_exactly(kit, tmp_path):
     ds = kit.regression_data(n=40)
     skipped = []
@@ -314,7 +317,7 @@ def test_scaler_skips_overflowing_steps_without_stopping_and_resumes_exactly(kit
     history = full.fit(kit.shuffled_loader(ds))
     assert skipped[0] and not all(skipped)  # the first steps overflowed and were skipped, then it trained
     assert full.scaler.get_scale() < 2.0**120
-    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]  # measured 0.11-0.19 of the first (seeds 0-2)
     assert all(math.isfinite(r["train_grad_norm"]) for r in history)  # skipped steps leave it out
     state = torch.load(tmp_path / "full" / "checkpoints" / "latest" / "trainer_state.pt", weights_only=True)
     assert state["scaler"]["scale"] == full.scaler.get_scale()
@@ -346,6 +349,7 @@ def test_scaled_steps_that_are_always_skipped_stop_after_divergence_steps(kit):
     assert plain.step == 0  # without a scaler the first one stops
 
 
+@pytest.mark.learning
 @pytest.mark.gpu
 def test_fp16_on_cuda_trains_with_a_grad_scaler_and_checkpoints_it(kit, tmp_path):
     if not torch.cuda.is_available():
