@@ -192,3 +192,22 @@ def test_metrics_count_requests_and_latency_per_endpoint(base_url, http):
     assert value('rnnkit_request_seconds_sum{endpoint="/api/{run_name}/predict",run="reviews"}') > 0
     assert any(x.startswith('rnnkit_batch_size_count{run="reviews"}') for x in lines)
     assert "# TYPE rnnkit_request_seconds histogram" in lines
+
+
+def test_a_stream_whose_client_goes_away_stops_generating(server):
+    """The page's Stop button closes the connection: the server marks the request cancelled and
+    its row stops at the next step (here the cancel comes after 5 characters of 500)."""
+    from rnnkit.apps.serve.services.textgen import GenerateRequest
+
+    svc = server[1].state.services["poem"]
+    item = svc._item(GenerateRequest(prompt="the ", max_new_tokens=500, seed=1))
+    got = []
+
+    def emit(piece):
+        got.append(piece)
+        if len(got) == 5:
+            item.cancelled.set()
+
+    item.emit = emit
+    (text,) = svc._run_batch([item])
+    assert len(got) == 5 and text == "the " + "".join(got)

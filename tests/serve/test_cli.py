@@ -32,8 +32,23 @@ def test_defaults_and_options():
 
 
 def test_a_folder_that_is_not_a_run_exits_2(tmp_path, capsys):
+    from rnnkit.cli import main as rnnkit_main
+
     assert main([str(tmp_path)]) == 2
     assert "is not a run folder" in capsys.readouterr().err
+    assert rnnkit_main(["serve", str(tmp_path)]) == 2  # the same through `rnnkit serve`
+    assert "is not a run folder" in capsys.readouterr().err
+
+
+def test_rnnkit_serve_help_lists_the_options(capsys):
+    from rnnkit.cli import main as rnnkit_main
+
+    with pytest.raises(SystemExit) as exit_:
+        rnnkit_main(["serve", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--host", "--port", "--max-batch", "--batch-wait-ms", "--max-body-bytes", "--max-upload-bytes"):
+        assert option in out
 
 
 def _free_port() -> int:
@@ -45,7 +60,7 @@ def _free_port() -> int:
 def test_the_command_serves_until_interrupted(runs, http):
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "rnnkit.apps.serve", str(runs["classify"]), "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "rnnkit", "serve", str(runs["classify"]), "--port", str(port),
                              "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env)
     url = f"http://127.0.0.1:{port}"

@@ -301,7 +301,7 @@ def test_speech_page_shows_the_transcript_of_an_uploaded_recording(more, apps, b
 
 
 # ---------------------------------------------------------------------------------- classify without attention
-def test_classify_without_attention_explains_by_occlusion(more, apps, http, browser):
+def test_classify_without_attention_explains_by_occlusion(more, apps, http):
     run = _need(apps, "mean-pooling")
     url, _ = more
     out = http.call(url, "POST", "/api/mean-pooling/predict", {"texts": ["great wonderful film", "dull"]}).json()
@@ -311,6 +311,11 @@ def test_classify_without_attention_explains_by_occlusion(more, apps, http, brow
         assert p["label"] == q["label"] and p["prob"] == pytest.approx(q["prob"], abs=1e-5)
         assert sum(p["weights"]) == pytest.approx(1.0, abs=1e-4) and min(p["weights"]) >= 0
     assert out["predictions"][1]["weights"] == [1.0]
+
+
+def test_classify_page_without_attention_says_it_shows_occlusion(more, apps, browser):
+    _need(apps, "mean-pooling")
+    url, _ = more
     browser.get(f"{url}/mean-pooling")
     from selenium.webdriver.support.ui import WebDriverWait
 

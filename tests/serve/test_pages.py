@@ -5,9 +5,10 @@ the reason, only where the browser is not installed."""
 from __future__ import annotations
 
 import pytest
-from selenium.webdriver.support.ui import WebDriverWait
 
 pytest.importorskip("selenium", reason="the page tests need selenium: pip install 'rnnkit[serve]'")
+
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 def _open(browser, base_url, path, run_name=None):
@@ -120,7 +121,8 @@ def test_forecast_page_without_a_file_says_so(browser, base_url):
     assert _status(browser) == "choose a CSV file first"
 
 
-def test_screenshots_of_every_page_are_written_under_the_run_folders(runs, serve_data, tmp_path):
+def test_screenshots_of_every_page_are_written_under_the_run_folders(browser, runs, serve_data):
+    """`make serve-screenshots` (its own browser and server; `browser` only skips without one)."""
     from rnnkit.apps.serve.screenshots import take_screenshots
 
     dirs = [runs["textgen"], runs["classify"], runs["forecast"]]

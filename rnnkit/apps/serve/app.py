@@ -64,7 +64,7 @@ class ServeSettings:
 
 
 def _run_name(path: Path, taken: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9._-]+", "-", path.resolve().name).strip("-.") or "run"
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", path.name or path.resolve().name).strip("-.") or "run"
     if base in {"api", "static", "health", "metrics", "favicon.ico"}:
         base = f"run-{base}"
     name, i = base, 2
@@ -99,8 +99,9 @@ def create_app(run_dirs: Sequence[str | Path], settings: ServeSettings | None = 
         for s in services.values():
             s.close()
 
-    app = FastAPI(title="rnnkit serve", version=rnnkit.__version__, docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json", lifespan=lifespan)
+    # no /docs page: FastAPI's loads its scripts from a CDN, and these pages work offline
+    app = FastAPI(title="rnnkit serve", version=rnnkit.__version__, docs_url=None, redoc_url=None,
+                  openapi_url=None, lifespan=lifespan)
     app.state.services, app.state.settings, app.state.metrics = services, settings, metrics
 
     # ------------------------------------------------------------------ errors: one JSON line each
@@ -177,7 +178,10 @@ def create_app(run_dirs: Sequence[str | Path], settings: ServeSettings | None = 
     @app.get("/{run_name}", response_class=HTMLResponse)
     async def page(run_name: str):
         svc = service(run_name)
-        return FileResponse(PAGES / f"{svc.page}.html", media_type="text/html")
+        path = PAGES / f"{svc.page}.html"
+        if not path.is_file():  # an install without the package data: the API still works
+            raise HTTPException(500, f"{path} is missing: this rnnkit was installed without its serve pages")
+        return FileResponse(path, media_type="text/html")
 
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -10,12 +10,17 @@ import argparse
 import logging
 import sys
 
+# The serve extra, imported here so that `rnnkit serve` without it is one line naming the extra
+# (rnnkit's CLI turns this module's ModuleNotFoundError into "pip install 'rnnkit[serve]'").
+import fastapi  # noqa: F401
+import uvicorn
+
+from .app import ServeSettings
+
 __all__ = ["add_serve_args", "serve", "settings_from_args"]
 
 
 def add_serve_args(p: argparse.ArgumentParser) -> None:
-    from .app import ServeSettings
-
     d = ServeSettings()
     p.add_argument("runs", nargs="+", metavar="RUN", help="run folders to serve (each under its folder's name)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
@@ -39,9 +44,7 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
                    help="uvicorn's log level (default info: one line per request)")
 
 
-def settings_from_args(args: argparse.Namespace):
-    from .app import ServeSettings
-
+def settings_from_args(args: argparse.Namespace) -> ServeSettings:
     s = ServeSettings(max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, max_body_bytes=args.max_body_bytes,
                       max_upload_bytes=args.max_upload_bytes, max_text_chars=args.max_text_chars,
                       max_texts=args.max_texts, max_new_tokens=args.max_new_tokens)
@@ -54,11 +57,6 @@ def settings_from_args(args: argparse.Namespace):
 
 def serve(args: argparse.Namespace) -> int:
     """Load the runs, then serve until interrupted (Ctrl-C). Returns the exit code."""
-    try:
-        import uvicorn
-    except ImportError:
-        print("rnnkit serve needs its extra: pip install 'rnnkit[serve]'", file=sys.stderr)
-        return 2
     from .app import create_app
 
     logging.getLogger("rnnkit.serve").setLevel(logging.INFO)

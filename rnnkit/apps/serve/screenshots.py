@@ -26,21 +26,29 @@ def take_screenshots(run_dirs, uploads: dict[str, str] | None = None, echo=print
             out = Path(run_dir) / "screenshots"
             out.mkdir(parents=True, exist_ok=True)
             path = out / f"{svc.page}.png"
-            driver.set_window_size(1200, max(900, min(2400, driver.execute_script(
-                "return document.body.scrollHeight") + 40)))
-            driver.save_screenshot(str(path))
+            _full_page(driver, path)
             written.append(path)
             echo(f"{path} ({state})")
-        driver.set_window_size(1200, 700)
         driver.get(url + "/")
         from selenium.webdriver.support.ui import WebDriverWait
 
         WebDriverWait(driver, 30).until(lambda d: len(d.find_elements("css selector", "#runs li")) == len(run_dirs))
         index = Path(run_dirs[0]) / "screenshots" / "index.png"
-        driver.save_screenshot(str(index))
+        _full_page(driver, index)
         written.append(index)
         echo(str(index))
     return written
+
+
+def _full_page(driver, path: Path, width: int = 1200) -> None:
+    """The whole page, not only the window (Chromium's device metrics set to the page's height)."""
+    height = int(driver.execute_script("return Math.max(document.documentElement.scrollHeight, 600)"))
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": min(height, 4000), "deviceScaleFactor": 1, "mobile": False})
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def main(argv: list[str] | None = None) -> int:
