@@ -7,7 +7,7 @@ TORCH_PIN ?= torch==2.13.0
 # Debian packages behind the built-in datasets: speech synthesis (espeak-ng), real test clips
 # (pocketsphinx-testdata) and the
 # English-Spanish Bible verse pairs for translation (SWORD modules read by diatheke).
-DEBIAN_PACKAGES ?= espeak-ng pocketsphinx-testdata diatheke sword-text-kjv sword-text-sparv
+DEBIAN_PACKAGES ?= espeak-ng pocketsphinx-testdata diatheke sword-text-kjv sword-text-sparv chromium chromium-driver
 
 .PHONY: setup setup-system demo test bench docs-api
 
@@ -50,3 +50,11 @@ docs-api:
 	if [ -n "$$out" ]; then printf '%s\n' "$$out"; fi; \
 	if [ $$rc -ne 0 ] || [ -n "$$out" ]; then echo "docs-api: pdoc failed or warned (above)" >&2; exit 1; fi; \
 	echo "API reference: build/api/index.html"
+
+# Screenshots of `rnnkit serve`'s pages: each run's page, tried with an example input in headless
+# Chromium (Debian's chromium + chromium-driver, in DEBIAN_PACKAGES), written to RUN/screenshots/.
+#   make serve-screenshots RUNS="runs/textgen-... runs/reviews" [UPLOADS="forecast=data.csv caption=img.png"]
+.PHONY: serve-screenshots
+serve-screenshots:
+	@test -n "$(RUNS)" || { echo 'usage: make serve-screenshots RUNS="RUN [RUN ...]" [UPLOADS="APP=FILE ..."]' >&2; exit 2; }
+	$(PYTHON) -m rnnkit.apps.serve.screenshots $(RUNS) $(foreach u,$(UPLOADS),--upload $(u))
