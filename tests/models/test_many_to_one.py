@@ -1,6 +1,5 @@
 """ManyToOne: every pooling sees valid steps only; attention is a masked distribution; it learns."""
 
-import time
 
 import pytest
 import torch
@@ -106,9 +105,7 @@ def test_learns_sign_of_a_variable_length_sum_with_last_pooling():
     gen = torch.Generator().manual_seed(0)
     train, test = _sign_of_sum_data(512, gen), _sign_of_sum_data(512, gen)
     model = ManyToOne(16, 2, input_size=1, cell="gru", pooling="last")
-    start = time.perf_counter()
     _fit(model, train, epochs=10)
-    assert time.perf_counter() - start < 10
     acc = _accuracy(model, test)
     # chance 0.5 (and a model that read the padding, biased positive, far below); measured
     # 0.975-0.982 (4 seeds x 4 rounding settings: defaults, OMP_NUM_THREADS=1, ATEN_CPU_CAPABILITY=
@@ -123,9 +120,7 @@ def test_learns_whether_a_token_occurs(pooling):
     train, test = _contains_token_data(512, gen), _contains_token_data(512, gen)
     model = ManyToOne(16, 2, vocab_size=6, embed_size=8, padding_idx=0, cell="gru",
                       bidirectional=True, pooling=pooling)
-    start = time.perf_counter()
     _fit(model, train, epochs=6)
-    assert time.perf_counter() - start < 10
     acc = _accuracy(model, test)
     # chance about 0.5, and a model that read the padding (all 5s) says "yes" to nearly every row;
     # measured 1.0 in every run (4 seeds x 4 rounding settings), so a few misses are allowed

@@ -1,6 +1,5 @@
 """OneToMany: teacher forcing and generation agree; it learns a class-conditioned string."""
 
-import time
 
 import pytest
 import torch
@@ -65,14 +64,12 @@ def test_learns_a_class_conditioned_string_and_stops_at_eos():
     inputs, targets = _batch(strings)
     model = OneToMany(cond_size=3, vocab_size=9, hidden_size=24, cell="gru", padding_idx=PAD)
     opt = torch.optim.Adam(model.parameters(), lr=0.03)
-    start = time.perf_counter()
     for _ in range(150):
         logits = model(c, inputs)
         loss = F.cross_entropy(logits.reshape(-1, 9), targets.reshape(-1), ignore_index=-100)
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert time.perf_counter() - start < 10
     out = model.eval().generate(c, max_len=10, bos_id=BOS, eos_id=EOS)
     expected = torch.full((3, 6), PAD)                       # longest string + EOS; padding after
     for i, s in enumerate(strings):
