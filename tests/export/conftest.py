@@ -17,7 +17,10 @@ import torch
 QUIET = ["train.progress=false", "train.tensorboard=false"]
 # the export needs the trained network only: forecast skips the statistical baselines that take
 # minutes (AutoARIMA with a season of 132 on sunspots)
-EXTRA = {"forecast": ["baselines.models=naive"]}
+EXTRA = {"forecast": ["baselines.models=naive"],
+         # the vision apps: no figures (matplotlib's drawing is seconds of the run on a shared CPU)
+         "caption": ["train.plots=false", "examples=0"],
+         "video": ["train.plots=false", "examples=0"]}
 _HERE = Path(__file__).resolve().parent
 
 

@@ -433,6 +433,238 @@ def _speech(run) -> Plan:
     return Plan("speech", [graph], pre, notes)
 
 
+# ------------------------------------------------------------------------------------ vision
+def _as_tuple(state) -> tuple[Tensor, ...]:
+    return state if isinstance(state, tuple) else (state,)
+
+
+def _image_json(channels: int, size, what: str) -> dict:
+    """How the vision graphs' pixels are prepared: the app's own reading, without rnnkit."""
+    return {"channels": int(channels), "height": int(size[0]), "width": int(size[1]), "dtype": "uint8",
+            "layout": "NCHW" if what == "image" else "NTCHW",
+            "read": f"decode the {what} to uint8 (H, W, C) as rnnkit's reader (PIL) does: grey (modes L, 1, "
+                    "I, F) = 1 channel, RGB = 3, RGBA = 4 (LA as RGBA; palette images as RGB, or RGBA "
+                    "with transparency; in GIF clips an opaque alpha is dropped and frames with R = G = B "
+                    "are grey); transpose to (C, H, W); the size must be exactly height x width with "
+                    "this many channels (rnnkit does not resize)",
+            "normalisation": "none outside the graph: the graph takes uint8 pixels 0..255 and divides "
+                             "them by 255 (no mean or std); float32 input is not accepted"}
+
+
+def _caption_vocab_json(vocab) -> dict:
+    from rnnkit.apps.vision.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+
+    return {"type": "CaptionVocab", "itos": list(vocab.itos), "pad_id": PAD_ID, "unk_id": UNK_ID,
+            "bos_id": BOS_ID, "eos_id": EOS_ID,
+            "encode": "lower-case, split on whitespace, ids = itos.index(word) if present else unk_id",
+            "decode": "words itos[id] up to the first eos_id, pad_id and bos_id dropped, joined by spaces"}
+
+
+def _caption_search_json(decode) -> dict:
+    from rnnkit.apps.vision.vocab import BOS_ID, EOS_ID, PAD_ID
+
+    return {"max_len": int(decode.max_len), "beam_size": int(decode.beam_size), "alpha": float(decode.alpha),
+            "greedy": f"tokens = [[bos_id]] with the encoder's state; repeat: the decoder graph (T = 1) -> "
+                      f"argmax of logits[:, -1] -> feed it back with the returned state; a row stops after "
+                      f"eos_id ({EOS_ID}), at most max_len ids in all (eos_id counted)",
+            "beam": f"rows = batch x beam; log_softmax of logits[:, -1], ids {PAD_ID} (pad) and {BOS_ID} (bos) "
+                    f"never chosen; score log p(y) / ((5 + |y|) / 6) ** alpha; reorder the state rows "
+                    f"(dim 1) by each kept hypothesis's parent"}
+
+
+class ConditionedDecoder(nn.Module):
+    """``tokens (B, T) int64, h0 [, c0] (L, B, H) -> logits (B, T, V), h_n [, c_n]``: a
+    :class:`rnnkit.models.OneToMany` decoder from a given state (the conditioning vector only sets
+    the initial state, which the encoder graph computes), T = 1 per generated token."""
+
+    def __init__(self, decoder):
+        super().__init__()
+        self.embed = decoder.inputs.embed
+        self.rnn = decoder.rnn
+        self.head = decoder.head
+
+    def forward(self, tokens: Tensor, h0: Tensor, c0: Tensor | None = None):
+        h, final = run_layer(self.rnn, self.embed(tokens), _state(h0, c0))
+        return (self.head(h), *final)
+
+
+class ImageEncoder(nn.Module):
+    """``image (B, C, H, W) uint8 -> features (B, E), h0 [, c0] (L, B, H)``: the CNN
+    (:class:`rnnkit.apps.vision.encoder.ConvEncoder`, pixels / 255 inside) and the caption
+    decoder's initial state ``tanh(W_s z + b_s)`` (:meth:`OneToMany.initial_state`)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.encoder, self.decoder = model.encoder, model.decoder
+
+    def forward(self, image: Tensor):
+        z = self.encoder(image)
+        return (z, *_as_tuple(self.decoder.initial_state(z)))
+
+
+def _decoder_graph(decoder, prefix: str = "") -> Graph:
+    s_in, s_out = state_names(decoder.rnn, prefix)
+    tokens = torch.randint(4, decoder.vocab_size, (EXAMPLE_B, EXAMPLE_T))
+    return Graph("decoder", ConditionedDecoder(decoder).eval(), (tokens, *zero_state(decoder.rnn, EXAMPLE_B)),
+                 ["tokens", *s_in], ["logits", *s_out],
+                 {"tokens": {0: "batch", 1: "time"}, **_state_axes(decoder.rnn, s_in)},
+                 doc="the caption decoder over word ids (bos_id first): next-word logits at every "
+                     "step; T = 1 per generated word with the returned state fed back (greedy or "
+                     "beam search is the caller's loop); the state starts at the encoder's")
+
+
+def _caption(run) -> Plan:
+    model, meta = run.model, run.preprocessing["meta"]
+    C_, size = int(meta["channels"]), tuple(meta["image_size"])
+    s_in, _ = state_names(model.decoder.rnn)
+    image = torch.randint(0, 256, (EXAMPLE_B, C_, *size), dtype=torch.uint8)
+    encoder = Graph("encoder", ImageEncoder(model).eval(), (image,), ["image"], ["features", *s_in],
+                    {"image": {0: "batch"}},
+                    doc="image (uint8 pixels, the run's size) -> the CNN's features z and the caption "
+                        "decoder's initial state")
+    pre = {"vocab": _caption_vocab_json(run.preprocessing["vocab"]),
+           "image": _image_json(C_, size, "image"),
+           "search": _caption_search_json(run.config.decode)}
+    notes = ["the caption decoder has no attention: the image enters only through the initial state, "
+             "so the decoder graph takes no features and returns no attention weights"]
+    return Plan("caption", [encoder, _decoder_graph(model.decoder)], pre, notes)
+
+
+def _pool_size(model) -> int:
+    """Width of the video graph's pooling carry ``pool0`` (0 for ``last`` pooling)."""
+    clip = model.clip
+    F = clip.rnn.output_size
+    return {"last": 0, "mean": F + 1, "max": F + 1, "attention": F + 2}[clip.pooling]
+
+
+class ClipEncoder(nn.Module):
+    """``frames (B, T, C, H, W) uint8, lengths (B,) int64, h0 [, c0] (L, B, H) [, pool0 (B, P)] ->
+    motion_logits (B, M) [, digit_logits (B, 10)], features (B, E), h_n [, c_n] [, pool_n]
+    [, dec_h0 [, dec_c0]]``: :meth:`VideoModel.encode` and its heads from a given state, so
+    frames can come in chunks.
+
+    The pooling over frames continues across calls through ``pool0 -> pool_n`` (zeros to start;
+    the ``last`` pooling needs none: its summary is the last valid frame's output). Layouts,
+    ``F`` the clip RNN's output size: ``mean`` ``[sum of outputs (F), count (1)]``; ``max``
+    ``[maximum (F), count (1)]``; ``attention`` ``[sum of exp(e_t - m) h_t (F), m (1), sum of
+    exp(e_t - m) (1)]`` (a running softmax; m the largest score so far, ignored while the sum is 0).
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self.frames, self.clip = model.frames, model.clip
+        self.convlstm = model.temporal == "convlstm"
+        self.motion_head, self.digit_head, self.decoder = model.motion_head, model.digit_head, model.decoder
+
+    def _pool(self, h: Tensor, lengths: Tensor, pool0: Tensor | None):
+        from rnnkit.functional.masks import length_mask
+        from rnnkit.models.pooling import pool_last
+
+        clip = self.clip
+        if clip.pooling == "last":
+            split = clip.rnn.output_size // 2 if clip.rnn.bidirectional else None
+            return pool_last(h, lengths, reverse_from=split), None
+        F = h.shape[-1]
+        mask = length_mask(lengths, h.shape[1])
+        m = mask.unsqueeze(-1).to(h.dtype)
+        if clip.pooling == "mean":
+            total = pool0[:, :F] + (h * m).sum(1)
+            count = pool0[:, F:] + m.sum(1)
+            return total / count, torch.cat([total, count], dim=-1)
+        if clip.pooling == "max":
+            seen = pool0[:, F:]
+            chunk = h.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)
+            best = torch.where(seen > 0, torch.maximum(pool0[:, :F], chunk), chunk)
+            return best, torch.cat([best, seen + m.sum(1)], dim=-1)
+        att = clip.attention  # attention: softmax over all frames so far, kept as running sums
+        acc, m_old, s_old = pool0[:, :F], pool0[:, F:F + 1], pool0[:, F + 1:]
+        e = att.score(torch.tanh(att.proj(h))).squeeze(-1).masked_fill(~mask, float("-inf"))  # (B, T)
+        chunk_max = e.amax(1, keepdim=True)
+        started = s_old > 0
+        m_new = torch.where(started, torch.maximum(m_old, chunk_max), chunk_max)
+        scale = torch.where(started, torch.exp(torch.where(started, m_old - m_new, torch.zeros_like(m_old))),
+                            torch.zeros_like(m_old))
+        w = torch.exp(e - m_new)  # 0 at padding
+        s_new = s_old * scale + w.sum(1, keepdim=True)
+        acc = acc * scale + torch.bmm(w.unsqueeze(1), h).squeeze(1)
+        return acc / s_new, torch.cat([acc, m_new, s_new], dim=-1)
+
+    def forward(self, frames: Tensor, lengths: Tensor, h0: Tensor, c0: Tensor | None = None,
+                pool0: Tensor | None = None):
+        B, T = frames.shape[0], frames.shape[1]
+        flat = frames.reshape(B * T, *frames.shape[2:])
+        if self.convlstm:
+            feats = self.frames.feature_maps(flat).reshape(B, T, -1)
+        else:
+            feats = self.frames(flat).reshape(B, T, -1)
+        h, final = run_layer(self.clip.rnn, feats, _state(h0, c0), lengths)
+        p, pool_n = self._pool(h, lengths, pool0)
+        z = self.clip.head(p)
+        out = [self.motion_head(z)]
+        if self.digit_head is not None:
+            out.append(self.digit_head(z))
+        out += [z, *final]
+        if pool_n is not None:
+            out.append(pool_n)
+        if self.decoder is not None:
+            out += list(_as_tuple(self.decoder.initial_state(z)))
+        return tuple(out)
+
+
+def _video(run) -> Plan:
+    from rnnkit.apps.vision.digits import DIGIT_WORDS
+
+    model, meta, cfg = run.model, run.preprocessing["meta"], run.config
+    vocab = run.preprocessing.get("caption_vocab")
+    clip = model.clip
+    C_, size = int(meta["channels"]), tuple(meta["frame_size"])
+    s_in, s_out = state_names(clip.rnn)
+    P = _pool_size(model)
+    frames = torch.randint(0, 256, (EXAMPLE_B, EXAMPLE_T, C_, *size), dtype=torch.uint8)
+    lengths = torch.tensor([EXAMPLE_T, EXAMPLE_T - 2])
+    state = zero_state(clip.rnn, EXAMPLE_B)
+    pool0 = torch.zeros(EXAMPLE_B, P) if P else None
+    ins = ["frames", "lengths", *s_in, *(["pool0"] if P else [])]
+    outs = ["motion_logits", *(["digit_logits"] if model.digit_head is not None else []), "features", *s_out,
+            *(["pool_n"] if P else [])]
+    graphs = []
+    if model.decoder is not None:
+        outs += state_names(model.decoder.rnn, "dec_")[0]
+    encoder = Graph("encoder", ClipEncoder(model).eval(),
+                    (frames, lengths, *state, *([None] if len(s_in) == 1 else []), pool0), ins, outs,
+                    {"frames": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, **_state_axes(clip.rnn, s_in),
+                     **({"pool0": {0: "batch"}} if P else {})},
+                    doc="clip model over frames (uint8, lengths[b] valid frames, padding after): the "
+                        "motion (and digit) logits and the clip features z of all frames so far; feed "
+                        "the returned state (and pool_n) with the next chunk of frames, zeros to start"
+                        + ("; dec_h0/dec_c0 start the caption decoder" if model.decoder is not None else ""))
+    graphs.append(encoder)
+    if model.decoder is not None:
+        graphs.append(_decoder_graph(model.decoder, "dec_"))
+    max_frames = cfg.data.max_frames if cfg.data.path else cfg.data.frames
+    pre = {"labels": list(meta["label_names"]),
+           "frames": {**_image_json(C_, size, "frame"), "max_frames": int(max_frames),
+                      "clip": f"a video file's frames or a folder's frame images in name order; more than "
+                              f"max_frames ({max_frames}) are subsampled evenly to max_frames (rnnkit "
+                              f"predict does so before the model); padding frames are zeros"},
+           "pooling": clip.pooling, "pool_size": P,
+           "predict": "label = labels[argmax(motion_logits)], probability = max softmax(motion_logits)"}
+    if model.digit_head is not None:
+        pre["digits"] = list(DIGIT_WORDS)
+        pre["predict"] += "; digit = digits[argmax(digit_logits)]"
+    if model.decoder is not None and vocab is not None:
+        pre["vocab"] = _caption_vocab_json(vocab)
+        pre["search"] = _caption_search_json(cfg.decode)
+    notes = []
+    if clip.rnn.bidirectional:
+        notes.append("bidirectional clip RNN: a clip is one call (the reverse direction reads the whole "
+                     "call); the state inputs start each direction")
+    if model.decoder is not None:
+        notes.append("the caption decoder has no attention: the clip enters only through its initial "
+                     "state (dec_h0/dec_c0 from the encoder graph's last call)")
+    return Plan("video", graphs, pre, notes)
+
+
 PLANS: dict[str, Callable] = {
     "textgen": _textgen,
     "classify": _classify,
@@ -440,6 +672,8 @@ PLANS: dict[str, Callable] = {
     "music": _music,
     "translate": _translate,
     "speech": _speech,
+    "caption": _caption,
+    "video": _video,
 }
 
 

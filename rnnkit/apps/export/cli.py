@@ -21,7 +21,9 @@ __all__ = ["add_export_args", "export"]
 
 
 def add_export_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", help="a run folder made by `rnnkit train APP`")
+    from rnnkit.apps.export import exportable_apps
+
+    p.add_argument("run", help="a run folder made by `rnnkit train APP`, APP one of: " + ", ".join(exportable_apps()))
     p.add_argument("--format", choices=FORMATS, default="onnx",
                    help="onnx (onnxruntime and other ONNX runtimes) or pt2 (torch.export.load); default onnx")
     p.add_argument("--out", default=None, metavar="DIR",
