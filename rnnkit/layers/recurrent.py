@@ -2,7 +2,8 @@
 
 It holds rnnkit's one loop over layers and directions (:meth:`Recurrent._forward_loop`); what
 runs one direction over the whole sequence is a hook (:meth:`Recurrent._direction_scan`): the time
-loop over the cell, the fused Triton kernels, or, in the min-RNN layers, a parallel scan.
+loop over the cell (under ``torch.compile``, the loop as one scan compiled on its own, see
+:mod:`rnnkit.layers.compiled`), the fused Triton kernels, or, in the min-RNN layers, a parallel scan.
 
 The call contract is torch's (``torch.nn.LSTM``'s): ``layer(input, hx=None)`` returns
 ``(output, h_n)``, with ``h_n`` the final state as torch gives it: a tensor ``(L * dirs, B, S)`` for
@@ -76,6 +77,13 @@ class Recurrent(nn.Module):
     # RNN/LSTM/GRU own their cells' parameters under torch's names (weight_ih_l0, ...), see
     # _own_cell_parameters; a layer over any cell keeps them in its registered `cells`.
     _torch_parameters = False
+    # How rnnkit's time loop runs under torch.compile (the `loop` backend; the fused ops are
+    # single calls already): "scan" (default) leaves the caller's graph at a graph break and runs
+    # as one scan compiled on its own, so one compile serves every sequence length
+    # (rnnkit/layers/compiled.py); "unroll" traces the Python loop into the caller's graph (one
+    # compile per length; for fullgraph=True, where a graph break raises). Set it on an instance
+    # or on the class.
+    compile_loop = "scan"
 
     def __init__(
         self,
@@ -398,7 +406,17 @@ class Recurrent(nn.Module):
         contract of :func:`rnnkit.layers.scan.scan_cell`. ``state_given``: the caller passed an
         initial state (else ``state`` is zeros). Layers with another per-direction algorithm
         override this hook and keep the loop over layers and directions."""
-        return _fused.fused_scan if backend == "triton" else scan_cell
+        if backend == "triton":
+            return _fused.fused_scan
+        if (self.compile_loop == "scan" and torch.compiler.is_compiling()
+                and not torch.compiler.is_exporting()):
+            # under torch.compile: the time loop as one scan compiled on its own, outside the
+            # caller's graph, so one compile serves every length (rnnkit/layers/compiled.py).
+            # Imported here, while dynamo traces: it needs torch._dynamo, which eager use never loads.
+            from rnnkit.layers import compiled
+
+            return compiled.scan_outside_graph
+        return scan_cell
 
     def _forward_loop(self, x: Tensor, state: State, lengths: Tensor | None,
                       scan: DirectionScan = scan_cell):

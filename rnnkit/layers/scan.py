@@ -3,8 +3,9 @@
 :func:`run_direction` is what every per-direction scan shares (reversal within each length,
 skipping the steps past the longest sequence, the cell's per-sequence hook); :func:`scan_cell` is
 the reference time loop, rnnkit's own path for any cell (and the oracle the fast paths are checked
-against). When the cell offers ``project_input``/``step_projected``, the input projection runs for
-all T steps in one matrix product and only the recurrent part stays in the loop.
+against); :func:`loop_body` is its loop without the per-direction frame. When the cell offers
+``project_input``/``step_projected``, the input projection runs for all T steps in one matrix
+product and only the recurrent part stays in the loop.
 """
 
 from __future__ import annotations
@@ -48,6 +49,29 @@ def run_direction(cell: nn.Module, x: Tensor, lengths: Tensor | None, reverse: b
     return out, final
 
 
+def loop_body(cell: nn.Module, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
+    """The time loop itself: ``cell`` over ``x (B, steps, D)`` from ``state``, step by step, with
+    padded steps (``lengths``, or None) frozen and zero; the ``body`` of :func:`scan_cell` (and the
+    fallback of the compiled loop, :mod:`rnnkit.layers.compiled`)."""
+    s = state
+    fast = hasattr(cell, "project_input") and hasattr(cell, "step_projected")
+    inputs = cell.project_input(x) if fast else x
+    mask = None if lengths is None else length_mask(lengths.to(x.device), x.shape[1]).unsqueeze(-1)
+    outputs = []
+    # unbind, not inputs[:, t]: the backward of T separate slices would each build a zero
+    # tensor of the full (B, T, G) size, making training cost grow with T^2.
+    for t, x_t in enumerate(inputs.unbind(1)):
+        new = cell.step_projected(x_t, s) if fast else as_state_tuple(cell(x_t, s))
+        if mask is None:
+            s = new
+            outputs.append(new[0])
+        else:
+            valid = mask[:, t]
+            s = tuple(torch.where(valid, n, old) for n, old in zip(new, s))
+            outputs.append(torch.where(valid, new[0], torch.zeros((), dtype=new[0].dtype, device=x.device)))
+    return torch.stack(outputs, dim=1), s
+
+
 def scan_cell(
     cell: nn.Module,
     x: Tensor,
@@ -63,22 +87,6 @@ def scan_cell(
     """
 
     def body(x: Tensor, lengths: Tensor | None) -> tuple[Tensor, State]:
-        s = state
-        fast = hasattr(cell, "project_input") and hasattr(cell, "step_projected")
-        inputs = cell.project_input(x) if fast else x
-        mask = None if lengths is None else length_mask(lengths.to(x.device), x.shape[1]).unsqueeze(-1)
-        outputs = []
-        # unbind, not inputs[:, t]: the backward of T separate slices would each build a zero
-        # tensor of the full (B, T, G) size, making training cost grow with T^2.
-        for t, x_t in enumerate(inputs.unbind(1)):
-            new = cell.step_projected(x_t, s) if fast else as_state_tuple(cell(x_t, s))
-            if mask is None:
-                s = new
-                outputs.append(new[0])
-            else:
-                valid = mask[:, t]
-                s = tuple(torch.where(valid, n, old) for n, old in zip(new, s))
-                outputs.append(torch.where(valid, new[0], torch.zeros((), dtype=new[0].dtype, device=x.device)))
-        return torch.stack(outputs, dim=1), s
+        return loop_body(cell, x, state, lengths)
 
     return run_direction(cell, x, lengths, reverse, body)
