@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import rnnkit
+from rnnkit.apps.export.apps import forecast_graph_names
 
 from .conftest import assert_close, load_graphs
 
@@ -159,11 +160,15 @@ def test_forecast(fmt, tiny_run, exported):
     graphs = load_graphs(folder)
     manifest = json.loads((folder / "export.json").read_text("utf-8"))
     assert manifest["preprocessing"]["layout"]["horizon"] == forecaster.layout.horizon
-    for i, net in enumerate(forecaster.nets):
-        graph = graphs["model" if len(forecaster.nets) == 1 else f"member{i}"]
+    named = forecast_graph_names(forecaster)
+    assert sorted(graphs) == sorted(name for name, _, _ in named)
+    if hasattr(forecaster, "members"):  # the default (model.combine=3): a combination of treatments
+        assert sorted(manifest["preprocessing"]["combination"]) == sorted(forecaster.members)
+    for name, net, member in named:
+        graph = graphs[name]
         model = net.net
         s_in, s_out = _names(model.rnn)
-        D = forecaster.layout.n_features
+        D = member.layout.n_features
 
         def eager(inputs, state, model=model, s_out=s_out):
             with torch.no_grad():

@@ -36,7 +36,16 @@ def test_train_writes_the_report(run, capsys):
         assert (run / name).exists(), name
     report = json.loads((run / "report.json").read_text())
     models = [r["model"] for r in report["overall"]]
-    assert models == ["rnnkit LSTM (direct, gaussian)", "naive", "seasonal_naive", "ets", "arima", "theta"]
+    # model.transform=auto, model.combine=3: the mean of the three treatments with the lowest validation MASE
+    combined = report["transform"]["combined"]
+    assert len(combined) == 3 and combined[0] == report["transform"]["chosen"]
+    rnn = f"rnnkit LSTM (direct, gaussian; mean of 3 treatments: {', '.join(combined)})"
+    assert models == [rnn, "naive", "seasonal_naive", "ets", "arima", "theta"]
+    saved = json.loads((run / "run.json").read_text())["config"]["model"]
+    assert saved["transform"] == combined[0] and list(saved["combine_with"]) == combined[1:]
+    for name in combined[1:]:
+        assert (run / "treatments" / name / "forecast_state.json").exists()
+        assert (run / "treatments" / name / "checkpoints" / "best" / "model.safetensors").exists()
     assert report["series"] == ["north", "south"]
     forecasts = pd.read_csv(run / "backtest_forecasts.csv")
     # every model on the same windows: 2 series x 3 origins x 3 steps
@@ -44,12 +53,15 @@ def test_train_writes_the_report(run, capsys):
     same = forecasts.groupby("model")[["series", "origin", "step", "actual"]].apply(lambda g: g.to_numpy().tolist())
     assert all(v == same.iloc[0] for v in same)
     md = (run / "report.md").read_text()
-    assert "| rnnkit LSTM (direct, gaussian) |" in md and "| arima |" in md and "ARIMA(" in md
+    assert f"| {rnn} |" in md and "| arima |" in md and "ARIMA(" in md
     assert "refit at every backtest origin" in md and "baselines.refit=every_origin" in md
-    assert "calibration off" in md and "factor 1.000" not in md
+    factor = report["calibration"]  # backtest.calibrate=true by default: one factor from the validation windows
+    assert report["calibrated"] and factor > 0 and f"interval calibration factor {factor:.3f}" in md
     _, nf = load_run(run)
-    assert nf.encoder.past_names == ["temp"] and nf.encoder.future_names == ["promo"]
-    assert nf.encoder.calendar == ["month"] and nf.layout.n_static == 2
+    assert nf.names == combined and nf.name == rnn
+    for member in nf.members.values():
+        assert member.encoder.past_names == ["temp"] and member.encoder.future_names == ["promo"]
+        assert member.encoder.calendar == ["month"] and member.layout.n_static == 2
 
 
 def test_evaluate_reproduces_the_reported_table(run, capsys):
@@ -83,8 +95,8 @@ def test_predict_with_future_rows_from_a_file(run, user_csv, tmp_path, capsys):
 
 def test_predict_refits_on_the_data_up_to_its_end_unless_told(run, tmp_path, monkeypatch, capsys):
     """By default predict trains the run's configuration again on every series up to its last
-    point (72 months), not only on the history before the first backtest origin;
-    --use-backtest-model forecasts with the saved model and trains nothing."""
+    point (72 months), not only on the history before the first backtest origin (each of the
+    three combined treatments); --use-backtest-model forecasts with the saved model and trains nothing."""
     from rnnkit.apps.forecast.neural import NeuralForecaster
 
     seen = []
@@ -100,11 +112,11 @@ def test_predict_refits_on_the_data_up_to_its_end_unless_told(run, tmp_path, mon
     future.to_csv(tmp_path / "future.csv", index=False)
     capsys.readouterr()
     assert main(["forecast", "predict", str(run), "--future", str(tmp_path / "future.csv")]) == 0
-    assert seen == [[72, 72]] and "refit on every series up to its end" in capsys.readouterr().out
+    assert seen == [[72, 72]] * 3 and "refit on every series up to its end" in capsys.readouterr().out
     refit = pd.read_csv(tmp_path / "future.csv")  # (the file is unchanged)
     assert main(["forecast", "predict", str(run), "--future", str(tmp_path / "future.csv"),
                  "--use-backtest-model", "--output", str(tmp_path / "old.csv")]) == 0
-    assert seen == [[72, 72]] and len(refit) == 6
+    assert seen == [[72, 72]] * 3 and len(refit) == 6
     old = pd.read_csv(tmp_path / "old.csv")
     assert main(["forecast", "predict", str(run), "--future", str(tmp_path / "future.csv"),
                  "--output", str(tmp_path / "new.csv")]) == 0
@@ -149,7 +161,7 @@ def test_report_says_whether_the_differences_are_significant(run):
     mase = {r["model"]: r["MASE"] for r in report["overall"]}
     assert [c["b"] for c in comparisons] == ["naive", "seasonal_naive", "ets", "arima", "theta"]
     for c in comparisons:
-        assert c["a"] == "rnnkit LSTM (direct, gaussian)" and c["origins"] == 3
+        assert c["a"].startswith("rnnkit LSTM (direct, gaussian; mean of 3 treatments") and c["origins"] == 3
         assert c["mase_diff"] == pytest.approx(mase[c["a"]] - mase[c["b"]])
     md = (run / "report.md").read_text()
     assert "## Is the difference real?" in md and "| arima |" in md.split("## Is the difference real?")[1]

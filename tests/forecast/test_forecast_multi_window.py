@@ -110,7 +110,7 @@ def test_saved_run_remembers_each_members_input_length_and_reproduces_exactly(tm
     path = tmp_path / "y.csv"
     pd.DataFrame({"date": s.times, "y": s.target, "x": s.past[:, 0]}).to_csv(path, index=False)
     over = ["data.target=y", "data.past_covariates=x", "window.input_len=12", f"window.horizon={H}",
-            "model.hidden_size=8", "model.ensemble=3", "model.ensemble_input_lens=8,20",
+            "model.hidden_size=8", "model.ensemble=3", "model.ensemble_input_lens=8,20", "model.combine=1",
             "model.ensemble_combine=mixture", "train.epochs=2", "train.progress=false", "train.tensorboard=false",
             "train.patience=0", "baselines.models=naive", "backtest.windows=3", "backtest.val_size=8"]
     cfg = resolve_config(path=path, overrides=over)

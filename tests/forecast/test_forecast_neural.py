@@ -117,8 +117,8 @@ def test_ensemble_averages_its_members_and_reloads_exactly(data, tmp_path):
     pd.DataFrame({"t": sset.series[0].times, "y": sset.series[0].target}).to_csv(path, index=False)
     cfg = resolve_config(path=path, overrides=[
         "data.time_col=t", "data.target=y", "window.input_len=24", f"window.horizon={H}", "model.hidden_size=8",
-        "model.ensemble=2", "train.epochs=2", "train.progress=false", "train.tensorboard=false",
-        "baselines.models=naive", "backtest.windows=3", "backtest.val_size=30"])
+        "model.ensemble=2", "model.combine=1", "train.epochs=2", "train.progress=false", "train.tensorboard=false",
+        "baselines.models=naive", "backtest.windows=3", "backtest.val_size=30"])  # one treatment: its seeds
     pipeline.train(cfg, tmp_path / "run", echo=lambda *_: None)
     assert (tmp_path / "run" / "members" / "1" / "checkpoints" / "best" / "model.safetensors").exists()
     _, nf = pipeline.load_run(tmp_path / "run")

@@ -11,7 +11,8 @@ from rnnkit import config as C
 from rnnkit.apps.forecast import build_series, plan_backtest, run_backtest
 from rnnkit.apps.forecast.backtest import hide_future, history_set
 from rnnkit.apps.forecast.config import ForecastConfig, check_config
-from rnnkit.apps.forecast.neural import NeuralForecaster, _levels
+from rnnkit.apps.forecast.intervals import interval_levels as _levels
+from rnnkit.apps.forecast.neural import NeuralForecaster
 
 H, L, W = 4, 24, 30
 
@@ -85,6 +86,6 @@ def test_errors_name_the_keys(trained):
         nf.factors_at([sset.series[0]], [L + H - 1], 0.8)
     nf.factors_at([sset.series[0]], [L + H], 0.8)  # exactly one earlier origin
     with pytest.raises(C.ConfigError, match="backtest.calibrate_window needs backtest.calibrate=true"):
-        check_config(C.apply_overrides(ForecastConfig(), ["backtest.calibrate_window=5"]))
+        check_config(C.apply_overrides(ForecastConfig(), ["backtest.calibrate=false", "backtest.calibrate_window=5"]))
     with pytest.raises(C.ConfigError, match="backtest.calibrate_window must be >= 0"):
         check_config(C.apply_overrides(ForecastConfig(), ["backtest.calibrate=true", "backtest.calibrate_window=-1"]))

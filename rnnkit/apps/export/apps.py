@@ -18,7 +18,7 @@ from rnnkit.apps.export.core import Graph, Plan
 from rnnkit.apps.export.scan import (flat_state, run_layer, scan, stacked_state, state_sizes, step_layer,
                                      zeros_state)
 
-__all__ = ["PLANS", "plan_for", "state_names"]
+__all__ = ["PLANS", "forecast_graph_names", "plan_for", "state_names"]
 
 EXAMPLE_B, EXAMPLE_T = 2, 5
 
@@ -172,25 +172,43 @@ class FeatureSeq(nn.Module):
         return (self.head(h), *final)
 
 
+def forecast_graph_names(forecaster) -> list[tuple[str, object, object]]:
+    """``(graph name, network, its forecaster)`` for every network of a forecast run: ``model`` (one
+    network), ``member{i}`` (a seed ensemble), ``{treatment}_member{i}`` (a combination of
+    treatments, see rnnkit.apps.forecast.combination)."""
+    members = getattr(forecaster, "members", None)
+    if not members or len(members) == 1:
+        single = next(iter(members.values())) if members else forecaster
+        nets = single.nets
+        return [("model" if len(nets) == 1 else f"member{i}", net, single) for i, net in enumerate(nets)]
+    return [(f"{name}_member{i}", net, nf) for name, nf in members.items() for i, net in enumerate(nf.nets)]
+
+
+def _forecast_member_json(nf) -> dict:
+    return {"layout": nf.layout.to_dict(), "encoder": nf.encoder.to_dict(), "input_lens": list(nf.input_lens),
+            "treatment": nf.cfg.model.transform}
+
+
 def _forecast(run) -> Plan:
     forecaster = run.preprocessing["forecaster"]
     cfg, layout = forecaster.cfg, forecaster.layout
     if cfg.model.kind != "sequence":
         raise ValueError("export is for model.kind=sequence forecasters (a one_to_one model has no state)")
     graphs = []
-    for i, net in enumerate(forecaster.nets):
+    for name, net, nf in forecast_graph_names(forecaster):
         model = net.net
         s_in, s_out = state_names(model.rnn)
-        x = torch.randn(EXAMPLE_B, EXAMPLE_T, layout.n_features)
-        graphs.append(Graph("model" if len(forecaster.nets) == 1 else f"member{i}", FeatureSeq(model).eval(),
+        x = torch.randn(EXAMPLE_B, EXAMPLE_T, nf.layout.n_features)
+        graphs.append(Graph(name, FeatureSeq(model).eval(),
                             (x, *zero_state(model.rnn, EXAMPLE_B)), ["x", *s_in], ["params", *s_out],
                             {"x": {0: "batch", 1: "time"}, **_state_axes(model.rnn, s_in)},
                             doc="forecast network over a window's rows (window space: the series scaled "
                                 "and its window level removed): one output distribution's parameters "
                                 "per row; rows after the input_len observed ones are the horizon"))
-    lik = forecaster.likelihood
+    first = forecast_graph_names(forecaster)[0][2]  # the best (or only) member
+    lik = first.likelihood
     pre = {
-        "layout": layout.to_dict(), "encoder": forecaster.encoder.to_dict(),
+        "layout": layout.to_dict(), "encoder": first.encoder.to_dict(),
         "likelihood": {"name": lik.name, "n_params": lik.n_params,
                        **({"levels": lik.levels} if hasattr(lik, "levels") else {}),
                        "params": {"gaussian": "mu = p[0], sigma = softplus(p[1]) + 1e-3",
@@ -201,6 +219,12 @@ def _forecast(run) -> Plan:
     }
     notes = ["the window's features and scaling are rnnkit.apps.forecast.windows/features; "
              "export.json holds the fitted encoder (per-series scales) and the layout"]
+    members = getattr(forecaster, "members", None)
+    if members and len(members) > 1:
+        pre["combination"] = {name: _forecast_member_json(nf) for name, nf in members.items()}
+        notes.append("a combination of treatments: graphs <treatment>_member<i>, each with its own encoder and "
+                     "layout under preprocessing.combination; the forecast is the mean of the members' "
+                     "quantiles on the data's scale, then the calibration factor")
     return Plan("forecast", graphs, pre, notes)
 
 

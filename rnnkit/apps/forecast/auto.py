@@ -19,7 +19,11 @@ Treatments (``model.transform``; ``auto`` picks one by the validation windows' M
 :func:`candidates`): ``level`` (every window relative to its last value, scaled by the mean
 absolute step: forecasts can leave the training range), ``level_deseason`` (the seasonal profile
 of the training history removed first), ``level_log`` (``level`` on log y: for positive series whose
-swings grow with the level) and ``level_log_deseason``. ``none`` leaves model.scaling/local_level/log_target/deseasonalize as set.
+swings grow with the level), ``level_log_deseason``, and ``seasonal`` / ``seasonal_log`` (the
+network forecasts the deviation from the seasonal naive forecast, the last observed season
+repeated: on series whose season is strong and stable it starts from that forecast and learns
+only what differs, so it does not lose to it by much). ``none`` leaves
+model.scaling/local_level/log_target/deseasonalize/seasonal_diff as set.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import numpy as np
 
 from rnnkit import config as C
 
-from .config import ForecastConfig
+from .config import TRANSFORMS, ForecastConfig
 from .data import SeriesSet, season_length_for
 
 __all__ = ["HORIZONS", "TRANSFORMS", "candidates", "default_horizon", "resolve_sizes", "transform_overrides"]
@@ -38,7 +42,6 @@ __all__ = ["HORIZONS", "TRANSFORMS", "candidates", "default_horizon", "resolve_s
 HORIZONS = {"MS": 18, "ME": 18, "M": 18, "QS": 8, "QE": 8, "Q": 8, "YS": 6, "YE": 6, "Y": 6, "A": 6, "AS": 6,
             "W": 13, "D": 14, "B": 14, "H": 48, "BH": 48}
 
-TRANSFORMS = ("level", "level_deseason", "level_log", "level_log_deseason")
 
 
 def default_horizon(freq) -> int:
@@ -111,7 +114,10 @@ def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet) -> tuple[ForecastConfig,
 
 def transform_overrides(name: str) -> list[str]:
     """The model keys a treatment sets."""
-    base = ["model.local_level=true", "model.scaling=diff", "model.level_alpha=1.0"]
+    base = ["model.local_level=true", "model.scaling=diff", "model.level_alpha=1.0", "model.seasonal_diff=false"]
+    if name in ("seasonal", "seasonal_log"):  # the seasonal naive base carries the level: no local level
+        return ["model.local_level=false", "model.scaling=diff", "model.deseasonalize=false",
+                "model.seasonal_diff=true", f"model.log_target={'true' if name == 'seasonal_log' else 'false'}"]
     if name == "level":
         return base + ["model.log_target=false", "model.deseasonalize=false"]
     if name == "level_deseason":
@@ -125,11 +131,12 @@ def transform_overrides(name: str) -> list[str]:
 
 def candidates(cfg: ForecastConfig, history: SeriesSet) -> list[str]:
     """The treatments ``auto`` tries on this history: the log ones only when every value is
-    positive, deseasonalisation only with a season m > 1 and two seasons of history."""
+    positive, deseasonalisation and the seasonal naive base only with a season m > 1 and two seasons
+    of history."""
     m = cfg.data.season_length or season_length_for(history.freq)
     positive = all(np.nanmin(s.target) > 0 for s in history.series)
     seasonal = m > 1 and min(s.length for s in history.series) >= 2 * m
-    out = ["level"] + (["level_deseason"] if seasonal else [])
+    out = ["level"] + (["level_deseason", "seasonal"] if seasonal else [])
     if positive:
-        out += ["level_log"] + (["level_log_deseason"] if seasonal else [])
+        out += ["level_log"] + (["level_log_deseason", "seasonal_log"] if seasonal else [])
     return out

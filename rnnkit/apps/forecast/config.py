@@ -17,6 +17,7 @@ from rnnkit.train import TrainConfig
 __all__ = [
     "DATASET_DEFAULTS",
     "PRESETS",
+    "TRANSFORMS",
     "BacktestConfig",
     "BaselineConfig",
     "DataConfig",
@@ -29,6 +30,10 @@ __all__ = [
     "member_input_lens",
     "resolve_config",
 ]
+
+
+# The level/trend/season treatments of ``model.transform`` (see :mod:`.auto`).
+TRANSFORMS = ("level", "level_deseason", "level_log", "level_log_deseason", "seasonal", "seasonal_log")
 
 
 @dataclass
@@ -102,8 +107,9 @@ class ModelConfig:
     """The network and its output distribution.
 
     transform: how a window's level, trend and season are handled (see :mod:`.auto`): ``auto``
-        (default) tries ``level``, ``level_deseason``, ``level_log`` and ``level_log_deseason`` (the log
-        ones for positive series, the seasonal ones with two seasons of history) and keeps the one with the
+        (default) tries ``level``, ``level_deseason``, ``seasonal`` (relative to the seasonal naive
+        forecast), ``level_log``, ``level_log_deseason`` and ``seasonal_log`` (the log ones for positive
+        series, the seasonal ones with two seasons of history) and keeps the one with the
         lowest MASE on the validation windows (the report names it); ``none`` uses ``scaling``,
         ``local_level``, ``log_target`` and ``deseasonalize`` as set (the built-in datasets' tuned
         settings); a name forces that treatment.
@@ -126,9 +132,10 @@ class ModelConfig:
     level_alpha: with ``local_level``, the level subtracted is the simple exponential-smoothing
         level of the window's own input span with this smoothing constant (ES-RNN style, Smyl 2020):
         1 (default) = the last observed value; smaller = a smoother level over more of the window.
-    seasonal_diff: forecast the seasonal difference y_t - y_{t-m} (m = ``data.season_length``) and add
-        the value one season back on output, as seasonal ARIMA's D = 1 does; direct decoder with
-        horizon <= m only.
+    seasonal_diff: forecast relative to the seasonal naive forecast: the seasonal difference
+        y_t - y_{t-m} (m = ``data.season_length`` >= 2) inside the window, and over the horizon the
+        deviation from the last observed season repeated, added back on output (for H <= m, seasonal
+        ARIMA's D = 1); an output of 0 is the seasonal naive forecast. Direct decoder only.
     guide: ``ets`` or ``arima``: a hybrid. That statistical model (the baselines' search, fit per
         series on the training data) predicts every window row's target from the values before
         it and before the origin, and the prediction is one more input channel (see :mod:`.guide`);
@@ -149,9 +156,15 @@ class ModelConfig:
         ``ensemble_combine`` says. Empty (default): every member reads ``window.input_len``, which
         the RNN then ignores when this is set. ``model.ensemble`` must be at least its length. The
         backtest needs history for the longest one.
+    combine: with ``transform=auto``, forecast with the mean of the ``combine`` treatments with the
+        lowest validation MASE (a forecast combination, see :mod:`.combination`; the run records
+        them in ``combine_with``); 1 = the best treatment alone.
+    combine_with: the other treatments combined with ``transform`` (each trained as that treatment,
+        saved under ``treatments/<name>/`` in the run folder); filled in by ``transform=auto``.
     """
 
-    transform: Literal["auto", "none", "level", "level_deseason", "level_log", "level_log_deseason"] = "auto"
+    transform: Literal["auto", "none", "level", "level_deseason", "level_log", "level_log_deseason", "seasonal",
+                       "seasonal_log"] = "auto"
     kind: Literal["sequence", "one_to_one"] = "sequence"
     cell: Literal["lstm", "gru", "rnn", "rnn_relu"] = "lstm"
     hidden_size: int = 64
@@ -173,6 +186,8 @@ class ModelConfig:
     ensemble: int = 1
     ensemble_combine: Literal["mean", "mixture"] = "mean"
     ensemble_input_lens: tuple[int, ...] = ()
+    combine: int = 3
+    combine_with: tuple[str, ...] = ()
 
 
 @dataclass
@@ -187,7 +202,9 @@ class BacktestConfig:
         tenth of it, at least one horizon).
     interval: nominal coverage of the prediction interval (0.8 = 10% and 90% quantiles).
     calibrate: widen or narrow the RNN's intervals by one factor so that they reach the nominal
-        coverage on the validation windows (split-conformal scaling); off by default.
+        coverage on the validation windows (split-conformal scaling; every validation origin with
+        the horizon steps the history observes); on by default, since a network's likelihood
+        fitted to its training windows gave intervals too narrow on real series.
     calibrate_per_step: with ``calibrate``, one factor per horizon step h = 1..H instead of one for
         all steps, each from that step's validation residuals (the error grows with the lead time).
     calibrate_window: with ``calibrate``, W > 0 makes the factor rolling: at each origin it comes
@@ -201,7 +218,7 @@ class BacktestConfig:
     stride: int = 0
     val_size: int = 0
     interval: float = 0.8
-    calibrate: bool = False
+    calibrate: bool = True
     calibrate_per_step: bool = False
     calibrate_window: int = 0
     plot_windows: int = 3
@@ -255,7 +272,7 @@ class ForecastConfig:
 # the period *before* the reported test span (data.truncate = that span), never on the test span
 # itself; docs/forecasting.md lists the candidates and their scores.
 DATASET_DEFAULTS: dict[str, list[str]] = {
-    "sunspots": ["model.transform=none", "data.calendar=false", "data.season_length=132", "window.input_len=132",
+    "sunspots": ["model.transform=none", "backtest.calibrate=false", "data.calendar=false", "data.season_length=132", "window.input_len=132",
                  "window.horizon=12", "backtest.windows=24", "backtest.val_size=240"],
     "elnino": ["model.transform=none", "window.input_len=96", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
                "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.guide=arima",
@@ -310,6 +327,12 @@ def check_config(cfg: ForecastConfig) -> None:
     need(m.num_layers >= 1, f"model.num_layers must be >= 1, got {m.num_layers}")
     need(0.0 <= m.dropout < 1.0, f"model.dropout must be in [0, 1), got {m.dropout}")
     need(0.0 < b.interval < 1.0, f"backtest.interval must be in (0, 1), got {b.interval}")
+    need(m.combine >= 1, f"model.combine must be >= 1 (1 = the best treatment alone), got {m.combine}")
+    bad = [t for t in m.combine_with if t not in TRANSFORMS or t == m.transform]
+    need(not bad, f"model.combine_with takes treatments other than model.transform ({', '.join(TRANSFORMS)}), "
+         f"got {bad}")
+    need(not m.combine_with or m.transform in TRANSFORMS,
+         f"model.combine_with needs a named model.transform (one of {', '.join(TRANSFORMS)}), got {m.transform!r}")
     need(b.windows >= 0, f"backtest.windows must be >= 1 (0 = from the data), got {b.windows}")
     need(b.stride >= 0, f"backtest.stride must be >= 0 (0 = horizon), got {b.stride}")
     need(b.val_size >= 0, f"backtest.val_size must be >= 0 (0 = auto), got {b.val_size}")

@@ -15,14 +15,12 @@ members' forecasts are combined on the target's (scaled) level, each with its ow
 
 Forecasts come back on the data's scale: quantiles in window space (see :mod:`.models`), plus
 the window's level, through the series' inverse scale ``y = z s + c`` (increasing, so quantiles
-stay quantiles). With a calibration factor ``k`` the interval ends move away from the median by
-``k`` times their distance: ``lo' = med - k (med - lo)``, ``hi' = med + k (hi - med)``.
+stay quantiles). Intervals and their calibration: :mod:`.intervals`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,6 +36,7 @@ from .config import ForecastConfig, member_input_lens
 from .data import Series, SeriesSet, season_length_for
 from .features import Encoder
 from .guide import Guide
+from .intervals import Intervals
 from .losses import make_likelihood
 from .models import ForecastNet, forecast_quantiles
 from .windows import Layout, build_windows, training_origins
@@ -45,11 +44,7 @@ from .windows import Layout, build_windows, training_origins
 __all__ = ["NeuralForecaster"]
 
 
-def _levels(level: float) -> list[float]:
-    return [round((1 - level) / 2, 6), 0.5, round((1 + level) / 2, 6)]
-
-
-class NeuralForecaster:
+class NeuralForecaster(Intervals):
     """The trained network plus everything needed to apply it to new data (encoder, layout)."""
 
     def __init__(self, cfg: ForecastConfig, encoder: Encoder, layout: Layout, calibration=1.0,
@@ -105,9 +100,8 @@ class NeuralForecaster:
         lag = 0
         if cfg.model.seasonal_diff:
             lag = cfg.data.season_length or season_length_for(history.freq)
-            if lag < cfg.window.horizon or lag < 2:
-                raise ValueError(f"model.seasonal_diff needs a season length >= 2 and >= window.horizon "
-                                 f"({cfg.window.horizon}), got {lag}")
+            if lag < 2:
+                raise ValueError(f"model.seasonal_diff needs a season length >= 2, got {lag}")
         layout = Layout(max(member_input_lens(cfg)), cfg.window.horizon, enc.n_past, enc.n_future, enc.n_static,
                         autoregressive=cfg.model.decoder == "autoregressive", local_level=cfg.model.local_level,
                         target_steps=cfg.model.target_steps, level_alpha=cfg.model.level_alpha, seasonal_lag=lag,
@@ -330,82 +324,3 @@ class NeuralForecaster:
                 for k in upper:
                     out[..., k] = torch.maximum(out[..., k], med)
         return out
-
-    def interval_factors(self) -> np.ndarray:
-        """The (fixed) calibration factor of each horizon step, ``(H,)``."""
-        return np.broadcast_to(np.asarray(self.calibration, dtype=np.float64), (self.layout.horizon,)).copy()
-
-    def factors_at(self, series: Sequence[Series], origins: Sequence[int], level: float) -> np.ndarray:
-        """``(N, H)``: the interval factors of each forecast. Fixed (:meth:`interval_factors`), or
-        with ``backtest.calibrate_window`` W > 0 rolling: at origin o, the factor(s) that would have
-        given nominal coverage to the series' own forecasts from the last W origins whose horizon
-        was observed before o (o' = o - H - W + 1 .. o - H, every step), so the interval follows
-        the recent size of the errors (split conformal on a rolling window, as EnbPI and
-        adaptive conformal methods do for series whose volatility drifts). Reads only y[:o]."""
-        W = self.cfg.backtest.calibrate_window
-        if not (self.cfg.backtest.calibrate and W > 0):
-            return np.tile(self.interval_factors(), (len(origins), 1))
-        H, lay = self.layout.horizon, self.layout
-        # The windows of neighbouring origins overlap: each earlier forecast is made once, keyed by
-        # the values it reads (series, origin o', y[:o']), in one batch. Its targets y[o':o'+H]
-        # come from each view itself, so a hidden (NaN) value read by mistake still shows.
-        index: dict[tuple, int] = {}
-        views, starts, plans = [], [], []
-        for s, o in zip(series, origins):
-            recent = list(range(max(lay.lookback, o - H - W + 1), o - H + 1))
-            if not recent:
-                raise ValueError(f"series {s.name!r}: rolling interval calibration (backtest.calibrate_window={W}) at "
-                                 f"position {o} needs an earlier origin whose {H} steps are observed, i.e. at least "
-                                 f"{lay.lookback + H} points before it")
-            rows = []
-            for r in recent:
-                key = (s.name, r, hashlib.sha1(np.ascontiguousarray(s.target[:r]).tobytes()).digest())
-                if key not in index:
-                    index[key] = len(views)
-                    views.append(s)
-                    starts.append(r)
-                rows.append(index[key])
-            plans.append((s, recent, rows))
-        q = self.quantiles(views, starts, _levels(level))
-        out = []
-        for s, recent, rows in plans:
-            y = np.stack([s.target[r:r + H] for r in recent])
-            out.append(np.broadcast_to(_conformal_factors(q[rows], y, level, self.cfg.backtest.calibrate_per_step),
-                                       (H,)))
-        return np.stack(out)
-
-    def forecast(self, series: Sequence[Series], origins: Sequence[int], horizon: int, level: float):
-        if horizon != self.layout.horizon:
-            raise ValueError(f"the model forecasts {self.layout.horizon} steps, not {horizon}")
-        q = self.quantiles(series, origins, _levels(level))
-        lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
-        k = self.factors_at(series, origins, level)
-        return [(med[i], med[i] - k[i] * (med[i] - lo[i]), med[i] + k[i] * (hi[i] - med[i])) for i in range(len(q))]
-
-    def calibrate(self, history: SeriesSet, level: float, per_step: bool = False):
-        """The factor k that gives nominal coverage on the validation windows (split conformal);
-        ``per_step``: a list of H factors, each from the residuals of its own horizon step."""
-        lay = self.layout
-        views, origins = [], []
-        for s in history.series:
-            if s.name in history.train_only:
-                continue
-            n = s.length
-            start = max(n - val_size_for(n, lay.horizon, self.cfg.backtest.val_size), lay.lookback)
-            for o in range(start, n - lay.horizon + 1):
-                views.append(s)
-                origins.append(o)
-        q = self.quantiles(views, origins, _levels(level))
-        y = np.stack([s.target[o:o + lay.horizon] for s, o in zip(views, origins)])
-        k = _conformal_factors(q, y, level, per_step)
-        return [float(v) for v in k] if per_step else float(k)
-
-
-def _conformal_factors(q: np.ndarray, y: np.ndarray, level: float, per_step: bool):
-    """The smallest k whose interval ``med -/+ k (distance to lo/hi)`` holds a ``level`` share of
-    the points ``y`` (N, H), given quantiles ``q`` (N, H, [lo, med, hi]): one k, or one per step."""
-    lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
-    r = np.where(y >= med, (y - med) / np.maximum(hi - med, 1e-12), (med - y) / np.maximum(med - lo, 1e-12))
-    if per_step:
-        return np.asarray([np.quantile(r[:, h], level) for h in range(y.shape[1])])
-    return float(np.quantile(r.ravel(), level))

@@ -24,6 +24,7 @@ import pandas as pd
 from rnnkit import config as C
 from rnnkit.train.run_folder import load_model_weights, read_run_info, write_run_info
 from rnnkit.train import atomic_write_json
+from rnnkit.train.checkpoint import save_weights
 
 from .backtest import (
     check_lengths,
@@ -43,7 +44,9 @@ from .features import Encoder
 from .guide import Guide
 from .compare import compare_to_baselines
 from .metrics import mase_scale, summarize
-from .neural import NeuralForecaster, _levels
+from .intervals import interval_levels
+from .combination import Combination, member_folder
+from .neural import NeuralForecaster
 from .report import comparison_table, describe_comparison, markdown_table, write_report
 from .windows import Layout
 
@@ -159,19 +162,31 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
         echo(line)
     if train_set.train_only:
         echo(f"training-only series (not scored), cut before the first origin: {', '.join(train_set.train_only)}")
-    cfg, choice = choose_transform(cfg, train_set, echo)
+    t0 = time.perf_counter()
+    cfg, choice, trained = choose_transform(cfg, train_set, echo)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_info(run_dir, NAME, C.to_dict(cfg))
-    nf = NeuralForecaster.create(cfg, train_set, echo=echo)
-    t0 = time.perf_counter()
-    epochs = nf.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
+    best = NeuralForecaster.create(cfg, train_set, echo=echo)
+    epochs = best.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
+    others = {}
+    for name in cfg.model.combine_with:  # trained while choosing, else (a resumed or explicit run) now
+        others[name] = trained.get(name) or _fit_member(member_config(cfg, name), train_set,
+                                                        run_dir / member_folder(name), resume)
+    nf = Combination({cfg.model.transform: best, **others}) if others else best
+    if others:
+        echo(f"forecast: the mean of {len(others) + 1} treatments ({', '.join([cfg.model.transform, *others])}; "
+             "model.combine=1 keeps only the best)")
     train_seconds = time.perf_counter() - t0
     if cfg.backtest.calibrate and cfg.backtest.calibrate_window:
         echo(f"interval calibration: rolling, from the last {cfg.backtest.calibrate_window} observed origins")
     elif cfg.backtest.calibrate:
         nf.calibration = nf.calibrate(history, cfg.backtest.interval, cfg.backtest.calibrate_per_step)
         echo(f"interval calibration factor(s) on the validation windows: {_fmt_factors(nf.calibration)}")
-    _save_state(run_dir, nf, _season(cfg, sset))
+    for name, member in others.items():
+        _save_state(run_dir / member_folder(name), member, _season(cfg, sset))
+        for i, net in enumerate(member.nets):
+            _save_member_weights(run_dir / member_folder(name), i, net)
+    _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration)
     forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo)
     result = _result(cfg, sset, stride, overall, per, described, nf)
     result["comparisons"] = comparisons
@@ -204,32 +219,51 @@ def validation_mase(nf: NeuralForecaster, cfg: ForecastConfig, history: SeriesSe
     return float(np.nanmean(scores)) if scores else float("nan")
 
 
-def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> tuple[ForecastConfig, dict]:
-    """``model.transform=auto``: train one model per candidate treatment on the training windows,
-    keep the one with the lowest validation MASE. Returns the config with that treatment and what
-    was tried (name -> validation MASE; empty when nothing was chosen)."""
+def member_config(cfg: ForecastConfig, name: str) -> ForecastConfig:
+    """The config of one treatment of a run (a combination member, or a candidate of ``auto``)."""
+    return C.apply_overrides(cfg, transform_overrides(name) + [f"model.transform={name}", "model.combine_with=",
+                                                               "train.progress=false", "train.tensorboard=false"])
+
+
+def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None, resume: bool = False):
+    nf = NeuralForecaster.create(cfg, train_set)
+    nf.fit(train_set, run_dir=folder, resume=resume and folder is not None and folder.is_dir(),
+           echo=lambda *a: None)
+    return nf
+
+
+def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> tuple[ForecastConfig, dict, dict]:
+    """``model.transform=auto``: train one model per candidate treatment on the training windows and
+    score each by its validation MASE. Returns the config with the best treatment as
+    ``model.transform`` and the next best ``model.combine - 1`` as ``model.combine_with``, what was
+    tried (name -> validation MASE; empty when nothing was chosen), and the trained candidates that
+    are combined (name -> forecaster, trained in memory; :func:`train` saves them)."""
     t = cfg.model.transform
     if t == "none":
-        return cfg, {}
+        return cfg, {}, {}
     if t != "auto":
-        return C.apply_overrides(cfg, transform_overrides(t)), {"chosen": t, "scores": {}}
+        return C.apply_overrides(cfg, transform_overrides(t)), {"chosen": t, "scores": {}}, {}
     names = candidates(cfg, train_set)
     if len(names) == 1:
         echo(f"transform: {names[0]} (the only candidate for this data)")
         return (C.apply_overrides(cfg, transform_overrides(names[0]) + [f"model.transform={names[0]}"]),
-                {"chosen": names[0], "scores": {}})
-    scores = {}
-    for name in names:
-        c = C.apply_overrides(cfg, transform_overrides(name) + ["train.progress=false", "train.tensorboard=false"])
+                {"chosen": names[0], "scores": {}}, {})
+    scores, fitted = {}, {}
+    for i, name in enumerate(names):
+        c = member_config(cfg, name)
         t0 = time.perf_counter()
-        nf = NeuralForecaster.create(c, train_set)
-        nf.fit(train_set, run_dir=None, echo=lambda *a: None)
-        scores[name] = validation_mase(nf, c, train_set)
-        echo(f"transform candidate {name}: validation MASE {scores[name]:.3f} ({time.perf_counter() - t0:.0f} s)")
-    best = min(scores, key=lambda k: (np.nan_to_num(scores[k], nan=np.inf)))
-    echo(f"transform: {best} (lowest validation MASE of {', '.join(names)})")
-    return (C.apply_overrides(cfg, transform_overrides(best) + [f"model.transform={best}"]),
-            {"chosen": best, "scores": scores})
+        fitted[name] = _fit_member(c, train_set, None)
+        scores[name] = validation_mase(fitted[name], c, train_set)
+        echo(f"transform candidate {i + 1}/{len(names)} {name}: validation MASE {scores[name]:.3f} "
+             f"({time.perf_counter() - t0:.0f} s)")
+    ranked = sorted(names, key=lambda k: np.nan_to_num(scores[k], nan=np.inf))
+    ranked = [k for k in ranked if np.isfinite(scores[k])] or ranked[:1]
+    best, rest = ranked[0], ranked[1:cfg.model.combine]
+    echo(f"transform: {best} (lowest validation MASE of {', '.join(names)})"
+         + (f", combined with {', '.join(rest)} (model.combine={cfg.model.combine})" if rest else ""))
+    chosen = C.apply_overrides(cfg, transform_overrides(best) + [f"model.transform={best}",
+                                                                 f"model.combine_with={','.join(rest)}"])
+    return chosen, {"chosen": best, "combined": [best, *rest], "scores": scores}, {k: fitted[k] for k in rest}
 
 
 def _fmt_factors(k) -> str:
@@ -262,20 +296,26 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
 
 
 # ---------------------------------------------------------------------------------- run folders
-def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int) -> None:
+def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int, calibration=None) -> None:
+    """``calibration``: the run's interval factor(s) when ``nf`` is one member of a combination."""
+    run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / STATE_FILE, {"encoder": nf.encoder.to_dict(), "layout": nf.layout.to_dict(),
                                              "member_input_lens": nf.input_lens,
                                              "guide": nf.guide.to_dict() if nf.guide is not None else None,
-                                             "calibration": nf.calibration, "season_length": season_length})
+                                             "calibration": nf.calibration if calibration is None else calibration,
+                                             "season_length": season_length})
 
 
-def load_run(run_dir: str | Path) -> tuple[ForecastConfig, NeuralForecaster]:
-    """The config and the trained forecaster of a run folder (best weights)."""
-    info = read_run_info(run_dir)
-    if info["task"] != NAME:
-        raise ValueError(f"{run_dir} is a {info['task']!r} run, not a forecast run")
-    cfg = C.from_dict(ForecastConfig, info["config"])
-    path = Path(run_dir) / STATE_FILE
+def _save_member_weights(folder: Path, i: int, net) -> None:
+    """A combination member's network i (trained in memory while choosing the treatment) as its
+    folder's best checkpoint, where :func:`load_model_weights` reads it."""
+    path = NeuralForecaster.member_dir(folder, i) / "checkpoints" / "best" / "model.safetensors"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(path, net.state_dict())
+
+
+def _load_forecaster(cfg: ForecastConfig, folder: Path) -> tuple[NeuralForecaster, dict]:
+    path = folder / STATE_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: the run did not finish training")
     state = json.loads(path.read_text(encoding="utf-8"))
@@ -286,9 +326,24 @@ def load_run(run_dir: str | Path) -> tuple[ForecastConfig, NeuralForecaster]:
     nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), layout, state["calibration"], input_lens=lens,
                           guide=guide)
     for i, net in enumerate(nf.nets):
-        load_model_weights(net, nf.member_dir(Path(run_dir), i))
+        load_model_weights(net, nf.member_dir(folder, i))
         net.eval()
-    return cfg, nf
+    return nf, state
+
+
+def load_run(run_dir: str | Path) -> tuple[ForecastConfig, NeuralForecaster]:
+    """The config and the trained forecaster of a run folder (best weights)."""
+    info = read_run_info(run_dir)
+    if info["task"] != NAME:
+        raise ValueError(f"{run_dir} is a {info['task']!r} run, not a forecast run")
+    cfg = C.from_dict(ForecastConfig, info["config"])
+    best, state = _load_forecaster(cfg, Path(run_dir))
+    if not cfg.model.combine_with:
+        return cfg, best
+    members = {cfg.model.transform: best}
+    for name in cfg.model.combine_with:
+        members[name] = _load_forecaster(member_config(cfg, name), Path(run_dir) / member_folder(name))[0]
+    return cfg, Combination(members, calibration=state["calibration"])
 
 
 def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> dict:
@@ -322,8 +377,10 @@ def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, ech
     full = dataclasses.replace(sset, series=[dataclasses.replace(s, future=s.future[:s.length],
                                                                  times=s.times[:s.length]) for s in sset.series])
     t0 = time.perf_counter()
-    new = NeuralForecaster.create(cfg, full)
-    new.fit(full, run_dir=None, echo=lambda *a: None)
+    if isinstance(nf, Combination):  # every member refit, each with its own treatment
+        new = Combination({name: _fit_member(m.cfg, full, None) for name, m in nf.members.items()})
+    else:
+        new = _fit_member(cfg, full, None)
     new.calibration = nf.calibration
     echo(f"predict: refit on every series up to its end in {time.perf_counter() - t0:.0f} s "
          "(--use-backtest-model skips this)")
@@ -365,7 +422,7 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
     H = nf.layout.horizon
     series = list(sset.series)
     origins = [s.length for s in series]
-    q = nf.quantiles(series, origins, _levels(cfg.backtest.interval))
+    q = nf.quantiles(series, origins, interval_levels(cfg.backtest.interval))
     ks = nf.factors_at(series, origins, cfg.backtest.interval)
     frames = []
     for s, qi, k in zip(series, q, ks):

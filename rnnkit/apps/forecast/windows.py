@@ -21,10 +21,12 @@ rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D
                 Targets are ``z_{t_k+1} - level``. The level reads only z_{o-L..o-1}.
     guide       with ``model.guide``: a statistical model's prediction of the target at t_k + 1 from
                 the values before min(t_k + 1, o) (see :mod:`.guide`), scaled as the target, minus level
-    seasonal    with ``seasonal_lag`` m (direct decoder, H <= m): the target is seasonally differenced,
-                target_in = z_{t_k} - z_{t_k-m} and targets z_{t_k+1} - z_{t_k+1-m}; the forecast of
-                step o+h adds back ``base_h = z_{o+h-m}`` (observed: o+h-m < o). Origins need L + m
-                points before them (``lookback``).
+    seasonal    with ``seasonal_lag`` m (direct decoder): the target is taken relative to the seasonal
+                naive forecast. Inside the input span target_in = z_{t_k} - z_{t_k-m} and the one-step
+                targets z_{t_k+1} - z_{t_k+1-m}; the forecast of step o+h (h = 0..H-1) is relative to
+                ``base_h = z_{o-m+(h mod m)}``, the last observed season repeated (= z_{o+h-m} for
+                h < m; observed: it lies before o), so an output of 0 is exactly the seasonal naive
+                forecast. Origins need L + m points before them (``lookback``).
 
 Inference windows read the target only at times < o: everything at or after the origin is
 never touched (the backtest also hides it as NaN, so a slip would show as NaN).
@@ -199,18 +201,16 @@ def build_windows(arrays: Sequence[SeriesArrays], pairs: Sequence[tuple[int, int
         X[i], level[i] = _window(a, o, layout, teacher_forcing=with_targets,
                                  guide=guide[i] if guide is not None else None)
         if m:
-            base[i] = a.z[o - m:o + H - m]  # H <= m: observed values only
+            base[i] = a.z[o - m + np.arange(H) % m]  # the last observed season, repeated over the horizon
         if with_targets and ends is not None:
             Y[i] = _padded(a.z, o - L + 1, o + H, ends[i]) - level[i]
-            if m:
-                Y[i] -= _padded(a.z, o - L + 1 - m, o + H - m, len(a.z))
         elif with_targets:
             if o + layout.horizon > len(a.z):
                 raise ValueError(f"window at origin {o} needs targets up to {o + layout.horizon - 1}, "
                                  f"past the series end ({len(a.z)})")
             Y[i] = a.z[o - L + 1:o + H] - level[i]
-            if m:
-                Y[i] -= a.z[o - L + 1 - m:o + H - m]
+        if with_targets and m:  # one-step targets relative to one season back, the horizon's to the base
+            Y[i] -= np.concatenate([a.z[o - L + 1 - m:o - m], base[i]])
     s_idx = np.asarray([p[0] for p in pairs], dtype=np.int64)
     o_idx = np.asarray([p[1] for p in pairs], dtype=np.int64)
     return Windows(torch.from_numpy(X), torch.from_numpy(Y) if Y is not None else None, level, s_idx, o_idx, base)

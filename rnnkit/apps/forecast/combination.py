@@ -1,0 +1,78 @@
+"""A forecast combination: the equal-weight mean of several trained forecasters' quantiles.
+
+``model.transform=auto`` trains one forecaster per candidate treatment (see :mod:`.auto`) and
+scores each on the validation windows. Picking the single best by a short validation span is
+noisy: on a series whose last years differ from its validation span the pick can be the wrong one,
+while the mean of the best few is rarely far from the best (forecast combination, Bates and
+Granger 1969; the M4 competition's accurate methods were combinations). So ``model.combine = k``
+(default 3) keeps the k best by validation MASE and forecasts with
+
+    q_level(series, origin) = (1/k) sum_j q_level^(j)(series, origin)
+
+on the data's scale (Vincentization: the mean of the members' quantiles, each member with its own
+scaling, level and seasonal treatment). ``model.combine=1`` keeps only the best one. The
+combination's interval is calibrated as one forecaster's is (:mod:`.intervals`).
+
+In a run folder the best member trains in the folder itself (its checkpoints and curves are the
+run's); every other member's weights and state are saved under ``treatments/<name>/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .data import Series
+from .intervals import Intervals
+from .neural import NeuralForecaster
+
+__all__ = ["Combination", "member_folder"]
+
+
+def member_folder(name: str) -> str:
+    """Where a combination member other than the first is saved in a run folder."""
+    return f"treatments/{name}"
+
+
+class Combination(Intervals):
+    """``members``: treatment name -> trained forecaster, best first; all forecast the same horizon."""
+
+    def __init__(self, members: dict[str, NeuralForecaster], calibration=1.0):
+        if not members:
+            raise ValueError("a combination needs at least one member")
+        self.members = dict(members)
+        first = next(iter(self.members.values()))
+        horizons = {nf.layout.horizon for nf in self.members.values()}
+        if len(horizons) != 1:
+            raise ValueError(f"the members of a combination forecast different horizons: {sorted(horizons)}")
+        self.cfg = first.cfg
+        # the layout whose look-back is the longest: what every origin needs before it
+        self.layout = max((nf.layout for nf in self.members.values()), key=lambda lay: lay.lookback)
+        self.encoder = first.encoder  # the same user covariates in every member (only ``future_scales`` is read)
+        self.guide = first.guide  # for the report (every member fits its own, on the same data)
+        self.calibration = calibration
+        self.name = (first.name[:-1] + f"; mean of {len(self.members)} treatments: {', '.join(self.members)})"
+                     if len(self.members) > 1 else first.name)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.members)
+
+    @property
+    def nets(self) -> list:
+        """Every member's networks, best member first."""
+        return [net for nf in self.members.values() for net in nf.nets]
+
+    @property
+    def input_lens(self) -> list[int]:
+        """The best member's input lengths (the members differ in treatment, not in window sizes)."""
+        return next(iter(self.members.values())).input_lens
+
+    def quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
+        """``(N, H, len(levels))``: the mean of the members' quantiles on the data's scale."""
+        for s, o in zip(series, origins):
+            if o < self.layout.lookback:
+                raise ValueError(f"series {s.name!r}: forecasting from position {o} needs {self.layout.lookback} "
+                                 f"points before it (the longest look-back of the combined treatments), and it has {o}")
+        return np.mean([nf.quantiles(series, origins, levels) for nf in self.members.values()], axis=0)

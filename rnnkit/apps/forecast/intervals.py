@@ -1,0 +1,130 @@
+"""Prediction intervals of a quantile forecaster, and their calibration (split conformal).
+
+A forecaster that mixes in :class:`Intervals` provides ``cfg`` (its :class:`.config.ForecastConfig`),
+``layout`` (``horizon``; ``lookback``: the points an origin needs before it), ``encoder``
+(``future_scales``: the user's known-future covariates), ``calibration`` (one factor, or one per
+horizon step) and ``quantiles(series, origins, levels) -> (N, H, len(levels))`` on the data's
+scale. With a calibration factor ``k`` the interval ends move away from the median by ``k`` times
+their distance: ``lo' = med - k (med - lo)``, ``hi' = med + k (hi - med)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from .backtest import val_size_for
+from .data import Series, SeriesSet
+
+__all__ = ["Intervals", "interval_levels"]
+
+
+def interval_levels(level: float) -> list[float]:
+    """The quantile levels of a central ``level`` interval and its median: ``[lo, 0.5, hi]``."""
+    return [round((1 - level) / 2, 6), 0.5, round((1 + level) / 2, 6)]
+
+
+_levels = interval_levels
+
+
+class Intervals:
+    """Point forecast and interval from the median and the interval's quantiles, calibrated."""
+
+    def interval_factors(self) -> np.ndarray:
+        """The (fixed) calibration factor of each horizon step, ``(H,)``."""
+        return np.broadcast_to(np.asarray(self.calibration, dtype=np.float64), (self.layout.horizon,)).copy()
+
+    def factors_at(self, series: Sequence[Series], origins: Sequence[int], level: float) -> np.ndarray:
+        """``(N, H)``: the interval factors of each forecast. Fixed (:meth:`interval_factors`), or
+        with ``backtest.calibrate_window`` W > 0 rolling: at origin o, the factor(s) that would have
+        given nominal coverage to the series' own forecasts from the last W origins whose horizon
+        was observed before o (o' = o - H - W + 1 .. o - H, every step), so the interval follows
+        the recent size of the errors (split conformal on a rolling window, as EnbPI and
+        adaptive conformal methods do for series whose volatility drifts). Reads only y[:o]."""
+        W = self.cfg.backtest.calibrate_window
+        if not (self.cfg.backtest.calibrate and W > 0):
+            return np.tile(self.interval_factors(), (len(origins), 1))
+        H, lay = self.layout.horizon, self.layout
+        # The windows of neighbouring origins overlap: each earlier forecast is made once, keyed by
+        # the values it reads (series, origin o', y[:o']), in one batch. Its targets y[o':o'+H]
+        # come from each view itself, so a hidden (NaN) value read by mistake still shows.
+        index: dict[tuple, int] = {}
+        views, starts, plans = [], [], []
+        for s, o in zip(series, origins):
+            recent = list(range(max(lay.lookback, o - H - W + 1), o - H + 1))
+            if not recent:
+                raise ValueError(f"series {s.name!r}: rolling interval calibration (backtest.calibrate_window={W}) at "
+                                 f"position {o} needs an earlier origin whose {H} steps are observed, i.e. at least "
+                                 f"{lay.lookback + H} points before it")
+            rows = []
+            for r in recent:
+                key = (s.name, r, hashlib.sha1(np.ascontiguousarray(s.target[:r]).tobytes()).digest())
+                if key not in index:
+                    index[key] = len(views)
+                    views.append(s)
+                    starts.append(r)
+                rows.append(index[key])
+            plans.append((s, recent, rows))
+        q = self.quantiles(views, starts, _levels(level))
+        out = []
+        for s, recent, rows in plans:
+            y = np.stack([s.target[r:r + H] for r in recent])
+            out.append(np.broadcast_to(_conformal_factors(q[rows], y, level, self.cfg.backtest.calibrate_per_step),
+                                       (H,)))
+        return np.stack(out)
+
+    def forecast(self, series: Sequence[Series], origins: Sequence[int], horizon: int, level: float):
+        if horizon != self.layout.horizon:
+            raise ValueError(f"the model forecasts {self.layout.horizon} steps, not {horizon}")
+        q = self.quantiles(series, origins, _levels(level))
+        lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
+        k = self.factors_at(series, origins, level)
+        return [(med[i], med[i] - k[i] * (med[i] - lo[i]), med[i] + k[i] * (hi[i] - med[i])) for i in range(len(q))]
+
+    def calibrate(self, history: SeriesSet, level: float, per_step: bool = False):
+        """The factor k that gives nominal coverage on the validation windows (split conformal);
+        ``per_step``: a list of H factors, each from the residuals of its own horizon step.
+
+        Every validation origin counts, with the steps of its horizon that the history observes
+        (a validation span shorter than the horizon still gives residuals); a forecast whose
+        horizon is not observed at all is skipped. None of these values is after the history."""
+        lay = self.layout
+        H = lay.horizon
+        views, origins = [], []
+        for s in history.series:
+            if s.name in history.train_only:
+                continue
+            n = s.length
+            start = max(n - val_size_for(n, H, self.cfg.backtest.val_size), lay.lookback)
+            last = n - H + 1 if self.encoder.future_scales else n  # user covariates end with the history
+            for o in range(min(start, last - 1), last):
+                if o >= lay.lookback:
+                    views.append(s)
+                    origins.append(o)
+        if not origins:
+            raise ValueError("interval calibration (backtest.calibrate) found no validation window: raise "
+                             "backtest.val_size or turn it off with backtest.calibrate=false")
+        q = self.quantiles(views, origins, _levels(level))
+        y = np.full((len(origins), H), np.nan)
+        for i, (s, o) in enumerate(zip(views, origins)):
+            seen = s.target[o:o + H]
+            y[i, :len(seen)] = seen
+        k = _conformal_factors(q, y, level, per_step)
+        return [float(v) for v in k] if per_step else float(k)
+
+
+def _conformal_factors(q: np.ndarray, y: np.ndarray, level: float, per_step: bool):
+    """The smallest k whose interval ``med -/+ k (distance to lo/hi)`` holds a ``level`` share of
+    the points ``y`` (N, H; NaN = not observed, left out), given quantiles ``q`` (N, H, [lo, med,
+    hi]): one k, or one per step (a step with no observed point takes the pooled k)."""
+    lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
+    with np.errstate(invalid="ignore"):
+        r = np.where(y >= med, (y - med) / np.maximum(hi - med, 1e-12), (med - y) / np.maximum(med - lo, 1e-12))
+    r[np.isnan(y)] = np.nan
+    pooled = float(np.nanquantile(r, level))
+    if per_step:
+        return np.asarray([np.nanquantile(r[:, h], level) if np.isfinite(r[:, h]).any() else pooled
+                           for h in range(y.shape[1])])
+    return pooled
