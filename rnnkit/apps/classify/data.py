@@ -272,7 +272,11 @@ def _table_rows(path: Path, text: str, kind: str, text_column: str, label_column
             li = header.index(label_column) if label_column is not None else None
             continue
         if len(row) != len(header):
-            hint = " (a tab inside a text? TSV fields cannot contain tabs)" if kind == "tsv" else " (an unquoted comma or quote?)"
+            if kind == "tsv":
+                hint = (" (a tab inside a text? TSV fields cannot contain tabs)" if len(row) > len(header)
+                        else " (no tab between the fields? TSV fields are separated by a tab)")
+            else:
+                hint = " (an unquoted comma or quote?)" if len(row) > len(header) else " (a missing comma?)"
             raise ValueError(f"{path}:{start}: expected {len(header)} fields like the header, got {len(row)}{hint}")
         label = _label_value(path, start, row[li]) if li is not None else None
         yield start, row[ti], label

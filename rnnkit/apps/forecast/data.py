@@ -105,11 +105,24 @@ def read_table(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(path)
-    if suffix in (".csv", ".txt"):
-        return pd.read_csv(path)
-    if suffix == ".tsv":
-        return pd.read_csv(path, sep="\t")
-    raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv or .parquet file")
+    if suffix not in (".csv", ".txt", ".tsv"):
+        raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv or .parquet file")
+    try:
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    except UnicodeDecodeError:
+        raw = path.read_bytes()  # pandas decodes in chunks: find the byte's place in the whole file
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = raw.count(b"\n", 0, err.start) + 1
+            col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+            raise ValueError(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at column {col}); "
+                             "re-save the file as UTF-8") from None
+        raise
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty (expected a header line naming the columns)") from None
+    except pd.errors.ParserError as err:
+        raise ValueError(f"{path}: not a readable {suffix[1:].upper()} table ({err})") from None
 
 
 def _require_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:

@@ -95,7 +95,8 @@ def _open(path: Path):
     try:
         return mido.MidiFile(str(path))
     except Exception as err:  # noqa: BLE001 -- mido raises OSError, EOFError, ValueError, KeyError, ... on bad bytes
-        raise ValueError(f"{path}: not a readable MIDI file ({type(err).__name__}: {err})") from None
+        why = str(err) or ("the file ends before its data does: truncated?" if isinstance(err, EOFError) else "no detail")
+        raise ValueError(f"{path}: not a readable MIDI file ({type(err).__name__}: {why})") from None
 
 
 def read_midi(path: str | Path, grid: int = 6, track: int | None = None) -> MidiMelody:

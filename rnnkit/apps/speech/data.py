@@ -145,7 +145,7 @@ def read_manifest(path: str | Path) -> list[Utterance]:
         what = f"holds {len(audio)} audio files but no {MANIFEST_NAME}" if audio else "is empty of audio files and has no " + MANIFEST_NAME
         raise FileNotFoundError(f"{path} {what} ({FORMAT_HELP})")
     utts = []
-    for n, line in enumerate(tsv.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(_read_utf8(tsv).splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         cols = line.rstrip("\r\n").split("\t")
@@ -158,6 +158,18 @@ def read_manifest(path: str | Path) -> list[Utterance]:
     if not utts:
         raise ValueError(f"{tsv} lists no utterances ({FORMAT_HELP})")
     return utts
+
+
+def _read_utf8(path: Path) -> str:
+    """A UTF-8 text file; bytes that are not UTF-8 are a ValueError naming the file, line and column."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ValueError(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at column {col}); "
+                         "re-save the file as UTF-8") from None
 
 
 def split_by_speaker(utts: Sequence[Utterance], val_fraction: float, test_fraction: float,

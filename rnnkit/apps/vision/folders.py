@@ -103,7 +103,7 @@ def read_tsv(path: Path, min_fields: int, max_fields: int, what: str) -> list[tu
     if not path.is_file():
         raise FileNotFoundError(f"{what} file not found: {path}")
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(_read_utf8(path).splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         fields = [f.strip() for f in line.split("\t")]
@@ -114,6 +114,18 @@ def read_tsv(path: Path, min_fields: int, max_fields: int, what: str) -> list[tu
     if not rows:
         raise ValueError(f"{path} lists no {what} entries")
     return rows
+
+
+def _read_utf8(path: Path) -> str:
+    """A UTF-8 text file; bytes that are not UTF-8 are a ValueError naming the file, line and column."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ValueError(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at column {col}); "
+                         "re-save the file as UTF-8") from None
 
 
 def _folder(path: Path, list_file: str) -> Path:
