@@ -101,9 +101,11 @@ class _ParallelRecurrent(Recurrent):
                 # NaN/inf anywhere in a valid step reaches the final state (NaN * 0 is NaN, and a
                 # gate is never exactly 0 for a finite input), so this (B, H) check sees them all
                 if self.check_finite and not bool(torch.isfinite(final).all()):
-                    raise ValueError(f"{type(self).__name__}: non-finite values in the recurrence (NaN "
-                                     f"or inf in the input or the weights, or gate pre-activations that "
-                                     f"overflow)")
+                    bad = int((~torch.isfinite(final)).reshape(final.shape[0], -1).any(1).sum())
+                    raise ValueError(f"{type(self).__name__}: non-finite values in the recurrence: expected "
+                                     f"finite states, got NaN or inf in the final state of {bad} of "
+                                     f"{final.shape[0]} sequence(s) (NaN or inf in the input or the "
+                                     f"weights, or gate pre-activations that overflow)")
                 return h, (final,)
 
             return run_direction(cell, x, lengths, reverse, body)

@@ -69,7 +69,10 @@ def make_rnn(
         raise ValueError(f"proj_size applies to cell='lstm' only, got cell={cell!r}")
     if int(input_size) < 1 or int(hidden_size) < 1:
         raise ValueError(f"input_size and hidden_size must be >= 1, got {input_size} and {hidden_size}")
-    # dropout acts between layers only: with one layer it does nothing (and torch warns)
+    # dropout acts between layers only: with one layer it does nothing (and torch warns), but a
+    # value outside [0, 1) is still an error, as the layers themselves say
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     dropout = dropout if num_layers > 1 else 0.0
     common = dict(num_layers=num_layers, bias=bias, batch_first=True, dropout=dropout,
                   bidirectional=bidirectional, merge=merge, residual=residual, backend=backend)

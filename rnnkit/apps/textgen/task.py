@@ -66,6 +66,13 @@ class TextGenModelConfig:
     dropout: float = 0.0
     tie_weights: bool = False
 
+    def __post_init__(self) -> None:
+        # checked here, not only by the layer, so `model.dropout=1.5` is refused before the run
+        # folder is written, naming the key (with one layer the layer would ignore it)
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
+                or not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"model.dropout must be in [0, 1), got {self.dropout!r}")
+
 
 def _default_train() -> TrainConfig:
     return TrainConfig(epochs=10, lr=3e-3, weight_decay=0.0, grad_clip=1.0, schedule="cosine",
