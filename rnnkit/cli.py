@@ -82,7 +82,12 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
     r = sub.add_parser("runs", help="list run folders: app, date, headline metric")
     r.add_argument("root", nargs="?", default="runs", help="folder holding run folders (default: runs)")
     sub.add_parser("info", help="versions, devices and available backends")
+    # An app's tools are imported only for `rnnkit APP TOOL` and for the top-level help: importing every
+    # app (the forecast app pulls in pandas and statsmodels) cost each command seconds of start-up.
+    first = next((a for a in argv if not a.startswith("-")), None)
     for entry in registry.APPS:
+        if first is not None and first != entry.name:
+            continue
         try:
             tools = getattr(entry.cli, "TOOLS", {})
         except ImportError:  # an optional dependency of this app is missing: its tools say so when called
