@@ -169,9 +169,14 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     best = NeuralForecaster.create(cfg, train_set, echo=echo)
     epochs = best.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
     others = {}
-    for name in cfg.model.combine_with:  # trained while choosing, else (a resumed or explicit run) now
-        others[name] = trained.get(name) or _fit_member(member_config(cfg, name), train_set,
-                                                        run_dir / member_folder(name), resume)
+    for name in cfg.model.combine_with:  # trained while choosing, else saved by the run being resumed, else now
+        folder = run_dir / member_folder(name)
+        if name in trained:
+            others[name] = trained[name]
+        elif resume and (folder / STATE_FILE).is_file():
+            others[name] = _load_forecaster(member_config(cfg, name), folder)[0]
+        else:
+            others[name] = _fit_member(member_config(cfg, name), train_set, folder)
     nf = Combination({cfg.model.transform: best, **others}) if others else best
     if others:
         echo(f"forecast: the mean of {len(others) + 1} treatments ({', '.join([cfg.model.transform, *others])}; "
@@ -225,10 +230,10 @@ def member_config(cfg: ForecastConfig, name: str) -> ForecastConfig:
                                                                "train.progress=false", "train.tensorboard=false"])
 
 
-def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None, resume: bool = False):
+def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None) -> NeuralForecaster:
+    """One treatment trained from scratch (in ``folder`` with its checkpoints, or in memory)."""
     nf = NeuralForecaster.create(cfg, train_set)
-    nf.fit(train_set, run_dir=folder, resume=resume and folder is not None and folder.is_dir(),
-           echo=lambda *a: None)
+    nf.fit(train_set, run_dir=folder, echo=lambda *a: None)
     return nf
 
 
