@@ -164,3 +164,21 @@ def test_report_says_whether_the_differences_are_significant(run):
         assert c["mase_diff"] == pytest.approx(mase[c["a"]] - mase[c["b"]])
     md = (run / "report.md").read_text()
     assert "## Is the difference real?" in md and "| arima |" in md.split("## Is the difference real?")[1]
+
+
+def test_resume_keeps_the_combined_treatments_and_continues_the_best(run, tmp_path, capsys):
+    """--resume of a default run (a combination): the other treatments are loaded as saved (their
+    weights unchanged), the best continues training, and evaluate still works."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    others = json.loads((copy / "run.json").read_text())["config"]["model"]["combine_with"]
+    weights = {n: (copy / "treatments" / n / "checkpoints" / "best" / "model.safetensors").read_bytes()
+               for n in others}
+    assert main(["train", "forecast", "--run-dir", str(copy), "--resume", "train.epochs=6",
+                 "train.progress=false"]) == 0
+    assert "mean of 3 treatments" in capsys.readouterr().out
+    for n in others:
+        assert (copy / "treatments" / n / "checkpoints" / "best" / "model.safetensors").read_bytes() == weights[n]
+    assert main(["evaluate", str(copy)]) == 0
