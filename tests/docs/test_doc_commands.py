@@ -35,7 +35,10 @@ def doc_commands() -> list[tuple[str, str]]:
     """(page, command) for every command line in a shell code block, comments stripped."""
     out = []
     for page in DOCS:
-        for block in re.findall(r"```(?:bash|sh|shell|console)?\n(.*?)```", page.read_text("utf-8"), re.S):
+        # fences paired from the start of the page (an unlabelled pattern would also pair a block's
+        # closing fence with the next block's opening one and read the prose between as commands)
+        blocks = re.findall(r"^```(\w*)\n(.*?)^```", page.read_text("utf-8"), re.S | re.M)
+        for block in (b for lang, b in blocks if lang in ("", "bash", "sh", "shell", "console")):
             for line in block.replace("\\\n", " ").splitlines():
                 line = line.strip().removeprefix("$ ")
                 if re.match(r"(python3? -m rnnkit|(\w+=\S+ )*python3? -m pytest|rnnkit|torchrun|make|python3? benchmarks|pip|apt-get|echo|for) ", line) \
