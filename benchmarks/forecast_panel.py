@@ -64,8 +64,11 @@ GLOBAL = {
 
 def _periods(labels: pd.Series, freq: str) -> pd.DatetimeIndex:
     """fpp3's month and quarter labels ("1939 Jan", "1981 Q1") as period starts."""
-    text = labels.astype(str).str.replace(" Q", "Q", regex=False) if freq == "QS" else labels.astype(str)
-    return pd.PeriodIndex(text, freq="Q" if freq == "QS" else "M").to_timestamp()
+    text = labels.astype(str)
+    if freq == "QS":
+        return pd.PeriodIndex(text.str.replace(" Q", "Q", regex=False), freq="Q").to_timestamp()
+    # pandas' period parser does not read "1939 Jan"; a date parser with the format does
+    return pd.DatetimeIndex(pd.to_datetime(text, format="%Y %b"))
 
 
 def load_global(name: str) -> tuple[pd.DataFrame, str]:

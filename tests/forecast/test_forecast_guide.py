@@ -135,8 +135,12 @@ def test_the_guide_is_fit_before_the_validation_span(guided):
 
 
 def test_config_errors_name_the_keys():
-    with pytest.raises(C.ConfigError, match="model.guide=none"):
-        check_config(_cfg("model.guide=arima", "model.seasonal_diff=true", "data.season_length=12"))
+    with pytest.raises(C.ConfigError, match="model.guide_base needs model.guide=ets.*got guide=none"):
+        check_config(_cfg("model.guide_base=true"))
+    with pytest.raises(C.ConfigError, match="model.guide_base needs .*seasonal_diff=false"):
+        check_config(_cfg("model.guide=ets", "model.guide_base=true", "model.seasonal_diff=true",
+                          "data.season_length=12"))
+    check_config(_cfg("model.guide=arima", "model.seasonal_diff=true", "data.season_length=12"))  # allowed now
     with pytest.raises(C.ConfigError, match="model.guide"):
         _cfg("model.guide=prophet")
 
@@ -172,3 +176,94 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     assert ev["overall"][0]["MASE"] == pytest.approx(result["overall"][0]["MASE"], rel=1e-9)
     p = pipeline.predict(run, use_backtest_model=True)
     assert len(p) == H and np.isfinite(p[["point", "lo", "hi"]].to_numpy()).all()
+
+
+def _guide_windows(nf, hist, **layout_changes):
+    """Training windows of ``nf``'s series under its layout with ``layout_changes``, and the scaled guide rows."""
+    import dataclasses
+
+    from rnnkit.apps.forecast.windows import build_windows
+
+    lay = dataclasses.replace(nf.layout, **layout_changes)
+    s = hist.series[0]
+    pairs = [(0, o) for o in (lay.lookback + 3, 40, s.length - H)]
+    rows = nf.guide_rows(hist.series, pairs, lay)
+    return lay, build_windows([nf.encoder.encode(s)], pairs, lay, with_targets=True, guide=rows), rows
+
+
+def test_guide_base_targets_are_the_deviation_from_the_guide(guided):
+    """With guide_base every row's target is z - g (the window level cancels), the base is the
+    guide's forecast less the level, so an output of 0 forecasts exactly the guide."""
+    _, _, hist, nf = guided
+    lay, w, rows = _guide_windows(nf, hist, guide_base=True)
+    z = nf.encoder.encode(hist.series[0]).z
+    for i, o in enumerate(w.origins):
+        g = rows[i]
+        np.testing.assert_allclose(w.targets[i].numpy(), z[o - L + 1:o + H] - g, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(w.level[i] + w.base[i], g[L - 1:], rtol=1e-12)
+    plain = _guide_windows(nf, hist)[1]
+    np.testing.assert_array_equal(plain.inputs.numpy(), w.inputs.numpy())  # the inputs are the same
+    assert not plain.base.any()
+
+
+def test_seasonal_layout_guide_channel_is_relative_to_the_seasonal_reference(guided):
+    """With seasonal_lag m the channel is g minus the value each row's target is taken against:
+    z one season back inside the input span, the repeated last season over the horizon."""
+    _, _, hist, nf = guided
+    m = 12
+    lay, w, rows = _guide_windows(nf, hist, seasonal_lag=m, local_level=False)
+    z = nf.encoder.encode(hist.series[0]).z
+    for i, o in enumerate(w.origins):
+        ref = np.concatenate([z[o - L + 1 - m:o - m], z[o - m + np.arange(H) % m]])
+        np.testing.assert_allclose(w.inputs[i, :, lay.guide_col].numpy(), rows[i] - ref, rtol=1e-5, atol=1e-5)
+
+
+def test_a_guide_base_layout_needs_a_guide_and_no_season():
+    from rnnkit.apps.forecast.windows import Layout
+
+    for bad in (dict(guide=False), dict(guide=True, seasonal_lag=12), dict(guide=True, autoregressive=True)):
+        with pytest.raises(ValueError, match="guide_base needs a guide channel"):
+            Layout(L, H, guide_base=True, **bad)
+
+
+def test_auto_fits_the_guide_once_for_every_treatment(tmp_path, monkeypatch):
+    """transform=auto with a guide: the candidates, the combined members and the best retrained
+    in the run folder share one guide fit per series (the statistical search is the slow part)."""
+    from rnnkit.apps.forecast import pipeline, resolve_config
+
+    s = _sset().series[0]
+    path = tmp_path / "y.csv"
+    pd.DataFrame({"date": s.times, "y": s.target}).to_csv(path, index=False)
+    calls = []
+    original = Guide._fit_series
+    monkeypatch.setattr(Guide, "_fit_series", lambda self, name, y: (calls.append(name), original(self, name, y)))
+    cfg = resolve_config(path=path, overrides=[
+        "data.target=y", f"window.horizon={H}", "model.hidden_size=8", "model.guide=ets", "train.epochs=1",
+        "train.progress=false", "train.tensorboard=false", "baselines.models=naive", "backtest.windows=2"])
+    result = pipeline.train(cfg, tmp_path / "run", echo=lambda *_: None)
+    assert "guided" in result["transform"]["scores"]  # the guide-based treatment was a candidate
+    assert len(result["transform"]["scores"]) >= 5
+    assert calls == ["y"]
+
+
+def test_past_its_fit_the_guide_is_refit_on_everything_before_the_origin():
+    """Origins up to the kept fit's end (training windows) filter with the kept parameters; an origin
+    past it (validation, backtest, predict) gets a fresh search on y[:o], as a baseline refit at
+    every origin would, so a guide never forecasts from parameters frozen before a turn."""
+    s = _sset().series[0]
+    kept = Guide("ets", 12)
+    kept._fit_series(s.name, s.target[:50])
+    inside = kept.path(s, 50, L, H)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec, params = kept.fits[s.name]
+        res = kept.model._model(s.target[:50], spec).filter(params)
+    np.testing.assert_allclose(inside[L - 1:], np.asarray(res.get_forecast(H).predicted_mean), rtol=1e-12)
+    later = kept.path(s, 80, L, H)
+    fresh = Guide("ets", 12)
+    fresh._fit_series(s.name, s.target[:80])  # the kept fit's end is 80: no refit, its own search
+    np.testing.assert_allclose(later, fresh.path(s, 80, L, H), rtol=1e-9)
+    assert kept.fits[s.name] is not fresh.fits[s.name] and kept.fit_ends[s.name] == 50  # the kept fit is kept
+    # a saved guide remembers where its fit ends, so a loaded run refits at the same origins
+    again = Guide.from_dict(json.loads(json.dumps(kept.to_dict())))
+    np.testing.assert_array_equal(again.path(s, 80, L, H), later)

@@ -13,6 +13,13 @@ on the data's scale (Vincentization: the mean of the members' quantiles, each me
 scaling, level and seasonal treatment). ``model.combine=1`` keeps only the best one. The
 combination's interval is calibrated as one forecaster's is (:mod:`.intervals`).
 
+With ``model.combine_intervals=mixture`` the interval ends are instead the quantiles of the
+equal-weight mixture of the members' forecast distributions: each member's quantiles at G evenly
+spaced levels ``(j + 1/2) / G`` stand for G equally likely draws, and the draws of all members are
+pooled. The point forecast stays the mean of the members' medians. The mean of quantiles keeps
+only the average member's own spread; the mixture adds the disagreement between the treatments,
+which is model uncertainty the single members do not see (their training windows are in-sample).
+
 In a run folder the best member trains in the folder itself (its checkpoints and curves are the
 run's); every other member's weights and state are saved under ``treatments/<name>/``.
 """
@@ -70,9 +77,33 @@ class Combination(Intervals):
         return next(iter(self.members.values())).input_lens
 
     def quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
-        """``(N, H, len(levels))``: the mean of the members' quantiles on the data's scale."""
+        """``(N, H, len(levels))`` on the data's scale: the mean of the members' quantiles, or with
+        ``model.combine_intervals=mixture`` the mixture's (the median still the mean of medians)."""
         for s, o in zip(series, origins):
             if o < self.layout.lookback:
                 raise ValueError(f"series {s.name!r}: forecasting from position {o} needs {self.layout.lookback} "
                                  f"points before it (the longest look-back of the combined treatments), and it has {o}")
-        return np.mean([nf.quantiles(series, origins, levels) for nf in self.members.values()], axis=0)
+        if self.cfg.model.combine_intervals != "mixture" or len(self.members) == 1:
+            return np.mean([nf.quantiles(series, origins, levels) for nf in self.members.values()], axis=0)
+        return mixture_quantiles([nf.quantiles(series, origins, [*GRID, 0.5]) for nf in self.members.values()],
+                                 levels)
+
+
+GRID = tuple((j + 0.5) / 200 for j in range(200))  # each member's quantile levels standing for its draws
+
+
+def mixture_quantiles(members: Sequence[np.ndarray], levels: Sequence[float]) -> np.ndarray:
+    """``(N, H, len(levels))``: the quantiles of the equal-weight mixture of the members, from each
+    member's ``(N, H, len(GRID) + 1)`` quantiles at ``GRID`` and its median last. Level 0.5 is
+    the mean of the members' medians; the other levels are at least as far from it as that."""
+    pooled = np.concatenate([m[..., :-1] for m in members], axis=-1)
+    out = np.moveaxis(np.quantile(pooled, list(levels), axis=-1), 0, -1)
+    med = np.mean([m[..., -1] for m in members], axis=0)
+    for j, lv in enumerate(levels):
+        if lv < 0.5:
+            out[..., j] = np.minimum(out[..., j], med)
+        elif lv > 0.5:
+            out[..., j] = np.maximum(out[..., j], med)
+        else:
+            out[..., j] = med
+    return out

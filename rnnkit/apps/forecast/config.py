@@ -33,7 +33,8 @@ __all__ = [
 
 
 # The level/trend/season treatments of ``model.transform`` (see :mod:`.auto`).
-TRANSFORMS = ("level", "level_deseason", "level_log", "level_log_deseason", "seasonal", "seasonal_log")
+TRANSFORMS = ("level", "level_deseason", "level_log", "level_log_deseason", "seasonal", "seasonal_log", "guided",
+              "guided_log")
 
 
 @dataclass
@@ -140,6 +141,9 @@ class ModelConfig:
         series on the training data) predicts every window row's target from the values before
         it and before the origin, and the prediction is one more input channel (see :mod:`.guide`);
         ``none`` (default): a plain RNN.
+    guide_base: with ``guide``, the network forecasts the deviation from the guide's forecast,
+        which is added back on output (an output of 0 is the guide's forecast); direct decoder,
+        not with ``seasonal_diff``.
     target_steps: also feed each step's change of the target (z_t - z_{t-1}) as an input feature.
     loss_on: ``horizon`` (the H forecast steps) or ``all`` (also the one-step-ahead outputs over
         the input span). Autoregressive models always train on all steps.
@@ -159,12 +163,15 @@ class ModelConfig:
     combine: with ``transform=auto``, forecast with the mean of the ``combine`` treatments with the
         lowest validation MASE (a forecast combination, see :mod:`.combination`; the run records
         them in ``combine_with``); 1 = the best treatment alone.
+    combine_intervals: how a combination's interval ends are made: ``mean`` of the members'
+        quantiles, or the quantiles of the ``mixture`` of their distributions (wider where the
+        treatments disagree); the point forecast is the mean of the members' medians either way.
     combine_with: the other treatments combined with ``transform`` (each trained as that treatment,
         saved under ``treatments/<name>/`` in the run folder); filled in by ``transform=auto``.
     """
 
     transform: Literal["auto", "none", "level", "level_deseason", "level_log", "level_log_deseason", "seasonal",
-                       "seasonal_log"] = "auto"
+                       "seasonal_log", "guided", "guided_log"] = "auto"
     kind: Literal["sequence", "one_to_one"] = "sequence"
     cell: Literal["lstm", "gru", "rnn", "rnn_relu"] = "lstm"
     hidden_size: int = 64
@@ -181,12 +188,14 @@ class ModelConfig:
     seasonal_diff: bool = False
     target_steps: bool = False
     guide: Literal["none", "ets", "arima"] = "none"
+    guide_base: bool = False
     loss_on: Literal["horizon", "all"] = "horizon"
     samples: int = 200
     ensemble: int = 1
     ensemble_combine: Literal["mean", "mixture"] = "mean"
     ensemble_input_lens: tuple[int, ...] = ()
     combine: int = 3
+    combine_intervals: Literal["mean", "mixture"] = "mean"
     combine_with: tuple[str, ...] = ()
 
 
@@ -352,8 +361,12 @@ def check_config(cfg: ForecastConfig) -> None:
     need(m.ensemble >= len(lens), f"model.ensemble={m.ensemble} is fewer than the {len(lens)} input lengths of "
          f"model.ensemble_input_lens={lens}: every length needs a member (members cycle through them)")
     if m.seasonal_diff:
-        need(m.decoder == "direct" and not m.target_steps and m.guide == "none",
-             "model.seasonal_diff needs model.decoder=direct, model.target_steps=false and model.guide=none")
+        need(m.decoder == "direct" and not m.target_steps,
+             "model.seasonal_diff needs model.decoder=direct and model.target_steps=false")
+    if m.guide_base:
+        need(m.guide != "none" and m.decoder == "direct" and not m.seasonal_diff,
+             f"model.guide_base needs model.guide=ets|arima, model.decoder=direct and model.seasonal_diff=false "
+             f"(got guide={m.guide}, decoder={m.decoder}, seasonal_diff={str(m.seasonal_diff).lower()})")
     if m.kind == "one_to_one":
         need(m.decoder == "autoregressive",
              "model.kind=one_to_one reads one step and carries no state, so it forecasts by "

@@ -92,9 +92,10 @@ class NeuralForecaster(Intervals):
         return Path(run_dir) if i == 0 else Path(run_dir) / "members" / str(i)
 
     @classmethod
-    def create(cls, cfg: ForecastConfig, history: SeriesSet, echo=None) -> NeuralForecaster:
+    def create(cls, cfg: ForecastConfig, history: SeriesSet, echo=None, guide: Guide | None = None) -> NeuralForecaster:
         """Fit the encoder (and the guide of a hybrid) on ``history`` and build an untrained network
-        for its features."""
+        for its features. ``guide``: a guide already fit on this same history (another treatment's,
+        so the statistical fits run once per run), used when it is the model ``cfg`` asks for."""
         m = (cfg.data.season_length or season_length_for(history.freq)) if cfg.model.deseasonalize else 0
         enc = Encoder.fit(history, cfg.model.scaling, cfg.data.calendar, m if m > 1 else 0, cfg.model.log_target)
         lag = 0
@@ -105,9 +106,12 @@ class NeuralForecaster(Intervals):
         layout = Layout(max(member_input_lens(cfg)), cfg.window.horizon, enc.n_past, enc.n_future, enc.n_static,
                         autoregressive=cfg.model.decoder == "autoregressive", local_level=cfg.model.local_level,
                         target_steps=cfg.model.target_steps, level_alpha=cfg.model.level_alpha, seasonal_lag=lag,
-                        guide=cfg.model.guide != "none")
-        guide = None
-        if layout.guide:
+                        guide=cfg.model.guide != "none", guide_base=cfg.model.guide_base)
+        if not layout.guide:
+            guide = None
+        elif guide is not None and guide.name == cfg.model.guide and all(s.name in guide.fits for s in history.series):
+            pass
+        else:
             season = cfg.data.season_length or season_length_for(history.freq)
             # fit before the validation span, so that validation sees the guide out of sample
             ends = {s.name: s.length - val_size_for(s.length, cfg.window.horizon, cfg.backtest.val_size)

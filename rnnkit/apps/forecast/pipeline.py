@@ -166,7 +166,8 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     cfg, choice, trained = choose_transform(cfg, train_set, echo)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_info(run_dir, NAME, C.to_dict(cfg))
-    best = NeuralForecaster.create(cfg, train_set, echo=echo)
+    shared = next((f.guide for f in trained.values() if f.guide is not None), None)  # the guide fits run once
+    best = NeuralForecaster.create(cfg, train_set, echo=echo, guide=shared)
     epochs = best.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
     others = {}
     for name in cfg.model.combine_with:  # trained while choosing, else saved by the run being resumed, else now
@@ -176,7 +177,7 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
         elif resume and (folder / STATE_FILE).is_file():
             others[name] = _load_forecaster(member_config(cfg, name), folder)[0]
         else:
-            others[name] = _fit_member(member_config(cfg, name), train_set, folder)
+            others[name] = _fit_member(member_config(cfg, name), train_set, folder, guide=best.guide)
     nf = Combination({cfg.model.transform: best, **others}) if others else best
     if others:
         echo(f"forecast: the mean of {len(others) + 1} treatments ({', '.join([cfg.model.transform, *others])}; "
@@ -230,9 +231,10 @@ def member_config(cfg: ForecastConfig, name: str) -> ForecastConfig:
                                                                "train.progress=false", "train.tensorboard=false"])
 
 
-def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None) -> NeuralForecaster:
-    """One treatment trained from scratch (in ``folder`` with its checkpoints, or in memory)."""
-    nf = NeuralForecaster.create(cfg, train_set)
+def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None, guide=None) -> NeuralForecaster:
+    """One treatment trained from scratch (in ``folder`` with its checkpoints, or in memory);
+    ``guide``: another treatment's guide fit on the same ``train_set`` (reused when it fits)."""
+    nf = NeuralForecaster.create(cfg, train_set, guide=guide)
     nf.fit(train_set, run_dir=folder, echo=lambda *a: None)
     return nf
 
@@ -242,7 +244,8 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
     score each by its validation MASE. Returns the config with the best treatment as
     ``model.transform`` and the next best ``model.combine - 1`` as ``model.combine_with``, what was
     tried (name -> validation MASE; empty when nothing was chosen), and the trained candidates that
-    are combined (name -> forecaster, trained in memory; :func:`train` saves them)."""
+    are combined, the best included (name -> forecaster, trained in memory; :func:`train` saves the
+    others and trains the best again in the run folder, reusing its guide)."""
     t = cfg.model.transform
     if t == "none":
         return cfg, {}, {}
@@ -253,11 +256,12 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
         echo(f"transform: {names[0]} (the only candidate for this data)")
         return (C.apply_overrides(cfg, transform_overrides(names[0]) + [f"model.transform={names[0]}"]),
                 {"chosen": names[0], "scores": {}}, {})
-    scores, fitted = {}, {}
+    scores, fitted, guide = {}, {}, None
     for i, name in enumerate(names):
         c = member_config(cfg, name)
         t0 = time.perf_counter()
-        fitted[name] = _fit_member(c, train_set, None)
+        fitted[name] = _fit_member(c, train_set, None, guide=guide)
+        guide = guide or fitted[name].guide
         scores[name] = validation_mase(fitted[name], c, train_set)
         echo(f"transform candidate {i + 1}/{len(names)} {name}: validation MASE {scores[name]:.3f} "
              f"({time.perf_counter() - t0:.0f} s)")
@@ -268,7 +272,7 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
          + (f", combined with {', '.join(rest)} (model.combine={cfg.model.combine})" if rest else ""))
     chosen = C.apply_overrides(cfg, transform_overrides(best) + [f"model.transform={best}",
                                                                  f"model.combine_with={','.join(rest)}"])
-    return chosen, {"chosen": best, "combined": [best, *rest], "scores": scores}, {k: fitted[k] for k in rest}
+    return chosen, {"chosen": best, "combined": [best, *rest], "scores": scores}, {k: fitted[k] for k in [best, *rest]}
 
 
 def _fmt_factors(k) -> str:
@@ -383,7 +387,11 @@ def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, ech
                                                                  times=s.times[:s.length]) for s in sset.series])
     t0 = time.perf_counter()
     if isinstance(nf, Combination):  # every member refit, each with its own treatment
-        new = Combination({name: _fit_member(m.cfg, full, None) for name, m in nf.members.items()})
+        members, guide = {}, None
+        for name, m in nf.members.items():
+            members[name] = _fit_member(m.cfg, full, None, guide=guide)
+            guide = guide or members[name].guide
+        new = Combination(members)
     else:
         new = _fit_member(cfg, full, None)
     new.calibration = nf.calibration

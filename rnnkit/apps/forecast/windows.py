@@ -19,8 +19,16 @@ rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D
                 l_j = alpha z_j + (1 - alpha) l_{j-1} from l = z_{o-L} to l_{o-1} (ES-RNN style,
                 Smyl 2020; ``level_alpha`` = 1, the default, gives z_{o-1}, the last value); else 0.
                 Targets are ``z_{t_k+1} - level``. The level reads only z_{o-L..o-1}.
-    guide       with ``model.guide``: a statistical model's prediction of the target at t_k + 1 from
-                the values before min(t_k + 1, o) (see :mod:`.guide`), scaled as the target, minus level
+    guide       with ``model.guide``: a statistical model's prediction g of the target at t_k + 1 from
+                the values before min(t_k + 1, o) (see :mod:`.guide`), scaled as the target, minus
+                the reference the row's target is taken against (the level; with ``seasonal_lag``
+                the seasonal naive value below), so the channel says where the guide expects the
+                target to go relative to what the network must add to
+    guide_base  with ``guide_base`` (direct decoder, no ``seasonal_lag``): the targets are taken
+                relative to the guide, ``z_{t_k+1} - g_{t_k+1}`` on every row, and the guide's forecast
+                is the ``base`` added back on output: an output of 0 is exactly the guide's
+                forecast, and the network learns where the statistical model goes wrong (the
+                hybrid of Zhang 2003; ES-RNN's statistical part, Smyl 2020)
     seasonal    with ``seasonal_lag`` m (direct decoder): the target is taken relative to the seasonal
                 naive forecast. Inside the input span target_in = z_{t_k} - z_{t_k-m} and the one-step
                 targets z_{t_k+1} - z_{t_k+1-m}; the forecast of step o+h (h = 0..H-1) is relative to
@@ -58,6 +66,11 @@ class Layout:
     level_alpha: float = 1.0
     seasonal_lag: int = 0
     guide: bool = False
+    guide_base: bool = False
+
+    def __post_init__(self):
+        if self.guide_base and (not self.guide or self.seasonal_lag or self.autoregressive):
+            raise ValueError("a layout with guide_base needs a guide channel, the direct decoder and no seasonal_lag")
 
     @property
     def lookback(self) -> int:
@@ -97,8 +110,9 @@ class Layout:
 @dataclass
 class Windows:
     """inputs ``(N, R, D)`` float32; targets ``(N, R)`` float32 or None; per window: level ``(N,)``
-    (float64), series index and origin ``(N,)``; ``base`` ``(N, H)``: the seasonal base added back to
-    each forecast step (zeros without ``seasonal_lag``)."""
+    (float64), series index and origin ``(N,)``; ``base`` ``(N, H)``: the seasonal base (or the
+    guide's forecast, with ``guide_base``) added back to each forecast step after the level (zeros
+    without either)."""
 
     inputs: torch.Tensor
     targets: torch.Tensor | None
@@ -160,7 +174,10 @@ def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool, guide: 
         if guide is None or guide.shape != (R,):
             raise ValueError(f"the layout has a guide channel: expected {R} guide values for origin {o}, got "
                              f"{None if guide is None else guide.shape}")
-        x[:, lay.guide_col] = guide - level
+        ref = level
+        if m:  # the values the rows' targets are taken against: one season back, then the base
+            ref = np.concatenate([a.z[o - L + 1 - m:o - m], a.z[o - m + np.arange(H) % m]])
+        x[:, lay.guide_col] = guide - ref
     return x, level
 
 
@@ -202,6 +219,8 @@ def build_windows(arrays: Sequence[SeriesArrays], pairs: Sequence[tuple[int, int
                                  guide=guide[i] if guide is not None else None)
         if m:
             base[i] = a.z[o - m + np.arange(H) % m]  # the last observed season, repeated over the horizon
+        elif layout.guide_base:
+            base[i] = guide[i][L - 1:] - level[i]  # the guide's forecast, relative to the window level
         if with_targets and ends is not None:
             Y[i] = _padded(a.z, o - L + 1, o + H, ends[i]) - level[i]
         elif with_targets:
@@ -211,6 +230,8 @@ def build_windows(arrays: Sequence[SeriesArrays], pairs: Sequence[tuple[int, int
             Y[i] = a.z[o - L + 1:o + H] - level[i]
         if with_targets and m:  # one-step targets relative to one season back, the horizon's to the base
             Y[i] -= np.concatenate([a.z[o - L + 1 - m:o - m], base[i]])
+        elif with_targets and layout.guide_base:  # every row's target relative to the guide's prediction
+            Y[i] -= guide[i] - level[i]
     s_idx = np.asarray([p[0] for p in pairs], dtype=np.int64)
     o_idx = np.asarray([p[1] for p in pairs], dtype=np.int64)
     return Windows(torch.from_numpy(X), torch.from_numpy(Y) if Y is not None else None, level, s_idx, o_idx, base)
