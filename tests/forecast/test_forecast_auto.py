@@ -63,11 +63,11 @@ def test_too_short_names_the_longest_horizon_that_works():
 
 def test_log_candidates_only_for_positive_series():
     pos = build_series(_real("QS"), time_col="date", target=["y"])
-    assert candidates(ForecastConfig(), pos) == ["level", "level_deseason", "seasonal", "level_log",
+    assert candidates(ForecastConfig(), pos) == ["level", "level_deseason", "seasonal", "guided", "level_log",
                                                  "level_log_deseason", "seasonal_log"]
     neg = _real("QS").assign(y=lambda d: d["y"] - d["y"].mean())
-    assert candidates(ForecastConfig(), build_series(neg, time_col="date", target=["y"])) == ["level", "level_deseason",
-                                                                                              "seasonal"]
+    assert candidates(ForecastConfig(), build_series(neg, time_col="date", target=["y"])) == [
+        "level", "level_deseason", "seasonal", "guided"]
 
 
 def test_print_config_of_a_users_file_names_no_builtin_dataset(tmp_path):

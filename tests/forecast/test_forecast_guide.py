@@ -135,11 +135,12 @@ def test_the_guide_is_fit_before_the_validation_span(guided):
 
 
 def test_config_errors_name_the_keys():
-    with pytest.raises(C.ConfigError, match="model.guide_base needs model.guide=ets.*got guide=none"):
-        check_config(_cfg("model.guide_base=true"))
-    with pytest.raises(C.ConfigError, match="model.guide_base needs .*seasonal_diff=false"):
-        check_config(_cfg("model.guide=ets", "model.guide_base=true", "model.seasonal_diff=true",
-                          "data.season_length=12"))
+    with pytest.raises(C.ConfigError, match="model.guide_base=ets needs model.guide=none or the same model.*"
+                       "got guide=arima"):
+        check_config(_cfg("model.guide=arima", "model.guide_base=ets"))
+    with pytest.raises(C.ConfigError, match="model.guide_base=ets needs .*seasonal_diff=false"):
+        check_config(_cfg("model.guide_base=ets", "model.seasonal_diff=true", "data.season_length=12"))
+    check_config(_cfg("model.guide_base=ets"))  # the base's model is the guide: no model.guide needed
     check_config(_cfg("model.guide=arima", "model.seasonal_diff=true", "data.season_length=12"))  # allowed now
     with pytest.raises(C.ConfigError, match="model.guide"):
         _cfg("model.guide=prophet")
@@ -155,12 +156,14 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     over = ["data.target=y", f"window.input_len={L}", f"window.horizon={H}", "model.hidden_size=8",
             "model.guide=arima", "model.log_target=true", "train.epochs=2", "train.progress=false",
             "train.tensorboard=false", "train.patience=0", "baselines.models=naive,arima", "baselines.max_p=1",
-            "baselines.max_q=1", "backtest.windows=3", "backtest.val_size=8",
-            "backtest.calibrate=true", "backtest.calibrate_window=8"]  # rolling factors in every path too
+            "baselines.max_q=1", "backtest.windows=2", "backtest.val_size=8",
+            # rolling factors in every path too; few origins, since the guide is refit at each
+            # origin from the training history's end on (the earlier ones the rolling window reads)
+            "backtest.calibrate=true", "backtest.calibrate_window=3"]
     cfg = resolve_config(path=path, overrides=over)
     run = tmp_path / "run"
     result = pipeline.train(cfg, run, echo=lambda *_: None)
-    assert "rolling, from the last 8 observed origins" in (run / "report.md").read_text()
+    assert "rolling, from the last 3 observed origins" in (run / "report.md").read_text()
     assert "Guide (the statistical forecast the RNN reads" in (run / "report.md").read_text()
     assert set(result["guide_models"]) == {"y"} and result["guide_models"]["y"].startswith("ARIMA(")
     state = json.loads((run / "forecast_state.json").read_text())
@@ -168,7 +171,7 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     _, nf = pipeline.load_run(run)
     assert "guided by ARIMA" in nf.name and nf.guide.fits.keys() == {"y"}
     stored = pd.read_csv(run / "backtest_forecasts.csv")
-    again = run_backtest(pipeline.load_series(cfg.data), plan_backtest(sset, H, 3, H), [nf], 0.8)
+    again = run_backtest(pipeline.load_series(cfg.data), plan_backtest(sset, H, 2, H), [nf], 0.8)
     mine = stored[stored.model == nf.name]
     for col in ("point", "lo", "hi"):
         np.testing.assert_allclose(again[col].to_numpy(), mine[col].to_numpy(), rtol=1e-9)
@@ -246,14 +249,17 @@ def test_auto_fits_the_guide_once_for_every_treatment(tmp_path, monkeypatch):
     assert calls == ["y"]
 
 
-def test_past_its_fit_the_guide_is_refit_on_everything_before_the_origin():
-    """Origins up to the kept fit's end (training windows) filter with the kept parameters; an origin
-    past it (validation, backtest, predict) gets a fresh search on y[:o], as a baseline refit at
-    every origin would, so a guide never forecasts from parameters frozen before a turn."""
+def test_past_the_training_history_the_guide_is_refit_on_everything_before_the_origin():
+    """Origins before the training history's end (training and validation windows) filter with the
+    kept parameters; an origin at or after it (backtest, predict) gets a fresh search on y[:o], as
+    a baseline refit at every origin would, so a guide never forecasts from parameters frozen
+    before a turn."""
     s = _sset().series[0]
     kept = Guide("ets", 12)
     kept._fit_series(s.name, s.target[:50])
+    kept.refit_from[s.name] = 60  # the training history's end: validation origins 50..59 keep the fit
     inside = kept.path(s, 50, L, H)
+    assert kept.path(s, 59, L, H) is not None and not kept._refits
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         spec, params = kept.fits[s.name]
@@ -261,7 +267,7 @@ def test_past_its_fit_the_guide_is_refit_on_everything_before_the_origin():
     np.testing.assert_allclose(inside[L - 1:], np.asarray(res.get_forecast(H).predicted_mean), rtol=1e-12)
     later = kept.path(s, 80, L, H)
     fresh = Guide("ets", 12)
-    fresh._fit_series(s.name, s.target[:80])  # the kept fit's end is 80: no refit, its own search
+    fresh._fit_series(s.name, s.target[:80])  # its own fit ends at the origin: no refit, its own search
     np.testing.assert_allclose(later, fresh.path(s, 80, L, H), rtol=1e-9)
     assert kept.fits[s.name] is not fresh.fits[s.name] and kept.fit_ends[s.name] == 50  # the kept fit is kept
     # a saved guide remembers where its fit ends, so a loaded run refits at the same origins

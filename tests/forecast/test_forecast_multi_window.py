@@ -38,7 +38,7 @@ def _single(nf, i):
     """Member i alone, as a one-network forecaster with its own input length."""
     cfg = dataclasses.replace(nf.cfg, model=dataclasses.replace(nf.cfg.model, ensemble=1, ensemble_input_lens=()),
                               window=dataclasses.replace(nf.cfg.window, input_len=nf.input_lens[i]))
-    one = NeuralForecaster(cfg, nf.encoder, nf.layouts[i], nf.calibration)
+    one = NeuralForecaster(cfg, nf.encoder, nf.layouts[i], nf.calibration, guide=nf.guide)
     one.nets = [nf.nets[i]]
     return one
 
@@ -58,8 +58,10 @@ def trained():
     sset = _sset()
     plan = plan_backtest(sset, H, 3, H)
     hist = history_set(sset, plan.first)
-    # local level with alpha < 1: each member's window level differs (it smooths its own input span)
-    nf = NeuralForecaster.create(_cfg("model.local_level=true", "model.level_alpha=0.5"), hist)
+    # local level with alpha < 1: each member's window level differs (it smooths its own input span);
+    # a plain RNN, so that a member reads nothing before its own look-back (a guide's filter reads
+    # the whole history)
+    nf = NeuralForecaster.create(_cfg("model.local_level=true", "model.level_alpha=0.5", "model.guide=none"), hist)
     nf.fit(hist, echo=lambda *_: None)
     return sset, plan, hist, nf
 

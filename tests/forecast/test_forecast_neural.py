@@ -126,7 +126,7 @@ def test_ensemble_averages_its_members_and_reloads_exactly(data, tmp_path):
     q = nf.quantiles([s, s], origins, [0.1, 0.5, 0.9])
     members = []
     for net in nf.nets:
-        nf_one = NeuralForecaster(cfg, nf.encoder, nf.layout)
+        nf_one = NeuralForecaster(cfg, nf.encoder, nf.layout, guide=nf.guide)
         nf_one.nets = [net]
         members.append(nf_one.quantiles([s, s], origins, [0.1, 0.5, 0.9]))
     np.testing.assert_allclose(q, (members[0] + members[1]) / 2, rtol=1e-6)

@@ -67,7 +67,7 @@ def test_the_intervals_widen_after_the_errors_grow(trained):
     table = run_backtest(sset, plan, [nf], 0.8)
     table["inside"] = (table["lo"] <= table["actual"]) & (table["actual"] <= table["hi"])
     fixed = dataclasses.replace(nf.cfg, backtest=dataclasses.replace(nf.cfg.backtest, calibrate_window=0))
-    nf_fixed = NeuralForecaster(fixed, nf.encoder, nf.layout, calibration=1.0)
+    nf_fixed = NeuralForecaster(fixed, nf.encoder, nf.layout, calibration=1.0, guide=nf.guide)
     nf_fixed.nets = nf.nets
     t_fixed = run_backtest(sset, plan, [nf_fixed], 0.8)
     t_fixed["inside"] = (t_fixed["lo"] <= t_fixed["actual"]) & (t_fixed["actual"] <= t_fixed["hi"])

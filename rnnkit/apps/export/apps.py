@@ -219,6 +219,11 @@ def _forecast(run) -> Plan:
     }
     notes = ["the window's features and scaling are rnnkit.apps.forecast.windows/features; "
              "export.json holds the fitted encoder (per-series scales) and the layout"]
+    guided = [name for name, _, nf in forecast_graph_names(forecaster) if nf.guide is not None]
+    if guided:
+        notes.append(f"graphs {', '.join(guided)} read a guide channel (and with layout.guide_base add the guide's "
+                     "forecast back): a statistical model's forecast (rnnkit.apps.forecast.guide, its fits in the "
+                     "run's forecast_state.json), which the caller computes, e.g. with rnnkit itself")
     members = getattr(forecaster, "members", None)
     if members and len(members) > 1:
         pre["combination"] = {name: _forecast_member_json(nf) for name, nf in members.items()}

@@ -112,15 +112,16 @@ def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet) -> tuple[ForecastConfig,
     return cfg, said
 
 
-def transform_overrides(name: str) -> list[str]:
-    """The model keys a treatment sets."""
+def transform_overrides(name: str, guide: str = "none") -> list[str]:
+    """The model keys a treatment sets; ``guide``: the run's ``model.guide`` (the ``guided``
+    treatments' base is that model, ETS when it is none)."""
     base = ["model.local_level=true", "model.scaling=diff", "model.level_alpha=1.0", "model.seasonal_diff=false",
-            "model.guide_base=false"]
+            "model.guide_base=none"]
     if name in ("seasonal", "seasonal_log"):  # the seasonal naive base carries the level: no local level
-        return ["model.local_level=false", "model.scaling=diff", "model.deseasonalize=false", "model.guide_base=false",
+        return ["model.local_level=false", "model.scaling=diff", "model.deseasonalize=false", "model.guide_base=none",
                 "model.seasonal_diff=true", f"model.log_target={'true' if name == 'seasonal_log' else 'false'}"]
-    if name in ("guided", "guided_log"):  # the guide's forecast is the base (needs model.guide)
-        return base[:-1] + ["model.guide_base=true", "model.deseasonalize=false",
+    if name in ("guided", "guided_log"):  # a statistical model's forecast is the base
+        return base[:-1] + [f"model.guide_base={guide if guide != 'none' else 'ets'}", "model.deseasonalize=false",
                             f"model.log_target={'true' if name == 'guided_log' else 'false'}"]
     if name == "level":
         return base + ["model.log_target=false", "model.deseasonalize=false"]
@@ -140,7 +141,7 @@ def candidates(cfg: ForecastConfig, history: SeriesSet) -> list[str]:
     m = cfg.data.season_length or season_length_for(history.freq)
     positive = all(np.nanmin(s.target) > 0 for s in history.series)
     seasonal = m > 1 and min(s.length for s in history.series) >= 2 * m
-    guided = cfg.model.guide != "none" and cfg.model.decoder == "direct"
+    guided = cfg.model.decoder == "direct"
     out = ["level"] + (["level_deseason", "seasonal"] if seasonal else []) + (["guided"] if guided else [])
     if positive:
         out += ["level_log"] + (["level_log_deseason", "seasonal_log"] if seasonal else [])

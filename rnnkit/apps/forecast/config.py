@@ -137,13 +137,17 @@ class ModelConfig:
         y_t - y_{t-m} (m = ``data.season_length`` >= 2) inside the window, and over the horizon the
         deviation from the last observed season repeated, added back on output (for H <= m, seasonal
         ARIMA's D = 1); an output of 0 is the seasonal naive forecast. Direct decoder only.
-    guide: ``ets`` or ``arima``: a hybrid. That statistical model (the baselines' search, fit per
-        series on the training data) predicts every window row's target from the values before
-        it and before the origin, and the prediction is one more input channel (see :mod:`.guide`);
-        ``none`` (default): a plain RNN.
-    guide_base: with ``guide``, the network forecasts the deviation from the guide's forecast,
-        which is added back on output (an output of 0 is the guide's forecast); direct decoder,
-        not with ``seasonal_diff``.
+    guide: ``ets`` (default) or ``arima``: a hybrid. That statistical model (the baselines' search,
+        fit per series on the training data) predicts every window row's target from the values
+        before it and before the origin, and the prediction is one more input channel (see
+        :mod:`.guide`); ``none``: a plain RNN.
+    guide_refit: ``every_origin`` (default): the guide is searched and fit again at every origin
+        from the training history's end on (backtest, predict), as the baselines are; ``once``:
+        the fit on the training history serves every origin (faster; it can go stale).
+    guide_base: ``ets`` or ``arima``: the network forecasts the deviation from that model's
+        forecast, which is added back on output (an output of 0 is its forecast), and reads it as
+        the guide channel; the ``guided`` treatment sets it. Direct decoder, not with
+        ``seasonal_diff``; with ``guide`` set, the same model. ``none`` (default): no base.
     target_steps: also feed each step's change of the target (z_t - z_{t-1}) as an input feature.
     loss_on: ``horizon`` (the H forecast steps) or ``all`` (also the one-step-ahead outputs over
         the input span). Autoregressive models always train on all steps.
@@ -163,9 +167,10 @@ class ModelConfig:
     combine: with ``transform=auto``, forecast with the mean of the ``combine`` treatments with the
         lowest validation MASE (a forecast combination, see :mod:`.combination`; the run records
         them in ``combine_with``); 1 = the best treatment alone.
-    combine_intervals: how a combination's interval ends are made: ``mean`` of the members'
-        quantiles, or the quantiles of the ``mixture`` of their distributions (wider where the
-        treatments disagree); the point forecast is the mean of the members' medians either way.
+    combine_intervals: how a combination's interval ends are made: the quantiles of the
+        ``mixture`` of the members' distributions (default; wider where the treatments disagree),
+        or the ``mean`` of their quantiles; the point forecast is the mean of the members' medians
+        either way.
     combine_with: the other treatments combined with ``transform`` (each trained as that treatment,
         saved under ``treatments/<name>/`` in the run folder); filled in by ``transform=auto``.
     """
@@ -187,15 +192,16 @@ class ModelConfig:
     level_alpha: float = 1.0
     seasonal_diff: bool = False
     target_steps: bool = False
-    guide: Literal["none", "ets", "arima"] = "none"
-    guide_base: bool = False
+    guide: Literal["none", "ets", "arima"] = "ets"
+    guide_base: Literal["none", "ets", "arima"] = "none"
+    guide_refit: Literal["every_origin", "once"] = "every_origin"
     loss_on: Literal["horizon", "all"] = "horizon"
     samples: int = 200
     ensemble: int = 1
     ensemble_combine: Literal["mean", "mixture"] = "mean"
     ensemble_input_lens: tuple[int, ...] = ()
     combine: int = 3
-    combine_intervals: Literal["mean", "mixture"] = "mean"
+    combine_intervals: Literal["mean", "mixture"] = "mixture"
     combine_with: tuple[str, ...] = ()
 
 
@@ -283,13 +289,14 @@ class ForecastConfig:
 # the period *before* the reported test span (data.truncate = that span), never on the test span
 # itself; docs/forecasting.md lists the candidates and their scores.
 DATASET_DEFAULTS: dict[str, list[str]] = {
-    "sunspots": ["model.transform=none", "data.calendar=false", "data.season_length=132", "window.input_len=132",
+    "sunspots": ["model.transform=none", "model.guide=none", "data.calendar=false", "data.season_length=132", "window.input_len=132",
                  "window.horizon=12", "backtest.windows=24", "backtest.val_size=240"],
     "elnino": ["model.transform=none", "window.input_len=96", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
                "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.guide=arima",
+               "model.guide_refit=once",
                "model.ensemble=10", "model.ensemble_combine=mixture", "backtest.calibrate=true",
                "backtest.calibrate_window=48"],
-    "macrodata": ["model.transform=none", "window.input_len=40", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
+    "macrodata": ["model.transform=none", "model.guide=none", "window.input_len=40", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
                   "backtest.val_size=24", "data.train_only=cpi,m1,pop,unemp,tbilrate", "model.log_target=true",
                   "model.local_level=true", "model.target_steps=true",
                   "model.likelihood=studentt", "model.ensemble=10", "model.ensemble_combine=mixture",
@@ -363,10 +370,11 @@ def check_config(cfg: ForecastConfig) -> None:
     if m.seasonal_diff:
         need(m.decoder == "direct" and not m.target_steps,
              "model.seasonal_diff needs model.decoder=direct and model.target_steps=false")
-    if m.guide_base:
-        need(m.guide != "none" and m.decoder == "direct" and not m.seasonal_diff,
-             f"model.guide_base needs model.guide=ets|arima, model.decoder=direct and model.seasonal_diff=false "
-             f"(got guide={m.guide}, decoder={m.decoder}, seasonal_diff={str(m.seasonal_diff).lower()})")
+    if m.guide_base != "none":
+        need(m.guide in ("none", m.guide_base) and m.decoder == "direct" and not m.seasonal_diff,
+             f"model.guide_base={m.guide_base} needs model.guide=none or the same model, model.decoder=direct and "
+             f"model.seasonal_diff=false (got guide={m.guide}, decoder={m.decoder}, "
+             f"seasonal_diff={str(m.seasonal_diff).lower()})")
     if m.kind == "one_to_one":
         need(m.decoder == "autoregressive",
              "model.kind=one_to_one reads one step and carries no state, so it forecasts by "
@@ -394,6 +402,12 @@ def member_input_lens(cfg: ForecastConfig) -> list[int]:
     ``model.ensemble`` members, or ``window.input_len`` for all of them."""
     lens = list(cfg.model.ensemble_input_lens) or [cfg.window.input_len]
     return [int(lens[i % len(lens)]) for i in range(cfg.model.ensemble)]
+
+
+def guide_model(cfg: ForecastConfig) -> str:
+    """The statistical model whose forecasts the windows carry: the base's (``model.guide_base``)
+    when there is one, else ``model.guide``; ``none`` for a plain RNN."""
+    return cfg.model.guide_base if cfg.model.guide_base != "none" else cfg.model.guide
 
 
 def max_input_len(cfg: ForecastConfig) -> int:

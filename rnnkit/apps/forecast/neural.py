@@ -32,7 +32,7 @@ from rnnkit import config as C
 from rnnkit.train import Trainer
 
 from .backtest import val_size_for
-from .config import ForecastConfig, member_input_lens
+from .config import ForecastConfig, guide_model, member_input_lens
 from .data import Series, SeriesSet, season_length_for
 from .features import Encoder
 from .guide import Guide
@@ -106,17 +106,18 @@ class NeuralForecaster(Intervals):
         layout = Layout(max(member_input_lens(cfg)), cfg.window.horizon, enc.n_past, enc.n_future, enc.n_static,
                         autoregressive=cfg.model.decoder == "autoregressive", local_level=cfg.model.local_level,
                         target_steps=cfg.model.target_steps, level_alpha=cfg.model.level_alpha, seasonal_lag=lag,
-                        guide=cfg.model.guide != "none", guide_base=cfg.model.guide_base)
+                        guide=guide_model(cfg) != "none", guide_base=cfg.model.guide_base != "none")
         if not layout.guide:
             guide = None
-        elif guide is not None and guide.name == cfg.model.guide and all(s.name in guide.fits for s in history.series):
+        elif guide is not None and guide.name == guide_model(cfg) and all(s.name in guide.fits for s in history.series):
             pass
         else:
             season = cfg.data.season_length or season_length_for(history.freq)
             # fit before the validation span, so that validation sees the guide out of sample
             ends = {s.name: s.length - val_size_for(s.length, cfg.window.horizon, cfg.backtest.val_size)
                     for s in history.series}
-            guide = Guide(cfg.model.guide, season, cfg.baselines).fit(history, ends=ends, echo=echo)
+            guide = Guide(guide_model(cfg), season, cfg.baselines,
+                          refit=cfg.model.guide_refit == "every_origin").fit(history, ends=ends, echo=echo)
         return cls(cfg, enc, layout, guide=guide)
 
     def guide_rows(self, series: Sequence[Series], pairs, layout: Layout) -> list[np.ndarray] | None:

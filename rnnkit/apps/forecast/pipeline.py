@@ -227,8 +227,8 @@ def validation_mase(nf: NeuralForecaster, cfg: ForecastConfig, history: SeriesSe
 
 def member_config(cfg: ForecastConfig, name: str) -> ForecastConfig:
     """The config of one treatment of a run (a combination member, or a candidate of ``auto``)."""
-    return C.apply_overrides(cfg, transform_overrides(name) + [f"model.transform={name}", "model.combine_with=",
-                                                               "train.progress=false", "train.tensorboard=false"])
+    return C.apply_overrides(cfg, transform_overrides(name, cfg.model.guide) + [
+        f"model.transform={name}", "model.combine_with=", "train.progress=false", "train.tensorboard=false"])
 
 
 def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None, guide=None) -> NeuralForecaster:
@@ -250,11 +250,11 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
     if t == "none":
         return cfg, {}, {}
     if t != "auto":
-        return C.apply_overrides(cfg, transform_overrides(t)), {"chosen": t, "scores": {}}, {}
+        return C.apply_overrides(cfg, transform_overrides(t, cfg.model.guide)), {"chosen": t, "scores": {}}, {}
     names = candidates(cfg, train_set)
     if len(names) == 1:
         echo(f"transform: {names[0]} (the only candidate for this data)")
-        return (C.apply_overrides(cfg, transform_overrides(names[0]) + [f"model.transform={names[0]}"]),
+        return (C.apply_overrides(cfg, transform_overrides(names[0], cfg.model.guide) + [f"model.transform={names[0]}"]),
                 {"chosen": names[0], "scores": {}}, {})
     scores, fitted, guide = {}, {}, None
     for i, name in enumerate(names):
@@ -270,8 +270,8 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
     best, rest = ranked[0], ranked[1:cfg.model.combine]
     echo(f"transform: {best} (lowest validation MASE of {', '.join(names)})"
          + (f", combined with {', '.join(rest)} (model.combine={cfg.model.combine})" if rest else ""))
-    chosen = C.apply_overrides(cfg, transform_overrides(best) + [f"model.transform={best}",
-                                                                 f"model.combine_with={','.join(rest)}"])
+    chosen = C.apply_overrides(cfg, transform_overrides(best, cfg.model.guide) + [
+        f"model.transform={best}", f"model.combine_with={','.join(rest)}"])
     return chosen, {"chosen": best, "combined": [best, *rest], "scores": scores}, {k: fitted[k] for k in [best, *rest]}
 
 
