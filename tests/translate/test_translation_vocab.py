@@ -35,3 +35,13 @@ def test_vocabularies_round_trip(kit, shared):
     else:
         with pytest.raises(ValueError, match="share_embeddings=true needs vocab.shared=true"):
             build_model(cfg, src_tok, tgt_tok)
+
+
+def test_a_vocabulary_smaller_than_its_fixed_pieces_is_refused_naming_the_key():
+    """vocab.size counts the 4 specials and 256 byte pieces: below 261 the CLI says so in one line
+    naming vocab.size (it used to fail inside sentencepiece's trainer with `vocab_size`)."""
+    from rnnkit.cli import main
+
+    with pytest.raises(ValueError, match=r"vocab.size must be >= 261 .* got 60"):
+        TranslationVocabConfig(size=60)
+    assert main(["train", "translate", "--preset", "tiny", "--print-config", "vocab.size=60"]) == 2

@@ -26,8 +26,6 @@ def interval_levels(level: float) -> list[float]:
     return [round((1 - level) / 2, 6), 0.5, round((1 + level) / 2, 6)]
 
 
-_levels = interval_levels
-
 
 class Intervals:
     """Point forecast and interval from the median and the interval's quantiles, calibrated."""
@@ -67,7 +65,7 @@ class Intervals:
                     starts.append(r)
                 rows.append(index[key])
             plans.append((s, recent, rows))
-        q = self.quantiles(views, starts, _levels(level))
+        q = self.quantiles(views, starts, interval_levels(level))
         out = []
         for s, recent, rows in plans:
             y = np.stack([s.target[r:r + H] for r in recent])
@@ -78,7 +76,7 @@ class Intervals:
     def forecast(self, series: Sequence[Series], origins: Sequence[int], horizon: int, level: float):
         if horizon != self.layout.horizon:
             raise ValueError(f"the model forecasts {self.layout.horizon} steps, not {horizon}")
-        q = self.quantiles(series, origins, _levels(level))
+        q = self.quantiles(series, origins, interval_levels(level))
         lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
         k = self.factors_at(series, origins, level)
         return [(med[i], med[i] - k[i] * (med[i] - lo[i]), med[i] + k[i] * (hi[i] - med[i])) for i in range(len(q))]
@@ -106,7 +104,7 @@ class Intervals:
         if not origins:
             raise ValueError("interval calibration (backtest.calibrate) found no validation window: raise "
                              "backtest.val_size or turn it off with backtest.calibrate=false")
-        q = self.quantiles(views, origins, _levels(level))
+        q = self.quantiles(views, origins, interval_levels(level))
         y = np.full((len(origins), H), np.nan)
         for i, (s, o) in enumerate(zip(views, origins)):
             seen = s.target[o:o + H]

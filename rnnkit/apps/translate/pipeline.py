@@ -87,6 +87,12 @@ class TranslationVocabConfig:
     size: int = 2000
     model_type: Literal["unigram", "bpe"] = "unigram"
 
+    def __post_init__(self):
+        floor = 4 + 256 + 1  # the specials, the byte-fallback pieces, one learnt piece (rnnkit.data.subword)
+        if self.size < floor:
+            raise C.ConfigError(f"vocab.size must be >= {floor} (4 special and 256 byte pieces come first), "
+                                f"got {self.size}")
+
 
 @dataclass
 class TranslationModelConfig:
