@@ -97,6 +97,7 @@ def test_cli_trains_a_users_folder_skipping_and_counting_bad_files(tiny_corpus, 
     assert "broken.wav" in err or "'3'" in err
 
     assert main([*common, "--run-dir", str(tmp_path / "lenient"), "data.on_bad=skip"]) == 0
+    assert "features" not in capsys.readouterr().err  # train.progress=false: no feature bars either
     result = json.loads((tmp_path / "lenient" / "report.json").read_text())
     reasons = [r for items in result["skipped"].values() for _, r in items]
     assert sum("broken.wav: cannot read audio" in r for r in reasons) == 1

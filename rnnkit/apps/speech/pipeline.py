@@ -270,9 +270,12 @@ def train(cfg: SpeechConfig, run_dir: Path, resume: bool = False, echo=print) ->
     alphabet = Alphabet(cfg.data.alphabet)
     splits = prepare_splits(cfg, echo)
     on_bad = cfg.data.on_bad
-    train_ex, skip_train = load_examples(splits.train, cfg.features, alphabet, on_bad, progress=True, desc="train features")
-    val_ex, skip_val = load_examples(splits.val, cfg.features, alphabet, on_bad, progress=True, desc="val features")
-    test_ex, skip_test = load_examples(splits.test, cfg.features, alphabet, on_bad, progress=True, desc="test features")
+    bars = cfg.train.progress  # train.progress=false silences every bar of the run, these included
+    train_ex, skip_train = load_examples(splits.train, cfg.features, alphabet, on_bad, progress=bars,
+                                         desc="train features")
+    val_ex, skip_val = load_examples(splits.val, cfg.features, alphabet, on_bad, progress=bars, desc="val features")
+    test_ex, skip_test = load_examples(splits.test, cfg.features, alphabet, on_bad, progress=bars,
+                                       desc="test features")
     seed_everything(cfg.train.seed)  # the initial weights too: torch's own start seed differs per process
     model = build_model(cfg, alphabet)
     train_ex, short_train = filter_feasible(train_ex, model.output_lengths)
