@@ -18,7 +18,15 @@ from typing import Any, Callable
 from rnnkit import config as C
 from rnnkit.train import distributed as D
 from rnnkit.train.atomic import clean_stale_temporaries
-from rnnkit.train.run_folder import RUN_FILE, default_run_dir, holds_a_run, read_run_info, record_run_event
+from rnnkit.train.run_folder import (
+    RUN_FILE,
+    default_run_dir,
+    discard_if_untrained,
+    holds_a_run,
+    read_run_info,
+    record_run_event,
+    untrained,
+)
 from rnnkit.train.run_lock import run_folder_lock
 
 # Config keys under these prefixes shape the model or its vocabulary (or the data it was built
@@ -273,6 +281,7 @@ def train_from_args(task, args, overrides: list[str], report_line: bool = False,
                     f"{run_dir} already holds a trained run: continue it with --resume, or choose another "
                     "--run-dir (--overwrite replaces it)")
             clean_stale_temporaries(run_dir)
+            fresh = not args.resume and untrained(run_dir)  # nothing of an earlier run to keep
             record_run_event(run_dir, task.NAME, C.to_dict(cfg), action="resume" if args.resume else "train",
                              changed=changed, preset=args.preset, world_size=D.world_size())
         say = print if D.is_main() else (lambda *a, **k: None)  # rank 0 alone talks under torchrun
@@ -280,7 +289,12 @@ def train_from_args(task, args, overrides: list[str], report_line: bool = False,
         if args.resume:
             what = ", ".join(f"{k} {v[0]!r} -> {v[1]!r}" for k, v in changed.items()) or "nothing"
             say(f"resuming with the run's saved config; changed: {what}")
-        result = task.train(cfg, run_dir, resume=args.resume)
+        try:
+            result = task.train(cfg, run_dir, resume=args.resume)
+        except BaseException:
+            if D.is_main() and fresh:  # refused before anything was written: leave no run behind
+                discard_if_untrained(run_dir)
+            raise
     say("\n".join(task.summary_lines(result)))
     if report_line:
         say(f"report: {run_dir / 'report.md'}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,22 +31,41 @@ import torch
 from . import distributed as D
 from .atomic import atomic_write_json, resolve_dir
 from .checkpoint import WEIGHTS_FILE, CheckpointError, load_weights
-from .run_lock import run_folder_lock
+from .run_lock import LOCK_FILE, run_folder_lock
 
 __all__ = [
     "RUN_FILE",
     "RUN_FORMAT",
     "best_weights_path",
     "default_run_dir",
+    "discard_if_untrained",
     "holds_a_run",
     "load_model_weights",
     "read_run_info",
     "record_run_event",
+    "untrained",
     "write_run_info",
 ]
 
 RUN_FILE = "run.json"
 RUN_FORMAT = 2  # 1: no "format", "preset" or "history" keys (read the same way)
+
+
+def untrained(run_dir: str | Path) -> bool:
+    """True when the folder holds nothing a run wrote but its ``run.json`` and lock (empty folders
+    aside): no checkpoint, log or report to keep."""
+    run_dir = Path(run_dir)
+    return run_dir.is_dir() and all(p.is_dir() or p.name in (RUN_FILE, LOCK_FILE) for p in run_dir.rglob("*"))
+
+
+def discard_if_untrained(run_dir: str | Path) -> bool:
+    """Remove a run folder whose training stopped before writing anything (a refused input, a bad
+    setting found while loading the data), so that no run.json is left claiming a run that never
+    trained. Call it with the folder's lock held; returns whether the folder was removed."""
+    if not (D.is_main() and untrained(run_dir)):
+        return False
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return True
 
 
 def default_run_dir(task: str, root: str | Path = "runs") -> Path:
