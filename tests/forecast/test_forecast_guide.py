@@ -198,7 +198,7 @@ def test_guide_base_targets_are_the_deviation_from_the_guide(guided):
     """With guide_base every row's target is z - g (the window level cancels), the base is the
     guide's forecast less the level, so an output of 0 forecasts exactly the guide."""
     _, _, hist, nf = guided
-    lay, w, rows = _guide_windows(nf, hist, guide_base=True)
+    _, w, rows = _guide_windows(nf, hist, guide_base=True)
     z = nf.encoder.encode(hist.series[0]).z
     for i, o in enumerate(w.origins):
         g = rows[i]
@@ -224,7 +224,7 @@ def test_seasonal_layout_guide_channel_is_relative_to_the_seasonal_reference(gui
 def test_a_guide_base_layout_needs_a_guide_and_no_season():
     from rnnkit.apps.forecast.windows import Layout
 
-    for bad in (dict(guide=False), dict(guide=True, seasonal_lag=12), dict(guide=True, autoregressive=True)):
+    for bad in ({"guide": False}, {"guide": True, "seasonal_lag": 12}, {"guide": True, "autoregressive": True}):
         with pytest.raises(ValueError, match="guide_base needs a guide channel"):
             Layout(L, H, guide_base=True, **bad)
 
