@@ -22,8 +22,7 @@ rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D
     guide       with ``model.guide``: a statistical model's prediction g of the target at t_k + 1 from
                 the values before min(t_k + 1, o) (see :mod:`.guide`), scaled as the target, minus
                 the reference the row's target is taken against (the level; with ``seasonal_lag``
-                the seasonal naive value below), so the channel says where the guide expects the
-                target to go relative to what the network must add to
+                the seasonal naive value below): the guide's prediction in the target's own terms
     guide_base  with ``guide_base`` (direct decoder, no ``seasonal_lag``): the targets are taken
                 relative to the guide, ``z_{t_k+1} - g_{t_k+1}`` on every row, and the guide's forecast
                 is the ``base`` added back on output: an output of 0 is exactly the guide's
