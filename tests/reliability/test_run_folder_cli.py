@@ -120,3 +120,23 @@ def test_stale_temporaries_of_a_killed_writer_are_removed_on_the_next_start(tmp_
     (stale[1] / "model.safetensors").write_bytes(b"half")
     rnnkit("train", "textgen", "--run-dir", str(run), "--resume", "train.epochs=2")
     assert not any(p.exists() for p in stale)
+
+
+def test_only_a_folder_with_nothing_but_the_attempts_record_is_discarded(tmp_path):
+    """A refused fresh training removes its folder only when it holds nothing but run.json and the
+    lock (empty sub-folders aside); anything else written there (a log, a checkpoint, a user's own
+    file) keeps the folder."""
+    from rnnkit.train.run_folder import discard_if_untrained, untrained
+
+    bare = tmp_path / "bare"
+    (bare / "checkpoints").mkdir(parents=True)
+    (bare / "run.json").write_text("{}")
+    (bare / ".lock").write_text("")
+    assert untrained(bare) and discard_if_untrained(bare) and not bare.exists()
+    for name in ("metrics.csv", "checkpoints/latest/model.safetensors", "notes.txt"):
+        kept = tmp_path / name.replace("/", "_")
+        (kept / name).parent.mkdir(parents=True)
+        (kept / name).write_text("x")
+        (kept / "run.json").write_text("{}")
+        assert not untrained(kept) and not discard_if_untrained(kept) and (kept / name).is_file()
+    assert not untrained(tmp_path / "missing")
