@@ -22,7 +22,9 @@ of the training history removed first), ``level_log`` (``level`` on log y: for p
 swings grow with the level), ``level_log_deseason``, and ``seasonal`` / ``seasonal_log`` (the
 network forecasts the deviation from the seasonal naive forecast, the last observed season
 repeated: on series whose season is strong and stable it starts from that forecast and learns
-only what differs, so it does not lose to it by much). ``none`` leaves
+only what differs, so it does not lose to it by much), and ``guided`` (the network forecasts the
+deviation from the guide's forecast, ETS unless ``model.guide`` names ARIMA: an output of 0 is that
+forecast; see :mod:`.guide`). ``none`` leaves
 model.scaling/local_level/log_target/deseasonalize/seasonal_diff as set.
 """
 
