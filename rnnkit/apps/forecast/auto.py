@@ -122,9 +122,9 @@ def transform_overrides(name: str, guide: str = "none") -> list[str]:
     if name in ("seasonal", "seasonal_log"):  # the seasonal naive base carries the level: no local level
         return ["model.local_level=false", "model.scaling=diff", "model.deseasonalize=false", "model.guide_base=none",
                 "model.seasonal_diff=true", f"model.log_target={'true' if name == 'seasonal_log' else 'false'}"]
-    if name in ("guided", "guided_log"):  # a statistical model's forecast is the base
+    if name == "guided":  # a statistical model's forecast is the base
         return base[:-1] + [f"model.guide_base={guide if guide != 'none' else 'ets'}", "model.deseasonalize=false",
-                            f"model.log_target={'true' if name == 'guided_log' else 'false'}"]
+                            "model.log_target=false"]
     if name == "level":
         return base + ["model.log_target=false", "model.deseasonalize=false"]
     if name == "level_deseason":

@@ -33,8 +33,7 @@ __all__ = [
 
 
 # The level/trend/season treatments of ``model.transform`` (see :mod:`.auto`).
-TRANSFORMS = ("level", "level_deseason", "level_log", "level_log_deseason", "seasonal", "seasonal_log", "guided",
-              "guided_log")
+TRANSFORMS = ("level", "level_deseason", "level_log", "level_log_deseason", "seasonal", "seasonal_log", "guided")
 
 
 @dataclass
@@ -176,7 +175,7 @@ class ModelConfig:
     """
 
     transform: Literal["auto", "none", "level", "level_deseason", "level_log", "level_log_deseason", "seasonal",
-                       "seasonal_log", "guided", "guided_log"] = "auto"
+                       "seasonal_log", "guided"] = "auto"
     kind: Literal["sequence", "one_to_one"] = "sequence"
     cell: Literal["lstm", "gru", "rnn", "rnn_relu"] = "lstm"
     hidden_size: int = 64

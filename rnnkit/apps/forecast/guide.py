@@ -27,8 +27,8 @@ end of the training history (the backtest's, ``predict``'s) the guide is searche
 ``y[:o]``, as the baselines are refit at every origin: a guide frozen on old data goes stale when
 a series turns (visnights' NSWMetro: ETS(A,A,A) fit on its first 40 quarters with smoothing
 constants at their floor kept forecasting the old downward trend, MAE 2-3x the seasonal naive
-forecast's at the later origins). Refitting at the validation origins as well scored the same on
-five development series and took up to 1.5x as long. A series unseen in training (a new file at
+forecast's at the later origins). Refitting at the validation origins as well scored no better on
+five development series (auscafe 1.218 against 1.125, the other four within 0.01). A series unseen in training (a new file at
 ``predict``) gets its own fit on its observed history.
 """
 
