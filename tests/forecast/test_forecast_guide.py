@@ -154,7 +154,7 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     path = tmp_path / "y.csv"
     pd.DataFrame({"date": s.times, "y": s.target}).to_csv(path, index=False)
     over = ["data.target=y", f"window.input_len={L}", f"window.horizon={H}", "model.hidden_size=8",
-            "model.guide=arima", "model.log_target=true", "train.epochs=2", "train.progress=false",
+            "model.guide=ets", "model.log_target=true", "train.epochs=2", "train.progress=false",
             "train.tensorboard=false", "train.patience=0", "baselines.models=naive,arima", "baselines.max_p=1",
             "baselines.max_q=1", "backtest.windows=2", "backtest.val_size=8",
             # rolling factors in every path too; few origins, since the guide is refit at each
@@ -165,11 +165,12 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     result = pipeline.train(cfg, run, echo=lambda *_: None)
     assert "rolling, from the last 3 observed origins" in (run / "report.md").read_text()
     assert "Guide (the statistical forecast the RNN reads" in (run / "report.md").read_text()
-    assert set(result["guide_models"]) == {"y"} and result["guide_models"]["y"].startswith("ARIMA(")
+    assert set(result["guide_models"]) == {"y"} and result["guide_models"]["y"].startswith("ETS(")
     state = json.loads((run / "forecast_state.json").read_text())
-    assert state["guide"]["name"] == "arima" and "y" in state["guide"]["fits"]
+    assert state["guide"]["name"] == "ets" and "y" in state["guide"]["fits"]
+    assert state["guide"]["backend"] == "statsforecast"
     _, nf = pipeline.load_run(run)
-    assert "guided by ARIMA" in nf.name and nf.guide.fits.keys() == {"y"}
+    assert "guided by ETS" in nf.name and nf.guide.fits.keys() == {"y"}
     stored = pd.read_csv(run / "backtest_forecasts.csv")
     again = run_backtest(pipeline.load_series(cfg.data), plan_backtest(sset, H, 2, H), [nf], 0.8)
     mine = stored[stored.model == nf.name]
@@ -263,8 +264,8 @@ def test_past_the_training_history_the_guide_is_refit_on_everything_before_the_o
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         spec, params = kept.fits[s.name]
-        res = kept.model._model(s.target[:50], spec).filter(params)
-    np.testing.assert_allclose(inside[L - 1:], np.asarray(res.get_forecast(H).predicted_mean), rtol=1e-12)
+        _, ahead = kept.fitter.run(s.target[:50], spec, params, H)
+    np.testing.assert_allclose(inside[L - 1:], ahead, rtol=1e-12)
     later = kept.path(s, 80, L, H)
     fresh = Guide("ets", 12)
     fresh._fit_series(s.name, s.target[:80])  # its own fit ends at the origin: no refit, its own search
@@ -273,3 +274,50 @@ def test_past_the_training_history_the_guide_is_refit_on_everything_before_the_o
     # a saved guide remembers where its fit ends, so a loaded run refits at the same origins
     again = Guide.from_dict(json.loads(json.dumps(kept.to_dict())))
     np.testing.assert_array_equal(again.path(s, 80, L, H), later)
+
+
+def test_statsforecast_guide_is_autoets_own_fit_and_forecast():
+    """The default ETS guide (statsforecast installed) is AutoETS: at the origin its fit ends on,
+    the rows before it are AutoETS's own in-sample one-step predictions and the rows after it its
+    forecast; at a later origin with the kept fit, the filter over the longer history (``forward``)."""
+    from statsforecast.models import AutoETS
+
+    s = _sset().series[0]
+    g = Guide("ets", 12)
+    assert g.backend == "statsforecast"
+    o = 70
+    g._fit_series(s.name, s.target[:o])
+    g.refit_from.clear()  # keep this fit at the later origin too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        own = AutoETS(season_length=12).fit(s.target[:o])
+        later = AutoETS(season_length=12).fit(s.target[:o]).forward(y=s.target[:o + 9], h=H, fitted=True)
+    path = g.path(s, o, L, H)
+    np.testing.assert_allclose(path[:L - 1], own.predict_in_sample()["fitted"][o - L + 1:o], rtol=1e-9)
+    np.testing.assert_allclose(path[L - 1:], own.predict(h=H)["mean"], rtol=1e-9)
+    np.testing.assert_allclose(g.path(s, o + 9, L, H)[L - 1:], later["mean"], rtol=1e-9)
+    np.testing.assert_allclose(g.path(s, o + 9, L, H)[:L - 1], later["fitted"][o + 9 - L + 1:o + 9], rtol=1e-9)
+    assert g.describe()["y"].startswith("ETS(")
+
+
+def test_guide_backend_follows_baselines_backend_and_saved_runs_keep_theirs():
+    """``baselines.backend=statsmodels`` gives the statsmodels search; a saved guide (NaN-free
+    strict JSON) reloads with the backend it was fit with, and one saved before backends existed
+    loads as statsmodels."""
+    from rnnkit.apps.forecast.config import BaselineConfig
+
+    s = _sset().series[0]
+    assert Guide("ets", 12, BaselineConfig(backend="statsmodels")).backend == "statsmodels"
+    assert Guide("arima", 12).backend == "statsmodels"  # the ARIMA guide is statsmodels' only
+    g = Guide("ets", 12)
+    g._fit_series(s.name, s.target[:60])
+    saved = json.dumps(g.to_dict(), allow_nan=False)  # statsforecast marks absent parameters with NaN
+    again = Guide.from_dict(json.loads(saved))
+    assert again.backend == "statsforecast"
+    np.testing.assert_array_equal(again.path(s, 60, L, H), g.path(s, 60, L, H))
+    old = Guide("ets", 12, backend="statsmodels")
+    old._fit_series(s.name, s.target[:60])
+    legacy = old.to_dict()
+    del legacy["backend"]
+    assert Guide.from_dict(legacy).backend == "statsmodels"
+    np.testing.assert_array_equal(Guide.from_dict(legacy).path(s, 60, L, H), old.path(s, 60, L, H))

@@ -30,6 +30,15 @@ constants at their floor kept forecasting the old downward trend, MAE 2-3x the s
 forecast's at the later origins). Refitting at the validation origins as well scored no better on
 five development series (auscafe 1.218 against 1.125, the other four within 0.01). A series unseen in training (a new file at
 ``predict``) gets its own fit on its observed history.
+
+Backends (``baselines.backend``, as the baselines): the ETS guide is statsforecast's AutoETS
+(Hyndman's ``ets``: additive or multiplicative error, trend none/additive/damped, season
+none/additive/multiplicative, chosen by AICc) whenever statsforecast is installed and ``auto`` or
+``statsforecast`` is asked; its filter with fixed parameters and initial states is statsforecast's
+``forward``. That search takes about 0.2 s on a 250-point monthly series against 2-4 s for the
+statsmodels one, and the guide is searched at every backtest origin. ``statsmodels`` (and the
+ARIMA guide always) use the statsmodels searches of :mod:`.baselines` and the state-space filter.
+A saved run records its backend, so it reproduces with the models it was trained with.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .baselines import ARIMA, ETS, _one_blas_thread
+from .baselines import ARIMA, ETS, _one_blas_thread, has_statsforecast
 from .config import BaselineConfig
 from .data import Series, SeriesSet
 
@@ -49,22 +58,132 @@ __all__ = ["GUIDES", "Guide"]
 GUIDES = ("ets", "arima")
 
 
-def _model_for(name: str, season_length: int, cfg: BaselineConfig):
-    if name == "ets":
-        return ETS(season_length, cfg.max_season)
-    if name == "arima":
-        return ARIMA(season_length, cfg.max_season, cfg.max_p, cfg.max_q, cfg.max_d)
-    raise ValueError(f"model.guide must be one of {GUIDES} (or none), got {name!r}")
+BACKENDS = ("statsforecast", "statsmodels")
 
 
-def _spec_to_json(spec):
-    return [list(v) if isinstance(v, tuple) else v for v in spec]
+class _StatsmodelsFits:
+    """The statsmodels searches of :mod:`.baselines` (ETS or ARIMA) and the state-space filter
+    with fixed parameters. ``spec``: the model's structure; ``params``: its estimated parameters."""
+
+    backend = "statsmodels"
+
+    def __init__(self, name: str, season_length: int, cfg: BaselineConfig):
+        self.name = name
+        if name == "ets":
+            self.model = ETS(season_length, cfg.max_season)
+        elif name == "arima":
+            self.model = ARIMA(season_length, cfg.max_season, cfg.max_p, cfg.max_q, cfg.max_d)
+        else:
+            raise ValueError(f"model.guide must be one of {GUIDES} (or none), got {name!r}")
+
+    def search(self, y: np.ndarray) -> tuple:
+        spec, res = self.model._fit(y)
+        return spec, np.asarray(res.params, dtype=np.float64)
+
+    def run(self, y: np.ndarray, spec, params: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(len(y),)`` one-step predictions E[y_t | y_<t] and the ``(horizon,)`` forecast from all of y."""
+        with warnings.catch_warnings(), _one_blas_thread():
+            warnings.simplefilter("ignore")
+            res = self.model._model(y, spec).filter(params)
+            return (np.asarray(res.fittedvalues, dtype=np.float64),
+                    np.asarray(res.get_forecast(horizon).predicted_mean, dtype=np.float64))
+
+    def label(self, spec) -> str:
+        return self.model._label(spec)
+
+    def burn_in(self, spec) -> int:
+        """Leading one-step predictions that come from the filter's diffuse start (ARIMA only)."""
+        if self.name != "arima":
+            return 1
+        (p, d, _), (P, D, _, m), _ = spec
+        return d + D * m + p + P * m + 1
+
+    @staticmethod
+    def spec_to_json(spec):
+        return [list(v) if isinstance(v, tuple) else v for v in spec]
+
+    def spec_from_json(self, spec):
+        if self.name == "ets":
+            return spec[0], spec[1]
+        return tuple(spec[0]), tuple(spec[1]), spec[2]
 
 
-def _spec_from_json(name: str, spec):
-    if name == "ets":
-        return spec[0], spec[1]
-    return tuple(spec[0]), tuple(spec[1]), spec[2]
+class _StatsforecastETS:
+    """statsforecast's AutoETS and its filter with fixed parameters (``forward_ets``).
+
+    ``spec``: ``(components, m, n_params)``, e.g. ``("MAAN", 12, 17)`` is ETS(M,A,A) with season
+    12 (the fourth letter: D when the trend is damped); ``params``: alpha, beta, gamma, phi (NaN
+    where the model has none), then the initial states. The season is used when
+    ``1 < m <= max_season`` and the series holds two full seasons, as for the baselines.
+    """
+
+    backend = "statsforecast"
+
+    def __init__(self, name: str, season_length: int, cfg: BaselineConfig):
+        if name != "ets":
+            raise ValueError(f"the statsforecast guide backend has ETS only, got {name!r}")
+        self.name, self.m, self.max_season = name, int(season_length), int(cfg.max_season)
+
+    def search(self, y: np.ndarray) -> tuple:
+        from statsforecast.models import AutoETS
+
+        y = np.asarray(y, dtype=np.float64)
+        m = self.m if 1 < self.m <= self.max_season and len(y) >= 2 * self.m else 1
+        with warnings.catch_warnings(), _one_blas_thread():
+            warnings.simplefilter("ignore")
+            model = AutoETS(season_length=m).fit(y).model_
+        return (str(model["components"]), int(model["m"]), int(model["n_params"])), \
+            np.asarray(model["par"], dtype=np.float64)
+
+    def run(self, y: np.ndarray, spec, params: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        from statsforecast.ets import forecast_ets, forward_ets
+
+        components, m, n_params = spec
+        fitted = {"components": components, "m": m, "par": params, "n_params": n_params, "fit": None}
+        with warnings.catch_warnings(), _one_blas_thread():
+            warnings.simplefilter("ignore")
+            out = forecast_ets(forward_ets(fitted, np.asarray(y, dtype=np.float64)), h=horizon)
+        return np.asarray(out["fitted"], dtype=np.float64), np.asarray(out["mean"], dtype=np.float64)
+
+    @staticmethod
+    def label(spec) -> str:
+        c, m = spec[0], spec[1]
+        season = c[2] if m > 1 else "N"
+        return f"ETS({c[0]},{c[1]}{'d' if c[3] == 'D' else ''},{season})" + (f" m={m}" if m > 1 else "")
+
+    @staticmethod
+    def burn_in(spec) -> int:
+        return 1
+
+    @staticmethod
+    def spec_to_json(spec):
+        return list(spec)
+
+    @staticmethod
+    def spec_from_json(spec):
+        return str(spec[0]), int(spec[1]), int(spec[2])
+
+
+def _backend_for(name: str, cfg: BaselineConfig) -> str:
+    if name == "ets" and (cfg.backend == "statsforecast" or (cfg.backend == "auto" and has_statsforecast())):
+        return "statsforecast"
+    return "statsmodels"
+
+
+def _fits_for(name: str, season_length: int, cfg: BaselineConfig, backend: str):
+    if backend == "statsforecast":
+        return _StatsforecastETS(name, season_length, cfg)
+    if backend == "statsmodels":
+        return _StatsmodelsFits(name, season_length, cfg)
+    raise ValueError(f"guide backend must be one of {BACKENDS}, got {backend!r}")
+
+
+def _params_to_json(params: np.ndarray) -> list:
+    return [None if np.isnan(v) else float(v) for v in params]  # NaN is not JSON
+
+
+def _params_from_json(params: list) -> np.ndarray:
+    return np.asarray([np.nan if v is None else v for v in params], dtype=np.float64)
 
 
 class Guide:
@@ -72,14 +191,19 @@ class Guide:
 
     ``fits``: series name -> (spec, params), the model's structure and estimated parameters
     (what the run folder saves; the channel is recomputed from them). Channels are cached per
-    (series, origin, lengths, observed values).
+    (series, origin, lengths, observed values). ``backend``: ``statsforecast`` or ``statsmodels``;
+    by default the one ``cfg.backend`` picks (see the module docstring).
     """
 
-    def __init__(self, name: str, season_length: int, cfg: BaselineConfig | None = None, refit: bool = True):
+    def __init__(self, name: str, season_length: int, cfg: BaselineConfig | None = None, refit: bool = True,
+                 backend: str | None = None):
+        if name not in GUIDES:
+            raise ValueError(f"model.guide must be one of {GUIDES} (or none), got {name!r}")
         self.name = name
         self.season_length = int(season_length)
         self.cfg = cfg or BaselineConfig()
-        self.model = _model_for(name, self.season_length, self.cfg)
+        self.backend = backend or _backend_for(name, self.cfg)
+        self.fitter = _fits_for(name, self.season_length, self.cfg, self.backend)
         self.fits: dict[str, tuple] = {}
         self.fit_ends: dict[str, int] = {}  # series -> points its kept fit saw
         self.refit = refit  # model.guide_refit=every_origin
@@ -97,7 +221,7 @@ class Guide:
             if self.refit:
                 self.refit_from[s.name] = s.length  # the end of the training history: the backtest's origins
             if echo:
-                echo(f"guide {self.name} for {s.name}: {self.model._label(self.fits[s.name][0])}")
+                echo(f"guide {self.name} for {s.name}: {self.fitter.label(self.fits[s.name][0])}")
         return self
 
     def _fit_series(self, name: str, y: np.ndarray) -> None:
@@ -109,18 +233,14 @@ class Guide:
             self.refit_from[name] = len(y) + 1  # the fit's own origin needs no second one
 
     def _search(self, y: np.ndarray) -> tuple:
-        spec, res = self.model._fit(y)  # the baselines' search
-        return spec, np.asarray(res.params, dtype=np.float64)
+        return self.fitter.search(y)
 
     def describe(self) -> dict[str, str]:
-        return {name: self.model._label(spec) for name, (spec, _) in self.fits.items()}
+        return {name: self.fitter.label(spec) for name, (spec, _) in self.fits.items()}
 
     def burn_in(self, spec) -> int:
         """Leading one-step predictions that come from the filter's diffuse start (ARIMA only)."""
-        if self.name != "arima":
-            return 1
-        (p, d, _), (P, D, _, m), _ = spec
-        return d + D * m + p + P * m + 1
+        return self.fitter.burn_in(spec)
 
     # ------------------------------------------------------------------ the channel
     def path(self, s: Series, origin: int, input_len: int, horizon: int) -> np.ndarray:
@@ -145,11 +265,7 @@ class Guide:
             if refit_key not in self._refits:
                 self._refits[refit_key] = self._search(y)
             spec, params = self._refits[refit_key]
-        with warnings.catch_warnings(), _one_blas_thread():
-            warnings.simplefilter("ignore")
-            res = self.model._model(y, spec).filter(params)
-            onestep = np.asarray(res.fittedvalues, dtype=np.float64)
-            ahead = np.asarray(res.get_forecast(H).predicted_mean, dtype=np.float64)
+        onestep, ahead = self.fitter.run(y, spec, params, H)
         burn = self.burn_in(spec)
         t = np.arange(o - L + 1, o)  # the steps predicted by the input rows
         inside = onestep[t]
@@ -168,15 +284,17 @@ class Guide:
 
     # ------------------------------------------------------------------ saving
     def to_dict(self) -> dict:
-        return {"name": self.name, "season_length": self.season_length,
-                "fits": {k: [_spec_to_json(spec), [float(v) for v in params]]
+        return {"name": self.name, "season_length": self.season_length, "backend": self.backend,
+                "fits": {k: [self.fitter.spec_to_json(spec), _params_to_json(params)]
                          for k, (spec, params) in self.fits.items()},
                 "fit_ends": dict(self.fit_ends), "refit": self.refit, "refit_from": dict(self.refit_from)}
 
     @classmethod
     def from_dict(cls, d: dict, cfg: BaselineConfig | None = None) -> Guide:
-        g = cls(d["name"], int(d["season_length"]), cfg, refit=bool(d.get("refit", False)))
-        g.fits = {k: (_spec_from_json(g.name, spec), np.asarray(params, dtype=np.float64))
+        # runs saved before the statsforecast backend used statsmodels
+        g = cls(d["name"], int(d["season_length"]), cfg, refit=bool(d.get("refit", False)),
+                backend=d.get("backend", "statsmodels"))
+        g.fits = {k: (g.fitter.spec_from_json(spec), _params_from_json(params))
                   for k, (spec, params) in d["fits"].items()}
         g.fit_ends = {k: int(v) for k, v in d.get("fit_ends", {}).items()}
         g.refit_from = {k: int(v) for k, v in d.get("refit_from", {}).items()}  # absent (older runs): never refit
