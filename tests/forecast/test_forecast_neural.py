@@ -135,3 +135,35 @@ def test_ensemble_averages_its_members_and_reloads_exactly(data, tmp_path):
     rnn = report[report.model == nf.name]
     again = run_backtest(pipeline.load_series(cfg.data), plan_backtest(sset, H, 3, H), [nf], 0.8)
     np.testing.assert_allclose(again["point"].to_numpy(), rnn["point"].to_numpy(), rtol=1e-12)
+
+
+def test_a_large_panel_reads_a_fresh_sample_of_per_epoch_windows_each_epoch(data, monkeypatch):
+    """``window.per_epoch`` caps the training windows one epoch reads (a large panel trains on a
+    seeded sample per epoch); the samples differ between epochs, and with the cap at or above the
+    number of windows every window is read once per epoch, as before."""
+    _, _, hist = data
+    seen = []
+    original = NeuralForecaster.loss_fn
+
+    def record(self, model, batch):
+        if model.training:
+            seen.append(batch[0].shape[0])
+            seen_rows.append(batch[0].flatten(1).abs().sum(1).clone())  # a fingerprint per window
+        return original(self, model, batch)
+
+    seen_rows = []
+    monkeypatch.setattr(NeuralForecaster, "loss_fn", record)
+    nf = _trained(hist, "train.epochs=2", "train.batch_size=16", "window.per_epoch=40")
+    n_train = len(nf.split_windows(hist)[0])
+    assert n_train > 80  # so the cap bites
+    assert seen == [16, 16, 8] * 2  # 40 windows per epoch, in batches of 16
+    first, second = (np.sort(np.concatenate([r.numpy() for r in seen_rows[k:k + 3]])) for k in (0, 3))
+    assert not np.array_equal(first, second)  # a fresh sample each epoch
+    seen.clear()
+    seen_rows.clear()
+    _trained(hist, "train.epochs=1", "train.batch_size=16", f"window.per_epoch={n_train}")
+    assert sum(seen) == n_train
+    with pytest.raises(C.ConfigError, match="window.per_epoch must be >= 0"):
+        from rnnkit.apps.forecast.config import check_config
+
+        check_config(C.apply_overrides(ForecastConfig(), ["window.per_epoch=-1"]))

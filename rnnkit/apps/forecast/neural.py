@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from rnnkit import config as C
 from rnnkit.train import Trainer
@@ -211,8 +211,11 @@ class NeuralForecaster(Intervals):
                      + (f" (input {self.input_lens[i]})" if self.cfg.model.ensemble_input_lens else ""))
             tcfg = dataclasses.replace(self.cfg.train, seed=self.cfg.train.seed + i)
             g = torch.Generator().manual_seed(tcfg.seed)
-            train_loader = DataLoader(TensorDataset(train.inputs, train.targets), batch_size=tcfg.batch_size,
-                                      shuffle=True, generator=g)
+            data = TensorDataset(train.inputs, train.targets)
+            cap = self.cfg.window.per_epoch
+            # a large panel: each epoch a fresh sample of ``cap`` windows (a permutation's first cap)
+            sampler = RandomSampler(data, num_samples=cap if 0 < cap < len(data) else None, generator=g)
+            train_loader = DataLoader(data, batch_size=tcfg.batch_size, sampler=sampler)
             val_loader = DataLoader(TensorDataset(val.inputs, val.targets), batch_size=512)
             member_dir = self.member_dir(run_dir, i) if run_dir is not None else None
             cdict = C.to_dict(self.cfg)
