@@ -277,7 +277,7 @@ def test_past_the_training_history_the_guide_is_refit_on_everything_before_the_o
 
 
 def test_statsforecast_guide_is_autoets_own_fit_and_forecast():
-    """The default ETS guide (statsforecast installed) is AutoETS: at the origin its fit ends on,
+    """The default ETS guide (statsforecast installed) is AutoETS with additive errors: at the origin its fit ends on,
     the rows before it are AutoETS's own in-sample one-step predictions and the rows after it its
     forecast; at a later origin with the kept fit, the filter over the longer history (``forward``)."""
     from statsforecast.models import AutoETS
@@ -290,8 +290,8 @@ def test_statsforecast_guide_is_autoets_own_fit_and_forecast():
     g.refit_from.clear()  # keep this fit at the later origin too
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        own = AutoETS(season_length=12).fit(s.target[:o])
-        later = AutoETS(season_length=12).fit(s.target[:o]).forward(y=s.target[:o + 9], h=H, fitted=True)
+        own = AutoETS(season_length=12, model="AZZ").fit(s.target[:o])
+        later = AutoETS(season_length=12, model="AZZ").fit(s.target[:o]).forward(y=s.target[:o + 9], h=H, fitted=True)
     path = g.path(s, o, L, H)
     np.testing.assert_allclose(path[:L - 1], own.predict_in_sample()["fitted"][o - L + 1:o], rtol=1e-9)
     np.testing.assert_allclose(path[L - 1:], own.predict(h=H)["mean"], rtol=1e-9)
