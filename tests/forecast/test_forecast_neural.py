@@ -167,3 +167,24 @@ def test_a_large_panel_reads_a_fresh_sample_of_per_epoch_windows_each_epoch(data
         from rnnkit.apps.forecast.config import check_config
 
         check_config(C.apply_overrides(ForecastConfig(), ["window.per_epoch=-1"]))
+
+
+def test_without_a_cap_the_batches_are_exactly_those_of_a_shuffled_loader():
+    """Runs trained before ``window.per_epoch`` existed reproduce: below the cap, the epoch loader
+    yields the batches of ``DataLoader(shuffle=True, generator=g)``, epoch after epoch."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from rnnkit.apps.forecast.neural import epoch_loader
+
+    data = TensorDataset(torch.arange(100.0))
+
+    def batches(make):
+        loader = make(torch.Generator().manual_seed(3))
+        return [b[0].tolist() for _ in range(3) for b in loader]
+
+    shuffled = batches(lambda g: DataLoader(data, batch_size=16, shuffle=True, generator=g))
+    assert batches(lambda g: epoch_loader(data, 16, 0, g)) == shuffled
+    assert batches(lambda g: epoch_loader(data, 16, 100, g)) == shuffled
+    capped = batches(lambda g: epoch_loader(data, 16, 40, g))
+    assert [len(b) for b in capped] == [16, 16, 8] * 3

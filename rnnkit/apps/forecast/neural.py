@@ -44,6 +44,16 @@ from .windows import Layout, build_windows, training_origins
 __all__ = ["NeuralForecaster"]
 
 
+def epoch_loader(data: TensorDataset, batch_size: int, per_epoch: int, generator: torch.Generator) -> DataLoader:
+    """Shuffled training batches; with ``0 < per_epoch < len(data)`` each epoch reads a fresh
+    sample of ``per_epoch`` windows (the first ``per_epoch`` of a new permutation). Otherwise the
+    batches are exactly those of ``DataLoader(data, shuffle=True, generator=generator)``: the
+    loader draws its workers' base seed from ``generator`` too, so it must be passed to both."""
+    n = per_epoch if 0 < per_epoch < len(data) else None
+    sampler = RandomSampler(data, num_samples=n, generator=generator)
+    return DataLoader(data, batch_size=batch_size, sampler=sampler, generator=generator)
+
+
 class NeuralForecaster(Intervals):
     """The trained network plus everything needed to apply it to new data (encoder, layout)."""
 
@@ -211,11 +221,8 @@ class NeuralForecaster(Intervals):
                      + (f" (input {self.input_lens[i]})" if self.cfg.model.ensemble_input_lens else ""))
             tcfg = dataclasses.replace(self.cfg.train, seed=self.cfg.train.seed + i)
             g = torch.Generator().manual_seed(tcfg.seed)
-            data = TensorDataset(train.inputs, train.targets)
-            cap = self.cfg.window.per_epoch
-            # a large panel: each epoch a fresh sample of ``cap`` windows (a permutation's first cap)
-            sampler = RandomSampler(data, num_samples=cap if 0 < cap < len(data) else None, generator=g)
-            train_loader = DataLoader(data, batch_size=tcfg.batch_size, sampler=sampler)
+            train_loader = epoch_loader(TensorDataset(train.inputs, train.targets), tcfg.batch_size,
+                                        self.cfg.window.per_epoch, g)
             val_loader = DataLoader(TensorDataset(val.inputs, val.targets), batch_size=512)
             member_dir = self.member_dir(run_dir, i) if run_dir is not None else None
             cdict = C.to_dict(self.cfg)
