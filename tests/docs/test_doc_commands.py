@@ -5,6 +5,8 @@ themselves (a changed doc changes this test):
 - every other ``rnnkit`` command goes through the real command line as far as it can without a
   long training: ``train`` resolves its whole config (``--print-config``: every key, type and
   value is checked); ``evaluate``/``predict``/tools parse with the app's own parser;
+- every ``python benchmarks/NAME.py ...`` line (README, docs/, benchmarks/README.md) is parsed by
+  that script's own parser, and every other ``make`` target named must exist;
 - every command that is not run says why (:func:`not_run_reason`), and an unknown kind of command
   fails the test until it is given a reason.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "benchmarks" / "README.md"]
 # docs page -> the app its `evaluate RUN` / `predict RUN` lines are about
 PAGE_APP = {"forecasting.md": "forecast", "sentiment.md": "classify", "translation.md": "translate",
             "speech.md": "speech", "music.md": "music", "long_sequences.md": "longrange", "README.md": "textgen"}
@@ -41,10 +43,20 @@ def doc_commands() -> list[tuple[str, str]]:
         for block in (b for lang, b in blocks if lang in ("", "bash", "sh", "shell", "console")):
             for line in block.replace("\\\n", " ").splitlines():
                 line = line.strip().removeprefix("$ ")
-                if re.match(r"(python3? -m rnnkit|(\w+=\S+ )*python3? -m pytest|rnnkit|torchrun|make|python3? benchmarks|pip|apt-get|echo|for) ", line) \
+                if re.match(r"(python3? -m rnnkit|(\w+=\S+ )*python3? -m pytest|rnnkit|torchrun|make|pip|apt-get|echo|for) ", line) \
+                        or benchmark_argv(line) is not None \
                         or line in ("make demo", "make test", "rnnkit runs", "rnnkit info"):
                     out.append((page.name, line))
     return out
+
+
+def benchmark_argv(command: str) -> list[str] | None:
+    """``[script, *args]`` of a ``python benchmarks/NAME.py ...`` line (any python: the benchmark
+    environment's ``~/.cache/.../bin/python`` too), or None."""
+    m = re.match(r"(?:\S*/)?python3? (benchmarks/\w+\.py)(.*)$", command)
+    if m is None:
+        return None
+    return [m.group(1), *shlex.split(m.group(2), comments=True)]
 
 
 def rnnkit_argv(command: str) -> list[str] | None:
@@ -71,10 +83,15 @@ def is_synopsis(argv: list[str]) -> bool:
 def not_run_reason(page: str, command: str, argv: list[str] | None) -> str:
     if command.startswith(("make demo", "make test")):
         return "CI runs `make test`; the fresh-clone check before every release runs both"
+    if command.startswith("make "):  # another target: it must exist
+        target = command.split()[1]
+        assert re.search(rf"^{re.escape(target)}:", (ROOT / "Makefile").read_text(), re.MULTILINE), \
+            f"{page}: `{command}`: the Makefile has no target {target!r}"
+        return "a make target that installs or benchmarks (minutes): the Makefile defines it"
     if command.startswith(("pip ", "apt-get ")):
         return "installs packages (make setup does it)"
-    if command.startswith("python benchmarks") or command.startswith("python3 benchmarks"):
-        return "a benchmark (minutes); tests/scan/test_scan_bench_smoke.py runs its --quick mode"
+    if benchmark_argv(command) is not None:
+        return "a benchmark (minutes): its arguments are parsed by its own parser here"
     if re.match(r"(\w+=\S+ )*python3? -m pytest ", command):
         return "the tests themselves: CI runs the whole suite"
     if command.startswith("for "):
@@ -169,6 +186,35 @@ def test_every_rnnkit_command_in_the_docs_parses(page, command, tmp_path, capsys
     p = argparse.ArgumentParser(exit_on_error=False)
     tools[argv[1]][1](p)
     p.parse_known_args(argv[2:])
+
+
+class _Parsed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("page,command", [c for c in COMMANDS if benchmark_argv(c[1]) is not None],
+                         ids=lambda v: v if len(v) < 60 else v[:60])
+def test_every_benchmark_command_in_the_docs_parses(page, command, monkeypatch):
+    """The script exists and its own parser accepts the line's arguments (``main(argv)`` is
+    stopped right after ``parse_args``; a wrong option or value exits with argparse's error)."""
+    import importlib.util
+
+    script, *args = benchmark_argv(command)
+    path = ROOT / script
+    assert path.is_file(), f"{page}: `{command}`: no {script}"
+    spec = importlib.util.spec_from_file_location(f"_doc_bench_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.syspath_prepend(str(path.parent))
+    spec.loader.exec_module(module)
+    original = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self, argv=None, namespace=None):
+        original(self, argv, namespace)
+        raise _Parsed
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    with pytest.raises(_Parsed):
+        module.main([re.sub(r"\$\{?\w+\}?", "0", a) for a in args])
 
 
 def _app_from_page(page: str, command: str) -> str:
