@@ -321,3 +321,22 @@ def test_guide_backend_follows_baselines_backend_and_saved_runs_keep_theirs():
     del legacy["backend"]
     assert Guide.from_dict(legacy).backend == "statsmodels"
     np.testing.assert_array_equal(Guide.from_dict(legacy).path(s, 60, L, H), old.path(s, 60, L, H))
+
+
+def test_the_guide_shows_a_bar_over_the_backtest_windows_unless_progress_is_off(capsys):
+    """The guide is searched again at every backtest origin (minutes on a large panel): with
+    ``train.progress`` on, the backtest shows a bar while it runs; off, stderr stays quiet."""
+    from rnnkit.apps.forecast.pipeline import backtest
+
+    sset = _sset()
+    plan = plan_backtest(sset, H, 3, H)
+    hist = history_set(sset, plan.first)
+    for progress in (True, False):
+        cfg = _cfg("model.guide=ets", "backtest.windows=3", f"backtest.stride={H}", "baselines.models=naive",
+                   f"train.progress={str(progress).lower()}")
+        nf = NeuralForecaster.create(cfg, hist)
+        nf.guide.progress = not progress  # the backtest sets it from the config
+        capsys.readouterr()
+        backtest(cfg, nf, sset, echo=lambda *_: None)
+        err = capsys.readouterr().err
+        assert ("guide ets" in err) == progress, err[-500:]

@@ -53,7 +53,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .baselines import ARIMA, ETS, _one_blas_thread, has_statsforecast
+from .baselines import ARIMA, ETS, _bar, _one_blas_thread, has_statsforecast
 from .config import BaselineConfig
 from .data import Series, SeriesSet
 
@@ -215,6 +215,7 @@ class Guide:
         self.refit_from: dict[str, int] = {}  # series -> the first origin at which the guide is refit
         self._cache: dict[tuple, np.ndarray] = {}
         self._refits: dict[tuple, tuple] = {}
+        self.progress = False  # a bar over the windows in ``paths`` (the backtest's refits take a while on a panel)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, sset: SeriesSet, ends: dict[str, int] | None = None, echo=None) -> Guide:
@@ -285,7 +286,12 @@ class Guide:
     def paths(self, series: Sequence[Series], pairs: Sequence[tuple[int, int]], input_len: int,
               horizon: int) -> list[np.ndarray]:
         """The channel of each ``(series index, origin)`` pair."""
-        return [self.path(series[i], o, input_len, horizon) for i, o in pairs]
+        out = []
+        with _bar(len(pairs), f"guide {self.name}", self.progress) as bar:
+            for i, o in pairs:
+                out.append(self.path(series[i], o, input_len, horizon))
+                bar.update(1)
+        return out
 
     # ------------------------------------------------------------------ saving
     def to_dict(self) -> dict:

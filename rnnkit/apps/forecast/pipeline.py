@@ -123,6 +123,8 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
             t = time.perf_counter()
             b.fit(history)
             echo(f"baseline {b.name}: fit in {time.perf_counter() - t:.1f} s")
+    if nf.guide is not None:  # its refits at every origin: a bar while they run (a panel takes minutes)
+        nf.guide.progress = cfg.train.progress
     forecasts = run_backtest(sset, plan, [nf, *baselines], cfg.backtest.interval, echo=echo)
     if baseline_rows is not None:  # read back from CSV: dates as text; give them the live rows' types
         kinds = {c: forecasts[c].dtype for c in ("origin", "time")}
