@@ -96,7 +96,7 @@ class WindowConfig:
     targets they have (the rest is masked in the loss), so short series give more windows; the
     validation windows likewise run up to the end of the history (direct decoder only).
     per_epoch: training windows read per epoch. A panel with more (fpp3's us_employment: 148
-        series, about 44,000 windows) reads a fresh random sample of this many each epoch (seeded
+        series, 33,163 windows) reads a fresh random sample of this many each epoch (seeded
         by ``train.seed``), as global forecasters (N-BEATS, ES-RNN) train on sampled windows, so an
         epoch and early stopping's patience cost the same on a large panel as on a long series; 0 =
         all windows every epoch. The default, 6400 (100 batches of 64), leaves every built-in and
