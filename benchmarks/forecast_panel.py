@@ -132,6 +132,8 @@ def main(argv=None) -> int:
                     "(needs neuralforecast: make bench-forecast-setup)")
     ap.add_argument("--peer-steps", type=int, default=None,
                     help="max_steps of every peer (default: neuralforecast's, 1000)")
+    ap.add_argument("--blend", default="", help="a baseline (e.g. ets): also score the equal mean of rnnkit's and "
+                    "its point forecasts on the same origins (single series; not an rnnkit setting)")
     ap.add_argument("overrides", nargs="*", help="config overrides (key=value) for every run")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -290,6 +292,18 @@ def global_panels(args, names: list[str]) -> None:
     print("\n" + "\n".join(info))
 
 
+def blend_mase(forecasts: pd.DataFrame, rnn: str, other: str, rnn_mase: float) -> float:
+    """MASE of the equal mean of the point forecasts of ``rnn`` and ``other`` on the same rows of a
+    run's backtest_forecasts.csv, on rnnkit's scale: MASE(rnn) x MAE(mean) / MAE(rnn)."""
+    a = forecasts[forecasts.model == rnn].reset_index(drop=True)
+    b = forecasts[forecasts.model == other].reset_index(drop=True)
+    if len(a) != len(b) or not (a[["series", "origin", "step"]].astype(str) == b[["series", "origin", "step"]]
+                                .astype(str)).all().all():
+        raise ValueError(f"--blend {other}: its rows do not line up with rnnkit's")
+    mae = np.mean(np.abs(a.actual - a.point))
+    return float(rnn_mase * np.mean(np.abs(a.actual - (a.point + b.point) / 2)) / mae)
+
+
 def single_series(args, picks) -> None:
     from rnnkit.apps.forecast import pipeline, resolve_config
 
@@ -308,6 +322,10 @@ def single_series(args, picks) -> None:
                              "MASE": o["MASE"], "coverage": o["coverage"]})
             for c in r["comparisons"]:
                 comps.append({"series": name, "baseline": c["b"], "diff": c["mase_diff"], "p": c["p"]})
+            if args.blend:
+                stored = pd.read_csv(Path(tmp) / f"run-{name}" / "backtest_forecasts.csv")
+                rows.append({"series": name, "model": f"rnnkit+{args.blend} mean", "coverage": np.nan,
+                             "MASE": blend_mase(stored, r["model"], args.blend, r["rnn_mase"])})
             peer_info = ""
             if args.peers:
                 t1 = time.perf_counter()
@@ -326,7 +344,7 @@ def single_series(args, picks) -> None:
     cov = table.pivot(index="series", columns="model", values="coverage")
     peers = [PEER_PREFIX + p for p in args.peers]
     order = ["rnnkit", "naive", "seasonal_naive", "ets", "arima", "theta", *peers]
-    order = [c for c in order if c in mase.columns]
+    order = [c for c in order if c in mase.columns] + ([f"rnnkit+{args.blend} mean"] if args.blend else [])
     mase, cov = mase[order].loc[[p[1] for p in picks]], cov[order].loc[[p[1] for p in picks]]
     print(f"panel: {args.panel} ({len(picks)} series); MASE per series (rnnkit defaults vs statsforecast, "
           "same rolling origins, baselines refit at every origin)\n")
