@@ -154,7 +154,7 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     path = tmp_path / "y.csv"
     pd.DataFrame({"date": s.times, "y": s.target}).to_csv(path, index=False)
     over = ["data.target=y", f"window.input_len={L}", f"window.horizon={H}", "model.hidden_size=8",
-            "model.guide=ets", "model.log_target=true", "train.epochs=2", "train.progress=false",
+            "model.guide=ets", "model.log_target=true", "model.guide_blend=0.5", "train.epochs=2", "train.progress=false",
             "train.tensorboard=false", "train.patience=0", "baselines.models=naive,arima", "baselines.max_p=1",
             "baselines.max_q=1", "backtest.windows=2", "backtest.val_size=8",
             # rolling factors in every path too; few origins, since the guide is refit at each
@@ -170,7 +170,7 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     assert state["guide"]["name"] == "ets" and "y" in state["guide"]["fits"]
     assert state["guide"]["backend"] == "statsforecast"
     _, nf = pipeline.load_run(run)
-    assert "guided by ETS" in nf.name and nf.guide.fits.keys() == {"y"}
+    assert "guided by ETS, 0.5 of the forecast from ETS" in nf.name  # the blend is saved with the run and nf.guide.fits.keys() == {"y"}
     stored = pd.read_csv(run / "backtest_forecasts.csv")
     again = run_backtest(pipeline.load_series(cfg.data), plan_backtest(sset, H, 2, H), [nf], 0.8)
     mine = stored[stored.model == nf.name]
@@ -340,3 +340,28 @@ def test_the_guide_shows_a_bar_over_the_backtest_windows_unless_progress_is_off(
         backtest(cfg, nf, sset, echo=lambda *_: None)
         err = capsys.readouterr().err
         assert ("guide ets" in err) == progress, err[-500:]
+
+
+def test_guide_blend_moves_every_quantile_towards_the_guides_forecast(guided):
+    """``model.guide_blend`` w: the point forecast is (1 - w) x the network's median + w x the
+    guide's forecast, every quantile moves by the same amount (the interval keeps its width), with
+    or without the median among the asked levels; w = 0 is the network alone."""
+    import copy
+
+    _, _, hist, nf = guided
+    assert nf.blend == 0.0 and "of the forecast from" not in nf.name  # the default: the network's alone
+    s = hist.series[0]
+    origins = [40, 55, s.length]
+    series = [s] * len(origins)
+    net = nf.quantiles(series, origins, [0.1, 0.5, 0.9])
+    g = np.stack([nf.guide.path(s, o, L, H)[L - 1:] for o in origins])
+    mixed = copy.copy(nf)
+    mixed.blend = 0.5
+    q = mixed.quantiles(series, origins, [0.1, 0.5, 0.9])
+    np.testing.assert_allclose(q[..., 1], 0.5 * net[..., 1] + 0.5 * g, rtol=1e-9)
+    np.testing.assert_allclose(q[..., 2] - q[..., 0], net[..., 2] - net[..., 0], rtol=1e-9)
+    np.testing.assert_allclose(mixed.quantiles(series, origins, [0.1, 0.9]), q[..., [0, 2]], rtol=1e-9)
+    cfg = _cfg("model.guide=ets", "model.guide_blend=0.25")
+    assert "guided by ETS, 0.25 of the forecast from ETS)" in NeuralForecaster.create(cfg, hist).name
+    with pytest.raises(C.ConfigError, match=r"model.guide_blend must be in \[0, 1\], got 1.5"):
+        check_config(_cfg("model.guide_blend=1.5"))

@@ -150,6 +150,12 @@ class ModelConfig:
     guide_refit: ``every_origin`` (default): the guide is searched and fit again at every origin
         from the training history's end on (backtest, predict), as the baselines are; ``once``:
         the fit on the training history serves every origin (faster; it can go stale).
+    guide_blend: w in [0, 1], with a guide: the forecast is ``(1 - w)`` times the network's plus
+        ``w`` times the guide's (every quantile moves by ``w (guide - network median)``, so the
+        interval keeps its width). 0 (default) = the network's alone. An equal combination (0.5)
+        is the classic robust choice of forecasting practice, but it is not the default: it
+        lowered the development panel's mean MASE and failed the level-shift test (the guide
+        follows a new level more slowly than the network; docs/forecasting.md has both).
     guide_base: ``ets`` or ``arima``: the network forecasts the deviation from that model's
         forecast, which is added back on output (an output of 0 is its forecast), and reads it as
         the guide channel; the ``guided`` treatment sets it. Direct decoder, not with
@@ -201,6 +207,7 @@ class ModelConfig:
     guide: Literal["none", "ets", "arima"] = "ets"
     guide_base: Literal["none", "ets", "arima"] = "none"
     guide_refit: Literal["every_origin", "once"] = "every_origin"
+    guide_blend: float = 0.0
     loss_on: Literal["horizon", "all"] = "horizon"
     samples: int = 200
     ensemble: int = 1
@@ -369,6 +376,7 @@ def check_config(cfg: ForecastConfig) -> None:
     need(m.samples >= 10, f"model.samples must be >= 10 sample paths, got {m.samples}")
     need(0.0 < m.level_alpha <= 1.0, f"model.level_alpha must be in (0, 1], got {m.level_alpha}")
     need(cfg.window.per_epoch >= 0, f"window.per_epoch must be >= 0 (0 = all windows), got {cfg.window.per_epoch}")
+    need(0.0 <= m.guide_blend <= 1.0, f"model.guide_blend must be in [0, 1], got {m.guide_blend}")
     need(m.ensemble >= 1, f"model.ensemble must be >= 1, got {m.ensemble}")
     lens = list(m.ensemble_input_lens)
     need(all(v >= 1 for v in lens), f"model.ensemble_input_lens must all be >= 1, got {lens}")

@@ -81,8 +81,11 @@ class NeuralForecaster(Intervals):
         self.name = f"rnnkit {m.cell.upper()} ({kind}, {m.likelihood})"
         if m.ensemble_input_lens:
             self.name = self.name[:-1] + f", inputs {'/'.join(map(str, sorted(set(self.input_lens))))})"
+        self.blend = float(m.guide_blend) if guide is not None else 0.0  # the guide's share of the forecast
         if guide is not None:
             self.name = self.name[:-1] + f", guided by {guide.name.upper()})"
+        if self.blend:
+            self.name = self.name[:-1] + f", {self.blend:g} of the forecast from {guide.name.upper()})"
 
     def _new_net(self, seed: int) -> ForecastNet:
         m = self.cfg.model
@@ -250,7 +253,24 @@ class NeuralForecaster(Intervals):
                 "give the future rows in the data file (target left empty) or with --future FILE")
 
     def quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
-        """``(N, H, len(levels))`` forecast quantiles on the data's scale (before calibration)."""
+        """``(N, H, len(levels))`` forecast quantiles on the data's scale (before calibration).
+
+        With a guide and ``model.guide_blend`` w > 0, every quantile q of the network moves by
+        ``w (g - m)``, g the guide's forecast from the origin and m the network's median: the point
+        forecast is ``(1 - w) m + w g`` and the interval keeps the network's width."""
+        if not self.blend:
+            return self._network_quantiles(series, origins, levels)
+        levels = list(levels)
+        at = levels.index(0.5) if 0.5 in levels else len(levels)
+        q = self._network_quantiles(series, origins, levels if at < len(levels) else [*levels, 0.5])
+        H, L = self.layout.horizon, self.layout.input_len
+        g = np.stack([self.guide.path(s, o, L, H)[L - 1:] for s, o in zip(series, origins)])
+        q = q + (self.blend * (g - q[..., at]))[..., None]
+        return q[..., :len(levels)]
+
+    def _network_quantiles(self, series: Sequence[Series], origins: Sequence[int],
+                           levels: Sequence[float]) -> np.ndarray:
+        """``(N, H, len(levels))``: the network's own quantiles on the data's scale."""
         lay = self.layout
         arrays, pairs = [], []
         key = ("the longest ensemble member's input length (model.ensemble_input_lens)="
