@@ -72,13 +72,9 @@ class _StatsmodelsFits:
     backend = "statsmodels"
 
     def __init__(self, name: str, season_length: int, cfg: BaselineConfig):
-        self.name = name
-        if name == "ets":
-            self.model = ETS(season_length, cfg.max_season)
-        elif name == "arima":
-            self.model = ARIMA(season_length, cfg.max_season, cfg.max_p, cfg.max_q, cfg.max_d)
-        else:
-            raise ValueError(f"model.guide must be one of {GUIDES} (or none), got {name!r}")
+        self.name = name  # one of GUIDES (Guide checks)
+        self.model = (ETS(season_length, cfg.max_season) if name == "ets"
+                      else ARIMA(season_length, cfg.max_season, cfg.max_p, cfg.max_q, cfg.max_d))
 
     def search(self, y: np.ndarray) -> tuple:
         spec, res = self.model._fit(y)
