@@ -39,7 +39,7 @@ def test_train_writes_the_report(run, capsys):
     # model.transform=auto, model.combine=3: the mean of the three treatments with the lowest validation MASE
     combined = report["transform"]["combined"]
     assert len(combined) == 3 and combined[0] == report["transform"]["chosen"]
-    rnn = f"rnnkit LSTM (direct, gaussian, guided by ETS; mean of 3 treatments: {', '.join(combined)})"
+    rnn = f"rnnkit LSTM (direct, gaussian, guided by ETS, ETS share auto; mean of 3 treatments: {', '.join(combined)})"
     assert models == [rnn, "naive", "seasonal_naive", "ets", "arima", "theta"]
     saved = json.loads((run / "run.json").read_text())["config"]["model"]
     assert saved["transform"] == combined[0] and list(saved["combine_with"]) == combined[1:]
@@ -119,7 +119,9 @@ def test_predict_refits_on_the_data_up_to_its_end_unless_told(run, tmp_path, mon
     old = pd.read_csv(tmp_path / "old.csv")
     assert main(["forecast", "predict", str(run), "--future", str(tmp_path / "future.csv"),
                  "--output", str(tmp_path / "new.csv")]) == 0
-    assert not np.allclose(pd.read_csv(tmp_path / "new.csv")["point"], old["point"])
+    new = pd.read_csv(tmp_path / "new.csv")
+    # the refit network's own intervals (their width is the network's even where the point is the guide's)
+    assert not np.allclose(new["hi"] - new["lo"], old["hi"] - old["lo"])
 
 
 @pytest.mark.parametrize("change,args,message", [
@@ -160,7 +162,7 @@ def test_report_says_whether_the_differences_are_significant(run):
     mase = {r["model"]: r["MASE"] for r in report["overall"]}
     assert [c["b"] for c in comparisons] == ["naive", "seasonal_naive", "ets", "arima", "theta"]
     for c in comparisons:
-        assert c["a"].startswith("rnnkit LSTM (direct, gaussian, guided by ETS; mean of 3 treatments")
+        assert c["a"].startswith("rnnkit LSTM (direct, gaussian, guided by ETS, ETS share auto; mean of 3 treatments")
         assert c["origins"] == 3
         assert c["mase_diff"] == pytest.approx(mase[c["a"]] - mase[c["b"]])
     md = (run / "report.md").read_text()

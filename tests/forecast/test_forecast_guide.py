@@ -154,7 +154,7 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     path = tmp_path / "y.csv"
     pd.DataFrame({"date": s.times, "y": s.target}).to_csv(path, index=False)
     over = ["data.target=y", f"window.input_len={L}", f"window.horizon={H}", "model.hidden_size=8",
-            "model.guide=ets", "model.log_target=true", "model.guide_blend=0.5", "train.epochs=2", "train.progress=false",
+            "model.guide=ets", "model.log_target=true", "model.guide_blend=auto", "train.epochs=2", "train.progress=false",
             "train.tensorboard=false", "train.patience=0", "baselines.models=naive,arima", "baselines.max_p=1",
             "baselines.max_q=1", "backtest.windows=2", "backtest.val_size=8",
             # rolling factors in every path too; few origins, since the guide is refit at each
@@ -169,8 +169,15 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     state = json.loads((run / "forecast_state.json").read_text())
     assert state["guide"]["name"] == "ets" and "y" in state["guide"]["fits"]
     assert state["guide"]["backend"] == "statsforecast"
-    _, nf = pipeline.load_run(run)
-    assert "guided by ETS, 0.5 of the forecast from ETS" in nf.name  # the blend is saved with the run and nf.guide.fits.keys() == {"y"}
+    cfg_saved, nf = pipeline.load_run(run)
+    assert cfg_saved.model.guide_blend == "auto" == nf.blend and nf.guide.fits.keys() == {"y"}
+    assert nf.name == result["model"] and "ETS share auto" in nf.name
+    shares = result["guide_blend"]["at_end"]  # the share at the end of the data, saved for predict
+    assert set(shares) == {"y"} and nf.blend_at_end == shares
+    np.testing.assert_array_equal(nf.blend_weights([s], [s.length]), [shares["y"]])
+    refit = pipeline.refit_on_all(cfg_saved, nf, pipeline.load_series(cfg.data), echo=lambda *_: None)
+    assert refit.fixed_blend == shares and refit.history_ends == {"y": s.length}
+    np.testing.assert_array_equal(refit.blend_weights([s], [s.length]), [shares["y"]])
     stored = pd.read_csv(run / "backtest_forecasts.csv")
     again = run_backtest(pipeline.load_series(cfg.data), plan_backtest(sset, H, 2, H), [nf], 0.8)
     mine = stored[stored.model == nf.name]
@@ -348,8 +355,10 @@ def test_guide_blend_moves_every_quantile_towards_the_guides_forecast(guided):
     or without the median among the asked levels; w = 0 is the network alone."""
     import copy
 
-    _, _, hist, nf = guided
-    assert nf.blend == 0.0 and "of the forecast from" not in nf.name  # the default: the network's alone
+    _, _, hist, trained = guided
+    nf = copy.copy(trained)
+    nf.blend = 0.0
+    assert "of the forecast from" not in nf.name and "blended" not in nf.name  # the network's alone
     s = hist.series[0]
     origins = [40, 55, s.length]
     series = [s] * len(origins)
@@ -363,5 +372,52 @@ def test_guide_blend_moves_every_quantile_towards_the_guides_forecast(guided):
     np.testing.assert_allclose(mixed.quantiles(series, origins, [0.1, 0.9]), q[..., [0, 2]], rtol=1e-9)
     cfg = _cfg("model.guide=ets", "model.guide_blend=0.25")
     assert "guided by ETS, 0.25 of the forecast from ETS)" in NeuralForecaster.create(cfg, hist).name
-    with pytest.raises(C.ConfigError, match=r"model.guide_blend must be in \[0, 1\], got 1.5"):
+    with pytest.raises(C.ConfigError, match=r"model.guide_blend must be auto or in \[0, 1\], got 1.5"):
         check_config(_cfg("model.guide_blend=1.5"))
+
+
+def test_auto_blend_takes_the_share_with_the_lowest_out_of_sample_error(guided):
+    """``model.guide_blend=auto`` at origin o: the share w whose mix ``(1 - w) m + w g`` had the
+    lowest MAE over the forecasts from o - stride, o - 2 stride, .. (not before the end of the
+    training history) on their steps before o, computed here from the network's medians and the
+    guide's paths; 0 with nothing observed out of sample; a fixed share per series overrides it."""
+    import copy
+
+    from rnnkit.apps.forecast.blend import GRID
+
+    sset, _, hist, trained = guided
+    nf = copy.copy(trained)
+    nf.blend = "auto"
+    s = sset.series[0]  # the whole series: its points after the training history are the out-of-sample record
+    end = hist.series[0].length
+    assert nf.history_ends == {s.name: end}
+    stride = nf.cfg.backtest.stride or H
+    nf.blend = 0.0
+    want = {}
+    for o in (end, end + 1, end + 5, end + 9, s.length):
+        earlier = list(range(o - stride, end - 1, -stride))
+        if not earlier:
+            want[o] = 0.0
+            continue
+        med = nf.quantiles([s] * len(earlier), earlier, [0.5])[..., 0]
+        g = np.stack([nf.guide.path(s, r, L, H)[L - 1:] for r in earlier])
+        mae = {}
+        for w in GRID:
+            f = (1 - w) * med + w * g
+            mae[w] = np.mean(np.concatenate([np.abs(s.target[r:min(o, r + H)] - f[i, :min(o, r + H) - r])
+                                             for i, r in enumerate(earlier)]))
+        want[o] = min(GRID, key=lambda w: (mae[w], w))
+    nf.blend = "auto"
+    origins = list(want)
+    got = nf.blend_weights([s] * len(origins), origins)
+    np.testing.assert_array_equal(got, [want[o] for o in origins])
+    assert got[0] == 0.0 and len(set(got.tolist())) > 1, got  # nothing out of sample at the first; then a choice
+    # the blended forecast at each origin is the mix with that origin's share
+    med = trained._raw_quantiles([s] * len(origins), origins, [0.1, 0.5, 0.9])
+    q = nf.quantiles([s] * len(origins), origins, [0.1, 0.5, 0.9])
+    g = np.stack([nf.guide.path(s, o, L, H)[L - 1:] for o in origins])
+    np.testing.assert_allclose(q[..., 1], (1 - got[:, None]) * med[..., 1] + got[:, None] * g, rtol=1e-9)
+    # what predict does after refitting: the shares saved at the end of the data
+    nf.fixed_blend = {s.name: 0.75}
+    np.testing.assert_array_equal(nf.blend_weights([s, s], [end, s.length]), [0.75, 0.75])
+    assert "ETS share auto" in nf.name

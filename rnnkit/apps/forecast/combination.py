@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .data import Series
+from .blend import GuideBlend
 from .intervals import Intervals
 from .neural import NeuralForecaster
 
@@ -42,7 +43,7 @@ def member_folder(name: str) -> str:
     return f"treatments/{name}"
 
 
-class Combination(Intervals):
+class Combination(GuideBlend, Intervals):
     """``members``: treatment name -> trained forecaster, best first; all forecast the same horizon."""
 
     def __init__(self, members: dict[str, NeuralForecaster], calibration=1.0):
@@ -59,8 +60,19 @@ class Combination(Intervals):
         self.encoder = first.encoder  # the same user covariates in every member (only ``future_scales`` is read)
         self.guide = first.guide  # for the report (every member fits its own, on the same data)
         self.calibration = calibration
-        self.name = (first.name[:-1] + f"; mean of {len(self.members)} treatments: {', '.join(self.members)})"
-                     if len(self.members) > 1 else first.name)
+        # the guide's share is the combination's: its members forecast with their networks alone
+        self.blend, self.fixed_blend = first.blend, dict(first.fixed_blend)
+        self.history_ends, self.blend_at_end = first.history_ends, first.blend_at_end
+        for nf in self.members.values():
+            nf.blend = 0.0
+
+    @property
+    def name(self) -> str:
+        first = next(iter(self.members.values()))
+        label = self.blend_label()
+        base = first.network_name[:-1] + label + ")" if label else first.network_name
+        return (base[:-1] + f"; mean of {len(self.members)} treatments: {', '.join(self.members)})"
+                if len(self.members) > 1 else base)
 
     @property
     def names(self) -> list[str]:
@@ -76,7 +88,7 @@ class Combination(Intervals):
         """The best member's input lengths (the members differ in treatment, not in window sizes)."""
         return next(iter(self.members.values())).input_lens
 
-    def quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
+    def _raw_quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
         """``(N, H, len(levels))`` on the data's scale: the mean of the members' quantiles, or with
         ``model.combine_intervals=mixture`` the mixture's (the median still the mean of medians)."""
         for s, o in zip(series, origins):

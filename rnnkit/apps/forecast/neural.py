@@ -36,6 +36,7 @@ from .config import ForecastConfig, guide_model, member_input_lens
 from .data import Series, SeriesSet, season_length_for
 from .features import Encoder
 from .guide import Guide
+from .blend import GuideBlend
 from .intervals import Intervals
 from .losses import make_likelihood
 from .models import ForecastNet, forecast_quantiles
@@ -54,7 +55,7 @@ def epoch_loader(data: TensorDataset, batch_size: int, per_epoch: int, generator
     return DataLoader(data, batch_size=batch_size, sampler=sampler, generator=generator)
 
 
-class NeuralForecaster(Intervals):
+class NeuralForecaster(GuideBlend, Intervals):
     """The trained network plus everything needed to apply it to new data (encoder, layout)."""
 
     def __init__(self, cfg: ForecastConfig, encoder: Encoder, layout: Layout, calibration=1.0,
@@ -78,14 +79,21 @@ class NeuralForecaster(Intervals):
         self.calibration = ([float(v) for v in calibration] if isinstance(calibration, (list, tuple, np.ndarray))
                             else float(calibration))
         kind = "one-to-one" if m.kind == "one_to_one" else m.decoder
-        self.name = f"rnnkit {m.cell.upper()} ({kind}, {m.likelihood})"
+        self.network_name = f"rnnkit {m.cell.upper()} ({kind}, {m.likelihood})"
         if m.ensemble_input_lens:
-            self.name = self.name[:-1] + f", inputs {'/'.join(map(str, sorted(set(self.input_lens))))})"
-        self.blend = float(m.guide_blend) if guide is not None else 0.0  # the guide's share of the forecast
+            self.network_name = self.network_name[:-1] + f", inputs {'/'.join(map(str, sorted(set(self.input_lens))))})"
         if guide is not None:
-            self.name = self.name[:-1] + f", guided by {guide.name.upper()})"
-        if self.blend:
-            self.name = self.name[:-1] + f", {self.blend:g} of the forecast from {guide.name.upper()})"
+            self.network_name = self.network_name[:-1] + f", guided by {guide.name.upper()})"
+        # the guide's share of the forecast (see :mod:`.blend`)
+        self.blend = (m.guide_blend if m.guide_blend == "auto" else float(m.guide_blend)) if guide is not None else 0.0
+        self.history_ends: dict[str, int] = {}  # series -> length of the training history (set by ``create``)
+        self.fixed_blend: dict[str, float] = {}  # series -> the guide's share, overriding ``auto`` (``predict``)
+
+    @property
+    def name(self) -> str:
+        """The model's name in tables: the network, its guide and the guide's share of the forecast."""
+        label = self.blend_label()
+        return self.network_name[:-1] + label + ")" if label else self.network_name
 
     def _new_net(self, seed: int) -> ForecastNet:
         m = self.cfg.model
@@ -131,7 +139,9 @@ class NeuralForecaster(Intervals):
                     for s in history.series}
             guide = Guide(guide_model(cfg), season, cfg.baselines,
                           refit=cfg.model.guide_refit == "every_origin").fit(history, ends=ends, echo=echo)
-        return cls(cfg, enc, layout, guide=guide)
+        nf = cls(cfg, enc, layout, guide=guide)
+        nf.history_ends = {s.name: s.length for s in history.series}
+        return nf
 
     def guide_rows(self, series: Sequence[Series], pairs, layout: Layout) -> list[np.ndarray] | None:
         """The guide channel of each ``(series index, origin)`` pair in scaled target space (row k
@@ -252,24 +262,8 @@ class NeuralForecaster(Intervals):
                 f"of series {s.name!r} (needed to forecast {self.layout.horizon} steps from position {origin}); "
                 "give the future rows in the data file (target left empty) or with --future FILE")
 
-    def quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
-        """``(N, H, len(levels))`` forecast quantiles on the data's scale (before calibration).
-
-        With a guide and ``model.guide_blend`` w > 0, every quantile q of the network moves by
-        ``w (g - m)``, g the guide's forecast from the origin and m the network's median: the point
-        forecast is ``(1 - w) m + w g`` and the interval keeps the network's width."""
-        if not self.blend:
-            return self._network_quantiles(series, origins, levels)
-        levels = list(levels)
-        at = levels.index(0.5) if 0.5 in levels else len(levels)
-        q = self._network_quantiles(series, origins, levels if at < len(levels) else [*levels, 0.5])
-        H, L = self.layout.horizon, self.layout.input_len
-        g = np.stack([self.guide.path(s, o, L, H)[L - 1:] for s, o in zip(series, origins)])
-        q = q + (self.blend * (g - q[..., at]))[..., None]
-        return q[..., :len(levels)]
-
-    def _network_quantiles(self, series: Sequence[Series], origins: Sequence[int],
-                           levels: Sequence[float]) -> np.ndarray:
+    def _raw_quantiles(self, series: Sequence[Series], origins: Sequence[int],
+                       levels: Sequence[float]) -> np.ndarray:
         """``(N, H, len(levels))``: the network's own quantiles on the data's scale."""
         lay = self.layout
         arrays, pairs = [], []

@@ -196,9 +196,13 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
             _save_member_weights(run_dir / member_folder(name), i, net)
     _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration)
     forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo)
+    blend = _blend_at_end(nf, sset, echo)
+    if blend:  # the shares predict uses after refitting on all the data
+        _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration, blend_at_end=blend)
     result = _result(cfg, sset, stride, overall, per, described, nf)
     result["comparisons"] = comparisons
     result["transform"] = choice
+    result["guide_blend"] = {"setting": cfg.model.guide_blend, "at_end": blend}
     result.update(epochs=epochs, train_seconds=train_seconds, train_only=list(train_set.train_only))
     write_report(run_dir, result, sset, forecasts, per, overall, cfg.backtest.interval, cfg.backtest.plot_windows)
     return result
@@ -277,6 +281,21 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
     return chosen, {"chosen": best, "combined": [best, *rest], "scores": scores}, {k: fitted[k] for k in [best, *rest]}
 
 
+def _blend_at_end(nf, sset: SeriesSet, echo=print) -> dict[str, float]:
+    """With ``model.guide_blend=auto``: each series' share of the guide chosen from the backtest's
+    forecasts (the one ``auto`` takes at the end of the data, see :mod:`.blend`); empty otherwise."""
+    if nf.guide is None or nf.blend != "auto":
+        return {}
+    w = nf.blend_weights(sset.series, [s.length for s in sset.series])
+    shares = {s.name: float(v) for s, v in zip(sset.series, w)}
+    said = (f"{w[0]:g}" if len(w) == 1 else
+            f"mean {np.mean(w):.2f} over {len(w)} series (" + ", ".join(
+                f"{g:g}: {int(np.sum(w == g))}" for g in sorted(set(w.tolist()))) + ")")
+    echo(f"forecast: the guide's ({nf.guide.name.upper()}) share, chosen by the backtest's errors, at the end of the "
+         f"data: {said} (predict uses it; model.guide_blend=W fixes it)")
+    return shares
+
+
 def _fmt_factors(k) -> str:
     return ", ".join(f"{v:.3f}" for v in k) if isinstance(k, list) else f"{k:.3f}"
 
@@ -307,14 +326,17 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
 
 
 # ---------------------------------------------------------------------------------- run folders
-def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int, calibration=None) -> None:
-    """``calibration``: the run's interval factor(s) when ``nf`` is one member of a combination."""
+def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int, calibration=None,
+                blend_at_end: dict | None = None) -> None:
+    """``calibration``: the run's interval factor(s) when ``nf`` is one member of a combination;
+    ``blend_at_end``: the guide's share per series that ``predict`` uses (``model.guide_blend=auto``)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / STATE_FILE, {"encoder": nf.encoder.to_dict(), "layout": nf.layout.to_dict(),
                                              "member_input_lens": nf.input_lens,
                                              "guide": nf.guide.to_dict() if nf.guide is not None else None,
                                              "calibration": nf.calibration if calibration is None else calibration,
-                                             "season_length": season_length})
+                                             "season_length": season_length, "history_ends": nf.history_ends,
+                                             "blend_at_end": blend_at_end or {}})
 
 
 def _save_member_weights(folder: Path, i: int, net) -> None:
@@ -336,6 +358,8 @@ def _load_forecaster(cfg: ForecastConfig, folder: Path) -> tuple[NeuralForecaste
     guide = Guide.from_dict(state["guide"], cfg.baselines) if state.get("guide") else None
     nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), layout, state["calibration"], input_lens=lens,
                           guide=guide)
+    nf.history_ends = {k: int(v) for k, v in state.get("history_ends", {}).items()}
+    nf.blend_at_end = {k: float(v) for k, v in state.get("blend_at_end", {}).items()}
     for i, net in enumerate(nf.nets):
         load_model_weights(net, nf.member_dir(folder, i))
         net.eval()
@@ -397,6 +421,7 @@ def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, ech
     else:
         new = _fit_member(cfg, full, None)
     new.calibration = nf.calibration
+    new.fixed_blend = dict(nf.blend_at_end)  # no origin is out of sample for the refit network
     echo(f"predict: refit on every series up to its end in {time.perf_counter() - t0:.0f} s "
          "(--use-backtest-model skips this)")
     return new
