@@ -174,6 +174,7 @@ def test_saved_guided_run_reproduces_exactly(tmp_path):
     assert nf.name == result["model"] and "ETS share auto" in nf.name
     shares = result["guide_blend"]["at_end"]  # the share at the end of the data, saved for predict
     assert set(shares) == {"y"} and nf.blend_at_end == shares
+    assert f"At the end of the data, used by predict: y: {shares['y']:g}." in (run / "report.md").read_text()
     np.testing.assert_array_equal(nf.blend_weights([s], [s.length]), [shares["y"]])
     refit = pipeline.refit_on_all(cfg_saved, nf, pipeline.load_series(cfg.data), echo=lambda *_: None)
     assert refit.fixed_blend == shares and refit.history_ends == {"y": s.length}
@@ -420,4 +421,12 @@ def test_auto_blend_takes_the_share_with_the_lowest_out_of_sample_error(guided):
     # what predict does after refitting: the shares saved at the end of the data
     nf.fixed_blend = {s.name: 0.75}
     np.testing.assert_array_equal(nf.blend_weights([s, s], [end, s.length]), [0.75, 0.75])
+    # a series unseen in training: the mean of the known shares (none known: the network alone)
+    import dataclasses
+
+    other = dataclasses.replace(s, name="other")
+    nf.fixed_blend, nf.blend_at_end = {}, {s.name: 0.5, "b": 1.0}
+    np.testing.assert_array_equal(nf.blend_weights([other], [s.length]), [0.75])
+    nf.blend_at_end = {}
+    np.testing.assert_array_equal(nf.blend_weights([other], [s.length]), [0.0])
     assert "ETS share auto" in nf.name

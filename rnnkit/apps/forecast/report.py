@@ -126,6 +126,7 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
          "ETS/ARIMA seasonality, MASE scale). Every model sees the same windows and learns only from the "
          "history before the first origin."), "",
         *([_transform_sentence(result["transform"]), ""] if result.get("transform") else []),
+        *([_blend_sentence(result["guide_blend"]), ""] if (result.get("guide_blend") or {}).get("at_end") else []),
         "## Overall", "", markdown_table(overall, level), "",
         "## MASE per series", "", _series_table(per), "",
         *(["## Is the difference real?", "", comparison_table(result["comparisons"]), ""]
@@ -153,6 +154,14 @@ def _transform_sentence(t: dict) -> str:
         return f"Level/trend/season treatment: {t['chosen']}."
     return (f"Level/trend/season treatment: {t['chosen']}, chosen by the validation windows' MASE before the first "
             f"origin (" + ", ".join(f"{k} {v:.3f}" for k, v in tried.items()) + ").")
+
+
+def _blend_sentence(b: dict) -> str:
+    shares = b["at_end"]
+    said = "; ".join(f"{k}: {v:g}" for k, v in list(shares.items())[:20]) + ("; ..." if len(shares) > 20 else "")
+    return ("The guide's share of the forecast (model.guide_blend=auto) is chosen at each backtest origin from the "
+            "errors of the earlier origins' forecasts on the values observed before it (0 at the first origin). "
+            f"At the end of the data, used by predict: {said}.")
 
 
 def _refit_sentence(refit: str) -> str:
