@@ -284,8 +284,23 @@ def test_past_the_training_history_the_guide_is_refit_on_everything_before_the_o
     np.testing.assert_array_equal(again.path(s, 80, L, H), later)
 
 
+def test_at_the_backtest_origins_the_ets_guide_forecasts_what_the_autoets_baseline_does():
+    """Refit at every origin from the training history's end on, the guide is the AutoETS baseline's
+    own model: the same forecast (so ``model.guide_blend=1`` is that baseline)."""
+    from rnnkit.apps.forecast.baselines import SFModel
+
+    sset = _sset()
+    plan = plan_backtest(sset, H, 3, H)
+    g = Guide("ets", 12).fit(history_set(sset, plan.first))
+    s, base = sset.series[0], SFModel("ets", 12)
+    for o in range(plan.first[0], sset.series[0].length - H + 1, H):
+        y = s.target[:o]
+        want = base._forecast(base._fit(y), y, H, 0.8)[0]
+        np.testing.assert_allclose(g.path(s, o, L, H)[L - 1:], want, rtol=1e-9)
+
+
 def test_statsforecast_guide_is_autoets_own_fit_and_forecast():
-    """The default ETS guide (statsforecast installed) is AutoETS with additive errors: at the origin its fit ends on,
+    """The default ETS guide (statsforecast installed) is AutoETS's default search, as the baseline: at the origin its fit ends on,
     the rows before it are AutoETS's own in-sample one-step predictions and the rows after it its
     forecast; at a later origin with the kept fit, the filter over the longer history (``forward``)."""
     from statsforecast.models import AutoETS
@@ -298,8 +313,8 @@ def test_statsforecast_guide_is_autoets_own_fit_and_forecast():
     g.refit_from.clear()  # keep this fit at the later origin too
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        own = AutoETS(season_length=12, model="AZZ").fit(s.target[:o])
-        later = AutoETS(season_length=12, model="AZZ").fit(s.target[:o]).forward(y=s.target[:o + 9], h=H, fitted=True)
+        own = AutoETS(season_length=12, model="ZZZ").fit(s.target[:o])
+        later = AutoETS(season_length=12, model="ZZZ").fit(s.target[:o]).forward(y=s.target[:o + 9], h=H, fitted=True)
     path = g.path(s, o, L, H)
     np.testing.assert_allclose(path[:L - 1], own.predict_in_sample()["fitted"][o - L + 1:o], rtol=1e-9)
     np.testing.assert_allclose(path[L - 1:], own.predict(h=H)["mean"], rtol=1e-9)
