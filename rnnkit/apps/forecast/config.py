@@ -307,7 +307,7 @@ DATASET_DEFAULTS: dict[str, list[str]] = {
                  "window.horizon=12", "backtest.windows=24", "backtest.val_size=240"],
     "elnino": ["model.transform=none", "window.input_len=96", "window.horizon=12", "backtest.windows=20", "backtest.stride=6",
                "backtest.val_size=72", "model.scaling=robust", "model.deseasonalize=true", "model.guide=arima",
-               "model.guide_refit=once",
+               "model.guide_refit=once", "model.guide_blend=0",
                "model.ensemble=10", "model.ensemble_combine=mixture", "backtest.calibrate=true",
                "backtest.calibrate_window=48"],
     "macrodata": ["model.transform=none", "model.guide=none", "window.input_len=40", "window.horizon=4", "backtest.windows=20", "backtest.stride=2",
