@@ -15,8 +15,9 @@ errors the two made out of sample, before o:
 where ``e`` is the end of the RNN's training history (the first backtest origin; the network
 neither trained on nor was chosen by anything at or after it) and ``stride`` the backtest's
 (``backtest.stride``), so the earlier origins are the backtest's own. A tie goes to the smaller
-share; with no such step observed yet (the first backtest origin, a series unseen in training)
-w = 0: the network's forecast alone. The choice reads only ``y[:o]``.
+share; with no such step observed yet (the first backtest origin) w = 0: the network's forecast
+alone. The choice reads only ``y[:o]``. A series unseen in training has no record: it takes the
+mean of the run's shares at the end of its data (below), 0 when there are none.
 
 Why not choose w on the validation windows: the network stopped early and the treatments were
 ranked on them, so the network looks better there than it is later: on the development panel's
@@ -24,8 +25,8 @@ nine series the validation choice was w = 0 on seven, while on six of the nine a
 scored best in the backtest. Why a choice at all: no single w serves every series. The same
 trained runs of the development panel backtested with a fixed w (``benchmarks/forecast_blend.py``)
 gave a mean MASE of 1.174 with w = 0, 1.111 with 0.5 and 1.113 with 1 (the guide alone, which is
-the AutoETS baseline); ``auto`` gave 1.066. A fixed 0.5 lost to
-seasonal naive on the level-shift test series (the guide follows a new level more slowly than the
+the AutoETS baseline); ``auto`` gave 1.066. A fixed 0.5 lost to seasonal naive on the level-shift
+test series (the guide follows a new level more slowly than the
 network, which reads each window relative to its last value); ``auto`` keeps the network there.
 
 ``predict`` refits the network on all the data, so no origin is out of sample for it any more:
