@@ -22,7 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from forecast_panel import PANELS, load  # noqa: E402
+from forecast_panel import PANELS, load
 
 
 def parse(argv=None) -> argparse.Namespace:

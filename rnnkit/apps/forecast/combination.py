@@ -30,8 +30,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .data import Series
 from .blend import GuideBlend
+from .data import Series
 from .intervals import Intervals
 from .neural import NeuralForecaster
 

@@ -36,16 +36,16 @@ whenever statsforecast is installed and ``auto`` or ``statsforecast`` is asked, 
 search (``model="ZZZ"``: additive or multiplicative errors and season, trend none/additive/damped,
 chosen by AICc; multiplicative components only for positive series), the same model as the AutoETS
 baseline (for seasons up to ``baselines.max_season``), so the guide's forecast at a backtest origin
-is that baseline's (a test checks it). Its filter with fixed
-parameters and initial states is statsforecast's ``forward``. The search takes well under a second
-on a 250-point monthly series against 2-4 s for the statsmodels one, and the guide is searched
-again at every backtest origin. Session 9 restricted it to additive errors (``AZZ``, the family of
-the statsmodels search): with the network's forecast alone both scored alike on the development
-panel (mean MASE 1.165 with AZZ, 1.174 with ZZZ), but once the guide's forecast is blended in
-(``model.guide_blend=auto``, :mod:`.blend`) its own accuracy counts: on the development panel's
-global models ZZZ gave aus_arrivals 1.340 against 1.504 with AZZ, aus_accommodation 1.153 against
-1.253 and visnights 1.006 against 0.992, and on its nine single series 1.066 against 1.071. ``statsmodels`` (and the ARIMA guide always)
-use the statsmodels searches of :mod:`.baselines` and the state-space filter. A saved run
+is that baseline's (a test checks it). Its filter with fixed parameters and initial states is
+statsforecast's ``forward``. The search takes well under a second on a 250-point monthly series
+against 2-4 s for the statsmodels one, and the guide is searched again at every backtest origin.
+Session 9 restricted it to additive errors (``AZZ``, the family of the statsmodels search): with
+the network's forecast alone both scored alike on the development panel (mean MASE 1.165 with
+AZZ, 1.174 with ZZZ), but once the guide's forecast is blended in (``model.guide_blend=auto``,
+:mod:`.blend`) its own accuracy counts: on the development panel's global models ZZZ gave
+aus_arrivals 1.340 against 1.504 with AZZ, aus_accommodation 1.153 against 1.253 and visnights
+1.006 against 0.992, and on its nine single series 1.066 against 1.071. ``statsmodels`` (and the
+ARIMA guide always) use the statsmodels searches of :mod:`.baselines` and the state-space filter. A saved run
 records its backend, so it reproduces with the models it was trained with.
 """
 

@@ -32,11 +32,11 @@ from rnnkit import config as C
 from rnnkit.train import Trainer
 
 from .backtest import val_size_for
+from .blend import GuideBlend
 from .config import ForecastConfig, guide_model, member_input_lens
 from .data import Series, SeriesSet, season_length_for
 from .features import Encoder
 from .guide import Guide
-from .blend import GuideBlend
 from .intervals import Intervals
 from .losses import make_likelihood
 from .models import ForecastNet, forecast_quantiles
@@ -88,6 +88,7 @@ class NeuralForecaster(GuideBlend, Intervals):
         self.blend = (m.guide_blend if m.guide_blend == "auto" else float(m.guide_blend)) if guide is not None else 0.0
         self.history_ends: dict[str, int] = {}  # series -> length of the training history (set by ``create``)
         self.fixed_blend: dict[str, float] = {}  # series -> the guide's share, overriding ``auto`` (``predict``)
+        self.blend_at_end: dict[str, float] = {}  # a saved run's shares at the end of its data
 
     @property
     def name(self) -> str:
