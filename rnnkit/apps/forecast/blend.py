@@ -37,12 +37,12 @@ training gets the mean of those shares.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
 
 from .data import Series
+from .intervals import EarlierForecasts
 
 __all__ = ["GRID", "GuideBlend"]
 
@@ -92,10 +92,7 @@ class GuideBlend:
         stride = self.cfg.backtest.stride or H
         known = self.fixed_blend or self.blend_at_end  # a series unseen in training: the mean of the known ones
         fallback = float(np.mean(list(known.values()))) if known else 0.0
-        # Each earlier forecast is made once (neighbouring origins share them), keyed by the values
-        # it reads; its targets come from each view itself, only the steps before the origin.
-        index: dict[tuple, int] = {}
-        views, starts, plans = [], [], []
+        earlier, plans = EarlierForecasts(), []
         for s, o in zip(series, origins):
             if s.name in self.fixed_blend:
                 plans.append(float(self.fixed_blend[s.name]))
@@ -104,19 +101,11 @@ class GuideBlend:
             if end is None:  # unseen in training: no out-of-sample record
                 plans.append(fallback)
                 continue
-            earlier = [r for r in range(o - stride, end - 1, -stride) if r >= self.layout.lookback]
-            rows = []
-            for r in earlier:
-                key = (s.name, r, hashlib.sha1(np.ascontiguousarray(s.target[:r]).tobytes()).digest())
-                if key not in index:
-                    index[key] = len(views)
-                    views.append(s)
-                    starts.append(r)
-                rows.append((index[key], r))
-            plans.append((s, o, rows))
-        if views:
-            m = self._raw_quantiles(views, starts, [0.5])[..., 0]
-            g = self.guide_forecasts(views, starts)
+            starts = [r for r in range(o - stride, end - 1, -stride) if r >= self.layout.lookback]
+            plans.append((s, o, [(earlier.add(s, r), r) for r in starts]))
+        if earlier.views:  # targets come from each view itself, only the steps before the origin
+            m = self._raw_quantiles(earlier.views, earlier.starts, [0.5])[..., 0]
+            g = self.guide_forecasts(earlier.views, earlier.starts)
         out = np.zeros(n)
         for i, plan in enumerate(plans):
             if not isinstance(plan, tuple):

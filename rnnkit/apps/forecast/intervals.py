@@ -27,6 +27,26 @@ def interval_levels(level: float) -> list[float]:
 
 
 
+class EarlierForecasts:
+    """Forecasts from earlier origins, each made once: neighbouring origins share them. A forecast
+    is keyed by the values it reads (series, origin r, y[:r]); its targets are read later from each
+    view itself, so a hidden (NaN) value read by mistake still shows."""
+
+    def __init__(self):
+        self.index: dict[tuple, int] = {}
+        self.views: list[Series] = []
+        self.starts: list[int] = []
+
+    def add(self, s: Series, r: int) -> int:
+        """The row of the forecast of series ``s`` from origin ``r`` (made by one batch later)."""
+        key = (s.name, r, hashlib.sha1(np.ascontiguousarray(s.target[:r]).tobytes()).digest())
+        if key not in self.index:
+            self.index[key] = len(self.views)
+            self.views.append(s)
+            self.starts.append(r)
+        return self.index[key]
+
+
 class Intervals:
     """Point forecast and interval from the median and the interval's quantiles, calibrated."""
 
@@ -45,27 +65,15 @@ class Intervals:
         if not (self.cfg.backtest.calibrate and W > 0):
             return np.tile(self.interval_factors(), (len(origins), 1))
         H, lay = self.layout.horizon, self.layout
-        # The windows of neighbouring origins overlap: each earlier forecast is made once, keyed by
-        # the values it reads (series, origin o', y[:o']), in one batch. Its targets y[o':o'+H]
-        # come from each view itself, so a hidden (NaN) value read by mistake still shows.
-        index: dict[tuple, int] = {}
-        views, starts, plans = [], [], []
+        earlier, plans = EarlierForecasts(), []
         for s, o in zip(series, origins):
             recent = list(range(max(lay.lookback, o - H - W + 1), o - H + 1))
             if not recent:
                 raise ValueError(f"series {s.name!r}: rolling interval calibration (backtest.calibrate_window={W}) at "
                                  f"position {o} needs an earlier origin whose {H} steps are observed, i.e. at least "
                                  f"{lay.lookback + H} points before it")
-            rows = []
-            for r in recent:
-                key = (s.name, r, hashlib.sha1(np.ascontiguousarray(s.target[:r]).tobytes()).digest())
-                if key not in index:
-                    index[key] = len(views)
-                    views.append(s)
-                    starts.append(r)
-                rows.append(index[key])
-            plans.append((s, recent, rows))
-        q = self.quantiles(views, starts, interval_levels(level))
+            plans.append((s, recent, [earlier.add(s, r) for r in recent]))
+        q = self.quantiles(earlier.views, earlier.starts, interval_levels(level))
         out = []
         for s, recent, rows in plans:
             y = np.stack([s.target[r:r + H] for r in recent])
