@@ -96,12 +96,12 @@ def test_without_statsmodels_ets_and_arima_are_left_out_with_a_message(monkeypat
 
 
 # ------------------------------------------------------------------------------ statsforecast
-def _real_quarterly():
+def _real_quarterly(column="realcons"):
     import statsmodels.api as sm
 
     d = sm.datasets.macrodata.load_pandas().data
     dates = pd.date_range("1959-01-01", periods=len(d), freq="QS")
-    return pd.DataFrame({"date": dates, "y": d["realcons"].to_numpy(float)})
+    return pd.DataFrame({"date": dates, "y": d[column].to_numpy(float)})
 
 
 @pytest.mark.parametrize("refit", ["every_origin", "once"])
@@ -137,6 +137,41 @@ def test_statsforecast_baselines_equal_statsforecasts_own_cross_validation(refit
         np.testing.assert_allclose(mine["point"], cv[col], rtol=1e-5, err_msg=kind)
         np.testing.assert_allclose(mine["lo"], cv[f"{col}-lo-80"], rtol=1e-4, err_msg=kind)
         np.testing.assert_allclose(mine["hi"], cv[f"{col}-hi-80"], rtol=1e-4, err_msg=kind)
+
+
+def test_autoarima_search_follows_r_rule_and_equals_statsforecasts_own():
+    """``baselines.arima_search=auto``: approximate beyond 150 points (or a season above 12), as R's
+    auto.arima; on a 203-quarter series (US unemployment, where the two searches choose different
+    orders) our AutoARIMA equals statsforecast's cross-validation with ``approximation=True``, and
+    ``exact`` equals its default (``approximation=False``)."""
+    pytest.importorskip("statsforecast")
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA
+
+    from rnnkit.apps.forecast.backtest import history_set, plan_backtest, run_backtest
+    from rnnkit.apps.forecast.baselines import SFModel, arima_approximates
+
+    assert not arima_approximates("auto", 150, 12) and arima_approximates("auto", 151, 12)
+    assert arima_approximates("auto", 100, 24) and not arima_approximates("exact", 900, 52)
+    assert arima_approximates("approximate", 20, 1)
+    frame = _real_quarterly("unemp")
+    sset = build_series(frame, time_col="date", target=["y"], freq="QS")
+    H, K, stride = 8, 2, 4
+    plan = plan_backtest(sset, H, K, stride)
+    long = frame.rename(columns={"date": "ds"}).assign(unique_id="y")
+    points = {}
+    for search, approximation in (("auto", True), ("exact", False)):
+        ours = SFModel("arima", 4, arima_search=search).fit(history_set(sset, plan.first))
+        got = run_backtest(sset, plan, [ours], 0.8).sort_values(["origin", "time"]).reset_index(drop=True)
+        sf = StatsForecast(models=[AutoARIMA(season_length=4, approximation=approximation)], freq="QS")
+        cv = sf.cross_validation(df=long, h=H, n_windows=K, step_size=stride, level=[80])
+        cv = cv.sort_values(["cutoff", "ds"]).reset_index(drop=True)
+        np.testing.assert_allclose(got["point"], cv["AutoARIMA"], rtol=1e-5, err_msg=search)
+        np.testing.assert_allclose(got["hi"], cv["AutoARIMA-hi-80"], rtol=1e-4, err_msg=search)
+        points[search] = got["point"].to_numpy()
+    assert np.abs(points["auto"] - points["exact"]).max() > 1e-3  # the two searches differ here
+    with pytest.raises(ValueError, match="arima_search"):
+        SFModel("arima", 4, arima_search="fast")
 
 
 def test_every_origin_refits_and_once_does_not():

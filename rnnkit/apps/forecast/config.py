@@ -271,6 +271,11 @@ class BaselineConfig:
     the seasonal-strength rule (m <= max_season), then a stepwise AIC search over
     (p, q) <= (max_p, max_q), seasonal (P, Q) <= (1, 1) and, when d + D <= 1, a constant (a drift
     in the differenced series when d + D = 1), as auto.arima does.
+    arima_search: how statsforecast's AutoARIMA searches its orders. ``auto`` (default): R's
+        auto.arima rule, approximate for a series longer than 150 points or a season longer than 12
+        (the candidates ranked by the conditional-sum-of-squares likelihood, the chosen one then fit
+        by exact maximum likelihood; about 10x faster on a 700-point monthly series), exact
+        otherwise; ``exact`` always (statsforecast's own default); ``approximate`` always.
     """
 
     models: tuple[str, ...] = ("naive", "seasonal_naive", "ets", "arima", "theta")
@@ -280,6 +285,7 @@ class BaselineConfig:
     max_q: int = 3
     max_d: int = 1
     max_season: int = 24
+    arima_search: Literal["auto", "exact", "approximate"] = "auto"
 
 
 def _default_train() -> TrainConfig:
