@@ -95,6 +95,7 @@ class _PerSeries:
         self.progress = progress
         self.fitted: dict[str, object] = {}
         self.last: dict[str, object] = {}  # series -> the fit used at its latest origin (for describe)
+        self.tick = None  # called after each origin's forecast (a second process counts its progress)
 
     def fit(self, history: SeriesSet) -> _PerSeries:
         if self.refit == "once":
@@ -116,6 +117,8 @@ class _PerSeries:
                 self.last[s.name] = fitted
                 out.append(self._forecast(fitted, y, horizon, level))
                 bar.update(1)
+                if self.tick is not None:
+                    self.tick()
         return out
 
     def describe(self) -> dict[str, str]:

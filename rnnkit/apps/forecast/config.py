@@ -276,6 +276,11 @@ class BaselineConfig:
         (the candidates ranked by the conditional-sum-of-squares likelihood, the chosen one then fit
         by exact maximum likelihood; about 10x faster on a 700-point monthly series), exact
         otherwise; ``exact`` always (statsforecast's own default); ``approximate`` always.
+    process: where the baselines' backtest runs during ``train``. ``auto`` (default): in a second
+        process, beside the RNN's training, when the baselines include ETS, ARIMA or Theta and the
+        cores this process may use outnumber torch's threads (``rnnkit --threads 1`` on two cores);
+        ``separate``: always there; ``same``: in the training process, after training. Either way
+        the results are the same.
     """
 
     models: tuple[str, ...] = ("naive", "seasonal_naive", "ets", "arima", "theta")
@@ -286,6 +291,7 @@ class BaselineConfig:
     max_d: int = 1
     max_season: int = 24
     arima_search: Literal["auto", "exact", "approximate"] = "auto"
+    process: Literal["auto", "separate", "same"] = "auto"
 
 
 def _default_train() -> TrainConfig:

@@ -244,6 +244,31 @@ class Guide:
     def describe(self) -> dict[str, str]:
         return {name: self.fitter.label(spec) for name, (spec, _) in self.fits.items()}
 
+    # ------------------------------------------------------------------ searches done elsewhere
+    @staticmethod
+    def searcher(name: str, season_length: int, cfg: BaselineConfig) -> tuple[tuple, object]:
+        """(signature, searcher): what a guide built with these arguments searches with
+        (``searcher.search(y) -> (spec, params)``) and the signature :meth:`preload` checks."""
+        backend = _backend_for(name, cfg)
+        fitter = _fits_for(name, int(season_length), cfg, backend)
+        return (name, int(season_length), backend, int(cfg.max_season)), fitter
+
+    @staticmethod
+    def refit_key(s: Series, origin: int) -> tuple:
+        """The key of the search on ``s.target[:origin]`` (series, origin, digest of the values)."""
+        y = np.asarray(s.target[:origin], dtype=np.float64)
+        return s.name, origin, hashlib.sha1(y.tobytes()).hexdigest()
+
+    def preload(self, refits: dict[tuple, tuple], signature: tuple) -> int:
+        """Take searches made by another process (:mod:`.background`) on the same values, keyed by
+        :meth:`refit_key`; ignored unless ``signature`` is this guide's (same model, season, backend
+        and bounds, so the search would have found the same). Returns how many were taken."""
+        mine = (self.name, self.season_length, self.backend, int(self.cfg.max_season))
+        if tuple(signature) != mine:
+            return 0
+        self._refits.update(refits)
+        return len(refits)
+
     def burn_in(self, spec) -> int:
         """Leading one-step predictions that come from the filter's diffuse start (ARIMA only)."""
         return self.fitter.burn_in(spec)
@@ -267,7 +292,7 @@ class Guide:
             self._fit_series(s.name, y)
         spec, params = self.fits[s.name]
         if o >= self.refit_from.get(s.name, o + 1):  # past the history: refit on everything before the origin
-            refit_key = key[:2] + key[4:]
+            refit_key = key[:2] + key[4:]  # = self.refit_key(s, o)
             if refit_key not in self._refits:
                 self._refits[refit_key] = self._search(y)
             spec, params = self._refits[refit_key]

@@ -36,8 +36,9 @@ from .backtest import (
     training_set,
 )
 from .auto import candidates, resolve_sizes, transform_overrides
+from .background import BaselineJob, use_second_process
 from .baselines import make_baselines
-from .config import PRESETS, ForecastConfig, check_config, input_len_key, max_input_len, resolve_config
+from .config import PRESETS, ForecastConfig, check_config, guide_model, input_len_key, max_input_len, resolve_config
 from .data import SeriesSet, future_times, read_table, season_length_for
 from .datasets import load_series
 from .features import Encoder
@@ -104,15 +105,25 @@ def data_fingerprint(sset: SeriesSet) -> str:
 
 
 def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=print,
-             baseline_rows: pd.DataFrame | None = None):
+             baseline_rows: pd.DataFrame | None = None, job: BaselineJob | None = None):
     """RNN and baselines on the same origins: (forecasts, per-series, overall, baseline
     descriptions, the RNN against each baseline by the Diebold-Mariano test).
 
     ``baseline_rows``: the baselines' forecasts of an earlier backtest of the same data, reused
-    instead of fitting the baselines again (they do not depend on the RNN).
+    instead of fitting the baselines again (they do not depend on the RNN). ``job``: the baselines
+    (and the guide's searches) running in a second process since training began (:mod:`.background`).
     """
     sset, plan, history, stride, _ = _prepare(cfg, sset)
     m = _season(cfg, sset)
+    described = {}
+    if job is not None:
+        got = job.result(cfg.train.progress)
+        if got is None:
+            echo("baselines: the second process ended without results; fitting them in this one")
+        else:
+            baseline_rows, described, refits, signature = got
+            if nf.guide is not None:
+                nf.guide.preload(refits, signature)
     baselines = [] if baseline_rows is not None else make_baselines(cfg.baselines.models, m, cfg.baselines, echo,
                                                                      progress=cfg.train.progress)
     if baselines:
@@ -131,7 +142,6 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
         forecasts = pd.concat([forecasts, baseline_rows.astype(kinds)], ignore_index=True)
     scales = {s.name: mase_scale(h.target, m) for s, h in zip(sset.series, history.series)}
     per, overall = summarize(forecasts, scales)
-    described = {}
     for b in baselines:
         for series, label in b.describe().items():
             described.setdefault(b.name, []).append(f"{series}: {label}" if len(sset.series) > 1 else label)
@@ -157,13 +167,37 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     run_dir = Path(run_dir)
     loaded = load_series(cfg.data)
     cfg, said = resolve_sizes(cfg, _scored(cfg, loaded)[0])
-    sset, _, history, stride, train_set = _prepare(cfg, loaded)
+    sset, plan, history, stride, train_set = _prepare(cfg, loaded)
     echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
          f"frequency {sset.freq}" + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
     for line in said:
         echo(line)
     if train_set.train_only:
         echo(f"training-only series (not scored), cut before the first origin: {', '.join(train_set.train_only)}")
+    job = _start_baselines(cfg, sset, plan, stride, echo)
+    try:
+        return _train(cfg, run_dir, resume, echo, loaded, sset, history, stride, train_set, job)
+    finally:
+        if job is not None:
+            job.stop()
+
+
+def _start_baselines(cfg: ForecastConfig, sset: SeriesSet, plan, stride: int, echo=print) -> BaselineJob | None:
+    """The baselines' backtest in a second process while the RNN trains, when ``baselines.process``
+    asks for it (:mod:`.background`); None otherwise."""
+    import torch
+
+    if not use_second_process(cfg.baselines.process, cfg.baselines.models, torch.get_num_threads()):
+        return None
+    guide = guide_model(cfg)
+    searched = (guide, _season(cfg, sset)) if guide != "none" and cfg.model.guide_refit == "every_origin" else None
+    job = BaselineJob(sset, plan, _season(cfg, sset), cfg.baselines, cfg.backtest.interval, stride, guide=searched)
+    echo(f"baselines: {', '.join(cfg.baselines.models)}, {_refit_words(cfg.baselines.refit)}, in a second process "
+         f"while the RNN trains ({torch.get_num_threads()} torch thread(s); baselines.process={cfg.baselines.process})")
+    return job
+
+
+def _train(cfg, run_dir, resume, echo, loaded, sset, history, stride, train_set, job) -> dict:
     t0 = time.perf_counter()
     cfg, choice, trained = choose_transform(cfg, train_set, echo)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -195,7 +229,7 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
         for i, net in enumerate(member.nets):
             _save_member_weights(run_dir / member_folder(name), i, net)
     _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration)
-    forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo)
+    forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo, job=job)
     blend = _blend_at_end(nf, sset, echo)
     if blend:  # the shares predict uses after refitting on all the data
         _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration, blend_at_end=blend)

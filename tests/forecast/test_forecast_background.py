@@ -1,0 +1,107 @@
+"""The baselines in a second process (``baselines.process``, rnnkit/apps/forecast/background.py):
+the same report as in one process, the guide's searches taken only from a matching search, the
+second process's errors raised in the first, and a fallback when it dies."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.apps.forecast import pipeline, resolve_config
+from rnnkit.apps.forecast.background import BaselineJob, guide_origins, use_second_process
+from rnnkit.apps.forecast.backtest import plan_backtest
+from rnnkit.apps.forecast.config import BaselineConfig
+from rnnkit.apps.forecast.data import build_series
+from rnnkit.apps.forecast.guide import Guide
+
+pytest.importorskip("statsforecast")
+
+
+def _quarterly(tmp_path):
+    """US real consumption times a quarterly pattern (statsmodels' macrodata), 120 quarters."""
+    import statsmodels.api as sm
+
+    d = sm.datasets.macrodata.load_pandas().data.iloc[:120]
+    y = d["realcons"].to_numpy(float) * (1 + 0.05 * np.array([1.0, -0.5, 0.3, -0.8]))[np.arange(120) % 4]
+    frame = pd.DataFrame({"date": pd.date_range("1959-01-01", periods=120, freq="QS"), "value": y})
+    path = tmp_path / "q.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_the_rule_for_a_second_process(monkeypatch):
+    import rnnkit.apps.forecast.background as bg
+
+    monkeypatch.setattr(bg, "_cores", lambda: 2)
+    assert use_second_process("auto", ("naive", "ets"), torch_threads=1)
+    assert not use_second_process("auto", ("naive", "ets"), torch_threads=2)  # no core left free
+    assert not use_second_process("auto", ("naive", "seasonal_naive"), torch_threads=1)  # nothing slow to move
+    assert use_second_process("separate", ("naive",), torch_threads=8)
+    assert not use_second_process("same", ("arima",), torch_threads=1)
+    with pytest.raises(ValueError, match="baselines.process"):
+        use_second_process("both", ("arima",), 1)
+
+
+def test_a_second_process_gives_the_same_report(tmp_path, monkeypatch):
+    """One run with the baselines and the guide's searches in a second process, one with everything in
+    the first: every figure of the report is the same (only the training time differs), and with the
+    second process the first one searched the guide only for training."""
+    path, _ = _quarterly(tmp_path)
+    reports, searches = {}, {}
+    search = Guide._search
+
+    def counted(self, y):
+        searches[where] = searches.get(where, 0) + 1
+        return search(self, y)
+
+    monkeypatch.setattr(Guide, "_search", counted)  # in this process only (the second one is spawned)
+    for where in ("separate", "same"):
+        cfg = resolve_config(path=path, preset="tiny", overrides=[
+            "data.target=value", "train.progress=false", "train.tensorboard=false", "model.transform=level",
+            "baselines.models=naive,ets,theta", f"baselines.process={where}"])
+        said = []
+        result = pipeline.train(cfg, tmp_path / f"run-{where}", echo=said.append)
+        assert any("second process" in line for line in said) == (where == "separate"), said
+        reports[where] = json.loads((tmp_path / f"run-{where}" / "report.json").read_text())
+        assert result["baseline_models"]["ets"]  # the labels come back from the second process too
+    assert searches["separate"] == 1 and searches["same"] > 1, searches  # the training fit; + the origins'
+    a, b = reports["separate"], reports["same"]
+    assert a.keys() == b.keys()
+    assert {k for k in a if a[k] != b[k]} <= {"train_seconds"}
+    forecasts = [pd.read_csv(tmp_path / f"run-{w}" / "backtest_forecasts.csv") for w in ("separate", "same")]
+    pd.testing.assert_frame_equal(*forecasts)
+
+
+def test_the_guide_takes_only_searches_made_as_it_would_make_them(tmp_path):
+    _, frame = _quarterly(tmp_path)
+    sset = build_series(frame, time_col="date", target=["value"], freq="QS")
+    s = sset.series[0]
+    cfg = BaselineConfig()
+    signature, searcher = Guide.searcher("ets", 4, cfg)
+    fake = (searcher.search(s.target[:80])[0], np.zeros(3))
+    key = Guide.refit_key(s, 100)
+    guide = Guide("ets", 4, cfg)
+    assert guide.preload({key: fake}, ("ets", 12, *signature[2:])) == 0  # another season: not taken
+    assert guide.preload({key: fake}, signature) == 1
+    assert guide._refits[key] is fake
+    plan = plan_backtest(sset, 8, 3, 4)  # origins 104, 108, 112; the share at the end reads 116, 112, 108, 104
+    assert [o for _, o in guide_origins(sset, plan, 4)] == [104, 108, 112, 116]
+
+
+def test_an_error_in_the_second_process_is_raised_in_the_first(tmp_path):
+    _, frame = _quarterly(tmp_path)
+    sset = build_series(frame, time_col="date", target=["value"], freq="QS")
+    plan = plan_backtest(sset, 8, 2, 4)
+    job = BaselineJob(sset, plan, 4, BaselineConfig(models=("naive", "bogus")), 0.8, 4)
+    with pytest.raises(RuntimeError, match="unknown baseline 'bogus'"):
+        job.result()
+
+
+def test_a_second_process_that_dies_leaves_the_baselines_to_the_first(tmp_path):
+    _, frame = _quarterly(tmp_path)
+    sset = build_series(frame, time_col="date", target=["value"], freq="QS")
+    plan = plan_backtest(sset, 8, 2, 4)
+    job = BaselineJob(sset, plan, 4, BaselineConfig(models=("arima",)), 0.8, 4, guide=("ets", 4))
+    job.process.kill()
+    assert job.result() is None
