@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 
 from rnnkit.apps.forecast import pipeline, resolve_config
-from rnnkit.apps.forecast.background import BaselineJob, guide_origins, use_second_process
+from rnnkit.apps.forecast.background import (
+    BaselineJob,
+    guide_origins,
+    use_second_process,
+)
 from rnnkit.apps.forecast.backtest import plan_backtest
 from rnnkit.apps.forecast.config import BaselineConfig
 from rnnkit.apps.forecast.data import build_series

@@ -97,7 +97,7 @@ def _work(sset: SeriesSet, plan: BacktestPlan, season: int, cfg: BaselineConfig,
             for name, label in b.describe().items():
                 described.setdefault(b.name, []).append(f"{name}: {label}" if len(sset.series) > 1 else label)
         out.put(("ok", rows, described, refits, signature))
-    except BaseException:  # everything goes back to the first process, which raises it
+    except BaseException:  # noqa: BLE001 - everything goes back to the first process, which raises it
         out.put(("error", traceback.format_exc()))
 
 

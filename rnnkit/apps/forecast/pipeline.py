@@ -22,31 +22,38 @@ import numpy as np
 import pandas as pd
 
 from rnnkit import config as C
-from rnnkit.train.run_folder import load_model_weights, read_run_info, write_run_info
 from rnnkit.train import atomic_write_json
 from rnnkit.train.checkpoint import save_weights
+from rnnkit.train.run_folder import load_model_weights, read_run_info, write_run_info
 
+from .auto import candidates, resolve_sizes, transform_overrides
+from .background import BaselineJob, use_second_process
 from .backtest import (
     check_lengths,
-    val_size_for,
     history_set,
     plan_backtest,
     run_backtest,
     split_train_only,
     training_set,
+    val_size_for,
 )
-from .auto import candidates, resolve_sizes, transform_overrides
-from .background import BaselineJob, use_second_process
 from .baselines import make_baselines
-from .config import PRESETS, ForecastConfig, check_config, guide_model, input_len_key, max_input_len, resolve_config
+from .combination import Combination, member_folder
+from .compare import compare_to_baselines
+from .config import (
+    ForecastConfig,
+    check_config,
+    guide_model,
+    input_len_key,
+    max_input_len,
+    resolve_config,
+)
 from .data import SeriesSet, future_times, read_table, season_length_for
 from .datasets import load_series
 from .features import Encoder
 from .guide import Guide
-from .compare import compare_to_baselines
-from .metrics import mase_scale, summarize
 from .intervals import interval_levels
-from .combination import Combination, member_folder
+from .metrics import mase_scale, summarize
 from .neural import NeuralForecaster
 from .report import comparison_table, describe_comparison, markdown_table, write_report
 from .windows import Layout
