@@ -3,6 +3,9 @@ the same report as in one process, the guide's searches taken only from a matchi
 second process's errors raised in the first, and a fallback when it dies."""
 
 import json
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -109,3 +112,27 @@ def test_a_second_process_that_dies_leaves_the_baselines_to_the_first(tmp_path):
     job = BaselineJob(sset, plan, 4, BaselineConfig(models=("arima",)), 0.8, 4, guide=("ets", 4))
     job.process.kill()
     assert job.result() is None
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path):
+    """The second process is a fresh interpreter, not a ``multiprocessing`` spawn, which would import
+    the user's script again and run its top level (here: append to a file, then train) a second time."""
+    path, _ = _quarterly(tmp_path)
+    script = tmp_path / "user_script.py"
+    script.write_text(textwrap.dedent(f"""
+        import torch
+        from rnnkit.apps.forecast import pipeline, resolve_config
+        with open({str(tmp_path / "ran.txt")!r}, "a") as f:
+            f.write("top level ran\\n")
+        torch.set_num_threads(1)
+        cfg = resolve_config(path={str(path)!r}, preset="tiny", overrides=[
+            "data.target=value", "train.progress=false", "train.tensorboard=false", "model.transform=level",
+            "baselines.models=naive,ets", "baselines.process=separate"])
+        said = []
+        pipeline.train(cfg, {str(tmp_path / "run")!r}, echo=said.append)
+        assert any("second process" in line for line in said), said
+        assert not any("without results" in line for line in said), said
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "ran.txt").read_text() == "top level ran\n"

@@ -5,8 +5,12 @@ and the guide's searches at the backtest origins (:mod:`.guide`: the statistical
 again on ``y[:o]``) do not depend on the network, and on one core they take as long as its training
 on a long series (El Nino, 732 months: about 30 s of searches beside 40 s of training). With
 ``torch`` on one thread (``rnnkit --threads 1``) a second core sits idle, so :class:`BaselineJob`
-runs them there, in a process started with ``spawn`` (no fork of a process holding torch's thread
-pools), and the backtest takes its results when the network is trained.
+runs them there and the backtest takes their results when the network is trained. The second
+process is a fresh interpreter running :func:`main` on a folder, not a
+``multiprocessing`` child: no fork of a process holding torch's thread pools, and no re-import of
+the user's main script (which ``spawn`` does, running a script's top level again when it has no
+``if __name__ == "__main__"`` guard, ``python -m rnnkit`` included). The job and its results travel
+as pickles in a temporary folder that only this run uses; the progress as a count in a file.
 
 The results are the same as in one process: the same functions on the same values (a test
 compares the two runs' reports). The guide takes the searches only when its model, season,
@@ -21,12 +25,15 @@ threads; ``separate`` always, ``same`` never.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import queue
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
-import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from .backtest import BacktestPlan, history_set, run_backtest
 from .baselines import _bar, make_baselines
@@ -37,6 +44,7 @@ from .guide import Guide
 __all__ = ["PROCESSES", "BaselineJob", "guide_origins", "use_second_process"]
 
 PROCESSES = ("auto", "separate", "same")
+ENTRY = "import sys; from rnnkit.apps.forecast.background import main; raise SystemExit(main(sys.argv[1]))"
 SEARCHED = ("ets", "arima", "theta")  # baselines with a model search (the others take milliseconds)
 
 
@@ -68,37 +76,52 @@ def guide_origins(sset: SeriesSet, plan: BacktestPlan, stride: int) -> list[tupl
 
 
 def _work(sset: SeriesSet, plan: BacktestPlan, season: int, cfg: BaselineConfig, level: float,
-          guide: tuple | None, pairs, counter, out) -> None:
-    """The second process: the guide's searches, then the baselines' backtest; puts
-    ``("ok", rows, described, refits, signature)`` or ``("error", text)`` on ``out``."""
-    try:
-        from .baselines import _one_blas_thread
+          guide: tuple | None, pairs, tick) -> tuple:
+    """The second process's work: the guide's searches, then the baselines' backtest. Returns
+    ``(rows, described, refits, signature)`` (see :meth:`BaselineJob.result`)."""
+    from .baselines import _one_blas_thread
 
-        def tick():
-            with counter.get_lock():
-                counter.value += 1
+    refits, signature = {}, None
+    if guide is not None:
+        signature, searcher = Guide.searcher(*guide, cfg)
+        with _one_blas_thread():
+            for i, o in pairs:
+                s = sset.series[i]
+                refits[Guide.refit_key(s, o)] = searcher.search(s.target[:o])
+                tick()
+    baselines = make_baselines(cfg.models, season, cfg, echo=lambda *a: None)
+    for b in baselines:
+        b.tick = tick
+        if cfg.refit == "once":
+            b.fit(history_set(sset, plan.first))
+    rows = run_backtest(sset, plan, baselines, level) if baselines else None
+    described = {}
+    for b in baselines:
+        for name, label in b.describe().items():
+            described.setdefault(b.name, []).append(f"{name}: {label}" if len(sset.series) > 1 else label)
+    return rows, described, refits, signature
 
-        refits, signature = {}, None
-        if guide is not None:
-            signature, searcher = Guide.searcher(*guide, cfg)
-            with _one_blas_thread():
-                for i, o in pairs:
-                    s = sset.series[i]
-                    refits[Guide.refit_key(s, o)] = searcher.search(s.target[:o])
-                    tick()
-        baselines = make_baselines(cfg.models, season, cfg, echo=lambda *a: None)
-        for b in baselines:
-            b.tick = tick
-            if cfg.refit == "once":
-                b.fit(history_set(sset, plan.first))
-        rows = run_backtest(sset, plan, baselines, level) if baselines else None
-        described = {}
-        for b in baselines:
-            for name, label in b.describe().items():
-                described.setdefault(b.name, []).append(f"{name}: {label}" if len(sset.series) > 1 else label)
-        out.put(("ok", rows, described, refits, signature))
-    except BaseException:  # noqa: BLE001 - everything goes back to the first process, which raises it
-        out.put(("error", traceback.format_exc()))
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def main(folder: str) -> int:
+    """The second process: reads ``job.pkl`` from ``folder``, writes the count of finished fits to
+    ``progress`` as it goes and the results to ``result.pkl``; an error goes to stderr (exit 1)."""
+    folder = Path(folder)
+    job = pickle.loads((folder / "job.pkl").read_bytes())
+    done = [0]
+
+    def tick():
+        done[0] += 1
+        _write_atomic(folder / "progress", str(done[0]).encode())
+
+    result = _work(**job, tick=tick)
+    _write_atomic(folder / "result.pkl", pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    return 0
 
 
 class BaselineJob:
@@ -108,43 +131,58 @@ class BaselineJob:
     :meth:`result` waits for it with a progress bar and returns ``(rows, described, refits,
     signature)``: the baselines' backtest rows (None without baselines), their models per series
     (baseline -> list of labels), the guide's searches and their signature (:meth:`.guide.Guide.preload`);
-    or None when the process died and the caller must fit the baselines itself.
+    or None when the process died without a word (killed) and the caller must fit the baselines itself.
     """
 
     def __init__(self, sset: SeriesSet, plan: BacktestPlan, season: int, cfg: BaselineConfig, level: float,
                  stride: int, guide: tuple | None = None):
-        ctx = mp.get_context("spawn")
         self.pairs = guide_origins(sset, plan, stride) if guide is not None else []
         self.total = len(self.pairs) + len(cfg.models) * sum(len(o) for o in plan.origins)  # for the bar
-        self.counter = ctx.Value("i", 0)
-        self._out = ctx.Queue()
-        self.process = ctx.Process(target=_work, daemon=True, name="rnnkit-baselines",
-                                   args=(sset, plan, season, cfg, level, guide, self.pairs, self.counter, self._out))
-        self.process.start()
+        self.folder = Path(tempfile.mkdtemp(prefix="rnnkit-baselines-"))
+        job = {"sset": sset, "plan": plan, "season": season, "cfg": cfg, "level": level, "guide": guide,
+               "pairs": self.pairs}
+        (self.folder / "job.pkl").write_bytes(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+        env = dict(os.environ)  # the same rnnkit as this process, wherever it was imported from
+        root = str(Path(__file__).resolve().parents[3])
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        # stderr to a file: a pipe nobody reads could fill and stall the second process (closed by stop)
+        self._stderr = open(self.folder / "stderr.txt", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen([sys.executable, "-c", ENTRY, str(self.folder)],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                                        env=env)
+
+    def _done(self) -> int:
+        try:
+            return int((self.folder / "progress").read_text() or 0)
+        except (OSError, ValueError):
+            return 0
 
     def result(self, progress: bool = False):
-        with _bar(self.total, "baselines (second process)", progress) as bar:
-            while True:
-                bar.update(self.counter.value - bar.n)
-                try:
-                    got = self._out.get(timeout=0.25)
-                    break
-                except queue.Empty:
-                    if not self.process.is_alive():
-                        time.sleep(0.5)  # a last message may still be in the pipe
-                        try:
-                            got = self._out.get(timeout=1.0)
-                            break
-                        except queue.Empty:
-                            return None
-        self.process.join(timeout=10)
-        if got[0] == "error":
-            raise RuntimeError("the baselines' second process failed (baselines.process=same fits them in this "
-                               f"process):\n{got[1]}")
-        return got[1:]
+        try:
+            with _bar(self.total, "baselines (second process)", progress) as bar:
+                while self.process.poll() is None:
+                    bar.update(max(self._done() - bar.n, 0))
+                    time.sleep(0.25)
+            code = self.process.returncode
+            if code == 0 and (self.folder / "result.pkl").is_file():
+                return pickle.loads((self.folder / "result.pkl").read_bytes())
+            if code > 0:
+                self._stderr.flush()
+                said = (self.folder / "stderr.txt").read_text(errors="replace").strip()
+                raise RuntimeError("the baselines' second process failed (baselines.process=same fits them in this "
+                                   f"process):\n{said[-4000:]}")
+            return None  # killed by a signal
+        finally:
+            self.stop()
 
     def stop(self) -> None:
-        """End the second process (the run stopped before it needed the results)."""
-        if self.process.is_alive():
+        """End the second process if it still runs and remove its folder."""
+        if self.process.poll() is None:
             self.process.terminate()
-            self.process.join(timeout=5)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._stderr.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
