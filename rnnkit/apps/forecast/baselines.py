@@ -44,8 +44,8 @@ import numpy as np
 
 from .data import Series, SeriesSet
 
-__all__ = ["ARIMA", "ARIMA_SEARCHES", "ETS", "REFIT", "SFModel", "arima_approximates", "Naive", "SeasonalNaive", "Theta", "has_statsforecast",
-           "make_baselines"]
+__all__ = ["ARIMA", "ARIMA_SEARCHES", "ETS", "REFIT", "Naive", "SFModel", "SeasonalNaive", "Theta", "arima_approximates",
+           "has_statsforecast", "make_baselines"]
 
 REFIT = ("every_origin", "once")
 

@@ -183,7 +183,7 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
         echo(f"training-only series (not scored), cut before the first origin: {', '.join(train_set.train_only)}")
     job = _start_baselines(cfg, sset, plan, stride, echo)
     try:
-        return _train(cfg, run_dir, resume, echo, loaded, sset, history, stride, train_set, job)
+        return _train(cfg, run_dir, resume, echo, sset, history, stride, train_set, job)
     finally:
         if job is not None:
             job.stop()
@@ -204,7 +204,10 @@ def _start_baselines(cfg: ForecastConfig, sset: SeriesSet, plan, stride: int, ec
     return job
 
 
-def _train(cfg, run_dir, resume, echo, loaded, sset, history, stride, train_set, job) -> dict:
+def _train(cfg: ForecastConfig, run_dir: Path, resume: bool, echo, sset: SeriesSet, history: SeriesSet, stride: int,
+           train_set: SeriesSet, job: BaselineJob | None) -> dict:
+    """:func:`train` once the data is prepared (and the baselines' second process started, when
+    ``job``): choose the treatment, train, backtest, write the report."""
     t0 = time.perf_counter()
     cfg, choice, trained = choose_transform(cfg, train_set, echo)
     run_dir.mkdir(parents=True, exist_ok=True)
