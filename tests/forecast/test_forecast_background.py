@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,13 +42,15 @@ def test_the_rule_for_a_second_process(monkeypatch):
     import rnnkit.apps.forecast.background as bg
 
     monkeypatch.setattr(bg, "_cores", lambda: 2)
-    assert use_second_process("auto", ("naive", "ets"), torch_threads=1)
-    assert not use_second_process("auto", ("naive", "ets"), torch_threads=2)  # no core left free
-    assert not use_second_process("auto", ("naive", "seasonal_naive"), torch_threads=1)  # nothing slow to move
-    assert use_second_process("separate", ("naive",), torch_threads=8)
-    assert not use_second_process("same", ("arima",), torch_threads=1)
+    assert use_second_process("auto", ("naive", "ets"), torch_threads=1, windows=20)
+    assert not use_second_process("auto", ("naive", "ets"), torch_threads=2, windows=20)  # no core left free
+    assert not use_second_process("auto", ("naive", "seasonal_naive"), torch_threads=1, windows=100)  # all quick
+    assert not use_second_process("auto", ("ets", "arima", "theta"), torch_threads=1, windows=6)  # 18 fits: quick
+    assert use_second_process("auto", ("ets", "arima", "theta"), torch_threads=1, windows=7)  # 21
+    assert use_second_process("separate", ("naive",), torch_threads=8, windows=1)
+    assert not use_second_process("same", ("arima",), torch_threads=1, windows=100)
     with pytest.raises(ValueError, match="baselines.process"):
-        use_second_process("both", ("arima",), 1)
+        use_second_process("both", ("arima",), 1, 10)
 
 
 def test_a_second_process_gives_the_same_report(tmp_path, monkeypatch):
@@ -133,6 +136,29 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path):
         assert any("second process" in line for line in said), said
         assert not any("without results" in line for line in said), said
     """))
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "ran.txt").read_text() == "top level ran\n"
+
+
+def test_without_a_second_process_the_baselines_wait_for_training(tmp_path, monkeypatch):
+    """A machine where the second process cannot start (here: no interpreter to run): a message, the
+    baselines fit in the training process, and no temporary folder left behind."""
+    import rnnkit.apps.forecast.background as bg
+
+    def no_interpreter(*a, **k):
+        raise OSError("no such interpreter")
+
+    made = []
+    mkdtemp = bg.tempfile.mkdtemp
+    monkeypatch.setattr(bg.subprocess, "Popen", no_interpreter)
+    monkeypatch.setattr(bg.tempfile, "mkdtemp", lambda **k: made.append(mkdtemp(**k)) or made[-1])
+    path, _ = _quarterly(tmp_path)
+    cfg = resolve_config(path=path, preset="tiny", overrides=[
+        "data.target=value", "train.progress=false", "train.tensorboard=false", "model.transform=level",
+        "baselines.models=naive,ets", "baselines.process=separate"])
+    said = []
+    result = pipeline.train(cfg, tmp_path / "run", echo=said.append)
+    assert any("no second process (no such interpreter)" in line for line in said), said
+    assert {r["model"] for r in result["overall"]} >= {"naive", "ets"}
+    assert made and not any(Path(f).exists() for f in made)

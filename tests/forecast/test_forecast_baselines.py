@@ -156,7 +156,7 @@ def test_autoarima_search_follows_r_rule_and_equals_statsforecasts_own():
     assert arima_approximates("approximate", 20, 1)
     frame = _real_quarterly("unemp")
     sset = build_series(frame, time_col="date", target=["y"], freq="QS")
-    H, K, stride = 8, 2, 4
+    H, K, stride = 8, 1, 4  # one origin, 195 quarters of history
     plan = plan_backtest(sset, H, K, stride)
     long = frame.rename(columns={"date": "ds"}).assign(unique_id="y")
     points = {}

@@ -18,9 +18,10 @@ backend and bounds are the ones the job searched with (:meth:`.guide.Guide.prelo
 missing is made where it is needed, as before. If the second process fails, its error is raised in
 the first; if it dies without a word (killed), the baselines are fit again in the first process.
 
-``auto`` (the default) uses the second process when the baselines include a searched model (ETS,
-ARIMA or Theta; naive ones take milliseconds) and the cores this process may use outnumber torch's
-threads; ``separate`` always, ``same`` never.
+``auto`` (the default) uses the second process when the baselines make at least ``MIN_FITS`` (20)
+searches, one per searched model (ETS, ARIMA, Theta; the naive ones take milliseconds) and backtest
+window (a single series' default 10 origins with the default baselines make 30), and the cores this
+process may use outnumber torch's threads; ``separate`` always, ``same`` never.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ __all__ = ["PROCESSES", "BaselineJob", "guide_origins", "use_second_process"]
 PROCESSES = ("auto", "separate", "same")
 ENTRY = "import sys; from rnnkit.apps.forecast.background import main; raise SystemExit(main(sys.argv[1]))"
 SEARCHED = ("ets", "arima", "theta")  # baselines with a model search (the others take milliseconds)
+# Fewer searched fits than this take about as long as the second interpreter's start (3-4 s of
+# imports): then the baselines stay in the training process.
+MIN_FITS = 20
 
 
 def _cores() -> int:
@@ -55,13 +59,15 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def use_second_process(setting: str, models: Sequence[str], torch_threads: int) -> bool:
-    """Whether the baselines run in a second process (see the module docstring)."""
+def use_second_process(setting: str, models: Sequence[str], torch_threads: int, windows: int) -> bool:
+    """Whether the baselines run in a second process (see the module docstring); ``windows``: the
+    backtest's (series, origin) pairs, each one fit of every searched baseline."""
     if setting not in PROCESSES:
         raise ValueError(f"baselines.process must be one of {PROCESSES}, got {setting!r}")
     if setting != "auto":
         return setting == "separate"
-    return any(m in SEARCHED for m in models) and _cores() > torch_threads
+    searched_fits = windows * sum(m in SEARCHED for m in models)
+    return searched_fits >= MIN_FITS and _cores() > torch_threads
 
 
 def guide_origins(sset: SeriesSet, plan: BacktestPlan, stride: int) -> list[tuple[int, int]]:
@@ -147,9 +153,14 @@ class BaselineJob:
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         # stderr to a file: a pipe nobody reads could fill and stall the second process (closed by stop)
         self._stderr = open(self.folder / "stderr.txt", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen([sys.executable, "-c", ENTRY, str(self.folder)],
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                                        env=env)
+        try:
+            self.process = subprocess.Popen([sys.executable, "-c", ENTRY, str(self.folder)],
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=self._stderr, env=env)
+        except OSError:  # no interpreter to start: leave nothing behind
+            self._stderr.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
 
     def _done(self) -> int:
         try:

@@ -277,8 +277,9 @@ class BaselineConfig:
         by exact maximum likelihood; about 10x faster on a 700-point monthly series), exact
         otherwise; ``exact`` always (statsforecast's own default); ``approximate`` always.
     process: where the baselines' backtest runs during ``train``. ``auto`` (default): in a second
-        process, beside the RNN's training, when the baselines include ETS, ARIMA or Theta and the
-        cores this process may use outnumber torch's threads (``rnnkit --threads 1`` on two cores);
+        process, beside the RNN's training, when ETS, ARIMA and Theta make at least 20 fits in all
+        (one per model and backtest window) and the cores this process may use outnumber torch's
+        threads (``rnnkit --threads 1`` on two cores);
         ``separate``: always there; ``same``: in the training process, after training. Either way
         the results are the same.
     """

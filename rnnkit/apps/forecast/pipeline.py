@@ -194,11 +194,16 @@ def _start_baselines(cfg: ForecastConfig, sset: SeriesSet, plan, stride: int, ec
     asks for it (:mod:`.background`); None otherwise."""
     import torch
 
-    if not use_second_process(cfg.baselines.process, cfg.baselines.models, torch.get_num_threads()):
+    windows = sum(len(o) for o in plan.origins)
+    if not use_second_process(cfg.baselines.process, cfg.baselines.models, torch.get_num_threads(), windows):
         return None
     guide = guide_model(cfg)
     searched = (guide, _season(cfg, sset)) if guide != "none" and cfg.model.guide_refit == "every_origin" else None
-    job = BaselineJob(sset, plan, _season(cfg, sset), cfg.baselines, cfg.backtest.interval, stride, guide=searched)
+    try:
+        job = BaselineJob(sset, plan, _season(cfg, sset), cfg.baselines, cfg.backtest.interval, stride, guide=searched)
+    except OSError as e:  # no temporary folder or no interpreter to start: the baselines wait for training
+        echo(f"baselines: no second process ({e}); they are fit after training, in this process")
+        return None
     echo(f"baselines: {', '.join(cfg.baselines.models)}, {_refit_words(cfg.baselines.refit)}, in a second process "
          f"while the RNN trains ({torch.get_num_threads()} torch thread(s); baselines.process={cfg.baselines.process})")
     return job
