@@ -47,7 +47,7 @@ __all__ = ["PROCESSES", "BaselineJob", "guide_origins", "use_second_process"]
 PROCESSES = ("auto", "separate", "same")
 ENTRY = "import sys; from rnnkit.apps.forecast.background import main; raise SystemExit(main(sys.argv[1]))"
 SEARCHED = ("ets", "arima", "theta")  # baselines with a model search (the others take milliseconds)
-# Fewer searched fits than this take about as long as the second interpreter's start (3-4 s of
+# Fewer searched fits than this take about as long as the second interpreter's start (about 3 s of
 # imports): then the baselines stay in the training process.
 MIN_FITS = 20
 

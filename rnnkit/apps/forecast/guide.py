@@ -281,7 +281,8 @@ class Guide:
         if o < L:
             raise ValueError(f"guide: origin {o} needs {L} observed points before it")
         y = np.asarray(s.target[:o], dtype=np.float64)
-        key = (s.name, o, L, H, hashlib.sha1(y.tobytes()).hexdigest())
+        refit_key = self.refit_key(s, o)
+        key = (s.name, o, L, H, refit_key[2])
         if key in self._cache:
             return self._cache[key]
         if np.isnan(y).any():
@@ -292,7 +293,6 @@ class Guide:
             self._fit_series(s.name, y)
         spec, params = self.fits[s.name]
         if o >= self.refit_from.get(s.name, o + 1):  # past the history: refit on everything before the origin
-            refit_key = key[:2] + key[4:]  # = self.refit_key(s, o)
             if refit_key not in self._refits:
                 self._refits[refit_key] = self._search(y)
             spec, params = self._refits[refit_key]
