@@ -9,6 +9,7 @@ trainer's state; :mod:`.run_state` writes and reads it in checkpoints through th
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import warnings
@@ -120,6 +121,11 @@ class Trainer:
             of the first tensor).
         tokens_fn: ``batch -> int``; when given, throughput is reported in tokens/s.
         collate_fn: used only when fit/evaluate/predict get a Dataset.
+        remember_checkpoints: with ``run_dir=None``, keep in memory the checkpoints a run folder
+            would receive (the last ``latest`` and ``best``), so :meth:`save_run` can write that
+            folder after training: a model chosen among several trained in memory then needs no
+            second training to get its run folder. Costs two copies of the weights and the
+            optimizer state.
 
     Public state: ``model``, ``optimizer``, ``scheduler`` (built by the first ``fit``),
     ``scaler`` (the ``torch.amp.GradScaler`` of ``amp="fp16"`` on CUDA, else None), ``epoch``
@@ -140,6 +146,7 @@ class Trainer:
         batch_size_fn: Callable[[Any], int] | None = None,
         tokens_fn: Callable[[Any], int] | None = None,
         collate_fn: Callable | None = None,
+        remember_checkpoints: bool = False,
     ) -> None:
         self.config = config if config is not None else TrainConfig()
         cfg = self.config
@@ -186,6 +193,9 @@ class Trainer:
                     stacklevel=2,
                 )
         self.log = MetricsLog(self.run_dir if D.is_main() else None, cfg.tensorboard)
+        # checkpoint name -> (weights, state): what _save would have written, when run_dir is None
+        self._remembered: dict[str, tuple[dict[str, torch.Tensor], dict[str, Any]]] | None = (
+            {} if remember_checkpoints and self.run_dir is None else None)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -432,14 +442,14 @@ class Trainer:
         self.epoch = epoch
 
         last = self.epoch >= cfg.epochs or self.stop_training
-        if self.run_dir is not None:
+        if self.run_dir is not None or self._remembered is not None:
             periodic = cfg.checkpoint_every and epoch % cfg.checkpoint_every == 0
             # latest is also written whenever best is, so latest never lags behind best.
             if periodic or last or improved:
                 self._save("latest")
             if improved:
                 self._save("best")
-            if D.is_main() and cfg.plots and cfg.plot_every and epoch % cfg.plot_every == 0:
+            if self.run_dir is not None and D.is_main() and cfg.plots and cfg.plot_every and epoch % cfg.plot_every == 0:
                 plot_curves(self.log.rows, self.run_dir / "curves.png")
 
     def _train_epoch(self, loader: Iterable[Any], epoch: int) -> tuple[dict[str, float], tuple[str, float]]:
@@ -755,8 +765,41 @@ class Trainer:
             self._stop(NonFiniteLossError(float("nan"), self.epoch, self.step, self._last_good_checkpoint(),
                                           what=f"non-finite weights in {bad[0]}", advice=self._advice()))
         state = run_state.capture(self)  # collective under DDP: every rank takes part, rank 0 writes
-        if D.is_main():
+        if self._remembered is not None:  # copies: training goes on changing the weights and moments in place
+            weights = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+            self._remembered[name] = (weights, copy.deepcopy(state))
+        elif D.is_main():
             save_checkpoint(self.checkpoint_root / name, self.model, config=run_state.resolved_config(self), state=state)
+
+    def save_run(self, run_dir: str | Path) -> None:
+        """Write into ``run_dir`` what a ``fit`` into that folder would have left at its end:
+        config.json, command.txt, metrics.csv (and TensorBoard events when ``config.tensorboard``),
+        curves.png (when ``config.plots``) and checkpoints/latest and best, for a trainer built with
+        ``remember_checkpoints=True`` that has trained. The trainer then belongs to ``run_dir``
+        (a later ``fit`` writes there), and ``fit(resume=True)`` by a new trainer continues from
+        it exactly as from a run trained in the folder."""
+        if not self._remembered:
+            raise RuntimeError("save_run needs a trainer built with run_dir=None and remember_checkpoints=True "
+                               "that has trained (fit) at least one epoch")
+        run_dir = Path(run_dir)
+        with run_folder_lock(run_dir):
+            clean_stale_temporaries(run_dir)
+            self.run_dir = run_dir
+            run_state.write_run_files(self, resumed=False)
+            log = MetricsLog(run_dir, self.config.tensorboard)
+            for row in self.log.rows:  # replayed in order: the same columns, rows and TensorBoard steps
+                log.log(row["epoch"], row["step"], row["split"],
+                        {k: v for k, v in row.items() if k not in ("epoch", "step", "split")})
+            log.close()
+            self.log = log
+            config = run_state.resolved_config(self)
+            for name in ("latest", "best"):  # the order fit writes them in
+                if name in self._remembered:
+                    weights, state = self._remembered[name]
+                    save_checkpoint(self.checkpoint_root / name, weights, config=config, state=state)
+            if self.config.plots:
+                plot_curves(log.rows, run_dir / "curves.png")
+        self._remembered = None
 
     def _wrap_ddp(self) -> None:
         if not D.is_distributed() or self._wrapped is not None:

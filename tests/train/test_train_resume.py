@@ -103,3 +103,54 @@ def test_resume_from_checkpoint_restores_early_stopping_state(kit, tmp_path):
     third = Trainer(kit.mlp(), kit.mse_loss, kit.quiet_config(epochs=6, lr=0.05), run_dir=tmp_path / "c")
     with pytest.warns(UserWarning, match="EarlyStopping"):
         third.fit(kit.shuffled_loader(ds), val, resume_from=tmp_path / "a" / "checkpoints" / "latest")
+
+
+def _saved_folder(kit, run_dir, remember, epochs=5, resume=False, patience=0):
+    """A run with early stopping and best-weight restore, trained in ``run_dir`` or (``remember``)
+    in memory and written there afterwards by ``save_run``."""
+    ds, val = kit.regression_data(n=40), kit.regression_data(n=12, seed=1)
+    cfg = kit.quiet_config(epochs=epochs, lr=0.05, schedule="cosine", weight_decay=0.1, restore_best=True,
+                           patience=patience, checkpoint_every=2, plots=True)
+    trainer = Trainer(kit.mlp(seed=0, dropout=0.3), _noisy_loss, cfg, run_dir=None if remember else run_dir,
+                      remember_checkpoints=remember)
+    history = trainer.fit(kit.shuffled_loader(ds, batch_size=8, seed=5), val, resume=resume)
+    if remember:
+        trainer.save_run(run_dir)
+    return trainer, history
+
+
+def test_save_run_writes_the_folder_a_run_trained_there_would_have(kit, tmp_path):
+    """Trained in memory then ``save_run``: the same checkpoints (weights and state), metrics and
+    run files as training in the folder; resuming either with more epochs gives the same run."""
+    from rnnkit.train.checkpoint import load_state, load_weights
+
+    direct, h_direct = _saved_folder(kit, tmp_path / "direct", remember=False, epochs=6, patience=50)
+    mem, h_mem = _saved_folder(kit, tmp_path / "memory", remember=True, epochs=6, patience=50)
+    assert h_mem == h_direct
+    best_epoch = mem.best.state_dict()["best_epoch"]
+    assert best_epoch < 6  # the best is not the last epoch: latest and best differ (noise and lr 0.05)
+    for name in ("latest", "best"):
+        a, b = (load_weights(d / "checkpoints" / name / "model.safetensors") for d in (tmp_path / "direct",
+                                                                                        tmp_path / "memory"))
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
+        sa, sb = (load_state(d / "checkpoints" / name / "trainer_state.pt") for d in (tmp_path / "direct",
+                                                                                      tmp_path / "memory"))
+        assert sa["epoch"] == sb["epoch"] == (6 if name == "latest" else best_epoch)
+        assert sa["history"] == sb["history"] and sa["best"] == sb["best"]
+        for x, y in zip(sa["optimizer"]["state"].values(), sb["optimizer"]["state"].values()):
+            assert torch.equal(x["exp_avg_sq"], y["exp_avg_sq"]), name
+    assert _rows(tmp_path / "memory" / "metrics.csv") == _rows(tmp_path / "direct" / "metrics.csv")
+    for f in ("config.json", "command.txt", "curves.png"):
+        assert (tmp_path / "memory" / f).is_file(), f
+    # continued for 3 more epochs from each folder: the same run
+    more = [_saved_folder(kit, tmp_path / d, remember=False, epochs=9, patience=50, resume=True)
+            for d in ("direct", "memory")]
+    assert more[0][1] == more[1][1] and len(more[0][1]) == 9
+    for (k, a), b in zip(more[0][0].model.state_dict().items(), more[1][0].model.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
+def test_save_run_needs_remembered_checkpoints(kit, tmp_path):
+    trainer = Trainer(kit.mlp(), kit.mse_loss, kit.quiet_config(epochs=1), remember_checkpoints=True)
+    with pytest.raises(RuntimeError, match="remember_checkpoints=True"):
+        trainer.save_run(tmp_path / "run")

@@ -20,8 +20,9 @@ pooled. The point forecast stays the mean of the members' medians. The mean of q
 only the average member's own spread; the mixture adds the disagreement between the treatments,
 which is model uncertainty the single members do not see (their training windows are in-sample).
 
-In a run folder the best member trains in the folder itself (its checkpoints and curves are the
-run's); every other member's weights and state are saved under ``treatments/<name>/``.
+In a run folder the best member's training files are the run's own (checkpoints, metrics.csv,
+curves.png: written from memory after choosing, so it trains once); every other member's weights
+and state are saved under ``treatments/<name>/``.
 """
 
 from __future__ import annotations

@@ -89,6 +89,8 @@ class NeuralForecaster(GuideBlend, Intervals):
         self.history_ends: dict[str, int] = {}  # series -> length of the training history (set by ``create``)
         self.fixed_blend: dict[str, float] = {}  # series -> the guide's share, overriding ``auto`` (``predict``)
         self.blend_at_end: dict[str, float] = {}  # a saved run's shares at the end of its data
+        self.epochs: list[int] = []  # the epochs each member trained (set by ``fit``)
+        self._trainers: list = []  # with ``fit(remember=True)``: the trainers ``save_training`` writes out
 
     @property
     def name(self) -> str:
@@ -218,8 +220,11 @@ class NeuralForecaster(GuideBlend, Intervals):
             mae = ((med - yz[:, -H:]).abs() * wh).sum() / wh.sum().clamp_min(1.0)
         return loss, {"mae_scaled": mae}
 
-    def fit(self, history: SeriesSet, run_dir: Path | None = None, resume: bool = False, echo=print) -> list[int]:
-        """Train every member with :class:`rnnkit.train.Trainer`; returns the epochs each one ran."""
+    def fit(self, history: SeriesSet, run_dir: Path | None = None, resume: bool = False, echo=print,
+            remember: bool = False) -> list[int]:
+        """Train every member with :class:`rnnkit.train.Trainer`; returns the epochs each one ran
+        (also kept as ``epochs``). ``remember`` (in memory, ``run_dir=None``): keep the checkpoints
+        a run folder would get, so :meth:`save_training` can write one later without training again."""
         windows = {}
         for n, lay in zip(self.input_lens, self.layouts):
             if n not in windows:
@@ -227,7 +232,7 @@ class NeuralForecaster(GuideBlend, Intervals):
                 train, val = windows[n]
                 echo(f"training windows: {len(train)}, validation windows: {len(val)} "
                      f"(input {n}, horizon {lay.horizon}, {lay.n_features} features)")
-        epochs = []
+        epochs, trainers = [], []
         for i, net in enumerate(self.nets):
             train, val = windows[self.input_lens[i]]
             if len(self.nets) > 1:
@@ -242,11 +247,24 @@ class NeuralForecaster(GuideBlend, Intervals):
             cdict = C.to_dict(self.cfg)
             if self.cfg.model.ensemble_input_lens:
                 cdict["window"]["input_len"] = self.input_lens[i]  # this member's own look-back
-            trainer = Trainer(net, self.loss_fn, tcfg, run_dir=member_dir, config_dict=cdict)
+            trainer = Trainer(net, self.loss_fn, tcfg, run_dir=member_dir, config_dict=cdict,
+                              remember_checkpoints=remember and run_dir is None)
             trainer.fit(train_loader, val_loader, resume=resume)
             self.nets[i] = trainer.model.cpu().eval()
             epochs.append(trainer.epoch)
+            trainers.append(trainer)
+        self.epochs, self._trainers = epochs, trainers if remember and run_dir is None else []
         return epochs
+
+    def save_training(self, run_dir: Path) -> None:
+        """Write the run folder (checkpoints, metrics.csv, curves.png; each ensemble member in
+        :meth:`member_dir`) that training in ``run_dir`` would have left, for a forecaster fit in
+        memory with ``remember=True``: the same files, and ``--resume`` continues from them."""
+        if not self._trainers:
+            raise RuntimeError("save_training needs a forecaster fit in memory with remember=True")
+        for i, trainer in enumerate(self._trainers):
+            trainer.save_run(self.member_dir(run_dir, i))
+        self._trainers = []
 
     # ------------------------------------------------------------------ forecasting
     def _check_future(self, s: Series, arrays, origin: int) -> None:

@@ -217,9 +217,14 @@ def _train(cfg: ForecastConfig, run_dir: Path, resume: bool, echo, sset: SeriesS
     cfg, choice, trained = choose_transform(cfg, train_set, echo)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_info(run_dir, NAME, C.to_dict(cfg))
-    shared = next((f.guide for f in trained.values() if f.guide is not None), None)  # the guide fits run once
-    best = NeuralForecaster.create(cfg, train_set, echo=echo, guide=shared)
-    epochs = best.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
+    if cfg.model.transform in trained and not (resume and _has_checkpoints(run_dir)):
+        best = trained[cfg.model.transform]  # trained while choosing: its run folder files written, not trained again
+        best.save_training(run_dir)
+        epochs = best.epochs
+    else:  # a fixed treatment, or --resume of a run that had begun training its best in the folder
+        shared = next((f.guide for f in trained.values() if f.guide is not None), None)  # the guide fits run once
+        best = NeuralForecaster.create(cfg, train_set, echo=echo, guide=shared)
+        epochs = best.fit(train_set, run_dir=run_dir, resume=resume, echo=echo)
     others = {}
     for name in cfg.model.combine_with:  # trained while choosing, else saved by the run being resumed, else now
         folder = run_dir / member_folder(name)
@@ -286,11 +291,18 @@ def member_config(cfg: ForecastConfig, name: str) -> ForecastConfig:
         f"model.transform={name}", "model.combine_with=", "train.progress=false", "train.tensorboard=false"])
 
 
-def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None, guide=None) -> NeuralForecaster:
+def _has_checkpoints(run_dir: Path) -> bool:
+    """Whether training has written a checkpoint in ``run_dir`` (what ``--resume`` continues)."""
+    return any((run_dir / "checkpoints" / name).exists() for name in ("latest", "best"))
+
+
+def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None, guide=None,
+                remember: bool = False, echo=None) -> NeuralForecaster:
     """One treatment trained from scratch (in ``folder`` with its checkpoints, or in memory);
-    ``guide``: another treatment's guide fit on the same ``train_set`` (reused when it fits)."""
+    ``guide``: another treatment's guide fit on the same ``train_set`` (reused when it fits);
+    ``remember``: in memory, keep what ``save_training`` needs to write its run folder later."""
     nf = NeuralForecaster.create(cfg, train_set, guide=guide)
-    nf.fit(train_set, run_dir=folder, echo=lambda *a: None)
+    nf.fit(train_set, run_dir=folder, echo=echo or (lambda *a: None), remember=remember)
     return nf
 
 
@@ -299,8 +311,8 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
     score each by its validation MASE. Returns the config with the best treatment as
     ``model.transform`` and the next best ``model.combine - 1`` as ``model.combine_with``, what was
     tried (name -> validation MASE; empty when nothing was chosen), and the trained candidates that
-    are combined, the best included (name -> forecaster, trained in memory; :func:`train` saves the
-    others and trains the best again in the run folder, reusing its guide)."""
+    are combined, the best included (name -> forecaster, trained in memory with its checkpoints kept:
+    :func:`train` writes the best's run folder files and saves the others)."""
     t = cfg.model.transform
     if t == "none":
         return cfg, {}, {}
@@ -313,9 +325,12 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
                 {"chosen": names[0], "scores": {}}, {})
     scores, fitted, guide = {}, {}, None
     for i, name in enumerate(names):
-        c = member_config(cfg, name)
+        # no epoch bars (7 treatments x 60 epochs): a line per treatment; the run's TensorBoard
+        # setting, for the events save_training writes when this one is the best
+        c = C.apply_overrides(member_config(cfg, name), [f"train.tensorboard={str(cfg.train.tensorboard).lower()}"])
         t0 = time.perf_counter()
-        fitted[name] = _fit_member(c, train_set, None, guide=guide)
+        fitted[name] = _fit_member(c, train_set, None, guide=guide, remember=True,
+                                   echo=echo if i == 0 else None)  # the same windows for every treatment: said once
         guide = guide or fitted[name].guide
         scores[name] = validation_mase(fitted[name], c, train_set)
         echo(f"transform candidate {i + 1}/{len(names)} {name}: validation MASE {scores[name]:.3f} "
