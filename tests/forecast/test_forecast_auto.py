@@ -82,3 +82,29 @@ def test_print_config_of_a_users_file_names_no_builtin_dataset(tmp_path):
     assert cfg["window"]["horizon"] == 0 and cfg["model"]["transform"] == "auto"  # 0 = from the data
     assert resolve_config().data.dataset == "sunspots"  # neither given: the built-in default
     assert np.isfinite(cfg["backtest"]["interval"])
+
+
+def test_seasonal_base_only_where_its_look_back_fits(tmp_path):
+    """Three seasons plus the horizon of a weekly series (season 52): the input (52) fits before the
+    validation span but the seasonal treatments' look-back (input + season) does not, so ``auto``
+    leaves them out instead of failing with "no training window fits" (it did on the last 169
+    weeks of fpp3's us_gasoline), and the default run trains and backtests."""
+    from rnnkit.apps.forecast import pipeline, resolve_config
+    from rnnkit.apps.forecast.auto import room_for_seasonal_base
+
+    frame = _real("MS").iloc[-169:].assign(date=lambda d: pd.date_range("1991-02-04", periods=169, freq="W-MON"))
+    path = tmp_path / "weekly.csv"
+    frame.to_csv(path, index=False)
+    cfg = resolve_config(path=path, overrides=["data.target=y", "baselines.models=seasonal_naive", "train.epochs=2",
+                                               "train.progress=false", "train.tensorboard=false"])
+    sset = build_series(frame, time_col="date", target=["y"])
+    sized, _ = resolve_sizes(cfg, sset)
+    assert (sized.window.input_len, sized.window.horizon) == (52, 13)
+    history = pipeline._prepare(sized, sset)[4]
+    assert not room_for_seasonal_base(sized, history, 52)
+    assert candidates(sized, history) == ["level", "level_deseason", "guided", "level_log", "level_log_deseason"]
+    result = pipeline.train(cfg, tmp_path / "run", echo=lambda *a: None)
+    assert "seasonal" not in result["transform"]["scores"] and len(result["transform"]["scores"]) == 5
+    # with one season less of input the base fits again
+    shorter = resolve_sizes(resolve_config(path=path, overrides=["data.target=y", "window.input_len=40"]), sset)[0]
+    assert room_for_seasonal_base(shorter, pipeline._prepare(shorter, sset)[4], 52)

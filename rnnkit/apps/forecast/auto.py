@@ -36,10 +36,12 @@ import numpy as np
 
 from rnnkit import config as C
 
-from .config import TRANSFORMS, ForecastConfig
+from .backtest import val_size_for
+from .config import TRANSFORMS, ForecastConfig, max_input_len
 from .data import SeriesSet, season_length_for
 
-__all__ = ["HORIZONS", "TRANSFORMS", "candidates", "default_horizon", "resolve_sizes", "transform_overrides"]
+__all__ = ["HORIZONS", "TRANSFORMS", "candidates", "default_horizon", "resolve_sizes", "room_for_seasonal_base",
+           "transform_overrides"]
 
 HORIZONS = {"MS": 18, "ME": 18, "M": 18, "QS": 8, "QE": 8, "Q": 8, "YS": 6, "YE": 6, "Y": 6, "A": 6, "AS": 6,
             "W": 13, "D": 14, "B": 14, "H": 48, "BH": 48}
@@ -138,13 +140,33 @@ def transform_overrides(name: str, guide: str = "none") -> list[str]:
 
 def candidates(cfg: ForecastConfig, history: SeriesSet) -> list[str]:
     """The treatments ``auto`` tries on this history: the log ones only when every value is
-    positive, deseasonalisation and the seasonal naive base only with a season m > 1 and two seasons
-    of history."""
+    positive, deseasonalisation only with a season m > 1 and two seasons of history, and the
+    seasonal naive base only where its look-back (the input plus one season) also fits
+    (:func:`room_for_seasonal_base`)."""
     m = cfg.data.season_length or season_length_for(history.freq)
     positive = all(np.nanmin(s.target) > 0 for s in history.series)
-    seasonal = m > 1 and min(s.length for s in history.series) >= 2 * m
+    deseason = m > 1 and min(s.length for s in history.series) >= 2 * m
+    base = deseason and room_for_seasonal_base(cfg, history, m)
     guided = cfg.model.decoder == "direct"
-    out = ["level"] + (["level_deseason", "seasonal"] if seasonal else []) + (["guided"] if guided else [])
+    out = ["level"] + (["level_deseason"] if deseason else []) + (["seasonal"] if base else []) + (
+        ["guided"] if guided else [])
     if positive:
-        out += ["level_log"] + (["level_log_deseason", "seasonal_log"] if seasonal else [])
+        out += ["level_log"] + (["level_log_deseason"] if deseason else []) + (["seasonal_log"] if base else [])
     return out
+
+
+def room_for_seasonal_base(cfg: ForecastConfig, history: SeriesSet, m: int) -> bool:
+    """Whether every scored series of ``history`` leaves the ``seasonal`` treatments two training
+    origins before its validation span, as :func:`resolve_sizes` asks of the input alone: their
+    windows need ``L + m`` points before each origin (the last season before the input is the
+    base). A 169-week series with season 52 and input 52 has room for the input but not for both.
+    True while the input length is not yet resolved (0)."""
+    L = max_input_len(cfg)
+    if not L:
+        return True
+    for s in history.series:
+        if s.name in history.train_only:
+            continue
+        if s.length - val_size_for(s.length, cfg.window.horizon, cfg.backtest.val_size) - (L + m) < 2:
+            return False
+    return True

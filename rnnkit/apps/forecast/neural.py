@@ -189,8 +189,10 @@ class NeuralForecaster(GuideBlend, Intervals):
             val_pairs += [(i, o) for o in vo]
             val_ends += [n] * len(vo)
         if not train_pairs:
-            raise ValueError("no training window fits before the validation span: lower window.input_len, "
-                             "backtest.val_size or backtest.windows")
+            need = (f"{lay.input_len} + {lay.seasonal_lag} (the input and the season before it, which the seasonal "
+                    f"treatments read)" if lay.seasonal_lag else f"{lay.input_len}")
+            raise ValueError(f"no training window fits before the validation span: each needs {need} points before "
+                             "its origin; lower window.input_len, backtest.val_size or backtest.windows")
         series = history.series
         return (build_windows(arrays, train_pairs, lay, with_targets=True,
                               guide=self.guide_rows(series, train_pairs, lay), ends=train_ends if partial else None),
