@@ -105,6 +105,7 @@ def test_seasonal_base_only_where_its_look_back_fits(tmp_path):
     assert candidates(sized, history) == ["level", "level_deseason", "guided", "level_log", "level_log_deseason"]
     result = pipeline.train(cfg, tmp_path / "run", echo=lambda *a: None)
     assert "seasonal" not in result["transform"]["scores"] and len(result["transform"]["scores"]) == 5
-    # with one season less of input the base fits again
-    shorter = resolve_sizes(resolve_config(path=path, overrides=["data.target=y", "window.input_len=40"]), sset)[0]
-    assert room_for_seasonal_base(shorter, pipeline._prepare(shorter, sset)[4], 52)
+    # one training origin is enough (107 points before the first origin, 13 of them validation)
+    for L, room in [(40, True), (41, True), (42, False)]:
+        sized = resolve_sizes(resolve_config(path=path, overrides=["data.target=y", f"window.input_len={L}"]), sset)[0]
+        assert room_for_seasonal_base(sized, pipeline._prepare(sized, sset)[4], 52) is room, L

