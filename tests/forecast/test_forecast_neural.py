@@ -188,3 +188,35 @@ def test_without_a_cap_the_batches_are_exactly_those_of_a_shuffled_loader():
     assert batches(lambda g: epoch_loader(data, 16, 100, g)) == shuffled
     capped = batches(lambda g: epoch_loader(data, 16, 40, g))
     assert [len(b) for b in capped] == [16, 16, 8] * 3
+
+
+def test_per_series_bounds_the_windows_an_epoch_reads(data, monkeypatch):
+    """``window.per_series`` bounds one epoch's sample by the number of series (a long single series
+    no longer reads thousands of windows an epoch), ``window.per_epoch`` still caps it, 0 removes
+    either bound."""
+    from rnnkit.apps.forecast.config import check_config
+    from rnnkit.apps.forecast.neural import windows_per_epoch
+
+    def per_epoch(per_epoch, per_series, n):
+        cfg = C.apply_overrides(ForecastConfig(), [f"window.per_epoch={per_epoch}", f"window.per_series={per_series}"])
+        return windows_per_epoch(cfg, n)
+
+    assert per_epoch(6400, 1024, 1) == 1024  # one long series
+    assert per_epoch(6400, 1024, 148) == 6400  # us_employment: the panel's cap, as before
+    assert per_epoch(0, 1024, 2) == 2048
+    assert per_epoch(6400, 0, 1) == 6400 and per_epoch(0, 0, 3) == 0
+    _, _, hist = data
+    seen = []
+    original = NeuralForecaster.loss_fn
+
+    def record(self, model, batch):
+        if model.training:
+            seen.append(batch[0].shape[0])
+        return original(self, model, batch)
+
+    monkeypatch.setattr(NeuralForecaster, "loss_fn", record)
+    nf = _trained(hist, "train.epochs=2", "train.batch_size=16", "window.per_series=20")
+    assert len(nf.split_windows(hist)[0]) > 20 * len(hist.series)  # so the bound bites
+    assert sum(seen) == 2 * 20 * len(hist.series)
+    with pytest.raises(C.ConfigError, match="window.per_series must be >= 0"):
+        check_config(C.apply_overrides(ForecastConfig(), ["window.per_series=-1"]))

@@ -55,6 +55,16 @@ def epoch_loader(data: TensorDataset, batch_size: int, per_epoch: int, generator
     return DataLoader(data, batch_size=batch_size, sampler=sampler, generator=generator)
 
 
+def windows_per_epoch(cfg: ForecastConfig, n_series: int) -> int:
+    """The training windows one epoch reads: ``window.per_epoch``, bounded by
+    ``window.per_series`` per series of the training set (0 = no bound: every window)."""
+    per_epoch, per_series = cfg.window.per_epoch, cfg.window.per_series
+    if per_series and n_series:
+        bound = per_series * n_series
+        return min(per_epoch, bound) if per_epoch else bound
+    return per_epoch
+
+
 class NeuralForecaster(GuideBlend, Intervals):
     """The trained network plus everything needed to apply it to new data (encoder, layout)."""
 
@@ -243,7 +253,7 @@ class NeuralForecaster(GuideBlend, Intervals):
             tcfg = dataclasses.replace(self.cfg.train, seed=self.cfg.train.seed + i)
             g = torch.Generator().manual_seed(tcfg.seed)
             train_loader = epoch_loader(TensorDataset(train.inputs, train.targets), tcfg.batch_size,
-                                        self.cfg.window.per_epoch, g)
+                                        windows_per_epoch(self.cfg, len(history.series)), g)
             val_loader = DataLoader(TensorDataset(val.inputs, val.targets), batch_size=512)
             member_dir = self.member_dir(run_dir, i) if run_dir is not None else None
             cdict = C.to_dict(self.cfg)
