@@ -162,3 +162,24 @@ def test_without_a_second_process_the_baselines_wait_for_training(tmp_path, monk
     assert any("no second process (no such interpreter)" in line for line in said), said
     assert {r["model"] for r in result["overall"]} >= {"naive", "ets"}
     assert made and not any(Path(f).exists() for f in made)
+
+
+def test_the_guides_search_taken_from_the_autoets_baselines_fit_is_its_own():
+    """The second process takes the AutoETS baseline's fit at an origin as the ETS guide's search
+    there (``from_fit``): it equals the guide's own search on the same values, and it is refused
+    where the two would search different models (a season above ``baselines.max_season``, which
+    the guide leaves out and the baseline keeps)."""
+    import statsmodels.api as sm
+
+    from rnnkit.apps.forecast.baselines import SFModel
+
+    y = sm.datasets.elnino.load_pandas().data.drop(columns="YEAR").to_numpy(float).ravel()[:300]
+    cfg = BaselineConfig()
+    _, searcher = Guide.searcher("ets", 12, cfg)
+    fitted = SFModel("ets", 12)._fit(y)
+    (spec, params), (own_spec, own_params) = searcher.from_fit(fitted, len(y)), searcher.search(y)
+    assert spec == own_spec and spec[1] == 12
+    np.testing.assert_array_equal(params, own_params)
+    _, weekly = Guide.searcher("ets", 52, cfg)  # 52 > max_season = 24: the guide searches without a season
+    assert weekly.from_fit(SFModel("ets", 52)._fit(y), len(y)) is None
+    assert weekly.from_fit(SFModel("ets", 1)._fit(y), len(y)) is not None  # both without a season

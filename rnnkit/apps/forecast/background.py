@@ -83,24 +83,41 @@ def guide_origins(sset: SeriesSet, plan: BacktestPlan, stride: int) -> list[tupl
 
 def _work(sset: SeriesSet, plan: BacktestPlan, season: int, cfg: BaselineConfig, level: float,
           guide: tuple | None, pairs, tick) -> tuple:
-    """The second process's work: the guide's searches, then the baselines' backtest. Returns
-    ``(rows, described, refits, signature)`` (see :meth:`BaselineJob.result`)."""
+    """The second process's work: the baselines' backtest, then the guide's searches. Returns
+    ``(rows, described, refits, signature)`` (see :meth:`BaselineJob.result`).
+
+    A statsforecast ETS guide searches exactly as the AutoETS baseline does where both use the
+    same season (up to ``baselines.max_season``), so at the backtest origins the baseline's fits
+    are taken as the guide's searches (``from_fit``) instead of searching twice: on R's
+    sunspot.month (3,177 months) that is ten searches of a few seconds each."""
     from .baselines import _one_blas_thread
 
-    refits, signature = {}, None
+    refits, signature, searcher = {}, None, None
     if guide is not None:
         signature, searcher = Guide.searcher(*guide, cfg)
-        with _one_blas_thread():
-            for i, o in pairs:
-                s = sset.series[i]
-                refits[Guide.refit_key(s, o)] = searcher.search(s.target[:o])
-                tick()
+    share = getattr(searcher, "from_fit", None)
+
+    def take(s, o, fitted):
+        got = share(fitted, o)
+        if got is not None:
+            refits[Guide.refit_key(s, o)] = got
+
     baselines = make_baselines(cfg.models, season, cfg, echo=lambda *a: None)
     for b in baselines:
         b.tick = tick
         if cfg.refit == "once":
             b.fit(history_set(sset, plan.first))
+        elif share is not None and getattr(b, "kind", None) == "ets":
+            b.on_fit = take
     rows = run_backtest(sset, plan, baselines, level) if baselines else None
+    if searcher is not None:
+        with _one_blas_thread():
+            for i, o in pairs:
+                s = sset.series[i]
+                key = Guide.refit_key(s, o)
+                if key not in refits:
+                    refits[key] = searcher.search(s.target[:o])
+                tick()
     described = {}
     for b in baselines:
         for name, label in b.describe().items():

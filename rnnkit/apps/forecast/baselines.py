@@ -96,6 +96,7 @@ class _PerSeries:
         self.fitted: dict[str, object] = {}
         self.last: dict[str, object] = {}  # series -> the fit used at its latest origin (for describe)
         self.tick = None  # called after each origin's forecast (a second process counts its progress)
+        self.on_fit = None  # called (series, origin, fit) after each fit at an origin (the guide reuses AutoETS's)
 
     def fit(self, history: SeriesSet) -> _PerSeries:
         if self.refit == "once":
@@ -110,6 +111,8 @@ class _PerSeries:
                 y = _observed(s, o)
                 if self.refit == "every_origin":
                     fitted = self._fit(y)
+                    if self.on_fit is not None:
+                        self.on_fit(s, o, fitted)
                 else:
                     if s.name not in self.fitted:  # a series not in the history: fit on what it has
                         self.fitted[s.name] = self._fit(y)

@@ -140,6 +140,19 @@ class _StatsforecastETS:
         return (str(model["components"]), int(model["m"]), int(model["n_params"])), \
             np.asarray(model["par"], dtype=np.float64)
 
+    def from_fit(self, fitted, n: int) -> tuple | None:
+        """What :meth:`search` returns on the same ``n`` values, taken from ``fitted``, the AutoETS
+        baseline fit on them (statsforecast's ``AutoETS``), when that fit searched the same models:
+        the default ``ZZZ`` search with the season this search would use (the baseline has no
+        ``max_season`` bound, so a season of 52 differs). None otherwise."""
+        m = self.m if 1 < self.m <= self.max_season and n >= 2 * self.m else 1
+        model = getattr(fitted, "model_", None)
+        if (not isinstance(model, dict) or getattr(fitted, "season_length", None) != m
+                or getattr(fitted, "model", None) != "ZZZ"):
+            return None
+        return (str(model["components"]), int(model["m"]), int(model["n_params"])), \
+            np.asarray(model["par"], dtype=np.float64)
+
     def run(self, y: np.ndarray, spec, params: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         from statsforecast.ets import forecast_ets, forward_ets
 
