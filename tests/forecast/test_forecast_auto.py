@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.cli import main
 from rnnkit.apps.forecast import build_series
 from rnnkit.apps.forecast.auto import candidates, default_horizon, resolve_sizes
 from rnnkit.apps.forecast.config import ForecastConfig

@@ -124,7 +124,7 @@ def test_save_run_writes_the_folder_a_run_trained_there_would_have(kit, tmp_path
     run files as training in the folder; resuming either with more epochs gives the same run."""
     from rnnkit.train.checkpoint import load_state, load_weights
 
-    direct, h_direct = _saved_folder(kit, tmp_path / "direct", remember=False, epochs=6, patience=50)
+    _, h_direct = _saved_folder(kit, tmp_path / "direct", remember=False, epochs=6, patience=50)
     mem, h_mem = _saved_folder(kit, tmp_path / "memory", remember=True, epochs=6, patience=50)
     assert h_mem == h_direct
     best_epoch = mem.best.state_dict()["best_epoch"]

@@ -39,6 +39,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from statistics import NormalDist
+from typing import ClassVar
 
 import numpy as np
 
@@ -174,8 +175,8 @@ class SFModel(_PerSeries):
     ``Model(...).forecast(y=..., h=H, level=[..])`` when refit at every origin (what statsforecast's
     ``cross_validation`` computes), ``fitted.forward(y=..., h=H, level=[..])`` when fit once."""
 
-    KINDS = {"naive": "Naive", "seasonal_naive": "SeasonalNaive", "ets": "AutoETS", "arima": "AutoARIMA",
-             "theta": "AutoTheta"}
+    KINDS: ClassVar[dict[str, str]] = {"naive": "Naive", "seasonal_naive": "SeasonalNaive", "ets": "AutoETS",
+                                       "arima": "AutoARIMA", "theta": "AutoTheta"}
 
     def __init__(self, kind: str, season_length: int, refit: str = "every_origin", progress: bool = False,
                  arima_search: str = "auto"):

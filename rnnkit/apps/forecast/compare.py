@@ -27,7 +27,7 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["diebold_mariano", "compare_to_baselines"]
+__all__ = ["compare_to_baselines", "diebold_mariano"]
 
 
 def _origin_differentials(forecasts: pd.DataFrame, scales: dict[str, float], a: str, b: str) -> np.ndarray:

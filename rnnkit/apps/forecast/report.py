@@ -49,8 +49,8 @@ def comparison_table(comparisons: list[dict]) -> str:
     """The RNN against each baseline (rnnkit/apps/forecast/compare.py): MASE difference, statistic, p."""
     if not comparisons:
         return ""
-    lines = [f"{comparisons[0]['a']} against each baseline (Diebold-Mariano, HAC variance with "
-             f"{comparisons[0]['lags']} lag(s), two-sided p; a negative difference favours the RNN)", "",
+    lines = [(f"{comparisons[0]['a']} against each baseline (Diebold-Mariano, HAC variance with "
+              f"{comparisons[0]['lags']} lag(s), two-sided p; a negative difference favours the RNN)"), "",
              "| baseline | MASE difference | DM | p |", "|---|---|---|---|"]
     for c in comparisons:
         lines.append(f"| {c['b']} | {c['mase_diff']:+.3f} | {c['dm']:+.2f} | {c['p']:.3f} |")
