@@ -76,6 +76,7 @@ from .checkpoint import (
     save_weights,
 )
 from .config import TrainConfig
+from .progress import EpochBar
 from .rng import seed_everything
 from .run_lock import RunFolderBusy, run_folder_lock
 from .trainer import NonFiniteLossError, Trainer, TrainingDiverged
@@ -84,6 +85,7 @@ __all__ = [
     "Callback",
     "Checkpoint",
     "EarlyStopping",
+    "EpochBar",
     "MetricMonitor",
     "NonFiniteLossError",
     "RunFolderBusy",

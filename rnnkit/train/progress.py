@@ -1,11 +1,14 @@
-"""Per-epoch progress bar (tqdm) showing the running loss and throughput."""
+"""Progress bars (tqdm): per epoch with the running loss and throughput (:class:`Progress`), and one
+over a whole fit's epochs (:class:`EpochBar`)."""
 
 from __future__ import annotations
 
 import sys
 import time
 
-__all__ = ["Progress"]
+from .callbacks import Callback
+
+__all__ = ["EpochBar", "Progress"]
 
 
 class Progress:
@@ -47,3 +50,33 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class EpochBar(Callback):
+    """A :class:`~rnnkit.train.Callback` that shows one bar over a fit's epochs (``desc``), the
+    monitored metric as its postfix, and leaves one line when training stops (early or not). For
+    training several small models in a row, such as forecasting's treatment candidates, where the
+    trainer's own bar per epoch (``TrainConfig.progress``) would print hundreds of lines. Stateless:
+    a resumed run without it loses nothing."""
+
+    def __init__(self, desc: str, enabled: bool = True) -> None:
+        self.desc, self.enabled, self.bar = desc, enabled, None
+
+    def on_fit_start(self, trainer) -> None:
+        if self.enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=trainer.config.epochs, initial=trainer.epoch, desc=self.desc, unit="epoch",
+                            leave=True, file=sys.stderr, dynamic_ncols=True)
+
+    def on_epoch_end(self, trainer, epoch: int, record: dict[str, float]) -> None:
+        if self.bar is not None:
+            name = trainer.config.monitor
+            if name in record:
+                self.bar.set_postfix({name: f"{record[name]:.4g}"}, refresh=False)
+            self.bar.update(1)
+
+    def on_fit_end(self, trainer) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

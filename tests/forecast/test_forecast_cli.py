@@ -3,6 +3,7 @@ trains, backtests against the baselines, reopens, evaluates and forecasts; bad i
 and a message naming the column or value."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -193,3 +194,16 @@ def test_resume_keeps_the_combined_treatments_and_continues_the_best(run, tmp_pa
         assert not (copy / "treatments" / n / "metrics.csv").exists()
         assert not (copy / "treatments" / n / "checkpoints" / "latest").exists()
     assert main(["evaluate", str(copy)]) == 0
+
+
+def test_each_treatment_shows_one_bar_over_its_epochs(user_csv, tmp_path, capsys):
+    """With progress on (the default), every treatment ``auto`` tries shows one bar over its epochs,
+    not a bar per epoch (the trainer's own, counted in batches)."""
+    fast = [a for a in FAST if a != "train.progress=false"]
+    assert main(["forecast", "train", "--data", str(user_csv), *COLUMNS, "--run-dir", str(tmp_path / "r"), *fast]) == 0
+    captured = capsys.readouterr()
+    tried = [line for line in captured.out.splitlines() if line.startswith("transform candidate ")]
+    assert len(tried) >= 4
+    for i in range(1, len(tried) + 1):
+        assert re.search(rf"treatment {i}/{len(tried)} \w+: 100%.*4/4", captured.err), (i, captured.err[-2000:])
+    assert "batch/s" not in captured.err and "batch]" not in captured.err

@@ -243,3 +243,23 @@ def test_second_fit_continues_with_more_epochs(kit):
     history = trainer.fit(loader)
     assert [r["epoch"] for r in history] == [1, 2, 3, 4] and trainer.step == 20
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)  # schedule kept its place
+
+
+def test_epoch_bar_is_one_bar_that_ends_where_training_stopped(kit, capsys):
+    """``EpochBar``: one bar over the fit's epochs with the monitored metric; early stopping ends it
+    at the epoch training stopped at, and a run without it is the same run."""
+    from rnnkit.train import EpochBar
+
+    ds, val = kit.regression_data(n=24), kit.regression_data(n=8, seed=1)
+
+    def run(callbacks):
+        cfg = kit.quiet_config(epochs=40, lr=0.5, patience=2, min_delta=1.0)  # stops within a few epochs
+        trainer = Trainer(kit.mlp(seed=0), kit.mse_loss, cfg, callbacks=callbacks)
+        return trainer, trainer.fit(kit.shuffled_loader(ds, seed=2), val)
+
+    with_bar, history = run([EpochBar("candidate 1/1")])
+    err = capsys.readouterr().err
+    assert with_bar.epoch < 10 and with_bar.stop_training
+    assert "candidate 1/1:" in err and f" {with_bar.epoch}/40 " in err and "val_loss=" in err
+    assert f" {with_bar.epoch + 1}/40 " not in err
+    assert run([])[1] == history

@@ -233,10 +233,11 @@ class NeuralForecaster(GuideBlend, Intervals):
         return loss, {"mae_scaled": mae}
 
     def fit(self, history: SeriesSet, run_dir: Path | None = None, resume: bool = False, echo=print,
-            remember: bool = False) -> list[int]:
+            remember: bool = False, callbacks: Sequence = ()) -> list[int]:
         """Train every member with :class:`rnnkit.train.Trainer`; returns the epochs each one ran
         (also kept as ``epochs``). ``remember`` (in memory, ``run_dir=None``): keep the checkpoints
-        a run folder would get, so :meth:`save_training` can write one later without training again."""
+        a run folder would get, so :meth:`save_training` can write one later without training again.
+        ``callbacks``: given to every member's trainer."""
         windows = {}
         for n, lay in zip(self.input_lens, self.layouts):
             if n not in windows:
@@ -260,7 +261,7 @@ class NeuralForecaster(GuideBlend, Intervals):
             if self.cfg.model.ensemble_input_lens:
                 cdict["window"]["input_len"] = self.input_lens[i]  # this member's own look-back
             trainer = Trainer(net, self.loss_fn, tcfg, run_dir=member_dir, config_dict=cdict,
-                              remember_checkpoints=remember and run_dir is None)
+                              remember_checkpoints=remember and run_dir is None, callbacks=list(callbacks))
             trainer.fit(train_loader, val_loader, resume=resume)
             self.nets[i] = trainer.model.cpu().eval()
             epochs.append(trainer.epoch)

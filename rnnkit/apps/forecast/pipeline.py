@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit import config as C
-from rnnkit.train import atomic_write_json
+from rnnkit.train import EpochBar, atomic_write_json
 from rnnkit.train.checkpoint import save_weights
 from rnnkit.train.run_folder import load_model_weights, read_run_info, write_run_info
 
@@ -297,12 +297,14 @@ def _has_checkpoints(run_dir: Path) -> bool:
 
 
 def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None, guide=None,
-                remember: bool = False, echo=None) -> NeuralForecaster:
+                remember: bool = False, echo=None, bar: str = "") -> NeuralForecaster:
     """One treatment trained from scratch (in ``folder`` with its checkpoints, or in memory);
     ``guide``: another treatment's guide fit on the same ``train_set`` (reused when it fits);
-    ``remember``: in memory, keep what ``save_training`` needs to write its run folder later."""
+    ``remember``: in memory, keep what ``save_training`` needs to write its run folder later;
+    ``bar``: the label of one progress bar over its epochs (none when empty)."""
     nf = NeuralForecaster.create(cfg, train_set, guide=guide)
-    nf.fit(train_set, run_dir=folder, echo=echo or (lambda *a: None), remember=remember)
+    nf.fit(train_set, run_dir=folder, echo=echo or (lambda *a: None), remember=remember,
+           callbacks=[EpochBar(bar)] if bar else ())
     return nf
 
 
@@ -325,12 +327,13 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
                 {"chosen": names[0], "scores": {}}, {})
     scores, fitted, guide = {}, {}, None
     for i, name in enumerate(names):
-        # no epoch bars (7 treatments x 60 epochs): a line per treatment; the run's TensorBoard
-        # setting, for the events save_training writes when this one is the best
+        # one bar per treatment over its epochs, not the trainer's bar per epoch (7 x 60 lines); the
+        # run's TensorBoard setting, for the events save_training writes when this one is the best
         c = C.apply_overrides(member_config(cfg, name), [f"train.tensorboard={str(cfg.train.tensorboard).lower()}"])
         t0 = time.perf_counter()
         fitted[name] = _fit_member(c, train_set, None, guide=guide, remember=True,
-                                   echo=echo if i == 0 else None)  # the same windows for every treatment: said once
+                                   echo=echo if i == 0 else None,  # the same windows for every treatment: said once
+                                   bar=f"treatment {i + 1}/{len(names)} {name}" if cfg.train.progress else "")
         guide = guide or fitted[name].guide
         scores[name] = validation_mase(fitted[name], c, train_set)
         echo(f"transform candidate {i + 1}/{len(names)} {name}: validation MASE {scores[name]:.3f} "
