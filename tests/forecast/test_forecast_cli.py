@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.cli import main
 from rnnkit.apps.forecast.pipeline import load_run
+from rnnkit.cli import main
 
 FAST = ["--preset", "tiny", "train.progress=false", "train.tensorboard=false", "train.epochs=4"]
 COLUMNS = ["--time-col", "date", "--id-col", "store", "--target", "sales", "--future", "promo", "--past", "temp",
