@@ -198,7 +198,8 @@ def test_resume_keeps_the_combined_treatments_and_continues_the_best(run, tmp_pa
 
 def test_each_treatment_shows_one_bar_over_its_epochs(user_csv, tmp_path, capsys):
     """With progress on (the default), every treatment ``auto`` tries shows one bar over its epochs,
-    not a bar per epoch (the trainer's own, counted in batches)."""
+    not a bar per epoch (the trainer's own, counted in batches); so does each combined treatment
+    that predict trains again."""
     fast = [a for a in FAST if a != "train.progress=false"]
     assert main(["forecast", "train", "--data", str(user_csv), *COLUMNS, "--run-dir", str(tmp_path / "r"), *fast]) == 0
     captured = capsys.readouterr()
@@ -207,3 +208,10 @@ def test_each_treatment_shows_one_bar_over_its_epochs(user_csv, tmp_path, capsys
     for i in range(1, len(tried) + 1):
         assert re.search(rf"treatment {i}/{len(tried)} \w+: 100%.*4/4", captured.err), (i, captured.err[-2000:])
     assert "batch/s" not in captured.err and "batch]" not in captured.err
+    future = pd.DataFrame({"date": ["2016-01-01", "2016-02-01", "2016-03-01"] * 2, "store": ["north"] * 3 + ["south"] * 3,
+                           "promo": [1, 0, 1, 0, 1, 0], "region": ["n"] * 3 + ["s"] * 3})
+    future.to_csv(tmp_path / "future.csv", index=False)
+    assert main(["forecast", "predict", str(tmp_path / "r"), "--future", str(tmp_path / "future.csv")]) == 0
+    err = capsys.readouterr().err
+    assert all(re.search(rf"refit {i}/3 \w+: 100%.*4/4", err) for i in (1, 2, 3)), err[-2000:]
+    assert "batch/s" not in err

@@ -479,13 +479,16 @@ def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, ech
     full = dataclasses.replace(sset, series=[dataclasses.replace(s, future=s.future[:s.length],
                                                                  times=s.times[:s.length]) for s in sset.series])
     t0 = time.perf_counter()
+    bar = cfg.train.progress  # one bar per member over its epochs, instead of the trainer's per epoch
     if isinstance(nf, Combination):  # every member refit, each with its own treatment
         members, guide = {}, None
-        for name, m in nf.members.items():
-            members[name] = _fit_member(m.cfg, full, None, guide=guide)
+        for i, (name, m) in enumerate(nf.members.items()):
+            quiet = C.apply_overrides(m.cfg, ["train.progress=false"])  # the best's is the run's own config
+            members[name] = _fit_member(quiet, full, None, guide=guide,
+                                        bar=f"refit {i + 1}/{len(nf.members)} {name}" if bar else "")
             guide = guide or members[name].guide
         new = Combination(members)
-    else:
+    else:  # the run's own config: the trainer's bars, as in training
         new = _fit_member(cfg, full, None)
     new.calibration = nf.calibration
     new.fixed_blend = dict(nf.blend_at_end)  # no origin is out of sample for the refit network
