@@ -137,22 +137,28 @@ def test_ensemble_averages_its_members_and_reloads_exactly(data, tmp_path):
     np.testing.assert_allclose(again["point"].to_numpy(), rnn["point"].to_numpy(), rtol=1e-12)
 
 
+def _record_training_batches(monkeypatch):
+    """(sizes, fingerprints): filled with each training batch's size and a fingerprint per window
+    (the sum of its absolute inputs) as the forecaster's loss sees them."""
+    sizes, rows = [], []
+    original = NeuralForecaster.loss_fn
+
+    def record(self, model, batch):
+        if model.training:
+            sizes.append(batch[0].shape[0])
+            rows.append(batch[0].flatten(1).abs().sum(1).clone())
+        return original(self, model, batch)
+
+    monkeypatch.setattr(NeuralForecaster, "loss_fn", record)
+    return sizes, rows
+
+
 def test_a_large_panel_reads_a_fresh_sample_of_per_epoch_windows_each_epoch(data, monkeypatch):
     """``window.per_epoch`` caps the training windows one epoch reads (a large panel trains on a
     seeded sample per epoch); the samples differ between epochs, and with the cap at or above the
     number of windows every window is read once per epoch, as before."""
     _, _, hist = data
-    seen = []
-    original = NeuralForecaster.loss_fn
-
-    def record(self, model, batch):
-        if model.training:
-            seen.append(batch[0].shape[0])
-            seen_rows.append(batch[0].flatten(1).abs().sum(1).clone())  # a fingerprint per window
-        return original(self, model, batch)
-
-    seen_rows = []
-    monkeypatch.setattr(NeuralForecaster, "loss_fn", record)
+    seen, seen_rows = _record_training_batches(monkeypatch)
     nf = _trained(hist, "train.epochs=2", "train.batch_size=16", "window.per_epoch=40")
     n_train = len(nf.split_windows(hist)[0])
     assert n_train > 80  # so the cap bites
@@ -206,15 +212,7 @@ def test_per_series_bounds_the_windows_an_epoch_reads(data, monkeypatch):
     assert per_epoch(0, 1024, 2) == 2048
     assert per_epoch(6400, 0, 1) == 6400 and per_epoch(0, 0, 3) == 0
     _, _, hist = data
-    seen = []
-    original = NeuralForecaster.loss_fn
-
-    def record(self, model, batch):
-        if model.training:
-            seen.append(batch[0].shape[0])
-        return original(self, model, batch)
-
-    monkeypatch.setattr(NeuralForecaster, "loss_fn", record)
+    seen, _ = _record_training_batches(monkeypatch)
     nf = _trained(hist, "train.epochs=2", "train.batch_size=16", "window.per_series=20")
     assert len(nf.split_windows(hist)[0]) > 20 * len(hist.series)  # so the bound bites
     assert sum(seen) == 2 * 20 * len(hist.series)
