@@ -445,3 +445,32 @@ def test_auto_blend_takes_the_share_with_the_lowest_out_of_sample_error(guided):
     nf.blend_at_end = {}
     np.testing.assert_array_equal(nf.blend_weights([other], [s.length]), [0.0])
     assert "ETS share auto" in nf.name
+
+
+@pytest.mark.parametrize(("model", "season", "damped"), [("AAN", 1, False), ("MAM", 12, False), ("AAN", 1, True)])
+def test_one_filter_pass_gives_every_windows_channel_as_a_pass_per_window(model, season, damped):
+    """``paths`` filters a series once for all the windows that share its kept fit
+    (``run_prefixes``); each window's channel equals the one filtered over its own history alone
+    (``path``), for additive, multiplicative and damped models, on a series whose first values are
+    constant (there statsforecast fits afresh instead of filtering, and so must the pass), and
+    with the refit origins past the training history mixed in."""
+    from statsforecast.models import AutoETS
+
+    rng = np.random.default_rng(3)
+    t = np.arange(120)
+    y = 50 + 0.2 * t + 6 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.normal(0, 1, 120))
+    y[:20] = y[20]  # a constant start: the windows with origins up to 20 see a constant history
+    d = pd.DataFrame({"date": pd.date_range("2000-01-01", periods=120, freq="MS"), "y": y})
+    s = build_series(d, time_col="date", target=["y"]).series[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = AutoETS(season_length=season, model=model, damped=damped).fit(y[:90]).model_
+    spec = (str(fit["components"]), int(fit["m"]), int(fit["n_params"]))
+    assert spec[0] == model + ("D" if damped else "N")
+    one_pass, per_window = Guide("ets", 12), Guide("ets", 12)
+    for g in (one_pass, per_window):
+        g.fits[s.name], g.fit_ends[s.name], g.refit_from[s.name] = (spec, fit["par"]), 90, 100
+    pairs = [(0, o) for o in range(L, 106)]  # 100..105: refit origins, searched on y[:o]
+    batched = one_pass.paths([s], pairs, L, H)
+    for (_, o), got in zip(pairs, batched):
+        np.testing.assert_allclose(got, per_window.path(s, o, L, H), rtol=1e-12, atol=1e-12)

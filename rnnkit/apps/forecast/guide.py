@@ -163,6 +163,36 @@ class _StatsforecastETS:
             out = forecast_ets(forward_ets(fitted, np.asarray(y, dtype=np.float64)), h=horizon)
         return np.asarray(out["fitted"], dtype=np.float64), np.asarray(out["mean"], dtype=np.float64)
 
+    def run_prefixes(self, y: np.ndarray, spec, params: np.ndarray, origins: Sequence[int],
+                     horizon: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`run` on ``y[:o]`` for every origin ``o``, from one filter pass over
+        ``y[:max(origins)]`` instead of one per origin (O(n) instead of O(n^2) on a long series).
+        The filter is causal (the prediction of y_t reads y_<t only), so the pass's first ``o``
+        one-step predictions are those of a pass over ``y[:o]``, and the forecast from ``o`` is
+        the one from the state after y_{o-1} (statsforecast's ``states[o]``). An origin whose
+        history is constant goes through :meth:`run`: statsforecast fits a constant series afresh
+        instead of filtering it."""
+        from statsforecast.ets import forward_ets, pegelsfcast_C
+
+        components, m, n_params = spec
+        y = np.asarray(y, dtype=np.float64)
+        fitted = {"components": components, "m": m, "par": params, "n_params": n_params, "fit": None}
+        out = []
+        with warnings.catch_warnings(), _one_blas_thread():
+            warnings.simplefilter("ignore")
+            whole = forward_ets(fitted, y[:max(origins)])
+            states = np.asarray(whole["states"], dtype=np.float64)  # (n + 1, states): row o follows y[:o]
+            onestep = np.asarray(whole["fitted"], dtype=np.float64)
+            changes = np.flatnonzero(y != y[0])
+            constant_until = int(changes[0]) if len(changes) else len(y)  # y[:o] is constant for o <= this
+            for o in origins:
+                if o <= constant_until:
+                    out.append(self.run(y[:o], spec, params, horizon))
+                    continue
+                last = {"states": states[o:o + 1], "components": whole["components"], "par": whole["par"], "m": m}
+                out.append((onestep[:o], np.asarray(pegelsfcast_C(horizon, last), dtype=np.float64)))
+        return out
+
     @staticmethod
     def label(spec) -> str:
         c, m = spec[0], spec[1]
@@ -290,14 +320,22 @@ class Guide:
     def path(self, s: Series, origin: int, input_len: int, horizon: int) -> np.ndarray:
         """``(input_len + horizon - 1,)``: the guide's prediction of the target at each row's step
         (data scale), from ``s.target[:origin]`` only (see the module docstring)."""
-        L, H, o = input_len, horizon, origin
+        key, y, spec, params = self._prepare(s, origin, input_len, horizon)
+        if key not in self._cache:
+            onestep, ahead = self.fitter.run(y, spec, params, horizon)
+            self._cache[key] = self._assemble(s, y, spec, onestep, ahead, input_len)
+        return self._cache[key]
+
+    def _prepare(self, s: Series, o: int, L: int, H: int) -> tuple:
+        """``(cache key, y[:o], spec, params)``: the model the channel at origin ``o`` runs (the
+        kept fit, or a search on ``y[:o]`` past the training history)."""
         if o < L:
             raise ValueError(f"guide: origin {o} needs {L} observed points before it")
         y = np.asarray(s.target[:o], dtype=np.float64)
         refit_key = self.refit_key(s, o)
         key = (s.name, o, L, H, refit_key[2])
         if key in self._cache:
-            return self._cache[key]
+            return key, y, None, None
         if np.isnan(y).any():
             bad = int(np.flatnonzero(np.isnan(y))[0])
             raise ValueError(f"guide {self.name}: series {s.name!r} has no value at position {bad}, before the "
@@ -309,7 +347,13 @@ class Guide:
             if refit_key not in self._refits:
                 self._refits[refit_key] = self._search(y)
             spec, params = self._refits[refit_key]
-        onestep, ahead = self.fitter.run(y, spec, params, H)
+        return key, y, spec, params
+
+    def _assemble(self, s: Series, y: np.ndarray, spec, onestep: np.ndarray, ahead: np.ndarray,
+                  L: int) -> np.ndarray:
+        """The channel from the filter's one-step predictions over ``y`` (at least ``len(y)`` of
+        them) and its forecast from the end of ``y``."""
+        o = len(y)
         burn = self.burn_in(spec)
         t = np.arange(o - L + 1, o)  # the steps predicted by the input rows
         inside = onestep[t]
@@ -318,18 +362,38 @@ class Guide:
         out = np.concatenate([inside, ahead])
         if not np.isfinite(out).all():
             raise ValueError(f"guide {self.name}: non-finite prediction for series {s.name!r} at origin {o}")
-        self._cache[key] = out
         return out
 
     def paths(self, series: Sequence[Series], pairs: Sequence[tuple[int, int]], input_len: int,
               horizon: int) -> list[np.ndarray]:
-        """The channel of each ``(series index, origin)`` pair."""
-        out = []
+        """The channel of each ``(series index, origin)`` pair. The windows of one series that
+        share its kept fit are filtered in one pass where the backend can (``run_prefixes``)."""
         with _bar(len(pairs), f"guide {self.name}", self.progress) as bar:
+            if hasattr(self.fitter, "run_prefixes"):
+                self._fill_kept_fit_paths(series, pairs, input_len, horizon)
+            out = []
             for i, o in pairs:
                 out.append(self.path(series[i], o, input_len, horizon))
                 bar.update(1)
         return out
+
+    def _fill_kept_fit_paths(self, series, pairs, L: int, H: int) -> None:
+        """Cache the channel of every pair whose model is its series' kept fit, one filter pass per
+        series (the refit origins past the training history keep one search each)."""
+        by_series: dict[int, dict[int, tuple]] = {}
+        for i, o in pairs:
+            s = series[i]
+            if s.name in self.fits and o < self.refit_from.get(s.name, o + 1):
+                key, y, spec, params = self._prepare(s, o, L, H)
+                if spec is not None:  # not cached yet
+                    by_series.setdefault(i, {})[o] = key
+        for i, todo in by_series.items():
+            s = series[i]
+            spec, params = self.fits[s.name]
+            origins = sorted(todo)
+            y = np.asarray(s.target[:origins[-1]], dtype=np.float64)
+            for o, (onestep, ahead) in zip(origins, self.fitter.run_prefixes(y, spec, params, origins, H)):
+                self._cache[todo[o]] = self._assemble(s, y[:o], spec, onestep, ahead, L)
 
     # ------------------------------------------------------------------ saving
     def to_dict(self) -> dict:
