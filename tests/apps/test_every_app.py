@@ -114,3 +114,14 @@ def test_train_evaluate_load_predict(app, tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert main(["runs", str(tmp_path)]) == 0
     assert app in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("app", app_names())
+def test_train_help_lists_the_presets_and_the_config_keys(app, capsys):
+    """``rnnkit train APP --help`` prints the app's presets and every config key (forecast's
+    task module once lacked PRESETS, and its help stopped with a traceback)."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", app, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "presets:" in out and "config keys" in out and "\n  train." in out

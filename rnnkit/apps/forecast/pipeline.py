@@ -41,6 +41,7 @@ from .baselines import make_baselines
 from .combination import Combination, member_folder
 from .compare import compare_to_baselines
 from .config import (
+    PRESETS,
     ForecastConfig,
     check_config,
     guide_model,
@@ -58,7 +59,7 @@ from .neural import NeuralForecaster
 from .report import comparison_table, describe_comparison, markdown_table, write_report
 from .windows import Layout
 
-__all__ = ["backtest", "evaluate", "load_run", "predict", "summary_lines", "train"]
+__all__ = ["PRESETS", "backtest", "evaluate", "load_run", "predict", "summary_lines", "train"]
 
 NAME = "forecast"
 
