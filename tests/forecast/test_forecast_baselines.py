@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.apps.forecast import ARIMA, ETS, Naive, SeasonalNaive, build_series, hide_future
+from rnnkit.apps.forecast import (
+    ARIMA,
+    ETS,
+    Naive,
+    SeasonalNaive,
+    build_series,
+    hide_future,
+)
 
 
 def _sset(y):

@@ -134,6 +134,8 @@ def test_predict_refits_on_the_data_up_to_its_end_unless_told(run, tmp_path, mon
     (lambda d: d, ["--horizon", "80"], "window.horizon=80 is longer than series 'north' (72 points)"),
     (lambda d: d, ["--input-len", "70"], "series 'north' has 72 points, fewer than window.input_len + window.horizon"),
     (lambda d: d, ["--past", "humidity"], "past covariate column 'humidity' is not in the data"),
+    (lambda d: d.assign(sales=4.0), [], ("points before the first backtest origin (and so is every other series): "
+                                         "there is no variation to learn")),
 ])
 def test_bad_input_is_a_clear_error(tmp_path, capsys, make_store_frame, change, args, message):
     path = tmp_path / "bad.csv"
@@ -215,3 +217,20 @@ def test_each_treatment_shows_one_bar_over_its_epochs(user_csv, tmp_path, capsys
     err = capsys.readouterr().err
     assert all(re.search(rf"refit {i}/3 \w+: 100%.*4/4", err) for i in (1, 2, 3)), err[-2000:]
     assert "batch/s" not in err
+
+
+def test_a_constant_series_in_a_panel_is_named_and_left_out_of_the_means(tmp_path, capsys, make_store_frame):
+    """One series with no variation before the first origin has no MASE; the others still get a
+    finite overall MASE and significance tests, and the run says which series was left out."""
+    frame = make_store_frame(n=72)
+    frame.loc[frame.store == "north", "sales"] = 7.0
+    path = tmp_path / "flat.csv"
+    frame.to_csv(path, index=False)
+    run_dir = tmp_path / "r"
+    assert main(["train", "forecast", "--data", str(path), *COLUMNS, "--run-dir", str(run_dir), *FAST,
+                 "baselines.models=naive,seasonal_naive"]) == 0
+    assert "note: 1 series constant before the first backtest origin ('north')" in capsys.readouterr().out
+    report = json.loads((run_dir / "report.json").read_text())
+    assert all(np.isfinite(r["MASE"]) for r in report["overall"])
+    per = pd.read_csv(run_dir / "backtest_metrics.csv")
+    assert per[per.series == "north"]["MASE"].isna().all() and per[per.series == "south"]["MASE"].notna().all()

@@ -1,7 +1,6 @@
 """The Diebold-Mariano comparison (rnnkit/apps/forecast/compare.py): statistic and p-value against
 numbers worked by hand, the MASE difference against summarize(), refusals, and the report."""
 
-import json
 import math
 
 import numpy as np
@@ -95,3 +94,15 @@ def test_refuses_unknown_models_and_different_windows():
     short = table.drop(index=table.index[-1])  # arima lost its last step
     with pytest.raises(ValueError, match="not forecast on the same series, origins and steps"):
         diebold_mariano(short, {"s": 1.0}, "rnn", "arima", 1, 1)
+
+
+def test_a_series_without_a_mase_scale_is_left_out_as_in_the_means():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, 12), rng.normal(0, 1, 12)
+    two = _table(a, b, series=("s", "flat"))
+    alone = diebold_mariano(_table(a, b), {"s": 1.0}, "rnn", "arima", 1, 1)
+    got = diebold_mariano(two, {"s": 1.0, "flat": 0.0}, "rnn", "arima", 1, 1)
+    assert math.isfinite(got["dm"]) and got["dm"] == pytest.approx(alone["dm"]) and got["p"] == pytest.approx(alone["p"])
+    _, overall = summarize(two, {"s": 1.0, "flat": 0.0})
+    mase = overall.set_index("model")["MASE"]
+    assert got["mase_diff"] == pytest.approx(mase["rnn"] - mase["arima"])

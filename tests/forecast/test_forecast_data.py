@@ -185,3 +185,67 @@ def test_builtin_datasets_are_the_real_bundled_data():
     assert macro.series[2].target[0] == pytest.approx(2710.349)  # realgdp 1959Q1
     with pytest.raises(ValueError, match="unknown built-in dataset 'nope'"):
         load_builtin("nope")
+
+
+def _dated(times: pd.DatetimeIndex, fmt: str) -> pd.DataFrame:
+    return pd.DataFrame({"date": times.strftime(fmt), "sales": np.arange(len(times), dtype=float)})
+
+
+@pytest.mark.parametrize(("fmt", "freq", "start"), [
+    ("%d/%m/%Y", "QS", "1956-01-01"),   # quarterly, day first: month first would be 1, 4, 7, 10 January
+    ("%m/%d/%Y", "MS", "2001-01-01"),   # monthly, month first (US): day first would be 1..12 January
+    ("%d.%m.%Y", "MS", "2001-01-01"),   # day first with dots
+    ("%d/%m/%Y", "D", "2020-03-01"),    # daily: the days above 12 say it is day first
+    ("%m-%d-%Y %H:%M", "h", "2020-03-05 00:00"),  # hourly, month first, with the time of day
+])
+def test_numeric_dates_are_read_in_the_order_that_fits_a_grid(fmt, freq, start):
+    """dd/mm/yyyy and mm/dd/yyyy look alike: the reading that puts the timestamps on a regular grid
+    with fewer gaps is taken (a quarterly series once came out daily, 19,728 points, from day-first
+    dates read month first)."""
+    times = pd.date_range(start, periods=40, freq=freq)
+    s = build_series(_dated(times, fmt), time_col="date", target=["sales"])
+    assert s.series[0].length == 40
+    np.testing.assert_array_equal(s.series[0].times[:40], times)
+
+
+def test_numeric_dates_that_fit_either_order_ask_for_the_format():
+    """1..12 January daily and January..December monthly both read as regular: say which."""
+    d = _dated(pd.date_range("2021-01-01", periods=12, freq="D"), "%d/%m/%Y")
+    with pytest.raises(ValueError, match=r"day first or month first.*data\.date_format=%d/%m/%Y"):
+        build_series(d, time_col="date", target=["sales"])
+    s = build_series(d, time_col="date", target=["sales"], date_format="%d/%m/%Y")
+    assert s.freq == "D" and s.series[0].times[-1] == pd.Timestamp("2021-01-12")
+    s = build_series(d, time_col="date", target=["sales"], date_format="%m/%d/%Y")
+    assert s.freq == "MS" and s.series[0].times[-1] == pd.Timestamp("2021-12-01")
+
+
+def test_mixed_day_first_and_month_first_dates_are_an_error():
+    d = pd.DataFrame({"date": ["13/01/2021", "02/14/2021", "03/03/2021"], "sales": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match=r"mixes day-first and month-first dates \('13/01/2021' in row 0, "
+                                         r"'02/14/2021' in row 1\)"):
+        build_series(d, time_col="date", target=["sales"])
+
+
+def test_a_date_format_that_does_not_match_names_the_value():
+    d = _dated(pd.date_range("2021-01-01", periods=12, freq="MS"), "%Y-%m-%d")
+    with pytest.raises(ValueError, match=r"cannot parse '2021-01-01' \(row 0\) as a date with data\.date_format=%d/%m/%Y"):
+        build_series(d, time_col="date", target=["sales"], date_format="%d/%m/%Y")
+
+
+@pytest.mark.parametrize(("text", "sep"), [
+    ("date;sales;note\n2021-01-01;3,5;a\n2021-02-01;4,25;b\n2021-03-01;5;c\n", ";"),  # decimal commas
+    ("date;sales;note\n2021-01-01;3.5;a\n2021-02-01;4.25;b\n2021-03-01;5;c\n", ";"),
+    ("date\tsales\tnote\n2021-01-01\t3.5\ta\n2021-02-01\t4.25\tb\n2021-03-01\t5\tc\n", "\t"),
+    ('date,sales,note\n2021-01-01,3.5,"x; y, z"\n2021-02-01,4.25,b;c\n2021-03-01,5,c\n', ","),
+    ("date|sales|note\n2021-01-01|3.5|a\n2021-02-01|4.25|b\n2021-03-01|5|c\n", "|"),
+])
+def test_csv_separator_and_decimal_comma_are_sniffed(tmp_path, text, sep):
+    """Spreadsheets in many countries save CSV with semicolons and decimal commas; a comma CSV
+    whose text holds semicolons stays a comma CSV."""
+    path = tmp_path / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    t = read_table(path)
+    assert list(t.columns) == ["date", "sales", "note"]
+    np.testing.assert_allclose(t.sales.to_numpy(float), [3.5, 4.25, 5.0])
+    s = build_series(t, time_col="date", target=["sales"])
+    assert s.freq == "MS" and s.series[0].length == 3

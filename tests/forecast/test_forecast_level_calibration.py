@@ -12,7 +12,12 @@ from rnnkit.apps.forecast.backtest import history_set
 from rnnkit.apps.forecast.config import ForecastConfig, check_config
 from rnnkit.apps.forecast.features import SeriesArrays
 from rnnkit.apps.forecast.neural import NeuralForecaster
-from rnnkit.apps.forecast.windows import Layout, build_windows, es_level, training_origins
+from rnnkit.apps.forecast.windows import (
+    Layout,
+    build_windows,
+    es_level,
+    training_origins,
+)
 
 H = 6
 

@@ -54,3 +54,15 @@ def test_summary_per_series_and_overall():
     assert o.loc["m", "coverage"] == 1.0 and o.loc["b", "MASE"] == pytest.approx((0.5 / 0.5 + 0 / 2.0) / 2)
     assert o.loc["m", "RMSE"] == pytest.approx(np.sqrt((0 + 1 + 0 + 16) / 4))
     assert list(overall.model) == ["m", "b"]
+
+
+def test_a_series_without_a_mase_scale_is_left_out_of_the_mean():
+    """A series constant in its history has no MASE (scale 0): the overall MASE is the mean of the
+    others, not NaN for the whole panel."""
+    df = pd.DataFrame({"model": ["m"] * 4, "series": ["a", "a", "flat", "flat"], "actual": [1.0, 2, 5, 5],
+                       "point": [1.0, 3, 5, 6], "lo": [0.0] * 4, "hi": [9.0] * 4})
+    per, overall = summarize(df, {"a": 0.5, "flat": 0.0})
+    assert np.isnan(per.set_index("series").loc["flat", "MASE"])
+    assert overall.loc[0, "MASE"] == 1.0
+    _, overall = summarize(df[df.series == "flat"], {"flat": 0.0})
+    assert np.isnan(overall.loc[0, "MASE"])

@@ -43,9 +43,12 @@ def _origin_differentials(forecasts: pd.DataFrame, scales: dict[str, float], a: 
         raise ValueError(f"models {a!r} and {b!r} were not forecast on the same series, origins and steps")
     fb = fb.loc[fa.index]
     scale = fa.index.get_level_values("series").map(scales).to_numpy(float)
-    diff = (np.abs(fa["actual"] - fa["point"]).to_numpy() - np.abs(fb["actual"] - fb["point"]).to_numpy()) / scale
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = (np.abs(fa["actual"] - fa["point"]).to_numpy()
+                - np.abs(fb["actual"] - fb["point"]).to_numpy()) / scale
     table = pd.DataFrame({"series": fa.index.get_level_values("series"),
                           "origin": fa.index.get_level_values("origin"), "d": diff})
+    table = table[np.isfinite(scale) & (scale > 0)]  # a series constant in its history has no MASE (as in the means)
     # the k-th origin of each series (series may end at different times): rank within the series
     table["k"] = table.groupby("series")["origin"].rank(method="dense").astype(int)
     per_series = table.groupby(["k", "series"])["d"].mean()  # each series' mean over its steps

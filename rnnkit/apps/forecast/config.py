@@ -53,6 +53,8 @@ class DataConfig:
         For these four, None (``none`` on the command line) means: a built-in dataset's own
         columns, none for a user's file; an empty value (``data.past_covariates=``) means none.
     freq: pandas offset alias (``MS``, ``QS``, ``D`` ...) or an integer step; None = inferred.
+    date_format: the time column's date format (``%d/%m/%Y``, ``%Y%m%d`` ...; pandas' ``format``);
+        None = inferred. Numeric day/month dates whose order the data leaves open ask for it.
     missing: policy for gaps and missing target values *inside* a series: ``interpolate``
         (linear in time, each filled value counted in the report) or ``error``.
     calendar: add calendar features (month/quarter/day-of-week as sin/cos) as known-future
@@ -78,6 +80,7 @@ class DataConfig:
     future_covariates: tuple[str, ...] | None = None
     static_covariates: tuple[str, ...] | None = None
     freq: str | None = None
+    date_format: str | None = None
     missing: Literal["interpolate", "error"] = "interpolate"
     calendar: bool = True
     season_length: int = 0

@@ -5,7 +5,12 @@ Policy (also written into every run's report, with counts):
 * Each row belongs to one series (``id_col`` in long format; each target column in wide format)
   and one time step. A repeated (series, time) pair is an error naming both.
 * The time column holds dates (any format pandas parses; one unparseable value is an error naming
-  it) or integer steps. The frequency is given (``freq``) or inferred as the coarsest regular grid
+  it) or integer steps. Numeric dates such as ``01/04/1956`` do not say which number is the day:
+  a column where some first number exceeds 12 is day first, some second number month first; when
+  neither does, the order that puts the timestamps on a regular grid with fewer gaps is taken (a
+  quarterly series read month first would be 1, 4, 7 and 10 January), and when both orders fit
+  equally well it is an error asking for ``date_format`` (e.g. ``%d/%m/%Y``), which also fixes
+  the format of any column. The frequency is given (``freq``) or inferred as the coarsest regular grid
   that holds every timestamp; a timestamp off the grid is an error naming it.
 * A series runs from its first to its last observed target value. Rows before the first are
   dropped and counted; rows after the last are its *future*: their known-future covariates are
@@ -20,6 +25,7 @@ Policy (also written into every run's report, with counts):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
@@ -98,7 +104,9 @@ class SeriesSet:
 
 # ------------------------------------------------------------------------------------- reading
 def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV (``.csv``, ``.tsv``, ``.txt``) or Parquet (``.parquet``, ``.pq``) file as a DataFrame."""
+    """A CSV (``.csv``, ``.tsv``, ``.txt``) or Parquet (``.parquet``, ``.pq``) file as a DataFrame.
+    A CSV's separator is sniffed (comma, semicolon, tab or bar); with semicolons, decimal commas
+    are read as numbers when that makes more columns numeric."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such data file: {path}")
@@ -108,7 +116,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if suffix not in (".csv", ".txt", ".tsv"):
         raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv or .parquet file")
     try:
-        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        sep = "\t" if suffix == ".tsv" else _sniff_separator(path)
+        table = pd.read_csv(path, sep=sep)
+        if sep == ";":  # the European spreadsheet CSV, whose decimals may be commas (3,14)
+            commas = pd.read_csv(path, sep=sep, decimal=",")
+            numeric = [t.select_dtypes("number").shape[1] for t in (table, commas)]
+            table = commas if numeric[1] > numeric[0] else table
+        return table
     except UnicodeDecodeError:
         raw = path.read_bytes()  # pandas decodes in chunks: find the byte's place in the whole file
         try:
@@ -125,13 +139,27 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path}: not a readable {suffix[1:].upper()} table ({err})") from None
 
 
+def _sniff_separator(path: Path) -> str:
+    """The field separator of a CSV: comma, semicolon, tab or bar, as Python's csv.Sniffer reads the
+    first lines (a comma when it cannot tell, e.g. a file of one column)."""
+    import csv
+
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        head = f.read(64 * 1024)
+    head = head[:head.rfind("\n") + 1] or head  # whole lines only
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
 def _require_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:
     for c in columns:
         if c not in df.columns:
             raise ValueError(f"{role} column {c!r} is not in the data; columns are: {', '.join(map(str, df.columns))}")
 
 
-def _parse_times(col: pd.Series, name: str) -> pd.Series:
+def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> pd.Series:
     """Dates -> datetime64; whole numbers -> int64 steps. Missing or unparseable values are errors."""
     missing = col.isna()
     if missing.any():
@@ -140,7 +168,7 @@ def _parse_times(col: pd.Series, name: str) -> pd.Series:
         return col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
     if pd.api.types.is_bool_dtype(col):
         raise ValueError(f"time column {name!r} holds booleans, not dates or integer steps")
-    if pd.api.types.is_numeric_dtype(col):
+    if pd.api.types.is_numeric_dtype(col) and date_format is None:
         values = col.to_numpy(np.float64)
         bad = np.flatnonzero(values != np.round(values))
         if len(bad):
@@ -148,14 +176,65 @@ def _parse_times(col: pd.Series, name: str) -> pd.Series:
                              "nor an integer step")
         return col.astype(np.int64)
     text = col.astype(str)
-    parsed = pd.to_datetime(text, errors="coerce")
-    if parsed.isna().any():  # maybe several formats in one column
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    if date_format is not None:
+        parsed = pd.to_datetime(text, errors="coerce", format=date_format)
+        how = f" with data.date_format={date_format}"
+    else:
+        parsed, how = _parse_text_dates(text, name), ""
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
-        raise ValueError(f"time column {name!r}: cannot parse {text.iloc[bad[0]]!r} (row {bad[0]}) as a date"
+        raise ValueError(f"time column {name!r}: cannot parse {text.iloc[bad[0]]!r} (row {bad[0]}) as a date{how}"
                          + (f" ({len(bad)} unparseable values)" if len(bad) > 1 else ""))
     return parsed.dt.tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else parsed
+
+
+# dd/mm/yyyy or mm/dd/yyyy (also with '.' or '-'), maybe followed by a time of day
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?:[ T].*)?\s*$")
+
+
+def _parse_text_dates(text: pd.Series, name: str) -> pd.Series:
+    """Text dates as pandas parses them, except numeric day/month dates, whose order is decided
+    from the data (see the module policy); NaT where a value does not parse."""
+    parts = text.str.extract(_NUMERIC_DATE)
+    if not parts.notna().all().all():  # not all numeric day/month dates: pandas' own inference
+        parsed = pd.to_datetime(text, errors="coerce")
+        return parsed if not parsed.isna().any() else pd.to_datetime(text, errors="coerce", format="mixed")
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    if (first > 12).any() and (second > 12).any():
+        d, m = int(np.flatnonzero(first > 12)[0]), int(np.flatnonzero(second > 12)[0])
+        raise ValueError(f"time column {name!r} mixes day-first and month-first dates ({text.iloc[d]!r} in row {d}, "
+                         f"{text.iloc[m]!r} in row {m}); write them one way, or give data.date_format")
+    if (first > 12).any() or (second > 12).any():
+        return _dates_in_order(text, dayfirst=bool((first > 12).any()))
+    day_first, month_first = _dates_in_order(text, dayfirst=True), _dates_in_order(text, dayfirst=False)
+    gaps = {True: _grid_gaps(day_first), False: _grid_gaps(month_first)}
+    if gaps[True] == gaps[False]:
+        raise ValueError(f"time column {name!r}: dates such as {text.iloc[0]!r} can be read day first or month first, "
+                         "and both give a regular series; say which with data.date_format=%d/%m/%Y or "
+                         "data.date_format=%m/%d/%Y")
+    return day_first if gaps[True] < gaps[False] else month_first
+
+
+def _dates_in_order(text: pd.Series, dayfirst: bool) -> pd.Series:
+    parsed = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst)
+    if parsed.isna().any():  # maybe several separators or a time on some rows
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst)
+    return parsed
+
+
+def _grid_gaps(times: pd.Series) -> float:
+    """Steps missing between the first and last distinct timestamp on the coarsest regular grid that
+    holds them all (inf when none does, or a value did not parse)."""
+    if times.isna().any():
+        return math.inf
+    idx = pd.DatetimeIndex(times.drop_duplicates().sort_values())
+    if len(idx) < 2:
+        return 0.0
+    try:
+        freq = _infer_freq([idx], "")
+    except ValueError:
+        return math.inf
+    return float(len(pd.date_range(idx[0], idx[-1], freq=freq)) - len(idx))
 
 
 def _numeric(col: pd.Series, name: str, role: str) -> np.ndarray:
@@ -234,7 +313,7 @@ def _fill_covariates(values: np.ndarray, names: Sequence[str], series: str, T: i
 
 def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_col: str | None = None,
                  past: Sequence[str] = (), future: Sequence[str] = (), static: Sequence[str] = (),
-                 freq: str | None = None, missing: str = "interpolate") -> SeriesSet:
+                 freq: str | None = None, missing: str = "interpolate", date_format: str | None = None) -> SeriesSet:
     """Check a long or wide table and put every series on its regular grid (see the module policy)."""
     if not target:
         raise ValueError("no target column given: set data.target (e.g. --target sales)")
@@ -254,7 +333,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         raise ValueError("the data has no rows")
 
     df = df.reset_index(drop=True)
-    times = _parse_times(df[time_col], time_col)
+    times = _parse_times(df[time_col], time_col, date_format)
     integer_time = pd.api.types.is_integer_dtype(times)
     targets = {c: _numeric(df[c], c, "target") for c in target}
     past_v = np.column_stack([_numeric(df[c], c, "past covariate") for c in past]) if past else np.zeros((len(df), 0))

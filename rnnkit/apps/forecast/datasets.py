@@ -140,7 +140,7 @@ def load_series(cfg) -> SeriesSet:
                  "past": pick(cfg.past_covariates, spec.past_covariates),
                  "future": pick(cfg.future_covariates, spec.future_covariates),
                  "static": pick(cfg.static_covariates, spec.static_covariates), "freq": cfg.freq or spec.freq}
-    sset = build_series(df, missing=cfg.missing, **roles)
+    sset = build_series(df, missing=cfg.missing, date_format=cfg.date_format, **roles)
     if train_only:
         # checked and split off by the pipeline (backtest.split_train_only)
         sset = dataclasses.replace(sset, train_only=train_only)

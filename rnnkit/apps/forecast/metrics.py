@@ -69,7 +69,8 @@ def summarize(forecasts: pd.DataFrame, scales: dict[str, float]) -> tuple[pd.Dat
 
     ``forecasts`` has columns model, series, actual, point, lo, hi (one row per forecast step);
     ``scales`` maps each series to its MASE scale. Returns (per_series, overall), one row per
-    model (and series), models in order of first appearance.
+    model (and series), models in order of first appearance. The overall MASE is the mean over the
+    series that have one (a series constant in its history has no scale).
     """
     models = list(dict.fromkeys(forecasts["model"]))
     per, overall = [], []
@@ -80,6 +81,7 @@ def summarize(forecasts: pd.DataFrame, scales: dict[str, float]) -> tuple[pd.Dat
             rows.append({"model": model, "series": name, **_row(g, scales.get(name))})
         per += rows
         total = _row(fm, None)
-        total["MASE"] = float(np.mean([r["MASE"] for r in rows]))
+        defined = [r["MASE"] for r in rows if np.isfinite(r["MASE"])]  # a series constant in its history has none
+        total["MASE"] = float(np.mean(defined)) if defined else float("nan")
         overall.append({"model": model, **total})
     return pd.DataFrame(per), pd.DataFrame(overall)

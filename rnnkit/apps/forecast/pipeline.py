@@ -180,6 +180,7 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
          f"frequency {sset.freq}" + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
     for line in said:
         echo(line)
+    _check_not_constant(history, echo)
     if train_set.train_only:
         echo(f"training-only series (not scored), cut before the first origin: {', '.join(train_set.train_only)}")
     job = _start_baselines(cfg, sset, plan, stride, echo)
@@ -188,6 +189,23 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     finally:
         if job is not None:
             job.stop()
+
+
+def _check_not_constant(history: SeriesSet, echo=print) -> None:
+    """A series constant before its first backtest origin has no MASE scale (its seasonal naive
+    errors are all 0): an error when every scored series is, else a line naming them (their MASE
+    is left out of the means)."""
+    flat = [s for s in history.series if s.name not in history.train_only and np.ptp(s.target) == 0]
+    scored = [s for s in history.series if s.name not in history.train_only]
+    if flat and len(flat) == len(scored):
+        s = flat[0]
+        raise ValueError(f"series {s.name!r} is constant ({s.target[0]:g}) in all {s.length} points before the first "
+                         "backtest origin" + (" (and so is every other series)" if len(scored) > 1 else "")
+                         + ": there is no variation to learn or to scale the errors by (MASE)")
+    if flat:
+        names = ", ".join(repr(s.name) for s in flat[:5]) + (f" and {len(flat) - 5} more" if len(flat) > 5 else "")
+        echo(f"note: {len(flat)} series constant before the first backtest origin ({names}): their MASE is undefined "
+             "and left out of the means")
 
 
 def _start_baselines(cfg: ForecastConfig, sset: SeriesSet, plan, stride: int, echo=print) -> BaselineJob | None:
