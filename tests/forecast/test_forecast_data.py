@@ -280,7 +280,7 @@ def test_weekday_series_are_business_days_not_days_with_gaps():
     d = pd.DataFrame({"date": times, "sales": np.arange(118, dtype=float)})
     s = build_series(d, time_col="date", target=["sales"])
     assert s.freq == "B" and season_length_for(s.freq) == 5 and s.series[0].length == 120
-    assert s.notes == ["series 'sales': 2 missing target value(s)/gap(s) filled by linear interpolation "
-                       "(first at 2020-01-14)"]
+    assert s.notes == [("series 'sales': 2 missing target value(s)/gap(s) filled by linear interpolation "
+                       "(first at 2020-01-14)")]
     daily = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=30), "sales": np.arange(30.0)})
     assert build_series(daily, time_col="date", target=["sales"]).freq == "D"
