@@ -15,6 +15,7 @@ from rnnkit.cli import main
 FAST = ["--preset", "tiny", "train.progress=false", "train.tensorboard=false", "train.epochs=4"]
 COLUMNS = ["--time-col", "date", "--id-col", "store", "--target", "sales", "--future", "promo", "--past", "temp",
            "--static", "region", "--horizon", "3", "--input-len", "12"]
+PLAIN = ["--time-col", "date", "--id-col", "store", "--target", "sales", "--horizon", "3", "--input-len", "12"]
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +235,28 @@ def test_a_constant_series_in_a_panel_is_named_and_left_out_of_the_means(tmp_pat
     assert all(np.isfinite(r["MASE"]) for r in report["overall"])
     per = pd.read_csv(run_dir / "backtest_metrics.csv")
     assert per[per.series == "north"]["MASE"].isna().all() and per[per.series == "south"]["MASE"].notna().all()
+
+
+def test_a_panels_too_short_series_are_left_out_and_stay_out(tmp_path, capsys, make_store_frame):
+    """One series with fewer points than two seasons plus the horizon does not stop a panel's run:
+    it is named and left out (data.exclude, saved with the run), so evaluate and predict read the
+    same series; a single series that short stays an error saying what would work."""
+    frame = make_store_frame(n=72)
+    south = frame.index[frame.store == "south"]
+    frame = frame.drop(index=south[:-20])  # 20 months: two seasons plus 3 steps need 27
+    path = tmp_path / "panel.csv"
+    frame.to_csv(path, index=False)
+    run_dir = tmp_path / "r"
+    assert main(["train", "forecast", "--data", str(path), *PLAIN, "--run-dir", str(run_dir), *FAST,
+                 "baselines.models=naive"]) == 0
+    assert "note: 1 of 2 series have fewer than the 27 points the horizon 3 and season 12 need, and are left out " \
+           "(data.exclude): 'south' (20)" in capsys.readouterr().out
+    assert json.loads((run_dir / "run.json").read_text())["config"]["data"]["exclude"] == ["south"]
+    assert json.loads((run_dir / "report.json").read_text())["series"] == ["north"]
+    assert main(["evaluate", str(run_dir)]) == 0
+    assert main(["forecast", "predict", str(run_dir), "--output", str(tmp_path / "f.csv")]) == 0
+    assert set(pd.read_csv(tmp_path / "f.csv")["series"]) == {"north"}
+    alone = tmp_path / "south.csv"
+    frame[frame.store == "south"].to_csv(alone, index=False)
+    assert main(["train", "forecast", "--data", str(alone), *PLAIN, "--run-dir", str(tmp_path / "s"), *FAST]) == 2
+    assert "fewer than two seasons plus the horizon" in capsys.readouterr().err

@@ -284,3 +284,11 @@ def test_weekday_series_are_business_days_not_days_with_gaps():
                        "(first at 2020-01-14)")]
     daily = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=30), "sales": np.arange(30.0)})
     assert build_series(daily, time_col="date", target=["sales"]).freq == "D"
+
+
+def test_spaces_around_the_column_names_are_stripped(tmp_path):
+    path = tmp_path / "spaced.csv"
+    path.write_text("date, sales \n2021-01-01, 3.5\n2021-02-01, 4.25\n2021-03-01, 5\n", encoding="utf-8")
+    t = read_table(path)
+    assert list(t.columns) == ["date", "sales"]
+    np.testing.assert_allclose(build_series(t, time_col="date", target=["sales"]).series[0].target, [3.5, 4.25, 5.0])

@@ -69,6 +69,10 @@ class DataConfig:
         scored series (nothing at or after it is used) and gives training windows only. For a
         built-in dataset, names of its extra series (``macrodata``: its other columns, see
         :mod:`.datasets`); None (``none``) = the dataset's default, none for a user's file.
+    exclude: series of the data left out altogether (not trained on, forecast or scored). ``train``
+        fills it in for a panel's series shorter than two seasons plus the horizon, which would
+        otherwise stop the whole run, and says so; a saved run keeps it, so evaluate and predict
+        leave out the same series.
     """
 
     dataset: str | None = None
@@ -86,6 +90,7 @@ class DataConfig:
     season_length: int = 0
     truncate: int = 0
     train_only: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass

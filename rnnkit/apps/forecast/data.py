@@ -126,7 +126,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
             commas = pd.read_csv(path, sep=sep, decimal=",")
             numeric = [t.select_dtypes("number").shape[1] for t in (table, commas)]
             table = commas if numeric[1] > numeric[0] else table
-        return table
+        # "date, value" (a space after each comma) names a column " value": strip the names
+        return table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
     except UnicodeDecodeError:
         raw = path.read_bytes()  # pandas decodes in chunks: find the byte's place in the whole file
         try:

@@ -26,7 +26,7 @@ from rnnkit.train import EpochBar, atomic_write_json
 from rnnkit.train.checkpoint import save_weights
 from rnnkit.train.run_folder import load_model_weights, read_run_info, write_run_info
 
-from .auto import candidates, resolve_sizes, transform_overrides
+from .auto import candidates, default_horizon, resolve_sizes, transform_overrides
 from .background import BaselineJob, use_second_process
 from .backtest import (
     check_lengths,
@@ -174,6 +174,7 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     check_config(cfg)
     run_dir = Path(run_dir)
     loaded = load_series(cfg.data)
+    cfg, loaded = _leave_out_too_short(cfg, loaded, echo)
     cfg, said = resolve_sizes(cfg, _scored(cfg, loaded)[0])
     sset, plan, history, stride, train_set = _prepare(cfg, loaded)
     echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
@@ -189,6 +190,26 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     finally:
         if job is not None:
             job.stop()
+
+
+def _leave_out_too_short(cfg: ForecastConfig, loaded: SeriesSet, echo=print) -> tuple[ForecastConfig, SeriesSet]:
+    """A panel's scored series shorter than two seasons plus the horizon (and than the input plus
+    the horizon, when the input length is given) would stop the whole run (:func:`.auto.resolve_sizes`):
+    they are left out (``data.exclude``), with a line naming them, when others remain; a single
+    series, or a panel of none long enough, keeps the error that says what would work."""
+    scored, _ = _scored(cfg, loaded)
+    m = cfg.data.season_length or season_length_for(loaded.freq)
+    H = cfg.window.horizon or default_horizon(loaded.freq)
+    need = max(2 * m + H, max_input_len(cfg) + H)
+    short = [s for s in scored.series if s.length < need]
+    if not short or len(short) == len(scored.series):
+        return cfg, loaded
+    names = tuple(s.name for s in short)
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, exclude=(*cfg.data.exclude, *names)))
+    said = ", ".join(f"{s.name!r} ({s.length})" for s in short[:5]) + (f" and {len(short) - 5} more" if len(short) > 5 else "")
+    echo(f"note: {len(short)} of {len(scored.series)} series have fewer than the {need} points the horizon {H} and "
+         f"season {m} need, and are left out (data.exclude): {said}")
+    return cfg, load_series(cfg.data)
 
 
 def _check_not_constant(history: SeriesSet, echo=print) -> None:
