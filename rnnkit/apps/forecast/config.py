@@ -72,7 +72,7 @@ class DataConfig:
     exclude: series of the data left out altogether (not trained on, forecast or scored). ``train``
         fills it in for a panel's series shorter than two seasons plus the horizon, which would
         otherwise stop the whole run, and says so; a saved run keeps it, so evaluate and predict
-        leave out the same series.
+        leave out the same series (names not in a file are ignored).
     """
 
     dataset: str | None = None

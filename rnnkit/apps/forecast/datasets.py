@@ -141,14 +141,12 @@ def load_series(cfg) -> SeriesSet:
                  "future": pick(cfg.future_covariates, spec.future_covariates),
                  "static": pick(cfg.static_covariates, spec.static_covariates), "freq": cfg.freq or spec.freq}
     sset = build_series(df, missing=cfg.missing, date_format=cfg.date_format, **roles)
-    if cfg.exclude:
-        unknown = sorted(set(cfg.exclude) - set(sset.names))
-        if unknown:
-            raise ValueError(f"data.exclude names series that are not in the data: {unknown}")
+    left_out = [n for n in sset.names if n in set(cfg.exclude)]  # names not in this file are ignored (predict's new data)
+    if left_out:
         kept = [s for s in sset.series if s.name not in cfg.exclude]
         if not kept:
             raise ValueError("data.exclude leaves no series")
-        note = f"{len(cfg.exclude)} series left out (data.exclude): {', '.join(cfg.exclude)}"
+        note = f"{len(left_out)} series left out (data.exclude): {', '.join(left_out)}"
         sset = dataclasses.replace(sset, series=kept, notes=[*sset.notes, note],
                                    train_only=tuple(n for n in sset.train_only if n not in cfg.exclude))
     if train_only:
