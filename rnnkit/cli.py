@@ -258,6 +258,14 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_info()
     except (C.ConfigError, FileNotFoundError, ValueError, RunFolderBusy) as err:
         return _fail(args, "error", err, 2)
+    except KeyboardInterrupt:  # Ctrl-C: one line, and how to continue where a run can be continued
+        run_dir = getattr(args, "run_dir", None) if args.command == "train" else None
+        from rnnkit.train.run_folder import holds_a_run
+
+        hint = (f"; continue with: rnnkit train {args.app} --resume --run-dir {run_dir}"
+                if run_dir and holds_a_run(run_dir) else "")
+        print(f"rnnkit: interrupted{hint}", file=sys.stderr)
+        return 130
     except TrainingDiverged as err:
         return _fail(args, "training stopped", err, 3)
     except DiskFullError as err:

@@ -273,6 +273,7 @@ def train_from_args(task, args, overrides: list[str], report_line: bool = False,
         print(json.dumps(C.to_dict(cfg), indent=2))
         return 0
     run_dir = run_dir or default_run_dir(task.NAME)
+    args.run_dir = str(run_dir)  # for the hint after an interruption (rnnkit.cli)
     # Rank 0 alone writes the folder; it takes the lock before the first write (run.json).
     with run_folder_lock(run_dir if D.is_main() else None):
         if D.is_main():

@@ -301,7 +301,7 @@ def _infer_freq(all_times: list[pd.DatetimeIndex], time_col: str) -> str:
     month, day = _MONTHS[t0.month - 1], _DAYS[t0.day_of_week]
     # Business days only over four weeks or more: a few days with one weekend missing are more
     # likely days with a gap than a weekday series.
-    weekdays = max(t[-1] - t[0] for t in all_times) >= pd.Timedelta(days=28)
+    weekdays = any(t[0] + pd.Timedelta(days=28) <= t[-1] for t in all_times)  # no subtraction: 300 years overflow it
     # coarsest first: the coarsest grid that holds every timestamp is the series' own step
     for freq in (f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}",
                  "B", "D", "h", "min", "s"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -68,6 +69,8 @@ def default_config() -> ForecastConfig:
     """The built-in default dataset's settings (``rnnkit train forecast`` with no options)."""
     return resolve_config()
 STATE_FILE = "forecast_state.json"
+CANDIDATES = "candidates"  # run_dir/candidates/<treatment>: the finished candidates of an unfinished choice
+SCORE_FILE = "candidate.json"
 
 
 def _describe(cfg: ForecastConfig) -> str:
@@ -254,12 +257,13 @@ def _train(cfg: ForecastConfig, run_dir: Path, resume: bool, echo, sset: SeriesS
     """:func:`train` once the data is prepared (and the baselines' second process started, when
     ``job``): choose the treatment, train, backtest, write the report."""
     t0 = time.perf_counter()
-    cfg, choice, trained = choose_transform(cfg, train_set, echo)
+    cfg, choice, trained = choose_transform(cfg, train_set, echo, run_dir=run_dir, resume=resume)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_info(run_dir, NAME, C.to_dict(cfg))
     if cfg.model.transform in trained and not (resume and _has_checkpoints(run_dir)):
-        best = trained[cfg.model.transform]  # trained while choosing: its run folder files written, not trained again
-        best.save_training(run_dir)
+        best = trained[cfg.model.transform]  # trained while choosing: its run folder files copied, not trained again
+        shutil.copytree(run_dir / CANDIDATES / cfg.model.transform, run_dir, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(SCORE_FILE, STATE_FILE))
         epochs = best.epochs
     else:  # a fixed treatment, or --resume of a run that had begun training its best in the folder
         shared = next((f.guide for f in trained.values() if f.guide is not None), None)  # the guide fits run once
@@ -289,6 +293,7 @@ def _train(cfg: ForecastConfig, run_dir: Path, resume: bool, echo, sset: SeriesS
         for i, net in enumerate(member.nets):
             _save_member_weights(run_dir / member_folder(name), i, net)
     _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration)
+    shutil.rmtree(run_dir / CANDIDATES, ignore_errors=True)  # the chosen ones are saved above; scores in the report
     forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo, job=job)
     blend = _blend_at_end(nf, sset, echo)
     if blend:  # the shares predict uses after refitting on all the data
@@ -348,13 +353,19 @@ def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None, 
     return nf
 
 
-def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> tuple[ForecastConfig, dict, dict]:
+def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print, run_dir: Path | None = None,
+                     resume: bool = False) -> tuple[ForecastConfig, dict, dict]:
     """``model.transform=auto``: train one model per candidate treatment on the training windows and
     score each by its validation MASE. Returns the config with the best treatment as
     ``model.transform`` and the next best ``model.combine - 1`` as ``model.combine_with``, what was
     tried (name -> validation MASE; empty when nothing was chosen), and the trained candidates that
-    are combined, the best included (name -> forecaster, trained in memory with its checkpoints kept:
-    :func:`train` writes the best's run folder files and saves the others)."""
+    are combined, the best included (name -> forecaster).
+
+    With ``run_dir``, each candidate is trained in memory and then written to
+    ``run_dir/candidates/<name>`` (the run folder files its training would have left, its state,
+    and last its score), so an interrupted choice loses at most the candidate in training:
+    ``resume`` takes the finished ones from there. :func:`train` copies the best's files into the
+    run folder, saves the others it combines, and removes the candidates."""
     t = cfg.model.transform
     if t == "none":
         return cfg, {}, {}
@@ -371,11 +382,23 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
         # run's TensorBoard setting, for the events save_training writes when this one is the best
         c = C.apply_overrides(member_config(cfg, name), [f"train.tensorboard={str(cfg.train.tensorboard).lower()}"])
         t0 = time.perf_counter()
+        folder = run_dir / CANDIDATES / name if run_dir is not None else None
+        if resume and folder is not None and (folder / SCORE_FILE).is_file():
+            saved = json.loads((folder / SCORE_FILE).read_text(encoding="utf-8"))
+            fitted[name] = _load_forecaster(c, folder)[0]
+            fitted[name].epochs = saved["epochs"]
+            scores[name] = float("nan") if saved["validation_mase"] is None else float(saved["validation_mase"])
+            echo(f"transform candidate {i + 1}/{len(names)} {name}: validation MASE {scores[name]:.3f} "
+                 "(trained before the interruption)")
+            guide = guide or fitted[name].guide
+            continue
         fitted[name] = _fit_member(c, train_set, None, guide=guide, remember=True,
                                    echo=echo if i == 0 else None,  # the same windows for every treatment: said once
                                    bar=f"treatment {i + 1}/{len(names)} {name}" if cfg.train.progress else "")
         guide = guide or fitted[name].guide
         scores[name] = validation_mase(fitted[name], c, train_set)
+        if folder is not None:
+            _save_candidate(folder, fitted[name], scores[name], _season(cfg, train_set))
         echo(f"transform candidate {i + 1}/{len(names)} {name}: validation MASE {scores[name]:.3f} "
              f"({time.perf_counter() - t0:.0f} s)")
     ranked = sorted(names, key=lambda k: np.nan_to_num(scores[k], nan=np.inf))
@@ -386,6 +409,17 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print) -> t
     chosen = C.apply_overrides(cfg, transform_overrides(best, cfg.model.guide) + [
         f"model.transform={best}", f"model.combine_with={','.join(rest)}"])
     return chosen, {"chosen": best, "combined": [best, *rest], "scores": scores}, {k: fitted[k] for k in [best, *rest]}
+
+
+def _save_candidate(folder: Path, nf: NeuralForecaster, score: float, season_length: int) -> None:
+    """A treatment candidate trained in memory, written where an interrupted choice finds it: its
+    run folder files (checkpoints, metrics, curves), its state, and last its score (the mark that
+    it is complete; a folder without one is trained again)."""
+    shutil.rmtree(folder, ignore_errors=True)  # a candidate the interruption caught half written
+    nf.save_training(folder)
+    _save_state(folder, nf, season_length)
+    atomic_write_json(folder / SCORE_FILE, {"validation_mase": None if not np.isfinite(score) else score,
+                                            "epochs": nf.epochs})
 
 
 def _blend_at_end(nf, sset: SeriesSet, echo=print) -> dict[str, float]:
