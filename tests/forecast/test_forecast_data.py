@@ -292,3 +292,24 @@ def test_spaces_around_the_column_names_are_stripped(tmp_path):
     t = read_table(path)
     assert list(t.columns) == ["date", "sales"]
     np.testing.assert_allclose(build_series(t, time_col="date", target=["sales"]).series[0].target, [3.5, 4.25, 5.0])
+
+
+def test_hourly_times_across_summer_time_changes_are_read_as_instants():
+    """Exports with UTC offsets ("2020-10-25T02:00:00+01:00") from a zone with summer time: hourly
+    readings repeat 02:00 in October and skip it in March in local time (a repeated-timestamp
+    error, and before that a crash on the mixed offsets), so they are read as UTC instants; daily
+    readings at local midnight stay local dates (in UTC they move by an hour)."""
+    hourly = pd.date_range("2020-03-20", "2020-11-10", freq="h", tz="Europe/Berlin")
+    compact = pd.Series(hourly.strftime("%Y-%m-%dT%H:%M:%S%z"))  # +0100
+    for times in (compact, compact.str[:-2] + ":" + compact.str[-2:]):  # +01:00
+        s = build_series(pd.DataFrame({"date": times, "sales": np.arange(len(hourly), dtype=float)}),
+                         time_col="date", target=["sales"])
+        assert s.freq == "h" and s.series[0].length == len(hourly) and s.notes == []
+        assert s.series[0].times[0] == pd.Timestamp("2020-03-19 23:00")  # 00:00 at UTC+1
+    parquet_like = pd.DataFrame({"date": hourly, "sales": np.arange(len(hourly), dtype=float)})  # zone-aware dtype
+    s = build_series(parquet_like, time_col="date", target=["sales"])
+    assert s.freq == "h" and s.series[0].length == len(hourly) and s.notes == []
+    daily = pd.date_range("2020-03-01", periods=120, freq="D", tz="America/New_York")
+    s = build_series(pd.DataFrame({"date": daily.strftime("%Y-%m-%dT%H:%M:%S%z"), "sales": np.arange(120.0)}),
+                     time_col="date", target=["sales"])
+    assert s.freq == "D" and s.series[0].times[0] == pd.Timestamp("2020-03-01") and s.series[0].length == 120

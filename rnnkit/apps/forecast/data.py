@@ -14,7 +14,9 @@ Policy (also written into every run's report, with counts):
   for ``date_format`` (e.g. ``%d/%m/%Y``), which also fixes the format of any column.
 * The frequency is given (``freq``) or inferred as the coarsest regular grid that holds every
   timestamp (business days for weekdays only, over four weeks or more); a timestamp off the grid
-  is an error naming it.
+  is an error naming it. Times with a zone or UTC offset become the local wall-clock times, or the
+  UTC instants where those fit a regular grid better (hourly data across a change to or from
+  summer time repeats or skips an hour in local time).
 * A series runs from its first to its last observed target value. Rows before the first are
   dropped and counted; rows after the last are its *future*: their known-future covariates are
   used by ``predict``. Grid steps missing inside the span (gaps) and missing target values there
@@ -170,7 +172,7 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
     if missing.any():
         raise ValueError(f"time column {name!r} has a missing value in row {int(np.flatnonzero(missing)[0])}")
     if pd.api.types.is_datetime64_any_dtype(col):
-        return col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
+        return _without_zone(col) if getattr(col.dt, "tz", None) is not None else col
     if pd.api.types.is_bool_dtype(col):
         raise ValueError(f"time column {name!r} holds booleans, not dates or integer steps")
     if pd.api.types.is_numeric_dtype(col) and date_format is None:
@@ -190,7 +192,23 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
     if len(bad):
         raise ValueError(f"time column {name!r}: cannot parse {text.iloc[bad[0]]!r} (row {bad[0]}) as a date{how}"
                          + (f" ({len(bad)} unparseable values)" if len(bad) > 1 else ""))
-    return parsed.dt.tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else parsed
+    return _without_zone(parsed) if getattr(parsed.dt, "tz", None) is not None else parsed
+
+
+def _without_zone(times: pd.Series) -> pd.Series:
+    """Zone-aware times as naive ones: the local wall-clock times, or the UTC instants when those
+    lie on a regular grid with fewer gaps and repeats. Hourly data in a zone with daylight saving
+    repeats an hour each autumn and skips one each spring in local time, but not in UTC; daily
+    data is at local midnight, which moves by an hour in UTC."""
+    wall = times.dt.tz_localize(None)
+    utc = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return utc if _grid_misfit(utc) < _grid_misfit(wall) else wall
+
+
+def _grid_misfit(times: pd.Series) -> float:
+    """Gaps on the coarsest regular grid that holds the distinct timestamps, plus the rows that repeat
+    a timestamp (a long-format panel repeats each once per series, the same for every reading)."""
+    return _grid_gaps(times) + float(len(times) - times.nunique())
 
 
 # dd/mm/yyyy or mm/dd/yyyy (also with '.' or '-'), maybe followed by a time of day
@@ -199,6 +217,9 @@ _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?
 
 # quarters and ISO weeks as R's tsibble writes them (yearquarter "2000 Q1", yearweek "1991 W06")
 _QUARTER = re.compile(r"^\s*(\d{4})\s*[- ]?\s*Q([1-4])\s*$", re.IGNORECASE)
+# a UTC offset after a time of day ("2020-10-25T02:00:00+01:00", "2020-10-25 02:00Z")
+_UTC_OFFSET = re.compile(r"(?<=\d)\s*(?:Z|[+-]\d\d:?\d\d)\s*$")
+_TIME_OF_DAY = re.compile(r"\d:\d\d")
 _ISO_WEEK = re.compile(r"^\s*(\d{4})\s*[- ]?\s*W(\d{1,2})\s*$", re.IGNORECASE)
 
 
@@ -220,6 +241,17 @@ def _parse_text_dates(text: pd.Series, name: str) -> pd.Series:
             except ValueError:  # week 0, or 53 in a year of 52
                 return pd.NaT
         return pd.Series([monday(y, w) for y, w in zip(weeks[0], weeks[1])], index=text.index, dtype="datetime64[ns]")
+    if (text.str.contains(_UTC_OFFSET) & text.str.contains(_TIME_OF_DAY)).all():  # offsets, maybe changing (summer time)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            instants = pd.to_datetime(text, errors="coerce", utc=True)
+            if instants.isna().any():
+                instants = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+            wall = pd.to_datetime(text.str.replace(_UTC_OFFSET, "", regex=True), errors="coerce", format="mixed")
+        if instants.isna().any() or wall.isna().any():
+            return instants
+        instants = instants.dt.tz_localize(None)
+        return instants if _grid_misfit(instants) < _grid_misfit(wall) else wall  # as _without_zone
     parts = text.str.extract(_NUMERIC_DATE)
     if not parts.notna().all().all():  # not all numeric day/month dates: pandas' own inference
         with warnings.catch_warnings():
