@@ -217,10 +217,10 @@ _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?
 
 # quarters and ISO weeks as R's tsibble writes them (yearquarter "2000 Q1", yearweek "1991 W06")
 _QUARTER = re.compile(r"^\s*(\d{4})\s*[- ]?\s*Q([1-4])\s*$", re.IGNORECASE)
+_ISO_WEEK = re.compile(r"^\s*(\d{4})\s*[- ]?\s*W(\d{1,2})\s*$", re.IGNORECASE)
 # a UTC offset after a time of day ("2020-10-25T02:00:00+01:00", "2020-10-25 02:00Z")
 _UTC_OFFSET = re.compile(r"(?<=\d)\s*(?:Z|[+-]\d\d:?\d\d)\s*$")
 _TIME_OF_DAY = re.compile(r"\d:\d\d")
-_ISO_WEEK = re.compile(r"^\s*(\d{4})\s*[- ]?\s*W(\d{1,2})\s*$", re.IGNORECASE)
 
 
 def _parse_text_dates(text: pd.Series, name: str) -> pd.Series:
