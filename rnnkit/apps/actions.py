@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -290,8 +291,14 @@ def train_from_args(task, args, overrides: list[str], report_line: bool = False,
         if args.resume:
             what = ", ".join(f"{k} {v[0]!r} -> {v[1]!r}" for k, v in changed.items()) or "nothing"
             say(f"resuming with the run's saved config; changed: {what}")
+        overwrite = not args.resume and getattr(args, "overwrite", False) and holds_a_run(run_dir)
+        if overwrite:
+            say(f"--overwrite: the run in {run_dir} is replaced by this one")
         try:
-            result = task.train(cfg, run_dir, resume=args.resume)
+            with warnings.catch_warnings():
+                if overwrite:  # asked for and said above: the Trainer's warning would only repeat it
+                    warnings.filterwarnings("ignore", message=".*already holds checkpoints", category=UserWarning)
+                result = task.train(cfg, run_dir, resume=args.resume)
         except BaseException:
             if D.is_main() and fresh:  # refused before anything was written: leave no run behind
                 discard_if_untrained(run_dir)

@@ -27,6 +27,23 @@ def test_csv_blank_lines_and_empty_texts_are_counted_skips(tmp_path):
     assert len(data) + sum(data.skipped.values()) == 6   # nothing lost: 6 data rows in the file
 
 
+def test_semicolon_csv_from_a_spreadsheet_reads_by_its_header(tmp_path):
+    # A spreadsheet in a decimal-comma locale saves "CSV" with semicolons; the texts hold commas,
+    # so only the header line can tell the separator. Before, this was "no column 'text'".
+    path = tmp_path / "r.csv"
+    path.write_text('text;label\nGood, really good.;pos\n"Bad; very bad.";neg\nMeh, ok, fine.;neg\n', encoding="utf-8")
+    data = read_labelled(path)
+    assert data.texts == ["Good, really good.", "Bad; very bad.", "Meh, ok, fine."]
+    assert data.labels == ["pos", "neg", "neg"]
+    comma = tmp_path / "c.csv"  # a comma file whose texts hold semicolons stays a comma file
+    comma.write_text('text,label\nOne; two.,pos\n', encoding="utf-8")
+    assert read_labelled(comma).texts == ["One; two."]
+    bad = tmp_path / "b.csv"
+    bad.write_text("text;label\nOne;pos;extra\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"b.csv:2: expected 2 fields like the header, got 3 \(an unquoted semicolon"):
+        read_labelled(bad)
+
+
 def test_tsv_and_jsonl_formats(tmp_path):
     tsv = tmp_path / "r.tsv"
     tsv.write_text('label\ttext\n1\tSays "wow" twice.\n0\tMeh.\n', encoding="utf-8")

@@ -67,6 +67,15 @@ def test_a_fresh_run_into_a_finished_run_is_refused_untouched(tmp_path, trained,
     assert snapshot(run) == before
 
 
+def test_overwrite_replaces_a_finished_run_and_says_so_in_one_line(tmp_path, trained, corpus):
+    run = _copy(trained, tmp_path)
+    proc = rnnkit("train", "textgen", "--data", str(corpus), *TINY, "model.hidden_size=48", "--run-dir", str(run),
+                  "--overwrite")
+    assert f"--overwrite: the run in {run} is replaced by this one" in proc.stdout
+    assert "Warning" not in proc.stderr  # not the Trainer's raw warning line as well
+    assert json.loads((run / "run.json").read_text())["config"]["model"]["hidden_size"] == 48
+
+
 def test_two_trainings_into_one_folder_the_second_is_refused_before_any_write(tmp_path, corpus):
     run = tmp_path / "run"
     first = subprocess.Popen([sys.executable, "-m", "rnnkit", "train", "textgen", "--data", str(corpus), *TINY,

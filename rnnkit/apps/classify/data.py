@@ -20,7 +20,8 @@ duplicate text                with ``dedupe`` (default): later copies skipped, c
 label unseen in training      error at encoding time, naming file, line and the known labels
 ============================  ==================================================================
 
-Formats by extension: ``.csv``; ``.tsv``/``.tab`` (tab-separated, quotes are literal text);
+Formats by extension: ``.csv`` (separated by commas, or by semicolons, tabs or bars where the
+header line reads right only so); ``.tsv``/``.tab`` (tab-separated, quotes are literal text);
 ``.jsonl``/``.ndjson`` (one JSON object per line); ``.txt`` (one text per line, no labels: for
 prediction). A trailing ``.gz``/``.bz2``/``.xz`` is decompressed.
 
@@ -249,8 +250,27 @@ def _label_value(path: Path, line: int, value) -> str:
     return str(value).strip()
 
 
+def _csv_delimiter(text: str, need: Sequence[str]) -> str:
+    """The separator of a ``.csv`` file: the first of comma, semicolon, tab and bar whose reading of
+    the header line names every needed column. Spreadsheets in locales with decimal commas write
+    ``;``-separated "CSV"; the header decides because texts are full of commas, which fool a
+    sniffer that counts characters. A comma when none fits (the missing column is then reported)."""
+    for line in text.splitlines():
+        if line.strip():
+            header = line
+            break
+    else:
+        return ","
+    for sep in (",", ";", "\t", "|"):
+        names = [h.strip() for h in next(csv.reader([header], delimiter=sep))]
+        if all(c in names for c in need):
+            return sep
+    return ","
+
+
 def _table_rows(path: Path, text: str, kind: str, text_column: str, label_column: str | None):
-    opts = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if kind == "tsv" else {}
+    need = [c for c in (text_column, label_column) if c is not None]
+    opts = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if kind == "tsv" else {"delimiter": _csv_delimiter(text, need)}
     reader = csv.reader(io.StringIO(text, newline=""), **opts)
     header, header_line, prev = None, 0, 0
     for row in reader:
@@ -260,7 +280,6 @@ def _table_rows(path: Path, text: str, kind: str, text_column: str, label_column
             continue
         if header is None:
             header, header_line = [h.strip() for h in row], start
-            need = [c for c in (text_column, label_column) if c is not None]
             missing = [c for c in need if c not in header]
             if missing:
                 which = "data.text_column" if text_column in missing else "data.label_column"
@@ -276,7 +295,8 @@ def _table_rows(path: Path, text: str, kind: str, text_column: str, label_column
                 hint = (" (a tab inside a text? TSV fields cannot contain tabs)" if len(row) > len(header)
                         else " (no tab between the fields? TSV fields are separated by a tab)")
             else:
-                hint = " (an unquoted comma or quote?)" if len(row) > len(header) else " (a missing comma?)"
+                sep = {",": "comma", ";": "semicolon", "|": "bar", "\t": "tab"}[opts["delimiter"]]
+                hint = f" (an unquoted {sep} or quote?)" if len(row) > len(header) else f" (a missing {sep}?)"
             raise ValueError(f"{path}:{start}: expected {len(header)} fields like the header, got {len(row)}{hint}")
         label = _label_value(path, start, row[li]) if li is not None else None
         yield start, row[ti], label
