@@ -105,7 +105,11 @@ def test_an_error_in_the_second_process_is_raised_in_the_first(tmp_path):
     plan = plan_backtest(sset, 8, 2, 4)
     job = BaselineJob(sset, plan, 4, BaselineConfig(models=("naive", "bogus")), 0.8, 4)
     with pytest.raises(RuntimeError, match="unknown baseline 'bogus'"):
+        job.result(assist=False)
+    job = BaselineJob(sset, plan, 4, BaselineConfig(models=("naive", "bogus")), 0.8, 4)
+    with pytest.raises(ValueError, match="unknown baseline 'bogus'"):  # met first in this process's own share
         job.result()
+    assert job.process.poll() is not None and not job.folder.exists()  # the second process ended, folder gone
 
 
 def test_a_second_process_that_dies_leaves_the_baselines_to_the_first(tmp_path):
@@ -183,3 +187,64 @@ def test_the_guides_search_taken_from_the_autoets_baselines_fit_is_its_own():
     _, weekly = Guide.searcher("ets", 52, cfg)  # 52 > max_season = 24: the guide searches without a season
     assert weekly.from_fit(SFModel("ets", 52)._fit(y), len(y)) is None
     assert weekly.from_fit(SFModel("ets", 1)._fit(y), len(y)) is not None  # both without a season
+
+
+def _two_series(tmp_path):
+    _, frame = _quarterly(tmp_path)
+    frame = frame.assign(other=frame["value"].to_numpy()[::-1] * 0.5 + np.arange(len(frame)))
+    return build_series(frame, time_col="date", target=["value", "other"], freq="QS")
+
+
+def _in_one_process(sset, plan, models, pairs):
+    """What the job computes, made the plain way: the baselines' backtest, their models, the guide's
+    searches."""
+    from rnnkit.apps.forecast.backtest import run_backtest
+    from rnnkit.apps.forecast.baselines import make_baselines
+
+    cfg = BaselineConfig(models=models)
+    baselines = make_baselines(models, 4, cfg, echo=lambda *a: None)
+    rows = run_backtest(sset, plan, baselines, 0.8)
+    described = {}
+    for b in baselines:
+        for name, label in b.describe().items():
+            described.setdefault(b.name, []).append(f"{name}: {label}")
+    _, searcher = Guide.searcher("ets", 4, cfg)
+    refits = {Guide.refit_key(sset.series[i], o): searcher.search(sset.series[i].target[:o]) for i, o in pairs}
+    return rows, described, refits
+
+
+@pytest.mark.parametrize("assist", [False, True])
+def test_the_work_shared_by_both_processes_equals_one_process(tmp_path, monkeypatch, assist):
+    """The second process alone, or both processes claiming the tasks (the first one waits until the
+    second has started, so each takes some): the rows, the models named and the guide's searches
+    equal those made in one process, in the same order."""
+    import time
+
+    import rnnkit.apps.forecast.background as bg
+
+    sset = _two_series(tmp_path)
+    plan = plan_backtest(sset, 8, 4, 4)
+    models = ("naive", "ets", "arima", "theta")
+    job = BaselineJob(sset, plan, 4, BaselineConfig(models=models), 0.8, 4, guide=("ets", 4))
+    run = bg._Worker.run
+
+    def after_the_second_started(self, task):  # patched in this process only
+        deadline = time.time() + 300
+        while job._done() < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        return run(self, task)
+
+    monkeypatch.setattr(bg._Worker, "run", after_the_second_started)
+    rows, described, refits, signature = job.result(assist=assist)
+    if assist:
+        assert 0 < job.helped < len(job.tasks), (job.helped, len(job.tasks))
+    else:
+        assert job.helped == 0
+    ref_rows, ref_described, ref_refits = _in_one_process(sset, plan, models, job.pairs)
+    pd.testing.assert_frame_equal(rows, ref_rows)
+    assert described == ref_described
+    assert refits.keys() == ref_refits.keys()
+    for key, (spec, params) in refits.items():
+        assert spec == ref_refits[key][0]
+        np.testing.assert_array_equal(params, ref_refits[key][1])
+    assert signature == Guide.searcher("ets", 4, BaselineConfig(models=models))[0]

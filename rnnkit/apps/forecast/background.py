@@ -12,11 +12,23 @@ the user's main script (which ``spawn`` does, running a script's top level again
 ``if __name__ == "__main__"`` guard, ``python -m rnnkit`` included). The job and its results travel
 as pickles in a temporary folder that only this run uses; the progress as a count in a file.
 
-The results are the same as in one process: the same functions on the same values (a test
-compares the two runs' reports). The guide takes the searches only when its model, season,
-backend and bounds are the ones the job searched with (:meth:`.guide.Guide.preload`); any search
-missing is made where it is needed, as before. If the second process fails, its error is raised in
-the first; if it dies without a word (killed), the baselines are fit again in the first process.
+The work is a list of tasks: one per backtest window (every baseline refit on the series up to
+that origin, and the guide's search there), then one per further origin of the guide's searches.
+Each task is taken by the first process to claim it (a claim file created exclusively). The
+second process claims them from the start; when the network is trained, the first process claims
+the ones still open too (:meth:`BaselineJob.result`), so both cores work until the end instead of
+one waiting for the other: on a long series the baselines take longer than training (R's
+sunspot.month, 3,177 months: about 66 s of fits beside 43 s of training). With
+``baselines.refit=once`` the first process does not help (each process would fit every model once).
+
+The results are the same as in one process: the same functions on the same values, put together
+in the one-process order (a test compares the two runs' reports, and one compares the job's
+results, with and without the first process helping, to the baselines' backtest in one process).
+The guide takes the searches only when its model, season, backend and bounds are the ones the job
+searched with (:meth:`.guide.Guide.preload`); any search missing is made where it is needed, as
+before. If the second process fails, its error is raised in the first (an error in the first
+process's own share is raised as it is); if it dies without a word (killed), the baselines are fit
+again in the first process.
 
 ``auto`` (the default) uses the second process when the baselines make at least ``MIN_FITS`` (20)
 searches, one per searched model (ETS, ARIMA, Theta; the naive ones take milliseconds) and backtest
@@ -36,13 +48,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from .backtest import BacktestPlan, history_set, run_backtest
 from .baselines import _bar, make_baselines
 from .config import BaselineConfig
 from .data import SeriesSet
 from .guide import Guide
 
-__all__ = ["PROCESSES", "BaselineJob", "guide_origins", "use_second_process"]
+__all__ = ["PROCESSES", "BaselineJob", "guide_origins", "merge_pieces", "use_second_process", "work_tasks"]
 
 PROCESSES = ("auto", "separate", "same")
 ENTRY = "import sys; from rnnkit.apps.forecast.background import main; raise SystemExit(main(sys.argv[1]))"
@@ -81,49 +95,98 @@ def guide_origins(sset: SeriesSet, plan: BacktestPlan, stride: int) -> list[tupl
     return pairs
 
 
-def _work(sset: SeriesSet, plan: BacktestPlan, season: int, cfg: BaselineConfig, level: float,
-          guide: tuple | None, pairs, tick) -> tuple:
-    """The second process's work: the baselines' backtest, then the guide's searches. Returns
-    ``(rows, described, refits, signature)`` (see :meth:`BaselineJob.result`).
+def work_tasks(plan: BacktestPlan, pairs) -> list[tuple[int, int, bool]]:
+    """The second process's work as tasks ``(series index, origin, window)``: each backtest window
+    (``window`` true: every baseline refit there, and the guide's search there when ``pairs`` holds
+    it), in the backtest's order, then the guide's other search origins (``window`` false)."""
+    windows = [(i, o) for i, origins in enumerate(plan.origins) for o in origins]
+    have = set(windows)
+    return [(i, o, True) for i, o in windows] + [(i, o, False) for i, o in pairs if (i, o) not in have]
+
+
+class _Worker:
+    """Runs tasks of :func:`work_tasks` (in either process), each into a piece of the result.
 
     A statsforecast ETS guide searches exactly as the AutoETS baseline does where both use the
-    same season (up to ``baselines.max_season``), so at the backtest origins the baseline's fits
-    are taken as the guide's searches (``from_fit``) instead of searching twice: on El Nino the
-    second process's work took 23 s instead of 29 s (one search left of eleven; timed by calling
-    this function in one process, 2026-12-06)."""
-    from .baselines import _one_blas_thread
+    same season (up to ``baselines.max_season``), so at the backtest origins the baseline's fit
+    is taken as the guide's search (``from_fit``) instead of searching twice: on El Nino the
+    second process's work took 23 s instead of 29 s (one search left of eleven; timed by running
+    it in one process, 2026-12-06)."""
 
-    refits, signature, searcher = {}, None, None
-    if guide is not None:
-        signature, searcher = Guide.searcher(*guide, cfg)
-    share = getattr(searcher, "from_fit", None)
+    def __init__(self, sset: SeriesSet, plan: BacktestPlan, season: int, cfg: BaselineConfig, level: float,
+                 guide: tuple | None, pairs, tick):
+        self.sset, self.plan, self.level, self.tick = sset, plan, level, tick
+        self.guide_at = set(pairs)
+        self.signature, self.searcher = Guide.searcher(*guide, cfg) if guide is not None else (None, None)
+        self._taken: dict[tuple, tuple] = {}  # the guide's searches taken from AutoETS's fits
+        share = getattr(self.searcher, "from_fit", None)
+        self.baselines = make_baselines(cfg.models, season, cfg, echo=lambda *a: None)
+        for b in self.baselines:
+            b.tick = tick
+            if cfg.refit == "once":
+                b.fit(history_set(sset, plan.first))
+            elif share is not None and getattr(b, "kind", None) == "ets":
+                b.on_fit = lambda s, o, fitted: self._take(share, s, o, fitted)
 
-    def take(s, o, fitted):
+    def _take(self, share, s, o, fitted) -> None:
         got = share(fitted, o)
         if got is not None:
-            refits[Guide.refit_key(s, o)] = got
+            self._taken[Guide.refit_key(s, o)] = got
 
-    baselines = make_baselines(cfg.models, season, cfg, echo=lambda *a: None)
-    for b in baselines:
-        b.tick = tick
-        if cfg.refit == "once":
-            b.fit(history_set(sset, plan.first))
-        elif share is not None and getattr(b, "kind", None) == "ets":
-            b.on_fit = take
-    rows = run_backtest(sset, plan, baselines, level) if baselines else None
-    if searcher is not None:
-        with _one_blas_thread():
-            for i, o in pairs:
-                s = sset.series[i]
-                key = Guide.refit_key(s, o)
-                if key not in refits:
-                    refits[key] = searcher.search(s.target[:o])
-                tick()
+    def run(self, task: tuple[int, int, bool]) -> dict:
+        """``{"frames": baseline -> its backtest rows, "labels": baseline -> its model there,
+        "refits": the guide's search}`` of one task."""
+        from .baselines import _one_blas_thread
+
+        i, o, window = task
+        s = self.sset.series[i]
+        out = {"frames": {}, "labels": {}, "refits": {}}
+        if window:
+            one = BacktestPlan(self.plan.horizon, [[o] if j == i else [] for j in range(len(self.sset.series))])
+            for b in self.baselines:
+                out["frames"][b.name] = run_backtest(self.sset, one, [b], self.level)
+                out["labels"][b.name] = b.describe().get(s.name)
+        if self.searcher is not None and (i, o) in self.guide_at:
+            key = Guide.refit_key(s, o)
+            got = self._taken.pop(key, None)
+            if got is None:
+                with _one_blas_thread():
+                    got = self.searcher.search(s.target[:o])
+            out["refits"][key] = got
+            self.tick()
+        return out
+
+
+def merge_pieces(sset: SeriesSet, models: Sequence[str], tasks, pieces: dict[int, dict]) -> tuple:
+    """The tasks' pieces (task index -> :meth:`_Worker.run`'s result) put together as one process
+    makes them: ``(rows, described, refits)``. Rows in the backtest's order (baseline, series,
+    origin); each baseline's model per series is the one fit at the series' last origin."""
+    frames, last, refits = {}, {}, {}
+    for k, (i, _, window) in enumerate(tasks):
+        piece = pieces[k]
+        refits.update(piece["refits"])
+        if window:
+            for name, frame in piece["frames"].items():
+                frames.setdefault(name, []).append(frame)
+            for name, label in piece["labels"].items():
+                last[(name, i)] = label  # tasks go forward in time per series: the last one stays
+    rows = pd.concat([f for name in models for f in frames.get(name, [])], ignore_index=True) if frames else None
     described = {}
-    for b in baselines:
-        for name, label in b.describe().items():
-            described.setdefault(b.name, []).append(f"{name}: {label}" if len(sset.series) > 1 else label)
-    return rows, described, refits, signature
+    for name in models:
+        for i, s in enumerate(sset.series):
+            label = last.get((name, i))
+            if label is not None:
+                described.setdefault(name, []).append(f"{s.name}: {label}" if len(sset.series) > 1 else label)
+    return rows, described, refits
+
+
+def _claim(folder: Path, k: int) -> bool:
+    """Whether this process takes task ``k`` (the first to create its claim file does)."""
+    try:
+        os.close(os.open(folder / f"claim-{k}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -133,8 +196,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def main(folder: str) -> int:
-    """The second process: reads ``job.pkl`` from ``folder``, writes the count of finished fits to
-    ``progress`` as it goes and the results to ``result.pkl``; an error goes to stderr (exit 1)."""
+    """The second process: reads ``job.pkl`` from ``folder``, runs the tasks it claims, writes the
+    count of its finished fits to ``progress`` as it goes and its tasks' pieces to ``result.pkl``;
+    an error goes to stderr (exit 1)."""
     folder = Path(folder)
     job = pickle.loads((folder / "job.pkl").read_bytes())
     done = [0]
@@ -143,8 +207,11 @@ def main(folder: str) -> int:
         done[0] += 1
         _write_atomic(folder / "progress", str(done[0]).encode())
 
-    result = _work(**job, tick=tick)
-    _write_atomic(folder / "result.pkl", pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    tasks = job.pop("tasks")
+    worker = _Worker(**job, tick=tick)
+    pieces = {k: worker.run(task) for k, task in enumerate(tasks) if _claim(folder, k)}
+    _write_atomic(folder / "result.pkl", pickle.dumps({"pieces": pieces, "signature": worker.signature},
+                                                      protocol=pickle.HIGHEST_PROTOCOL))
     return 0
 
 
@@ -162,10 +229,14 @@ class BaselineJob:
                  stride: int, guide: tuple | None = None):
         self.pairs = guide_origins(sset, plan, stride) if guide is not None else []
         self.total = len(self.pairs) + len(cfg.models) * sum(len(o) for o in plan.origins)  # for the bar
+        self.tasks = work_tasks(plan, self.pairs)
+        self.job = {"sset": sset, "plan": plan, "season": season, "cfg": cfg, "level": level, "guide": guide,
+                    "pairs": self.pairs}
+        self.shared = cfg.refit == "every_origin"  # fit once: only the second process fits (see above)
+        self.helped = 0  # tasks this process took (for tests and timing)
         self.folder = Path(tempfile.mkdtemp(prefix="rnnkit-baselines-"))
-        job = {"sset": sset, "plan": plan, "season": season, "cfg": cfg, "level": level, "guide": guide,
-               "pairs": self.pairs}
-        (self.folder / "job.pkl").write_bytes(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+        (self.folder / "job.pkl").write_bytes(pickle.dumps({**self.job, "tasks": self.tasks},
+                                                           protocol=pickle.HIGHEST_PROTOCOL))
         env = dict(os.environ)  # the same rnnkit as this process, wherever it was imported from
         root = str(Path(__file__).resolve().parents[3])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -186,15 +257,37 @@ class BaselineJob:
         except (OSError, ValueError):
             return 0
 
-    def result(self, progress: bool = False):
+    def result(self, progress: bool = False, assist: bool = True):
+        """Wait for the work, taking the open tasks in this process too (``assist`` and refit at
+        every origin), with a progress bar; see the class docstring for what comes back."""
+        mine, done_here = {}, [0]
         try:
-            with _bar(self.total, "baselines (second process)", progress) as bar:
+            desc = "baselines (both processes)" if assist and self.shared else "baselines (second process)"
+            with _bar(self.total, desc, progress) as bar:
+
+                def tick():
+                    done_here[0] += 1
+                    bar.update(max(self._done() + done_here[0] - bar.n, 0))
+
+                if assist and self.shared:
+                    worker = _Worker(**self.job, tick=tick)
+                    for k, task in enumerate(self.tasks):
+                        if self.process.poll() is not None:  # ended: finished, failed or killed
+                            break
+                        if _claim(self.folder, k):
+                            mine[k] = worker.run(task)
+                            self.helped += 1
                 while self.process.poll() is None:
-                    bar.update(max(self._done() - bar.n, 0))
+                    bar.update(max(self._done() + done_here[0] - bar.n, 0))
                     time.sleep(0.25)
             code = self.process.returncode
             if code == 0 and (self.folder / "result.pkl").is_file():
-                return pickle.loads((self.folder / "result.pkl").read_bytes())
+                got = pickle.loads((self.folder / "result.pkl").read_bytes())
+                pieces = {**got["pieces"], **mine}
+                if len(pieces) != len(self.tasks):  # every task is claimed before the second process ends
+                    raise RuntimeError(f"the baselines' tasks came back incomplete ({len(pieces)} of {len(self.tasks)})")
+                rows, described, refits = merge_pieces(self.job["sset"], self.job["cfg"].models, self.tasks, pieces)
+                return rows, described, refits, got["signature"]
             if code > 0:
                 self._stderr.flush()
                 said = (self.folder / "stderr.txt").read_text(errors="replace").strip()
