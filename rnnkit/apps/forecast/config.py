@@ -296,8 +296,10 @@ class BaselineConfig:
         process, beside the RNN's training, when ETS, ARIMA and Theta make at least 20 fits in all
         (one per model and backtest window) and the cores this process may use outnumber torch's
         threads (``rnnkit --threads 1`` on two cores);
-        ``separate``: always there; ``same``: in the training process, after training. Either way
-        the results are the same.
+        ``separate``: always there; ``same``: in the training process, after training. With the
+        second process and ``refit=every_origin``, the training process takes the fits still open
+        once the network is trained, so both cores work to the end. Either way the results are the
+        same.
     """
 
     models: tuple[str, ...] = ("naive", "seasonal_naive", "ets", "arima", "theta")

@@ -248,7 +248,8 @@ def _start_baselines(cfg: ForecastConfig, sset: SeriesSet, plan, stride: int, ec
         echo(f"baselines: no second process ({e}); they are fit after training, in this process")
         return None
     echo(f"baselines: {', '.join(cfg.baselines.models)}, {_refit_words(cfg.baselines.refit)}, in a second process "
-         f"while the RNN trains ({torch.get_num_threads()} torch thread(s); baselines.process={cfg.baselines.process})")
+         f"while the RNN trains{', then in both' if cfg.baselines.refit == 'every_origin' else ''} "
+         f"({torch.get_num_threads()} torch thread(s); baselines.process={cfg.baselines.process})")
     return job
 
 
