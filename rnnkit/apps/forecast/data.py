@@ -190,8 +190,11 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
         parsed, how = _parse_text_dates(text, name), ""
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
+        at_end = bad[0] > 0 and np.array_equal(bad, np.arange(bad[0], len(text)))
         raise ValueError(f"time column {name!r}: cannot parse {text.iloc[bad[0]]!r} (row {bad[0]}) as a date{how}"
-                         + (f" ({len(bad)} unparseable values)" if len(bad) > 1 else ""))
+                         + (f" ({len(bad)} unparseable values)" if len(bad) > 1 else "")
+                         + ("; the rows from there to the end are not dates: a note below the data? remove it "
+                            "from the file" if at_end else ""))
     return _without_zone(parsed) if getattr(parsed.dt, "tz", None) is not None else parsed
 
 
@@ -298,10 +301,30 @@ def _grid_gaps(times: pd.Series) -> float:
     return float(len(pd.date_range(idx[0], idx[-1], freq=freq)) - len(idx))
 
 
+# "1,234.5": a number with commas between its groups of three digits, as spreadsheets export them
+_GROUPED = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$"
+
+
 def _numeric(col: pd.Series, name: str, role: str) -> np.ndarray:
-    """float64 values of a column; a value that is present but not a number is an error."""
+    """float64 values of a column; a value that is present but not a number is an error. Two
+    writings of numbers are read as meant: a lone ``.`` is missing (FRED's mark for a missing
+    observation), and thousands separated by commas (``1,234.5``) are numbers when every value
+    that is not a plain number is written so and the column shows the commas are not decimal
+    commas (a decimal point somewhere, or a value with two groups: ``1,234,567``)."""
     if pd.api.types.is_bool_dtype(col):
         return col.astype(np.float64).to_numpy()
+    if col.dtype == object:
+        text = col.where(col.isna(), col.astype(str).str.strip())
+        col = text.mask(text == ".")
+        odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
+        if odd.any() and col[odd].str.match(_GROUPED).all():
+            shown = col.dropna().str.contains(".", regex=False).any() or col[odd].str.count(",").gt(1).any()
+            if not shown:
+                first = int(np.flatnonzero(odd.to_numpy())[0])
+                raise ValueError(f"{role} column {name!r}: {col.iloc[first]!r} in row {first} could be a thousand or "
+                                 "a decimal comma; write the numbers without thousands separators (or with a "
+                                 "decimal point)")
+            col = col.where(~odd, col[odd].str.replace(",", "", regex=False))
     values = pd.to_numeric(col, errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy() & col.notna().to_numpy())
     if len(bad):
