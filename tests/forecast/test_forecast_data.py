@@ -75,15 +75,23 @@ def test_integer_time_steps():
     assert s.freq == 3 and list(s.series[0].times[:3]) == [0, 3, 6]
 
 
-def test_parquet_and_csv(tmp_path, store_frame):
+def test_parquet_csv_and_excel(tmp_path, store_frame):
     store_frame.to_parquet(tmp_path / "d.parquet")
     store_frame.to_csv(tmp_path / "d.csv", index=False)
-    for name in ("d.parquet", "d.csv"):
+    store_frame.to_excel(tmp_path / "d.xlsx", index=False)  # dates as Excel dates, through openpyxl
+    for name in ("d.parquet", "d.csv", "d.xlsx"):
         np.testing.assert_array_equal(_build(read_table(tmp_path / name)).series[1].target,
                                       _build(store_frame).series[1].target)
-    with pytest.raises(ValueError, match="unknown file type '.xlsx'"):
-        (tmp_path / "d.xlsx").write_text("x")
-        read_table(tmp_path / "d.xlsx")
+    assert _build(read_table(tmp_path / "d.xlsx")).freq == _build(store_frame).freq
+    (tmp_path / "e.xlsx").write_text("x")  # named .xlsx, not a workbook
+    with pytest.raises(ValueError, match="e.xlsx: not a readable Excel workbook"):
+        read_table(tmp_path / "e.xlsx")
+    (tmp_path / "d.xls").write_text("x")
+    with pytest.raises(ValueError, match=r"the old Excel format \(.xls\) is not read; save the sheet as .xlsx"):
+        read_table(tmp_path / "d.xls")
+    (tmp_path / "d.json").write_text("x")
+    with pytest.raises(ValueError, match="unknown file type '.json'; give a .csv, .tsv, .xlsx or .parquet file"):
+        read_table(tmp_path / "d.json")
     with pytest.raises(FileNotFoundError, match="no such data file"):
         read_table(tmp_path / "missing.csv")
 

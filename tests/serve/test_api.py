@@ -83,6 +83,17 @@ def test_forecast_from_a_csv_upload_and_from_json(base_url, http, serve_data):
     assert j["series"][0]["forecast"] == f
     own = http.call(base_url, "POST", "/api/sales/predict", {}).json()
     assert own["series"][0]["forecast"]["point"] == pytest.approx(f["point"])
+    # the same table as an Excel workbook (a spreadsheet user's file) gives the same forecast
+    import io
+
+    import pandas as pd
+
+    book = io.BytesIO()
+    pd.read_csv(io.BytesIO(csv)).to_excel(book, index=False)
+    body, ctype = http.multipart({"history": "24"}, {"file": ("sales.xlsx", book.getvalue())})
+    x = http.call(base_url, "POST", "/api/sales/predict", body, {"Content-Type": ctype})
+    assert x.status == 200, x.text
+    assert x.json()["series"][0]["forecast"]["point"] == pytest.approx(f["point"])
 
 
 def test_forecast_upload_with_wrong_columns_is_a_422(base_url, http):

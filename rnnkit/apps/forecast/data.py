@@ -110,17 +110,21 @@ class SeriesSet:
 
 # ------------------------------------------------------------------------------------- reading
 def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV (``.csv``, ``.tsv``, ``.txt``) or Parquet (``.parquet``, ``.pq``) file as a DataFrame.
-    A CSV's separator is sniffed (comma, semicolon, tab or bar); with semicolons, decimal commas
-    are read as numbers when that makes more columns numeric."""
+    """A CSV (``.csv``, ``.tsv``, ``.txt``), Parquet (``.parquet``, ``.pq``) or Excel (``.xlsx``,
+    its first sheet) file as a DataFrame. A CSV's separator is sniffed (comma, semicolon, tab or
+    bar); with semicolons, decimal commas are read as numbers when that makes more columns numeric."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such data file: {path}")
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_excel(path)
+    if suffix == ".xls":
+        raise ValueError(f"{path}: the old Excel format (.xls) is not read; save the sheet as .xlsx or .csv")
     if suffix not in (".csv", ".txt", ".tsv"):
-        raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv or .parquet file")
+        raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv, .xlsx or .parquet file")
     try:
         sep = "\t" if suffix == ".tsv" else _sniff_separator(path)
         table = pd.read_csv(path, sep=sep)
@@ -144,6 +148,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path}: the file is empty (expected a header line naming the columns)") from None
     except pd.errors.ParserError as err:
         raise ValueError(f"{path}: not a readable {suffix[1:].upper()} table ({err})") from None
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    """The first sheet of an Excel workbook, its first row the column names (openpyxl reads it)."""
+    try:
+        import openpyxl  # noqa: F401 (pandas reads .xlsx through it)
+    except ImportError:
+        raise ValueError(f"{path}: reading Excel files needs openpyxl (pip install openpyxl), or save the sheet "
+                         "as .csv") from None
+    try:
+        table = pd.read_excel(path, sheet_name=0)
+    except Exception as err:  # noqa: BLE001 (a damaged or mislabelled file: zipfile's, openpyxl's, pandas' errors)
+        raise ValueError(f"{path}: not a readable Excel workbook ({type(err).__name__}: {err})") from None
+    return table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
 
 
 def _sniff_separator(path: Path) -> str:
