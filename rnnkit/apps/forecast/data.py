@@ -5,7 +5,8 @@ Policy (also written into every run's report, with counts):
 * Each row belongs to one series (``id_col`` in long format; each target column in wide format)
   and one time step. A repeated (series, time) pair is an error naming both.
 * The time column holds dates (any format pandas parses; one unparseable value is an error naming
-  it) or integer steps. Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
+  it) or integer steps. Whole numbers that are all years (1000-2999, a step of 1 between them:
+  a ``year`` column) are yearly dates, each year's 1 January (``freq=1`` keeps them steps). Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
   ``1991 W06``) are the quarter's first day and the week's Monday. Numeric dates such as
   ``01/04/1956`` do not say which number is the day: a column where some first number exceeds 12
   is day first, some second number month first; when neither does, the order that puts the
@@ -214,6 +215,24 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
                          + ("; the rows from there to the end are not dates: a note below the data? remove it "
                             "from the file" if at_end else ""))
     return _without_zone(parsed) if getattr(parsed.dt, "tz", None) is not None else parsed
+
+
+def _are_years(times: pd.Series, freq: Any) -> bool:
+    """Whether integer times are calendar years: every value in 1000-2999, a step of 1 between
+    neighbouring values, and no integer step given (``freq`` None or a yearly alias such as ``YS``,
+    which a run saved from such a column carries)."""
+    if not pd.api.types.is_integer_dtype(times):
+        return False
+    if freq is not None:
+        try:
+            int(freq)
+            return False  # an integer step: the user keeps steps
+        except (TypeError, ValueError):
+            if not str(freq).upper().startswith(("Y", "A")):
+                return False
+    values = np.unique(times.to_numpy())
+    return bool(values.min() >= 1000 and values.max() <= 2999 and
+                (len(values) < 2 or np.diff(values).min() == 1))
 
 
 def _without_zone(times: pd.Series) -> pd.Series:
@@ -442,6 +461,11 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
 
     df = df.reset_index(drop=True)
     times = _parse_times(df[time_col], time_col, date_format)
+    year_note = None
+    if _are_years(times, freq):
+        year_note = (f"time column {time_col!r}: whole numbers {times.min()}-{times.max()} read as years "
+                     "(data.freq=1 keeps them integer steps)")
+        times = pd.to_datetime(pd.DataFrame({"year": times, "month": 1, "day": 1}))
     integer_time = pd.api.types.is_integer_dtype(times)
     targets = {c: _numeric(df[c], c, "target") for c in target}
     past_v = np.column_stack([_numeric(df[c], c, "past covariate") for c in past]) if past else np.zeros((len(df), 0))
@@ -496,7 +520,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                     raise ValueError(f"timestamp {fmt_time(off)} in time column {time_col!r} is not on the {freq_value!r} grid "
                                      f"that starts at {fmt_time(t[0])}")
 
-    notes: list[str] = []
+    notes: list[str] = [year_note] if year_note else []
     series: list[Series] = []
     for (name, tcol, idx), sorted_times in zip(groups, ordered):
         order = idx[np.argsort(times.iloc[idx].to_numpy(), kind="stable")]
