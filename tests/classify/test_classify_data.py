@@ -44,6 +44,34 @@ def test_semicolon_csv_from_a_spreadsheet_reads_by_its_header(tmp_path):
         read_labelled(bad)
 
 
+def test_excel_workbook_reads_like_a_csv(tmp_path):
+    """Labelled texts kept in Excel (a survey export): the first sheet, its first row the names.
+    Whole-number labels read as a CSV writes them (1, not 1.0); blank rows and empty texts are
+    counted skips; row numbers stand for lines in every error."""
+    import pandas as pd
+
+    rows = [(f"Review {i}: {'superb, moving' if i % 3 else 'dull; tedious'} film.", "positive" if i % 3 else "negative")
+            for i in range(12)]
+    frame = pd.DataFrame({"id": range(12), "review": [t for t, _ in rows],
+                          "stars": [5 if y == "positive" else 1 for _, y in rows]})
+    frame.loc[3, "review"] = None
+    frame.to_excel(tmp_path / "r.xlsx", index=False)
+    data = read_labelled(tmp_path / "r.xlsx", "review", "stars")
+    assert data.texts == [t for i, (t, _) in enumerate(rows) if i != 3]
+    assert data.labels == [("5" if y == "positive" else "1") for i, (_, y) in enumerate(rows) if i != 3]
+    assert data.lines == [i + 2 for i in range(12) if i != 3] and data.skipped == {"empty_text": 1}
+    frame.loc[7, "stars"] = None
+    frame.to_excel(tmp_path / "s.xlsx", index=False)
+    with pytest.raises(ValueError, match=r"s.xlsx:9: empty label"):
+        read_labelled(tmp_path / "s.xlsx", "review", "stars")
+    with pytest.raises(ValueError, match=r"r.xlsx:1: no column 'label' in the header \(columns: \['id', 'review', "
+                                         r"'stars'\]\)"):
+        read_labelled(tmp_path / "r.xlsx", "review")
+    (tmp_path / "bad.xlsx").write_text("not a workbook")
+    with pytest.raises(ValueError, match="bad.xlsx: not a readable Excel workbook"):
+        read_labelled(tmp_path / "bad.xlsx")
+
+
 def test_tsv_and_jsonl_formats(tmp_path):
     tsv = tmp_path / "r.tsv"
     tsv.write_text('label\ttext\n1\tSays "wow" twice.\n0\tMeh.\n', encoding="utf-8")

