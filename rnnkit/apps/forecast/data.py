@@ -5,8 +5,9 @@ Policy (also written into every run's report, with counts):
 * Each row belongs to one series (``id_col`` in long format; each target column in wide format)
   and one time step. A repeated (series, time) pair is an error naming both.
 * The time column holds dates (any format pandas parses; one unparseable value is an error naming
-  it) or integer steps. Whole numbers that are all years (1000-2999, a step of 1 between them:
-  a ``year`` column) are yearly dates, each year's 1 January (``freq=1`` keeps them steps). Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
+  it) or integer steps. Whole numbers that encode dates are dates: years (1000-2999, a step of
+  1 between them: a ``year`` column; each year's 1 January), ``YYYYMM`` and ``YYYYMMDD``
+  (``freq=1`` keeps them steps). Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
   ``1991 W06``) are the quarter's first day and the week's Monday. Numeric dates such as
   ``01/04/1956`` do not say which number is the day: a column where some first number exceeds 12
   is day first, some second number month first; when neither does, the order that puts the
@@ -217,22 +218,38 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
     return _without_zone(parsed) if getattr(parsed.dt, "tz", None) is not None else parsed
 
 
-def _are_years(times: pd.Series, freq: Any) -> bool:
-    """Whether integer times are calendar years: every value in 1000-2999, a step of 1 between
-    neighbouring values, and no integer step given (``freq`` None or a yearly alias such as ``YS``,
-    which a run saved from such a column carries)."""
+def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | None:
+    """Integer times that encode calendar dates, as tables exported from databases and statistics
+    packages often write them, as ``(dates, how they were read)``; None when they are steps.
+
+    * years: every value in 1000-2999 and a step of 1 between neighbouring values (``1871``);
+    * ``YYYYMM``: six digits, a year 1000-2999 and a month 01-12 (``199107``), the month's first day;
+    * ``YYYYMMDD``: eight digits that are all valid dates (``19910701``).
+
+    Read as steps instead, ``199112, 199201`` would be 89 steps apart, and the 88 between
+    interpolated. An integer ``freq`` (``data.freq=1``) keeps them steps; a date frequency (a saved
+    run's) reads them as dates again."""
     if not pd.api.types.is_integer_dtype(times):
-        return False
+        return None
     if freq is not None:
         try:
             int(freq)
-            return False  # an integer step: the user keeps steps
+            return None  # an integer step: the user keeps steps
         except (TypeError, ValueError):
-            if not str(freq).upper().startswith(("Y", "A")):
-                return False
+            pass
     values = np.unique(times.to_numpy())
-    return bool(values.min() >= 1000 and values.max() <= 2999 and
-                (len(values) < 2 or np.diff(values).min() == 1))
+    lo, hi = int(values.min()), int(values.max())
+    if 1000 <= lo and hi <= 2999 and (len(values) < 2 or np.diff(values).min() == 1):
+        return (pd.to_datetime(pd.DataFrame({"year": times, "month": 1, "day": 1})),
+                f"whole numbers {lo}-{hi} read as years")
+    if 100001 <= lo and hi <= 299912 and np.isin(values % 100, np.arange(1, 13)).all():
+        return (pd.to_datetime(pd.DataFrame({"year": times // 100, "month": times % 100, "day": 1})),
+                f"whole numbers {lo}-{hi} read as YYYYMM months")
+    if 10000101 <= lo and hi <= 29991231:
+        dates = pd.to_datetime(times.astype(str), format="%Y%m%d", errors="coerce")
+        if not dates.isna().any():
+            return dates, f"whole numbers {lo}-{hi} read as YYYYMMDD dates"
+    return None
 
 
 def _without_zone(times: pd.Series) -> pd.Series:
@@ -462,10 +479,10 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     df = df.reset_index(drop=True)
     times = _parse_times(df[time_col], time_col, date_format)
     year_note = None
-    if _are_years(times, freq):
-        year_note = (f"time column {time_col!r}: whole numbers {times.min()}-{times.max()} read as years "
-                     "(data.freq=1 keeps them integer steps)")
-        times = pd.to_datetime(pd.DataFrame({"year": times, "month": 1, "day": 1}))
+    calendar = _calendar_integers(times, freq)
+    if calendar is not None:
+        times, how = calendar
+        year_note = f"time column {time_col!r}: {how} (data.freq=1 keeps them integer steps)"
     integer_time = pd.api.types.is_integer_dtype(times)
     targets = {c: _numeric(df[c], c, "target") for c in target}
     past_v = np.column_stack([_numeric(df[c], c, "past covariate") for c in past]) if past else np.zeros((len(df), 0))
