@@ -401,8 +401,8 @@ def test_whole_number_dates_from_databases_are_dates(fmt, how):
     assert list(s.series[0].times[:len(y)]) == list(months)
     np.testing.assert_array_equal(s.series[0].target, y)
     first, last = frame["when"].iloc[0], frame["when"].iloc[-1]
-    assert s.notes == [f"time column 'when': whole numbers {first}-{last} read as {how} (data.freq=1 keeps them "
-                       "integer steps)"]
+    said = f"time column 'when': whole numbers {first}-{last} read as {how} (data.freq=1 keeps them integer steps)"
+    assert s.notes == [said]
     assert build_series(frame, time_col="when", target=["value"], freq="MS").series[0].length == 204
     frame.loc[5, "when"] = frame["when"].iloc[5] // 100 * 100 + 13 if fmt == "%Y%m" else 19911232  # no such month/day
     assert build_series(frame, time_col="when", target=["value"]).freq == 1  # then they are steps, as before
