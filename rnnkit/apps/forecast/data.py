@@ -259,9 +259,8 @@ def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | N
         scale = per_minute // 60
         if (len(values) > 1 and _EPOCH_START * scale <= lo and hi <= _EPOCH_END * scale
                 and step % per_minute == 0):  # whole minutes apart: times, not counts
-            return (pd.to_datetime(times, unit=unit),
-                    f"whole numbers {lo}-{hi} read as Unix times in {'seconds' if unit == 's' else 'milliseconds'} "
-                    "(UTC)")
+            name = "seconds" if unit == "s" else "milliseconds"
+            return pd.to_datetime(times, unit=unit), f"whole numbers {lo}-{hi} read as Unix times in {name} (UTC)"
     return None
 
 
