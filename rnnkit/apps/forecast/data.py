@@ -180,6 +180,26 @@ def _sniff_separator(path: Path) -> str:
         return ","
 
 
+def _match_case(df: pd.DataFrame, wanted: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """``df`` with each column whose name differs from a wanted one only in letter case renamed to
+    it (``Date`` for the default ``date``, ``Sales`` for ``--target sales``), where the wanted name
+    is absent and exactly one column matches; and a note per rename. Two matches are an error that
+    names them; no match is left for the missing-column error."""
+    names = [c for c in df.columns if isinstance(c, str)]
+    rename, notes = {}, []
+    for w in dict.fromkeys(wanted):
+        if w in df.columns:
+            continue
+        same = [c for c in names if c.casefold() == str(w).casefold()]
+        if len(same) > 1:
+            raise ValueError(f"column {w!r} is not in the data, and {', '.join(map(repr, same))} differ from it only in "
+                             "letter case: give one of them exactly")
+        if len(same) == 1 and same[0] not in wanted:
+            rename[same[0]] = w
+            notes.append(f"column {same[0]!r} read as {w!r} (the names differ only in letter case)")
+    return (df.rename(columns=rename) if rename else df), notes
+
+
 def _require_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:
     for c in columns:
         if c not in df.columns:
@@ -474,6 +494,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if not target:
         raise ValueError("no target column given: set data.target (e.g. --target sales)")
     target, past, future, static = list(target), list(past), list(future), list(static)
+    df, read_notes = _match_case(df, [time_col, *target, *past, *future, *static, *([id_col] if id_col else [])])
     _require_columns(df, [time_col], "time")
     _require_columns(df, target, "target")
     _require_columns(df, past, "past covariate")
@@ -490,11 +511,10 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
 
     df = df.reset_index(drop=True)
     times = _parse_times(df[time_col], time_col, date_format)
-    year_note = None
     calendar = _calendar_integers(times, freq)
     if calendar is not None:
         times, how = calendar
-        year_note = f"time column {time_col!r}: {how} (data.freq=1 keeps them integer steps)"
+        read_notes.append(f"time column {time_col!r}: {how} (data.freq=1 keeps them integer steps)")
     integer_time = pd.api.types.is_integer_dtype(times)
     targets = {c: _numeric(df[c], c, "target") for c in target}
     past_v = np.column_stack([_numeric(df[c], c, "past covariate") for c in past]) if past else np.zeros((len(df), 0))
@@ -549,7 +569,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                     raise ValueError(f"timestamp {fmt_time(off)} in time column {time_col!r} is not on the {freq_value!r} grid "
                                      f"that starts at {fmt_time(t[0])}")
 
-    notes: list[str] = [year_note] if year_note else []
+    notes: list[str] = read_notes
     series: list[Series] = []
     for (name, tcol, idx), sorted_times in zip(groups, ordered):
         order = idx[np.argsort(times.iloc[idx].to_numpy(), kind="stable")]
