@@ -444,5 +444,6 @@ def test_column_names_that_differ_only_in_case_are_matched_with_a_note():
     with pytest.raises(ValueError, match="column 'date' is not in the data, and 'Date', 'DATE' differ from it only "
                                          "in letter case: give one of them exactly"):
         build_series(frame.assign(DATE=frame.Date), time_col="date", target=["sales"])
-    with pytest.raises(ValueError, match="time column 'day' is not in the data; columns are: Date, Sales"):
+    with pytest.raises(ValueError, match=r"time column 'day' is not in the data; columns are: Date, Sales \(name the "
+                                         r"time column with --time-col / data.time_col\)"):
         build_series(frame, time_col="day", target=["Sales"])

@@ -200,10 +200,18 @@ def _match_case(df: pd.DataFrame, wanted: Sequence[str]) -> tuple[pd.DataFrame, 
     return (df.rename(columns=rename) if rename else df), notes
 
 
+# the option that names each role's column, for the missing-column error (CLI flag / config key)
+_ROLE_OPTION = {"time": "--time-col / data.time_col", "target": "--target / data.target",
+                "past covariate": "--past / data.past_covariates", "known-future covariate":
+                "--future / data.future_covariates", "static covariate": "--static / data.static_covariates",
+                "series id": "--id-col / data.id_col"}
+
+
 def _require_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:
     for c in columns:
         if c not in df.columns:
-            raise ValueError(f"{role} column {c!r} is not in the data; columns are: {', '.join(map(str, df.columns))}")
+            raise ValueError(f"{role} column {c!r} is not in the data; columns are: {', '.join(map(str, df.columns))} "
+                             f"(name the {role} column with {_ROLE_OPTION[role]})")
 
 
 def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> pd.Series:
