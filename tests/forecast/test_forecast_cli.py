@@ -260,3 +260,25 @@ def test_a_panels_too_short_series_are_left_out_and_stay_out(tmp_path, capsys, m
     frame[frame.store == "south"].to_csv(alone, index=False)
     assert main(["train", "forecast", "--data", str(alone), *PLAIN, "--run-dir", str(tmp_path / "s"), *FAST]) == 2
     assert "fewer than two seasons plus the horizon" in capsys.readouterr().err
+
+
+def test_how_the_file_was_read_is_said_at_the_start(tmp_path, capsys, make_store_frame):
+    """The data notes (whole-number dates read as months, a renamed column, interpolated gaps)
+    show in the terminal, the first three of them, and all in the report: a misread file is
+    seen before its forecasts are trusted."""
+    frame = make_store_frame(n=72)
+    frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y%m").astype(int)  # as a database exports it
+    frame = frame.rename(columns={"sales": "Sales"}).drop(index=frame.index[[5, 9]])  # two gaps
+    path = tmp_path / "ym.csv"
+    frame.to_csv(path, index=False)
+    run_dir = tmp_path / "r"
+    assert main(["train", "forecast", "--data", str(path), *PLAIN, "--run-dir", str(run_dir), *FAST,
+                 "baselines.models=naive"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    notes = [line for line in out if line.startswith("note: ")]
+    assert notes[0] == "note: column 'Sales' read as 'sales' (the names differ only in letter case)"
+    assert notes[1].startswith("note: time column 'date': whole numbers ") and "read as YYYYMM months" in notes[1]
+    assert "filled by linear interpolation" in notes[2]
+    report = (run_dir / "report.md").read_text()
+    assert "read as YYYYMM months" in report and report.count("filled by linear interpolation") >= 1
+    assert out.index(notes[0]) == next(i for i, line in enumerate(out) if line.startswith("data: ")) + 1

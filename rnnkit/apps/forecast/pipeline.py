@@ -71,6 +71,7 @@ def default_config() -> ForecastConfig:
 STATE_FILE = "forecast_state.json"
 CANDIDATES = "candidates"  # run_dir/candidates/<treatment>: the finished candidates of an unfinished choice
 SCORE_FILE = "candidate.json"
+SHOWN_NOTES = 3  # data notes printed at the start of a run (all of them are in the report)
 
 
 def _describe(cfg: ForecastConfig) -> str:
@@ -182,6 +183,12 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     sset, plan, history, stride, train_set = _prepare(cfg, loaded)
     echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
          f"frequency {sset.freq}" + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
+    # how the file was read (dates from whole numbers, renamed columns, interpolated gaps) shows
+    # in the terminal too: a misread file is seen before its forecasts are trusted
+    for note in sset.notes[:SHOWN_NOTES]:
+        echo(f"note: {note}")
+    if len(sset.notes) > SHOWN_NOTES:
+        echo(f"note: ... and {len(sset.notes) - SHOWN_NOTES} more in the report")
     for line in said:
         echo(line)
     _check_not_constant(history, echo)
