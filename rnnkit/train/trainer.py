@@ -177,6 +177,7 @@ class Trainer:
         self._train_generators: list[torch.Generator] = []
         self._pending_scheduler: dict[str, Any] | None = None  # loaded before the scheduler exists
         self._pending_loader_rng: list[torch.Tensor] | None = None  # applied when fit sees the loader
+        self._paused_rng: dict[str, Any] | None = None  # the global RNG states at a pause_after
         self._group_batches = 0  # batches whose gradients wait for the next optimizer step
         self._grads_pending = False  # the .grad fields hold gradients of the current group
         self._autocast_dtype: torch.dtype | None = None
@@ -209,6 +210,7 @@ class Trainer:
         *,
         resume: bool = False,
         resume_from: str | Path | None = None,
+        pause_after: int | None = None,
     ) -> list[dict[str, float]]:
         """Train until ``config.epochs`` epochs are done (fewer if stopped); return the history.
 
@@ -216,13 +218,27 @@ class Trainer:
         finished does nothing unless ``config.epochs`` was raised. ``resume=True`` continues from
         ``run_dir/checkpoints/latest`` when it exists (and starts fresh otherwise);
         ``resume_from`` names a checkpoint directory that must exist.
+
+        ``pause_after=E``: return once epoch E is done, without ending the fit: the model keeps
+        its latest weights (the best are not restored) and :attr:`paused` is True. The next ``fit``
+        call, with the same loaders, goes on bit for bit as one call would have, even when other
+        training ran in between: the global RNG states of the pause are kept and put back (what
+        successive halving needs: many models trained a few epochs, the best continued). One
+        process only (the states of other ranks are not kept).
         """
+        if pause_after is not None and pause_after < 1:
+            raise ValueError(f"pause_after must be >= 1 epoch, got {pause_after}")
         with run_folder_lock(self.run_dir if D.is_main() else None):  # one writer per run folder
             if self.run_dir is not None and D.is_main():
                 clean_stale_temporaries(self.run_dir)  # left by a killed writer; we hold the lock
-            return self._fit_locked(train_data, val_data, resume, resume_from)
+            return self._fit_locked(train_data, val_data, resume, resume_from, pause_after)
 
-    def _fit_locked(self, train_data, val_data, resume: bool, resume_from) -> list[dict[str, float]]:
+    @property
+    def paused(self) -> bool:
+        """Whether the last ``fit`` stopped at its ``pause_after`` epoch with training left to do."""
+        return self._paused_rng is not None
+
+    def _fit_locked(self, train_data, val_data, resume: bool, resume_from, pause_after=None) -> list[dict[str, float]]:
         cfg = self.config
         train_loader = self._as_loader(train_data, train=True)
         val_loader = self._as_loader(val_data, train=False) if val_data is not None else None
@@ -240,6 +256,10 @@ class Trainer:
         source = run_state.find_resume_source(self.run_dir, resume, resume_from)
         if source is not None:
             run_state.restore(self, source)
+            self._paused_rng = None
+        elif self._paused_rng is not None:  # a paused fit goes on: the generators as they were then
+            set_rng_state(self._paused_rng)
+            self._paused_rng = None
         elif self.step == 0:  # a fresh run
             if self.checkpoint_root is not None and resolve_dir(self.checkpoint_root / "latest").exists():
                 warnings.warn(
@@ -255,6 +275,11 @@ class Trainer:
             cb.on_fit_start(self)
         try:
             while self.epoch < cfg.epochs and not self.stop_training:
+                if pause_after is not None and self.epoch >= pause_after:
+                    self._paused_rng = get_rng_state()
+                    for cb in self.callbacks:
+                        cb.on_fit_end(self)
+                    return self.history
                 self._fit_epoch(train_loader, val_loader)
             if cfg.restore_best and self._best_weights is not None:
                 self.model.load_state_dict(self._best_weights)

@@ -154,3 +154,43 @@ def test_save_run_needs_remembered_checkpoints(kit, tmp_path):
     trainer = Trainer(kit.mlp(), kit.mse_loss, kit.quiet_config(epochs=1), remember_checkpoints=True)
     with pytest.raises(RuntimeError, match="remember_checkpoints=True"):
         trainer.save_run(tmp_path / "run")
+
+
+def _paused_pair(kit, restore_best=True):
+    """A trainer of the resume tests' model and noisy loss (numpy noise, dropout), with its loaders."""
+    ds, val = kit.regression_data(n=40), kit.regression_data(n=12, seed=1)
+    cfg = kit.quiet_config(epochs=5, lr=0.02, schedule="cosine", warmup_steps=3, grad_clip=1.0, weight_decay=0.1,
+                           restore_best=restore_best, seed=3)
+    trainer = Trainer(kit.mlp(seed=0, dropout=0.3), _noisy_loss, cfg)
+    return trainer, kit.shuffled_loader(ds, batch_size=8, seed=123), val
+
+
+def test_a_paused_fit_goes_on_as_one_fit_would_even_after_other_training(kit):
+    """Successive halving trains several models a few epochs each, then continues the best: the
+    continued fit must equal the uninterrupted one, although the other trainings moved the global
+    RNGs (dropout and the loss's numpy noise draw from them)."""
+    full, loader, val = _paused_pair(kit)
+    full_history = full.fit(loader, val)
+
+    paused, loader, val = _paused_pair(kit)
+    paused.fit(loader, val, pause_after=2)
+    assert paused.paused and paused.epoch == 2 and [r["epoch"] for r in paused.history] == [1, 2]
+    at_pause = {k: v.clone() for k, v in paused.model.state_dict().items()}
+    other, other_loader, other_val = _paused_pair(kit)  # another model trained in between
+    other.fit(other_loader, other_val, pause_after=1)
+    torch.randn(7), np.random.standard_normal(3)
+    # the latest weights, not the best, stay in the model while it waits
+    assert all(torch.equal(at_pause[k], v) for k, v in paused.model.state_dict().items())
+
+    history = paused.fit(loader, val)
+    assert not paused.paused and history == full_history
+    for (k, a), b in zip(full.model.state_dict().items(), paused.model.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
+def test_pause_after_must_leave_an_epoch(kit):
+    trainer, loader, val = _paused_pair(kit)
+    with pytest.raises(ValueError, match="pause_after must be >= 1"):
+        trainer.fit(loader, val, pause_after=0)
+    trainer.fit(loader, val, pause_after=9)  # beyond the epochs: an ordinary fit
+    assert not trainer.paused and trainer.epoch == 5

@@ -196,6 +196,10 @@ class ModelConfig:
     combine: with ``transform=auto``, forecast with the mean of the ``combine`` treatments with the
         lowest validation MASE (a forecast combination, see :mod:`.combination`; the run records
         them in ``combine_with``); 1 = the best treatment alone.
+    halving_epochs: with ``transform=auto``, successive halving of the treatment candidates: each
+        trains this many epochs, then only the ``max(combine, ceil(n / 2))`` of the n with the
+        lowest validation MASE so far train on to the end (paused and continued, so they end as
+        without halving); 0 trains every candidate to the end.
     combine_intervals: how a combination's interval ends are made: the quantiles of the
         ``mixture`` of the members' distributions (default; wider where the treatments disagree),
         or the ``mean`` of their quantiles; the point forecast is the mean of the members' medians
@@ -231,6 +235,7 @@ class ModelConfig:
     ensemble_combine: Literal["mean", "mixture"] = "mean"
     ensemble_input_lens: tuple[int, ...] = ()
     combine: int = 3
+    halving_epochs: int = 12
     combine_intervals: Literal["mean", "mixture"] = "mixture"
     combine_with: tuple[str, ...] = ()
 
@@ -391,6 +396,7 @@ def check_config(cfg: ForecastConfig) -> None:
     need(0.0 <= m.dropout < 1.0, f"model.dropout must be in [0, 1), got {m.dropout}")
     need(0.0 < b.interval < 1.0, f"backtest.interval must be in (0, 1), got {b.interval}")
     need(m.combine >= 1, f"model.combine must be >= 1 (1 = the best treatment alone), got {m.combine}")
+    need(m.halving_epochs >= 0, f"model.halving_epochs must be >= 0 (0 = no halving), got {m.halving_epochs}")
     bad = [t for t in m.combine_with if t not in TRANSFORMS or t == m.transform]
     need(not bad, f"model.combine_with takes treatments other than model.transform ({', '.join(TRANSFORMS)}), "
          f"got {bad}")

@@ -20,6 +20,7 @@ stay quantiles). Intervals and their calibration: :mod:`.intervals`.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,6 +102,8 @@ class NeuralForecaster(GuideBlend, Intervals):
         self.blend_at_end: dict[str, float] = {}  # a saved run's shares at the end of its data
         self.epochs: list[int] = []  # the epochs each member trained (set by ``fit``)
         self._trainers: list = []  # with ``fit(remember=True)``: the trainers ``save_training`` writes out
+        self._runs: list = []  # (trainer, train loader, val loader) per member while a fit is paused
+        self._remember = False
 
     @property
     def name(self) -> str:
@@ -233,11 +236,13 @@ class NeuralForecaster(GuideBlend, Intervals):
         return loss, {"mae_scaled": mae}
 
     def fit(self, history: SeriesSet, run_dir: Path | None = None, resume: bool = False, echo=print,
-            remember: bool = False, callbacks: Sequence = ()) -> list[int]:
+            remember: bool = False, callbacks: Sequence = (), pause_after: int | None = None) -> list[int]:
         """Train every member with :class:`rnnkit.train.Trainer`; returns the epochs each one ran
         (also kept as ``epochs``). ``remember`` (in memory, ``run_dir=None``): keep the checkpoints
         a run folder would get, so :meth:`save_training` can write one later without training again.
-        ``callbacks``: given to every member's trainer."""
+        ``callbacks``: given to every member's trainer. ``pause_after=E``: every member stops after
+        epoch E with its best weights so far (:attr:`paused` tells whether any has epochs left);
+        :meth:`finish_fit` goes on to the end, as one uninterrupted ``fit`` would have."""
         windows = {}
         for n, lay in zip(self.input_lens, self.layouts):
             if n not in windows:
@@ -245,12 +250,9 @@ class NeuralForecaster(GuideBlend, Intervals):
                 train, val = windows[n]
                 echo(f"training windows: {len(train)}, validation windows: {len(val)} "
                      f"(input {n}, horizon {lay.horizon}, {lay.n_features} features)")
-        epochs, trainers = [], []
+        self._runs = []
         for i, net in enumerate(self.nets):
             train, val = windows[self.input_lens[i]]
-            if len(self.nets) > 1:
-                echo(f"ensemble member {i + 1}/{len(self.nets)}"
-                     + (f" (input {self.input_lens[i]})" if self.cfg.model.ensemble_input_lens else ""))
             tcfg = dataclasses.replace(self.cfg.train, seed=self.cfg.train.seed + i)
             g = torch.Generator().manual_seed(tcfg.seed)
             train_loader = epoch_loader(TensorDataset(train.inputs, train.targets), tcfg.batch_size,
@@ -262,11 +264,42 @@ class NeuralForecaster(GuideBlend, Intervals):
                 cdict["window"]["input_len"] = self.input_lens[i]  # this member's own look-back
             trainer = Trainer(net, self.loss_fn, tcfg, run_dir=member_dir, config_dict=cdict,
                               remember_checkpoints=remember and run_dir is None, callbacks=list(callbacks))
-            trainer.fit(train_loader, val_loader, resume=resume)
-            self.nets[i] = trainer.model.cpu().eval()
+            self._runs.append((trainer, train_loader, val_loader))
+        self._remember = remember and run_dir is None
+        return self._train_members(echo, resume=resume, pause_after=pause_after)
+
+    @property
+    def paused(self) -> bool:
+        """Whether a ``fit(pause_after=E)`` left a member with epochs to train (see :meth:`finish_fit`)."""
+        return any(trainer.paused for trainer, _, _ in self._runs)
+
+    def finish_fit(self, echo=print) -> list[int]:
+        """Train the members of a paused :meth:`fit` to the end; their weights then equal those of
+        one uninterrupted ``fit``. Returns the epochs each one ran."""
+        if not self.paused:
+            return self.epochs
+        return self._train_members(echo)
+
+    def _train_members(self, echo, resume: bool = False, pause_after: int | None = None) -> list[int]:
+        epochs = []
+        for i, (trainer, train_loader, val_loader) in enumerate(self._runs):
+            if len(self._runs) > 1 and trainer.epoch == 0:
+                echo(f"ensemble member {i + 1}/{len(self._runs)}"
+                     + (f" (input {self.input_lens[i]})" if self.cfg.model.ensemble_input_lens else ""))
+            trainer.fit(train_loader, val_loader, resume=resume, pause_after=pause_after)
+            if trainer.paused and trainer.config.restore_best and trainer._best_weights is not None:
+                # forecasts in the pause come from the best epoch so far, as after a finished fit;
+                # the trainer keeps its own (latest) weights to go on from
+                net = copy.deepcopy(trainer.model)
+                net.load_state_dict(trainer._best_weights)
+                self.nets[i] = net.eval()
+            else:
+                self.nets[i] = trainer.model.cpu().eval()
             epochs.append(trainer.epoch)
-            trainers.append(trainer)
-        self.epochs, self._trainers = epochs, trainers if remember and run_dir is None else []
+        self.epochs = epochs
+        self._trainers = [t for t, _, _ in self._runs] if self._remember else []
+        if not self.paused:
+            self._runs = []
         return epochs
 
     def save_training(self, run_dir: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import shutil
 import tempfile
 import time
@@ -71,6 +72,7 @@ def default_config() -> ForecastConfig:
 STATE_FILE = "forecast_state.json"
 CANDIDATES = "candidates"  # run_dir/candidates/<treatment>: the finished candidates of an unfinished choice
 SCORE_FILE = "candidate.json"
+HALVING_FILE = "halving.json"  # run_dir/candidates/: the scores of the halving epoch, for resume
 SHOWN_NOTES = 3  # data notes printed at the start of a run (all of them are in the report)
 
 
@@ -350,14 +352,15 @@ def _has_checkpoints(run_dir: Path) -> bool:
 
 
 def _fit_member(cfg: ForecastConfig, train_set: SeriesSet, folder: Path | None, guide=None,
-                remember: bool = False, echo=None, bar: str = "") -> NeuralForecaster:
+                remember: bool = False, echo=None, bar: str = "", pause_after: int | None = None) -> NeuralForecaster:
     """One treatment trained from scratch (in ``folder`` with its checkpoints, or in memory);
     ``guide``: another treatment's guide fit on the same ``train_set`` (reused when it fits);
     ``remember``: in memory, keep what ``save_training`` needs to write its run folder later;
-    ``bar``: the label of one progress bar over its epochs (none when empty)."""
+    ``bar``: the label of one progress bar over its epochs (none when empty); ``pause_after``: see
+    :meth:`NeuralForecaster.fit`."""
     nf = NeuralForecaster.create(cfg, train_set, guide=guide)
     nf.fit(train_set, run_dir=folder, echo=echo or (lambda *a: None), remember=remember,
-           callbacks=[EpochBar(bar)] if bar else ())
+           callbacks=[EpochBar(bar)] if bar else (), pause_after=pause_after)
     return nf
 
 
@@ -369,10 +372,19 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print, run_
     tried (name -> validation MASE; empty when nothing was chosen), and the trained candidates that
     are combined, the best included (name -> forecaster).
 
+    Successive halving (``model.halving_epochs=E``, Jamieson and Talwalkar 2016): every candidate
+    first trains E epochs and is scored with its best weights so far; only the
+    ``max(model.combine, ceil(n / 2))`` lowest go on to the end (a candidate that early stopping
+    ended by then keeps its score and its place in that ranking). Training is paused, not
+    restarted, so a candidate that goes on ends exactly as without halving: the choice differs
+    only where the treatment chosen without it scored among the worst half after E epochs.
+
     With ``run_dir``, each candidate is trained in memory and then written to
     ``run_dir/candidates/<name>`` (the run folder files its training would have left, its state,
-    and last its score), so an interrupted choice loses at most the candidate in training:
-    ``resume`` takes the finished ones from there. :func:`train` copies the best's files into the
+    and last its score), and the halving's scores to ``run_dir/candidates/halving.json``, so an
+    interrupted choice loses at most the candidate in training: ``resume`` takes the finished
+    ones and the halving's ranking from there (a candidate that went on is trained again from its
+    start, which ends as the paused one would have). :func:`train` copies the best's files into the
     run folder, saves the others it combines, and removes the candidates."""
     t = cfg.model.transform
     if t == "none":
@@ -384,39 +396,105 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print, run_
         echo(f"transform: {names[0]} (the only candidate for this data)")
         return (C.apply_overrides(cfg, transform_overrides(names[0], cfg.model.guide) + [f"model.transform={names[0]}"]),
                 {"chosen": names[0], "scores": {}}, {})
-    scores, fitted, guide = {}, {}, None
-    for i, name in enumerate(names):
-        # one bar per treatment over its epochs, not the trainer's bar per epoch (7 x 60 lines); the
-        # run's TensorBoard setting, for the events save_training writes when this one is the best
-        c = C.apply_overrides(member_config(cfg, name), [f"train.tensorboard={str(cfg.train.tensorboard).lower()}"])
-        t0 = time.perf_counter()
-        folder = run_dir / CANDIDATES / name if run_dir is not None else None
-        if resume and folder is not None and (folder / SCORE_FILE).is_file():
-            saved = json.loads((folder / SCORE_FILE).read_text(encoding="utf-8"))
-            fitted[name] = _load_forecaster(c, folder)[0]
-            fitted[name].epochs = saved["epochs"]
-            scores[name] = float("nan") if saved["validation_mase"] is None else float(saved["validation_mase"])
-            echo(f"transform candidate {i + 1}/{len(names)} {name}: validation MASE {scores[name]:.3f} "
-                 "(trained before the interruption)")
-            guide = guide or fitted[name].guide
-            continue
-        fitted[name] = _fit_member(c, train_set, None, guide=guide, remember=True,
-                                   echo=echo if i == 0 else None,  # the same windows for every treatment: said once
-                                   bar=f"treatment {i + 1}/{len(names)} {name}" if cfg.train.progress else "")
-        guide = guide or fitted[name].guide
-        scores[name] = validation_mase(fitted[name], c, train_set)
-        if folder is not None:
-            _save_candidate(folder, fitted[name], scores[name], _season(cfg, train_set))
-        echo(f"transform candidate {i + 1}/{len(names)} {name}: validation MASE {scores[name]:.3f} "
-             f"({time.perf_counter() - t0:.0f} s)")
-    ranked = sorted(names, key=lambda k: np.nan_to_num(scores[k], nan=np.inf))
-    ranked = [k for k in ranked if np.isfinite(scores[k])] or ranked[:1]
+    folders = {name: run_dir / CANDIDATES / name if run_dir is not None else None for name in names}
+    keep = max(cfg.model.combine, math.ceil(len(names) / 2))
+    rung = cfg.model.halving_epochs if keep < len(names) and cfg.model.halving_epochs < cfg.train.epochs else 0
+    halving_file = run_dir / CANDIDATES / HALVING_FILE if run_dir is not None else None
+    chooser = _Candidates(cfg, train_set, names, folders, echo, resume)
+    at_rung: dict[str, float] = {}
+    if rung:
+        if resume and halving_file is not None and halving_file.is_file():
+            at_rung = json.loads(halving_file.read_text(encoding="utf-8"))["scores"]
+            at_rung = {k: float("nan") if v is None else float(v) for k, v in at_rung.items()}
+            echo(f"transform candidates after {rung} epochs: " + _said(at_rung) + " (before the interruption)")
+        else:
+            for name in names:
+                at_rung[name] = chooser.train(name, pause_after=rung)
+            if halving_file is not None:
+                atomic_write_json(halving_file, {"epochs": rung, "scores": {
+                    k: None if not np.isfinite(v) else v for k, v in at_rung.items()}})
+        going_on = _ranked(at_rung)[:keep]
+        for name in names:
+            if name not in going_on:
+                chooser.fitted.pop(name, None)  # its weights, optimizer and trainers are not needed again
+        echo(f"halving after {rung} epochs (model.halving_epochs): {', '.join(going_on)} train on; "
+             + ", ".join(k for k in names if k not in going_on) + " stop")
+    else:
+        going_on = names
+    scores = {name: chooser.train(name) for name in going_on}
+    ranked = _ranked(scores)
     best, rest = ranked[0], ranked[1:cfg.model.combine]
-    echo(f"transform: {best} (lowest validation MASE of {', '.join(names)})"
+    echo(f"transform: {best} (lowest validation MASE of {', '.join(going_on)})"
          + (f", combined with {', '.join(rest)} (model.combine={cfg.model.combine})" if rest else ""))
     chosen = C.apply_overrides(cfg, transform_overrides(best, cfg.model.guide) + [
         f"model.transform={best}", f"model.combine_with={','.join(rest)}"])
-    return chosen, {"chosen": best, "combined": [best, *rest], "scores": scores}, {k: fitted[k] for k in [best, *rest]}
+    tried = {"chosen": best, "combined": [best, *rest], "scores": scores}
+    if at_rung:
+        tried["halving"] = {"epochs": rung, "scores": at_rung, "stopped": [k for k in names if k not in going_on]}
+    return chosen, tried, {k: chooser.fitted[k] for k in [best, *rest]}
+
+
+def _ranked(scores: dict[str, float]) -> list[str]:
+    """Names by score, lowest first; NaN scores only when no score is finite (then the first)."""
+    ranked = sorted(scores, key=lambda k: np.nan_to_num(scores[k], nan=np.inf))
+    return [k for k in ranked if np.isfinite(scores[k])] or ranked[:1]
+
+
+def _said(scores: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+
+
+class _Candidates:
+    """The treatment candidates of one choice: trained (or paused, or taken from a saved
+    candidate's folder on ``resume``), scored, and saved when finished."""
+
+    def __init__(self, cfg, train_set, names, folders, echo, resume):
+        self.cfg, self.train_set, self.names, self.folders = cfg, train_set, names, folders
+        self.echo, self.resume = echo, resume
+        self.fitted: dict[str, NeuralForecaster] = {}
+        self.final: dict[str, float] = {}  # the scores of the candidates trained to their end
+        self.guide = None  # the first candidate's guide, fit once and shared
+
+    def train(self, name: str, pause_after: int | None = None) -> float:
+        """Train ``name`` (on from its pause, if paused) for ``pause_after`` epochs or to its end;
+        its validation MASE with its best weights so far."""
+        cfg, i, n = self.cfg, self.names.index(name), len(self.names)
+        # one bar per treatment over its epochs, not the trainer's bar per epoch (7 x 60 lines); the
+        # run's TensorBoard setting, for the events save_training writes when this one is the best
+        c = C.apply_overrides(member_config(cfg, name), [f"train.tensorboard={str(cfg.train.tensorboard).lower()}"])
+        folder = self.folders[name]
+        t0 = time.perf_counter()
+        if name not in self.fitted and self.resume and folder is not None and (folder / SCORE_FILE).is_file():
+            saved = json.loads((folder / SCORE_FILE).read_text(encoding="utf-8"))
+            self.fitted[name] = _load_forecaster(c, folder)[0]
+            self.fitted[name].epochs = saved["epochs"]
+            self.guide = self.guide or self.fitted[name].guide
+            score = float("nan") if saved["validation_mase"] is None else float(saved["validation_mase"])
+            self.echo(f"transform candidate {i + 1}/{n} {name}: validation MASE {score:.3f} "
+                      "(trained before the interruption)")
+            return score
+        bar = f"treatment {i + 1}/{n} {name}" if cfg.train.progress else ""
+        nf = self.fitted.get(name)
+        if nf is None:
+            nf = self.fitted[name] = _fit_member(c, self.train_set, None, guide=self.guide, remember=True,
+                                                 echo=self.echo if i == 0 else None,  # the same windows for all: said once
+                                                 bar=bar, pause_after=pause_after)
+            self.guide = self.guide or nf.guide
+        elif nf.paused:
+            nf.finish_fit(echo=lambda *a: None)
+        elif name in self.final:  # early stopping ended it before the halving epoch
+            return self.final[name]
+        score = validation_mase(nf, c, self.train_set)
+        if nf.paused:
+            self.echo(f"transform candidate {i + 1}/{n} {name}: validation MASE {score:.3f} after {pause_after} "
+                      f"epochs ({time.perf_counter() - t0:.0f} s)")
+            return score
+        self.final[name] = score
+        if folder is not None:
+            _save_candidate(folder, nf, score, _season(cfg, self.train_set))
+        self.echo(f"transform candidate {i + 1}/{n} {name}: validation MASE {score:.3f} "
+                  f"({time.perf_counter() - t0:.0f} s{', ' + str(nf.epochs[0]) + ' epochs' if nf.epochs else ''})")
+        return score
 
 
 def _save_candidate(folder: Path, nf: NeuralForecaster, score: float, season_length: int) -> None:

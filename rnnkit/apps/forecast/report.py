@@ -152,8 +152,13 @@ def _transform_sentence(t: dict) -> str:
     tried = t.get("scores") or {}
     if not tried:
         return f"Level/trend/season treatment: {t['chosen']}."
-    return (f"Level/trend/season treatment: {t['chosen']}, chosen by the validation windows' MASE before the first "
+    said = (f"Level/trend/season treatment: {t['chosen']}, chosen by the validation windows' MASE before the first "
             f"origin (" + ", ".join(f"{k} {v:.3f}" for k, v in tried.items()) + ").")
+    halving = t.get("halving")
+    if halving and halving.get("stopped"):
+        said += (f" Stopped after {halving['epochs']} epochs by the halving (model.halving_epochs), with their MASE "
+                 "then: " + ", ".join(f"{k} {halving['scores'][k]:.3f}" for k in halving["stopped"]) + ".")
+    return said
 
 
 def _blend_sentence(b: dict) -> str:
