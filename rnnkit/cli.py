@@ -72,6 +72,8 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
                        ("generate", "the same as predict")):
         v = sub.add_parser(verb, help=what, add_help=False)
         v.add_argument("run", nargs="?", help="run folder")
+        # train names its folder with --run-dir: the same words work here (`predict forecast --run-dir R`)
+        v.add_argument("--run-dir", dest="run_dir_option", default=None, help=argparse.SUPPRESS)
         v.add_argument("-h", "--help", action="store_true")
     for verb, (module, what, extra) in _MODULE_VERBS.items():
         v = sub.add_parser(verb, help=what, description=what)
@@ -114,9 +116,16 @@ def _verb_module(verb: str):
 
 def _run_verb(verb: str, args, rest: list[str]) -> int:
     """``evaluate``/``predict RUN ...``: the run's app parses the rest of the line."""
-    from rnnkit.apps import get_app
+    from pathlib import Path
+
+    from rnnkit.apps import get_app, registry
     from rnnkit.train.run_folder import read_run_info
 
+    if args.run_dir_option is not None:
+        app_named = args.run in registry.app_names() and not Path(args.run).is_dir()
+        if args.run is not None and not app_named and args.run != args.run_dir_option:
+            raise C.ConfigError(f"two run folders given: {args.run} and --run-dir {args.run_dir_option}; give one")
+        args.run = args.run_dir_option  # `rnnkit predict forecast --run-dir R`: the app is the run's own
     if args.run is None:
         if args.help:
             print(f"usage: rnnkit {verb} RUN [options of the run's app]; `rnnkit {verb} RUN --help` lists them")

@@ -212,10 +212,20 @@ def leaf_keys(cls_or_cfg: Any, prefix: str = "") -> list[str]:
     return keys
 
 
+# words other tools use for the output folder; rnnkit's run folder is a command-line option
+_FOLDER_WORDS = {"out", "output", "outdir", "out_dir", "output_dir", "save_dir", "savedir", "log_dir", "logdir",
+                 "checkpoint_dir", "ckpt_dir", "dir", "folder", "run", "run_dir"}
+
+
 def _unknown_key(full_key: str, cfg: Any, valid_here: Iterable[str]) -> ConfigError:
     all_keys = leaf_keys(cfg)
     close = difflib.get_close_matches(full_key, all_keys, n=1, cutoff=0.6)
+    if not close:  # "lr" for train.lr: the last part of a key, as other tools spell it alone
+        word = full_key.replace("-", "_")
+        close = [k for k in all_keys if k.rsplit(".", 1)[-1] == word][:1]
     hint = f" Did you mean {close[0]!r}?" if close else ""
+    if full_key.replace("-", "_").lower() in _FOLDER_WORDS:
+        hint = " The run folder is set with --run-dir (rnnkit train APP --run-dir FOLDER)."
     return ConfigError(f"unknown config key {full_key!r}.{hint} Valid keys here: "
                        f"{', '.join(valid_here)}")
 

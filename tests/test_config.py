@@ -302,3 +302,13 @@ def test_load_json_errors_name_file(tmp_path):
         load_json(TaskConfig, wrong)
     with pytest.raises(FileNotFoundError):
         load_json(TaskConfig, tmp_path / "absent.json")
+
+
+def test_unknown_key_spelled_as_other_tools_do_gets_the_rnnkit_name():
+    """``--lr`` and ``--epochs`` (the last part of a key), and ``--out`` / ``--output-dir`` (the
+    run folder, a command-line option here)."""
+    with pytest.raises(ConfigError, match="unknown config key 'lr'. Did you mean 'train.lr'"):
+        apply_overrides(TaskConfig(), ["lr=0.1"])
+    for word in ("out", "output-dir", "save_dir"):
+        with pytest.raises(ConfigError, match=rf"unknown config key '{word}'. The run folder is set with --run-dir"):
+            apply_overrides(TaskConfig(), [f"{word}=runs/x"])

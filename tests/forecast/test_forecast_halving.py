@@ -24,7 +24,8 @@ def test_the_best_half_ends_as_without_halving_and_the_choice_follows(tmp_path, 
     data = tmp_path / "stores.csv"
     make_store_frame(n=72).to_csv(data, index=False)
     full, halved = tmp_path / "full", tmp_path / "halved"
-    assert main(["train", "forecast", "--data", str(data), "--run-dir", str(full), *ARGS, "model.halving_epochs=0"]) == 0
+    assert main(["train", "forecast", "--data", str(data), "--run-dir", str(full), *ARGS,
+                 "model.halving_epochs=0"]) == 0
     capsys.readouterr()
     assert main(["train", "forecast", "--data", str(data), "--run-dir", str(halved), *ARGS,
                  "model.halving_epochs=2"]) == 0

@@ -24,7 +24,7 @@ _SHORTCUTS = {
 
 def add_train_args(t) -> None:
     t.add_argument("--dataset", default=None, help="built-in dataset: sunspots, elnino, macrodata")
-    t.add_argument("--time-col", dest="time_col", default=None, help="time column (dates or integer steps)")
+    t.add_argument("--time-col", dest="time_col", default=None, help="time column (dates or integer steps), or year,month columns")
     t.add_argument("--id-col", dest="id_col", default=None, help="series id column (long format)")
     t.add_argument("--target", default=None, help="target column(s), comma separated")
     t.add_argument("--past", default=None, help="past covariate columns, comma separated")

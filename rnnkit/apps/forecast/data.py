@@ -8,7 +8,9 @@ Policy (also written into every run's report, with counts):
   it) or integer steps. Whole numbers that encode dates are dates: years (1000-2999, a step of
   1 between them: a ``year`` column; each year's 1 January), ``YYYYMM``, ``YYYYMMDD`` and Unix
   times (``freq=1`` keeps them steps). Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
-  ``1991 W06``) are the quarter's first day and the week's Monday. Numeric dates such as
+  ``1991 W06``) are the quarter's first day and the week's Monday. Statistics offices' and
+  spreadsheets' writings (``1990M01``, ``Q1 1990``, ``Jan-05``, two-digit years, Excel serials,
+  separate year and month columns) are read as :mod:`.writings` says, each with a note. Numeric dates such as
   ``01/04/1956`` do not say which number is the day: a column where some first number exceeds 12
   is day first, some second number month first; when neither does, the order that puts the
   timestamps on a regular grid with fewer gaps is taken (a quarterly series read month first
@@ -26,7 +28,9 @@ Policy (also written into every run's report, with counts):
   error naming the series and the first missing time (``missing="error"``).
 * Missing covariate values inside the span are carried forward (then backward) and counted; a
   covariate with no value at all in a series is an error. Nothing is dropped without a note.
-* A non-numeric target or covariate value is an error naming the column, the value and its row.
+* A non-numeric target or covariate value is an error naming the column, the value and its row
+  (currency symbols, percent signs and accounting parentheses are read as written, with a note).
+  Rows with no value in any column (a spreadsheet's blank rows) are dropped.
 """
 
 from __future__ import annotations
@@ -42,6 +46,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .writings import (
+    EXCEL_EPOCH,
+    dates_from_parts,
+    excel_serial_dates,
+    looks_like_data,
+    number_like,
+    number_text,
+    period_dates,
+    without_future_centuries,
+    year_parts,
+)
 
 __all__ = ["Series", "SeriesSet", "build_series", "fmt_time", "future_times", "read_table", "season_length_for"]
 
@@ -134,8 +150,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
             commas = pd.read_csv(path, sep=sep, decimal=",")
             numeric = [t.select_dtypes("number").shape[1] for t in (table, commas)]
             table = commas if numeric[1] > numeric[0] else table
-        # "date, value" (a space after each comma) names a column " value": strip the names
-        return table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
+        # "date, value" (a space after each comma) names a column " value": strip the names;
+        # ",," rows (a spreadsheet's blank rows below the data) hold nothing: dropped
+        return table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c).dropna(how="all")
     except UnicodeDecodeError:
         raw = path.read_bytes()  # pandas decodes in chunks: find the byte's place in the whole file
         try:
@@ -163,7 +180,7 @@ def _read_excel(path: Path) -> pd.DataFrame:
         table = pd.read_excel(path, sheet_name=0)
     except Exception as err:  # noqa: BLE001 (a damaged or mislabelled file: zipfile's, openpyxl's, pandas' errors)
         raise ValueError(f"{path}: not a readable Excel workbook ({type(err).__name__}: {err})") from None
-    return table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
+    return table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c).dropna(how="all")
 
 
 def _sniff_separator(path: Path) -> str:
@@ -205,6 +222,30 @@ _ROLE_OPTION = {"time": "--time-col / data.time_col", "target": "--target / data
                 "past covariate": "--past / data.past_covariates", "known-future covariate":
                 "--future / data.future_covariates", "static covariate": "--static / data.static_covariates",
                 "series id": "--id-col / data.id_col"}
+
+
+def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
+    """The table with one date column made from year and month (day, quarter) columns: those
+    ``time_col`` names (``year,month``), or, when ``time_col`` is not in the table, the ones
+    :func:`.writings.year_parts` finds; and the time column's name. Unchanged otherwise."""
+    if time_col in df.columns:
+        return df, time_col
+    if "," in time_col:
+        parts = [p.strip() for p in time_col.split(",")]
+        if not 2 <= len(parts) <= 3:
+            raise ValueError(f"time column {time_col!r}: name two or three columns (year,month or year,month,day or "
+                             "year,quarter), or one")
+        _require_columns(df, parts, "time")
+        name = "date"
+    else:
+        parts, name = year_parts(df.columns), time_col
+        if parts is None:
+            return df, time_col
+        notes.append(f"time column {time_col!r} is not in the data: the columns {', '.join(map(repr, parts))} "
+                     "read as the dates")
+    df = df.copy()
+    df[name] = dates_from_parts(df, parts)
+    return df.drop(columns=[p for p in parts if p != name]), name
 
 
 def _require_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:
@@ -257,7 +298,9 @@ def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | N
     * ``YYYYMM``: six digits, a year 1000-2999 and a month 01-12 (``199107``), the month's first day;
     * ``YYYYMMDD``: eight digits that are all valid dates (``19910701``);
     * Unix times in seconds or milliseconds (1980-2100) whole minutes apart, as sensors and logs
-      export them (``1577836800``), as UTC times.
+      export them (``1577836800``), as UTC times;
+    * Excel serial dates (``18264`` for 1950-01-01) where they lie on a calendar grid and the
+      steps do not (:func:`.writings.excel_serial_dates`).
 
     Read as steps instead, ``199112, 199201`` would be 89 steps apart, and the 88 between
     interpolated. An integer ``freq`` (``data.freq=1``) keeps them steps; a date frequency (a saved
@@ -282,6 +325,11 @@ def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | N
         dates = pd.to_datetime(times.astype(str), format="%Y%m%d", errors="coerce")
         if not dates.isna().any():
             return dates, f"whole numbers {lo}-{hi} read as YYYYMMDD dates"
+    serials = excel_serial_dates(values, _grid_gaps)
+    if serials is not None:
+        span = f"{serials[0]:%Y-%m-%d} to {serials[-1]:%Y-%m-%d}"
+        return (EXCEL_EPOCH + pd.to_timedelta(times, unit="D"),
+                f"whole numbers {lo}-{hi} read as Excel serial dates ({span}), which lie on a regular calendar grid")
     step = int(reduce(math.gcd, np.diff(values).tolist(), 0))
     for unit, per_minute in (("s", 60), ("ms", 60_000)):
         scale = per_minute // 60
@@ -326,6 +374,9 @@ def _parse_text_dates(text: pd.Series, name: str) -> pd.Series:
     (``1991 W06``: its Monday); NaT where a value does not parse."""
     import datetime as dt
 
+    periods = period_dates(text)  # 1990M01, Q1 1990
+    if periods is not None:
+        return periods
     quarters = text.str.extract(_QUARTER)
     if quarters.notna().all().all():
         return pd.to_datetime(pd.DataFrame({"year": quarters[0].astype(int), "month": 3 * quarters[1].astype(int) - 2,
@@ -399,18 +450,25 @@ def _grid_gaps(times: pd.Series) -> float:
 _GROUPED = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$"
 
 
-def _numeric(col: pd.Series, name: str, role: str) -> np.ndarray:
-    """float64 values of a column; a value that is present but not a number is an error. Two
+def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = None) -> np.ndarray:
+    """float64 values of a column; a value that is present but not a number is an error. Some
     writings of numbers are read as meant: a lone ``.`` is missing (FRED's mark for a missing
-    observation), and thousands separated by commas (``1,234.5``) are numbers when every value
-    that is not a plain number is written so and the column shows the commas are not decimal
-    commas (a decimal point somewhere, or a value with two groups: ``1,234,567``)."""
+    observation); currency symbols, percent signs and accounting parentheses are dropped
+    (:func:`.writings.number_text`, with a note in ``notes``); and thousands separated by commas
+    (``1,234.5``) are numbers when every value that is not a plain number is written so and the
+    column shows the commas are not decimal commas (a decimal point somewhere, or a value with
+    two groups: ``1,234,567``)."""
     if pd.api.types.is_bool_dtype(col):
         return col.astype(np.float64).to_numpy()
+    written, how = col, None
     if col.dtype == object:
         text = col.where(col.isna(), col.astype(str).str.strip())
-        col = text.mask(text == ".")
+        col = written = text.mask(text == ".")
         odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
+        read = number_text(col) if odd.any() else None
+        if read is not None:
+            col, how = read
+            odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
         if odd.any() and col[odd].str.match(_GROUPED).all():
             shown = col.dropna().str.contains(".", regex=False).any() or col[odd].str.count(",").gt(1).any()
             if not shown:
@@ -422,8 +480,12 @@ def _numeric(col: pd.Series, name: str, role: str) -> np.ndarray:
     values = pd.to_numeric(col, errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy() & col.notna().to_numpy())
     if len(bad):
-        raise ValueError(f"{role} column {name!r} must be numeric: {col.iloc[bad[0]]!r} in row "
+        plain_bad = bad[~number_like(written.iloc[bad])] if written.dtype == object else bad
+        bad = plain_bad if len(plain_bad) else bad  # "abc", not the "12%" before it
+        raise ValueError(f"{role} column {name!r} must be numeric: {written.iloc[bad[0]]!r} in row "
                          f"{col.index[bad[0]]} is not a number")
+    if how is not None and notes is not None:
+        notes.append(f"{role} column {name!r}: {how}")
     out = values.to_numpy(np.float64)
     inf = np.flatnonzero(np.isinf(out))
     if len(inf):
@@ -503,6 +565,11 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         raise ValueError("no target column given: set data.target (e.g. --target sales)")
     target, past, future, static = list(target), list(past), list(future), list(static)
     df, read_notes = _match_case(df, [time_col, *target, *past, *future, *static, *([id_col] if id_col else [])])
+    df, time_col = _time_from_parts(df, time_col, read_notes)
+    if time_col not in df.columns and looks_like_data(df.columns):
+        raise ValueError(f"time column {time_col!r} is not in the data, whose first line looks like data, not a header "
+                         f"({', '.join(map(str, df.columns))}): add a first line naming the columns "
+                         "(e.g. date,value)")
     _require_columns(df, [time_col], "time")
     _require_columns(df, target, "target")
     _require_columns(df, past, "past covariate")
@@ -519,14 +586,20 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
 
     df = df.reset_index(drop=True)
     times = _parse_times(df[time_col], time_col, date_format)
+    if df[time_col].dtype == object and date_format is None:
+        times, moved = without_future_centuries(df[time_col].astype(str), times)
+        if moved:
+            read_notes.append(f"time column {time_col!r}: {moved}")
     calendar = _calendar_integers(times, freq)
     if calendar is not None:
         times, how = calendar
         read_notes.append(f"time column {time_col!r}: {how} (data.freq=1 keeps them integer steps)")
     integer_time = pd.api.types.is_integer_dtype(times)
-    targets = {c: _numeric(df[c], c, "target") for c in target}
-    past_v = np.column_stack([_numeric(df[c], c, "past covariate") for c in past]) if past else np.zeros((len(df), 0))
-    fut_v = np.column_stack([_numeric(df[c], c, "known-future covariate") for c in future]) if future else np.zeros((len(df), 0))
+    targets = {c: _numeric(df[c], c, "target", read_notes) for c in target}
+    past_v = (np.column_stack([_numeric(df[c], c, "past covariate", read_notes) for c in past]) if past
+              else np.zeros((len(df), 0)))
+    fut_v = (np.column_stack([_numeric(df[c], c, "known-future covariate", read_notes) for c in future]) if future
+             else np.zeros((len(df), 0)))
 
     # which rows make which series: (name, target column, row indices)
     groups: list[tuple[str, str, np.ndarray]] = []

@@ -476,8 +476,8 @@ class _Candidates:
         bar = f"treatment {i + 1}/{n} {name}" if cfg.train.progress else ""
         nf = self.fitted.get(name)
         if nf is None:
-            nf = self.fitted[name] = _fit_member(c, self.train_set, None, guide=self.guide, remember=True,
-                                                 echo=self.echo if i == 0 else None,  # the same windows for all: said once
+            said = self.echo if i == 0 else None  # the same windows for every treatment: said once
+            nf = self.fitted[name] = _fit_member(c, self.train_set, None, guide=self.guide, remember=True, echo=said,
                                                  bar=bar, pause_after=pause_after)
             self.guide = self.guide or nf.guide
         elif nf.paused:

@@ -1,0 +1,217 @@
+"""How spreadsheets, statistics offices and accounting exports write dates and numbers: the
+readings :mod:`.data` accepts beyond pandas' own, each one used only where every value of the
+column fits it, and each one named in a data note.
+
+Dates:
+
+* statistics offices' periods: ``1990M01`` / ``1990-M1`` (Eurostat, IMF: a month) and
+  ``Q1 1990`` / ``Q1-1990`` (a quarter written before its year); Excel's ``Jan-05`` (a month and
+  a two-digit year, which pandas reads as no date at all when the year could be a day);
+* separate ``year`` and ``month`` (or ``quarter``, or ``month`` and ``day``) columns, as many
+  government tables give them: read as one date when the time column is not in the file, or when
+  ``--time-col year,month`` names them;
+* two-digit years (``Jan-50``, ``03/15/72``): pandas puts ``50`` in 2050 (and ``70`` in 2070 when
+  it reads them as dateutil does); a date after next year cannot have been observed, so such dates
+  go back a century;
+* Excel serial dates (days since 1899-12-30) exported as plain numbers (``18264`` for
+  1950-01-01): irregular whole numbers that, read as days, lie on a regular calendar grid.
+
+Numbers: percent signs (``23.1%`` is 23.1, the figure as written, not 0.231), currency symbols
+(``$2,311.00``, ``1 234,50 €`` stays an error: only symbols, signs and the thousands rules of
+:func:`.data._numeric`), and accounting negatives in parentheses (``(1.89)`` is -1.89).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["EXCEL_EPOCH", "dates_from_parts", "excel_serial_dates", "looks_like_data", "number_like", "number_text",
+           "period_dates", "year_parts", "without_future_centuries"]
+
+# "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
+_MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
+# "Q1 1990", "Q1-1990", "Q1/1990": a quarter before its year
+_QUARTER_FIRST = re.compile(r"^\s*Q([1-4])\s*[- /]?\s*(\d{4})\s*$", re.IGNORECASE)
+
+
+# "Jan-05", "Mar 12", "Sep/99": Excel's mmm-yy; pandas reads "Jan-12" as no date at all
+_MONTH_TWO_DIGIT_YEAR = re.compile(r"^\s*([A-Za-z]{3,9})\s*[-/ .']\s*(\d{2})\s*$")
+
+
+def period_dates(text: pd.Series) -> pd.Series | None:
+    """Monthly or quarterly period codes as the period's first day; None unless every value is one.
+    A month name with a two-digit year takes strptime's century (00-68 in the 2000s, 69-99 in the
+    1900s; :func:`without_future_centuries` then moves a future one back)."""
+    named = text.str.extract(_MONTH_TWO_DIGIT_YEAR)
+    if named.notna().all().all():
+        month = named[0].str.lower().str[:3].map(_MONTH_NAMES)
+        if month.notna().all():
+            yy = named[1].astype(int)
+            return pd.to_datetime(pd.DataFrame({"year": np.where(yy <= 68, 2000 + yy, 1900 + yy), "month": month,
+                                                "day": 1}))
+    months = text.str.extract(_MONTH_CODE)
+    if months.notna().all().all():
+        month = months[1].astype(int)
+        if month.between(1, 12).all():
+            return pd.to_datetime(pd.DataFrame({"year": months[0].astype(int), "month": month, "day": 1}))
+    quarters = text.str.extract(_QUARTER_FIRST)
+    if quarters.notna().all().all():
+        return pd.to_datetime(pd.DataFrame({"year": quarters[1].astype(int),
+                                            "month": 3 * quarters[0].astype(int) - 2, "day": 1}))
+    return None
+
+
+_FOUR_DIGITS = re.compile(r"\d{4}")
+
+
+def without_future_centuries(text: pd.Series, parsed: pd.Series) -> tuple[pd.Series, str | None]:
+    """Dates parsed from two-digit years that fall after next year, moved back a century, and a
+    note saying so (None when nothing moved). Only when no value has a four-digit run, so a
+    year written in full is never changed."""
+    if not pd.api.types.is_datetime64_any_dtype(parsed) or text.str.contains(_FOUR_DIGITS).any():
+        return parsed, None
+    limit = pd.Timestamp.now().normalize() + pd.DateOffset(years=1)
+    ahead = (parsed > limit).to_numpy()
+    if not ahead.any():
+        return parsed, None
+    moved = parsed.copy()
+    moved[ahead] = parsed[ahead] - pd.DateOffset(years=100)
+    i = int(np.flatnonzero(ahead)[0])
+    return moved, (f"two-digit years after {limit.year} read in the century before ({text.iloc[i]!r} as "
+                   f"{moved.iloc[i]:%Y-%m-%d}); write four-digit years to choose otherwise")
+
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (its serial 60 is the 1900-02-29 that never was)
+_EXCEL_FIRST, _EXCEL_LAST = 10_000, 80_000  # 1927-05-18 .. 2119-01-11
+
+
+def excel_serial_dates(values: np.ndarray, grid_gaps) -> pd.DatetimeIndex | None:
+    """Sorted distinct whole numbers as Excel serial dates, when that is the better reading: all in
+    10,000-80,000, at least three, not evenly spaced (even steps stay steps: a daily series written
+    as serials loses nothing as steps), and on a regular calendar grid (monthly, quarterly, yearly,
+    weekly) with at most one gap per ten values. ``grid_gaps``: the gaps of a date reading on its
+    grid (:func:`.data._grid_gaps`)."""
+    if len(values) < 3 or values[0] < _EXCEL_FIRST or values[-1] > _EXCEL_LAST or len(np.unique(np.diff(values))) == 1:
+        return None
+    dates = pd.Series(EXCEL_EPOCH + pd.to_timedelta(values, unit="D"))
+    gaps = grid_gaps(dates)
+    return pd.DatetimeIndex(dates) if gaps <= len(values) / 10 else None
+
+
+_PARTS = {"year": ("year", "yr"), "quarter": ("quarter", "qtr"), "month": ("month", "mon", "mo"), "day": ("day",)}
+_MONTH_NAMES = {name: i + 1 for i, name in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+
+
+def year_parts(columns) -> list[str] | None:
+    """The columns that make a date when the time column is missing: a year column with a month
+    (and maybe a day) or a quarter column, matched by name without letter case; None otherwise."""
+    found = {}
+    for c in columns:
+        if not isinstance(c, str):
+            continue
+        for part, names in _PARTS.items():
+            if c.strip().casefold() in names and part not in found:
+                found[part] = c
+    if "year" not in found:
+        return None
+    if "month" in found:
+        return [found["year"], found["month"]] + ([found["day"]] if "day" in found else [])
+    if "quarter" in found:
+        return [found["year"], found["quarter"]]
+    return None
+
+
+def _part_numbers(col: pd.Series, name: str, kind: str) -> pd.Series:
+    """Whole numbers of a year/month/quarter/day column; month names (``Jan``, ``January``) and
+    quarters written ``Q1`` are read too."""
+    if col.isna().any():
+        raise ValueError(f"time column part {name!r} has a missing value in row {int(np.flatnonzero(col.isna())[0])}")
+    text = col.astype(str).str.strip()
+    if kind == "month" and not pd.api.types.is_numeric_dtype(col):
+        text = text.str.lower().str[:3].map(_MONTH_NAMES).fillna(text).astype(str)
+    if kind == "quarter":
+        text = text.str.upper().str.removeprefix("Q")
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = np.flatnonzero((numbers.isna() | (numbers != numbers.round())).to_numpy())
+    if len(bad):
+        raise ValueError(f"time column part {name!r}: {col.iloc[bad[0]]!r} (row {bad[0]}) is not a {kind}")
+    return numbers.astype(int)
+
+
+def dates_from_parts(df: pd.DataFrame, parts: list[str]) -> pd.Series:
+    """One date per row from year and month (and day) columns, or year and quarter columns (the
+    period's first day); an impossible date is an error naming its row."""
+    kinds = ["year", "quarter" if _is_quarter(parts[1]) else "month", "day"][:len(parts)]
+    numbers = {k: _part_numbers(df[c], c, k) for k, c in zip(kinds, parts)}
+    month = 3 * numbers["quarter"] - 2 if "quarter" in numbers else numbers["month"]
+    table = pd.DataFrame({"year": numbers["year"], "month": month, "day": numbers.get("day", 1)})
+    dates = pd.to_datetime(table, errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if len(bad):
+        row = table.iloc[bad[0]]
+        period = (f"quarter {numbers['quarter'].iloc[bad[0]]}" if "quarter" in numbers else f"month {row['month']}")
+        day = f", day {row['day']}" if "day" in numbers else ""
+        raise ValueError(f"time columns {', '.join(map(repr, parts))}: year {row['year']}, {period}{day} "
+                         f"(row {bad[0]}) is not a date")
+    return dates
+
+
+def _is_quarter(name: str) -> bool:
+    return name.strip().casefold() in _PARTS["quarter"]
+
+
+# what a cell may carry around a number: a currency symbol, a percent sign, accounting parentheses
+_CURRENCY = "$€£¥₹"
+_DECORATED = re.compile(r"^\s*(\()?\s*([+-]?)\s*[" + _CURRENCY + r"]?\s*([+-]?)\s*([\d.,]+)\s*([" + _CURRENCY
+                        + r"%]?)\s*(\))?\s*$")
+
+
+def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
+    """Cells written as a spreadsheet formats them (``$1,234.50``, ``23.1%``, ``(1.89)``) as plain
+    number text (``1,234.50``, ``23.1``, ``-1.89``; thousands commas are left for the caller's
+    rules), and what was dropped; None unless every non-missing value is a number so decorated
+    or plain. Parentheses must close what they open."""
+    present = text.dropna()
+    m = present.str.extract(_DECORATED)
+    if len(present) == 0 or m[3].isna().any():
+        return None
+    opened, closed = m[0].notna(), m[5].notna()
+    signed = (m[1] != "") | (m[2] != "")
+    if (opened != closed).any() or ((m[1] != "") & (m[2] != "")).any() or (opened & signed).any():
+        return None  # "(1.5" or "-(2)": not one of the writings read here
+    decorated = opened | (m[4] != "") | present.str.contains(f"[{re.escape(_CURRENCY)}]")
+    if not decorated.any():
+        return None
+    sign = np.where(opened | (m[1] == "-") | (m[2] == "-"), "-", "")
+    plain = text.copy()
+    plain[present.index] = sign + m[3]
+    what = [w for w, hit in (("currency symbols", present.str.contains(f"[{re.escape(_CURRENCY)}]").any()),
+                             ("percent signs", (m[4] == "%").any()),
+                             ("parentheses as minus signs", opened.any())) if hit]
+    first = present.index[int(np.flatnonzero(decorated.to_numpy())[0])]
+    return plain, f"{' and '.join(what)} read as written ({text[first]!r} as {plain[first]})"
+
+
+def number_like(text: pd.Series) -> np.ndarray:
+    """Per value: written as a number, maybe decorated as :func:`number_text` reads it (so an
+    error can name the value that is no number at all, not the first decorated one)."""
+    m = text.astype(str).str.extract(_DECORATED)
+    return (m[3].notna() & (m[0].notna() == m[5].notna())).to_numpy()
+
+
+def looks_like_data(columns) -> bool:
+    """Whether a table's column names are themselves values (numbers or dates): a file without a
+    header line, whose first row pandas took for one."""
+    names = [str(c).strip() for c in columns]
+    if not names:
+        return False
+    numbers = pd.to_numeric(pd.Series(names), errors="coerce").notna()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' "could not infer format"
+        dates = pd.to_datetime(pd.Series(names), errors="coerce", format="mixed").notna()
+    return bool((numbers | dates).all() and numbers.any())

@@ -1,0 +1,142 @@
+"""Users' files as spreadsheets, statistics offices and accounting exports write them: each writing
+is read as meant, with a note, and only where every value of the column fits it
+(``rnnkit/apps/forecast/writings.py``); before, each was an error or a silent misreading."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.apps.forecast import build_series
+from rnnkit.apps.forecast.data import read_table
+from rnnkit.cli import main
+
+VALUES = 20 + 5 * np.sin(2 * np.pi * np.arange(60) / 12) + np.arange(60) * 0.1
+MONTHS = pd.date_range("1950-01-01", periods=60, freq="MS")
+
+
+def _read(frame, time_col="date", target="value"):
+    return build_series(frame, time_col=time_col, target=[target])
+
+
+@pytest.mark.parametrize("cells, expected, said", [
+    (["23.1%", "24.2%", "5%"], [23.1, 24.2, 5.0], "percent signs read as written ('23.1%' as 23.1)"),
+    (["$2,311.00", "$12.50", "-$3.25"], [2311.0, 12.5, -3.25], "currency symbols read as written"),
+    (["(1.89)", "0.37", "( 2 )"], [-1.89, 0.37, -2.0], "parentheses as minus signs read as written"),
+    (["1.5 €", "2,000.25 €", "3"], [1.5, 2000.25, 3.0], "currency symbols"),
+])
+def test_decorated_numbers_are_read_as_written_with_a_note(cells, expected, said):
+    frame = pd.DataFrame({"date": MONTHS[:3], "value": cells})
+    sset = build_series(frame, time_col="date", target=["value"], freq="MS")
+    assert sset.series[0].target.tolist() == pytest.approx(expected)
+    assert any(said in n for n in sset.notes), sset.notes
+
+
+@pytest.mark.parametrize("cells", [["12%", "abc", "3"], ["(1.5", "2", "3"], ["1.234,50 €", "2", "3"]])
+def test_a_value_that_is_no_number_still_names_itself_as_written(cells):
+    frame = pd.DataFrame({"date": MONTHS[:3], "value": cells})
+    bad = next(c for c in cells if c not in ("2", "3", "12%"))
+    with pytest.raises(ValueError, match=rf"target column 'value' must be numeric: {bad!r}".replace("(", r"\(")):
+        build_series(frame, time_col="date", target=["value"], freq="MS")
+
+
+@pytest.mark.parametrize("labels, freq", [
+    ([f"{d.year}M{d.month:02d}" for d in MONTHS], "MS"),  # Eurostat, IMF
+    ([f"{d.year}-M{d.month}" for d in MONTHS], "MS"),
+    ([f"Q{(i % 4) + 1} {1950 + i // 4}" for i in range(60)], "QS"),
+    ([f"Q{(i % 4) + 1}-{1950 + i // 4}" for i in range(60)], "QS"),
+])
+def test_statistics_offices_periods_are_dates(labels, freq):
+    sset = _read(pd.DataFrame({"date": labels, "value": VALUES}))
+    assert sset.freq.startswith(freq) and sset.series[0].times[0] == pd.Timestamp("1950-01-01")
+    assert sset.series[0].length == 60 and not sset.notes
+
+
+def test_two_digit_years_are_not_put_in_the_future():
+    """``Jan-50`` is 1950 (pandas reads 2050); ``Jan-95`` .. ``Dec-24`` stays 1995-2024."""
+    labels = [d.strftime("%b-%y") for d in MONTHS]
+    sset = _read(pd.DataFrame({"date": labels, "value": VALUES}))
+    assert sset.series[0].times[0] == pd.Timestamp("1950-01-01") and sset.series[0].times[-1].year == 1954
+    assert any("two-digit years" in n and "'Jan-50' as 1950-01-01" in n for n in sset.notes), sset.notes
+    recent = pd.date_range("1995-01-01", periods=360, freq="MS")
+    sset = _read(pd.DataFrame({"date": [d.strftime("%b-%y") for d in recent], "value": np.arange(360.0)}))
+    assert sset.series[0].times[0] == recent[0] and sset.series[0].times[-1] == recent[-1]
+    assert not sset.notes
+
+
+def test_a_four_digit_year_in_the_future_is_left_as_written():
+    later = pd.date_range("2050-01-01", periods=30, freq="MS")
+    sset = _read(pd.DataFrame({"date": later.strftime("%Y-%m"), "value": np.arange(30.0)}))
+    assert sset.series[0].times[0] == later[0] and not sset.notes
+
+
+def test_excel_serial_dates_are_read_as_dates():
+    serials = (MONTHS - pd.Timestamp("1899-12-30")).days  # 18264 for 1950-01-01
+    sset = _read(pd.DataFrame({"date": serials, "value": VALUES}))
+    assert sset.freq == "MS" and sset.series[0].length == 60 and not any("interpolation" in n for n in sset.notes)
+    assert any("read as Excel serial dates (1950-01-01 to 1954-12-01)" in n for n in sset.notes), sset.notes
+    # evenly spaced whole numbers stay steps (a daily series as serials loses nothing as steps)
+    sset = _read(pd.DataFrame({"date": np.arange(20000, 20060), "value": VALUES}))
+    assert sset.freq == 1 and not sset.notes
+    # data.freq=1 keeps any whole numbers steps
+    sset = build_series(pd.DataFrame({"date": serials, "value": VALUES}), time_col="date", target=["value"], freq="1")
+    assert sset.freq == 1
+
+
+@pytest.mark.parametrize("columns, freq", [
+    ({"Year": MONTHS.year, "Month": MONTHS.month}, "MS"),
+    ({"year": MONTHS.year, "month": MONTHS.strftime("%b")}, "MS"),
+    ({"year": MONTHS.year, "month": MONTHS.strftime("%B")}, "MS"),
+    ({"year": np.repeat(np.arange(1950, 1965), 4), "quarter": [f"Q{q}" for q in [1, 2, 3, 4] * 15]}, "QS"),
+])
+def test_year_and_month_columns_make_the_dates(columns, freq):
+    sset = _read(pd.DataFrame({**columns, "value": VALUES}))
+    assert sset.freq.startswith(freq) and sset.series[0].times[0] == pd.Timestamp("1950-01-01")
+    assert sset.series[0].length == 60
+    assert any("is not in the data: the columns" in n and "read as the dates" in n for n in sset.notes), sset.notes
+
+
+def test_named_time_columns_and_an_impossible_date():
+    frame = pd.DataFrame({"Jahr": MONTHS.year, "Monat": MONTHS.month, "value": VALUES})
+    sset = _read(frame, time_col="Jahr,Monat")
+    assert sset.freq == "MS" and sset.series[0].length == 60 and not sset.notes
+    frame.loc[7, "Monat"] = 13
+    with pytest.raises(ValueError, match=r"time columns 'Jahr', 'Monat': year 1950, month 13 \(row 7\) is not a date"):
+        _read(frame, time_col="Jahr,Monat")
+    with pytest.raises(ValueError, match="time column 'Jahr,Tag' is not in the data|time column 'Tag'"):
+        _read(frame, time_col="Jahr,Tag")
+
+
+def test_blank_rows_below_the_data_are_dropped(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("date,value\n" + "".join(f"{d:%Y-%m-%d},{v}\n" for d, v in zip(MONTHS, VALUES)) + ",\n,\n")
+    sset = _read(read_table(path))
+    assert sset.series[0].length == 60 and not sset.notes
+
+
+def test_a_file_without_a_header_says_so(tmp_path):
+    path = tmp_path / "headless.csv"
+    path.write_text("".join(f"{d:%Y-%m-%d},{v}\n" for d, v in zip(MONTHS, VALUES)))
+    with pytest.raises(ValueError, match=r"whose first line looks like data, not a header \(1950-01-01, 20"):
+        _read(read_table(path))
+
+
+def test_year_month_file_trains_and_predict_takes_run_dir_as_train_does(tmp_path, capsys):
+    """Through the CLI: a file with year and month columns and no date column trains with no time
+    option, and ``predict`` accepts the run folder as ``--run-dir`` (with or without the app's name)."""
+    y = 20 + 5 * np.sin(2 * np.pi * np.arange(96) / 12)
+    dates = pd.date_range("2001-01-01", periods=96, freq="MS")
+    pd.DataFrame({"Year": dates.year, "Month": dates.strftime("%b"), "sales": [f"${v:,.2f}" for v in y]}).to_csv(
+        tmp_path / "sales.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "forecast", "--data", str(tmp_path / "sales.csv"), "--target", "sales", "--run-dir", str(run),
+                 "--preset", "tiny", "train.progress=false", "train.tensorboard=false",
+                 "baselines.models=seasonal_naive"]) == 0
+    out = capsys.readouterr().out
+    assert "note: time column 'date' is not in the data: the columns 'Year', 'Month' read as the dates" in out
+    assert "note: target column 'sales': currency symbols read as written" in out
+    assert "frequency MS" in out
+    for argv in (["predict", "forecast", "--run-dir", str(run)], ["predict", "--run-dir", str(run)]):
+        assert main(argv) == 0
+        assert "2009-01-01" in capsys.readouterr().out
+    assert main(["predict", str(tmp_path / "elsewhere"), "--run-dir", str(run)]) == 2
+    assert "two run folders given" in capsys.readouterr().err
