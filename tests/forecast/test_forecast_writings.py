@@ -2,6 +2,8 @@
 is read as meant, with a note, and only where every value of the column fits it
 (``rnnkit/apps/forecast/writings.py``); before, each was an error or a silent misreading."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -140,3 +142,18 @@ def test_year_month_file_trains_and_predict_takes_run_dir_as_train_does(tmp_path
         assert "2009-01-01" in capsys.readouterr().out
     assert main(["predict", str(tmp_path / "elsewhere"), "--run-dir", str(run)]) == 2
     assert "two run folders given" in capsys.readouterr().err
+
+
+def test_a_file_with_one_numeric_column_needs_no_target(tmp_path, capsys):
+    """``--target`` may be left out when the file has one numeric column besides the time (a
+    ``$``-formatted one counts); with several, the error lists them."""
+    dates = pd.date_range("2001-01-01", periods=48, freq="MS")
+    pd.DataFrame({"date": dates, "note": "x", "sales": [f"${v:,.2f}" for v in 1000 + 10 * np.arange(48)]}).to_csv(
+        tmp_path / "one.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "one.csv"), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["data"]["target"] == ["sales"]
+    assert "target: 'sales', the file's only numeric column besides the time" in err
+    pd.DataFrame({"date": dates, "a": 1.0, "b": 2.0}).to_csv(tmp_path / "two.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "two.csv"), "--print-config"]) == 2
+    assert "its numeric columns are a, b (--target a,b forecasts each)" in capsys.readouterr().err

@@ -12,6 +12,8 @@ Flags are shortcuts for config keys (``--horizon 14`` is ``window.horizon=14``);
 
 from __future__ import annotations
 
+import sys
+
 from rnnkit import config as C
 
 # flag -> config key; list-valued keys take comma-separated values
@@ -24,9 +26,11 @@ _SHORTCUTS = {
 
 def add_train_args(t) -> None:
     t.add_argument("--dataset", default=None, help="built-in dataset: sunspots, elnino, macrodata")
-    t.add_argument("--time-col", dest="time_col", default=None, help="time column (dates or integer steps), or year,month columns")
+    t.add_argument("--time-col", dest="time_col", default=None,
+                   help="time column (dates or integer steps), or year,month columns")
     t.add_argument("--id-col", dest="id_col", default=None, help="series id column (long format)")
-    t.add_argument("--target", default=None, help="target column(s), comma separated")
+    t.add_argument("--target", default=None,
+                   help="target column(s), comma separated (default: the file's only numeric column)")
     t.add_argument("--past", default=None, help="past covariate columns, comma separated")
     t.add_argument("--future", dest="future_cov", default=None, help="known-future covariate columns, comma separated")
     t.add_argument("--static", default=None, help="static covariate columns, comma separated")
@@ -49,8 +53,31 @@ def resolve_config(args, overrides: list[str]):
 
     cfg = resolve(args.dataset, args.data, args.preset, overrides)
     if args.data is not None and not cfg.data.target:
-        raise C.ConfigError("name the target column(s) of your file with --target COLUMN")
+        target = _only_numeric_column(cfg.data)
+        cfg = C.apply_overrides(cfg, [f"data.target={target}"])
+        # on stderr: --print-config's stdout stays one JSON document
+        print(f"target: {target!r}, the file's only numeric column besides the time (--target names another)",
+              file=sys.stderr)
     return cfg
+
+
+def _only_numeric_column(data) -> str:
+    """The target of a file given without ``--target``: its one numeric column that has no other
+    role; an error naming the candidates when there are none or several."""
+    from rnnkit.apps.forecast.data import read_table, reads_as_numbers
+    from rnnkit.apps.forecast.writings import year_parts
+
+    table = read_table(data.path)
+    taken = {data.time_col, data.id_col, *(data.past_covariates or ()), *(data.future_covariates or ()),
+             *(data.static_covariates or ()), *[c.strip() for c in str(data.time_col).split(",")]}
+    if data.time_col not in table.columns:
+        taken.update(year_parts(table.columns) or ())  # year and month columns that make the dates
+    numeric = [c for c in table.columns if c not in taken and reads_as_numbers(table[c])]
+    if len(numeric) == 1:
+        return str(numeric[0])
+    listed = f": its numeric columns are {', '.join(map(str, numeric))}" if numeric else ""
+    raise C.ConfigError(f"name the target column(s) of your file with --target COLUMN{listed}"
+                        + (f" (--target {','.join(map(str, numeric))} forecasts each)" if len(numeric) > 1 else ""))
 
 
 def add_evaluate_args(e) -> None:

@@ -59,7 +59,8 @@ from .writings import (
     year_parts,
 )
 
-__all__ = ["Series", "SeriesSet", "build_series", "fmt_time", "future_times", "read_table", "season_length_for"]
+__all__ = ["Series", "SeriesSet", "build_series", "fmt_time", "future_times", "read_table", "reads_as_numbers",
+           "season_length_for"]
 
 
 def fmt_time(t: Any) -> str:
@@ -491,6 +492,18 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
     if len(inf):
         raise ValueError(f"{role} column {name!r} holds an infinite value in row {col.index[inf[0]]}")
     return out
+
+
+def reads_as_numbers(col: pd.Series) -> bool:
+    """Whether a column's values are numbers as a target's are read (``$1,200`` and ``5%`` too):
+    the candidates for the target of a file given without one."""
+    if pd.api.types.is_bool_dtype(col) or col.isna().all():
+        return False
+    try:
+        _numeric(col, str(col.name), "target")
+    except ValueError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------------------------- frequency
