@@ -157,3 +157,21 @@ def test_a_file_with_one_numeric_column_needs_no_target(tmp_path, capsys):
     pd.DataFrame({"date": dates, "a": 1.0, "b": 2.0}).to_csv(tmp_path / "two.csv", index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "two.csv"), "--print-config"]) == 2
     assert "its numeric columns are a, b (--target a,b forecasts each)" in capsys.readouterr().err
+
+
+def test_a_long_file_finds_its_series_column(tmp_path, make_store_frame, capsys):
+    """A panel in long format given with no option but the file: the text column that makes each
+    (series, time) unique is the id (the region beside each store splits the rows alike: the
+    leftmost is taken); a second column that splits them differently leaves the choice to the user."""
+    frame = make_store_frame(n=72).drop(columns=["promo", "temp"])
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "long.csv"), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["data"]["id_col"] == "store" and json.loads(out)["data"]["target"] == ["sales"]
+    assert "series id: 'store', the column that tells the series apart" in err
+    even = pd.to_datetime(frame["date"]).dt.month % 2 == 0  # per date one store is "x", the other "y"
+    frame.assign(region=np.where((frame["store"] == "north") ^ even, "x", "y")).to_csv(tmp_path / "two_ways.csv",
+                                                                                       index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "two_ways.csv"), "--run-dir", str(tmp_path / "r"),
+                 "--preset", "tiny"]) == 2
+    assert "duplicated timestamp" in capsys.readouterr().err

@@ -52,26 +52,67 @@ def resolve_config(args, overrides: list[str]):
     from rnnkit.apps.forecast.config import resolve_config as resolve
 
     cfg = resolve(args.dataset, args.data, args.preset, overrides)
-    if args.data is not None and not cfg.data.target:
-        target = _only_numeric_column(cfg.data)
-        cfg = C.apply_overrides(cfg, [f"data.target={target}"])
-        # on stderr: --print-config's stdout stays one JSON document
-        print(f"target: {target!r}, the file's only numeric column besides the time (--target names another)",
-              file=sys.stderr)
+    if args.data is not None and (not cfg.data.target or cfg.data.id_col is None):
+        from rnnkit.apps.forecast.data import read_table
+
+        table = read_table(cfg.data.path)
+        found = []
+        if cfg.data.id_col is None:
+            id_col = _series_column(table, cfg.data)
+            if id_col is not None:
+                found.append(f"data.id_col={id_col}")
+                print(f"series id: {id_col!r}, the column that tells the series apart (each time appears once per "
+                      f"{id_col}; --id-col names another)", file=sys.stderr)  # stderr: --print-config's stdout is JSON
+        if not cfg.data.target:
+            target = _only_numeric_column(table, cfg.data)
+            found.append(f"data.target={target}")
+            print(f"target: {target!r}, the file's only numeric column besides the time (--target names another)",
+                  file=sys.stderr)
+        cfg = C.apply_overrides(cfg, found) if found else cfg
     return cfg
 
 
-def _only_numeric_column(data) -> str:
-    """The target of a file given without ``--target``: its one numeric column that has no other
-    role; an error naming the candidates when there are none or several."""
-    from rnnkit.apps.forecast.data import read_table, reads_as_numbers
+def _taken(table, data) -> set:
+    """The columns a file's config already gives a role (the time, or the year/month columns that
+    make it; the id; the covariates and targets)."""
     from rnnkit.apps.forecast.writings import year_parts
 
-    table = read_table(data.path)
-    taken = {data.time_col, data.id_col, *(data.past_covariates or ()), *(data.future_covariates or ()),
-             *(data.static_covariates or ()), *[c.strip() for c in str(data.time_col).split(",")]}
+    taken = {data.time_col, data.id_col, *(data.target or ()), *(data.past_covariates or ()),
+             *(data.future_covariates or ()), *(data.static_covariates or ()),
+             *[c.strip() for c in str(data.time_col).split(",")]}
     if data.time_col not in table.columns:
-        taken.update(year_parts(table.columns) or ())  # year and month columns that make the dates
+        taken.update(year_parts(table.columns) or ())
+    return taken
+
+
+def _series_column(table, data) -> str | None:
+    """A long-format file given without ``--id-col``: the one text column that makes every
+    (series, time) pair unique where the times repeat; None when they do not repeat, or when no
+    single column (or more than one) does it (the reader's error then asks for it)."""
+    from rnnkit.apps.forecast.data import reads_as_numbers
+    from rnnkit.apps.forecast.writings import year_parts
+
+    times = [data.time_col] if data.time_col in table.columns else (year_parts(table.columns) or [])
+    if not times or not table.duplicated(subset=times).any():
+        return None
+    taken = _taken(table, data)
+    fits = [c for c in table.columns if c not in taken and table[c].notna().all() and not reads_as_numbers(table[c])
+            and not table.duplicated(subset=[c, *times]).any()]
+    if not fits:
+        return None
+    # several that split the rows alike (a store and its region, one per store): the leftmost,
+    # where tables keep their key; different splits are a choice left to the user
+    split = table.groupby(fits[0], sort=False).ngroup().to_numpy()
+    same = all((table.groupby(c, sort=False).ngroup().to_numpy() == split).all() for c in fits[1:])
+    return str(fits[0]) if same else None
+
+
+def _only_numeric_column(table, data) -> str:
+    """The target of a file given without ``--target``: its one numeric column that has no other
+    role; an error naming the candidates when there are none or several."""
+    from rnnkit.apps.forecast.data import reads_as_numbers
+
+    taken = _taken(table, data)
     numeric = [c for c in table.columns if c not in taken and reads_as_numbers(table[c])]
     if len(numeric) == 1:
         return str(numeric[0])
