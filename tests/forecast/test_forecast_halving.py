@@ -76,3 +76,36 @@ def test_an_interruption_after_the_halving_resumes_to_the_same_forecasts(tmp_pat
     assert _transform(cut) == _transform(whole)
     pd.testing.assert_frame_equal(pd.read_csv(whole / "backtest_forecasts.csv"),
                                   pd.read_csv(cut / "backtest_forecasts.csv"))
+
+
+def test_an_interruption_before_the_halving_resumes_with_the_candidates_that_had_ended(
+        tmp_path, make_store_frame, monkeypatch, capsys):
+    """Early stopping ends the candidates before the halving epoch (no change counts as an
+    improvement: every one stops after epoch 2); they are saved then, and a resume after an
+    interruption in the halving's first round takes them from the run folder in both rounds."""
+    data = tmp_path / "stores.csv"
+    make_store_frame(n=72).to_csv(data, index=False)
+    args = [*ARGS, "train.patience=1", "train.min_delta=1e9", "train.epochs=8", "model.halving_epochs=4"]
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert main(["train", "forecast", "--data", str(data), "--run-dir", str(whole), *args]) == 0
+    ended_early = [k for k, v in _transform(whole)["halving"]["scores"].items() if k in _transform(whole)["scores"]
+                   and v == _transform(whole)["scores"][k]]
+    fit_member, started = pipeline._fit_member, []
+
+    def interrupted_at_the_sixth(*a, **k):
+        started.append(1)
+        if len(started) == 6:
+            raise KeyboardInterrupt
+        return fit_member(*a, **k)
+
+    monkeypatch.setattr(pipeline, "_fit_member", interrupted_at_the_sixth)
+    assert main(["train", "forecast", "--data", str(data), "--run-dir", str(cut), *args]) == 130
+    saved = [p.name for p in (cut / "candidates").iterdir() if (p / "candidate.json").is_file()]
+    monkeypatch.setattr(pipeline, "_fit_member", fit_member)
+    capsys.readouterr()
+    assert main(["train", "forecast", "--resume", "--run-dir", str(cut)]) == 0
+    assert capsys.readouterr().out.count("(trained before the interruption)") == len(saved)
+    assert saved and ended_early  # the case this test is about happened
+    assert _transform(cut) == _transform(whole)
+    pd.testing.assert_frame_equal(pd.read_csv(whole / "backtest_forecasts.csv"),
+                                  pd.read_csv(cut / "backtest_forecasts.csv"))

@@ -469,7 +469,8 @@ class _Candidates:
             self.fitted[name] = _load_forecaster(c, folder)[0]
             self.fitted[name].epochs = saved["epochs"]
             self.guide = self.guide or self.fitted[name].guide
-            score = float("nan") if saved["validation_mase"] is None else float(saved["validation_mase"])
+            score = self.final[name] = (float("nan") if saved["validation_mase"] is None
+                                        else float(saved["validation_mase"]))
             self.echo(f"transform candidate {i + 1}/{n} {name}: validation MASE {score:.3f} "
                       "(trained before the interruption)")
             return score
