@@ -115,11 +115,13 @@ def test_blank_rows_below_the_data_are_dropped(tmp_path):
     assert sset.series[0].length == 60 and not sset.notes
 
 
-def test_a_file_without_a_header_says_so(tmp_path):
+def test_a_file_without_a_header_says_so(tmp_path, capsys):
     path = tmp_path / "headless.csv"
     path.write_text("".join(f"{d:%Y-%m-%d},{v}\n" for d, v in zip(MONTHS, VALUES)))
     with pytest.raises(ValueError, match=r"whose first line looks like data, not a header \(1950-01-01, 20"):
         _read(read_table(path))
+    assert main(["train", "forecast", "--data", str(path), "--run-dir", str(tmp_path / "r")]) == 2
+    assert "first line looks like data, not a header (1950-01-01, 20" in capsys.readouterr().err
 
 
 def test_year_month_file_trains_and_predict_takes_run_dir_as_train_does(tmp_path, capsys):
@@ -175,3 +177,26 @@ def test_a_long_file_finds_its_series_column(tmp_path, make_store_frame, capsys)
     assert main(["train", "forecast", "--data", str(tmp_path / "two_ways.csv"), "--run-dir", str(tmp_path / "r"),
                  "--preset", "tiny"]) == 2
     assert "duplicated timestamp" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("columns, time_col, target", [
+    ({"year": np.arange(1900, 1960), "value": VALUES}, "year", "value"),  # a yearly table
+    ({"Datum": MONTHS.strftime("%d.%m.%Y"), "Wert": VALUES}, "Datum", "Wert"),  # text dates, any name
+    ({"ts": MONTHS.strftime("%Y-%m-%dT00:00:00Z"), "load": VALUES}, "ts", "load"),
+])
+def test_a_file_given_alone_finds_its_time_and_target(tmp_path, capsys, columns, time_col, target):
+    """``rnnkit train forecast --data FILE`` and nothing else: the one column named as time columns
+    are named, or else the one of text dates, is the time; the one numeric column left, the target."""
+    pd.DataFrame(columns).to_csv(tmp_path / "f.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "f.csv"), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)["data"]
+    assert data["time_col"] == time_col and data["target"] == [target]
+    assert f"time column: {time_col!r} (--time-col names another)" in err
+
+
+def test_two_time_like_columns_are_left_to_the_user(tmp_path, capsys):
+    pd.DataFrame({"year": np.arange(1900, 1960), "t": np.arange(60), "value": VALUES}).to_csv(tmp_path / "f.csv",
+                                                                                            index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "f.csv"), "--run-dir", str(tmp_path / "r")]) == 2
+    assert "time column 'date' is not in the data; columns are: year, t, value" in capsys.readouterr().err

@@ -76,6 +76,10 @@ class GuideBlend:
         q = q + (w[:, None] * (self.guide_forecasts(series, origins) - q[..., at]))[..., None]
         return q[..., :len(levels)]
 
+    def _reads_future_covariates(self) -> bool:
+        encoder = getattr(self, "encoder", None)
+        return bool(encoder is not None and encoder.future_scales)
+
     def guide_forecasts(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
         """``(N, H)``: the guide's forecast from each origin (data scale)."""
         H, L = self.layout.horizon, self.layout.input_len
@@ -101,7 +105,10 @@ class GuideBlend:
             if end is None:  # unseen in training: no out-of-sample record
                 plans.append(fallback)
                 continue
-            starts = [r for r in range(o - stride, end - 1, -stride) if r >= self.layout.lookback]
+            # with known-future covariates an earlier forecast needs them over its whole horizon: at
+            # the end of the data (o = its length) an origin less than H back has none past the end
+            last = len(s.times) - H if self._reads_future_covariates() else o
+            starts = [r for r in range(o - stride, end - 1, -stride) if self.layout.lookback <= r <= last]
             plans.append((s, o, [(earlier.add(s, r), r) for r in starts]))
         if earlier.views:  # targets come from each view itself, only the steps before the origin
             m = self._raw_quantiles(earlier.views, earlier.starts, [0.5])[..., 0]

@@ -52,11 +52,22 @@ def resolve_config(args, overrides: list[str]):
     from rnnkit.apps.forecast.config import resolve_config as resolve
 
     cfg = resolve(args.dataset, args.data, args.preset, overrides)
-    if args.data is not None and (not cfg.data.target or cfg.data.id_col is None):
+    if args.data is not None and (not cfg.data.target or cfg.data.id_col is None or args.time_col is None):
         from rnnkit.apps.forecast.data import read_table
 
         table = read_table(cfg.data.path)
+        _check_header(table)
         found = []
+        if args.time_col is None and not any(str(c).strip().casefold() == str(cfg.data.time_col).casefold()
+                                             for c in table.columns):
+            time_col = _time_column(table, cfg.data)
+            if time_col is not None:
+                cfg = C.apply_overrides(cfg, [f"data.time_col={time_col}"])
+                found.append(f"data.time_col={time_col}")
+                print(f"time column: {time_col!r} (--time-col names another)", file=sys.stderr)
+            elif not _year_parts(table):  # said before the target: without a time column nothing else is sure
+                raise C.ConfigError(f"time column {cfg.data.time_col!r} is not in the data; columns are: "
+                                    f"{', '.join(map(str, table.columns))} (name the time column with --time-col)")
         if cfg.data.id_col is None:
             id_col = _series_column(table, cfg.data)
             if id_col is not None:
@@ -70,6 +81,44 @@ def resolve_config(args, overrides: list[str]):
                   file=sys.stderr)
         cfg = C.apply_overrides(cfg, found) if found else cfg
     return cfg
+
+
+# the names tables give their time column, besides the default "date"
+_TIME_NAMES = {"time", "datetime", "timestamp", "ds", "period", "year", "month", "week", "quarter", "day", "t",
+               "step", "date_time", "fecha", "datum", "jahr", "annee", "année", "observation_date"}
+
+
+def _time_column(table, data) -> str | None:
+    """A file without the default time column (``date``) and no ``--time-col``: its one column
+    named as time columns are (``year``, ``time``, ``ds``, ``timestamp`` ...) or, failing that, its
+    one column of text dates; None when there are none or several (the reader's error then names
+    the columns). Year and month columns that make the dates together are left to the reader."""
+    from rnnkit.apps.forecast.data import parses_as_dates
+    from rnnkit.apps.forecast.writings import year_parts
+
+    if year_parts(table.columns) is not None:
+        return None
+    named = [c for c in table.columns if isinstance(c, str) and c.strip().casefold() in _TIME_NAMES]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        return None
+    dated = [c for c in table.columns if parses_as_dates(table[c])]
+    return str(dated[0]) if len(dated) == 1 else None
+
+
+def _check_header(table) -> None:
+    from rnnkit.apps.forecast.writings import looks_like_data
+
+    if looks_like_data(table.columns):
+        raise C.ConfigError(f"the file's first line looks like data, not a header ({', '.join(map(str, table.columns))}): "
+                            "add a first line naming the columns (e.g. date,value)")
+
+
+def _year_parts(table) -> bool:
+    from rnnkit.apps.forecast.writings import year_parts
+
+    return year_parts(table.columns) is not None
 
 
 def _taken(table, data) -> set:

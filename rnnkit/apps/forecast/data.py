@@ -59,7 +59,8 @@ from .writings import (
     year_parts,
 )
 
-__all__ = ["Series", "SeriesSet", "build_series", "fmt_time", "future_times", "read_table", "reads_as_numbers",
+__all__ = ["Series", "SeriesSet", "build_series", "fmt_time", "future_times", "parses_as_dates", "read_table",
+           "reads_as_numbers",
            "season_length_for"]
 
 
@@ -492,6 +493,19 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
     if len(inf):
         raise ValueError(f"{role} column {name!r} holds an infinite value in row {col.index[inf[0]]}")
     return out
+
+
+def parses_as_dates(col: pd.Series) -> bool:
+    """Whether a column is text dates (every value parses; a day/month order left open counts):
+    the candidates for the time column of a file given without one."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return True
+    if col.dtype != object or col.isna().any():
+        return False
+    try:
+        return not _parse_text_dates(col.astype(str), str(col.name)).isna().any()
+    except ValueError:  # dates whose day/month order is open are still dates
+        return True
 
 
 def reads_as_numbers(col: pd.Series) -> bool:
