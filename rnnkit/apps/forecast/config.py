@@ -116,6 +116,11 @@ class WindowConfig:
         60 epochs of them. With the default, 1024 (16 batches of 64), a series' training costs
         at most that many windows an epoch, and every series of the benchmark panels but
         us_gasoline (1,201 windows) is read whole.
+    min_per_epoch: with fewer training windows than this, an epoch reads this many, drawn with
+        replacement, so a short series' epoch is several batches: early stopping's patience and the
+        60 epochs then mean as many optimizer steps as on a long series (a 141-year series had 2
+        batches an epoch and stopped after 40 steps, its best at step 16, before its network had
+        learned more than the level). 0 = every window once an epoch, however few.
     """
 
     input_len: int = 0
@@ -123,6 +128,7 @@ class WindowConfig:
     partial: bool = True
     per_epoch: int = 6400
     per_series: int = 1024
+    min_per_epoch: int = 512
 
 
 @dataclass
@@ -400,6 +406,7 @@ def check_config(cfg: ForecastConfig) -> None:
     need(0.0 <= m.dropout < 1.0, f"model.dropout must be in [0, 1), got {m.dropout}")
     need(0.0 < b.interval < 1.0, f"backtest.interval must be in (0, 1), got {b.interval}")
     need(m.combine >= 1, f"model.combine must be >= 1 (1 = the best treatment alone), got {m.combine}")
+    need(w.min_per_epoch >= 0, f"window.min_per_epoch must be >= 0 (0 = every window once), got {w.min_per_epoch}")
     need(m.halving_epochs >= 0, f"model.halving_epochs must be >= 0 (0 = no halving), got {m.halving_epochs}")
     bad = [t for t in m.combine_with if t not in TRANSFORMS or t == m.transform]
     need(not bad, f"model.combine_with takes treatments other than model.transform ({', '.join(TRANSFORMS)}), "

@@ -46,11 +46,16 @@ from .windows import Layout, build_windows, training_origins
 __all__ = ["NeuralForecaster"]
 
 
-def epoch_loader(data: TensorDataset, batch_size: int, per_epoch: int, generator: torch.Generator) -> DataLoader:
+def epoch_loader(data: TensorDataset, batch_size: int, per_epoch: int, generator: torch.Generator,
+                 at_least: int = 0) -> DataLoader:
     """Shuffled training batches; with ``0 < per_epoch < len(data)`` each epoch reads a fresh
-    sample of ``per_epoch`` windows (the first ``per_epoch`` of a new permutation). Otherwise the
+    sample of ``per_epoch`` windows (the first ``per_epoch`` of a new permutation); with
+    ``len(data) < at_least`` it reads ``at_least`` windows drawn with replacement. Otherwise the
     batches are exactly those of ``DataLoader(data, shuffle=True, generator=generator)``: the
     loader draws its workers' base seed from ``generator`` too, so it must be passed to both."""
+    if 0 < len(data) < at_least:
+        sampler = RandomSampler(data, replacement=True, num_samples=at_least, generator=generator)
+        return DataLoader(data, batch_size=batch_size, sampler=sampler, generator=generator)
     n = per_epoch if 0 < per_epoch < len(data) else None
     sampler = RandomSampler(data, num_samples=n, generator=generator)
     return DataLoader(data, batch_size=batch_size, sampler=sampler, generator=generator)
@@ -256,7 +261,8 @@ class NeuralForecaster(GuideBlend, Intervals):
             tcfg = dataclasses.replace(self.cfg.train, seed=self.cfg.train.seed + i)
             g = torch.Generator().manual_seed(tcfg.seed)
             train_loader = epoch_loader(TensorDataset(train.inputs, train.targets), tcfg.batch_size,
-                                        windows_per_epoch(self.cfg, len(history.series)), g)
+                                        windows_per_epoch(self.cfg, len(history.series)), g,
+                                        at_least=self.cfg.window.min_per_epoch)
             val_loader = DataLoader(TensorDataset(val.inputs, val.targets), batch_size=512)
             member_dir = self.member_dir(run_dir, i) if run_dir is not None else None
             cdict = C.to_dict(self.cfg)
