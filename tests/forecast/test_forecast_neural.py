@@ -194,6 +194,12 @@ def test_without_a_cap_the_batches_are_exactly_those_of_a_shuffled_loader():
     assert batches(lambda g: epoch_loader(data, 16, 100, g)) == shuffled
     capped = batches(lambda g: epoch_loader(data, 16, 40, g))
     assert [len(b) for b in capped] == [16, 16, 8] * 3
+    # window.min_per_epoch: fewer windows than asked for are drawn with replacement up to it
+    assert batches(lambda g: epoch_loader(data, 16, 0, g, at_least=100)) == shuffled  # enough: as before
+    drawn = batches(lambda g: epoch_loader(data, 16, 0, g, at_least=160))
+    assert [len(b) for b in drawn] == [16] * 30
+    values = [v for b in drawn for v in b]
+    assert set(values) <= set(range(100)) and len(set(values)) < len(values)  # repeats: with replacement
 
 
 def test_per_series_bounds_the_windows_an_epoch_reads(data, monkeypatch):
