@@ -1,0 +1,112 @@
+"""The roles of a user's columns that the command line did not name, found from the file: the
+time column (when the default ``date`` is absent), the series id of a long-format panel, and the
+target. Each is taken only when exactly one column fits, and said; otherwise the reader's error
+names the columns. ``rnnkit train forecast --data FILE`` is then enough for a ``year,value`` table,
+a ``date,store,sales`` panel or a ``Datum;Wert`` export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rnnkit import config as C
+
+from .data import parses_as_dates, read_table, reads_as_numbers
+from .writings import looks_like_data, year_parts
+
+__all__ = ["find_roles"]
+
+
+def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
+    """``(overrides, lines)``: the ``data.*`` keys found for the file of ``data`` (a DataConfig)
+    and one line per key saying what was taken. ``time_given``: the user named the time column.
+    A file whose first line is data (no header) is an error, said before anything else."""
+    wants = not data.target or data.id_col is None or not time_given
+    if not wants or not Path(data.path).is_file():  # a missing file: the reader's error says so later
+        return [], []
+    table = read_table(data.path)
+    if looks_like_data(table.columns):
+        raise C.ConfigError(f"the file's first line looks like data, not a header "
+                            f"({', '.join(map(str, table.columns))}): add a first line naming the columns "
+                            "(e.g. date,value)")
+    found, said = [], []
+    time_col = data.time_col
+    if not time_given and not any(str(c).strip().casefold() == str(time_col).casefold() for c in table.columns):
+        named = _time_column(table)
+        if named is not None:
+            time_col = named
+            found.append(f"data.time_col={named}")
+            said.append(f"time column: {named!r} (--time-col names another)")
+        elif year_parts(table.columns) is None:  # said before the target: without a time nothing else is sure
+            raise C.ConfigError(f"time column {time_col!r} is not in the data; columns are: "
+                                f"{', '.join(map(str, table.columns))} (name the time column with --time-col)")
+    id_col = data.id_col
+    if id_col is None:
+        id_col = _series_column(table, data, time_col)
+        if id_col is not None:
+            found.append(f"data.id_col={id_col}")
+            said.append(f"series id: {id_col!r}, the column that tells the series apart (each time appears once "
+                        f"per {id_col}; --id-col names another)")
+    if not data.target:
+        target = _only_numeric_column(table, data, time_col, id_col)
+        found.append(f"data.target={target}")
+        said.append(f"target: {target!r}, the file's only numeric column besides the time (--target names another)")
+    return found, said
+
+
+# the names tables give their time column, besides the default "date"
+_TIME_NAMES = {"time", "datetime", "timestamp", "ds", "period", "year", "month", "week", "quarter", "day", "t",
+               "step", "date_time", "fecha", "datum", "jahr", "annee", "année", "observation_date"}
+
+
+def _time_column(table) -> str | None:
+    """The one column named as time columns are (``year``, ``time``, ``ds``, ``timestamp`` ...)
+    or, failing that, the one column of text dates; None when there are none or several. Year and
+    month columns that make the dates together are left to the reader."""
+    if year_parts(table.columns) is not None:
+        return None
+    named = [c for c in table.columns if isinstance(c, str) and c.strip().casefold() in _TIME_NAMES]
+    if named:
+        return named[0] if len(named) == 1 else None
+    dated = [c for c in table.columns if parses_as_dates(table[c])]
+    return str(dated[0]) if len(dated) == 1 else None
+
+
+def _taken(table, data, time_col: str, id_col: str | None) -> set:
+    """The columns with a role already: the time (or the year/month columns that make it), the id,
+    the covariates and targets."""
+    taken = {time_col, id_col, *(data.target or ()), *(data.past_covariates or ()),
+             *(data.future_covariates or ()), *(data.static_covariates or ()),
+             *[c.strip() for c in str(time_col).split(",")]}
+    if time_col not in table.columns:
+        taken.update(year_parts(table.columns) or ())
+    return taken
+
+
+def _series_column(table, data, time_col: str) -> str | None:
+    """The one text column that makes every (series, time) pair unique where the times repeat;
+    None when they do not repeat, or when no column does it, or several that split the rows
+    differently (the reader's duplicate error then asks for ``--id-col``)."""
+    times = [time_col] if time_col in table.columns else (year_parts(table.columns) or [])
+    if not times or not table.duplicated(subset=times).any():
+        return None
+    taken = _taken(table, data, time_col, None)
+    fits = [c for c in table.columns if c not in taken and table[c].notna().all() and not reads_as_numbers(table[c])
+            and not table.duplicated(subset=[c, *times]).any()]
+    if not fits:
+        return None
+    # several that split the rows alike (a store and its region, one per store): the leftmost,
+    # where tables keep their key; different splits are a choice left to the user
+    split = table.groupby(fits[0], sort=False).ngroup().to_numpy()
+    same = all((table.groupby(c, sort=False).ngroup().to_numpy() == split).all() for c in fits[1:])
+    return str(fits[0]) if same else None
+
+
+def _only_numeric_column(table, data, time_col: str, id_col: str | None) -> str:
+    """The one numeric column with no other role; an error naming the candidates otherwise."""
+    taken = _taken(table, data, time_col, id_col)
+    numeric = [c for c in table.columns if c not in taken and reads_as_numbers(table[c])]
+    if len(numeric) == 1:
+        return str(numeric[0])
+    listed = f": its numeric columns are {', '.join(map(str, numeric))}" if numeric else ""
+    raise C.ConfigError(f"name the target column(s) of your file with --target COLUMN{listed}"
+                        + (f" (--target {','.join(map(str, numeric))} forecasts each)" if len(numeric) > 1 else ""))
