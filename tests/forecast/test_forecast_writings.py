@@ -65,6 +65,15 @@ def test_two_digit_years_are_not_put_in_the_future():
     assert not sset.notes
 
 
+def test_month_and_day_without_a_year_are_not_read_as_months_and_years():
+    """``Jan 01, Jan 02, ...`` (days of an unnamed year) are not ``Jan-01, Jan-02`` (months of
+    2001, 2002, ..., which would make a monthly series of 2001-2031 with gaps): they stay the
+    error they were, which names the value."""
+    days = pd.date_range("2021-01-01", periods=90, freq="D")
+    with pytest.raises(ValueError, match=r"time column 'date': cannot parse 'Jan 01' \(row 0\) as a date"):
+        _read(pd.DataFrame({"date": days.strftime("%b %d"), "value": np.arange(90.0)}))
+
+
 def test_a_four_digit_year_in_the_future_is_left_as_written():
     later = pd.date_range("2050-01-01", periods=30, freq="MS")
     sset = _read(pd.DataFrame({"date": later.strftime("%Y-%m"), "value": np.arange(30.0)}))

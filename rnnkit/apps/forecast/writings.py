@@ -51,8 +51,11 @@ def period_dates(text: pd.Series) -> pd.Series | None:
         month = named[0].str.lower().str[:3].map(_MONTH_NAMES)
         if month.notna().all():
             yy = named[1].astype(int)
-            return pd.to_datetime(pd.DataFrame({"year": np.where(yy <= 68, 2000 + yy, 1900 + yy), "month": month,
-                                                "day": 1}))
+            year = np.where(yy <= 68, 2000 + yy, 1900 + yy)
+            # months in a row, one apart mostly: "Jan 01, Jan 02" (days without a year) is not this
+            steps = np.diff(year * 12 + month.to_numpy(int))
+            if len(steps) == 0 or (np.abs(steps) == 1).mean() >= 0.5:
+                return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}))
     months = text.str.extract(_MONTH_CODE)
     if months.notna().all().all():
         month = months[1].astype(int)
