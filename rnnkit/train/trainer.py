@@ -234,6 +234,11 @@ class Trainer:
             return self._fit_locked(train_data, val_data, resume, resume_from, pause_after)
 
     @property
+    def best_weights(self) -> dict[str, torch.Tensor] | None:
+        """A CPU copy of the weights of the best epoch so far (None before the first)."""
+        return self._best_weights
+
+    @property
     def paused(self) -> bool:
         """Whether the last ``fit`` stopped at its ``pause_after`` epoch with training left to do."""
         return self._paused_rng is not None

@@ -29,3 +29,19 @@ def store_frame() -> pd.DataFrame:
 def make_store_frame():
     """The builder itself, for module-scoped fixtures and tests that vary the size."""
     return two_store_frame
+
+
+@pytest.fixture(scope="session")
+def interrupt_at():
+    """``interrupt_at(n, fn)``: ``fn`` wrapped to raise KeyboardInterrupt (a Ctrl-C) at its n-th
+    call; the calls before go through."""
+    def wrap(n, fn):
+        calls = []
+
+        def wrapped(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt
+            return fn(*args, **kwargs)
+        return wrapped
+    return wrap

@@ -49,22 +49,15 @@ def test_the_best_half_ends_as_without_halving_and_the_choice_follows(tmp_path, 
 
 
 def test_an_interruption_after_the_halving_resumes_to_the_same_forecasts(tmp_path, make_store_frame, monkeypatch,
-                                                                         capsys):
+                                                                         capsys, interrupt_at):
     data = tmp_path / "stores.csv"
     make_store_frame(n=72).to_csv(data, index=False)
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert main(["train", "forecast", "--data", str(data), "--run-dir", str(whole), *ARGS,
                  "model.halving_epochs=2"]) == 0
 
-    finish, finished = pipeline.NeuralForecaster.finish_fit, []
-
-    def interrupted_at_the_second(self, *args, **kwargs):
-        finished.append(1)
-        if len(finished) == 2:
-            raise KeyboardInterrupt
-        return finish(self, *args, **kwargs)
-
-    monkeypatch.setattr(pipeline.NeuralForecaster, "finish_fit", interrupted_at_the_second)
+    finish = pipeline.NeuralForecaster.finish_fit
+    monkeypatch.setattr(pipeline.NeuralForecaster, "finish_fit", interrupt_at(2, finish))
     capsys.readouterr()
     assert main(["train", "forecast", "--data", str(data), "--run-dir", str(cut), *ARGS,
                  "model.halving_epochs=2"]) == 130
@@ -79,7 +72,7 @@ def test_an_interruption_after_the_halving_resumes_to_the_same_forecasts(tmp_pat
 
 
 def test_an_interruption_before_the_halving_resumes_with_the_candidates_that_had_ended(
-        tmp_path, make_store_frame, monkeypatch, capsys):
+        tmp_path, make_store_frame, monkeypatch, capsys, interrupt_at):
     """Early stopping ends the candidates before the halving epoch (no change counts as an
     improvement: every one stops after epoch 2); they are saved then, and a resume after an
     interruption in the halving's first round takes them from the run folder in both rounds."""
@@ -90,15 +83,8 @@ def test_an_interruption_before_the_halving_resumes_with_the_candidates_that_had
     assert main(["train", "forecast", "--data", str(data), "--run-dir", str(whole), *args]) == 0
     ended_early = [k for k, v in _transform(whole)["halving"]["scores"].items() if k in _transform(whole)["scores"]
                    and v == _transform(whole)["scores"][k]]
-    fit_member, started = pipeline._fit_member, []
-
-    def interrupted_at_the_sixth(*a, **k):
-        started.append(1)
-        if len(started) == 6:
-            raise KeyboardInterrupt
-        return fit_member(*a, **k)
-
-    monkeypatch.setattr(pipeline, "_fit_member", interrupted_at_the_sixth)
+    fit_member = pipeline._fit_member
+    monkeypatch.setattr(pipeline, "_fit_member", interrupt_at(6, fit_member))
     assert main(["train", "forecast", "--data", str(data), "--run-dir", str(cut), *args]) == 130
     saved = [p.name for p in (cut / "candidates").iterdir() if (p / "candidate.json").is_file()]
     monkeypatch.setattr(pipeline, "_fit_member", fit_member)

@@ -11,21 +11,15 @@ ARGS = ["--time-col", "date", "--id-col", "store", "--target", "sales", "--horiz
         "--preset", "tiny", "train.progress=false", "train.tensorboard=false", "baselines.models=naive,seasonal_naive"]
 
 
-def test_an_interrupted_choice_resumes_to_the_same_forecasts(tmp_path, make_store_frame, monkeypatch, capsys):
+def test_an_interrupted_choice_resumes_to_the_same_forecasts(tmp_path, make_store_frame, monkeypatch, capsys,
+                                                             interrupt_at):
     data = tmp_path / "stores.csv"
     make_store_frame(n=72).to_csv(data, index=False)
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert main(["train", "forecast", "--data", str(data), "--run-dir", str(whole), *ARGS]) == 0
 
-    fit_member, started = pipeline._fit_member, []
-
-    def interrupted_at_the_third(*args, **kwargs):
-        started.append(1)
-        if len(started) == 3:
-            raise KeyboardInterrupt
-        return fit_member(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "_fit_member", interrupted_at_the_third)
+    fit_member = pipeline._fit_member
+    monkeypatch.setattr(pipeline, "_fit_member", interrupt_at(3, fit_member))
     capsys.readouterr()
     assert main(["train", "forecast", "--data", str(data), "--run-dir", str(cut), *ARGS]) == 130
     err = capsys.readouterr().err

@@ -127,7 +127,7 @@ def test_blank_rows_below_the_data_are_dropped(tmp_path):
 def test_a_file_without_a_header_says_so(tmp_path, capsys):
     path = tmp_path / "headless.csv"
     path.write_text("".join(f"{d:%Y-%m-%d},{v}\n" for d, v in zip(MONTHS, VALUES)))
-    with pytest.raises(ValueError, match=r"whose first line looks like data, not a header \(1950-01-01, 20"):
+    with pytest.raises(ValueError, match=r"first line looks like data, not a header \(1950-01-01, 20"):
         _read(read_table(path))
     assert main(["train", "forecast", "--data", str(path), "--run-dir", str(tmp_path / "r")]) == 2
     assert "first line looks like data, not a header (1950-01-01, 20" in capsys.readouterr().err

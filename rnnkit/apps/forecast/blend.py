@@ -52,8 +52,9 @@ GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # the guide's shares ``auto`` chooses from
 class GuideBlend:
     """Mixin for a quantile forecaster with a guide. Provides ``quantiles`` from the class's
     ``_raw_quantiles(series, origins, levels)`` (the network's own, on the data's scale). Needs
-    ``cfg``, ``layout``, ``guide`` (or None), ``blend`` (a share in [0, 1] or ``"auto"``),
-    ``history_ends`` (series -> length of the training history), ``fixed_blend`` (series ->
+    ``cfg``, ``layout``, ``encoder`` (its ``future_scales``), ``guide`` (or None), ``blend`` (a
+    share in [0, 1] or ``"auto"``), ``history_ends`` (series -> length of the training history),
+    ``fixed_blend`` (series ->
     share: set by ``predict``, it overrides ``auto``) and ``blend_at_end`` (a saved run's shares at
     the end of its data, which ``predict`` fixes)."""
 
@@ -75,10 +76,6 @@ class GuideBlend:
         q = self._raw_quantiles(series, origins, levels if at < len(levels) else [*levels, 0.5])
         q = q + (w[:, None] * (self.guide_forecasts(series, origins) - q[..., at]))[..., None]
         return q[..., :len(levels)]
-
-    def _reads_future_covariates(self) -> bool:
-        encoder = getattr(self, "encoder", None)
-        return bool(encoder is not None and encoder.future_scales)
 
     def guide_forecasts(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
         """``(N, H)``: the guide's forecast from each origin (data scale)."""
@@ -107,7 +104,7 @@ class GuideBlend:
                 continue
             # with known-future covariates an earlier forecast needs them over its whole horizon: at
             # the end of the data (o = its length) an origin less than H back has none past the end
-            last = len(s.times) - H if self._reads_future_covariates() else o
+            last = len(s.times) - H if self.encoder.future_scales else o
             starts = [r for r in range(o - stride, end - 1, -stride) if self.layout.lookback <= r <= last]
             plans.append((s, o, [(earlier.add(s, r), r) for r in starts]))
         if earlier.views:  # targets come from each view itself, only the steps before the origin

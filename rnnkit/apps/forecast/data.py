@@ -59,9 +59,8 @@ from .writings import (
     year_parts,
 )
 
-__all__ = ["Series", "SeriesSet", "build_series", "fmt_time", "future_times", "parses_as_dates", "read_table",
-           "reads_as_numbers",
-           "season_length_for"]
+__all__ = ["Series", "SeriesSet", "build_series", "check_header", "fmt_time", "future_times", "parses_as_dates",
+           "read_table", "reads_as_numbers", "season_length_for"]
 
 
 def fmt_time(t: Any) -> str:
@@ -248,6 +247,14 @@ def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str]) -> tuple
     df = df.copy()
     df[name] = dates_from_parts(df, parts)
     return df.drop(columns=[p for p in parts if p != name]), name
+
+
+def check_header(df: pd.DataFrame) -> None:
+    """A table whose column names are values (numbers or dates) is a file without a header line,
+    whose first row pandas took for one: an error that says so."""
+    if looks_like_data(df.columns):
+        raise ValueError(f"the file's first line looks like data, not a header ({', '.join(map(str, df.columns))}): "
+                         "add a first line naming the columns (e.g. date,value)")
 
 
 def _require_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:
@@ -593,10 +600,8 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     target, past, future, static = list(target), list(past), list(future), list(static)
     df, read_notes = _match_case(df, [time_col, *target, *past, *future, *static, *([id_col] if id_col else [])])
     df, time_col = _time_from_parts(df, time_col, read_notes)
-    if time_col not in df.columns and looks_like_data(df.columns):
-        raise ValueError(f"time column {time_col!r} is not in the data, whose first line looks like data, not a header "
-                         f"({', '.join(map(str, df.columns))}): add a first line naming the columns "
-                         "(e.g. date,value)")
+    if time_col not in df.columns:
+        check_header(df)
     _require_columns(df, [time_col], "time")
     _require_columns(df, target, "target")
     _require_columns(df, past, "past covariate")

@@ -293,11 +293,11 @@ class NeuralForecaster(GuideBlend, Intervals):
                 echo(f"ensemble member {i + 1}/{len(self._runs)}"
                      + (f" (input {self.input_lens[i]})" if self.cfg.model.ensemble_input_lens else ""))
             trainer.fit(train_loader, val_loader, resume=resume, pause_after=pause_after)
-            if trainer.paused and trainer.config.restore_best and trainer._best_weights is not None:
+            if trainer.paused and trainer.config.restore_best and trainer.best_weights is not None:
                 # forecasts in the pause come from the best epoch so far, as after a finished fit;
                 # the trainer keeps its own (latest) weights to go on from
                 net = copy.deepcopy(trainer.model)
-                net.load_state_dict(trainer._best_weights)
+                net.load_state_dict(trainer.best_weights)
                 self.nets[i] = net.eval()
             else:
                 self.nets[i] = trainer.model.cpu().eval()

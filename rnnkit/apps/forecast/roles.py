@@ -10,8 +10,8 @@ from pathlib import Path
 
 from rnnkit import config as C
 
-from .data import parses_as_dates, read_table, reads_as_numbers
-from .writings import looks_like_data, year_parts
+from .data import check_header, parses_as_dates, read_table, reads_as_numbers
+from .writings import year_parts
 
 __all__ = ["find_roles"]
 
@@ -24,10 +24,7 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
     if not wants or not Path(data.path).is_file():  # a missing file: the reader's error says so later
         return [], []
     table = read_table(data.path)
-    if looks_like_data(table.columns):
-        raise C.ConfigError(f"the file's first line looks like data, not a header "
-                            f"({', '.join(map(str, table.columns))}): add a first line naming the columns "
-                            "(e.g. date,value)")
+    check_header(table)
     found, said = [], []
     time_col = data.time_col
     if not time_given and not any(str(c).strip().casefold() == str(time_col).casefold() for c in table.columns):
