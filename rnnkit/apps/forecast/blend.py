@@ -54,9 +54,8 @@ class GuideBlend:
     ``_raw_quantiles(series, origins, levels)`` (the network's own, on the data's scale). Needs
     ``cfg``, ``layout``, ``encoder`` (its ``future_scales``), ``guide`` (or None), ``blend`` (a
     share in [0, 1] or ``"auto"``), ``history_ends`` (series -> length of the training history),
-    ``fixed_blend`` (series ->
-    share: set by ``predict``, it overrides ``auto``) and ``blend_at_end`` (a saved run's shares at
-    the end of its data, which ``predict`` fixes)."""
+    ``fixed_blend`` (series -> share: set by ``predict``, it overrides ``auto``) and
+    ``blend_at_end`` (a saved run's shares at the end of its data, which ``predict`` fixes)."""
 
     def blend_label(self) -> str:
         """What the model's name says about the blend ('' when the network forecasts alone)."""
