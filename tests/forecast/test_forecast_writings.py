@@ -25,6 +25,8 @@ def _read(frame, time_col="date", target="value"):
     (["$2,311.00", "$12.50", "-$3.25"], [2311.0, 12.5, -3.25], "currency symbols read as written"),
     (["(1.89)", "0.37", "( 2 )"], [-1.89, 0.37, -2.0], "parentheses as minus signs read as written"),
     (["1.5 €", "2,000.25 €", "3"], [1.5, 2000.25, 3.0], "currency symbols"),
+    # money with thousands commas and no cents anywhere: no decimal comma has three decimals
+    (["$1,000", "$12,500", "$980"], [1000.0, 12500.0, 980.0], "currency symbols"),
 ])
 def test_decorated_numbers_are_read_as_written_with_a_note(cells, expected, said):
     frame = pd.DataFrame({"date": MONTHS[:3], "value": cells})
@@ -33,7 +35,8 @@ def test_decorated_numbers_are_read_as_written_with_a_note(cells, expected, said
     assert any(said in n for n in sset.notes), sset.notes
 
 
-@pytest.mark.parametrize("cells", [["12%", "abc", "3"], ["(1.5", "2", "3"], ["1.234,50 €", "2", "3"]])
+@pytest.mark.parametrize("cells", [["12%", "abc", "3"], ["(1.5", "2", "3"], ["1.234,50 €", "2", "3"],
+                                   ["1,50 €", "2", "3"]])
 def test_a_value_that_is_no_number_still_names_itself_as_written(cells):
     frame = pd.DataFrame({"date": MONTHS[:3], "value": cells})
     bad = next(c for c in cells if c not in ("2", "3", "12%"))

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .writings import (
+    CURRENCY,
     EXCEL_EPOCH,
     dates_from_parts,
     excel_serial_dates,
@@ -465,8 +466,8 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
     observation); currency symbols, percent signs and accounting parentheses are dropped
     (:func:`.writings.number_text`, with a note in ``notes``); and thousands separated by commas
     (``1,234.5``) are numbers when every value that is not a plain number is written so and the
-    column shows the commas are not decimal commas (a decimal point somewhere, or a value with
-    two groups: ``1,234,567``)."""
+    column shows the commas are not decimal commas (a decimal point somewhere, a value with
+    two groups, ``1,234,567``, or a currency symbol, ``$1,000``)."""
     if pd.api.types.is_bool_dtype(col):
         return col.astype(np.float64).to_numpy()
     written, how = col, None
@@ -479,7 +480,11 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
             col, how = read
             odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
         if odd.any() and col[odd].str.match(_GROUPED).all():
-            shown = col.dropna().str.contains(".", regex=False).any() or col[odd].str.count(",").gt(1).any()
+            # money is written with thousands commas and decimal points (or none: "$1,000"), while
+            # a decimal comma with three decimals is no way to write an amount of money
+            money = written.dropna().str.contains(f"[{re.escape(CURRENCY)}]").any()
+            shown = (col.dropna().str.contains(".", regex=False).any() or col[odd].str.count(",").gt(1).any()
+                     or money)
             if not shown:
                 first = int(np.flatnonzero(odd.to_numpy())[0])
                 raise ValueError(f"{role} column {name!r}: {col.iloc[first]!r} in row {first} could be a thousand or "

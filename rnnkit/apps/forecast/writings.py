@@ -29,8 +29,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["EXCEL_EPOCH", "dates_from_parts", "excel_serial_dates", "looks_like_data", "number_like", "number_text",
-           "period_dates", "year_parts", "without_future_centuries"]
+__all__ = ["CURRENCY", "EXCEL_EPOCH", "dates_from_parts", "excel_serial_dates", "looks_like_data", "number_like",
+           "number_text", "period_dates", "year_parts", "without_future_centuries"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -169,8 +169,8 @@ def _is_quarter(name: str) -> bool:
 
 
 # what a cell may carry around a number: a currency symbol, a percent sign, accounting parentheses
-_CURRENCY = "$€£¥₹"
-_DECORATED = re.compile(r"^\s*(\()?\s*([+-]?)\s*[" + _CURRENCY + r"]?\s*([+-]?)\s*([\d.,]+)\s*([" + _CURRENCY
+CURRENCY = "$€£¥₹"
+_DECORATED = re.compile(r"^\s*(\()?\s*([+-]?)\s*[" + CURRENCY + r"]?\s*([+-]?)\s*([\d.,]+)\s*([" + CURRENCY
                         + r"%]?)\s*(\))?\s*$")
 
 
@@ -187,13 +187,13 @@ def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
     signed = (m[1] != "") | (m[2] != "")
     if (opened != closed).any() or ((m[1] != "") & (m[2] != "")).any() or (opened & signed).any():
         return None  # "(1.5" or "-(2)": not one of the writings read here
-    decorated = opened | (m[4] != "") | present.str.contains(f"[{re.escape(_CURRENCY)}]")
+    decorated = opened | (m[4] != "") | present.str.contains(f"[{re.escape(CURRENCY)}]")
     if not decorated.any():
         return None
     sign = np.where(opened | (m[1] == "-") | (m[2] == "-"), "-", "")
     plain = text.copy()
     plain[present.index] = sign + m[3]
-    what = [w for w, hit in (("currency symbols", present.str.contains(f"[{re.escape(_CURRENCY)}]").any()),
+    what = [w for w, hit in (("currency symbols", present.str.contains(f"[{re.escape(CURRENCY)}]").any()),
                              ("percent signs", (m[4] == "%").any()),
                              ("parentheses as minus signs", opened.any())) if hit]
     first = present.index[int(np.flatnonzero(decorated.to_numpy())[0])]
