@@ -15,6 +15,8 @@ exact search.
     python benchmarks/forecast_panel.py --panel heldout    # never tuned on
     python benchmarks/forecast_panel.py --panel dev --part global --series us_employment
     python benchmarks/forecast_panel.py --panel dev --part single --short   # 3 seasons + horizon each
+    python benchmarks/forecast_panel.py --panel yearly_dev --part single     # yearly series (no season)
+    python benchmarks/forecast_panel.py --panel yearly_heldout --part single # yearly, never tuned on
 
 ``--short`` cuts every seasonal single series to its last three seasons plus the horizon (20
 quarters, 54 months, 169 weeks; yearly series are left out): issue 17's short series, built from
