@@ -16,6 +16,8 @@ Part 5 (``dropout``): a layer of ``VariationalDropout(LSTMCell | GRUCell)`` (rec
 mask fixed over time), training forward+backward: the fused kernels with the mask inside the
 product (``backend="triton"``) against rnnkit's loop (``backend="loop"``, what ``auto`` runs for
 such layers) and, for scale, cuDNN's layer without recurrent dropout (cuDNN cannot apply it).
+Part 6 (``rnn``): one Elman RNN layer nn.RNN(H, H) (tanh), fused (rnnkit.kernels.elman, split
+layout) against cuDNN, the same way as parts 2 and 4.
 
 Modes: ``fwd`` under no_grad; ``f+b`` forward then backward of a fixed output gradient. Parity is
 checked before any timing (a mismatch aborts). Median ms of CUDA-event-timed repeats, contenders
@@ -48,6 +50,7 @@ SCAN_SIZES = ((16, 1024, 1024), (16, 4096, 1024))  # B, T, D
 LSTM_SIZES = ((64, 1024, 64), (8, 1024, 256), (16, 1024, 768), (64, 1024, 512), (16, 1024, 1024),
               (256, 1024, 1024))
 GRU_SIZES = ((8, 1024, 256), (64, 1024, 512), (16, 1024, 1024))  # the issue's GRU goal: B=16, H=1024
+RNN_SIZES = ((8, 1024, 256), (64, 1024, 512), (16, 1024, 1024))  # the GRU's sizes: the two compare
 DROPOUT_SIZES = ((8, 256, 256), (64, 256, 512))  # B, T, H; T = 256: the loop backend is slow
 EAGER_SIZE = (16, 256, 256)  # B, T, H of the eager nn.LSTMCell loop row (fp32), as DESIGN.md
 QUICK_SCAN_SIZES = ((2, 64, 33),)
@@ -142,6 +145,10 @@ def _variants(cell: str) -> dict:
                 ((lambda x, *p, k=kernel: lstm_forward(x, *p, kernel=k)),
                  (lambda B, H, dt, dev, training, k=kernel: choose_kernel(B, H, dt, dev, k, training=training)))
                 for kernel in ("auto", "rows")}
+    if cell == "rnn":
+        from rnnkit.kernels.elman.op import choose_layout as fit
+        from rnnkit.kernels.elman.op import elman_forward
+        return {"fused": (elman_forward, lambda B, H, dt, dev, training: fit(B, H, dt, dev, training=training))}
     from rnnkit.kernels.gru.op import choose_layout, gru_forward
     return {kernel if kernel != "auto" else "fused":
             ((lambda x, *p, k=kernel: gru_forward(x, *p, kernel=k)),
@@ -154,7 +161,7 @@ def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[obj
     ``fwd`` and ``f+b`` timing: (table header, rows). "n/a" where a fused layout does not fit
     (the reason goes to stderr)."""
     variants = _variants(cell)
-    torch_cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+    torch_cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
     rows = []
     for B, T, H in sizes:
         torch.manual_seed(0)
@@ -274,8 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-smoke", action="store_true",
                         help="run the code path on CPU under TRITON_INTERPRET=1 (tiny sizes, fp32/fp16; "
                              "timings meaningless): checks the script, not the kernels' speed")
-    parser.add_argument("--parts", default="scan,lstm,gru,dropout",
-                        help="comma-separated: scan, lstm, gru, dropout (default all)")
+    parser.add_argument("--parts", default="scan,lstm,gru,dropout,rnn",
+                        help="comma-separated: scan, lstm, gru, dropout, rnn (default all)")
     parser.add_argument("--dtypes", default="fp32,fp16,bf16", help="comma-separated subset of fp32, fp16, bf16")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per contender (default 20)")
     args = parser.parse_args(argv)
@@ -325,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
               "the same layer without recurrent dropout, which it cannot apply)\n")
         print(markdown_table(["cell", "B", "T", "H", "dtype", "fused ms", "loop ms", "cuDNN (no dropout) ms",
                               "loop / fused"], rows), flush=True)
+    if "rnn" in parts:
+        header, rows = layer_rows("rnn", QUICK_LSTM_SIZES if args.quick else RNN_SIZES, repeats)
+        print("\nElman RNN layer nn.RNN(H, H), tanh (median ms)\n")
+        print(markdown_table(header, rows), flush=True)
     return 0
 
 

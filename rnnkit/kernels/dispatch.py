@@ -12,9 +12,10 @@ The names (:data:`BACKENDS`):
 - ``log``: the log-space linear scan in plain torch (:func:`rnnkit.functional.scan.log_linear_scan`,
   Feng et al. 2024); min-RNN layers only (it needs the logs of the coefficients, which the layer
   computes stably from its gate pre-activations).
-- ``triton``: rnnkit's Triton kernels: the fused LSTM and GRU (rnnkit/kernels/lstm, gru) for
-  layers of plain LSTM or GRU cells, bare or wrapped in VariationalDropout, and the Triton linear
-  scan (rnnkit/kernels/scan). CUDA tensors, or CPU tensors under ``TRITON_INTERPRET=1`` for tests.
+- ``triton``: rnnkit's Triton kernels: the fused Elman RNN, LSTM and GRU (rnnkit/kernels/elman,
+  lstm, gru) for layers of plain RNN (tanh or relu), LSTM or GRU cells, bare or wrapped in
+  VariationalDropout, and the Triton linear scan (rnnkit/kernels/scan). CUDA tensors, or CPU
+  tensors under ``TRITON_INTERPRET=1`` for tests.
 
 Who takes which name (:data:`ACCEPTS`): layers over cells (``Recurrent``, ``RNN``, ``LSTM``,
 ``GRU``) take ``auto | loop | native | triton``; the min-RNN layers (``MinGRU``, ``MinLSTM``)
@@ -28,7 +29,8 @@ What ``auto`` picks:
 - layers over cells, on CUDA: ``triton`` where it fits for bare LSTM layers in bf16 and bare GRU
   layers in fp16 and bf16 (the measured reasons, per card and size, are in docs/kernels.md); the
   LSTM never in fp16 (cuDNN keeps its recurrent weights on chip in fp16 and was faster there) and
-  neither cell in fp32 (exact-fp32 products have no tensor cores). Otherwise, on any device,
+  neither cell in fp32 (exact-fp32 products have no tensor cores). The Elman RNN's kernel has not
+  been timed on a GPU yet: ``auto`` never takes it. Otherwise, on any device,
   ``native`` where it is exact, else ``loop``.
 - the linear scan and the min-RNN layers: ``triton`` on CUDA in fp32 and bf16, the dtypes where it
   passed its GPU tests and was timed faster than ``chunked`` (docs/scan.md); fp16 and fp64 were
@@ -124,8 +126,8 @@ def backend_name(name: str, caller: str = LAYER, owner: str | None = None) -> st
 
 def auto_takes_triton(layer, dtype: torch.dtype) -> bool:
     """The measured rule of ``auto`` on CUDA (docs/kernels.md): bare LSTM layers in bf16 and bare
-    GRU layers in fp16/bf16 go to the fused Triton kernels (where they fit); wrapped cells only on
-    request."""
+    GRU layers in fp16/bf16 go to the fused Triton kernels (where they fit); wrapped cells and the
+    Elman RNN (not yet timed on a GPU) only on request."""
     return fused.plain(layer) and dtype in AUTO_TRITON_DTYPES.get(fused.cell_kind(layer), ())
 
 

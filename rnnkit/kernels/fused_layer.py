@@ -1,7 +1,7 @@
-"""rnnkit's fused Triton LSTM and GRU as a layer backend (``backend="triton"`` of recurrent layers).
+"""rnnkit's fused Triton Elman RNN, LSTM and GRU as a layer backend (``backend="triton"`` of recurrent layers).
 
 ``fused_scan`` is the per-direction scan of a recurrent layer (the contract of rnnkit's time loop
-over one cell) for a plain
+over one cell) for a plain :class:`rnnkit.RNNCell` (tanh or relu),
 :class:`rnnkit.LSTMCell` or :class:`rnnkit.GRUCell`, bare or wrapped in
 :class:`rnnkit.cells.regularized.VariationalDropout` (its masks are drawn by the wrapper itself, at
 the same point of the random stream as the loop draws them, and the kernels apply the recurrent
@@ -21,12 +21,12 @@ import torch
 from torch import Tensor
 
 from rnnkit.cells.base import begin_sequence
-from rnnkit.cells.builtin import GRUCell, LSTMCell
+from rnnkit.cells.builtin import GRUCell, LSTMCell, RNNCell
 from rnnkit.cells.regularized import VariationalDropout
 from rnnkit.functional.masks import reverse_padded
 
 FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
-FUSED_CELLS = (LSTMCell, GRUCell)
+FUSED_CELLS = (RNNCell, LSTMCell, GRUCell)
 
 
 def triton_importable() -> bool:
@@ -50,8 +50,8 @@ def triton_unavailable(x: Tensor) -> str | None:
 
 
 def base_cell(cell):
-    """The plain LSTMCell/GRUCell the fused kernels compute for ``cell`` (itself, or the one inside
-    a VariationalDropout), else None."""
+    """The plain RNNCell/LSTMCell/GRUCell the fused kernels compute for ``cell`` (itself, or the one
+    inside a VariationalDropout), else None."""
     if type(cell) in FUSED_CELLS:
         return cell
     if type(cell) is VariationalDropout and type(cell.cell) in FUSED_CELLS:
@@ -60,14 +60,14 @@ def base_cell(cell):
 
 
 def cell_kind(layer) -> type | None:
-    """LSTMCell or GRUCell when every cell of the layer is (or wraps, for variational dropout)
-    exactly that type, else None."""
+    """RNNCell, LSTMCell or GRUCell when every cell of the layer is (or wraps, for variational
+    dropout) exactly that type, else None."""
     kinds = {type(base_cell(c)) if base_cell(c) is not None else None for c in layer.cells}
     return kinds.pop() if len(kinds) == 1 and None not in kinds else None
 
 
 def plain(layer) -> bool:
-    """Every cell is a bare LSTMCell/GRUCell (no wrapper)."""
+    """Every cell is a bare RNNCell/LSTMCell/GRUCell (no wrapper)."""
     return all(type(c) in FUSED_CELLS for c in layer.cells)
 
 
@@ -77,8 +77,8 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
     kind = cell_kind(layer)
     if kind is None:
         names = sorted({type(c).__name__ for c in cells})
-        return (f"cell types {', '.join(names)}: the fused Triton kernels are plain LSTM or GRU layers, "
-                "bare or in VariationalDropout")
+        return (f"cell types {', '.join(names)}: the fused Triton kernels are plain Elman RNN, LSTM or GRU "
+                "layers, bare or in VariationalDropout")
     bases = [base_cell(c) for c in cells]
     if any(getattr(b, "proj_size", 0) for b in bases):
         return "proj_size (LSTM projections are not fused)"
@@ -92,8 +92,10 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
     training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in layer.parameters()))
     if kind is LSTMCell:
         from rnnkit.kernels.lstm.op import choose_kernel as choose
-    else:
+    elif kind is GRUCell:
         from rnnkit.kernels.gru.op import choose_layout as choose
+    else:
+        from rnnkit.kernels.elman.op import choose_layout as choose
     for b in bases:
         try:
             choose(x.shape[0], b.hidden_size, x.dtype, x.device, training=training)
@@ -104,8 +106,8 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
 
 def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None = None,
                reverse: bool = False) -> tuple[Tensor, tuple[Tensor, ...]]:
-    """The per-direction scan of a layer for a plain (or variationally dropped) LSTMCell or
-    GRUCell, on the fused kernels."""
+    """The per-direction scan of a layer for a plain (or variationally dropped) RNNCell, LSTMCell
+    or GRUCell, on the fused kernels."""
     if reverse:
         x = reverse_padded(x, lengths)
     base = base_cell(cell)
@@ -121,10 +123,15 @@ def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | Non
         h0, c0 = state
         y, final = lstm_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
                                 h0.to(x.dtype), c0.to(x.dtype), lengths, hmask=hmask)
-    else:
+    elif type(base) is GRUCell:
         from rnnkit.kernels.gru.op import gru_forward
         y, h = gru_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
                            state[0].to(x.dtype), lengths, hmask=hmask)
+        final = (h,)
+    else:
+        from rnnkit.kernels.elman.op import elman_forward
+        y, h = elman_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
+                             state[0].to(x.dtype), lengths, hmask=hmask, nonlinearity=base.nonlinearity)
         final = (h,)
     if reverse:
         y = reverse_padded(y, lengths)

@@ -25,6 +25,7 @@ try:
         HAS_TRITON = False
     if HAS_TRITON:  # decorate the kernels now (outside the ImportError guard: a bug must fail)
         # the ops import every kernel module (a kernel imported later would not be interpreted)
+        import rnnkit.kernels.elman.op
         import rnnkit.kernels.gru.op
         import rnnkit.kernels.lstm.op
         import rnnkit.kernels.scan.triton_op  # noqa: F401
@@ -71,6 +72,8 @@ def _interpreter_and_poison(monkeypatch):
     monkeypatch.setattr(lstm_op, "POISON", True)
     from rnnkit.kernels.gru import op as gru_op
     monkeypatch.setattr(gru_op, "POISON", True)
+    from rnnkit.kernels.elman import op as elman_op
+    monkeypatch.setattr(elman_op, "POISON", True)
     yield
 
 

@@ -1,6 +1,6 @@
-"""``backend="triton"`` of rnnkit's LSTM and GRU layers: same outputs, final state and gradients
+"""``backend="triton"`` of rnnkit's Elman RNN, LSTM and GRU layers: same outputs, final state and gradients
 as the time loop (``backend="loop"``), through stacking, both directions, lengths and dropout; the
-dispatch rules (explicit request is strict, auto takes it only for LSTMs on CUDA in bf16)."""
+dispatch rules (explicit request is strict, auto takes it only where it was timed faster on CUDA)."""
 
 import copy
 
@@ -32,7 +32,7 @@ def _grads(model, x, lengths, state=None):
     return outs + list(torch.autograd.grad(loss, [x] + params))
 
 
-@pytest.mark.parametrize("layer", [rnnkit.LSTM, rnnkit.GRU])
+@pytest.mark.parametrize("layer", [rnnkit.LSTM, rnnkit.GRU, rnnkit.RNN])
 @pytest.mark.parametrize("bidirectional,num_layers,use_lengths", [(False, 1, False), (True, 2, True),
                                                                   (True, 1, False), (False, 2, True)])
 def test_triton_backend_equals_loop(layer, bidirectional, num_layers, use_lengths, kt):
@@ -45,7 +45,7 @@ def test_triton_backend_equals_loop(layer, bidirectional, num_layers, use_length
         torch.testing.assert_close(g, w, **kt.tol[torch.float32], msg=f"tensor {i}")
 
 
-@pytest.mark.parametrize("layer", [rnnkit.LSTM, rnnkit.GRU])
+@pytest.mark.parametrize("layer", [rnnkit.LSTM, rnnkit.GRU, rnnkit.RNN])
 def test_triton_backend_with_initial_state_and_dropout_in_eval(layer, kt):
     fused, loop = _pair(seed=1, layer=layer, num_layers=2, dropout=0.3)
     fused.eval(), loop.eval()  # dropout off: both must agree exactly
@@ -58,9 +58,10 @@ def test_triton_backend_with_initial_state_and_dropout_in_eval(layer, kt):
 
 
 def test_triton_backend_refuses_what_it_cannot_run():
-    rnn = rnnkit.RNN(input_size=3, hidden_size=4, backend="triton").to(DEVICE)
-    with pytest.raises(dispatch.BackendUnavailable, match="plain LSTM or GRU layers"):
-        rnn(torch.randn(1, 2, 3, device=DEVICE))
+    from rnnkit.cells.layernorm import LayerNormLSTMCell
+    ln = rnnkit.Recurrent(lambda d: LayerNormLSTMCell(d, 4), input_size=3, backend="triton").to(DEVICE)
+    with pytest.raises(dispatch.BackendUnavailable, match="plain Elman RNN, LSTM or GRU layers"):
+        ln(torch.randn(1, 2, 3, device=DEVICE))
     lstm = rnnkit.LSTM(input_size=3, hidden_size=4, backend="triton").to(DEVICE).double()
     with pytest.raises(dispatch.BackendUnavailable, match="dtype torch.float64"):
         lstm(torch.randn(1, 2, 3, device=DEVICE, dtype=torch.float64))
@@ -77,10 +78,13 @@ def test_auto_picks_triton_only_on_cuda_in_the_measured_dtypes():
     assert dispatch.choose_backend(gru.bfloat16(), "auto", x.bfloat16()) == want  # GRU: fp16 and bf16
     assert dispatch.choose_backend(gru.half(), "auto", x.half()) == want
     assert dispatch.choose_backend(gru.float(), "auto", x) != "triton"
+    rnn = rnnkit.RNN(input_size=3, hidden_size=4).to(DEVICE)  # the Elman kernel: not timed, on request only
+    for dtype in (torch.float16, torch.bfloat16, torch.float32):
+        assert dispatch.choose_backend(rnn.to(dtype), "auto", x.to(dtype)) != "triton"
     assert "triton" in dispatch.available_backends()
 
 
-@pytest.mark.parametrize("cell", [rnnkit.LSTMCell, rnnkit.GRUCell])
+@pytest.mark.parametrize("cell", [rnnkit.LSTMCell, rnnkit.GRUCell, rnnkit.RNNCell])
 def test_triton_backend_fuses_variational_dropout(cell, kt):
     """VariationalDropout(cell) in training: the fused path draws the wrapper's masks where the
     loop draws them (same seed, same masks) and applies the recurrent one inside the kernels, so
