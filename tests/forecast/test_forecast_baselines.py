@@ -146,6 +146,69 @@ def test_statsforecast_baselines_equal_statsforecasts_own_cross_validation(refit
         np.testing.assert_allclose(mine["hi"], cv[f"{col}-hi-80"], rtol=1e-4, err_msg=kind)
 
 
+@pytest.mark.parametrize("refit", ["every_origin", "once"])
+def test_max_points_bounds_what_the_statistical_baselines_see(refit):
+    """``baselines.max_points=N``: ETS, ARIMA and Theta fit on the last N values before each origin
+    (with ``once``, on the history's last N and then run from there), exactly statsforecast's own
+    result on those values; the naive forecasts are untouched; a cut fit is never handed to the
+    guide (its search reads the whole history)."""
+    pytest.importorskip("statsforecast")
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+    from rnnkit.apps.forecast.baselines import SFModel, make_baselines
+    from rnnkit.apps.forecast.config import BaselineConfig
+
+    frame = _real_quarterly()
+    sset = build_series(frame, time_col="date", target=["y"], freq="QS")
+    y, first, origins, H, N = sset.series[0].target, 150, [150, 170], 8, 100
+    hist = _sset(y[:first])
+    cut = make_baselines(["naive", "ets", "arima", "theta"], 4, BaselineConfig(refit=refit, max_points=N))
+    whole = make_baselines(["naive"], 4, BaselineConfig(refit=refit, max_points=0))
+    handed = []
+    for b in [*cut, *whole]:
+        b.fit(hist)
+        if b.name != "naive":
+            b.on_fit = lambda s, o, fitted: handed.append((s.name, o))
+    series = [hide_future(sset.series[0], o) for o in origins]
+    got = {b.name: b.forecast(series, origins, H, 0.8) for b in cut}
+    assert not handed  # every fit of ETS, ARIMA and Theta was cut
+    peers = {"ets": AutoETS(season_length=4), "arima": AutoARIMA(season_length=4, approximation=False),
+             "theta": AutoTheta(season_length=4)}
+    for name, peer in peers.items():
+        if refit == "once":
+            fitted = peer.fit(y[first - N:first])
+        for i, o in enumerate(origins):
+            want = (peer.fit(y[o - N:o]).predict(h=H, level=[80]) if refit == "every_origin"
+                    else fitted.forward(y=y[first - N:o], h=H, level=[80]))
+            point, lo, hi = got[name][i]
+            np.testing.assert_allclose(point, want["mean"], rtol=1e-6, err_msg=f"{name} at {o}")
+            np.testing.assert_allclose(lo, want["lo-80"], rtol=1e-5, err_msg=f"{name} at {o}")
+    np.testing.assert_array_equal(np.array(got["naive"]), np.array(whole[0].forecast(series, origins, H, 0.8)))
+    uncut = SFModel("ets", 4, refit=refit)
+    uncut.max_points = len(y)
+    uncut.fit(hist)
+    uncut.on_fit = lambda s, o, fitted: handed.append((s.name, o))
+    uncut.forecast(series, origins, H, 0.8)
+    assert handed == ([("y", 150), ("y", 170)] if refit == "every_origin" else [])
+
+
+def test_max_points_is_checked_and_the_report_says_when_it_cut():
+    from rnnkit.apps.forecast import resolve_config
+    from rnnkit.apps.forecast.config import check_config
+    from rnnkit.apps.forecast.pipeline import _refit_words, bounded_points
+    from rnnkit.apps.forecast.report import _refit_sentence
+
+    with pytest.raises(ValueError, match="baselines.max_points must be 0 .* or at least 100, got 5"):
+        check_config(resolve_config(overrides=["baselines.max_points=5"]))
+    sset = build_series(_real_quarterly(), time_col="date", target=["y"], freq="QS")  # 203 points
+    cfg = resolve_config(overrides=["window.horizon=8", "baselines.max_points=150"])
+    assert bounded_points(cfg, sset) == 150  # 195 values before the last origin
+    assert bounded_points(resolve_config(overrides=["window.horizon=8"]), sset) == 0  # 5,000: no cut
+    assert "on the last 150 values before each origin (baselines.max_points" in _refit_words("every_origin", 150)
+    assert "saw only the last 150 values" in _refit_sentence("every_origin", 150)
+    assert "max_points" not in _refit_sentence("every_origin", 0)
+
+
 def test_autoarima_search_follows_r_rule_and_equals_statsforecasts_own():
     """``baselines.arima_search=auto``: approximate beyond 150 points (or a season above 12), as R's
     auto.arima; on a 203-quarter series (US unemployment, where the two searches choose different

@@ -142,7 +142,7 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
                                                                      progress=cfg.train.progress)
     if baselines:
         echo(f"baselines: {', '.join(b.name for b in baselines)} ({_baseline_backend(baselines)}), "
-             f"{_refit_words(cfg.baselines.refit)}")
+             f"{_refit_words(cfg.baselines.refit, bounded_points(cfg, sset))}")
     for b in baselines:
         if cfg.baselines.refit == "once":
             t = time.perf_counter()
@@ -169,9 +169,22 @@ def _baseline_backend(baselines) -> str:
     return "statsforecast" if any(isinstance(b, SFModel) for b in baselines) else "statsmodels"
 
 
-def _refit_words(refit: str) -> str:
-    return ("refit at every backtest origin (baselines.refit=every_origin)" if refit == "every_origin"
-            else "fit once on the history before the first origin (baselines.refit=once)")
+def _refit_words(refit: str, bounded: int = 0) -> str:
+    """How the baselines are fit; ``bounded``: the ``baselines.max_points`` that cuts some fit (0 none)."""
+    how = ("refit at every backtest origin (baselines.refit=every_origin)" if refit == "every_origin"
+           else "fit once on the history before the first origin (baselines.refit=once)")
+    if bounded:
+        how += (f"; ETS, ARIMA and Theta on the last {bounded:,} values before each origin (baselines.max_points, "
+                "0 reads all: their fits slow down with the length, AutoTheta's with its square)")
+    return how
+
+
+def bounded_points(cfg: ForecastConfig, sset: SeriesSet) -> int:
+    """``baselines.max_points`` when it cuts the history of some scored series at its last
+    backtest origin (the longest history any baseline fit sees), else 0."""
+    cap = cfg.baselines.max_points
+    longest = max((s.length - cfg.window.horizon for s in sset.series if s.name not in sset.train_only), default=0)
+    return cap if cap and longest > cap else 0
 
 
 def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) -> dict:
@@ -256,7 +269,8 @@ def _start_baselines(cfg: ForecastConfig, sset: SeriesSet, plan, stride: int, ec
     except OSError as e:  # no temporary folder or no interpreter to start: the baselines wait for training
         echo(f"baselines: no second process ({e}); they are fit after training, in this process")
         return None
-    echo(f"baselines: {', '.join(cfg.baselines.models)}, {_refit_words(cfg.baselines.refit)}, in a second process "
+    how = _refit_words(cfg.baselines.refit, bounded_points(cfg, sset))
+    echo(f"baselines: {', '.join(cfg.baselines.models)}, {how}, in a second process "
          f"while the RNN trains{', then in both' if cfg.baselines.refit == 'every_origin' else ''} "
          f"({torch.get_num_threads()} torch thread(s); baselines.process={cfg.baselines.process})")
     return job
@@ -546,6 +560,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
         "calibration_window": cfg.backtest.calibrate_window if cfg.backtest.calibrate else 0,
         "calibrated": bool(cfg.backtest.calibrate), "baseline_refit": cfg.baselines.refit,
+        "baseline_max_points": bounded_points(cfg, sset),
         "guide_models": nf.guide.describe() if nf.guide is not None else {},
         "parameters": sum(p.numel() for net in nf.nets for p in net.parameters()), "epochs": [],
         "train_seconds": 0.0,
