@@ -191,6 +191,32 @@ def test_a_long_file_finds_its_series_column(tmp_path, make_store_frame, capsys)
     assert "duplicated timestamp" in capsys.readouterr().err
 
 
+def test_numbered_stores_are_the_series_column(tmp_path, make_store_frame, capsys):
+    """Stores numbered 1, 2 (a database key) instead of named: the whole-number column whose every
+    value has several rows and that makes each (series, time) unique is the id, and the other
+    numeric column the target; a numbered column with a one-row value (a measurement) is not. A
+    number beside the name (constant within each series) is not taken for the target."""
+    named = make_store_frame(n=72).drop(columns=["promo", "temp"])
+    named.assign(number=named["store"].map({"north": 1, "south": 2})).to_csv(tmp_path / "both.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "both.csv"), "--print-config"]) == 0
+    data = json.loads(capsys.readouterr().out)["data"]  # the store's number beside its name is no target
+    assert data["id_col"] == "store" and data["target"] == ["sales"], data
+    frame = named.drop(columns=["region"]).assign(store=named["store"].map({"north": 1, "south": 2}))
+    frame.to_csv(tmp_path / "numbered.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "numbered.csv"), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)["data"]
+    assert data["id_col"] == "store" and data["target"] == ["sales"], data
+    assert "series id: 'store'" in err
+    frame.assign(sales=np.arange(len(frame))).to_csv(tmp_path / "counted.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "counted.csv"), "--target", "sales",
+                 "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["id_col"] == "store"  # sales (each value once) is no key
+    frame[["date", "store"]].to_csv(tmp_path / "no_target.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "no_target.csv"), "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["id_col"] is None  # no numeric column left to forecast
+
+
 @pytest.mark.parametrize("columns, time_col, target", [
     ({"year": np.arange(1900, 1960), "value": VALUES}, "year", "value"),  # a yearly table
     ({"Datum": MONTHS.strftime("%d.%m.%Y"), "Wert": VALUES}, "Datum", "Wert"),  # text dates, any name

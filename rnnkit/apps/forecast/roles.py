@@ -2,7 +2,7 @@
 time column (when the default ``date`` is absent), the series id of a long-format panel, and the
 target. Each is taken only when exactly one column fits, and said; otherwise the reader's error
 names the columns. ``rnnkit train forecast --data FILE`` is then enough for a ``year,value`` table,
-a ``date,store,sales`` panel or a ``Datum;Wert`` export."""
+a ``date,store,sales`` panel (stores named or numbered) or a ``Datum;Wert`` export."""
 
 from __future__ import annotations
 
@@ -82,15 +82,21 @@ def _taken(table, data, time_col: str, id_col: str | None) -> set:
 def _series_column(table, data, time_col: str) -> str | None:
     """The one text column that makes every (series, time) pair unique where the times repeat;
     None when they do not repeat, or when no column does it, or several that split the rows
-    differently (the reader's duplicate error then asks for ``--id-col``)."""
+    differently (the reader's duplicate error then asks for ``--id-col``). Without such a text
+    column, a column of whole numbers does (store 1, 2, 3, as databases number their keys) when
+    each of its values has at least two rows and a numeric column is left for the target."""
     times = [time_col] if time_col in table.columns else (year_parts(table.columns) or [])
     if not times or not table.duplicated(subset=times).any():
         return None
     taken = _taken(table, data, time_col, None)
-    fits = [c for c in table.columns if c not in taken and table[c].notna().all() and not reads_as_numbers(table[c])
+    free = [c for c in table.columns if c not in taken and table[c].notna().all()
             and not table.duplicated(subset=[c, *times]).any()]
+    fits = [c for c in free if not reads_as_numbers(table[c])]
     if not fits:
-        return None
+        fits = [c for c in free if _whole_number_key(table[c])]
+        numeric_left = [c for c in table.columns if c not in taken and c not in fits and reads_as_numbers(table[c])]
+        if not fits or (not data.target and not numeric_left):
+            return None
     # several that split the rows alike (a store and its region, one per store): the leftmost,
     # where tables keep their key; different splits are a choice left to the user
     split = table.groupby(fits[0], sort=False).ngroup().to_numpy()
@@ -98,10 +104,25 @@ def _series_column(table, data, time_col: str) -> str | None:
     return str(fits[0]) if same else None
 
 
+def _whole_number_key(col) -> bool:
+    """Whole numbers, each value in at least two rows: a numbered key, not a measurement."""
+    import pandas as pd
+
+    values = pd.to_numeric(col, errors="coerce")
+    if values.isna().any() or not (values == values.round()).all():
+        return False
+    return int(values.value_counts().min()) >= 2
+
+
 def _only_numeric_column(table, data, time_col: str, id_col: str | None) -> str:
-    """The one numeric column with no other role; an error naming the candidates otherwise."""
+    """The one numeric column with no other role; an error naming the candidates otherwise. A
+    column constant within each series (a store's number beside its name, its floor area) says
+    something about the series, not its course over time: it is no target."""
     taken = _taken(table, data, time_col, id_col)
     numeric = [c for c in table.columns if c not in taken and reads_as_numbers(table[c])]
+    if id_col is not None and id_col in table.columns and len(numeric) > 1:
+        varying = [c for c in numeric if table.groupby(id_col, sort=False)[c].nunique(dropna=False).max() > 1]
+        numeric = varying or numeric
     if len(numeric) == 1:
         return str(numeric[0])
     listed = f": its numeric columns are {', '.join(map(str, numeric))}" if numeric else ""
