@@ -35,6 +35,42 @@ def test_decorated_numbers_are_read_as_written_with_a_note(cells, expected, said
     assert any(said in n for n in sset.notes), sset.notes
 
 
+@pytest.mark.parametrize("marks", [[".", "..", ":"], ["-", "\u2013", "?"], [": c", "...", "--"]])
+def test_statistics_offices_missing_marks_are_gaps(marks):
+    """FRED's ".", Eurostat's ":" (with a flag: ": c"), the ".." of the ABS and ONS, dashes and "?"
+    are missing values: interpolated and counted as any gap, not "not a number"."""
+    cells = ["10", marks[0], "12", marks[1], "14", marks[2], "16"]
+    sset = build_series(pd.DataFrame({"date": MONTHS[:7], "value": cells}), time_col="date", target=["value"],
+                        freq="MS")
+    np.testing.assert_allclose(sset.series[0].target, [10, 11, 12, 13, 14, 15, 16])
+    assert any("3 missing target value(s)" in n for n in sset.notes), sset.notes
+
+
+def test_accounting_dashes_are_zeros_where_the_column_is_money():
+    """Excel's accounting format writes 0 as "$ -": in a column of money a dash is 0 (with a note),
+    in a column of plain numbers it stays a missing value."""
+    cells = ["$ 1,200.00", "$ -", "$ 950.50", "-", "(12.00)"]
+    sset = build_series(pd.DataFrame({"date": MONTHS[:5], "value": cells}), time_col="date", target=["value"],
+                        freq="MS")
+    np.testing.assert_allclose(sset.series[0].target, [1200.0, 0.0, 950.5, 0.0, -12.0])
+    assert any("2 dash(es) read as 0, as the accounting format writes zero ('$ -')" in n for n in sset.notes)
+    plain = build_series(pd.DataFrame({"date": MONTHS[:3], "value": ["5", "-", "7"]}), time_col="date",
+                         target=["value"], freq="MS")
+    np.testing.assert_allclose(plain.series[0].target, [5.0, 6.0, 7.0])  # missing, interpolated
+
+
+def test_eurostat_flags_after_values_are_dropped_with_a_note():
+    cells = ["12.3 p", "12.9", "13.4 e", "13.1 bp", ": c", "14.0"]
+    sset = build_series(pd.DataFrame({"date": MONTHS[:6], "value": cells}), time_col="date", target=["value"],
+                        freq="MS")
+    np.testing.assert_allclose(sset.series[0].target, [12.3, 12.9, 13.4, 13.1, 13.55, 14.0])
+    assert any("flags after the numbers (Eurostat's p, e ...) read as written ('12.3 p' as 12.3)" in n
+               for n in sset.notes), sset.notes
+    with pytest.raises(ValueError, match="'12.3 q' in row 0 is not a number"):  # q is no flag
+        build_series(pd.DataFrame({"date": MONTHS[:2], "value": ["12.3 q", "1"]}), time_col="date",
+                     target=["value"], freq="MS")
+
+
 @pytest.mark.parametrize("cells", [["12%", "abc", "3"], ["(1.5", "2", "3"], ["1.234,50 €", "2", "3"],
                                    ["1,50 €", "2", "3"]])
 def test_a_value_that_is_no_number_still_names_itself_as_written(cells):

@@ -53,6 +53,7 @@ from .writings import (
     dates_from_parts,
     excel_serial_dates,
     looks_like_data,
+    missing_marks,
     number_like,
     number_text,
     period_dates,
@@ -462,8 +463,9 @@ _GROUPED = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$"
 
 def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = None) -> np.ndarray:
     """float64 values of a column; a value that is present but not a number is an error. Some
-    writings of numbers are read as meant: a lone ``.`` is missing (FRED's mark for a missing
-    observation); currency symbols, percent signs and accounting parentheses are dropped
+    writings of numbers are read as meant: a lone ``.``, ``:``, ``..`` or dash is missing (the
+    marks of FRED, Eurostat and statistics offices, :func:`.writings.missing_marks`); currency
+    symbols, percent signs, accounting parentheses and Eurostat's flags are dropped
     (:func:`.writings.number_text`, with a note in ``notes``); and thousands separated by commas
     (``1,234.5``) are numbers when every value that is not a plain number is written so and the
     column shows the commas are not decimal commas (a decimal point somewhere, a value with
@@ -473,7 +475,12 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
     written, how = col, None
     if col.dtype == object:
         text = col.where(col.isna(), col.astype(str).str.strip())
-        col = written = text.mask(text == ".")
+        missing, zero = missing_marks(text)
+        written = text.mask(missing)
+        col = written.mask(zero, "0")
+        if zero.any() and notes is not None:
+            notes.append(f"{role} column {name!r}: {int(zero.sum())} dash(es) read as 0, as the accounting format "
+                         f"writes zero ({text[zero].iloc[0]!r})")
         odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
         read = number_text(col) if odd.any() else None
         if read is not None:

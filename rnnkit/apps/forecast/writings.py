@@ -29,8 +29,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["CURRENCY", "EXCEL_EPOCH", "dates_from_parts", "excel_serial_dates", "looks_like_data", "number_like",
-           "number_text", "period_dates", "year_parts", "without_future_centuries"]
+__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "dates_from_parts", "excel_serial_dates", "looks_like_data",
+           "missing_marks", "number_like", "number_text", "period_dates", "year_parts", "without_future_centuries"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -168,17 +168,45 @@ def _is_quarter(name: str) -> bool:
     return name.strip().casefold() in _PARTS["quarter"]
 
 
-# what a cell may carry around a number: a currency symbol, a percent sign, accounting parentheses
+# a value missing, as statistics offices write it in a table of numbers: FRED's ".", Eurostat's
+# ":", the ".." of the ABS, ONS and World Bank, dashes and a question mark (pandas already reads
+# "", "NA", "N/A", "NaN", "null" and "#N/A" as missing)
+MISSING_MARKS = (".", "..", "...", ":", "-", "--", "\u2013", "\u2014", "?")
+# Eurostat's flags after a value or after its ":" (not available): break, confidential, definition
+# differs, estimated, forecast, not significant, provisional, revised, Eurostat estimate, low
+# reliability, not applicable ("12.3 p", ": c")
+_FLAGS = "bcdefnpruzs"
+_FLAGGED_MISSING = re.compile(r"^\s*:\s*[" + _FLAGS + r"]{1,3}\s*$")
+
+
+_DASHES = "-\u2013\u2014"
+
+
+def missing_marks(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per cell of a text column: ``(missing, zero)``. Missing: one of :data:`MISSING_MARKS`, or
+    Eurostat's ":" with a flag. Zero: a dash, alone or after a currency symbol, in a column that
+    carries currency symbols or accounting parentheses elsewhere: the accounting format writes
+    0 as ``$ -``; in any other column a lone dash is missing."""
+    flagged = text.astype(str).str.match(_FLAGGED_MISSING)
+    dash = text.astype(str).str.fullmatch(r"[" + CURRENCY + r"]?\s*[" + _DASHES + r"]")
+    others = text[~dash & text.notna()].astype(str)
+    accounting = bool(others.str.contains(r"[" + re.escape(CURRENCY) + r"]|^\(.*\)$").any())
+    zero = dash & accounting
+    return (text.isin(MISSING_MARKS) & ~zero) | flagged, zero
+
+
+# what a cell may carry around a number: a currency symbol, a percent sign, accounting parentheses,
+# a Eurostat flag after it
 CURRENCY = "$€£¥₹"
 _DECORATED = re.compile(r"^\s*(\()?\s*([+-]?)\s*[" + CURRENCY + r"]?\s*([+-]?)\s*([\d.,]+)\s*([" + CURRENCY
-                        + r"%]?)\s*(\))?\s*$")
+                        + r"%]?)\s*(\))?(?:\s+([" + _FLAGS + r"]{1,3}))?\s*$")
 
 
 def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
-    """Cells written as a spreadsheet formats them (``$1,234.50``, ``23.1%``, ``(1.89)``) as plain
-    number text (``1,234.50``, ``23.1``, ``-1.89``; thousands commas are left for the caller's
-    rules), and what was dropped; None unless every non-missing value is a number so decorated
-    or plain. Parentheses must close what they open."""
+    """Cells written as a spreadsheet formats them (``$1,234.50``, ``23.1%``, ``(1.89)``) or with a
+    Eurostat flag (``12.3 p``) as plain number text (``1,234.50``, ``23.1``, ``-1.89``, ``12.3``;
+    thousands commas are left for the caller's rules), and what was dropped; None unless every
+    non-missing value is a number so decorated or plain. Parentheses must close what they open."""
     present = text.dropna()
     m = present.str.extract(_DECORATED)
     if len(present) == 0 or m[3].isna().any():
@@ -187,7 +215,8 @@ def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
     signed = (m[1] != "") | (m[2] != "")
     if (opened != closed).any() or ((m[1] != "") & (m[2] != "")).any() or (opened & signed).any():
         return None  # "(1.5" or "-(2)": not one of the writings read here
-    decorated = opened | (m[4] != "") | present.str.contains(f"[{re.escape(CURRENCY)}]")
+    flagged = m[6].notna()
+    decorated = opened | (m[4] != "") | flagged | present.str.contains(f"[{re.escape(CURRENCY)}]")
     if not decorated.any():
         return None
     sign = np.where(opened | (m[1] == "-") | (m[2] == "-"), "-", "")
@@ -195,7 +224,8 @@ def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
     plain[present.index] = sign + m[3]
     what = [w for w, hit in (("currency symbols", present.str.contains(f"[{re.escape(CURRENCY)}]").any()),
                              ("percent signs", (m[4] == "%").any()),
-                             ("parentheses as minus signs", opened.any())) if hit]
+                             ("parentheses as minus signs", opened.any()),
+                             ("flags after the numbers (Eurostat's p, e ...)", flagged.any())) if hit]
     first = present.index[int(np.flatnonzero(decorated.to_numpy())[0])]
     return plain, f"{' and '.join(what)} read as written ({text[first]!r} as {plain[first]})"
 
