@@ -85,6 +85,9 @@ def test_predict_with_future_rows_from_a_file(run, user_csv, tmp_path, capsys):
     out_csv = tmp_path / "forecasts.csv"
     assert main(["forecast", "predict", str(run), "--future", str(tmp_path / "future.csv"), "--output", str(out_csv)]) == 0
     got = pd.read_csv(out_csv)
+    picture = tmp_path / "forecasts.png"  # the forecasts drawn beside the CSV
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 10_000
+    assert f"(a picture of it: {picture})" in capsys.readouterr().out
     assert got["series"].tolist() == ["north"] * 3 + ["south"] * 3
     assert got["time"].tolist()[:3] == ["2016-01-01", "2016-02-01", "2016-03-01"]
     assert (got["lo"] <= got["point"]).all() and (got["point"] <= got["hi"]).all()
@@ -92,6 +95,13 @@ def test_predict_with_future_rows_from_a_file(run, user_csv, tmp_path, capsys):
     capsys.readouterr()
     assert main(["forecast", "predict", str(run)]) == 2
     assert "known-future covariate 'promo' has no value" in capsys.readouterr().err
+
+
+def test_plot_path_never_overwrites_the_output():
+    from rnnkit.apps.forecast.pipeline import plot_path
+
+    assert plot_path("next.csv").name == "next.png" and plot_path("out/f").name == "f.png"
+    assert plot_path("next.png").name == "next_plot.png"
 
 
 def test_predict_refits_on_the_data_up_to_its_end_unless_told(run, tmp_path, monkeypatch, capsys):

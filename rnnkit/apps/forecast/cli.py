@@ -74,7 +74,8 @@ def evaluate(args) -> int:
 def add_predict_args(r) -> None:
     r.add_argument("--data", default=None, help="data file (default: the run's data)")
     r.add_argument("--future", default=None, help="file of future rows with the known-future covariates")
-    r.add_argument("--output", default=None, help="write the forecasts to this CSV file")
+    r.add_argument("--output", default=None, help="write the forecasts to this CSV file (and a plot of them beside "
+                   "it, the same name ending in .png)")
     r.add_argument("--use-backtest-model", action="store_true",
                    help="forecast with the saved model (trained before the first backtest origin) instead of "
                         "training the run's configuration again on the data up to its end (the default)")
@@ -98,5 +99,5 @@ def _predict(args) -> int:
                            use_backtest_model=args.use_backtest_model)
     print(out.to_string(index=False))
     if args.output:
-        print(f"written to {args.output}")
+        print(f"written to {args.output} (a picture of it: {pipeline.plot_path(args.output)})")
     return 0

@@ -25,6 +25,7 @@ import pandas as pd
 
 from rnnkit import config as C
 from rnnkit.train import EpochBar, atomic_write_json
+from rnnkit.train.atomic import atomic_path
 from rnnkit.train.checkpoint import save_weights
 from rnnkit.train.run_folder import load_model_weights, read_run_info, write_run_info
 
@@ -58,7 +59,7 @@ from .guide import Guide
 from .intervals import interval_levels
 from .metrics import mase_scale, summarize
 from .neural import NeuralForecaster
-from .report import comparison_table, describe_comparison, markdown_table, write_report
+from .report import comparison_table, describe_comparison, markdown_table, plot_future, write_report
 from .windows import Layout
 
 __all__ = ["PRESETS", "backtest", "evaluate", "load_run", "predict", "summary_lines", "train"]
@@ -683,8 +684,9 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
 
     ``data``: a file with the same columns as the training data (default: the run's own data).
     ``future``: rows after the data's end holding the known-future covariates (time, id and
-    covariate columns; the target may be absent). Returns (and writes to ``output`` as CSV) one
-    row per series and step: series, time, point, lo, hi.
+    covariate columns; the target may be absent). Returns (and writes to ``output`` as CSV, with a
+    picture of it beside, the same name ending in ``.png``) one row per series and step: series,
+    time, point, lo, hi.
     """
     cfg, nf = load_run(run_dir)
     dcfg = cfg.data
@@ -717,8 +719,17 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
                                     "point": med, "lo": med - k * (med - lo), "hi": med + k * (hi - med)}))
     out = pd.concat(frames, ignore_index=True)
     if output is not None:
-        out.to_csv(output, index=False)
+        with atomic_path(Path(output)) as tmp:
+            out.to_csv(tmp, index=False)
+        plot_future(plot_path(output), sset, out, cfg.backtest.interval)
     return out
+
+
+def plot_path(output: str | Path) -> Path:
+    """Where ``predict`` draws the forecasts written to ``output``: the same name ending in ``.png``
+    (``next.csv`` -> ``next.png``; an output that is itself a ``.png`` gets ``_plot.png``)."""
+    p = Path(output)
+    return p.with_suffix(".png") if p.suffix.lower() != ".png" else p.with_name(p.stem + "_plot.png")
 
 
 def summary_lines(result: dict) -> list[str]:

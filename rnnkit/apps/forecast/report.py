@@ -19,7 +19,7 @@ from rnnkit.train.atomic import atomic_path
 
 from .data import SeriesSet, fmt_time
 
-__all__ = ["comparison_table", "describe_comparison", "markdown_table", "plot_forecasts", "write_report"]
+__all__ = ["comparison_table", "describe_comparison", "markdown_table", "plot_forecasts", "plot_future", "write_report"]
 
 COLUMNS = ["MAE", "RMSE", "sMAPE", "MASE", "coverage", "width"]
 
@@ -100,6 +100,36 @@ def plot_forecasts(path: Path, sset: SeriesSet, forecasts: pd.DataFrame, models:
         ax.set_title(f"{name}, forecast from {fmt_time(origin)}", fontsize=9)
         ax.tick_params(labelsize=8)
     axes[0, 0].legend(fontsize=7, loc="upper left", ncol=2)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+
+
+def plot_future(path: Path, sset: SeriesSet, future: pd.DataFrame, level: float, max_series: int = 6) -> None:
+    """``predict``'s forecasts as a picture: per series (the first ``max_series``) the last
+    stretch of its history (four horizons, at least two seasons' worth when there are that many
+    points) and the forecast's median and interval band after it. ``future``: the rows
+    :func:`.pipeline.predict` returns (series, time, point, lo, hi)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in dict.fromkeys(future["series"]) if n in sset.names][:max_series]
+    if not names:
+        return
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 2.4 * len(names)), squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        s = sset.series[sset.names.index(name)]
+        f = future[future["series"] == name]
+        start = max(0, s.length - 4 * len(f))
+        ax.plot(s.times[start:s.length], s.target[start:s.length], color="black", lw=1, label="history")
+        ax.plot(f["time"], f["point"], color="tab:blue", lw=1.5, marker=".", label="forecast (median)")
+        ax.fill_between(f["time"], f["lo"], f["hi"], color="tab:blue", alpha=0.2, label=f"{level:.0%} interval")
+        ax.set_title(f"{name}: the next {len(f)} steps", fontsize=9)
+        ax.tick_params(labelsize=8)
+    axes[0, 0].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
