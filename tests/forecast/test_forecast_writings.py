@@ -274,3 +274,51 @@ def test_two_time_like_columns_are_left_to_the_user(tmp_path, capsys):
                                                                                             index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "f.csv"), "--run-dir", str(tmp_path / "r")]) == 2
     assert "time column 'date' is not in the data; columns are: year, t, value" in capsys.readouterr().err
+
+
+def test_title_lines_above_a_csv_header_are_passed_over_with_a_note(tmp_path):
+    from rnnkit.apps.forecast.data import read_table
+
+    body = pd.DataFrame({"date": MONTHS.strftime("%Y-%m-%d"), "sales": VALUES.round(2)}).to_csv(index=False)
+    (tmp_path / "titled.csv").write_text("Monthly sales, all stores\nSource: company records, 2021-01-05\n\n" + body)
+    table = read_table(tmp_path / "titled.csv")
+    assert list(table.columns) == ["date", "sales"] and len(table) == 60
+    assert table.attrs["notes"] == ["the file's first 3 line(s), above the header, were passed over (they begin "
+                                    "'Monthly sales, all stores')"]
+    # an ordinary file, even with a missing value in its first data row, is read from its first line
+    (tmp_path / "plain.csv").write_text("date,sales,price\n2001-01-01,,\n" + "2001-02-01,3,4\n" * 3)
+    plain = read_table(tmp_path / "plain.csv")
+    assert list(plain.columns) == ["date", "sales", "price"] and len(plain) == 4 and not plain.attrs.get("notes")
+    # a file without a header stays the error that says so
+    (tmp_path / "headless.csv").write_text("2001-01-01,3\n2001-02-01,4\n2001-03-01,5\n")
+    with pytest.raises(ValueError, match="first line looks like data, not a header"):
+        build_series(read_table(tmp_path / "headless.csv"), time_col="date", target=["value"])
+
+
+def test_a_workbook_gives_its_first_sheet_holding_a_table(tmp_path):
+    """A workbook whose first sheet is a contents page and whose data sheet has a title block
+    above the header and starts in column B: the data sheet is read from its header, with notes;
+    ``data.sheet`` names a sheet (by name or number) and an unknown one is an error listing them."""
+    pytest.importorskip("openpyxl")
+    from rnnkit.apps.forecast.data import read_table
+
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame({"Contents": ["Data1: sales by month", "Notes: see below"]}).to_excel(w, sheet_name="Index",
+                                                                                          index=False)
+        pd.DataFrame([["Sales, all stores"], ["Unit: dollars"]]).to_excel(w, sheet_name="Data1", index=False,
+                                                                          header=False)
+        pd.DataFrame({"date": MONTHS, "sales": VALUES}).to_excel(w, sheet_name="Data1", index=False, startrow=3,
+                                                                  startcol=1)
+    table = read_table(path)
+    assert list(table.columns) == ["date", "sales"] and len(table) == 60
+    assert pd.api.types.is_datetime64_any_dtype(table["date"])
+    assert table.attrs["notes"] == [
+        "sheet 'Data1' of the workbook was read, the first holding a table (data.sheet names another)",
+        "the sheet's first 2 non-empty row(s), above the header, were passed over (they begin 'Sales, all stores')"]
+    assert list(read_table(path, "1").columns) == ["date", "sales"]
+    assert list(read_table(path, "Index").columns) == ["Contents"]
+    with pytest.raises(ValueError, match=r"no sheet 'Data2'; its sheets are 'Index', 'Data1'"):
+        read_table(path, "Data2")
+    sset = build_series(table, time_col="date", target=["sales"])
+    np.testing.assert_allclose(sset.series[0].target, VALUES)

@@ -42,7 +42,9 @@ class DataConfig:
 
     dataset: built-in dataset (``sunspots``, ``elnino``, ``macrodata``), used when ``path`` is empty
         (``sunspots`` when neither is given); None for a user's file.
-    path: the user's CSV or Parquet file.
+    path: the user's CSV, Excel or Parquet file.
+    sheet: an Excel workbook's sheet (its name, or its number from 0); empty = the first sheet
+        that holds a table (a workbook's "Contents" or "Notes" sheet before the data is passed over).
     time_col: the time column: dates (any format pandas parses) or integer steps.
     id_col: series identifier (long format: one row per series and time step). Without it every
         target column is its own series (wide format), sharing the covariate columns.
@@ -77,6 +79,7 @@ class DataConfig:
 
     dataset: str | None = None
     path: str | None = None
+    sheet: str = ""
     time_col: str = "date"
     id_col: str | None = None
     target: tuple[str, ...] | None = None

@@ -126,8 +126,10 @@ def load_series(cfg) -> SeriesSet:
     from .data import build_series, read_table
 
     train_only = tuple(dict.fromkeys(cfg.train_only or ()))
+    read_notes = []
     if cfg.path:
-        df = read_table(cfg.path)
+        df = read_table(cfg.path, cfg.sheet)
+        read_notes = list(df.attrs.get("notes", []))
         roles = {"time_col": cfg.time_col, "target": cfg.target or (), "id_col": cfg.id_col,
                  "past": cfg.past_covariates or (), "future": cfg.future_covariates or (),
                  "static": cfg.static_covariates or (), "freq": cfg.freq}
@@ -141,6 +143,8 @@ def load_series(cfg) -> SeriesSet:
                  "future": pick(cfg.future_covariates, spec.future_covariates),
                  "static": pick(cfg.static_covariates, spec.static_covariates), "freq": cfg.freq or spec.freq}
     sset = build_series(df, missing=cfg.missing, date_format=cfg.date_format, **roles)
+    if read_notes:  # how the file was read comes first
+        sset = dataclasses.replace(sset, notes=[*read_notes, *sset.notes])
     left_out = [n for n in sset.names if n in set(cfg.exclude)]  # names not in this file are ignored (predict's new data)
     if left_out:
         kept = [s for s in sset.series if s.name not in cfg.exclude]

@@ -702,7 +702,7 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
                 rows[c] = np.nan  # future rows: no target yet
         with tempfile.TemporaryDirectory() as tmp:
             merged = Path(tmp) / "data_and_future.csv"
-            pd.concat([read_table(dcfg.path), rows], ignore_index=True).to_csv(merged, index=False)
+            pd.concat([read_table(dcfg.path, dcfg.sheet), rows], ignore_index=True).to_csv(merged, index=False)
             sset = load_series(dataclasses.replace(dcfg, path=str(merged)))
     if not use_backtest_model:
         nf = refit_on_all(cfg, nf, sset, echo)

@@ -23,7 +23,7 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
     wants = not data.target or data.id_col is None or not time_given
     if not wants or not Path(data.path).is_file():  # a missing file: the reader's error says so later
         return [], []
-    table = read_table(data.path)
+    table = read_table(data.path, data.sheet)
     check_header(table)
     found, said = [], []
     time_col = data.time_col

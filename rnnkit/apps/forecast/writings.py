@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "dates_from_parts", "excel_serial_dates", "looks_like_data",
-           "missing_marks", "number_like", "number_text", "period_dates", "year_parts", "without_future_centuries"]
+           "header_row", "holds_value", "missing_marks", "number_like", "number_text", "period_dates", "year_parts", "without_future_centuries"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -235,6 +235,46 @@ def number_like(text: pd.Series) -> np.ndarray:
     error can name the value that is no number at all, not the first decorated one)."""
     m = text.astype(str).str.extract(_DECORATED)
     return (m[3].notna() & (m[0].notna() == m[5].notna())).to_numpy()
+
+
+def holds_value(cell) -> bool:
+    """A cell that holds a value (a number or a date), not a name."""
+    if isinstance(cell, (int, float, np.number, pd.Timestamp)) or hasattr(cell, "year"):
+        return not (isinstance(cell, float) and np.isnan(cell))
+    text = str(cell).strip()
+    if not text:
+        return False
+    if pd.notna(pd.to_numeric(text, errors="coerce")):
+        return True
+    if not any(ch.isdigit() for ch in text):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.notna(pd.to_datetime(text, errors="coerce", format="mixed"))
+
+
+def header_row(rows: list[list], scan: int = 50) -> int:
+    """The row of a grid of cells (a sheet or a CSV's first lines) that names the columns: 0 for
+    an ordinary table; past a title, a source line or a block of notes above the header, the
+    first row of two or more names (no values) over two rows of two or more cells that hold
+    values. The search stops at the first pair of rows that both look like data (two or
+    more cells, values among them): 0 then, and the reader's own checks speak."""
+    def filled(row):
+        return [c for c in row if c is not None and not (isinstance(c, float) and np.isnan(c)) and str(c).strip()]
+
+    def data_like(cells):
+        return len(cells) >= 2 and any(holds_value(c) for c in cells)
+
+    for r in range(min(len(rows) - 1, scan)):
+        cells, below = filled(rows[r]), filled(rows[r + 1])
+        if any(holds_value(c) for c in cells):
+            if data_like(cells) and data_like(below):
+                return 0
+            continue  # a title or source line with a date in it
+        after = filled(rows[r + 2]) if r + 2 < len(rows) else below
+        if len(cells) >= 2 and data_like(below) and data_like(after):  # names over two rows of data
+            return r
+    return 0
 
 
 def looks_like_data(columns) -> bool:
