@@ -405,7 +405,10 @@ def test_whole_number_dates_from_databases_are_dates(fmt, how):
     assert s.notes == [said]
     assert build_series(frame, time_col="when", target=["value"], freq="MS").series[0].length == 204
     frame.loc[5, "when"] = frame["when"].iloc[5] // 100 * 100 + 13 if fmt == "%Y%m" else 19911232  # no such month/day
-    assert build_series(frame, time_col="when", target=["value"]).freq == 1  # then they are steps, as before
+    # then they are steps, as before, whose gaps would be most of the series: an error, not 88% made up
+    with pytest.raises(ValueError, match=r"leave \d+ of the \d+ steps of a 1 grid empty; filling them would make "
+                                         "most of the series up"):
+        build_series(frame, time_col="when", target=["value"])
 
 
 @pytest.mark.parametrize("unit, per_second", [("seconds", 1), ("milliseconds", 1000)])

@@ -127,9 +127,9 @@ def test_excel_serial_dates_are_read_as_dates():
     # evenly spaced whole numbers stay steps (a daily series as serials loses nothing as steps)
     sset = _read(pd.DataFrame({"date": np.arange(20000, 20060), "value": VALUES}))
     assert sset.freq == 1 and not sset.notes
-    # data.freq=1 keeps any whole numbers steps
-    sset = build_series(pd.DataFrame({"date": serials, "value": VALUES}), time_col="date", target=["value"], freq="1")
-    assert sset.freq == 1
+    # data.freq=1 keeps any whole numbers steps: here steps 28-31 apart, whose gaps would be 97% of the series
+    with pytest.raises(ValueError, match="leave 1736 of the 1796 steps of a 1 grid empty"):
+        build_series(pd.DataFrame({"date": serials, "value": VALUES}), time_col="date", target=["value"], freq="1")
 
 
 @pytest.mark.parametrize("columns, freq", [
@@ -274,6 +274,37 @@ def test_two_time_like_columns_are_left_to_the_user(tmp_path, capsys):
                                                                                             index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "f.csv"), "--run-dir", str(tmp_path / "r")]) == 2
     assert "time column 'date' is not in the data; columns are: year, t, value" in capsys.readouterr().err
+
+
+def test_readings_every_15_minutes_are_a_15_minute_grid():
+    """Timestamps 15 minutes apart are a grid of 15 minutes (they were a grid of minutes with 14 of
+    every 15 points interpolated), 3-hourly ones one of 3 hours with a day of 8 steps."""
+    from rnnkit.apps.forecast.data import season_length_for
+
+    for step, freq, m in (("15min", "15min", 1), ("3h", "3h", 8), ("30s", "30s", 1)):
+        times = pd.date_range("2024-01-01", periods=60, freq=step)
+        sset = _read(pd.DataFrame({"date": times.strftime("%Y-%m-%d %H:%M:%S"), "value": VALUES}))
+        assert sset.freq == freq and sset.series[0].length == 60 and not sset.notes, (step, sset.freq, sset.notes)
+        assert season_length_for(sset.freq) == m
+    gappy = pd.date_range("2024-01-01", periods=61, freq="15min").delete(30)  # one reading missing: still 15 min
+    sset = _read(pd.DataFrame({"date": gappy, "value": VALUES}))
+    assert sset.freq == "15min" and sset.series[0].length == 61
+
+
+def test_a_loggers_jittered_clock_is_put_on_its_grid_and_irregular_times_are_an_error():
+    """Readings every 10 minutes give or take a few seconds (a logger's clock) go on the 10-minute
+    grid with a note (they were a grid of seconds: 299,402 points of which 298,902 interpolated);
+    readings at random times, whose grid would be mostly made up, are an error saying so."""
+    rng = np.random.default_rng(1)
+    times = pd.date_range("2024-01-01", periods=60, freq="10min") + pd.to_timedelta(rng.integers(1, 5, 60), unit="s")
+    sset = _read(pd.DataFrame({"date": times.strftime("%Y-%m-%d %H:%M:%S"), "value": VALUES}))
+    assert sset.freq == "10min" and sset.series[0].length == 60
+    assert sset.series[0].times[0] == pd.Timestamp("2024-01-01 00:00:00")
+    np.testing.assert_array_equal(sset.series[0].target, VALUES)
+    assert any("60 timestamp(s) up to 4 s off a 10-minute grid were put on it" in n for n in sset.notes), sset.notes
+    irregular = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.choice(86400, 60, replace=False)), unit="s")
+    with pytest.raises(ValueError, match="steps of a 's' grid empty; filling them would make most of the series up"):
+        _read(pd.DataFrame({"date": irregular, "value": VALUES}))
 
 
 def test_title_lines_above_a_csv_header_are_passed_over_with_a_note(tmp_path):

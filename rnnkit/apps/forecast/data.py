@@ -624,20 +624,79 @@ def _infer_freq(all_times: list[pd.DatetimeIndex], time_col: str) -> str:
         if freq == "B" and not weekdays:
             continue
         if all(_on_grid(t, freq) is None for t in all_times):
-            return pd.tseries.frequencies.to_offset(freq).freqstr
+            return _step_multiple(all_times, freq)
     raise ValueError(f"cannot infer a regular frequency from time column {time_col!r}: its timestamps fit "
                      "no grid of years, quarters, months, weeks, business days, days, hours, minutes or seconds; "
                      "give it with data.freq=... (a pandas offset alias such as D, MS or 15min)")
 
 
+def _step_multiple(all_times: list[pd.DatetimeIndex], freq: str) -> str:
+    """``freq``, or its multiple that every series' steps are made of: readings every 15 minutes
+    are a grid of ``15min``, not of minutes with 14 of every 15 interpolated (days, hours, minutes
+    and seconds; the calendar steps have no multiples here)."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if freq not in ("D", "h", "min", "s"):
+        return offset.freqstr
+    unit = pd.Timedelta(offset).value
+    steps = [int(d) // unit for t in all_times if len(t) > 1 for d in np.unique(np.diff(t.asi8))]
+    k = reduce(math.gcd, steps, 0)
+    if k > 1 and all(_on_grid(t, f"{k}{freq}") is None for t in all_times):
+        return pd.tseries.frequencies.to_offset(f"{k}{freq}").freqstr
+    return offset.freqstr
+
+
+# steps a logger's clock may be meant to keep (seconds): 1 s to a day
+_CLOCK_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 14400, 21600, 28800,
+                43200, 86400)
+
+
+def _snap_to_clock(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
+    """Timestamps a little off a regular clock grid (a logger's ``10:00:03, 10:10:01, 10:20:04``),
+    put on it: the grid's step is the usual clock step within 10% of the median step between
+    readings; each time goes to the nearest multiple, when none is moved by more than a quarter
+    step and no two readings of a series land on one time. Else unchanged (None: no note)."""
+    diffs = np.concatenate([np.diff(np.sort(times.iloc[idx].to_numpy().astype("datetime64[ns]").astype(np.int64)))
+                            for _, _, idx in groups if len(idx) > 1] or [np.zeros(0, np.int64)])
+    diffs = diffs[diffs > 0]
+    if len(diffs) < 3:
+        return times, None
+    median = float(np.median(diffs)) / 1e9
+    step = min(_CLOCK_STEPS, key=lambda c: abs(c - median))
+    if abs(median - step) > 0.1 * step:
+        return times, None
+    rounded = times.dt.round(f"{step}s")
+    moved = (times - rounded).abs()
+    if not moved.any() or moved.max() > pd.Timedelta(seconds=step / 4):
+        return times, None
+    if any(rounded.iloc[idx].duplicated().any() for _, _, idx in groups):
+        return times, None
+    grid = pd.tseries.frequencies.to_offset(f"{step}s").freqstr
+    return rounded, (f"{int((moved > pd.Timedelta(0)).sum())} timestamp(s) up to {moved.max().total_seconds():g} s "
+                     f"off a {_clock_words(step)} grid were put on it (a logger's clock; data.freq={grid} says so, "
+                     "another data.freq sets another grid)")
+
+
+def _clock_words(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n}-{unit}" if n > 1 else f"one-{unit}"
+    return f"{seconds}-second"
+
+
 def season_length_for(freq: Any) -> int:
     """Default seasonal period m of a frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 5 business
-    days, 24 hourly."""
+    days, 24 hourly (a day of a multiple of hours: 8 for every 3 hours); 1 for steps below an hour
+    (``data.season_length=96`` gives 15-minute readings their day)."""
     if not isinstance(freq, str):
         return 1
-    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0].upper()
-    return {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4, "W": 52, "D": 7, "B": 5, "H": 24,
-            "BH": 8}.get(base, 1)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base = offset.rule_code.split("-")[0].upper()
+    m = {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4, "W": 52, "D": 7, "B": 5, "H": 24,
+         "BH": 8}.get(base, 1)
+    if offset.n > 1:  # every 3 hours: 8 a day; every 2 days has no whole week
+        m = m // offset.n if base == "H" and m % offset.n == 0 else 1
+    return m
 
 
 def future_times(last: Any, freq: Any, n: int) -> pd.Index:
@@ -726,6 +785,10 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                              + ("" if id_col is not None else ", or name the series column with data.id_col"))
 
     # frequency: given, or inferred from all series
+    if freq is None and not integer_time:
+        times, snapped = _snap_to_clock(times, groups)
+        if snapped:
+            read_notes.append(f"time column {time_col!r}: {snapped}")
     ordered = [np.sort(times.iloc[idx].to_numpy()) for _, _, idx in groups]
     if integer_time:
         if freq is not None:
@@ -775,6 +838,11 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         y = y[first:last + 1]
         grid_all = grid[first:]
         gaps = int(np.isnan(y).sum())
+        if gaps > len(y) / 2:  # most of the series would be made up: the grid is not the data's
+            raise ValueError(f"series {name!r}: its {len(y) - gaps} readings leave {gaps} of the {len(y)} steps of a "
+                             f"{freq_value!r} grid empty; filling them would make most of the series up. The "
+                             "timestamps are irregular or the step is wrong: give it with data.freq=... (a pandas "
+                             "offset alias such as 10min, h or D), or put the readings on a regular grid first")
         if gaps:
             missing_at = fmt_time(grid_all[int(np.flatnonzero(np.isnan(y))[0])])
             if missing == "error":
