@@ -286,6 +286,8 @@ def test_readings_every_15_minutes_are_a_15_minute_grid():
         sset = _read(pd.DataFrame({"date": times.strftime("%Y-%m-%d %H:%M:%S"), "value": VALUES}))
         assert sset.freq == freq and sset.series[0].length == 60 and not sset.notes, (step, sset.freq, sset.notes)
         assert season_length_for(sset.freq) == m
+    from rnnkit.apps.forecast.auto import default_horizon
+    assert (default_horizon("3h"), default_horizon("h"), default_horizon("15min")) == (16, 48, 8)  # 48 hours
     gappy = pd.date_range("2024-01-01", periods=61, freq="15min").delete(30)  # one reading missing: still 15 min
     sset = _read(pd.DataFrame({"date": gappy, "value": VALUES}))
     assert sset.freq == "15min" and sset.series[0].length == 61

@@ -49,12 +49,18 @@ HORIZONS = {"MS": 18, "ME": 18, "M": 18, "QS": 8, "QE": 8, "Q": 8, "YS": 6, "YE"
 
 
 def default_horizon(freq) -> int:
+    """The frequency's usual horizon (:data:`HORIZONS`); a multiple of hours or days covers the same
+    span (every 3 hours: 16 steps, the hourly 48 hours); 8 otherwise (integer steps, minutes)."""
     if not isinstance(freq, str):
         return 8
     import pandas as pd
 
-    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0].upper()
-    return HORIZONS.get(base, 8)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base = offset.rule_code.split("-")[0].upper()
+    H = HORIZONS.get(base, 8)
+    if offset.n > 1 and base in ("H", "D"):
+        return max(H // offset.n, 1)
+    return H
 
 
 def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet) -> tuple[ForecastConfig, list[str]]:
