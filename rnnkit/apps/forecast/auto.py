@@ -4,7 +4,8 @@ choice of the level/trend/season treatment by validation.
 Sizes (each only where the config leaves it at 0; T = the shortest scored series, m = its season):
 
 * horizon H: the frequency's usual one (M4): 18 monthly, 8 quarterly, 6 yearly, 13 weekly,
-  14 daily, 48 hourly; 8 for integer steps;
+  14 daily, 48 hourly (a multiple of hours or days: the same span); 8 for integer steps and
+  steps below an hour;
 * backtest (with ``backtest.windows=0``): origins ``ceil(H / 2)`` steps apart, as many as leave at
   least 60% of the series (and two seasons) as history before the first one, at most 10;
 * validation span: ``clip((history - L_min) / 3, 2, H)`` points at the end of that history
