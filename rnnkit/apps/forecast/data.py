@@ -1,4 +1,6 @@
-"""Reading and checking the user's table: long or wide format, times, frequency, gaps, missing values.
+"""Checking the user's table: long or wide format, times, frequency, gaps, missing values (the file
+itself is read by :mod:`.tables`, its time grid inferred by :mod:`.grid`, the writings of dates
+and numbers are :mod:`.writings`').
 
 Policy (also written into every run's report, with counts):
 
@@ -17,8 +19,10 @@ Policy (also written into every run's report, with counts):
   would be 1, 4, 7 and 10 January), and when both orders fit equally well it is an error asking
   for ``date_format`` (e.g. ``%d/%m/%Y``), which also fixes the format of any column.
 * The frequency is given (``freq``) or inferred as the coarsest regular grid that holds every
-  timestamp (business days for weekdays only, over four weeks or more); a timestamp off the grid
-  is an error naming it. Times with a zone or UTC offset become the local wall-clock times, or the
+  timestamp (business days for weekdays only, over four weeks or more; multiples of days, hours,
+  minutes and seconds; a logger's timestamps a little off its clock step are put on it, with a
+  note); a timestamp off the grid is an error naming it, and so is a grid the readings would
+  leave more than half empty. Times with a zone or UTC offset become the local wall-clock times, or the
   UTC instants where those fit a regular grid better (hourly data across a change to or from
   summer time repeats or skips an hour in local time).
 * A series runs from its first to its last observed target value. Rows before the first are
@@ -41,19 +45,18 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .grid import future_times, infer_freq, off_grid, season_length_for, snap_to_clock
+from .tables import read_table
 from .writings import (
     CURRENCY,
     EXCEL_EPOCH,
     dates_from_parts,
     excel_serial_dates,
-    header_row,
-    holds_value,
     looks_like_data,
     missing_marks,
     number_like,
@@ -129,134 +132,6 @@ class SeriesSet:
                          self.static_names,
                          [*self.notes, f"the last {n} points of every series were left out (data.truncate={n})"],
                          self.train_only)
-
-
-# ------------------------------------------------------------------------------------- reading
-def read_table(path: str | Path, sheet: str = "") -> pd.DataFrame:
-    """A CSV (``.csv``, ``.tsv``, ``.txt``), Parquet (``.parquet``, ``.pq``) or Excel (``.xlsx``)
-    file as a DataFrame. A CSV's separator is sniffed (comma, semicolon, tab or bar); with
-    semicolons, decimal commas are read as numbers when that makes more columns numeric. Lines of
-    a title or a source above the header are passed over (:func:`.writings.header_row`); an Excel
-    workbook gives its ``sheet`` (name or number), by default its first sheet holding a table. What
-    was passed over is in ``table.attrs["notes"]``."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such data file: {path}")
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_excel(path, sheet)
-    if suffix == ".xls":
-        raise ValueError(f"{path}: the old Excel format (.xls) is not read; save the sheet as .xlsx or .csv")
-    if suffix not in (".csv", ".txt", ".tsv"):
-        raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv, .xlsx or .parquet file")
-    try:
-        sep = "\t" if suffix == ".tsv" else _sniff_separator(path)
-        skip, title = _title_lines(path, sep)
-        table = pd.read_csv(path, sep=sep, skiprows=skip)
-        if sep == ";":  # the European spreadsheet CSV, whose decimals may be commas (3,14)
-            commas = pd.read_csv(path, sep=sep, decimal=",", skiprows=skip)
-            numeric = [t.select_dtypes("number").shape[1] for t in (table, commas)]
-            table = commas if numeric[1] > numeric[0] else table
-        # "date, value" (a space after each comma) names a column " value": strip the names;
-        # ",," rows (a spreadsheet's blank rows below the data) hold nothing: dropped
-        table = table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c).dropna(how="all")
-        if skip:
-            table.attrs["notes"] = [f"the file's first {skip} line(s), above the header, were passed over "
-                                    f"(they begin {title!r})"]
-        return table
-    except UnicodeDecodeError:
-        raw = path.read_bytes()  # pandas decodes in chunks: find the byte's place in the whole file
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            line = raw.count(b"\n", 0, err.start) + 1
-            col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
-            raise ValueError(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at column {col}); "
-                             "re-save the file as UTF-8") from None
-        raise
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty (expected a header line naming the columns)") from None
-    except pd.errors.ParserError as err:
-        raise ValueError(f"{path}: not a readable {suffix[1:].upper()} table ({err})") from None
-
-
-def _title_lines(path: Path, sep: str) -> tuple[int, str]:
-    """How many lines above a CSV's header to pass over (a title, a source line), and the first."""
-    import csv
-    import itertools
-
-    with open(path, encoding="utf-8", errors="replace", newline="") as f:
-        rows = list(itertools.islice(csv.reader(f, delimiter=sep), 60))
-    skip = header_row(rows)
-    return skip, (next((sep.join(r) for r in rows[:skip] if any(c.strip() for c in r)), "") if skip else "")
-
-
-def _read_excel(path: Path, sheet: str = "") -> pd.DataFrame:
-    """A sheet of an Excel workbook (openpyxl reads it): ``sheet`` (its name or number), else the
-    first that holds a table (a header row of two or more names, values below it); the header may
-    sit below a title or a block of notes. What was passed over goes to ``attrs["notes"]``."""
-    try:
-        import openpyxl  # noqa: F401 (pandas reads .xlsx through it)
-    except ImportError:
-        raise ValueError(f"{path}: reading Excel files needs openpyxl (pip install openpyxl), or save the sheet "
-                         "as .csv") from None
-    try:
-        grids = pd.read_excel(path, sheet_name=None, header=None)
-    except Exception as err:  # noqa: BLE001 (a damaged or mislabelled file: zipfile's, openpyxl's, pandas' errors)
-        raise ValueError(f"{path}: not a readable Excel workbook ({type(err).__name__}: {err})") from None
-    names = list(grids)
-    if sheet != "":
-        key = names[int(sheet)] if str(sheet).isdigit() and int(sheet) < len(names) else str(sheet)
-        if key not in grids:
-            raise ValueError(f"{path}: no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))} "
-                             "(data.sheet takes a name or a number from 0)")
-        picks = [key]
-    else:
-        picks = [n for n in names if _holds_table(grids[n])] or names[:1]
-    name = picks[0]
-    grid = grids[name].dropna(how="all").dropna(axis=1, how="all")
-    rows = grid.to_numpy(dtype=object).tolist()
-    h = header_row(rows)
-    table = pd.read_excel(path, sheet_name=name, header=int(grid.index[h]) if len(grid) else 0)
-    table = table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c).dropna(how="all")
-    empty = [c for c in table.columns if str(c).startswith("Unnamed:") and table[c].isna().all()]
-    table = table.drop(columns=empty)  # a table that starts in column B: column A read as empty
-    notes = []
-    if name != names[0]:
-        notes.append(f"sheet {name!r} of the workbook was read, the first holding a table (data.sheet names "
-                     "another)" if sheet == "" else f"sheet {name!r} of the workbook was read (data.sheet)")
-    if h:
-        first = next((str(c) for r in rows[:h] for c in r if pd.notna(c) and str(c).strip()), "")
-        notes.append(f"the sheet's first {h} non-empty row(s), above the header, were passed over "
-                     f"(they begin {first!r})")
-    table.attrs["notes"] = notes
-    return table
-
-
-def _holds_table(grid: pd.DataFrame) -> bool:
-    """A sheet with a header row of two or more names and a row of values below it."""
-    rows = grid.dropna(how="all").dropna(axis=1, how="all").to_numpy(dtype=object).tolist()
-    if len(rows) < 2:
-        return False
-    h = header_row(rows)
-    named = [c for c in rows[h] if pd.notna(c) and str(c).strip()]
-    return len(named) >= 2 and any(holds_value(c) for c in rows[h + 1])
-
-
-def _sniff_separator(path: Path) -> str:
-    """The field separator of a CSV: comma, semicolon, tab or bar, as Python's csv.Sniffer reads the
-    first lines (a comma when it cannot tell, e.g. a file of one column)."""
-    import csv
-
-    with open(path, encoding="utf-8", errors="replace", newline="") as f:
-        head = f.read(64 * 1024)
-    head = head[:head.rfind("\n") + 1] or head  # whole lines only
-    try:
-        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
 
 
 def _match_case(df: pd.DataFrame, wanted: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
@@ -510,7 +385,7 @@ def _grid_gaps(times: pd.Series) -> float:
     if len(idx) < 2:
         return 0.0
     try:
-        freq = _infer_freq([idx], "")
+        freq = infer_freq([idx], "")
     except ValueError:
         return math.inf
     return float(len(pd.date_range(idx[0], idx[-1], freq=freq)) - len(idx))
@@ -598,114 +473,6 @@ def reads_as_numbers(col: pd.Series) -> bool:
     return True
 
 
-# ------------------------------------------------------------------------------------- frequency
-_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-_DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-
-
-def _on_grid(times: pd.DatetimeIndex, freq: str) -> pd.Timestamp | None:
-    """The first timestamp that is not on the grid ``date_range(times[0], .., freq)``, or None."""
-    grid = pd.date_range(times[0], times[-1], freq=freq)
-    if len(grid) == 0 or grid[0] != times[0]:
-        return times[0]
-    off = ~times.isin(grid)
-    return times[off][0] if off.any() else None
-
-
-def _infer_freq(all_times: list[pd.DatetimeIndex], time_col: str) -> str:
-    t0 = all_times[0][0]
-    month, day = _MONTHS[t0.month - 1], _DAYS[t0.day_of_week]
-    # Business days only over four weeks or more: a few days with one weekend missing are more
-    # likely days with a gap than a weekday series.
-    weekdays = any(t[0] + pd.Timedelta(days=28) <= t[-1] for t in all_times)  # no subtraction: 300 years overflow it
-    # coarsest first: the coarsest grid that holds every timestamp is the series' own step
-    for freq in (f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}",
-                 "B", "D", "h", "min", "s"):
-        if freq == "B" and not weekdays:
-            continue
-        if all(_on_grid(t, freq) is None for t in all_times):
-            return _step_multiple(all_times, freq)
-    raise ValueError(f"cannot infer a regular frequency from time column {time_col!r}: its timestamps fit "
-                     "no grid of years, quarters, months, weeks, business days, days, hours, minutes or seconds; "
-                     "give it with data.freq=... (a pandas offset alias such as D, MS or 15min)")
-
-
-def _step_multiple(all_times: list[pd.DatetimeIndex], freq: str) -> str:
-    """``freq``, or its multiple that every series' steps are made of: readings every 15 minutes
-    are a grid of ``15min``, not of minutes with 14 of every 15 interpolated (days, hours, minutes
-    and seconds; the calendar steps have no multiples here)."""
-    offset = pd.tseries.frequencies.to_offset(freq)
-    if freq not in ("D", "h", "min", "s"):
-        return offset.freqstr
-    unit = pd.Timedelta(offset).value
-    steps = [int(d) // unit for t in all_times if len(t) > 1 for d in np.unique(np.diff(t.asi8))]
-    k = reduce(math.gcd, steps, 0)
-    if k > 1 and all(_on_grid(t, f"{k}{freq}") is None for t in all_times):
-        return pd.tseries.frequencies.to_offset(f"{k}{freq}").freqstr
-    return offset.freqstr
-
-
-# steps a logger's clock may be meant to keep (seconds): 1 s to a day
-_CLOCK_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 14400, 21600, 28800,
-                43200, 86400)
-
-
-def _snap_to_clock(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
-    """Timestamps a little off a regular clock grid (a logger's ``10:00:03, 10:10:01, 10:20:04``),
-    put on it: the grid's step is the usual clock step within 10% of the median step between
-    readings; each time goes to the nearest multiple, when none is moved by more than a quarter
-    step and no two readings of a series land on one time. Else unchanged (None: no note)."""
-    diffs = np.concatenate([np.diff(np.sort(times.iloc[idx].to_numpy().astype("datetime64[ns]").astype(np.int64)))
-                            for _, _, idx in groups if len(idx) > 1] or [np.zeros(0, np.int64)])
-    diffs = diffs[diffs > 0]
-    if len(diffs) < 3:
-        return times, None
-    median = float(np.median(diffs)) / 1e9
-    step = min(_CLOCK_STEPS, key=lambda c: abs(c - median))
-    if abs(median - step) > 0.1 * step:
-        return times, None
-    rounded = times.dt.round(f"{step}s")
-    moved = (times - rounded).abs()
-    if not moved.any() or moved.max() > pd.Timedelta(seconds=step / 4):
-        return times, None
-    if any(rounded.iloc[idx].duplicated().any() for _, _, idx in groups):
-        return times, None
-    grid = pd.tseries.frequencies.to_offset(f"{step}s").freqstr
-    return rounded, (f"{int((moved > pd.Timedelta(0)).sum())} timestamp(s) up to {moved.max().total_seconds():g} s "
-                     f"off a {_clock_words(step)} grid were put on it (a logger's clock; data.freq={grid} says so, "
-                     "another data.freq sets another grid)")
-
-
-def _clock_words(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds % size == 0:
-            n = seconds // size
-            return f"{n}-{unit}" if n > 1 else f"one-{unit}"
-    return f"{seconds}-second"
-
-
-def season_length_for(freq: Any) -> int:
-    """Default seasonal period m of a frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 5 business
-    days, 24 hourly (a day of a multiple of hours: 8 for every 3 hours); 1 for steps below an hour
-    (``data.season_length=96`` gives 15-minute readings their day)."""
-    if not isinstance(freq, str):
-        return 1
-    offset = pd.tseries.frequencies.to_offset(freq)
-    base = offset.rule_code.split("-")[0].upper()
-    m = {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4, "W": 52, "D": 7, "B": 5, "H": 24,
-         "BH": 8}.get(base, 1)
-    if offset.n > 1:  # every 3 hours: 8 a day; every 2 days has no whole week
-        m = m // offset.n if base == "H" and m % offset.n == 0 else 1
-    return m
-
-
-def future_times(last: Any, freq: Any, n: int) -> pd.Index:
-    """The ``n`` grid steps after ``last``."""
-    if isinstance(freq, str):
-        return pd.date_range(last, periods=n + 1, freq=freq)[1:]
-    return pd.Index([int(last) + freq * (k + 1) for k in range(n)])
-
-
 # ------------------------------------------------------------------------------------- building
 def _fill_covariates(values: np.ndarray, names: Sequence[str], series: str, T: int, notes: list[str]) -> np.ndarray:
     """Forward- then backward-fill missing covariate values inside the observed span (rows < T)."""
@@ -786,7 +553,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
 
     # frequency: given, or inferred from all series
     if freq is None and not integer_time:
-        times, snapped = _snap_to_clock(times, groups)
+        times, snapped = snap_to_clock(times, groups)
         if snapped:
             read_notes.append(f"time column {time_col!r}: {snapped}")
     ordered = [np.sort(times.iloc[idx].to_numpy()) for _, _, idx in groups]
@@ -804,14 +571,14 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     else:
         idxs = [pd.DatetimeIndex(o) for o in ordered]
         if freq is None:
-            freq_value = _infer_freq(idxs, time_col)
+            freq_value = infer_freq(idxs, time_col)
         else:
             try:
                 freq_value = pd.tseries.frequencies.to_offset(freq).freqstr
             except ValueError:
                 raise ValueError(f"data.freq={freq!r} is not a pandas frequency (e.g. D, W, MS, QS, h)") from None
             for t in idxs:
-                off = _on_grid(t, freq_value)
+                off = off_grid(t, freq_value)
                 if off is not None:
                     raise ValueError(f"timestamp {fmt_time(off)} in time column {time_col!r} is not on the {freq_value!r} grid "
                                      f"that starts at {fmt_time(t[0])}")

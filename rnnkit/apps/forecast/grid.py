@@ -1,0 +1,123 @@
+"""The time grid of a user's series: its frequency, inferred as the coarsest regular grid that
+holds every timestamp (and that grid's multiple: readings every 15 minutes are a ``15min``
+grid), timestamps a little off a clock step put on it, the season of a frequency and the times
+after a series' end.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import reduce
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["future_times", "infer_freq", "off_grid", "season_length_for", "snap_to_clock"]
+
+
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+
+
+def off_grid(times: pd.DatetimeIndex, freq: str) -> pd.Timestamp | None:
+    """The first timestamp that is not on the grid ``date_range(times[0], .., freq)``, or None."""
+    grid = pd.date_range(times[0], times[-1], freq=freq)
+    if len(grid) == 0 or grid[0] != times[0]:
+        return times[0]
+    off = ~times.isin(grid)
+    return times[off][0] if off.any() else None
+
+
+def infer_freq(all_times: list[pd.DatetimeIndex], time_col: str) -> str:
+    t0 = all_times[0][0]
+    month, day = _MONTHS[t0.month - 1], _DAYS[t0.day_of_week]
+    # Business days only over four weeks or more: a few days with one weekend missing are more
+    # likely days with a gap than a weekday series.
+    weekdays = any(t[0] + pd.Timedelta(days=28) <= t[-1] for t in all_times)  # no subtraction: 300 years overflow it
+    # coarsest first: the coarsest grid that holds every timestamp is the series' own step
+    for freq in (f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}",
+                 "B", "D", "h", "min", "s"):
+        if freq == "B" and not weekdays:
+            continue
+        if all(off_grid(t, freq) is None for t in all_times):
+            return _step_multiple(all_times, freq)
+    raise ValueError(f"cannot infer a regular frequency from time column {time_col!r}: its timestamps fit "
+                     "no grid of years, quarters, months, weeks, business days, days, hours, minutes or seconds; "
+                     "give it with data.freq=... (a pandas offset alias such as D, MS or 15min)")
+
+
+def _step_multiple(all_times: list[pd.DatetimeIndex], freq: str) -> str:
+    """``freq``, or its multiple that every series' steps are made of: readings every 15 minutes
+    are a grid of ``15min``, not of minutes with 14 of every 15 interpolated (days, hours, minutes
+    and seconds; the calendar steps have no multiples here)."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if freq not in ("D", "h", "min", "s"):
+        return offset.freqstr
+    unit = pd.Timedelta(offset).value
+    steps = [int(d) // unit for t in all_times if len(t) > 1 for d in np.unique(np.diff(t.asi8))]
+    k = reduce(math.gcd, steps, 0)
+    if k > 1 and all(off_grid(t, f"{k}{freq}") is None for t in all_times):
+        return pd.tseries.frequencies.to_offset(f"{k}{freq}").freqstr
+    return offset.freqstr
+
+
+# steps a logger's clock may be meant to keep (seconds): 1 s to a day
+_CLOCK_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 14400, 21600, 28800,
+                43200, 86400)
+
+
+def snap_to_clock(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
+    """Timestamps a little off a regular clock grid (a logger's ``10:00:03, 10:10:01, 10:20:04``),
+    put on it: the grid's step is the usual clock step within 10% of the median step between
+    readings; each time goes to the nearest multiple, when none is moved by more than a quarter
+    step and no two readings of a series land on one time. Else unchanged (None: no note)."""
+    diffs = np.concatenate([np.diff(np.sort(times.iloc[idx].to_numpy().astype("datetime64[ns]").astype(np.int64)))
+                            for _, _, idx in groups if len(idx) > 1] or [np.zeros(0, np.int64)])
+    diffs = diffs[diffs > 0]
+    if len(diffs) < 3:
+        return times, None
+    median = float(np.median(diffs)) / 1e9
+    step = min(_CLOCK_STEPS, key=lambda c: abs(c - median))
+    if abs(median - step) > 0.1 * step:
+        return times, None
+    rounded = times.dt.round(f"{step}s")
+    moved = (times - rounded).abs()
+    if not moved.any() or moved.max() > pd.Timedelta(seconds=step / 4):
+        return times, None
+    if any(rounded.iloc[idx].duplicated().any() for _, _, idx in groups):
+        return times, None
+    grid = pd.tseries.frequencies.to_offset(f"{step}s").freqstr
+    return rounded, (f"{int((moved > pd.Timedelta(0)).sum())} timestamp(s) up to {moved.max().total_seconds():g} s "
+                     f"off a {_clock_words(step)} grid were put on it (a logger's clock; data.freq={grid} says so, "
+                     "another data.freq sets another grid)")
+
+
+def _clock_words(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n}-{unit}" if n > 1 else f"one-{unit}"
+    return f"{seconds}-second"
+
+
+def season_length_for(freq: Any) -> int:
+    """Default seasonal period m of a frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 5 business
+    days, 24 hourly (a day of a multiple of hours: 8 for every 3 hours); 1 for steps below an hour
+    (``data.season_length=96`` gives 15-minute readings their day)."""
+    if not isinstance(freq, str):
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base = offset.rule_code.split("-")[0].upper()
+    m = {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4, "W": 52, "D": 7, "B": 5, "H": 24,
+         "BH": 8}.get(base, 1)
+    if offset.n > 1:  # every 3 hours: 8 a day; every 2 days has no whole week
+        m = m // offset.n if base == "H" and m % offset.n == 0 else 1
+    return m
+
+
+def future_times(last: Any, freq: Any, n: int) -> pd.Index:
+    """The ``n`` grid steps after ``last``."""
+    if isinstance(freq, str):
+        return pd.date_range(last, periods=n + 1, freq=freq)[1:]
+    return pd.Index([int(last) + freq * (k + 1) for k in range(n)])

@@ -1,0 +1,144 @@
+"""Reading a user's file into a table: CSV (separator sniffed, European decimal commas), Excel
+(the sheet that holds the table) or Parquet; title lines above the header passed over. What the
+columns mean and how their values are written is :mod:`.data`'s and :mod:`.writings`' business.
+
+What was passed over goes to the table's ``attrs["notes"]``, which :func:`.datasets.load_series`
+puts first among the run's data notes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .writings import header_row, holds_value
+
+__all__ = ["read_table"]
+
+
+def read_table(path: str | Path, sheet: str = "") -> pd.DataFrame:
+    """A CSV (``.csv``, ``.tsv``, ``.txt``), Parquet (``.parquet``, ``.pq``) or Excel (``.xlsx``)
+    file as a DataFrame. A CSV's separator is sniffed (comma, semicolon, tab or bar); with
+    semicolons, decimal commas are read as numbers when that makes more columns numeric. Lines of
+    a title or a source above the header are passed over (:func:`.writings.header_row`); an Excel
+    workbook gives its ``sheet`` (name or number), by default its first sheet holding a table. What
+    was passed over is in ``table.attrs["notes"]``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such data file: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_excel(path, sheet)
+    if suffix == ".xls":
+        raise ValueError(f"{path}: the old Excel format (.xls) is not read; save the sheet as .xlsx or .csv")
+    if suffix not in (".csv", ".txt", ".tsv"):
+        raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv, .xlsx or .parquet file")
+    try:
+        sep = "\t" if suffix == ".tsv" else _sniff_separator(path)
+        skip, title = _title_lines(path, sep)
+        table = pd.read_csv(path, sep=sep, skiprows=skip)
+        if sep == ";":  # the European spreadsheet CSV, whose decimals may be commas (3,14)
+            commas = pd.read_csv(path, sep=sep, decimal=",", skiprows=skip)
+            numeric = [t.select_dtypes("number").shape[1] for t in (table, commas)]
+            table = commas if numeric[1] > numeric[0] else table
+        # "date, value" (a space after each comma) names a column " value": strip the names;
+        # ",," rows (a spreadsheet's blank rows below the data) hold nothing: dropped
+        table = table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c).dropna(how="all")
+        if skip:
+            table.attrs["notes"] = [f"the file's first {skip} line(s), above the header, were passed over "
+                                    f"(they begin {title!r})"]
+        return table
+    except UnicodeDecodeError:
+        raw = path.read_bytes()  # pandas decodes in chunks: find the byte's place in the whole file
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = raw.count(b"\n", 0, err.start) + 1
+            col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+            raise ValueError(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at column {col}); "
+                             "re-save the file as UTF-8") from None
+        raise
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty (expected a header line naming the columns)") from None
+    except pd.errors.ParserError as err:
+        raise ValueError(f"{path}: not a readable {suffix[1:].upper()} table ({err})") from None
+
+
+def _title_lines(path: Path, sep: str) -> tuple[int, str]:
+    """How many lines above a CSV's header to pass over (a title, a source line), and the first."""
+    import csv
+    import itertools
+
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        rows = list(itertools.islice(csv.reader(f, delimiter=sep), 60))
+    skip = header_row(rows)
+    return skip, (next((sep.join(r) for r in rows[:skip] if any(c.strip() for c in r)), "") if skip else "")
+
+
+def _read_excel(path: Path, sheet: str = "") -> pd.DataFrame:
+    """A sheet of an Excel workbook (openpyxl reads it): ``sheet`` (its name or number), else the
+    first that holds a table (a header row of two or more names, values below it); the header may
+    sit below a title or a block of notes. What was passed over goes to ``attrs["notes"]``."""
+    try:
+        import openpyxl  # noqa: F401 (pandas reads .xlsx through it)
+    except ImportError:
+        raise ValueError(f"{path}: reading Excel files needs openpyxl (pip install openpyxl), or save the sheet "
+                         "as .csv") from None
+    try:
+        grids = pd.read_excel(path, sheet_name=None, header=None)
+    except Exception as err:  # noqa: BLE001 (a damaged or mislabelled file: zipfile's, openpyxl's, pandas' errors)
+        raise ValueError(f"{path}: not a readable Excel workbook ({type(err).__name__}: {err})") from None
+    names = list(grids)
+    if sheet != "":
+        key = names[int(sheet)] if str(sheet).isdigit() and int(sheet) < len(names) else str(sheet)
+        if key not in grids:
+            raise ValueError(f"{path}: no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))} "
+                             "(data.sheet takes a name or a number from 0)")
+        picks = [key]
+    else:
+        picks = [n for n in names if _holds_table(grids[n])] or names[:1]
+    name = picks[0]
+    grid = grids[name].dropna(how="all").dropna(axis=1, how="all")
+    rows = grid.to_numpy(dtype=object).tolist()
+    h = header_row(rows)
+    table = pd.read_excel(path, sheet_name=name, header=int(grid.index[h]) if len(grid) else 0)
+    table = table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c).dropna(how="all")
+    empty = [c for c in table.columns if str(c).startswith("Unnamed:") and table[c].isna().all()]
+    table = table.drop(columns=empty)  # a table that starts in column B: column A read as empty
+    notes = []
+    if name != names[0]:
+        notes.append(f"sheet {name!r} of the workbook was read, the first holding a table (data.sheet names "
+                     "another)" if sheet == "" else f"sheet {name!r} of the workbook was read (data.sheet)")
+    if h:
+        first = next((str(c) for r in rows[:h] for c in r if pd.notna(c) and str(c).strip()), "")
+        notes.append(f"the sheet's first {h} non-empty row(s), above the header, were passed over "
+                     f"(they begin {first!r})")
+    table.attrs["notes"] = notes
+    return table
+
+
+def _holds_table(grid: pd.DataFrame) -> bool:
+    """A sheet with a header row of two or more names and a row of values below it."""
+    rows = grid.dropna(how="all").dropna(axis=1, how="all").to_numpy(dtype=object).tolist()
+    if len(rows) < 2:
+        return False
+    h = header_row(rows)
+    named = [c for c in rows[h] if pd.notna(c) and str(c).strip()]
+    return len(named) >= 2 and any(holds_value(c) for c in rows[h + 1])
+
+
+def _sniff_separator(path: Path) -> str:
+    """The field separator of a CSV: comma, semicolon, tab or bar, as Python's csv.Sniffer reads the
+    first lines (a comma when it cannot tell, e.g. a file of one column)."""
+    import csv
+
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        head = f.read(64 * 1024)
+    head = head[:head.rfind("\n") + 1] or head  # whole lines only
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
