@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from rnnkit import config as C
 
 from .data import check_header, parses_as_dates, read_table, reads_as_numbers
@@ -106,8 +108,6 @@ def _series_column(table, data, time_col: str) -> str | None:
 
 def _whole_number_key(col) -> bool:
     """Whole numbers, each value in at least two rows: a numbered key, not a measurement."""
-    import pandas as pd
-
     values = pd.to_numeric(col, errors="coerce")
     if values.isna().any() or not (values == values.round()).all():
         return False

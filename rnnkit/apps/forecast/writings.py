@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "dates_from_parts", "excel_serial_dates", "header_row",
-           "holds_value", "looks_like_data", "missing_marks", "number_like", "number_text", "period_dates", "year_parts",
-           "without_future_centuries"]
+           "holds_value", "looks_like_data", "missing_marks", "number_like", "number_text", "period_dates",
+           "year_parts", "without_future_centuries"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -169,6 +169,9 @@ def _is_quarter(name: str) -> bool:
     return name.strip().casefold() in _PARTS["quarter"]
 
 
+# currency symbols a cell may carry around a number
+CURRENCY = "$€£¥₹"
+_DASHES = "-\u2013\u2014"
 # a value missing, as statistics offices write it in a table of numbers: FRED's ".", Eurostat's
 # ":", the ".." of the ABS, ONS and World Bank, dashes and a question mark (pandas already reads
 # "", "NA", "N/A", "NaN", "null" and "#N/A" as missing)
@@ -178,9 +181,10 @@ MISSING_MARKS = (".", "..", "...", ":", "-", "--", "\u2013", "\u2014", "?")
 # reliability, not applicable ("12.3 p", ": c")
 _FLAGS = "bcdefnpruzs"
 _FLAGGED_MISSING = re.compile(r"^\s*:\s*[" + _FLAGS + r"]{1,3}\s*$")
-
-
-_DASHES = "-\u2013\u2014"
+# what a cell may carry around a number: a currency symbol, a percent sign, accounting parentheses,
+# a Eurostat flag after it
+_DECORATED = re.compile(r"^\s*(\()?\s*([+-]?)\s*[" + CURRENCY + r"]?\s*([+-]?)\s*([\d.,]+)\s*([" + CURRENCY
+                        + r"%]?)\s*(\))?(?:\s+([" + _FLAGS + r"]{1,3}))?\s*$")
 
 
 def missing_marks(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -194,13 +198,6 @@ def missing_marks(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     accounting = bool(others.str.contains(r"[" + re.escape(CURRENCY) + r"]|^\(.*\)$").any())
     zero = dash & accounting
     return (text.isin(MISSING_MARKS) & ~zero) | flagged, zero
-
-
-# what a cell may carry around a number: a currency symbol, a percent sign, accounting parentheses,
-# a Eurostat flag after it
-CURRENCY = "$€£¥₹"
-_DECORATED = re.compile(r"^\s*(\()?\s*([+-]?)\s*[" + CURRENCY + r"]?\s*([+-]?)\s*([\d.,]+)\s*([" + CURRENCY
-                        + r"%]?)\s*(\))?(?:\s+([" + _FLAGS + r"]{1,3}))?\s*$")
 
 
 def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
