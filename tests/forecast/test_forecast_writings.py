@@ -278,10 +278,12 @@ def test_two_time_like_columns_are_left_to_the_user(tmp_path, capsys):
 
 def test_readings_every_15_minutes_are_a_15_minute_grid():
     """Timestamps 15 minutes apart are a grid of 15 minutes (they were a grid of minutes with 14 of
-    every 15 points interpolated), 3-hourly ones one of 3 hours with a day of 8 steps."""
+    every 15 points interpolated), 3-hourly ones one of 3 hours; the season is the day where it
+    has 96 steps or fewer (half-hours 48, quarter-hours 96, 3 hours 8), else 1."""
     from rnnkit.apps.forecast.data import season_length_for
 
-    for step, freq, m in (("15min", "15min", 1), ("3h", "3h", 8), ("30s", "30s", 1)):
+    for step, freq, m in (("15min", "15min", 96), ("3h", "3h", 8), ("30s", "30s", 1), ("30min", "30min", 48),
+                          ("10min", "10min", 1)):
         times = pd.date_range("2024-01-01", periods=60, freq=step)
         sset = _read(pd.DataFrame({"date": times.strftime("%Y-%m-%d %H:%M:%S"), "value": VALUES}))
         assert sset.freq == freq and sset.series[0].length == 60 and not sset.notes, (step, sset.freq, sset.notes)
