@@ -17,7 +17,7 @@ import pandas as pd
 from rnnkit.train import atomic_write_json, atomic_write_text
 from rnnkit.train.atomic import atomic_path
 
-from .data import SeriesSet, fmt_time
+from .data import SeriesSet, fmt_time, season_length_for
 
 __all__ = ["comparison_table", "describe_comparison", "markdown_table", "plot_forecasts", "plot_future", "write_report"]
 
@@ -123,7 +123,7 @@ def plot_future(path: Path, sset: SeriesSet, future: pd.DataFrame, level: float,
     for ax, name in zip(axes[:, 0], names):
         s = sset.series[sset.names.index(name)]
         f = future[future["series"] == name]
-        start = max(0, s.length - 4 * len(f))
+        start = max(0, s.length - max(4 * len(f), 2 * season_length_for(sset.freq)))
         ax.plot(s.times[start:s.length], s.target[start:s.length], color="black", lw=1, label="history")
         ax.plot(f["time"], f["point"], color="tab:blue", lw=1.5, marker=".", label="forecast (median)")
         ax.fill_between(f["time"], f["lo"], f["hi"], color="tab:blue", alpha=0.2, label=f"{level:.0%} interval")
