@@ -28,6 +28,16 @@ SHARED_BYTES = 224 * 1024  # an H100/H200 offers 227 KiB per block
 MAX_BLOCK_B = 64
 
 
+POISON = False  # tests: the kernels' outputs start as NaN, so an element no program wrote fails
+
+
+def new_output(shape, dtype, device) -> torch.Tensor:
+    """An output buffer of a persistent kernel: uninitialised, or all NaN under ``POISON``."""
+    if POISON:
+        return torch.full(shape, float("nan"), dtype=dtype, device=device)
+    return torch.empty(shape, dtype=dtype, device=device)
+
+
 def shared_bytes(block_b: int, block_j: int, block_k: int, itemsize: int, training: bool, gates: int = 4) -> int:
     tiles = gates * block_b if training else block_b
     return (gates * block_j + tiles) * block_k * itemsize

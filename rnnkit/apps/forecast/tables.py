@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from rnnkit.data.workbooks import read_workbook
+
 from .writings import header_row, holds_value
 
 __all__ = ["read_table"]
@@ -82,15 +84,7 @@ def _read_excel(path: Path, sheet: str = "") -> pd.DataFrame:
     """A sheet of an Excel workbook (openpyxl reads it): ``sheet`` (its name or number), else the
     first that holds a table (a header row of two or more names, values below it); the header may
     sit below a title or a block of notes. What was passed over goes to ``attrs["notes"]``."""
-    try:
-        import openpyxl  # noqa: F401 (pandas reads .xlsx through it)
-    except ImportError:
-        raise ValueError(f"{path}: reading Excel files needs openpyxl (pip install openpyxl), or save the sheet "
-                         "as .csv") from None
-    try:
-        grids = pd.read_excel(path, sheet_name=None, header=None)
-    except Exception as err:  # noqa: BLE001 (a damaged or mislabelled file: zipfile's, openpyxl's, pandas' errors)
-        raise ValueError(f"{path}: not a readable Excel workbook ({type(err).__name__}: {err})") from None
+    grids = read_workbook(path, lambda: pd.read_excel(path, sheet_name=None, header=None))
     names = list(grids)
     if sheet != "":
         key = names[int(sheet)] if str(sheet).isdigit() and int(sheet) < len(names) else str(sheet)
@@ -101,13 +95,16 @@ def _read_excel(path: Path, sheet: str = "") -> pd.DataFrame:
     else:
         picks = [n for n in names if _holds_table(grids[n])] or names[:1]
     name = picks[0]
-    grid = grids[name].dropna(how="all").dropna(axis=1, how="all")
+    grid = grids[name].dropna(how="all")
     rows = grid.to_numpy(dtype=object).tolist()
     h = header_row(rows)
-    table = pd.read_excel(path, sheet_name=name, header=int(grid.index[h]) if len(grid) else 0)
-    table = table.rename(columns=lambda c: c.strip() if isinstance(c, str) else c).dropna(how="all")
-    empty = [c for c in table.columns if str(c).startswith("Unnamed:") and table[c].isna().all()]
-    table = table.drop(columns=empty)  # a table that starts in column B: column A read as empty
+    # the table is the grid below its header row (read once); a column with neither a name nor a
+    # value below the header (a table that starts in column B, a title's column) is left out
+    header, body = grid.iloc[h] if len(grid) else pd.Series(dtype=object), grid.iloc[h + 1:]
+    keep = [c for c in grid.columns if pd.notna(header.get(c)) or body[c].notna().any()]
+    columns = [str(header[c]).strip() if pd.notna(header[c]) else f"Unnamed: {i}" for i, c in enumerate(keep)]
+    columns = [n if columns[:i].count(n) == 0 else f"{n}.{columns[:i].count(n)}" for i, n in enumerate(columns)]
+    table = pd.DataFrame(body[keep].to_numpy(dtype=object), columns=columns).infer_objects()
     notes = []
     if name != names[0]:
         notes.append(f"sheet {name!r} of the workbook was read, the first holding a table (data.sheet names "

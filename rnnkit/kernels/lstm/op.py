@@ -27,17 +27,10 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from rnnkit.kernels.lstm.split import split_backward, split_forward
-from rnnkit.kernels.persistent import plan
+from rnnkit.kernels.persistent import new_output, plan
 from rnnkit.kernels.scan.triton_op import check_device
 
 KERNELS = ("auto", "single", "split", "rows")
-POISON = False  # tests: outputs start as NaN so unwritten elements fail
-
-
-def _new(shape, dtype, device) -> Tensor:
-    if POISON:
-        return torch.full(shape, float("nan"), dtype=dtype, device=device)
-    return torch.empty(shape, dtype=dtype, device=device)
 
 
 def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Tensor | None = None,
@@ -105,12 +98,12 @@ class LSTMSequence(torch.autograd.Function):
         lens = lengths.to(device=gi.device, dtype=torch.int32).contiguous() if lengths is not None else None
         if lens is not None and (int(lens.min()) < 1 or int(lens.max()) > T):
             raise ValueError(f"lengths must be in [1, T={T}]")
-        y = _new((B, T, H), gi.dtype, gi.device)
-        h_n = _new((B, H), gi.dtype, gi.device)
-        c_n = _new((B, H), gi.dtype, gi.device)
+        y = new_output((B, T, H), gi.dtype, gi.device)
+        h_n = new_output((B, H), gi.dtype, gi.device)
+        c_n = new_output((B, H), gi.dtype, gi.device)
         save = any(ctx.needs_input_grad[:4])
-        gates = _new((B, T, G), torch.float32, gi.device) if save else None
-        cs = _new((B, T, H), torch.float32, gi.device) if save else None
+        gates = new_output((B, T, G), torch.float32, gi.device) if save else None
+        cs = new_output((B, T, H), torch.float32, gi.device) if save else None
         split_forward(gi, w, h0c, c0c, lens, y, h_n, c_n, gates, cs, layout["fwd"], hmask)
         ctx.layout = layout
         if save:
@@ -124,9 +117,9 @@ class LSTMSequence(torch.autograd.Function):
         w, h0, c0, lens, y, gates, cs, hmask = ctx.saved_tensors
         B, T, H = y.shape
         dy = dy.contiguous() if dy is not None else torch.zeros_like(y)
-        dgates = _new(gates.shape, torch.float32, y.device)
-        dh0 = _new((B, H), torch.float32, y.device)
-        dc0 = _new((B, H), torch.float32, y.device)
+        dgates = new_output(gates.shape, torch.float32, y.device)
+        dh0 = new_output((B, H), torch.float32, y.device)
+        dc0 = new_output((B, H), torch.float32, y.device)
         split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout["bwd"], hmask)
         d_gi = d_w = d_h0 = d_c0 = None
         if ctx.needs_input_grad[0]:
