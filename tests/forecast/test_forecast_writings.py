@@ -253,6 +253,39 @@ def test_numbered_stores_are_the_series_column(tmp_path, make_store_frame, capsy
     assert json.loads(capsys.readouterr().out)["data"]["id_col"] is None  # no numeric column left to forecast
 
 
+def test_a_series_per_store_and_item(tmp_path, make_store_frame, capsys):
+    """``date,store,item,sales`` (Kaggle's store-item demand, the M5 layout): neither key alone tells
+    the series apart, both together do: the id is ``store,item``, each series named ``store/item``.
+    Before, the target search took store and item for candidates and asked for ``--target``."""
+    base = make_store_frame(n=72).drop(columns=["promo", "temp", "region"])
+    frame = pd.concat([base.assign(item=i, sales=base["sales"] * i) for i in (1, 2, 3)], ignore_index=True)
+    frame["store"] = frame["store"].map({"north": 1, "south": 2})
+    frame.to_csv(tmp_path / "items.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "items.csv"), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)["data"]
+    assert data["id_col"] == "store,item" and data["target"] == ["sales"], data
+    assert "series id: 'store' and 'item' together" in err
+    sset = build_series(frame, time_col="date", target=["sales"], id_col="store,item")
+    assert [s.name for s in sset.series] == ["1/1", "1/2", "1/3", "2/1", "2/2", "2/3"]
+    north = base[base["store"] == "north"]["sales"].to_numpy()
+    np.testing.assert_allclose(sset.series[2].target, 3 * north)
+    assert "series named by 'store' and 'item' together ('1/1')" in sset.notes
+    with pytest.raises(ValueError, match="series id column"):
+        build_series(frame, time_col="date", target=["sales"], id_col="store,shelf")
+
+
+def test_values_below_a_bound_are_half_the_bound():
+    """Google Trends writes an interest between 0 and 1 as ``<1``; laboratories write a value under
+    the detection limit as ``<0.05``: half the bound, with a note (it was "must be numeric")."""
+    frame = pd.DataFrame({"date": MONTHS[:4], "value": ["3", "<1", "< 0.5", "7"]})
+    sset = build_series(frame, time_col="date", target=["value"], freq="MS")
+    assert sset.series[0].target.tolist() == [3.0, 0.5, 0.25, 7.0]
+    assert any("2 value(s) written as below a bound ('<1') read as half the bound (0.5)" in n for n in sset.notes)
+    with pytest.raises(ValueError, match="'<x' in row 1 is not a number"):
+        build_series(frame.assign(value=["3", "<x", "4", "5"]), time_col="date", target=["value"], freq="MS")
+
+
 @pytest.mark.parametrize("columns, time_col, target", [
     ({"year": np.arange(1900, 1960), "value": VALUES}, "year", "value"),  # a yearly table
     ({"Datum": MONTHS.strftime("%d.%m.%Y"), "Wert": VALUES}, "Datum", "Wert"),  # text dates, any name

@@ -46,7 +46,8 @@ class DataConfig:
     sheet: an Excel workbook's sheet (its name, or its number from 0); empty = the first sheet
         that holds a table (a workbook's "Contents" or "Notes" sheet before the data is passed over).
     time_col: the time column: dates (any format pandas parses) or integer steps.
-    id_col: series identifier (long format: one row per series and time step). Without it every
+    id_col: series identifier (long format: one row per series and time step); ``store,item``
+        (columns joined by a comma) makes a series per pair, named ``store/item``. Without it every
         target column is its own series (wide format), sharing the covariate columns.
     target: one or more target columns.
     past_covariates: observed only up to the forecast origin (e.g. yesterday's temperature).

@@ -55,6 +55,7 @@ from .tables import read_table
 from .writings import (
     CURRENCY,
     EXCEL_EPOCH,
+    below_bounds,
     dates_from_parts,
     excel_serial_dates,
     looks_like_data,
@@ -159,6 +160,30 @@ _ROLE_OPTION = {"time": "--time-col / data.time_col", "target": "--target / data
                 "past covariate": "--past / data.past_covariates", "known-future covariate":
                 "--future / data.future_covariates", "static covariate": "--static / data.static_covariates",
                 "series id": "--id-col / data.id_col"}
+
+
+def _id_parts(df: pd.DataFrame, id_col: str | None) -> list[str]:
+    """The columns that make the series id: ``id_col`` itself, or the columns it names with commas
+    (``store,item``: a series per store and item) when no column has that name."""
+    if id_col is None:
+        return []
+    if id_col in df.columns or "," not in id_col:
+        return [id_col]
+    return [p.strip() for p in id_col.split(",") if p.strip()]
+
+
+def _id_from_parts(df: pd.DataFrame, id_col: str | None, parts: list[str], notes: list[str]) -> pd.DataFrame:
+    """The table with a column ``id_col`` made from several key columns (each series' values joined
+    by ``/``: ``"3/12"`` for store 3, item 12; missing where a part is missing, which the id check
+    names), and a note. Unchanged when ``id_col`` is one column."""
+    if id_col is None or parts == [id_col]:
+        return df
+    _require_columns(df, parts, "series id")
+    keys = df[parts]
+    joined = keys.astype(str).apply(lambda col: col.str.strip()).agg("/".join, axis=1).where(keys.notna().all(axis=1))
+    first = joined.dropna().iloc[0] if joined.notna().any() else ""
+    notes.append(f"series named by {' and '.join(map(repr, parts))} together ({first!r})")
+    return df.assign(**{id_col: joined})
 
 
 def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
@@ -399,7 +424,8 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
     """float64 values of a column; a value that is present but not a number is an error. Some
     writings of numbers are read as meant: a lone ``.``, ``:``, ``..`` or dash is missing (the
     marks of FRED, Eurostat and statistics offices, :func:`.writings.missing_marks`); currency
-    symbols, percent signs, accounting parentheses and Eurostat's flags are dropped
+    symbols, percent signs, accounting parentheses and Eurostat's flags are dropped; ``<1`` is half
+    its bound (:func:`.writings.below_bounds`);
     (:func:`.writings.number_text`, with a note in ``notes``); and thousands separated by commas
     (``1,234.5``) are numbers when every value that is not a plain number is written so and the
     column shows the commas are not decimal commas (a decimal point somewhere, a value with
@@ -416,6 +442,11 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
             notes.append(f"{role} column {name!r}: {int(zero.sum())} dash(es) read as 0, as the accounting format "
                          f"writes zero ({text[zero].iloc[0]!r})")
         odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
+        if odd.any():
+            col, below = below_bounds(col)
+            if below and notes is not None:
+                notes.append(f"{role} column {name!r}: {below}")
+            odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
         read = number_text(col) if odd.any() else None
         if read is not None:
             col, how = read
@@ -495,7 +526,9 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if not target:
         raise ValueError("no target column given: set data.target (e.g. --target sales)")
     target, past, future, static = list(target), list(past), list(future), list(static)
-    df, read_notes = _match_case(df, [time_col, *target, *past, *future, *static, *([id_col] if id_col else [])])
+    id_parts = _id_parts(df, id_col)
+    df, read_notes = _match_case(df, [time_col, *target, *past, *future, *static, *id_parts])
+    df = _id_from_parts(df, id_col, id_parts, read_notes)
     df, time_col = _time_from_parts(df, time_col, read_notes)
     if time_col not in df.columns:
         check_header(df)

@@ -2,7 +2,8 @@
 time column (when the default ``date`` is absent), the series id of a long-format panel, and the
 target. Each is taken only when exactly one column fits, and said; otherwise the reader's error
 names the columns. ``rnnkit train forecast --data FILE`` is then enough for a ``year,value`` table,
-a ``date,store,sales`` panel (stores named or numbered) or a ``Datum;Wert`` export."""
+a ``date,store,sales`` panel (stores named or numbered), a ``date,store,item,sales`` panel (a
+series per store and item) or a ``Datum;Wert`` export."""
 
 from __future__ import annotations
 
@@ -41,10 +42,15 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
     id_col = data.id_col
     if id_col is None:
         id_col = _series_column(table, data, time_col)
-        if id_col is not None:
+        if id_col is not None and id_col in table.columns:
             found.append(f"data.id_col={id_col}")
             said.append(f"series id: {id_col!r}, the column that tells the series apart (each time appears once "
                         f"per {id_col}; --id-col names another)")
+        elif id_col is not None:
+            found.append(f"data.id_col={id_col}")
+            a, b = id_col.split(",")
+            said.append(f"series id: {a!r} and {b!r} together, the columns that tell the series apart (each time "
+                        f"appears once per {a} and {b}; --id-col names another)")
     if not data.target:
         target = _only_numeric_column(table, data, time_col, id_col)
         found.append(f"data.target={target}")
@@ -73,7 +79,8 @@ def _time_column(table) -> str | None:
 def _taken(table, data, time_col: str, id_col: str | None) -> set:
     """The columns with a role already: the time (or the year/month columns that make it), the id,
     the covariates and targets."""
-    taken = {time_col, id_col, *(data.target or ()), *(data.past_covariates or ()),
+    ids = [id_col] if id_col is None or id_col in table.columns else [p.strip() for p in id_col.split(",")]
+    taken = {time_col, *ids, *(data.target or ()), *(data.past_covariates or ()),
              *(data.future_covariates or ()), *(data.static_covariates or ()),
              *[c.strip() for c in str(time_col).split(",")]}
     if time_col not in table.columns:
@@ -91,19 +98,35 @@ def _series_column(table, data, time_col: str) -> str | None:
     if not times or not table.duplicated(subset=times).any():
         return None
     taken = _taken(table, data, time_col, None)
-    free = [c for c in table.columns if c not in taken and table[c].notna().all()
-            and not table.duplicated(subset=[c, *times]).any()]
+    keys = [c for c in table.columns if c not in taken and table[c].notna().all()]
+    free = [c for c in keys if not table.duplicated(subset=[c, *times]).any()]
     fits = [c for c in free if not reads_as_numbers(table[c])]
     if not fits:
         fits = [c for c in free if _whole_number_key(table[c])]
         numeric_left = [c for c in table.columns if c not in taken and c not in fits and reads_as_numbers(table[c])]
         if not fits or (not data.target and not numeric_left):
-            return None
+            return _key_pair(table, data, keys, times, taken)
     # several that split the rows alike (a store and its region, one per store): the leftmost,
     # where tables keep their key; different splits are a choice left to the user
     split = table.groupby(fits[0], sort=False).ngroup().to_numpy()
     same = all((table.groupby(c, sort=False).ngroup().to_numpy() == split).all() for c in fits[1:])
     return str(fits[0]) if same else None
+
+
+def _key_pair(table, data, keys: list, times: list, taken: set) -> str | None:
+    """Two key columns that make every (series, time) pair unique together where neither does
+    alone (``date,store,item,sales``: a series per store and item), as ``"store,item"``; the
+    leftmost such pair of text or numbered-key columns, with a numeric column left for the target;
+    None when there is none."""
+    candidates = [c for c in keys if not reads_as_numbers(table[c]) or _whole_number_key(table[c])]
+    for i, a in enumerate(candidates):
+        for b in candidates[i + 1:]:
+            if table.duplicated(subset=[a, b, *times]).any():
+                continue
+            left = [c for c in table.columns if c not in taken and c not in (a, b) and reads_as_numbers(table[c])]
+            if data.target or left:
+                return f"{a},{b}"
+    return None
 
 
 def _whole_number_key(col) -> bool:
@@ -120,8 +143,9 @@ def _only_numeric_column(table, data, time_col: str, id_col: str | None) -> str:
     something about the series, not its course over time: it is no target."""
     taken = _taken(table, data, time_col, id_col)
     numeric = [c for c in table.columns if c not in taken and reads_as_numbers(table[c])]
-    if id_col is not None and id_col in table.columns and len(numeric) > 1:
-        varying = [c for c in numeric if table.groupby(id_col, sort=False)[c].nunique(dropna=False).max() > 1]
+    ids = [] if id_col is None else [id_col] if id_col in table.columns else [p.strip() for p in id_col.split(",")]
+    if ids and len(numeric) > 1:
+        varying = [c for c in numeric if table.groupby(ids, sort=False)[c].nunique(dropna=False).max() > 1]
         numeric = varying or numeric
     if len(numeric) == 1:
         return str(numeric[0])

@@ -18,7 +18,8 @@ Dates:
 
 Numbers: percent signs (``23.1%`` is 23.1, the figure as written, not 0.231), currency symbols
 (``$2,311.00``, ``1 234,50 €`` stays an error: only symbols, signs and the thousands rules of
-:func:`.data._numeric`), and accounting negatives in parentheses (``(1.89)`` is -1.89).
+:func:`.data._numeric`), accounting negatives in parentheses (``(1.89)`` is -1.89), and values
+below a bound (Google Trends' ``<1``, a detection limit's ``<0.05``) as half the bound.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "dates_from_parts", "excel_serial_dates", "header_row",
+__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "below_bounds", "dates_from_parts", "excel_serial_dates", "header_row",
            "holds_value", "looks_like_data", "missing_marks", "number_like", "number_text", "period_dates",
            "year_parts", "without_future_centuries"]
 
@@ -198,6 +199,26 @@ def missing_marks(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     accounting = bool(others.str.contains(r"[" + re.escape(CURRENCY) + r"]|^\(.*\)$").any())
     zero = dash & accounting
     return (text.isin(MISSING_MARKS) & ~zero) | flagged, zero
+
+
+# "<1": Google Trends' writing of an interest between 0 and 1; a laboratory's value below its
+# detection limit ("< 0.05")
+_BELOW = re.compile(r"^\s*<\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def below_bounds(text: pd.Series) -> tuple[pd.Series, str | None]:
+    """Cells written as "below a bound" (``<1``, ``< 0.05``) as half the bound, the usual stand-in
+    for a value under a detection limit, and a note; the text unchanged and None when there are
+    none. Only in a column whose other values are numbers (the caller's checks speak for the rest)."""
+    bound = text.astype(str).str.extract(_BELOW)[0].astype(float)
+    below = bound.notna() & text.notna()
+    if not below.any():
+        return text, None
+    first = int(np.flatnonzero(below.to_numpy())[0])
+    out = text.where(~below, (bound / 2).map(repr))
+    return out, (f"{int(below.sum())} value(s) written as below a bound ({text.iloc[first]!r}) read as half the "
+                 f"bound ({bound.iloc[first] / 2:g}), as values under a reporting or detection limit are usually "
+                 "stood in for")
 
 
 def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
