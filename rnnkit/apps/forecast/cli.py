@@ -28,7 +28,8 @@ def add_train_args(t) -> None:
     t.add_argument("--dataset", default=None, help="built-in dataset: sunspots, elnino, macrodata")
     t.add_argument("--time-col", dest="time_col", default=None,
                    help="time column (dates or integer steps), or year,month columns")
-    t.add_argument("--id-col", dest="id_col", default=None, help="series id column (long format); two joined by a comma (store,item) name a series per pair")
+    t.add_argument("--id-col", dest="id_col", default=None,
+                   help="series id column (long format); two joined by a comma (store,item) name a series per pair")
     t.add_argument("--target", default=None,
                    help="target column(s), comma separated (default: the file's only numeric column)")
     t.add_argument("--past", default=None, help="past covariate columns, comma separated")

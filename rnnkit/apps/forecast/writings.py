@@ -30,8 +30,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "below_bounds", "dates_from_parts", "excel_serial_dates", "header_row",
-           "holds_value", "looks_like_data", "missing_marks", "number_like", "number_text", "period_dates",
+__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "below_bounds", "dates_from_parts", "excel_serial_dates",
+           "header_row", "holds_value", "looks_like_data", "missing_marks", "number_like", "number_text", "period_dates",
            "year_parts", "without_future_centuries"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
