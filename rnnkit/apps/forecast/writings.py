@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "below_bounds", "dates_from_parts", "excel_serial_dates",
-           "header_row", "holds_value", "looks_like_data", "missing_marks", "number_like", "number_text", "period_dates",
-           "year_parts", "without_future_centuries"]
+           "header_row", "holds_value", "looks_like_data", "missing_marks", "number_like", "number_text",
+           "period_dates", "year_parts", "without_future_centuries"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
