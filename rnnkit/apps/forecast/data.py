@@ -24,7 +24,9 @@ Policy (also written into every run's report, with counts):
   note); a timestamp off the grid is an error naming it, and so is a grid the readings would
   leave more than half empty. Times with a zone or UTC offset become the local wall-clock times, or the
   UTC instants where those fit a regular grid better (hourly data across a change to or from
-  summer time repeats or skips an hour in local time).
+  summer time repeats or skips an hour in local time). Local times without a zone that repeat the
+  hour summer time ends in (European or US rule) are read in standard time (:mod:`.summer_time`);
+  periods written from start to end (``00:00 - 01:00``) are their starts.
 * A series runs from its first to its last observed target value. Rows before the first are
   dropped and counted; rows after the last are its *future*: their known-future covariates are
   used by ``predict``. Grid steps missing inside the span (gaps) and missing target values there
@@ -51,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from .grid import future_times, infer_freq, off_grid, season_length_for, snap_to_clock
+from .summer_time import standard_time
 from .tables import read_table
 from .writings import (
     CURRENCY,
@@ -58,6 +61,7 @@ from .writings import (
     below_bounds,
     dates_from_parts,
     excel_serial_dates,
+    interval_starts,
     looks_like_data,
     missing_marks,
     number_like,
@@ -344,6 +348,7 @@ def _parse_text_dates(text: pd.Series, name: str) -> pd.Series:
     (``1991 W06``: its Monday); NaT where a value does not parse."""
     import datetime as dt
 
+    text = interval_starts(text) if interval_starts(text) is not None else text  # "00:00 - 01:00": the start
     periods = period_dates(text)  # 1990M01, Q1 1990
     if periods is not None:
         return periods
@@ -549,6 +554,9 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     df = df.reset_index(drop=True)
     times = _parse_times(df[time_col], time_col, date_format)
     if df[time_col].dtype == object and date_format is None:
+        if interval_starts(df[time_col].astype(str)) is not None:
+            read_notes.append(f"time column {time_col!r}: periods written from start to end "
+                              f"({df[time_col].iloc[0]!r}) read as their starts")
         times, moved = without_future_centuries(df[time_col].astype(str), times)
         if moved:
             read_notes.append(f"time column {time_col!r}: {moved}")
@@ -574,6 +582,9 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     else:
         groups = [(c, c, np.arange(len(df))) for c in target]
 
+    times, summer = standard_time(times, groups)  # local clock times that repeat an hour in autumn
+    if summer:
+        read_notes.append(f"time column {time_col!r}: {summer}")
     for name, _, idx in groups:
         t = times.iloc[idx]
         dup = t.duplicated(keep=False).to_numpy()

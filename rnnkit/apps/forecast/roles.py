@@ -7,6 +7,8 @@ series per store and item) or a ``Datum;Wert`` export."""
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -64,16 +66,23 @@ _TIME_NAMES = {"time", "datetime", "timestamp", "ds", "period", "year", "month",
 
 
 def _time_column(table) -> str | None:
-    """The one column named as time columns are (``year``, ``time``, ``ds``, ``timestamp`` ...)
+    """The one column named as time columns are (``year``, ``time``, ``ds``, ``timestamp`` ...,
+    maybe with a zone or unit after it: ``Time (CET/CEST)``)
     or, failing that, the one column of text dates; None when there are none or several. Year and
     month columns that make the dates together are left to the reader."""
     if year_parts(table.columns) is not None:
         return None
-    named = [c for c in table.columns if isinstance(c, str) and c.strip().casefold() in _TIME_NAMES]
+    named = [c for c in table.columns if isinstance(c, str) and _bare(c) in _TIME_NAMES]
     if named:
         return named[0] if len(named) == 1 else None
     dated = [c for c in table.columns if parses_as_dates(table[c])]
     return str(dated[0]) if len(dated) == 1 else None
+
+
+def _bare(name: str) -> str:
+    """A column's name without a unit or zone after it, in lower case: ``Time (CET/CEST)`` and
+    ``Date [UTC]`` are ``time`` and ``date``."""
+    return re.sub(r"\s*[(\[].*[)\]]\s*$", "", name).strip().casefold()
 
 
 def _taken(table, data, time_col: str, id_col: str | None) -> set:
@@ -151,4 +160,5 @@ def _only_numeric_column(table, data, time_col: str, id_col: str | None) -> str:
         return str(numeric[0])
     listed = f": its numeric columns are {', '.join(map(str, numeric))}" if numeric else ""
     raise C.ConfigError(f"name the target column(s) of your file with --target COLUMN{listed}"
-                        + (f" (--target {','.join(map(str, numeric))} forecasts each)" if len(numeric) > 1 else ""))
+                        + (f" (--target {shlex.quote(','.join(map(str, numeric)))} forecasts each)"
+                           if len(numeric) > 1 else ""))

@@ -13,6 +13,8 @@ Dates:
 * two-digit years (``Jan-50``, ``03/15/72``): pandas puts ``50`` in 2050 (and ``70`` in 2070 when
   it reads them as dateutil does); a date after next year cannot have been observed, so such dates
   go back a century;
+* periods written from start to end (``01.01.2020 00:00 - 01.01.2020 01:00``, as electricity
+  market data give each hour) are their starts;
 * Excel serial dates (days since 1899-12-30) exported as plain numbers (``18264`` for
   1950-01-01): irregular whole numbers that, read as days, lie on a regular calendar grid.
 
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "below_bounds", "dates_from_parts", "excel_serial_dates",
-           "header_row", "holds_value", "looks_like_data", "missing_marks", "number_like", "number_text",
+           "header_row", "holds_value", "interval_starts", "looks_like_data", "missing_marks", "number_like", "number_text",
            "period_dates", "year_parts", "without_future_centuries"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
@@ -68,6 +70,17 @@ def period_dates(text: pd.Series) -> pd.Series | None:
         return pd.to_datetime(pd.DataFrame({"year": quarters[1].astype(int),
                                             "month": 3 * quarters[0].astype(int) - 2, "day": 1}))
     return None
+
+
+# "01.01.2020 00:00 - 01.01.2020 01:00": a period from its start to its end, as electricity
+# market data (ENTSO-E) write each hour; a dash with spaces around it, digits on both sides
+_INTERVAL = re.compile(r"^\s*(\S.*?\d)\s+[-\u2013]\s+(\d.*?)\s*$")
+
+
+def interval_starts(text: pd.Series) -> pd.Series | None:
+    """Periods written ``start - end`` as their starts' text; None unless every value is one."""
+    parts = text.astype(str).str.extract(_INTERVAL)
+    return parts[0] if len(text) and parts.notna().all().all() else None
 
 
 _FOUR_DIGITS = re.compile(r"\d{4}")
@@ -174,9 +187,10 @@ def _is_quarter(name: str) -> bool:
 CURRENCY = "$€£¥₹"
 _DASHES = "-\u2013\u2014"
 # a value missing, as statistics offices write it in a table of numbers: FRED's ".", Eurostat's
-# ":", the ".." of the ABS, ONS and World Bank, dashes and a question mark (pandas already reads
+# ":", the ".." of the ABS, ONS and World Bank, dashes, a question mark and ENTSO-E's "n/e" (not
+# expected) (pandas already reads
 # "", "NA", "N/A", "NaN", "null" and "#N/A" as missing)
-MISSING_MARKS = (".", "..", "...", ":", "-", "--", "\u2013", "\u2014", "?")
+MISSING_MARKS = (".", "..", "...", ":", "-", "--", "\u2013", "\u2014", "?", "n/e")
 # Eurostat's flags after a value or after its ":" (not available): break, confidential, definition
 # differs, estimated, forecast, not significant, provisional, revised, Eurostat estimate, low
 # reliability, not applicable ("12.3 p", ": c")

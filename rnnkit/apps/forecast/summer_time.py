@@ -1,0 +1,89 @@
+"""Local clock times without a zone that repeat an hour when summer time ends.
+
+Meters, loggers and market exports often write local wall-clock times with no UTC offset. When
+summer time ends the clock goes back an hour and that hour is written twice (``2019-10-27 02:00``
+in Berlin, ``2019-11-03 01:00`` in New York); when it starts, an hour is skipped. Read as they
+are, the repeat is a duplicated timestamp and the skip a gap that would be filled with a made-up
+value. Read in standard (winter) time throughout, the readings lie on a regular grid with
+neither: every reading in summer time is moved an hour earlier (the first of each repeated pair
+is still summer time, as the file gives it first).
+
+The change is recognised only when every repeated timestamp falls in the hour a rule repeats:
+
+* the European Union's (and the United Kingdom's): the last Sunday of October, the clock going
+  back at 01:00 UTC, so the repeated hour starts at 01:00 (UTC+0), 02:00 (UTC+1) or 03:00 (UTC+2),
+  and summer time begins at the same hour of the last Sunday of March;
+* the United States' and Canada's: the first Sunday of November, 01:00-02:00 repeated, summer
+  time from 02:00 on the second Sunday of March.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["standard_time"]
+
+
+def _sunday(year: int, month: int, nth: int) -> pd.Timestamp:
+    """The nth Sunday of a month (nth = -1: the last)."""
+    days = pd.date_range(f"{year}-{month:02d}-01", periods=pd.Timestamp(year, month, 1).days_in_month, freq="D")
+    sundays = days[days.dayofweek == 6]
+    return sundays[nth]
+
+
+def _rule(moment: pd.Timestamp) -> tuple[str, int] | None:
+    """``(rule, hour)`` when ``moment`` lies in the hour a rule repeats, else None."""
+    day, hour = moment.normalize(), moment.hour
+    if moment.month == 10 and day == _sunday(moment.year, 10, -1) and hour in (1, 2, 3):
+        return "EU", hour
+    if moment.month == 11 and day == _sunday(moment.year, 11, 0) and hour == 1:
+        return "US", hour
+    return None
+
+
+def _summer(year: int, rule: str, hour: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The wall-clock start of summer time (the first time after the skipped hour) and of the
+    repeated hour, in ``year``."""
+    if rule == "EU":
+        return (_sunday(year, 3, -1) + pd.Timedelta(hours=hour + 1), _sunday(year, 10, -1) + pd.Timedelta(hours=hour))
+    return _sunday(year, 3, 1) + pd.Timedelta(hours=3), _sunday(year, 11, 0) + pd.Timedelta(hours=hour)
+
+
+def standard_time(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
+    """``(times, note)``: clock times that repeat the hour summer time ends in, in standard time
+    (see the module doc); the times unchanged and None when nothing repeats, or when a repeated
+    time is not in a rule's repeated hour, or a time repeats more than twice in a series.
+    ``groups``: ``(name, column, row indices)`` per series, the rows in the file's order."""
+    if not pd.api.types.is_datetime64_any_dtype(times):
+        return times, None
+    repeated = set()
+    for _, _, idx in groups:
+        t = times.iloc[idx]
+        counts = t.value_counts()
+        if (counts > 2).any():
+            return times, None
+        repeated.update(counts.index[counts == 2])
+    if not repeated:
+        return times, None
+    rules = {_rule(m) for m in repeated}
+    if None in rules or len(rules) != 1:
+        return times, None
+    (rule, hour), = rules
+    out = times.copy()
+    for _, _, idx in groups:
+        t = times.iloc[idx]
+        years = t.dt.year.to_numpy()
+        summer = np.zeros(len(t), dtype=bool)
+        for year in np.unique(years):
+            begins, repeat = _summer(int(year), rule, hour)
+            here = years == year
+            in_repeat = (t >= repeat) & (t < repeat + pd.Timedelta(hours=1))
+            first = ~t.duplicated(keep="first")  # the first of a repeated pair is still summer time
+            summer |= here & (((t >= begins) & (t < repeat)) | (in_repeat & first)).to_numpy()
+        out.iloc[idx] = (t - pd.to_timedelta(summer.astype(int), unit="h")).to_numpy()
+    first = min(repeated)
+    where = "the European Union's" if rule == "EU" else "the United States'"
+    return out, (f"clock times repeat the hour summer time ends in ({first:%Y-%m-%d %H:%M}, {where} rule): read in "
+                 "standard (winter) time throughout, summer readings an hour earlier (forecasts are in standard "
+                 "time too)")
