@@ -244,3 +244,39 @@ def test_a_repeated_time_outside_the_summer_time_hour_stays_an_error():
     times[50] = times[49]
     with pytest.raises(ValueError, match="duplicated timestamp 2019-10-03 01:00:00"):
         build_series(pd.DataFrame({"date": times, "load": np.arange(200.0)}), time_col="date", target=["load"])
+
+
+def test_a_zipped_download_and_a_compressed_csv(tmp_path):
+    """The World Bank's download is a zip of the data file and two metadata files: the data file is
+    read, with a note; ``.csv.gz`` (and bz2, xz) are read as the CSV inside. Before, both were
+    "unknown file type"."""
+    import gzip
+    import zipfile
+
+    yearly = _yearly()
+    _world_bank_csv(tmp_path / "API_ST.INT.ARVL_DS2_en_csv_v2.csv", yearly)
+    meta = pd.DataFrame({"Country Code": list(COUNTRIES.values()), "Region": ["East Asia"] * 4,
+                         "IncomeGroup": ["High income"] * 4, "SpecialNotes": ["x" * 400] * 4})
+    meta.to_csv(tmp_path / "Metadata_Country_API.csv", index=False)  # larger than the data file
+    with zipfile.ZipFile(tmp_path / "download.zip", "w") as z:
+        z.write(tmp_path / "Metadata_Country_API.csv", "Metadata_Country_API.csv")
+        z.write(tmp_path / "API_ST.INT.ARVL_DS2_en_csv_v2.csv", "API_ST.INT.ARVL_DS2_en_csv_v2.csv")
+    table = read_table(tmp_path / "download.zip")
+    assert list(table.columns) == ["Country Name", "date", "value"]
+    assert table.attrs["notes"][0] == ("'API_ST.INT.ARVL_DS2_en_csv_v2.csv' was read from the zip, the largest of "
+                                       "its 2 tables that is not metadata")
+    sset = build_series(table, time_col="date", target=["value"], id_col="Country Name")
+    np.testing.assert_allclose(sset.series[0].target, yearly["Japan"].round(3).to_numpy())
+
+    frame = pd.DataFrame({"date": pd.date_range("2001", periods=30, freq="MS").strftime("%Y-%m-%d"),
+                          "value": np.arange(30.0)})
+    with gzip.open(tmp_path / "sales.csv.gz", "wt") as f:
+        frame.to_csv(f, index=False)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "sales.csv.gz"), frame)
+    (tmp_path / "broken.zip").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="broken.zip: not a readable zip file"):
+        read_table(tmp_path / "broken.zip")
+    with zipfile.ZipFile(tmp_path / "notes.zip", "w") as z:
+        z.writestr("readme.md", "no table here")
+    with pytest.raises(ValueError, match=r"notes.zip: the zip holds no table .* it holds readme.md"):
+        read_table(tmp_path / "notes.zip")

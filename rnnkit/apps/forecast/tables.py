@@ -14,6 +14,7 @@ import pandas as pd
 
 from rnnkit.data.workbooks import read_workbook
 
+from .archives import COMPRESSED, unpacked
 from .layout import times_across_columns
 from .writings import header_row, holds_value
 
@@ -22,13 +23,23 @@ __all__ = ["read_table"]
 
 def read_table(path: str | Path, sheet: str = "") -> pd.DataFrame:
     """A CSV (``.csv``, ``.tsv``, ``.txt``), Parquet (``.parquet``, ``.pq``) or Excel (``.xlsx``)
-    file as a DataFrame. A CSV's separator is sniffed (comma, semicolon, tab or bar); with
+    file as a DataFrame, also compressed (``.csv.gz``, ``.bz2``, ``.xz``) or in a ``.zip``
+    (:mod:`.archives`). A CSV's separator is sniffed (comma, semicolon, tab or bar); with
     semicolons, decimal commas are read as numbers when that makes more columns numeric. Lines of
     a title or a source above the header are passed over (:func:`.writings.header_row`); an Excel
     workbook gives its ``sheet`` (name or number), by default its first sheet holding a table. A
     table whose times run across its columns is turned into long format (:mod:`.layout`). What
     was passed over or turned is in ``table.attrs["notes"]``."""
-    table = _read_file(Path(path), sheet)
+    path = Path(path)
+    if path.suffix.lower() in COMPRESSED and path.is_file():
+        with unpacked(path) as (inner, which):
+            try:
+                table = _read_file(inner, sheet)
+            except ValueError as err:  # name the user's file, not the temporary one
+                raise ValueError(str(err).replace(str(inner), str(path))) from None
+        table.attrs["notes"] = [n for n in (which,) if n] + list(table.attrs.get("notes", []))
+    else:
+        table = _read_file(path, sheet)
     notes = list(table.attrs.get("notes", []))
     table, described = _without_description_rows(table)
     table, turned = times_across_columns(table)
@@ -81,7 +92,8 @@ def _read_file(path: Path, sheet: str) -> pd.DataFrame:
     if suffix == ".xls":
         raise ValueError(f"{path}: the old Excel format (.xls) is not read; save the sheet as .xlsx or .csv")
     if suffix not in (".csv", ".txt", ".tsv"):
-        raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv, .xlsx or .parquet file")
+        raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv, .xlsx or .parquet file "
+                         "(or one in a .zip, or compressed: .csv.gz)")
     try:
         sep = "\t" if suffix == ".tsv" else _sniff_separator(path)
         skip, title = _title_lines(path, sep)
