@@ -35,8 +35,8 @@ def _yearly() -> pd.DataFrame:
 
 
 def _world_bank_csv(path, yearly):
-    """The World Bank's CSV: four lines above the header, every field quoted, a comma after the
-    last field, the first year empty."""
+    """The World Bank's CSV: a byte order mark, four lines above the header, every field quoted, a
+    comma after the last field, the first year empty."""
     lines = ['"Data Source","World Development Indicators",', "", '"Last Updated Date","2026-11-20",', ""]
     years = [str(y) for y in yearly.index]
     lines.append(",".join(f'"{c}"' for c in ["Country Name", "Country Code", "Indicator Name", "Indicator Code",
@@ -45,7 +45,7 @@ def _world_bank_csv(path, yearly):
         cells = [country, code, "International tourism, arrivals", "ST.INT.ARVL", "",
                  *(f"{v:.3f}" for v in yearly[country])]
         lines.append(",".join(f'"{c}"' for c in cells) + ",")
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")  # with the byte order mark, as theirs
 
 
 def test_world_bank_csv_reads_as_one_series_per_country(tmp_path):

@@ -130,7 +130,7 @@ def _title_lines(path: Path, sep: str) -> tuple[int, str]:
     import csv
     import itertools
 
-    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         rows = list(itertools.islice(csv.reader(f, delimiter=sep), 60))
     skip = header_row(rows)
     first = next((sep.join(c for c in r if c.strip()) for r in rows[:skip] if any(c.strip() for c in r)), "")
@@ -198,7 +198,7 @@ def _sniff_separator(path: Path) -> str:
     first lines (a comma when it cannot tell, e.g. a file of one column)."""
     import csv
 
-    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         head = f.read(64 * 1024)
     head = head[:head.rfind("\n") + 1] or head  # whole lines only
     try:
