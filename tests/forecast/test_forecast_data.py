@@ -123,7 +123,8 @@ def test_non_numeric_covariate(store_frame):
 
 
 def test_duplicated_timestamps(store_frame):
-    dup = pd.concat([store_frame, store_frame.iloc[[100]]], ignore_index=True)
+    again = store_frame.iloc[[100]].assign(sales=store_frame["sales"].iloc[100] + 1)  # the same time, another value
+    dup = pd.concat([store_frame, again], ignore_index=True)
     with pytest.raises(ValueError, match=r"duplicated timestamp 2010-05-01 in time column 'date' for series 'south'"):
         _build(dup)
 

@@ -413,3 +413,15 @@ def test_electricity_market_hours_written_from_start_to_end(tmp_path, capsys):
     assert s.target[40] == pytest.approx((float(load[39]) + float(load[41])) / 2)
     assert any("periods written from start to end ('01.01.2020 00:00 - 01.01.2020 01:00') read as their starts" in n
                for n in sset.notes), sset.notes
+
+
+def test_rows_written_twice_are_read_once_and_differing_ones_stay_an_error():
+    frame = pd.DataFrame({"date": MONTHS.strftime("%Y-%m-%d"), "value": VALUES})
+    twice = pd.concat([frame.iloc[:10], frame.iloc[8:10], frame.iloc[10:]], ignore_index=True)
+    sset = _read(twice)
+    np.testing.assert_array_equal(sset.series[0].target, VALUES)
+    assert "2 row(s) repeating an earlier row exactly (every column the same; the first: row 10, time " \
+           "'1950-09-01') were read once" in sset.notes
+    twice.loc[10, "value"] += 1
+    with pytest.raises(ValueError, match="duplicated timestamp 1950-09-01"):
+        _read(twice)

@@ -5,7 +5,8 @@ and numbers are :mod:`.writings`').
 Policy (also written into every run's report, with counts):
 
 * Each row belongs to one series (``id_col`` in long format; each target column in wide format)
-  and one time step. A repeated (series, time) pair is an error naming both.
+  and one time step. A repeated (series, time) pair is an error naming both, unless the rows are
+  the same in every column (an export that wrote a row twice): those are read once, with a note.
 * The time column holds dates (any format pandas parses; one unparseable value is an error naming
   it) or integer steps. Whole numbers that encode dates are dates: years (1000-2999, a step of
   1 between them: a ``year`` column; each year's 1 January), ``YYYYMM``, ``YYYYMMDD`` and Unix
@@ -551,6 +552,12 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if len(df) == 0:
         raise ValueError("the data has no rows")
 
+    repeated = df.duplicated(keep="first")  # an export that wrote some rows twice: nothing to choose between
+    if repeated.any():
+        first = int(np.flatnonzero(repeated.to_numpy())[0])
+        read_notes.append(f"{int(repeated.sum())} row(s) repeating an earlier row exactly (every column the same; "
+                          f"the first: row {first}, time {df[time_col].iloc[first]!r}) were read once")
+        df = df[~repeated]
     df = df.reset_index(drop=True)
     times = _parse_times(df[time_col], time_col, date_format)
     if df[time_col].dtype == object and date_format is None:
