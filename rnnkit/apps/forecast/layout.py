@@ -103,11 +103,10 @@ def times_across_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]
 
 def _series_name(wide: pd.DataFrame, others: list) -> tuple[str | None, pd.Series | None, list]:
     """The name of the column that names each row's series, its values, and the describing
-    columns left out: the leftmost
-    text column filled and different in every row; else the text columns together (a new column,
-    named after them, ``a / b``) when that tells the rows apart; else the leftmost such column of
-    numbers (a numbered series); else None. Text first, because a latitude differs in every row
-    too."""
+    columns left out: the leftmost text column filled and different in every row; else the text
+    columns together (a new column, named after them, ``a / b``) when that tells the rows apart;
+    else the leftmost such column of numbers (a numbered series); else None. Text first, because
+    a latitude differs in every row too."""
     def names_rows(col):
         return col.notna().all() and col.astype(str).str.strip().ne("").all() and not col.duplicated().any()
 
