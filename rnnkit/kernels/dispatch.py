@@ -14,7 +14,7 @@ The names (:data:`BACKENDS`):
   computes stably from its gate pre-activations).
 - ``triton``: rnnkit's Triton kernels: the fused Elman RNN, LSTM and GRU (rnnkit/kernels/elman,
   lstm, gru) for layers of plain RNN (tanh or relu), LSTM or GRU cells, bare or wrapped in
-  VariationalDropout, and the Triton linear scan (rnnkit/kernels/scan). CUDA tensors, or CPU
+  VariationalDropout and/or Zoneout, and the Triton linear scan (rnnkit/kernels/scan). CUDA tensors, or CPU
   tensors under ``TRITON_INTERPRET=1`` for tests.
 
 Who takes which name (:data:`ACCEPTS`): layers over cells (``Recurrent``, ``RNN``, ``LSTM``,

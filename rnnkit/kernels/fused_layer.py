@@ -3,9 +3,12 @@
 ``fused_scan`` is the per-direction scan of a recurrent layer (the contract of rnnkit's time loop
 over one cell) for a plain :class:`rnnkit.RNNCell` (tanh or relu),
 :class:`rnnkit.LSTMCell` or :class:`rnnkit.GRUCell`, bare or wrapped in
-:class:`rnnkit.cells.regularized.VariationalDropout` (its masks are drawn by the wrapper itself, at
-the same point of the random stream as the loop draws them, and the kernels apply the recurrent
-mask inside the product): x ``(B, T, D)`` and the cell's state tuple ->
+:class:`rnnkit.cells.regularized.VariationalDropout`, in
+:class:`rnnkit.cells.regularized.Zoneout`, or in both (either nesting: the loop computes the same
+for both). The wrappers' masks are drawn by the wrappers themselves, at the same point of the
+random stream as the loop draws them (:func:`zoneout_weights` says how for zoneout's per-step
+draws), and the kernels apply them: the recurrent dropout mask inside the product, the zoneout
+keep-weights d in ``s_t = d s_{t-1} + (1 - d) s~_t``. x ``(B, T, D)`` and the cell's state tuple ->
 outputs ``(B, T, H)`` (zero at padded steps) and the state after each sequence's last valid step;
 ``reverse=True`` runs each sequence backwards within its length. The layer's stacking,
 directions, merge, residual and dropout stay in the layer's own loop over layers and directions;
@@ -22,7 +25,7 @@ from torch import Tensor
 
 from rnnkit.cells.base import begin_sequence
 from rnnkit.cells.builtin import GRUCell, LSTMCell, RNNCell
-from rnnkit.cells.regularized import VariationalDropout
+from rnnkit.cells.regularized import VariationalDropout, Zoneout
 from rnnkit.functional.masks import reverse_padded
 
 FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
@@ -49,19 +52,40 @@ def triton_unavailable(x: Tensor) -> str | None:
     return None
 
 
+def unwrap(cell) -> tuple | None:
+    """``(base, variational, zoneout)`` when ``cell`` is a plain RNNCell/LSTMCell/GRUCell ``base``
+    inside at most one VariationalDropout and at most one Zoneout, in either order (None where a
+    wrapper is absent), else None. Both nestings compute the same step in rnnkit's loop: the
+    product reads ``h * m_h``, zoneout mixes the unmasked previous state with the cell's new one."""
+    found = {VariationalDropout: None, Zoneout: None}
+    while type(cell) in found:
+        if found[type(cell)] is not None:  # the same wrapper twice: masks the kernels cannot apply
+            return None
+        found[type(cell)] = cell
+        cell = cell.cell
+    if type(cell) not in FUSED_CELLS:
+        return None
+    return cell, found[VariationalDropout], found[Zoneout]
+
+
 def base_cell(cell):
     """The plain RNNCell/LSTMCell/GRUCell the fused kernels compute for ``cell`` (itself, or the one
-    inside a VariationalDropout), else None."""
-    if type(cell) in FUSED_CELLS:
-        return cell
-    if type(cell) is VariationalDropout and type(cell.cell) in FUSED_CELLS:
-        return cell.cell
-    return None
+    inside VariationalDropout and/or Zoneout), else None."""
+    parts = unwrap(cell)
+    return parts[0] if parts is not None else None
+
+
+def chain(cell) -> list:
+    """``cell`` and every cell it wraps, outermost first."""
+    out = [cell]
+    while isinstance(getattr(out[-1], "cell", None), torch.nn.Module):
+        out.append(out[-1].cell)
+    return out
 
 
 def cell_kind(layer) -> type | None:
     """RNNCell, LSTMCell or GRUCell when every cell of the layer is (or wraps, for variational
-    dropout) exactly that type, else None."""
+    dropout and zoneout) exactly that type, else None."""
     kinds = {type(base_cell(c)) if base_cell(c) is not None else None for c in layer.cells}
     return kinds.pop() if len(kinds) == 1 and None not in kinds else None
 
@@ -78,11 +102,11 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
     if kind is None:
         names = sorted({type(c).__name__ for c in cells})
         return (f"cell types {', '.join(names)}: the fused Triton kernels are plain Elman RNN, LSTM or GRU "
-                "layers, bare or in VariationalDropout")
+                "layers, bare or in VariationalDropout and/or Zoneout (each at most once)")
     bases = [base_cell(c) for c in cells]
     if any(getattr(b, "proj_size", 0) for b in bases):
         return "proj_size (LSTM projections are not fused)"
-    if any(m._forward_hooks or m._forward_pre_hooks for m in [*cells, *bases]):
+    if any(m._forward_hooks or m._forward_pre_hooks for c in cells for m in chain(c)):
         return "a cell has forward hooks"
     if x.dtype not in FUSED_DTYPES:
         return f"dtype {x.dtype} (the fused kernels take fp16, bf16 or fp32)"
@@ -96,42 +120,83 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
         from rnnkit.kernels.gru.op import choose_layout as choose
     else:
         from rnnkit.kernels.elman.op import choose_layout as choose
-    for b in bases:
+    for c, b in zip(cells, bases):
+        # zoneout is fused in the split layout only (the rows forwards do not apply it)
+        layout = {"kernel": "split"} if kind is not RNNCell and unwrap(c)[2] is not None else {}
         try:
-            choose(x.shape[0], b.hidden_size, x.dtype, x.device, training=training)
+            choose(x.shape[0], b.hidden_size, x.dtype, x.device, training=training, **layout)
         except ValueError as err:
             return str(err)
     return None
 
 
+def zoneout_weights(zoneout: Zoneout, batch: int, steps: int, T: int, device) -> list[Tensor | None]:
+    """The keep-weights d of each state tensor k of ``zoneout``'s cell as the kernels take them:
+    ``(B, T, S_k)``, None where p_k = 0 (that tensor is not zoned).
+
+    Eval: the rate p_k at every step and unit (the expectation; a broadcast view). Training: 0/1
+    draws of ``zoneout.sample_bernoulli``, in the loop's order, so that the same seed gives the
+    same masks. rnnkit's loop zones once per step and at each step draws one ``(B, S_k)`` mask per
+    zoned tensor in state order (LSTM: h, then c), for the ``steps`` steps it runs (``max(lengths)``:
+    it skips the steps past the longest sequence, where every sequence is padded and the kernels
+    read no weight). Nothing else in the loop draws between two steps, so these draws up front
+    equal the loop's interleaved ones. One draw of all steps at once would not (a generator's
+    stream is not split that way, CUDA's Philox offsets least of all), so this is ``steps`` small
+    draws, as in the loop."""
+    sizes = zoneout.state_sizes
+    if not zoneout.training:
+        return [torch.full((1, 1, 1), p, device=device).expand(batch, T, s) if p else None
+                for p, s in zip(zoneout.p, sizes)]
+    draws: list[list[Tensor]] = [[] for _ in sizes]
+    for _t in range(steps):
+        for k, (p, s) in enumerate(zip(zoneout.p, sizes)):
+            if p:
+                draws[k].append(zoneout.sample_bernoulli((batch, s), p, device))
+    out: list[Tensor | None] = []
+    for p, s, d in zip(zoneout.p, sizes, draws):
+        if not p:
+            out.append(None)
+            continue
+        w = torch.zeros(batch, T, s, device=device)
+        w[:, :steps] = torch.stack(d, dim=1).float()
+        out.append(w)
+    return out
+
+
 def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None = None,
                reverse: bool = False) -> tuple[Tensor, tuple[Tensor, ...]]:
-    """The per-direction scan of a layer for a plain (or variationally dropped) RNNCell, LSTMCell
-    or GRUCell, on the fused kernels."""
+    """The per-direction scan of a layer for a plain RNNCell, LSTMCell or GRUCell, bare or in
+    VariationalDropout and/or Zoneout, on the fused kernels."""
     if reverse:
         x = reverse_padded(x, lengths)
-    base = base_cell(cell)
+    base, variational, zoneout = unwrap(cell)
+    B, T = x.shape[0], x.shape[1]
     hmask = None
-    if base is not cell:  # VariationalDropout: its masks, drawn where the loop draws them
-        begin_sequence(cell, x.shape[0], x.device, x.dtype)
-        if cell.training:
-            m_in, hmask = cell._masks(x.shape[0], x.device, x.dtype)
+    zone = (None, None)  # keep-weights of h (and c)
+    if base is not cell:  # the wrappers' masks, drawn where the loop draws them
+        begin_sequence(cell, B, x.device, x.dtype)  # VariationalDropout draws its masks here
+        if variational is not None and variational.training:
+            m_in, hmask = variational._masks(B, x.device, x.dtype)
             if m_in is not None:
                 x = x * m_in.unsqueeze(1)
+        if zoneout is not None:  # then the loop's per-step draws, over the steps run_direction runs
+            steps = T if lengths is None or torch.compiler.is_compiling() else int(lengths.max())
+            zone = zoneout_weights(zoneout, B, steps, T, x.device)
     if type(base) is LSTMCell:
         from rnnkit.kernels.lstm.op import lstm_forward
         h0, c0 = state
         y, final = lstm_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
-                                h0.to(x.dtype), c0.to(x.dtype), lengths, hmask=hmask)
+                                h0.to(x.dtype), c0.to(x.dtype), lengths, hmask=hmask, zone=tuple(zone))
     elif type(base) is GRUCell:
         from rnnkit.kernels.gru.op import gru_forward
         y, h = gru_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
-                           state[0].to(x.dtype), lengths, hmask=hmask)
+                           state[0].to(x.dtype), lengths, hmask=hmask, zone=zone[0])
         final = (h,)
     else:
         from rnnkit.kernels.elman.op import elman_forward
         y, h = elman_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
-                             state[0].to(x.dtype), lengths, hmask=hmask, nonlinearity=base.nonlinearity)
+                             state[0].to(x.dtype), lengths, hmask=hmask, nonlinearity=base.nonlinearity,
+                             zone=zone[0])
         final = (h,)
     if reverse:
         y = reverse_padded(y, lengths)

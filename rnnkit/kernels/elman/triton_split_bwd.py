@@ -12,6 +12,11 @@ h_{t-1} reaches h_t only through the product (no direct path as the GRU's z or t
 nothing is carried past a valid step. A last iteration s = T only reads, giving dL/dh0. Padded
 steps are identities (da 0, carry unchanged, dy ignored). The exchange, barrier and per-step
 launches under the interpreter are those of the LSTM's split backward.
+
+Zoneout (``HAS_ZONE``, h_t = d_t h_{t-1} + (1 - d_t) h~_t with d_t from ``zm``): the host passes
+the candidates h~_t as ``hs`` (act' is a function of h~_t), and a valid step becomes::
+
+    da_t = (1 - d_t) dh act'(h~_t);   carry <- d_t dh        (the part of dL/dh_t that skips the cell)
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ from rnnkit.kernels.triton_blocks import split_tiles
 
 @triton.jit
 def _elman_split_bwd_kernel(hs_ptr, w_ptr, len_ptr, dy_ptr, dx_ptr, dh_ptr, dgi_ptr, bar_ptr, B, T, H, s_begin,
-                            s_end, hm_ptr, HAS_LEN: tl.constexpr, SYNC: tl.constexpr, HAS_HMASK: tl.constexpr,
-                            RELU: tl.constexpr, BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr,
-                            BLOCK_K: tl.constexpr, DOT_PREC: tl.constexpr):
+                            s_end, hm_ptr, zm_ptr, HAS_LEN: tl.constexpr, SYNC: tl.constexpr,
+                            HAS_HMASK: tl.constexpr, RELU: tl.constexpr, HAS_ZONE: tl.constexpr,
+                            BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
+                            DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
     pb = tl.program_id(1)
     rb, j, k, rmask, jmask, m2, mk, wmask = split_tiles(pj, pb, B, H, BLOCK_B, BLOCK_J, BLOCK_K)
@@ -53,13 +59,19 @@ def _elman_split_bwd_kernel(hs_ptr, w_ptr, len_ptr, dy_ptr, dx_ptr, dh_ptr, dgi_
         if s < T:
             h_t = tl.load(hs_ptr + row + t * H, mask=m2, other=0.0)
             dh = tl.load(dy_ptr + row + t * H, mask=m2, other=0.0).to(tl.float32) + G
-            da = elman_act_grad(h_t, dh, RELU)
+            if HAS_ZONE:  # h_t = d h_{t-1} + (1 - d) h~_t; h_t here is the candidate h~_t
+                d = tl.load(zm_ptr + row + t * H, mask=m2, other=0.0)
+                keep = d * dh
+                da = elman_act_grad(h_t, (1.0 - d) * dh, RELU)
+            else:
+                keep = tl.zeros([BLOCK_B, BLOCK_J], dtype=tl.float32)
+                da = elman_act_grad(h_t, dh, RELU)
             if HAS_LEN:
                 valid = (t < L)[:, None]
                 da = tl.where(valid, da, 0.0)
-                carry = tl.where(valid, 0.0, G)
+                carry = tl.where(valid, keep, G)
             else:
-                carry = tl.zeros([BLOCK_B, BLOCK_J], dtype=tl.float32)
+                carry = keep
             tl.store(dgi_ptr + row + t * H, da, mask=m2)
             tl.store(dx_ptr + (t % 2) * B * H + s_off, da.to(dx_ptr.dtype.element_ty), mask=m2)
             if SYNC:

@@ -12,6 +12,13 @@ The exchange and barrier are those of rnnkit/kernels/lstm/triton_split_fwd.py (t
 says why two buffers and one barrier per step suffice). With SAVE (training) h_t goes to
 ``hs (B, T, H)`` in fp32: the backward needs nothing else (act' comes from h_t itself). Lengths:
 steps t >= lengths[b] hold h and output 0. ``SYNC=False``: one step per launch (the interpreter).
+
+Zoneout (``HAS_ZONE``, keep-weights d in ``zm (B, T, H)`` fp32: 0/1 in training, p in eval)::
+
+    h~_t = act(a);  h_t = d_t h_{t-1} + (1 - d_t) h~_t       (h_{t-1} the held fp32 state)
+
+The product and y read the zoned h_t; with SAVE the candidate h~_t also goes to ``hc (B, T, H)``
+fp32, since act' at step t is a function of h~_t, not of h_t (README.md).
 """
 
 from __future__ import annotations
@@ -26,8 +33,8 @@ from rnnkit.kernels.triton_blocks import publish, split_tiles
 
 @triton.jit
 def _elman_split_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, hs_ptr, bar_ptr, B, T, H, t_begin, t_end,
-                            hm_ptr, HAS_LEN: tl.constexpr, SAVE: tl.constexpr, SYNC: tl.constexpr,
-                            HAS_HMASK: tl.constexpr, RELU: tl.constexpr,
+                            hm_ptr, zm_ptr, hc_ptr, HAS_LEN: tl.constexpr, SAVE: tl.constexpr, SYNC: tl.constexpr,
+                            HAS_HMASK: tl.constexpr, RELU: tl.constexpr, HAS_ZONE: tl.constexpr,
                             BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
                             DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
@@ -48,6 +55,11 @@ def _elman_split_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, hs_ptr
         hd = tl.load(hx_ptr + (t % 2) * B * H + x_off, mask=mk, other=0.0, cache_modifier=".cg")
         a = tl.load(gi_ptr + row + t * H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w, input_precision=DOT_PREC)
         h_new = elman_act(a, RELU)
+        if HAS_ZONE:  # d h + (1 - d) h~, not h~ + d (h - h~): exactly h or h~ for a 0/1 draw, as the loop's where
+            if SAVE:
+                tl.store(hc_ptr + row + t * H, h_new, mask=m2)
+            d = tl.load(zm_ptr + row + t * H, mask=m2, other=0.0)
+            h_new = d * h + (1.0 - d) * h_new
         if HAS_LEN:
             valid = (t < L)[:, None]
             h = tl.where(valid, h_new, h)

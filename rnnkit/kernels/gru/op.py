@@ -1,7 +1,7 @@
 """The fused GRU sequential part on the Triton kernels of :mod:`.triton_split_fwd` or
 :mod:`.triton_rows_fwd` (forward) and :mod:`.triton_split_bwd`.
 
-``gru_sequence_forward(gi, w_hh, b_hn, h0, lengths)`` computes exactly what
+``gru_sequence_forward(gi, w_hh, b_hn, h0, lengths, hmask, kernel, zone)`` computes exactly what
 :func:`rnnkit.kernels.gru.reference.gru_sequence_ref` computes (torch's GRU variant, gate order
 r, z, n), with fp32 accumulation and an fp32 state. ``gru_forward`` adds the input projection
 from torch-named weights (one matrix product over all T, outside the kernel).
@@ -10,7 +10,8 @@ Layouts (``kernel=``): the LSTM's ``split`` (rnnkit/kernels/persistent.py): each
 16 or 32 hidden units and their three gates' slice of W_hh, the programs meet at a grid barrier
 each step; ``rows``: the same division with the product turned around (the gates stacked as the
 left operand, :mod:`.triton_rows_fwd`). With three gates instead of four, training fits fp16/bf16
-up to H = 1024 at small batch (fp32 512). ``auto`` takes ``rows`` where it fits, as the LSTM does.
+up to H = 1024 at small batch (fp32 512). ``auto`` takes ``rows`` where it fits, as the LSTM does;
+with zoneout (``zone``) only ``split`` applies it, so ``auto`` takes ``split`` there.
 
 Compiled, tested and timed on an H200 (docs/kernels.md); the layers' ``auto`` takes it for bare GRU
 layers in fp16/bf16 on CUDA (rnnkit/kernels/dispatch.py), ``backend="triton"`` on request.
@@ -25,6 +26,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnkit.kernels.elman.op import zone_weights
 from rnnkit.kernels.gru.triton_rows_fwd import _gru_rows_fwd_kernel
 from rnnkit.kernels.gru.triton_split_bwd import _gru_split_bwd_kernel
 from rnnkit.kernels.gru.triton_split_fwd import _gru_split_fwd_kernel
@@ -62,12 +64,14 @@ def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, trai
 
 def gru_sequence_forward(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h0: Tensor | None = None,
                          lengths: Tensor | None = None, hmask: Tensor | None = None,
-                         kernel: str = "auto") -> tuple[Tensor, Tensor]:
+                         kernel: str = "auto", zone: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """gi ``(B, T, 3H)`` (= x W_ih^T + b_ih + [b_hr, b_hz, 0]), w_hh ``(3H, H)``, b_hn ``(H,)`` or
     None, h0 ``(B, H)`` or None, lengths ``(B,)`` or None -> ``y (B, T, H)``, ``h_n (B, H)`` in
     gi's dtype (fp16, bf16 or fp32). ``hmask`` ``(B, H)``, not differentiated: variational
     recurrent dropout, the product reads ``h * hmask``, the interpolation with z reads h.
-    ``kernel``: the forward's layout (``KERNELS``)."""
+    ``kernel``: the forward's layout (``KERNELS``). ``zone``, not differentiated, broadcastable to
+    ``(B, T, H)``: zoneout keep-weights d (0/1 in training, p in eval),
+    ``h_t = d_t h_{t-1} + (1 - d_t) h~_t``; the split layout only (``auto`` takes it)."""
     check_device(gi)
     if gi.dim() != 3 or gi.shape[-1] % 3:
         raise ValueError(f"gi must have shape (batch, time, 3*hidden), got {tuple(gi.shape)}")
@@ -84,10 +88,15 @@ def gru_sequence_forward(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h
     for name, s in (("h0", h0), ("hmask", hmask)):
         if s is not None and tuple(s.shape) != (B, H):
             raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
+    zm = zone_weights(zone, (B, T, H))
+    if zm is not None:
+        if kernel == "rows":
+            raise ValueError("zoneout is fused in the split layout only (kernel='split' or 'auto')")
+        kernel = "split"
     training = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, w_hh, b_hn, h0))
     layout = choose_layout(B, H, gi.dtype, gi.device, training, kernel)
     hm = hmask.detach().float().contiguous() if hmask is not None else None
-    return GRUSequence.apply(gi, w_hh, b_hn, h0, lengths, hm, layout)
+    return GRUSequence.apply(gi, w_hh, b_hn, h0, lengths, hm, zm, layout)
 
 
 class GRUSequence(torch.autograd.Function):
@@ -95,7 +104,7 @@ class GRUSequence(torch.autograd.Function):
     dL/db_hn, dL/dh0 and one matrix product for dL/dW_hh."""
 
     @staticmethod
-    def forward(ctx, gi, w_hh, b_hn, h0, lengths, hmask, layout):
+    def forward(ctx, gi, w_hh, b_hn, h0, lengths, hmask, zone, layout):
         B, T, G = gi.shape
         H = G // 3
         dev = gi.device
@@ -117,11 +126,14 @@ class GRUSequence(torch.autograd.Function):
         bn = b_hn.contiguous() if b_hn is not None else None
         args = (gi, w, bn if bn is not None else gi, hx, h_state, lens if lens is not None else gi, y,
                 saved if save else gi, hs if save else gi, bar, B, T, H, 0, 0, hmask if hmask is not None else gi)
+        zoned = {}
+        if cfg["kind"] == "split":  # the rows forward has no zoneout: with it, gru_sequence_forward chose split
+            args, zoned = args + (zone if zone is not None else gi,), {"HAS_ZONE": zone is not None}
         launch(FORWARD_KERNELS[cfg["kind"]], cfg["grid"], args, cfg, dev, T, 13,
-               HAS_BN=bn is not None, HAS_LEN=lens is not None, SAVE=save, HAS_HMASK=hmask is not None)
+               HAS_BN=bn is not None, HAS_LEN=lens is not None, SAVE=save, HAS_HMASK=hmask is not None, **zoned)
         if save:
             h0f = h0.float().contiguous() if h0 is not None else None
-            ctx.save_for_backward(w, h0f, lens, saved, hs, hmask)
+            ctx.save_for_backward(w, h0f, lens, saved, hs, hmask, zone)
             ctx.layout = layout
             ctx.dtypes = (gi.dtype, w_hh.dtype, b_hn.dtype if b_hn is not None else None,
                           h0.dtype if h0 is not None else None)
@@ -130,7 +142,7 @@ class GRUSequence(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, dy, dhn):
-        w, h0, lens, saved, hs, hmask = ctx.saved_tensors
+        w, h0, lens, saved, hs, hmask, zone = ctx.saved_tensors
         B, T, H = hs.shape
         dev = hs.device
         gi_dtype, w_dtype, bn_dtype, h0_dtype = ctx.dtypes
@@ -141,10 +153,11 @@ class GRUSequence(torch.autograd.Function):
         cfg = ctx.layout["bwd"]
         bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
         args = (saved, hs, h0 if h0 is not None else hs, w, lens if lens is not None else hs, dy, dx, dh,
-                dgates, bar, B, T, H, 0, 0, hmask if hmask is not None else hs)
+                dgates, bar, B, T, H, 0, 0, hmask if hmask is not None else hs, zone if zone is not None else hs)
         # T steps and one last iteration that only reads (dL/dh0 through W_hh)
         launch(_gru_split_bwd_kernel, cfg["grid"], args, cfg, dev, T + 1, 13,
-               HAS_H0=h0 is not None, HAS_LEN=lens is not None, HAS_HMASK=hmask is not None)
+               HAS_H0=h0 is not None, HAS_LEN=lens is not None, HAS_HMASK=hmask is not None,
+               HAS_ZONE=zone is not None)
         d_gi = d_w = d_bn = d_h0 = None
         if ctx.needs_input_grad[0]:
             d_gi = dgates[..., :3 * H].to(gi_dtype)
@@ -161,13 +174,13 @@ class GRUSequence(torch.autograd.Function):
             d_bn = dgates[..., 3 * H:].sum(dim=(0, 1)).to(bn_dtype)
         if h0_dtype is not None and ctx.needs_input_grad[3]:
             d_h0 = dh.to(h0_dtype)
-        return d_gi, d_w, d_bn, d_h0, None, None, None
+        return d_gi, d_w, d_bn, d_h0, None, None, None, None
 
 
 def gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,
                 bias_hh: Tensor | None = None, h0: Tensor | None = None,
                 lengths: Tensor | None = None, hmask: Tensor | None = None,
-                kernel: str = "auto") -> tuple[Tensor, Tensor]:
+                kernel: str = "auto", zone: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """One GRU layer, batch-first x ``(B, T, D)``, torch-named weights: ``gi = x W_ih^T + b_ih +
     [b_hr, b_hz, 0]`` in one product, then the fused sequential part with ``b_hn``."""
     H = weight_hh.shape[1]
@@ -178,4 +191,4 @@ def gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor
     if bias_hh is not None:
         gi = gi + torch.cat([bias_hh[:2 * H], bias_hh.new_zeros(H)])
         b_hn = bias_hh[2 * H:]
-    return gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths, hmask, kernel)
+    return gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths, hmask, kernel, zone)

@@ -13,6 +13,10 @@ dx holds the gradients of the three blocks of ``h_{t-1} W_hh^T (+ b_hn)``, which
 back through W_hh. A last iteration s = T only reads, giving dL/dh0. Padded steps are identities
 (gate gradients 0, carry unchanged, dy ignored). The exchange, barrier and per-step launches under
 the interpreter are those of the LSTM's split backward.
+
+Zoneout (``HAS_ZONE``, h_t = d_t h_{t-1} + (1 - d_t) h~_t with d_t from ``zm``; h_{t-1} from hs is
+the zoned state): the cell's gradients take ``(1 - d_t) dh`` in place of dh, and the carry gains
+the part that skips the cell, ``carry <- dh_direct + d_t dh``.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from rnnkit.kernels.triton_blocks import load_gates, split_tiles, store_gates, z
 
 @triton.jit
 def _gru_split_bwd_kernel(saved_ptr, hs_ptr, h0_ptr, w_ptr, len_ptr, dy_ptr, dx_ptr, dh_ptr,
-                          dgates_ptr, bar_ptr, B, T, H, s_begin, s_end, hm_ptr,
+                          dgates_ptr, bar_ptr, B, T, H, s_begin, s_end, hm_ptr, zm_ptr,
                           HAS_H0: tl.constexpr, HAS_LEN: tl.constexpr, SYNC: tl.constexpr, HAS_HMASK: tl.constexpr,
+                          HAS_ZONE: tl.constexpr,
                           BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
                           DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
@@ -72,7 +77,12 @@ def _gru_split_bwd_kernel(saved_ptr, hs_ptr, h0_ptr, w_ptr, len_ptr, dy_ptr, dx_
             h_prev = tl.load(hs_ptr + y_row + tl.maximum(t - 1, 0) * H, mask=m2, other=0.0)
             h_prev = tl.where(t > 0, h_prev, h0)
             dh = tl.load(dy_ptr + y_row + t * H, mask=m2, other=0.0).to(tl.float32) + G
-            da_r, da_z, da_n, dn_h, dh_dir = gru_update_grad(r, z, n, n_h, h_prev, dh)
+            if HAS_ZONE:  # h_t = d h_{t-1} + (1 - d) h~_t: the cell sees (1 - d) dh, h_{t-1} also d dh
+                d = tl.load(zm_ptr + y_row + t * H, mask=m2, other=0.0)
+                da_r, da_z, da_n, dn_h, dh_dir = gru_update_grad(r, z, n, n_h, h_prev, (1.0 - d) * dh)
+                dh_dir += d * dh
+            else:
+                da_r, da_z, da_n, dn_h, dh_dir = gru_update_grad(r, z, n, n_h, h_prev, dh)
             if HAS_LEN:
                 valid = (t < L)[:, None]
                 da_r, da_z, da_n, dn_h = zero_invalid(valid, da_r, da_z, da_n, dn_h)

@@ -12,6 +12,10 @@ The exchange and barrier are those of rnnkit/kernels/lstm/triton_split_fwd.py (t
 says why two buffers and one barrier per step suffice). With SAVE (training) r, z, n, n_h go to
 ``saved (B, T, 4H)`` and h_t to ``hs (B, T, H)``, fp32, for the backward. Lengths: steps
 t >= lengths[b] hold h and output 0. ``SYNC=False``: one step per launch (the interpreter).
+
+Zoneout (``HAS_ZONE``, keep-weights d in ``zm (B, T, H)`` fp32: 0/1 in training, p in eval): the
+cell's h~_t becomes ``h_t = d_t h_{t-1} + (1 - d_t) h~_t``, which y, hs and the next product read.
+The backward needs nothing more: h~_t's gradients come from r, z, n, n_h and h_{t-1} (README.md).
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ from rnnkit.kernels.triton_blocks import publish, split_tiles, store_gates
 
 @triton.jit
 def _gru_split_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, saved_ptr, hs_ptr,
-                          bar_ptr, B, T, H, t_begin, t_end, hm_ptr,
+                          bar_ptr, B, T, H, t_begin, t_end, hm_ptr, zm_ptr,
                           HAS_BN: tl.constexpr, HAS_LEN: tl.constexpr, SAVE: tl.constexpr, SYNC: tl.constexpr,
-                          HAS_HMASK: tl.constexpr,
+                          HAS_HMASK: tl.constexpr, HAS_ZONE: tl.constexpr,
                           BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
                           DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
@@ -62,6 +66,9 @@ def _gru_split_fwd_kernel(gi_ptr, w_ptr, bn_ptr, hx_ptr, h_ptr, len_ptr, y_ptr, 
         gi_n = tl.load(gi_ptr + g0 + 2 * H, mask=m2, other=0.0).to(tl.float32)
         n_h = tl.dot(hd, w_n, input_precision=DOT_PREC) + bn
         r, z, n, h_new = gru_update(a_r, a_z, gi_n, n_h, h)
+        if HAS_ZONE:  # d h + (1 - d) h~, not h~ + d (h - h~): exactly h or h~ for a 0/1 draw, as the loop's where
+            d = tl.load(zm_ptr + y_row + t * H, mask=m2, other=0.0)
+            h_new = d * h + (1.0 - d) * h_new
         if HAS_LEN:
             valid = (t < L)[:, None]
             h = tl.where(valid, h_new, h)

@@ -1,6 +1,6 @@
 """The fused LSTM sequential part on rnnkit's Triton kernels (:mod:`.split` launches them).
 
-``lstm_sequence_forward(gi, w_hh, h0, c0, lengths)`` computes exactly what
+``lstm_sequence_forward(gi, w_hh, h0, c0, lengths, kernel, hmask, zone)`` computes exactly what
 :func:`rnnkit.kernels.lstm.reference.lstm_sequence_ref` computes (same shapes, same gate order
 i, f, g, o), with fp32 accumulation and an fp32 cell state. ``lstm_forward`` adds the input
 projection (one matrix product over all T, outside the kernel) from torch-named weights.
@@ -10,8 +10,8 @@ Kernel layouts (``kernel=``), all on the kernels of :mod:`.split`: ``split`` giv
 ``rows`` is ``split`` with the forward's product turned around so the weight slice is a 64-row
 left operand (:mod:`.triton_rows_fwd`; same backward); ``single`` gives one program all units
 (all of W_hh in one program: small H only). Shared memory limits the split layouts to fp16/bf16
-H <= 512 for training and 1024 for inference, fp32 half that. ``auto`` takes ``rows`` for
-fp16/bf16 and ``split`` for fp32.
+H <= 512 for training and 1024 for inference, fp32 half that. ``auto`` takes ``rows``; with
+zoneout (``zone``), which only the split kernels apply, ``split``.
 
 Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a gradient is needed
 (nothing under ``torch.no_grad()``); its backward gives dL/dgi, dL/dW_hh, dL/dh0, dL/dc0. The
@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnkit.kernels.elman.op import zone_weights
 from rnnkit.kernels.lstm.split import split_backward, split_forward
 from rnnkit.kernels.persistent import new_output, plan
 from rnnkit.kernels.scan.triton_op import check_device
@@ -34,12 +35,17 @@ KERNELS = ("auto", "single", "split", "rows")
 
 
 def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Tensor | None = None,
-                          lengths: Tensor | None = None, kernel: str = "auto", hmask: Tensor | None = None
+                          lengths: Tensor | None = None, kernel: str = "auto", hmask: Tensor | None = None,
+                          zone: tuple[Tensor | None, Tensor | None] | None = None
                           ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """gi ``(B, T, 4H)``, w_hh ``(4H, H)``, h0/c0 ``(B, H)`` or None, lengths ``(B,)`` or None
     -> ``y (B, T, H)``, ``(h_n, c_n)`` in gi's dtype (fp16, bf16 or fp32). ``kernel``: one of
     ``KERNELS`` (see the module docstring). ``hmask`` ``(B, H)``, not differentiated: variational
-    recurrent dropout, the product reads ``h * hmask`` at every step (as the reference does)."""
+    recurrent dropout, the product reads ``h * hmask`` at every step (as the reference does).
+    ``zone``, not differentiated: None or ``(zone_h, zone_c)``, each None or broadcastable to
+    ``(B, T, H)``, zoneout keep-weights d (0/1 in training, p in eval) of h and c,
+    ``s_t = d_t s_{t-1} + (1 - d_t) s~_t``; split kernels only (``split``, ``single``; ``auto``
+    takes split)."""
     check_device(gi)
     if gi.dim() != 3 or gi.shape[-1] % 4:
         raise ValueError(f"gi must have shape (batch, time, 4*hidden), got {tuple(gi.shape)}")
@@ -54,11 +60,19 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
     for name, s in (("h0", h0), ("c0", c0), ("hmask", hmask)):
         if s is not None and tuple(s.shape) != (B, H):
             raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
+    zone = (None, None) if zone is None else zone
+    if isinstance(zone, Tensor) or len(zone) != 2:  # one tensor per state tensor, h and c
+        raise ValueError("zone must be None or (zone_h, zone_c), each None or a (B, T, H) tensor")
+    zm = tuple(zone_weights(z, (B, T, H), name) for z, name in zip(zone, ("zone_h", "zone_c")))
+    if zm != (None, None):
+        if kernel == "rows":
+            raise ValueError("zoneout is fused in the split kernels only (kernel='split', 'single' or 'auto')")
+        kernel = "split" if kernel == "auto" else kernel
     training = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (gi, w_hh, h0, c0))
     layout = choose_kernel(B, H, gi.dtype, gi.device, kernel, training)
     hm = hmask.detach().float().contiguous() if hmask is not None else None
-    y, h_n, c_n = LSTMSequence.apply(gi, w_hh, h0, c0, lengths, hm, layout)
+    y, h_n, c_n = LSTMSequence.apply(gi, w_hh, h0, c0, lengths, hm, *zm, layout)
     return y, (h_n, c_n)
 
 
@@ -88,7 +102,7 @@ class LSTMSequence(torch.autograd.Function):
     dL/dgi, dL/dh0, dL/dc0 and one matrix product for dL/dW_hh."""
 
     @staticmethod
-    def forward(ctx, gi, w_hh, h0, c0, lengths, hmask, layout):
+    def forward(ctx, gi, w_hh, h0, c0, lengths, hmask, zone_h, zone_c, layout):
         B, T, G = gi.shape
         H = G // 4
         gi = gi.contiguous()
@@ -104,23 +118,26 @@ class LSTMSequence(torch.autograd.Function):
         save = any(ctx.needs_input_grad[:4])
         gates = new_output((B, T, G), torch.float32, gi.device) if save else None
         cs = new_output((B, T, H), torch.float32, gi.device) if save else None
-        split_forward(gi, w, h0c, c0c, lens, y, h_n, c_n, gates, cs, layout["fwd"], hmask)
+        # with c zoned, tanh(c~_t) in the backward needs the candidate: cs holds the zoned c_t
+        cc = new_output((B, T, H), torch.float32, gi.device) if save and zone_c is not None else None
+        split_forward(gi, w, h0c, c0c, lens, y, h_n, c_n, gates, cs, layout["fwd"], hmask, (zone_h, zone_c), cc)
         ctx.layout = layout
         if save:
-            ctx.save_for_backward(w, h0c, c0c, lens, y, gates, cs, hmask)
+            ctx.save_for_backward(w, h0c, c0c, lens, y, gates, cs, hmask, zone_h, zone_c, cc)
             ctx.gi_dtype, ctx.w_dtype = gi.dtype, w_hh.dtype
         return y, h_n, c_n
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dy, dhn, dcn):
-        w, h0, c0, lens, y, gates, cs, hmask = ctx.saved_tensors
+        w, h0, c0, lens, y, gates, cs, hmask, zone_h, zone_c, cc = ctx.saved_tensors
         B, T, H = y.shape
         dy = dy.contiguous() if dy is not None else torch.zeros_like(y)
         dgates = new_output(gates.shape, torch.float32, y.device)
         dh0 = new_output((B, H), torch.float32, y.device)
         dc0 = new_output((B, H), torch.float32, y.device)
-        split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout["bwd"], hmask)
+        split_backward(gates, cs, c0, w, lens, dy, dhn, dcn, dgates, dh0, dc0, ctx.layout["bwd"], hmask,
+                       (zone_h, zone_c), cc)
         d_gi = d_w = d_h0 = d_c0 = None
         if ctx.needs_input_grad[0]:
             d_gi = dgates.to(ctx.gi_dtype)
@@ -136,12 +153,13 @@ class LSTMSequence(torch.autograd.Function):
             d_h0 = dh0.to(h0.dtype)
         if c0 is not None and ctx.needs_input_grad[3]:
             d_c0 = dc0.to(c0.dtype)
-        return d_gi, d_w, d_h0, d_c0, None, None, None
+        return d_gi, d_w, d_h0, d_c0, None, None, None, None, None
 
 
 def lstm_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None = None,
                  bias_hh: Tensor | None = None, h0: Tensor | None = None, c0: Tensor | None = None,
-                 lengths: Tensor | None = None, kernel: str = "auto", hmask: Tensor | None = None
+                 lengths: Tensor | None = None, kernel: str = "auto", hmask: Tensor | None = None,
+                 zone: tuple[Tensor | None, Tensor | None] | None = None
                  ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """One LSTM layer, batch-first x ``(B, T, D)``, torch-named weights (``weight_ih_l0 (4H, D)``
     etc.): ``gi = x W_ih^T + b_ih + b_hh`` in one product, then the fused sequential part."""
@@ -150,4 +168,4 @@ def lstm_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tenso
         gi = gi + bias_ih
     if bias_hh is not None:
         gi = gi + bias_hh
-    return lstm_sequence_forward(gi, weight_hh, h0, c0, lengths, kernel, hmask)
+    return lstm_sequence_forward(gi, weight_hh, h0, c0, lengths, kernel, hmask, zone)

@@ -18,6 +18,12 @@ program reaches only after its reads of dx[t % 2]. With ``SYNC=False`` (interpre
 launches one iteration at a time, and dh, dc travel between launches in ``dh_ptr``/``dc_ptr``
 (fp32, (B, H)), which start as dL/dh_n, dL/dc_n and end as dL/dh0, dL/dc0. Padded steps are
 identities: their gate gradients are 0 and dh, dc pass through.
+
+Zoneout (``h_t = d^h h_{t-1} + (1 - d^h) h~_t``, ``c_t = d^c c_{t-1} + (1 - d^c) c~_t``, weights
+from ``zh``/``zc``; ``cs`` holds the zoned c_t, ``cc`` the candidates c~_t): the cell's gradients
+take ``(1 - d^h) dh~`` and ``(1 - d^c) dc`` with tanh(c~_t), and the carries gain the parts that
+skip the cell: ``dc <- dc~ f + d^c dc``, and dh keeps ``d^h dh~`` to which the next iteration
+adds the product through W_hh (so both carries still travel between launches in dh_ptr, dc_ptr).
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ from rnnkit.kernels.triton_blocks import load_gates, split_tiles, store_gates, z
 
 @triton.jit
 def _lstm_split_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr, dx_ptr, dh_ptr, dc_ptr,
-                           dgates_ptr, bar_ptr, B, T, H, s_begin, s_end, hm_ptr,
+                           dgates_ptr, bar_ptr, B, T, H, s_begin, s_end, hm_ptr, zh_ptr, zc_ptr, cc_ptr,
                            HAS_C0: tl.constexpr, HAS_LEN: tl.constexpr, SYNC: tl.constexpr, HAS_HMASK: tl.constexpr,
+                           HAS_ZONE_H: tl.constexpr, HAS_ZONE_C: tl.constexpr,
                            BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
                            DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
@@ -73,6 +80,8 @@ def _lstm_split_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr, dx
             dh_new += tl.dot(a_o, w_o, input_precision=DOT_PREC)
             if HAS_HMASK:
                 dh_new = dh_new * hm
+            if HAS_ZONE_H:  # plus d^h dL/dh_{t+1}, kept by step t+1 (it held h_t there)
+                dh_new += dh
             if HAS_LEN:  # a padded step t+1 passed dh through unchanged
                 dh = tl.where((t + 1 < L)[:, None], dh_new, dh)
             else:
@@ -81,18 +90,35 @@ def _lstm_split_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr, dx
             g0 = g_row + t * 4 * H
             y0 = y_row + t * H
             i, f, g, o = load_gates(gates_ptr, g0, H, m2)
-            c_t = tl.load(cs_ptr + y0, mask=m2, other=0.0)
+            if HAS_ZONE_C:  # tanh of the cell's own c~_t; c_{t-1} below is the zoned state
+                c_t = tl.load(cc_ptr + y0, mask=m2, other=0.0)
+            else:
+                c_t = tl.load(cs_ptr + y0, mask=m2, other=0.0)
             c_p = tl.load(cs_ptr + y_row + tl.maximum(t - 1, 0) * H, mask=m2, other=0.0)
             c_p = tl.where(t > 0, c_p, c0)
             dy = tl.load(dy_ptr + y0, mask=m2, other=0.0).to(tl.float32)
             dh_t = dy + dh
-            d_i, d_f, d_g, d_o, dc_t = lstm_update_grad(i, f, g, o, c_t, c_p, dh_t, dc)
+            if HAS_ZONE_H:  # keep_h: the part of dL/dh_t carried straight to h_{t-1}
+                z_h = tl.load(zh_ptr + y0, mask=m2, other=0.0)
+                keep_h = z_h * dh_t
+                dh_t = (1.0 - z_h) * dh_t
+            if HAS_ZONE_C:
+                z_c = tl.load(zc_ptr + y0, mask=m2, other=0.0)
+                d_i, d_f, d_g, d_o, dc_t = lstm_update_grad(i, f, g, o, c_t, c_p, dh_t, (1.0 - z_c) * dc)
+                dc_prev = dc_t * f + z_c * dc
+            else:
+                d_i, d_f, d_g, d_o, dc_t = lstm_update_grad(i, f, g, o, c_t, c_p, dh_t, dc)
+                dc_prev = dc_t * f
             if HAS_LEN:
                 valid = (t < L)[:, None]
                 d_i, d_f, d_g, d_o = zero_invalid(valid, d_i, d_f, d_g, d_o)
-                dc = tl.where(valid, dc_t * f, dc)
+                dc = tl.where(valid, dc_prev, dc)
+                if HAS_ZONE_H:
+                    dh = tl.where(valid, keep_h, dh)
             else:
-                dc = dc_t * f
+                dc = dc_prev
+                if HAS_ZONE_H:
+                    dh = keep_h
             store_gates(dgates_ptr, g0, H, d_i, d_f, d_g, d_o, m2)
             xw = dx_ptr + (t % 2) * B * 4 * H
             dt = dx_ptr.dtype.element_ty  # products in the input dtype, accumulated in fp32

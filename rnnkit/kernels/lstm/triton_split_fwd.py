@@ -2,7 +2,8 @@
 
 A program that keeps all of W_hh overflows shared memory on an H100/H200 from H ~ 100. Here
 program ``(p, q)`` owns hidden units ``J_p = p*BLOCK_J ..`` (all four gates of them) for batch
-block ``q``, and keeps only its slice of the weight on chip for all T steps: four ``(BLOCK_K, BLOCK_J)`` tiles ``W_g^T[k, j] = W_hh[g*H+j, k]``
+block ``q``, and keeps only its slice of the weight on chip for all T steps: four
+``(BLOCK_K, BLOCK_J)`` tiles ``W_g^T[k, j] = W_hh[g*H+j, k]``
 (k over all H units, padded to BLOCK_K). Its cell state c and hidden state h of J_p stay in fp32
 registers. Per step t::
 
@@ -20,6 +21,12 @@ launches one step at a time, and the states travel between launches in ``h_ptr``
 
 With SAVE (training) the activated gates and c_t are written in fp32 for the backward, exactly as
 the single-program kernel does. Lengths: steps t >= lengths[b] hold (h, c) and output 0.
+
+Zoneout (``HAS_ZONE_H``/``HAS_ZONE_C``, keep-weights in ``zh``/``zc (B, T, H)`` fp32: 0/1 in
+training, p in eval): the cell's c~_t and h~_t = o tanh(c~_t) become
+``c_t = d^c c_{t-1} + (1 - d^c) c~_t`` and ``h_t = d^h h_{t-1} + (1 - d^h) h~_t``, which y, the
+state and the next product read. With SAVE ``cs`` holds the zoned c_t (the next step's c_{t-1})
+and, when c is zoned, ``cc (B, T, H)`` the candidate c~_t (the backward's tanh(c~_t)).
 """
 
 from __future__ import annotations
@@ -34,8 +41,9 @@ from rnnkit.kernels.triton_blocks import publish, split_tiles, store_gates
 
 @triton.jit
 def _lstm_split_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, gates_ptr, cs_ptr,
-                           bar_ptr, B, T, H, t_begin, t_end, hm_ptr,
+                           bar_ptr, B, T, H, t_begin, t_end, hm_ptr, zh_ptr, zc_ptr, cc_ptr,
                            HAS_LEN: tl.constexpr, SAVE: tl.constexpr, SYNC: tl.constexpr, HAS_HMASK: tl.constexpr,
+                           HAS_ZONE_H: tl.constexpr, HAS_ZONE_C: tl.constexpr,
                            BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_K: tl.constexpr,
                            DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
@@ -64,11 +72,23 @@ def _lstm_split_fwd_kernel(gi_ptr, w_ptr, hx_ptr, h_ptr, c_ptr, len_ptr, y_ptr, 
         g0 = gi_row + t * 4 * H
         a_i = tl.load(gi_ptr + g0, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_i, input_precision=DOT_PREC)
         a_f = tl.load(gi_ptr + g0 + H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_f, input_precision=DOT_PREC)
-        a_g = tl.load(gi_ptr + g0 + 2 * H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_g, input_precision=DOT_PREC)
-        a_o = tl.load(gi_ptr + g0 + 3 * H, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_o, input_precision=DOT_PREC)
+        a_g = (tl.load(gi_ptr + g0 + 2 * H, mask=m2, other=0.0).to(tl.float32)
+               + tl.dot(hd, w_g, input_precision=DOT_PREC))
+        a_o = (tl.load(gi_ptr + g0 + 3 * H, mask=m2, other=0.0).to(tl.float32)
+               + tl.dot(hd, w_o, input_precision=DOT_PREC))
         s_i, s_f, t_g, s_o, c_new, h_new = lstm_update(a_i, a_f, a_g, a_o, c)
         if SAVE:  # for the backward: activated gates (B, T, 4H) and c_t (B, T, H), fp32
             store_gates(gates_ptr, g0, H, s_i, s_f, t_g, s_o, m2)
+        # zoneout: d s + (1 - d) s~, not s~ + d (s - s~): exactly s or s~ for a 0/1 draw, as the loop's where
+        if HAS_ZONE_C:
+            if SAVE:
+                tl.store(cc_ptr + y_row + t * H, c_new, mask=m2)
+            d_c = tl.load(zc_ptr + y_row + t * H, mask=m2, other=0.0)
+            c_new = d_c * c + (1.0 - d_c) * c_new
+        if HAS_ZONE_H:
+            d_h = tl.load(zh_ptr + y_row + t * H, mask=m2, other=0.0)
+            h_new = d_h * h + (1.0 - d_h) * h_new
+        if SAVE:
             tl.store(cs_ptr + y_row + t * H, c_new, mask=m2)
         if HAS_LEN:
             h, c, out = hold_padded((t < L)[:, None], h_new, c_new, h, c)
