@@ -280,3 +280,20 @@ def test_a_zipped_download_and_a_compressed_csv(tmp_path):
         z.writestr("readme.md", "no table here")
     with pytest.raises(ValueError, match=r"notes.zip: the zip holds no table .* it holds readme.md"):
         read_table(tmp_path / "notes.zip")
+
+
+def test_every_numeric_column_of_a_wide_file_with_target_star(tmp_path, capsys):
+    """A wide file (a date and one column per country): ``--target '*'`` forecasts each numeric
+    column; without it the error offers it."""
+    arrivals = _arrivals()
+    wide = arrivals.round(3).assign(date=arrivals.index.to_timestamp().strftime("%Y-%m-%d"))
+    wide[["date", *COUNTRIES]].to_csv(tmp_path / "wide.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "wide.csv"), "--print-config"]) == 2
+    assert "--target Japan,NZ,UK,US or --target '*' forecasts each" in capsys.readouterr().err
+    assert main(["train", "forecast", "--data", str(tmp_path / "wide.csv"), "--target", "*", "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["data"]["target"] == list(COUNTRIES)
+    assert "targets: the file's 4 numeric column(s) besides the time, each a series (--target '*')" in err
+    wide[["date"]].to_csv(tmp_path / "dates.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "dates.csv"), "--target", "*", "--print-config"]) == 2
+    assert "--target '*' forecasts every numeric column, but the file has none" in capsys.readouterr().err

@@ -25,7 +25,8 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
     """``(overrides, lines)``: the ``data.*`` keys found for the file of ``data`` (a DataConfig)
     and one line per key saying what was taken. ``time_given``: the user named the time column.
     A file whose first line is data (no header) is an error, said before anything else."""
-    wants = not data.target or data.id_col is None or not time_given
+    every = tuple(data.target or ()) == ("*",)  # --target '*': every numeric column is a series
+    wants = not data.target or every or data.id_col is None or not time_given
     if not wants or not Path(data.path).is_file():  # a missing file: the reader's error says so later
         return [], []
     table = read_table(data.path, data.sheet)
@@ -53,7 +54,15 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
             a, b = id_col.split(",")
             said.append(f"series id: {a!r} and {b!r} together, the columns that tell the series apart (each time "
                         f"appears once per {a} and {b}; --id-col names another)")
-    if not data.target:
+    if every:
+        numeric = _target_candidates(table, data, time_col, id_col)
+        if not numeric:
+            raise C.ConfigError("--target '*' forecasts every numeric column, but the file has none besides the "
+                                f"time and the series id; its columns are: {', '.join(map(str, table.columns))}")
+        found.append(f"data.target={','.join(map(str, numeric))}")
+        said.append(f"targets: the file's {len(numeric)} numeric column(s) besides the time, each a series "
+                    f"(--target '*'): {', '.join(map(repr, numeric[:5]))}{' ...' if len(numeric) > 5 else ''}")
+    elif not data.target:
         target = _only_numeric_column(table, data, time_col, id_col)
         found.append(f"data.target={target}")
         said.append(f"target: {target!r}, the file's only numeric column besides the time (--target names another)")
@@ -150,15 +159,21 @@ def _only_numeric_column(table, data, time_col: str, id_col: str | None) -> str:
     """The one numeric column with no other role; an error naming the candidates otherwise. A
     column constant within each series (a store's number beside its name, its floor area) says
     something about the series, not its course over time: it is no target."""
-    taken = _taken(table, data, time_col, id_col)
+    numeric = _target_candidates(table, data, time_col, id_col)
+    if len(numeric) == 1:
+        return str(numeric[0])
+    listed = f": its numeric columns are {', '.join(map(str, numeric))}" if numeric else ""
+    raise C.ConfigError(f"name the target column(s) of your file with --target COLUMN{listed}"
+                        + (f" (--target {shlex.quote(','.join(map(str, numeric)))} or --target '*' forecasts each)"
+                           if len(numeric) > 1 else ""))
+
+
+def _target_candidates(table, data, time_col: str, id_col: str | None) -> list:
+    """The numeric columns with no other role, less those constant within each series."""
+    taken = _taken(table, data, time_col, id_col) - {"*"}
     numeric = [c for c in table.columns if c not in taken and reads_as_numbers(table[c])]
     ids = [] if id_col is None else [id_col] if id_col in table.columns else [p.strip() for p in id_col.split(",")]
     if ids and len(numeric) > 1:
         varying = [c for c in numeric if table.groupby(ids, sort=False)[c].nunique(dropna=False).max() > 1]
         numeric = varying or numeric
-    if len(numeric) == 1:
-        return str(numeric[0])
-    listed = f": its numeric columns are {', '.join(map(str, numeric))}" if numeric else ""
-    raise C.ConfigError(f"name the target column(s) of your file with --target COLUMN{listed}"
-                        + (f" (--target {shlex.quote(','.join(map(str, numeric)))} forecasts each)"
-                           if len(numeric) > 1 else ""))
+    return numeric
