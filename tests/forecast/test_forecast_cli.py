@@ -141,7 +141,8 @@ def test_predict_refits_on_the_data_up_to_its_end_unless_told(run, tmp_path, mon
     (lambda d: d.assign(date=d["date"].where(d.index != 9, "31/02/2011")), [], "cannot parse '31/02/2011' (row 9)"),
     (lambda d: d.assign(sales=d["sales"].astype(object).where(d.index != 4, "oops")), [],
      "target column 'sales' must be numeric: 'oops' in row 4"),
-    (lambda d: pd.concat([d, d.iloc[[3]]]), [], "duplicated timestamp 2010-04-01 in time column 'date' for series 'north'"),
+    (lambda d: pd.concat([d, d.iloc[[3]].assign(sales=-1.0)]), [],  # the same time, another value
+     "duplicated timestamp 2010-04-01 in time column 'date' for series 'north'"),
     (lambda d: d, ["--horizon", "80"], "window.horizon=80 is longer than series 'north' (72 points)"),
     (lambda d: d, ["--input-len", "70"], "series 'north' has 72 points, fewer than window.input_len + window.horizon"),
     (lambda d: d, ["--past", "humidity"], "past covariate column 'humidity' is not in the data"),

@@ -206,7 +206,7 @@ def test_a_file_with_one_numeric_column_needs_no_target(tmp_path, capsys):
     assert "target: 'sales', the file's only numeric column besides the time" in err
     pd.DataFrame({"date": dates, "a": 1.0, "b": 2.0}).to_csv(tmp_path / "two.csv", index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "two.csv"), "--print-config"]) == 2
-    assert "its numeric columns are a, b (--target a,b forecasts each)" in capsys.readouterr().err
+    assert "its numeric columns are a, b (--target a,b or --target '*' forecasts each)" in capsys.readouterr().err
 
 
 def test_a_long_file_finds_its_series_column(tmp_path, make_store_frame, capsys):
