@@ -209,9 +209,6 @@ class ModelConfig:
     combine: with ``transform=auto``, forecast with the mean of the ``combine`` treatments with the
         lowest validation MASE (a forecast combination, see :mod:`.combination`; the run records
         them in ``combine_with``); 1 = the best treatment alone.
-    combine_within: W > 0 leaves out of the combination a treatment whose validation MASE is over
-        W times the best's (a treatment that clearly does not fit the series); 0 combines the
-        ``combine`` best whatever their scores.
     halving_epochs: with ``transform=auto``, successive halving of the treatment candidates: each
         trains this many epochs, then only the ``max(combine, ceil(n / 2))`` of the n with the
         lowest validation MASE so far train on to the end (paused and continued, so they end as
@@ -255,7 +252,6 @@ class ModelConfig:
     ensemble_combine: Literal["mean", "mixture"] = "mean"
     ensemble_input_lens: tuple[int, ...] = ()
     combine: int = 3
-    combine_within: float = 0.0
     halving_epochs: int = 0
     combine_intervals: Literal["mean", "mixture"] = "mixture"
     combine_with: tuple[str, ...] = ()
@@ -423,8 +419,6 @@ def check_config(cfg: ForecastConfig) -> None:
     need(0.0 <= m.dropout < 1.0, f"model.dropout must be in [0, 1), got {m.dropout}")
     need(0.0 < b.interval < 1.0, f"backtest.interval must be in (0, 1), got {b.interval}")
     need(m.combine >= 1, f"model.combine must be >= 1 (1 = the best treatment alone), got {m.combine}")
-    need(m.combine_within == 0 or m.combine_within >= 1,
-         f"model.combine_within must be 0 (no bound) or >= 1, got {m.combine_within}")
     need(w.min_per_epoch >= 0, f"window.min_per_epoch must be >= 0 (0 = every window once), got {w.min_per_epoch}")
     need(m.halving_epochs >= 0, f"model.halving_epochs must be >= 0 (0 = no halving), got {m.halving_epochs}")
     bad = [t for t in m.combine_with if t not in TRANSFORMS or t == m.transform]

@@ -439,12 +439,8 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print, run_
     scores = {name: chooser.train(name) for name in going_on}
     ranked = _ranked(scores)
     best, rest = ranked[0], ranked[1:cfg.model.combine]
-    within = cfg.model.combine_within
-    far = [k for k in rest if within and scores[k] > within * scores[best]]
-    rest = [k for k in rest if k not in far]
     echo(f"transform: {best} (lowest validation MASE of {', '.join(going_on)})"
-         + (f", combined with {', '.join(rest)} (model.combine={cfg.model.combine})" if rest else "")
-         + (f"; not {', '.join(far)}, over {within:g} x the best's MASE (model.combine_within)" if far else ""))
+         + (f", combined with {', '.join(rest)} (model.combine={cfg.model.combine})" if rest else ""))
     chosen = C.apply_overrides(cfg, transform_overrides(best, cfg.model.guide) + [
         f"model.transform={best}", f"model.combine_with={','.join(rest)}"])
     tried = {"chosen": best, "combined": [best, *rest], "scores": scores}
