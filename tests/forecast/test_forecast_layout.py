@@ -297,3 +297,25 @@ def test_every_numeric_column_of_a_wide_file_with_target_star(tmp_path, capsys):
     wide[["date"]].to_csv(tmp_path / "dates.csv", index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "dates.csv"), "--target", "*", "--print-config"]) == 2
     assert "--target '*' forecasts every numeric column, but the file has none" in capsys.readouterr().err
+
+
+def test_quarters_down_the_rows_and_dates_as_a_sheets_header(tmp_path):
+    """Two more layouts of the same kind: a year per column with ``Q1`` ... ``Q4`` down the rows,
+    and a workbook whose header cells are dates (a month per column, a country per row)."""
+    arrivals = _arrivals().iloc[:40]  # ten whole years from 1981
+    grid = pd.DataFrame(arrivals["Japan"].to_numpy().reshape(10, 4).T, columns=[str(y) for y in range(1981, 1991)])
+    grid.insert(0, "Quarter", ["Q1", "Q2", "Q3", "Q4"])
+    grid.to_csv(tmp_path / "quarters.csv", index=False)
+    sset = build_series(read_table(tmp_path / "quarters.csv"), time_col="date", target=["value"])
+    assert sset.freq.startswith("QS") and sset.series[0].times[0] == pd.Timestamp("1981-01-01")
+    np.testing.assert_allclose(sset.series[0].target, arrivals["Japan"].to_numpy())
+
+    pytest.importorskip("openpyxl")
+    months = pd.date_range("2001-01-01", periods=40, freq="MS")
+    rows = [[country, *arrivals[country].round(3)] for country in COUNTRIES]
+    pd.DataFrame([["Country", *months], *rows]).to_excel(tmp_path / "months.xlsx", index=False, header=False)
+    table = read_table(tmp_path / "months.xlsx")
+    assert list(table.columns) == ["Country", "date", "value"]
+    sset = build_series(table, time_col="date", target=["value"], id_col="Country")
+    assert sset.freq == "MS" and sset.series[0].times[0] == months[0]
+    np.testing.assert_allclose(sset.series[3].target, arrivals["US"].round(3).to_numpy())
