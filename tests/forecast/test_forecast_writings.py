@@ -425,3 +425,20 @@ def test_rows_written_twice_are_read_once_and_differing_ones_stay_an_error():
     twice.loc[10, "value"] += 1
     with pytest.raises(ValueError, match="duplicated timestamp 1950-09-01"):
         _read(twice)
+
+
+@pytest.mark.parametrize("cells, expected", [
+    (["1\u202f000,00", "999,50", "12\u202f345,25"], [1000.0, 999.5, 12345.25]),  # French Excel: narrow no-break
+    (["1 000", "12 500", "980"], [1000.0, 12500.0, 980.0]),  # plain spaces, whole numbers
+    (["1\u00a0234.5", "-2\u00a0000.25", "7"], [1234.5, -2000.25, 7.0]),  # no-break space, decimal point
+    (["1 234,50 \u20ac", "2 000,00 \u20ac", "5 \u20ac"], [1234.5, 2000.0, 5.0]),  # euros as written in France
+])
+def test_thousands_apart_by_spaces(cells, expected):
+    """French, Nordic and Swiss spreadsheets group thousands with a (no-break) space: read as one
+    number with a note; they were "must be numeric". Mixed decimal marks stay an error."""
+    frame = pd.DataFrame({"date": MONTHS[:3], "value": cells})
+    sset = build_series(frame, time_col="date", target=["value"], freq="MS")
+    assert sset.series[0].target.tolist() == pytest.approx(expected)
+    assert any("thousands apart by spaces" in n for n in sset.notes), sset.notes
+    with pytest.raises(ValueError, match="must be numeric"):
+        build_series(frame.assign(value=["1 000,5", "2 000.5", "3"]), time_col="date", target=["value"], freq="MS")

@@ -68,6 +68,7 @@ from .writings import (
     number_like,
     number_text,
     period_dates,
+    space_grouped,
     without_future_centuries,
     year_parts,
 )
@@ -452,6 +453,12 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
             col, below = below_bounds(col)
             if below and notes is not None:
                 notes.append(f"{role} column {name!r}: {below}")
+            odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
+        grouped = space_grouped(col) if odd.any() else None
+        if grouped is not None:
+            col, spaced = grouped
+            if notes is not None:
+                notes.append(f"{role} column {name!r}: {spaced}")
             odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
         read = number_text(col) if odd.any() else None
         if read is not None:

@@ -19,9 +19,10 @@ Dates:
   1950-01-01): irregular whole numbers that, read as days, lie on a regular calendar grid.
 
 Numbers: percent signs (``23.1%`` is 23.1, the figure as written, not 0.231), currency symbols
-(``$2,311.00``, ``1 234,50 €`` stays an error: only symbols, signs and the thousands rules of
-:func:`.data._numeric`), accounting negatives in parentheses (``(1.89)`` is -1.89), and values
-below a bound (Google Trends' ``<1``, a detection limit's ``<0.05``) as half the bound.
+(``$2,311.00``; only symbols, signs and the thousands rules of :func:`.data._numeric`), thousands
+apart by spaces (``1 234,50``, :func:`space_grouped`), accounting negatives in parentheses
+(``(1.89)`` is -1.89), and values below a bound (Google Trends' ``<1``, a detection limit's
+``<0.05``) as half the bound.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "below_bounds", "dates_from_parts", "excel_serial_dates",
-           "header_row", "holds_value", "interval_starts", "looks_like_data", "missing_marks", "number_like", "number_text",
-           "period_dates", "year_parts", "without_future_centuries"]
+           "header_row", "holds_value", "interval_starts", "looks_like_data", "missing_marks", "number_like",
+           "number_text", "period_dates", "space_grouped", "year_parts", "without_future_centuries"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -233,6 +234,36 @@ def below_bounds(text: pd.Series) -> tuple[pd.Series, str | None]:
     return out, (f"{int(below.sum())} value(s) written as below a bound ({text.iloc[first]!r}) read as half the "
                  f"bound ({bound.iloc[first] / 2:g}), as values under a reporting or detection limit are usually "
                  "stood in for")
+
+
+# "1 234,50", "12 500": groups of three digits apart by a space (French, Nordic, Swiss and ISO
+# writing; spreadsheets use a no-break or narrow no-break space), maybe with a decimal comma or point
+_SPACES = "\u0020\u00a0\u202f\u2009"
+# (a currency symbol before or after the number, "1 234,50 €", is let through and said)
+_SPACE_GROUPED = re.compile(r"^\s*([+-]?)\s*[" + CURRENCY + r"]?\s*(\d{1,3}(?:[" + _SPACES + r"]\d{3})+)"
+                            r"(?:([.,])(\d+))?\s*[" + CURRENCY + r"]?\s*$")
+_PLAIN = re.compile(r"^\s*([+-]?)\s*[" + CURRENCY + r"]?\s*(\d+)(?:([.,])(\d+))?\s*[" + CURRENCY + r"]?\s*$")
+
+
+def space_grouped(text: pd.Series) -> tuple[pd.Series, str] | None:
+    """Numbers whose thousands are apart by spaces (``1 234,50``, ``12 500``) as plain number text
+    (``1234.50``, ``12500``), and a note; None unless some value is so written and every other
+    value present is a plain number, all with one decimal mark (a comma or a point, not both)."""
+    present = text.dropna().astype(str)
+    grouped = present.str.extract(_SPACE_GROUPED)
+    if len(present) == 0 or not grouped[1].notna().any():
+        return None
+    plain = present.str.extract(_PLAIN)
+    parts = grouped.where(grouped[1].notna(), plain)
+    if parts[1].isna().any() or parts[2].dropna().nunique() > 1:
+        return None
+    digits = parts[1].str.replace(f"[{_SPACES}]", "", regex=True)
+    decimals = parts[3].fillna("")
+    out = text.copy()
+    out[present.index] = parts[0].fillna("") + digits + np.where(decimals != "", "." + decimals, "")
+    first = present.index[int(np.flatnonzero(grouped[1].notna().to_numpy())[0])]
+    money = " and currency symbols" if present.str.contains(f"[{re.escape(CURRENCY)}]").any() else ""
+    return out, f"thousands apart by spaces{money} read as one number ({text[first]!r} as {out[first]})"
 
 
 def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
