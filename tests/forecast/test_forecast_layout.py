@@ -319,3 +319,17 @@ def test_quarters_down_the_rows_and_dates_as_a_sheets_header(tmp_path):
     sset = build_series(table, time_col="date", target=["value"], id_col="Country")
     assert sset.freq == "MS" and sset.series[0].times[0] == months[0]
     np.testing.assert_allclose(sset.series[3].target, arrivals["US"].round(3).to_numpy())
+
+
+def test_a_units_row_under_the_header(tmp_path):
+    """``date,sales`` over ``,USD`` (a unit under each column, the date's cell empty): passed over
+    with a note; the sales are numbers again (the units row had made the column text)."""
+    arrivals = _arrivals()
+    dates = arrivals.index.to_timestamp().strftime("%Y-%m-%d")
+    body = "".join(f"{d},{v:.3f}\n" for d, v in zip(dates, arrivals["UK"]))
+    (tmp_path / "units.csv").write_text("date,arrivals\n,thousands\n" + body)
+    table = read_table(tmp_path / "units.csv")
+    assert table.attrs["notes"] == ["the 1 row(s) under the header describe the columns ('thousands'), not data: "
+                                    "passed over"]
+    sset = build_series(table, time_col="date", target=["arrivals"])
+    np.testing.assert_allclose(sset.series[0].target, arrivals["UK"].round(3).to_numpy())

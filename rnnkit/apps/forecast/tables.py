@@ -53,10 +53,11 @@ _DESCRIPTION_ROWS = 12
 
 def _without_description_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     """The table without the rows under its header that describe the columns instead of holding
-    data, and a note; the table unchanged and None when there are none. Such rows are named in
-    the first column ("Unit", "Series Type", ... "Series ID", as the Australian Bureau of
-    Statistics writes them; a units row), and the rest of that column holds values (dates) all
-    the way down: at least two data rows for each description row."""
+    data, and a note; the table unchanged and None when there are none. Such a row is named in the
+    first column ("Unit", "Series Type", ... "Series ID", as the Australian Bureau of Statistics
+    writes them), or has an empty first cell and only words elsewhere (a units row under
+    ``date,sales``: ``,USD``); the rest of the first column holds values (dates) all the way
+    down, at least two data rows for each description row."""
     if table.shape[1] < 2 or len(table) < 3:
         return table, None
     first = table.iloc[:, 0]
@@ -64,9 +65,15 @@ def _without_description_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, str | 
     k = int(values.argmax()) if values.any() else 0
     if not 1 <= k <= _DESCRIPTION_ROWS or not values[k:].all() or len(table) - k < 2 * k:
         return table, None
-    labels = [str(v).strip() for v in first.iloc[:k] if pd.notna(v) and str(v).strip()]
-    if len(labels) < k:  # an empty cell is a missing value at the start of the data, not a description
-        return table, None
+    labels = []
+    for _, row in table.iloc[:k].iterrows():
+        cells = [c for c in row.iloc[1:] if pd.notna(c) and str(c).strip()]
+        if pd.notna(row.iloc[0]) and str(row.iloc[0]).strip():
+            labels.append(str(row.iloc[0]).strip())
+        elif cells and not any(holds_value(c) for c in cells):
+            labels.append(str(cells[0]).strip())  # a units row: named by its first word
+        else:  # an empty first cell beside values is a missing value at the start of the data
+            return table, None
     body = table.iloc[k:].reset_index(drop=True).infer_objects()
     for c in body.columns:  # numbers that shared a column with the descriptions were read as text
         if body[c].dtype == object:
