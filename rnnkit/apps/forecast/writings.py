@@ -15,6 +15,7 @@ Dates:
   go back a century;
 * periods written from start to end (``01.01.2020 00:00 - 01.01.2020 01:00``, as electricity
   market data give each hour) are their starts;
+* decimal years (``1949.0833``, R's ``time()`` of a monthly ``ts``) as months or quarters;
 * Excel serial dates (days since 1899-12-30) exported as plain numbers (``18264`` for
   1950-01-01): irregular whole numbers that, read as days, lie on a regular calendar grid.
 
@@ -33,9 +34,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "below_bounds", "dates_from_parts", "excel_serial_dates",
-           "header_row", "holds_value", "interval_starts", "looks_like_data", "missing_marks", "number_like",
-           "number_text", "period_dates", "space_grouped", "year_parts", "without_future_centuries"]
+__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "below_bounds", "dates_from_parts", "decimal_years",
+           "excel_serial_dates", "header_row", "holds_value", "interval_starts", "looks_like_data", "missing_marks",
+           "number_like", "number_text", "period_dates", "space_grouped", "without_future_centuries", "year_parts"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -106,6 +107,26 @@ def without_future_centuries(text: pd.Series, parsed: pd.Series) -> tuple[pd.Ser
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (its serial 60 is the 1900-02-29 that never was)
 _EXCEL_FIRST, _EXCEL_LAST = 10_000, 80_000  # 1927-05-18 .. 2119-01-11
+
+
+def decimal_years(values: np.ndarray) -> tuple[pd.Series, str] | None:
+    """Times written as decimal years, as R's ``time()`` of a monthly or quarterly ``ts`` writes
+    them (``1949.0833`` is February 1949, ``1960.25`` the second quarter of 1960), as each
+    period's first day, and how they were read; None unless every value is a year 1000-2999 plus
+    a whole number of twelfths (or quarters) to within rounding, and some are not whole."""
+    t = np.asarray(values, dtype=np.float64)
+    if len(t) == 0 or not np.isfinite(t).all() or (t == np.round(t)).all() or t.min() < 1000 or t.max() >= 3000:
+        return None
+    for per_year, name in ((4, "quarters"), (12, "months")):
+        steps = (t - np.floor(t)) * per_year
+        if np.abs(steps - np.round(steps)).max() < 1e-3:
+            year = np.floor(t).astype(int)
+            month = np.round(steps).astype(int) * (12 // per_year) + 1
+            dates = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}))
+            i = int(np.flatnonzero(t != np.round(t))[0])  # a value that shows the reading
+            return dates, (f"decimal years read as {name} ({t[i]:.4f} as {dates.iloc[i]:%Y-%m-%d}), as R's time() "
+                           "writes them")
+    return None
 
 
 def excel_serial_dates(values: np.ndarray, grid_gaps) -> pd.DatetimeIndex | None:
