@@ -74,8 +74,8 @@ from .writings import (
     year_parts,
 )
 
-__all__ = ["Series", "SeriesSet", "build_series", "check_header", "fmt_time", "future_times", "parses_as_dates",
-           "read_table", "reads_as_numbers", "season_length_for"]
+__all__ = ["Series", "SeriesSet", "build_series", "check_header", "fmt_time", "future_times", "id_columns",
+           "parses_as_dates", "read_table", "reads_as_numbers", "season_length_for"]
 
 
 def fmt_time(t: Any) -> str:
@@ -169,12 +169,12 @@ _ROLE_OPTION = {"time": "--time-col / data.time_col", "target": "--target / data
                 "series id": "--id-col / data.id_col"}
 
 
-def _id_parts(df: pd.DataFrame, id_col: str | None) -> list[str]:
-    """The columns that make the series id: ``id_col`` itself, or the columns it names with commas
-    (``store,item``: a series per store and item) when no column has that name."""
+def id_columns(columns, id_col: str | None) -> list[str]:
+    """The columns that make the series id: none for None, ``id_col`` itself, or the columns it
+    names with commas (``store,item``: a series per store and item) when no column has that name."""
     if id_col is None:
         return []
-    if id_col in df.columns or "," not in id_col:
+    if id_col in columns or "," not in id_col:
         return [id_col]
     return [p.strip() for p in id_col.split(",") if p.strip()]
 
@@ -543,7 +543,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if not target:
         raise ValueError("no target column given: set data.target (e.g. --target sales)")
     target, past, future, static = list(target), list(past), list(future), list(static)
-    id_parts = _id_parts(df, id_col)
+    id_parts = id_columns(df.columns, id_col)
     df, read_notes = _match_case(df, [time_col, *target, *past, *future, *static, *id_parts])
     df = _id_from_parts(df, id_col, id_parts, read_notes)
     df, time_col = _time_from_parts(df, time_col, read_notes)

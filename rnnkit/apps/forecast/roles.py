@@ -15,7 +15,7 @@ import pandas as pd
 
 from rnnkit import config as C
 
-from .data import check_header, parses_as_dates, read_table, reads_as_numbers
+from .data import check_header, id_columns, parses_as_dates, read_table, reads_as_numbers
 from .writings import year_parts
 
 __all__ = ["find_roles"]
@@ -51,7 +51,7 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
                         f"per {id_col}; --id-col names another)")
         elif id_col is not None:
             found.append(f"data.id_col={id_col}")
-            a, b = id_col.split(",")
+            a, b = id_columns(table.columns, id_col)
             said.append(f"series id: {a!r} and {b!r} together, the columns that tell the series apart (each time "
                         f"appears once per {a} and {b}; --id-col names another)")
     if every:
@@ -97,8 +97,7 @@ def _bare(name: str) -> str:
 def _taken(table, data, time_col: str, id_col: str | None) -> set:
     """The columns with a role already: the time (or the year/month columns that make it), the id,
     the covariates and targets."""
-    ids = [id_col] if id_col is None or id_col in table.columns else [p.strip() for p in id_col.split(",")]
-    taken = {time_col, *ids, *(data.target or ()), *(data.past_covariates or ()),
+    taken = {time_col, id_col, *id_columns(table.columns, id_col), *(data.target or ()), *(data.past_covariates or ()),
              *(data.future_covariates or ()), *(data.static_covariates or ()),
              *[c.strip() for c in str(time_col).split(",")]}
     if time_col not in table.columns:
@@ -172,7 +171,7 @@ def _target_candidates(table, data, time_col: str, id_col: str | None) -> list:
     """The numeric columns with no other role, less those constant within each series."""
     taken = _taken(table, data, time_col, id_col) - {"*"}
     numeric = [c for c in table.columns if c not in taken and reads_as_numbers(table[c])]
-    ids = [] if id_col is None else [id_col] if id_col in table.columns else [p.strip() for p in id_col.split(",")]
+    ids = id_columns(table.columns, id_col)
     if ids and len(numeric) > 1:
         varying = [c for c in numeric if table.groupby(ids, sort=False)[c].nunique(dropna=False).max() > 1]
         numeric = varying or numeric
