@@ -18,24 +18,47 @@ product (``backend="triton"``) against rnnkit's loop (``backend="loop"``, what `
 such layers) and, for scale, cuDNN's layer without recurrent dropout (cuDNN cannot apply it).
 Part 6 (``rnn``): one Elman RNN layer nn.RNN(H, H) (tanh), fused (rnnkit.kernels.elman, split
 layout) against cuDNN, the same way as parts 2 and 4.
+Part 7 (``zoneout``): layers of ``Zoneout(LSTMCell | GRUCell | RNNCell)`` at Krueger et al.'s
+rates (LSTM (p_h, p_c) = (0.05, 0.5), GRU and RNN p = 0.1) in training mode, ``fwd`` and ``f+b``:
+the fused kernels (``backend="triton"``, zoneout in the split kernels) against rnnkit's loop
+(``backend="loop"``, what ``auto`` runs for wrapped cells) and, for scale, cuDNN's layer without
+zoneout (cuDNN cannot apply it). Parity first, with one seed (the fused layer draws the masks in
+the loop's order, so the masks are the same): outputs and every gradient of the fused layer and
+of the loop in the benchmark's dtype against the float64 loop with the same masks; the table
+prints the largest differences.
+
+fp32 in parts 2, 4 and 6 is timed twice, in the same interleaved rounds: ``fp32 (TF32 off)`` with
+torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False (the fused
+kernels' products exact fp32, "ieee"; cuDNN without tensor-core math) and ``fp32 (TF32 on)`` with
+both True (the fused kernels' products TF32, rnnkit.kernels.persistent.dot_precision; cuDNN's
+own default allows TF32). The TF32 parity rule: relative error against float64 <= 2 x cuDNN's
+with TF32 allowed + 5e-3 (``PARITY_TF32``: TF32 keeps 10 mantissa bits, about 1e-3 relative error
+per product); the table "fp32 parity" prints both errors.
 
 Modes: ``fwd`` under no_grad; ``f+b`` forward then backward of a fixed output gradient. Parity is
-checked before any timing (a mismatch aborts). Median ms of CUDA-event-timed repeats, contenders
-interleaved. Tables and the card they came from: docs/kernels.md.
+checked before any timing; a mismatch of the exact paths aborts, one of the TF32 rows or of the
+zoneout part skips that timing, is listed at the end and makes the exit code 1 (the other parts
+still run). Median ms of CUDA-event-timed repeats, contenders interleaved (20 repeats; fewer, at
+least 5, where one round of a row's contenders takes over 0.2 s: about 4 s of timed rounds per row).
+Parts run in the order ``--parts`` lists them; the default puts the parts never timed on a GPU
+first, so a timeout cuts re-measurements, not first ones. Tables and the card they came from:
+docs/kernels.md.
 
     python benchmarks/gpu.py            # the full run (fits one 10-minute device call)
     python benchmarks/gpu.py --quick    # small sizes
     python benchmarks/gpu.py --cpu-smoke   # the code path on CPU (interpreter), no timing value
+    python benchmarks/gpu.py --parts zoneout   # the fused zoneout layers only
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
@@ -52,21 +75,42 @@ LSTM_SIZES = ((64, 1024, 64), (8, 1024, 256), (16, 1024, 768), (64, 1024, 512), 
 GRU_SIZES = ((8, 1024, 256), (64, 1024, 512), (16, 1024, 1024))  # the issue's GRU goal: B=16, H=1024
 RNN_SIZES = ((8, 1024, 256), (64, 1024, 512), (16, 1024, 1024))  # the GRU's sizes: the two compare
 DROPOUT_SIZES = ((8, 256, 256), (64, 256, 512))  # B, T, H; T = 256: the loop backend is slow
+# B, T, H of the zoneout part (T = 256: the loop is slow); at H = 768 the LSTM fits only the forward in
+# fp16/bf16 and fp32 only the Elman RNN: the rest prints n/a
+ZONEOUT_SIZES = ((16, 256, 256), (16, 256, 768))
 EAGER_SIZE = (16, 256, 256)  # B, T, H of the eager nn.LSTMCell loop row (fp32), as DESIGN.md
 QUICK_SCAN_SIZES = ((2, 64, 33),)
 QUICK_LSTM_SIZES = ((3, 32, 24),)
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 # parity, relative to the largest magnitude of the float64 answer
 PARITY = {torch.float32: 1e-4, torch.float16: 2e-2, torch.bfloat16: 8e-2}
+# fp32 with TF32 products, the same-dtype rule: error against float64 <= 2 x the error of torch's own
+# fp32 layer with TF32 allowed (cuDNN), plus this floor: TF32 rounds each input to 10 mantissa bits
+# (about 1e-3 relative error per product); 0.6-1.7e-3 was the error of an emulated TF32 LSTM, GRU and
+# RNN (T = 256-1024, H = 64-1024) against float64, so 5e-3 leaves about 3x
+PARITY_TF32 = 5e-3
+ROUND_BUDGET_S = 4.0  # a row's timed rounds stop after about this long (slow exact-fp32 rows) ...
+MIN_REPEATS = 5  # ... but not below this many
 DEV = "cuda"  # "cpu" only for --cpu-smoke (the code path under the Triton interpreter)
+FAILURES: list[str] = []  # parity failures that skipped a timing (TF32 rows, zoneout): exit code 1
+# every part, in the default order: the parts never timed on a GPU first (a timeout cuts re-measurements)
+PARTS = ("zoneout", "rnn", "dropout", "lstm", "gru", "scan")
 
 
-def cuda_ms(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3) -> dict[str, float]:
-    """Median ms of each function, CUDA events around each call, rounds interleaved."""
-    for _ in range(warmup):
+def cuda_ms(fns: dict[Hashable, Callable[[], object]], repeats: int, warmup: int = 3) -> dict[Hashable, float]:
+    """Median ms of each function, CUDA events around each call, rounds interleaved; at most
+    ``repeats`` rounds, fewer (at least MIN_REPEATS) where the last warm-up round took so long that
+    ``repeats`` rounds would exceed ROUND_BUDGET_S."""
+    round_s = 0.0
+    for _ in range(1 if DEV == "cpu" else warmup):
+        t0 = time.perf_counter()
         for f in fns.values():
             f()
-    samples: dict[str, list[float]] = {n: [] for n in fns}
+        if DEV == "cuda":
+            torch.cuda.synchronize()
+        round_s = time.perf_counter() - t0
+    repeats = min(repeats, max(MIN_REPEATS, int(ROUND_BUDGET_S / max(round_s, 1e-6))))
+    samples: dict[Hashable, list[float]] = {n: [] for n in fns}
     if DEV == "cpu":  # --cpu-smoke: wall clock, meaningless under the interpreter
         for _ in range(repeats):
             for name, f in fns.items():
@@ -86,10 +130,48 @@ def cuda_ms(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3)
     return {n: statistics.median(v) for n, v in samples.items()}
 
 
+def rel_err(got: torch.Tensor, want: torch.Tensor) -> float:
+    """max |got - want| relative to the largest magnitude of ``want``."""
+    return (got.double() - want.double()).abs().max().item() / max(want.abs().max().item(), 1e-30)
+
+
 def check(name: str, got: torch.Tensor, want: torch.Tensor, dtype: torch.dtype) -> None:
-    err = (got.double() - want).abs().max().item() / max(want.abs().max().item(), 1e-30)
+    err = rel_err(got, want)
     if not err <= PARITY[dtype]:
         raise SystemExit(f"parity failed: {name} relative error {err:.3g} > {PARITY[dtype]:g}")
+
+
+def fail(message: str) -> None:
+    """A parity failure that skips a timing but not the run (listed at the end, exit code 1)."""
+    FAILURES.append(message)
+    print(f"# PARITY FAILED: {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def tf32(on: bool):
+    """torch's TF32 switches for fp32, matmul (which the fused kernels follow) and cuDNN, set to
+    ``on`` inside, restored after (the old switches only: torch >= 2.9 refuses to mix them)."""
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = on
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
+def _in_tf32(on: bool | None, fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` with torch's TF32 switches ``on``; None (fp16/bf16 rows): ``fn`` itself, as before."""
+    if on is None:
+        return fn
+
+    def run():
+        with tf32(on):
+            return fn()
+    return run
+
+
+def _dtype_label(dname: str, on: bool | None) -> str:
+    return dname if on is None else f"{dname} (TF32 {'on' if on else 'off'})"
 
 
 def scan_rows(sizes, repeats: int) -> list[list[object]]:
@@ -156,13 +238,15 @@ def _variants(cell: str) -> dict:
             for kernel in ("auto", "split")}
 
 
-def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[object]]]:
-    """nn.LSTM / nn.GRU (H, H) (cuDNN) against rnnkit's fused layer(s), parity first, then
-    ``fwd`` and ``f+b`` timing: (table header, rows). "n/a" where a fused layout does not fit
-    (the reason goes to stderr)."""
+def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[object]], list[list[object]]]:
+    """nn.LSTM / nn.GRU / nn.RNN (H, H) (cuDNN) against rnnkit's fused layer(s), parity first, then
+    ``fwd`` and ``f+b`` timing: (table header, rows, fp32 parity rows). "n/a" where a fused layout
+    does not fit (the reason goes to stderr) or, in a TF32 row, failed its parity (listed at the
+    end). fp32 gives two rows per mode, torch's TF32 switches off and on (module docstring), timed
+    in the same rounds."""
     variants = _variants(cell)
     torch_cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
-    rows = []
+    rows, precision = [], []
     for B, T, H in sizes:
         torch.manual_seed(0)
         ref = torch_cls(H, H, batch_first=True).to(DEV).double()
@@ -182,28 +266,73 @@ def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[obj
                     except ValueError as err:
                         layouts[name, mode] = None
                         print(f"# {cell} {name} B={B} H={H} {dname} {mode}: {err}", file=sys.stderr)
-            with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
-                check(f"cuDNN {cell} {dname} B={B} H={H}", m(x)[0], want, dtype)
-                for name, (fwd, _) in variants.items():
-                    if layouts[name, "fwd"] is not None:
-                        check(f"{name} {cell} {dname} B={B} H={H}", fwd(x, *p)[0], want, dtype)
+            # fp32: torch's TF32 switches off (exact products) and on; other dtypes: off (no effect there)
+            settings = (False, True) if dtype == torch.float32 else (None,)
+            timed, errs = {}, {}  # setting -> variants to time; (who, setting) -> parity error
+            for on in settings:
+                label = f"{cell} {_dtype_label(dname, on)} B={B} H={H}"
+                with torch.no_grad(), tf32(bool(on)):
+                    errs["cuDNN", on] = rel_err(m(x)[0], want)
+                    for name, (fwd, _) in variants.items():
+                        if layouts[name, "fwd"] is None:
+                            continue
+                        try:
+                            errs[name, on] = rel_err(fwd(x, *p)[0], want)
+                        except Exception as exc:  # a TF32 kernel not compiling or launching: listed, not fatal
+                            if not on:
+                                raise
+                            fail(f"{name} {label}: {type(exc).__name__}: {exc}")
+                ran = [n for n in variants if (n, on) in errs]
+                if not on:  # the exact paths: a mismatch aborts, as before
+                    for who in ("cuDNN", *ran):
+                        if not errs[who, on] <= PARITY[dtype]:
+                            raise SystemExit(f"parity failed: {who} {label} relative error {errs[who, on]:.3g} "
+                                             f"> {PARITY[dtype]:g}")
+                    timed[on] = set(ran)
+                    continue
+                bound = 2 * errs["cuDNN", on] + PARITY_TF32
+                timed[on] = {n for n in ran if errs[n, on] <= bound}
+                for n in ran:
+                    if n not in timed[on]:
+                        fail(f"{n} {label}: relative error {errs[n, on]:.3g} > {bound:.3g} "
+                             f"(2 x cuDNN's {errs['cuDNN', on]:.3g} + {PARITY_TF32:g})")
+            if dtype == torch.float32:
+                bound = 2 * errs["cuDNN", True] + PARITY_TF32
+                for n in variants:
+                    if layouts[n, "fwd"] is not None:
+                        precision.append([B, T, H, n] + [f"{errs[who, on]:.2e}" if (who, on) in errs else "error"
+                                                         for on in (False, True) for who in (n, "cuDNN")]
+                                         + [f"{bound:.2e}", "yes" if n in timed[True] else "NO"])
             dy = torch.randn_like(x)
             xg = x.detach().requires_grad_()
             for mode in ("fwd", "f+b"):
-                fns = {"cudnn": (lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
-                       else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy))}
-                for name, (fwd, _) in variants.items():
-                    if layouts[name, mode] is not None:
-                        fns[name] = ((lambda x=x, p=p, f=fwd: _no_grad(f, x, *p)) if mode == "fwd"
-                                     else (lambda xg=xg, p=p, dy=dy, f=fwd: f(xg, *p)[0].backward(dy)))
+                fns = {}
+                for on in settings:
+                    fns["cudnn", on] = _in_tf32(on, (lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
+                                                else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy)))
+                    for name, (fwd, _) in variants.items():
+                        if layouts[name, mode] is not None and name in timed[on]:
+                            fns[name, on] = _in_tf32(on, (lambda x=x, p=p, f=fwd: _no_grad(f, x, *p))
+                                                     if mode == "fwd" else
+                                                     (lambda xg=xg, p=p, dy=dy, f=fwd: f(xg, *p)[0].backward(dy)))
                 ms = cuda_ms(fns, repeats)
-                fused = ms.get("fused")
-                rows.append([B, T, H, dname, mode, _layout_name(layouts["fused", mode])]
-                            + [f"{ms[n]:.3f}" if n in ms else "n/a" for n in variants]
-                            + [f"{ms['cudnn']:.3f}", f"{ms['cudnn'] / fused:.2f}" if fused else "n/a"])
+                for on in settings:
+                    fused = ms.get(("fused", on))
+                    rows.append([B, T, H, _dtype_label(dname, on), mode, _layout_name(layouts["fused", mode])]
+                                + [f"{ms[n, on]:.3f}" if (n, on) in ms else "n/a" for n in variants]
+                                + [f"{ms['cudnn', on]:.3f}", f"{ms['cudnn', on] / fused:.2f}" if fused else "n/a"])
     header = (["B", "T", "H", "dtype", "mode", "fused kernel"] + [f"{n} ms" for n in variants]
               + ["cuDNN ms", "cuDNN / fused"])
-    return header, rows
+    return header, rows, precision
+
+
+PRECISION_HEADER = ["B", "T", "H", "variant", "exact fused", "exact cuDNN", "TF32 fused", "TF32 cuDNN",
+                    "TF32 bound", "TF32 timed"]
+PRECISION_TITLE = ("fp32 parity: forward relative error against float64 (max |y - y64| / max |y64|), torch's "
+                   "TF32 switches off (exact) and on; bound = 2 x TF32 cuDNN + 5e-3")
+LAYER_NOTE = ("fp32 (TF32 off): torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False\n"
+              "(exact fused products, cuDNN without TF32); fp32 (TF32 on): both True (fused products TF32; "
+              "cuDNN's default)")
 
 
 def dropout_rows(sizes, repeats: int) -> list[list[object]]:
@@ -235,11 +364,100 @@ def dropout_rows(sizes, repeats: int) -> list[list[object]]:
                     continue
                 torch.manual_seed(1)
                 check(name, got, loop(x)[0].double(), dtype)
-                ms = cuda_ms({"fused": lambda f=fused: f(x)[0].backward(dy), "loop": lambda m=loop: m(x)[0].backward(dy),
-                              "cudnn": lambda m=plain: m(x)[0].backward(dy)}, max(3, repeats // 4))
+                ms = cuda_ms({n: (lambda m=m, x=x, dy=dy: m(x)[0].backward(dy))
+                              for n, m in (("fused", fused), ("loop", loop), ("cudnn", plain))}, max(3, repeats // 4))
                 rows.append([cell.__name__, B, T, H, dname, f"{ms['fused']:.3f}", f"{ms['loop']:.3f}",
                              f"{ms['cudnn']:.3f}", f"{ms['loop'] / ms['fused']:.1f}"])
     return rows
+
+
+def _zoneout_run(layer, x: torch.Tensor, dy: torch.Tensor, grad: bool, seed: int) -> list[torch.Tensor]:
+    """``[y]``, or with ``grad`` ``[y, dL/dx, dL/dparam...]`` for L = sum(y * dy), the masks drawn
+    from ``seed``."""
+    torch.manual_seed(seed)
+    if not grad:
+        with torch.no_grad():
+            return [layer(x)[0]]
+    xg = x.detach().requires_grad_()
+    y = layer(xg)[0]
+    params = [q for _, q in sorted(layer.named_parameters())]
+    return [y.detach(), *torch.autograd.grad(y, [xg, *params], dy)]
+
+
+def zoneout_rows(sizes, repeats: int) -> tuple[list[list[object]], list[list[object]]]:
+    """Zoneout layers in training mode, fused against rnnkit's loop and cuDNN without zoneout:
+    (timing rows, parity rows). Parity first: the fused layer and the loop in the benchmark's dtype
+    against the float64 loop, all with the same seed (the same masks); the fused layer passes when
+    its error is at most 2x the loop's plus the dtype's PARITY (the same-dtype rule of
+    tests/kernels_triton). Outputs and every gradient where training fits, else outputs only."""
+    import copy
+
+    import rnnkit
+    from rnnkit.cells.regularized import Zoneout
+    from rnnkit.kernels.dispatch import BackendUnavailable
+    rows, parity = [], []
+    for cell, torch_cls, rate in ((rnnkit.LSTMCell, torch.nn.LSTM, (0.05, 0.5)), (rnnkit.GRUCell, torch.nn.GRU, 0.1),
+                                  (rnnkit.RNNCell, torch.nn.RNN, 0.1)):
+        for B, T, H in sizes:
+            torch.manual_seed(0)
+            ref = rnnkit.Recurrent(lambda d, c=cell, h=H, r=rate: Zoneout(c(d, h), r), input_size=H, batch_first=True,
+                                   backend="loop").to(DEV).double().train()
+            x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64)
+            dy64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64)
+            oracle = {}  # grad -> the float64 loop's tensors (computed when first needed)
+            for dname, dtype in DTYPES.items():
+                fused = copy.deepcopy(ref).to(dtype)
+                fused.backend = "triton"
+                loop = copy.deepcopy(ref).to(dtype)
+                plain = torch_cls(H, H, batch_first=True).to(DEV).to(dtype)
+                x, dy = x64.to(dtype), dy64.to(dtype)
+                name = f"zoneout {cell.__name__} p={rate} {dname} B={B} H={H}"
+                fits = {"fwd": False, "f+b": False}  # mode -> whether the fused layer runs it
+                for mode, grad in (("f+b", True), ("fwd", False)):  # training needs more shared memory
+                    try:
+                        out = _zoneout_run(fused, x, dy, grad, seed=1)
+                    except BackendUnavailable as err:
+                        print(f"# {name} {mode}: {err}", file=sys.stderr)
+                        continue
+                    fits = {"fwd": True, "f+b": grad}
+                    break
+                timed, grad = fits["fwd"], fits["f+b"]
+                if timed:
+                    if grad not in oracle:
+                        oracle[grad] = _zoneout_run(ref, x64, dy64, grad, seed=1)
+                    want = _zoneout_run(loop, x, dy, grad, seed=1)
+                    d_loop = [rel_err(g, w) for g, w in zip(out, want)]  # fused against the loop, same dtype
+                    e_fused = [rel_err(g, o) for g, o in zip(out, oracle[grad])]
+                    e_loop = [rel_err(w, o) for w, o in zip(want, oracle[grad])]
+                    bad = [i for i, (ef, el) in enumerate(zip(e_fused, e_loop)) if not ef <= 2 * el + PARITY[dtype]]
+                    parity.append([cell.__name__, B, T, H, dname, "y, grads" if grad else "y (training does not fit)",
+                                   f"{d_loop[0]:.2e}", f"{max(d_loop[1:]):.2e}" if grad else "",
+                                   f"{max(e_fused):.2e}", f"{max(e_loop):.2e}", "yes" if not bad else "NO"])
+                    if bad:
+                        names = ["y", "dL/dx", *(f"dL/d{n}" for n, _ in sorted(fused.named_parameters()))]
+                        what = ", ".join(names[i] for i in bad)
+                        fail(f"{name}: {what} against float64: fused {max(e_fused[i] for i in bad):.3g} > 2 x loop "
+                             f"{max(e_loop[i] for i in bad):.3g} + {PARITY[dtype]:g}")
+                        timed = False
+                xg = x.detach().requires_grad_()
+                for mode in ("fwd", "f+b"):
+                    if not (timed and fits[mode]):
+                        rows.append([cell.__name__, B, T, H, dname, mode] + ["n/a"] * 5)
+                        continue
+                    fns = {n: ((lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
+                               else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy)))
+                           for n, m in (("fused", fused), ("loop", loop), ("cudnn", plain))}
+                    ms = cuda_ms(fns, repeats if DEV == "cpu" else max(3, repeats // 4))
+                    rows.append([cell.__name__, B, T, H, dname, mode, f"{ms['fused']:.3f}", f"{ms['loop']:.3f}",
+                                 f"{ms['cudnn']:.3f}", f"{ms['loop'] / ms['fused']:.1f}",
+                                 f"{ms['cudnn'] / ms['fused']:.2f}"])
+    return rows, parity
+
+
+ZONEOUT_HEADER = ["cell", "B", "T", "H", "dtype", "mode", "fused ms", "loop ms", "cuDNN (no zoneout) ms",
+                  "loop / fused", "cuDNN / fused"]
+ZONEOUT_PARITY_HEADER = ["cell", "B", "T", "H", "dtype", "checked", "y: fused - loop", "grads: fused - loop",
+                         "fused - f64", "loop - f64", "passed"]
 
 
 def _layout_name(layout) -> str:
@@ -281,11 +499,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-smoke", action="store_true",
                         help="run the code path on CPU under TRITON_INTERPRET=1 (tiny sizes, fp32/fp16; "
                              "timings meaningless): checks the script, not the kernels' speed")
-    parser.add_argument("--parts", default="scan,lstm,gru,dropout,rnn",
-                        help="comma-separated: scan, lstm, gru, dropout, rnn (default all)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"comma-separated, run in this order: {', '.join(sorted(PARTS))} (default all, "
+                             f"the parts never timed on a GPU first: {','.join(PARTS)})")
     parser.add_argument("--dtypes", default="fp32,fp16,bf16", help="comma-separated subset of fp32, fp16, bf16")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per contender (default 20)")
     args = parser.parse_args(argv)
+    parts = [p for p in args.parts.split(",") if p]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}: --parts takes {', '.join(sorted(PARTS))}")
     if args.cpu_smoke:
         global DEV
         os.environ["TRITON_INTERPRET"] = "1"  # before the kernels are imported (in the row functions)
@@ -309,34 +532,57 @@ def main(argv: list[str] | None = None) -> int:
     card = torch.cuda.get_device_name() if DEV == "cuda" else "CPU smoke run (Triton interpreter): timings meaningless"
     print(f"# {card} | torch {torch.__version__} | cuDNN "
           f"{torch.backends.cudnn.version()} | triton {triton.__version__}")
-    parts = args.parts.split(",")
-    if "scan" in parts:
-        rows = scan_rows(QUICK_SCAN_SIZES if args.quick else SCAN_SIZES, repeats)
-        print("\nlinear scan (median ms)\n")
-        print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "triton seq ms", "chunked ms", "log ms",
-                              "chunked / triton", "log / triton"], rows), flush=True)
-    if "lstm" in parts:
-        header, rows = layer_rows("lstm", QUICK_LSTM_SIZES if args.quick else LSTM_SIZES, repeats)
-        print("\nLSTM layer nn.LSTM(H, H) (median ms)\n")
-        print(markdown_table(header, rows), flush=True)
-        print("\nLSTM against an eager nn.LSTMCell loop (median ms)\n")
-        print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "eager ms", "eager / fused"],
-                             eager_rows(repeats)), flush=True)
-    if "gru" in parts:
-        header, rows = layer_rows("gru", QUICK_LSTM_SIZES if args.quick else GRU_SIZES, repeats)
-        print("\nGRU layer nn.GRU(H, H) (median ms)\n")
-        print(markdown_table(header, rows), flush=True)
-    if "dropout" in parts:
-        rows = dropout_rows(QUICK_LSTM_SIZES if args.quick else DROPOUT_SIZES, repeats)
-        print("\nRecurrent (variational) dropout layer, training forward+backward (median ms; cuDNN: "
-              "the same layer without recurrent dropout, which it cannot apply)\n")
-        print(markdown_table(["cell", "B", "T", "H", "dtype", "fused ms", "loop ms", "cuDNN (no dropout) ms",
-                              "loop / fused"], rows), flush=True)
-    if "rnn" in parts:
-        header, rows = layer_rows("rnn", QUICK_LSTM_SIZES if args.quick else RNN_SIZES, repeats)
-        print("\nElman RNN layer nn.RNN(H, H), tanh (median ms)\n")
-        print(markdown_table(header, rows), flush=True)
+    print(f"# torch's TF32 switches at start: matmul allow_tf32={torch.backends.cuda.matmul.allow_tf32}, "
+          f"cudnn allow_tf32={torch.backends.cudnn.allow_tf32} (the fp32 rows set both, off and on)")
+    quick = args.quick
+    for part in parts:
+        if part == "scan":
+            rows = scan_rows(QUICK_SCAN_SIZES if quick else SCAN_SIZES, repeats)
+            print("\nlinear scan (median ms)\n")
+            print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "triton seq ms", "chunked ms", "log ms",
+                                  "chunked / triton", "log / triton"], rows), flush=True)
+        elif part == "lstm":
+            _print_layer("LSTM layer nn.LSTM(H, H)",
+                         *layer_rows("lstm", QUICK_LSTM_SIZES if quick else LSTM_SIZES, repeats))
+            print("\nLSTM against an eager nn.LSTMCell loop (median ms)\n")
+            print(markdown_table(["B", "T", "H", "dtype", "mode", "fused ms", "cuDNN ms", "eager ms", "eager / fused"],
+                                 eager_rows(repeats)), flush=True)
+        elif part == "gru":
+            _print_layer("GRU layer nn.GRU(H, H)",
+                         *layer_rows("gru", QUICK_LSTM_SIZES if quick else GRU_SIZES, repeats))
+        elif part == "dropout":
+            rows = dropout_rows(QUICK_LSTM_SIZES if quick else DROPOUT_SIZES, repeats)
+            print("\nRecurrent (variational) dropout layer, training forward+backward (median ms; cuDNN: "
+                  "the same layer without recurrent dropout, which it cannot apply)\n")
+            print(markdown_table(["cell", "B", "T", "H", "dtype", "fused ms", "loop ms", "cuDNN (no dropout) ms",
+                                  "loop / fused"], rows), flush=True)
+        elif part == "rnn":
+            _print_layer("Elman RNN layer nn.RNN(H, H), tanh",
+                         *layer_rows("rnn", QUICK_LSTM_SIZES if quick else RNN_SIZES, repeats))
+        elif part == "zoneout":
+            rows, parity = zoneout_rows(QUICK_LSTM_SIZES if quick else ZONEOUT_SIZES, repeats)
+            print("\nZoneout layers, parity before timing (same seed, same masks; relative to the largest "
+                  "float64 value; grads: the largest over dL/dx and every parameter's gradient)\n")
+            print(markdown_table(ZONEOUT_PARITY_HEADER, parity), flush=True)
+            print("\nZoneout layer in training mode, LSTM (p_h, p_c) = (0.05, 0.5), GRU and RNN p = 0.1 (median ms; "
+                  "loop: rnnkit's loop, what auto runs for it; cuDNN: the same layer without zoneout, which it "
+                  "cannot apply; torch's TF32 switches as they are: by default exact fp32 products for fused and "
+                  "loop, TF32 allowed for cuDNN)\n")
+            print(markdown_table(ZONEOUT_HEADER, rows), flush=True)
+    if FAILURES:
+        print(f"\n{len(FAILURES)} parity failure(s), their timings skipped:", file=sys.stderr)
+        for message in FAILURES:
+            print(f"  {message}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _print_layer(title: str, header, rows, precision) -> None:
+    print(f"\n{title} (median ms)\n" + (f"{LAYER_NOTE}\n" if precision else ""))
+    print(markdown_table(header, rows), flush=True)
+    if precision:
+        print(f"\n{title}, {PRECISION_TITLE}\n")
+        print(markdown_table(PRECISION_HEADER, precision), flush=True)
 
 
 if __name__ == "__main__":

@@ -29,9 +29,10 @@ What ``auto`` picks:
 - layers over cells, on CUDA: ``triton`` where it fits for bare LSTM layers in bf16 and bare GRU
   layers in fp16 and bf16 (the measured reasons, per card and size, are in docs/kernels.md); the
   LSTM never in fp16 (cuDNN keeps its recurrent weights on chip in fp16 and was faster there) and
-  neither cell in fp32 (exact-fp32 products have no tensor cores). The Elman RNN's kernel has not
-  been timed on a GPU yet: ``auto`` never takes it. Otherwise, on any device,
-  ``native`` where it is exact, else ``loop``.
+  neither cell in fp32 (exact-fp32 products have no tensor cores; with torch's TF32 switch on the
+  fused fp32 products are TF32, but that path is untimed against cuDNN, so fp32 stays on cuDNN
+  either way: docs/kernels.md). The Elman RNN's kernel has not been timed on a GPU yet: ``auto``
+  never takes it. Otherwise, on any device, ``native`` where it is exact, else ``loop``.
 - the linear scan and the min-RNN layers: ``triton`` on CUDA in fp32 and bf16, the dtypes where it
   passed its GPU tests and was timed faster than ``chunked`` (docs/scan.md); fp16 and fp64 were
   not timed and stay ``chunked``; ``chunked`` everywhere else. The interpreter is for tests:

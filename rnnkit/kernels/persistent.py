@@ -8,6 +8,14 @@ programs in turn, the same kernel is launched once per step with the barrier com
 
 ``plan`` says whether a shape fits (shared memory per program, every program resident at once)
 and gives the launch configuration; ``launch`` runs it either way.
+
+The recurrent products' input precision (``DOT_PREC`` of the configuration, ``dot_precision``):
+fp32 products are exact fp32 (``"ieee"``, no tensor cores) unless the user allows TF32 for fp32
+matmuls in torch (``torch.backends.cuda.matmul.allow_tf32 = True``, or
+``torch.set_float32_matmul_precision("high")``; off by default), then ``"tf32"`` (tensor cores,
+inputs rounded to 10 mantissa bits), as torch's own fp32 matmuls do. The switch is read each time
+a configuration is planned (every forward; the backward keeps its forward's choice), not at import.
+fp16/bf16 products take their inputs' own precision either way.
 """
 
 from __future__ import annotations
@@ -38,6 +46,27 @@ def new_output(shape, dtype, device) -> torch.Tensor:
     return torch.empty(shape, dtype=dtype, device=device)
 
 
+def tf32_allowed() -> bool:
+    """Whether torch allows TF32 for fp32 matmuls now. torch >= 2.9 reports every way of allowing
+    it (``allow_tf32``, ``set_float32_matmul_precision``, ``fp32_precision``) in
+    ``torch.backends.cuda.matmul.fp32_precision``, whose reading never raises; reading
+    ``allow_tf32`` there raises when the old and new switches were mixed. Older torch: ``allow_tf32``."""
+    matmul = torch.backends.cuda.matmul
+    precision = getattr(matmul, "fp32_precision", None)
+    if precision is not None:
+        return precision == "tf32"
+    return bool(matmul.allow_tf32)
+
+
+def dot_precision(dtype: torch.dtype) -> str:
+    """``input_precision`` of the kernels' ``tl.dot`` for inputs of ``dtype``: fp32 exact
+    (``"ieee"``) unless torch allows TF32 now (``"tf32"``); fp16/bf16 ``"tf32"``, which Triton
+    ignores for them (the product takes the inputs' own precision)."""
+    if dtype != torch.float32:
+        return "tf32"
+    return "tf32" if tf32_allowed() else "ieee"
+
+
 def shared_bytes(block_b: int, block_j: int, block_k: int, itemsize: int, training: bool, gates: int = 4) -> int:
     tiles = gates * block_b if training else block_b
     return (gates * block_j + tiles) * block_k * itemsize
@@ -66,7 +95,8 @@ def plan(B: int, H: int, dtype: torch.dtype, device: torch.device, training: boo
     H = 256: fewer programs meet at each barrier), else 16, the least tl.dot takes;
     ``one_program=True`` gives one program all H units (the "single" layout: no exchange between
     programs, all of W_hh in one program, so only small H fits). BLOCK_B grows from 16 until every
-    program can be resident at once (the barrier needs it)."""
+    program can be resident at once (the barrier needs it). ``DOT_PREC``: :func:`dot_precision`,
+    read now (torch's TF32 switch for fp32)."""
     block_k = max(16, triton.next_power_of_2(H))
     itemsize = torch.empty((), dtype=dtype).element_size()
     sms = sm_count(device)
@@ -92,7 +122,7 @@ def plan(B: int, H: int, dtype: torch.dtype, device: torch.device, training: boo
                 f"the card has {sms} multiprocessors")
     return {"kind": kind, "BLOCK_B": block_b, "BLOCK_J": block_j, "BLOCK_K": block_k,
             "grid": (n_j, triton.cdiv(B, block_b)),
-            "DOT_PREC": "ieee" if dtype == torch.float32 else "tf32"}
+            "DOT_PREC": dot_precision(dtype)}
 
 
 def launch(kernel, grid, args, cfg, device, steps: int, begin_end_index: int, **constexprs):

@@ -8,7 +8,9 @@ product over all T, outside the kernel, both biases folded in).
 
 Layout: the LSTM's ``split`` (rnnkit/kernels/persistent.py) with one gate: each program owns 16 or
 32 hidden units and their rows of W_hh, the programs meet at a grid barrier each step. With one
-gate instead of four, the weight slice is a quarter of the LSTM's, so larger H fits.
+gate instead of four, the weight slice is a quarter of the LSTM's, so larger H fits. In fp32
+the recurrent products are exact unless torch allows TF32 for fp32 matmuls when the forward runs
+(``torch.backends.cuda.matmul.allow_tf32``; :func:`rnnkit.kernels.persistent.dot_precision`).
 
 Status: correct under the Triton interpreter (tests/kernels_triton/test_triton_elman.py); not yet
 compiled or timed on a GPU, so the layers' ``auto`` never takes it (rnnkit/kernels/dispatch.py):
@@ -33,7 +35,8 @@ from rnnkit.kernels.scan.triton_op import check_device
 
 def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True) -> dict:
     """``{"fwd": cfg, "bwd": cfg or None}`` of the split layout with one gate; a clear error where
-    the shape does not fit."""
+    the shape does not fit. Both carry ``DOT_PREC``, the fp32 products' precision as torch's TF32
+    switch says now."""
     fwd = plan(B, H, dtype, device, training=False, kind="split", gates=1)
     bwd = plan(B, H, dtype, device, training=True, gates=1) if training else None
     for cfg in (fwd, bwd):

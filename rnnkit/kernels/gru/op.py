@@ -12,6 +12,8 @@ each step; ``rows``: the same division with the product turned around (the gates
 left operand, :mod:`.triton_rows_fwd`). With three gates instead of four, training fits fp16/bf16
 up to H = 1024 at small batch (fp32 512). ``auto`` takes ``rows`` where it fits, as the LSTM does;
 with zoneout (``zone``) only ``split`` applies it, so ``auto`` takes ``split`` there.
+In fp32 the recurrent products are exact unless torch allows TF32 for fp32 matmuls when the
+forward runs (``torch.backends.cuda.matmul.allow_tf32``; :func:`rnnkit.kernels.persistent.dot_precision`).
 
 Compiled, tested and timed on an H200 (docs/kernels.md); the layers' ``auto`` takes it for bare GRU
 layers in fp16/bf16 on CUDA (rnnkit/kernels/dispatch.py), ``backend="triton"`` on request.
@@ -42,7 +44,8 @@ def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, trai
     """``{"fwd": cfg, "bwd": cfg or None}``; a clear error where the shape does not fit.
     ``kernel``: the forward's layout, ``split`` or ``rows``. ``auto``: rows, faster than split at
     every size timed on an H200 (forward 1.1-2.1x, docs/kernels.md), split where only split fits:
-    the rows stack has a fourth block of zero rows, so its weight tile is sized as four gates."""
+    the rows stack has a fourth block of zero rows, so its weight tile is sized as four gates.
+    Both configurations carry ``DOT_PREC``, the fp32 products' precision as torch's TF32 switch says now."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
 

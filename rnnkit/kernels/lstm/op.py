@@ -13,6 +13,11 @@ left operand (:mod:`.triton_rows_fwd`; same backward); ``single`` gives one prog
 H <= 512 for training and 1024 for inference, fp32 half that. ``auto`` takes ``rows``; with
 zoneout (``zone``), which only the split kernels apply, ``split``.
 
+Precision of the recurrent product in fp32 (every layout, forward and backward): exact fp32 by
+default, TF32 when torch allows TF32 for fp32 matmuls at the time of the forward
+(``torch.backends.cuda.matmul.allow_tf32``; :func:`rnnkit.kernels.persistent.dot_precision`),
+as torch's own fp32 products (the input projection here included) follow the same switch.
+
 Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a gradient is needed
 (nothing under ``torch.no_grad()``); its backward gives dL/dgi, dL/dW_hh, dL/dh0, dL/dc0. The
 saved activations are fp32, so there is no float64 path (no gradcheck): the gradients are checked
@@ -79,7 +84,8 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
 def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kernel: str = "auto",
                   training: bool = True) -> dict:
     """``{"fwd": cfg, "bwd": cfg or None}``: the launch configurations of the forward and (when
-    training) the backward kernel; a clear error where the shape does not fit.
+    training) the backward kernel; a clear error where the shape does not fit. Both carry
+    ``DOT_PREC``, the fp32 products' precision as torch's TF32 switch says now.
 
     ``auto``: ``rows``, faster than ``split`` forward at every size measured on an H200
     (docs/kernels.md): 1.4-2.3x in fp16/bf16, 1.6-35x in fp32 (B=8, H=256: 13.9 against 492 ms);
