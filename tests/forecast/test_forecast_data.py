@@ -385,7 +385,9 @@ def test_a_column_of_years_is_yearly_data():
     counter = build_series(frame.assign(year=frame.year - 1000), time_col="year", target=["flow"])  # 871...: steps
     assert counter.freq == 1
     every_other = build_series(frame.assign(year=1000 + 2 * np.arange(100)), time_col="year", target=["flow"])
-    assert every_other.freq == 2  # a step of 2 is not a calendar of years
+    assert every_other.freq == 2  # before 1678, beyond pandas' timestamps: steps
+    biennial = build_series(frame.assign(year=1800 + 2 * np.arange(100)), time_col="year", target=["flow"])
+    assert biennial.freq == "2YS-JAN"  # every other year (since session 17)
 
 
 @pytest.mark.parametrize("fmt, how", [("%Y%m", "YYYYMM months"), ("%Y%m%d", "YYYYMMDD dates")])

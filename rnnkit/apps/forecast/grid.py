@@ -49,9 +49,16 @@ def infer_freq(all_times: list[pd.DatetimeIndex], time_col: str) -> str:
 
 def _step_multiple(all_times: list[pd.DatetimeIndex], freq: str) -> str:
     """``freq``, or its multiple that every series' steps are made of: readings every 15 minutes
-    are a grid of ``15min``, not of minutes with 14 of every 15 interpolated (days, hours, minutes
-    and seconds; the calendar steps have no multiples here)."""
+    are a grid of ``15min``, not of minutes with 14 of every 15 interpolated (years, days, hours,
+    minutes and seconds: a census every 10 years is ``10YS-JAN``; months and quarters have no
+    multiples here)."""
     offset = pd.tseries.frequencies.to_offset(freq)
+    if freq.startswith(("YS-", "YE-")):  # every k years: a census, the Olympic Games
+        years = [int(y) for t in all_times if len(t) > 1 for y in np.unique(np.diff(t.year))]
+        k = reduce(math.gcd, years, 0)
+        if k > 1 and all(off_grid(t, f"{k}{freq}") is None for t in all_times):
+            return pd.tseries.frequencies.to_offset(f"{k}{freq}").freqstr
+        return offset.freqstr
     if freq not in ("D", "h", "min", "s"):
         return offset.freqstr
     unit = pd.Timedelta(offset).value

@@ -112,10 +112,10 @@ _EXCEL_FIRST, _EXCEL_LAST = 10_000, 80_000  # 1927-05-18 .. 2119-01-11
 def decimal_years(values: np.ndarray) -> tuple[pd.Series, str] | None:
     """Times written as decimal years, as R's ``time()`` of a monthly or quarterly ``ts`` writes
     them (``1949.0833`` is February 1949, ``1960.25`` the second quarter of 1960), as each
-    period's first day, and how they were read; None unless every value is a year 1000-2999 plus
+    period's first day, and how they were read; None unless every value is a year 1678-2261 plus
     a whole number of twelfths (or quarters) to within rounding, and some are not whole."""
     t = np.asarray(values, dtype=np.float64)
-    if len(t) == 0 or not np.isfinite(t).all() or (t == np.round(t)).all() or t.min() < 1000 or t.max() >= 3000:
+    if len(t) == 0 or not np.isfinite(t).all() or (t == np.round(t)).all() or t.min() < 1678 or t.max() >= 2262:
         return None
     for per_year, name in ((4, "quarters"), (12, "months")):
         steps = (t - np.floor(t)) * per_year
