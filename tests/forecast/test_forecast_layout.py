@@ -333,3 +333,33 @@ def test_a_units_row_under_the_header(tmp_path):
                                     "passed over"]
     sset = build_series(table, time_col="date", target=["arrivals"])
     np.testing.assert_allclose(sset.series[0].target, arrivals["UK"].round(3).to_numpy())
+
+
+def test_json_as_web_apis_return_it(tmp_path, capsys):
+    """FRED's API answer (records under ``observations``, beside ``count`` and ``units``; values as
+    text, ``.`` where missing), an object of columns, and one record per line: each is the table
+    it holds. Before, ``.json`` was "unknown file type"."""
+    arrivals = _arrivals()
+    dates = arrivals.index.to_timestamp().strftime("%Y-%m-%d")
+    values = [f"{v:.3f}" for v in arrivals["NZ"]]
+    values[7] = "."
+    records = [{"realtime_start": "2026-12-01", "realtime_end": "2026-12-01", "date": d, "value": v}
+               for d, v in zip(dates, values)]
+    (tmp_path / "fred.json").write_text(json.dumps({"units": "lin", "count": len(records), "observations": records}))
+    assert main(["train", "forecast", "--data", str(tmp_path / "fred.json"), "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["target"] == ["value"]
+    sset = build_series(read_table(tmp_path / "fred.json"), time_col="date", target=["value"])
+    expected = arrivals["NZ"].round(3).to_numpy()
+    assert sset.freq.startswith("QS") and sset.series[0].target[7] == pytest.approx((expected[6] + expected[8]) / 2)
+    (tmp_path / "columns.json").write_text(json.dumps({"date": list(dates), "value": list(expected)}))
+    (tmp_path / "lines.jsonl").write_text("\n".join(json.dumps({"date": d, "value": v})
+                                                    for d, v in zip(dates, expected)))
+    for name in ("columns.json", "lines.jsonl"):
+        sset = build_series(read_table(tmp_path / name), time_col="date", target=["value"])
+        np.testing.assert_allclose(sset.series[0].target, expected)
+    (tmp_path / "scalar.json").write_text("42")
+    with pytest.raises(ValueError, match="scalar.json: the JSON holds no table"):
+        read_table(tmp_path / "scalar.json")
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ValueError, match="broken.json: not readable JSON"):
+        read_table(tmp_path / "broken.json")

@@ -23,7 +23,7 @@ __all__ = ["COMPRESSED", "unpacked"]
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 COMPRESSED = (*_OPENERS, ".zip")
 # the members of a zip that can hold a table, in the order a table is looked for
-_TABLES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
+_TABLES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet", ".json", ".jsonl", ".ndjson")
 
 
 @contextlib.contextmanager

@@ -22,8 +22,8 @@ __all__ = ["read_table"]
 
 
 def read_table(path: str | Path, sheet: str = "") -> pd.DataFrame:
-    """A CSV (``.csv``, ``.tsv``, ``.txt``), Parquet (``.parquet``, ``.pq``) or Excel (``.xlsx``)
-    file as a DataFrame, also compressed (``.csv.gz``, ``.bz2``, ``.xz``) or in a ``.zip``
+    """A CSV (``.csv``, ``.tsv``, ``.txt``), Parquet (``.parquet``, ``.pq``), Excel (``.xlsx``) or
+    JSON (``.json``, ``.jsonl``) file as a DataFrame, also compressed (``.csv.gz``, ``.bz2``, ``.xz``) or in a ``.zip``
     (:mod:`.archives`). A CSV's separator is sniffed (comma, semicolon, tab or bar); with
     semicolons, decimal commas are read as numbers when that makes more columns numeric. Lines of
     a title or a source above the header are passed over (:func:`.writings.header_row`); an Excel
@@ -98,8 +98,10 @@ def _read_file(path: Path, sheet: str) -> pd.DataFrame:
         return _read_excel(path, sheet)
     if suffix == ".xls":
         raise ValueError(f"{path}: the old Excel format (.xls) is not read; save the sheet as .xlsx or .csv")
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        return _read_json(path, lines=suffix != ".json")
     if suffix not in (".csv", ".txt", ".tsv"):
-        raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv, .xlsx or .parquet file "
+        raise ValueError(f"{path}: unknown file type {suffix!r}; give a .csv, .tsv, .xlsx, .parquet or .json file "
                          "(or one in a .zip, or compressed: .csv.gz)")
     try:
         sep = "\t" if suffix == ".tsv" else _sniff_separator(path)
@@ -179,6 +181,33 @@ def _read_excel(path: Path, sheet: str = "") -> pd.DataFrame:
                      f"(they begin {first!r})")
     table.attrs["notes"] = notes
     return table
+
+
+def _read_json(path: Path, lines: bool) -> pd.DataFrame:
+    """A JSON table as web APIs return one: a list of records (``[{"date": ..., "value": ...}]``),
+    an object of columns (``{"date": [...], "value": [...]}``), or one record per line (``.jsonl``,
+    ``.ndjson``). Dates stay text for the reader (pandas would turn whole numbers into dates)."""
+    import json
+
+    try:
+        if lines:
+            return pd.read_json(path, lines=True, convert_dates=False)
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not readable JSON ({str(err).splitlines()[0]})") from None
+    if isinstance(data, dict):  # {"count": 5, "observations": [...]}, as many APIs wrap their records
+        wrapped = [v for v in data.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
+        data = wrapped[0] if len(wrapped) == 1 else data
+    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+        return pd.DataFrame.from_records(data)
+    if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
+        try:
+            return pd.DataFrame(data)
+        except ValueError:
+            raise ValueError(f"{path}: the JSON object's lists are of different lengths; give a table (a list "
+                             "of records, or an object of equally long columns)") from None
+    raise ValueError(f"{path}: the JSON holds no table; give a list of records ([{{\"date\": ..., \"value\": "
+                     "...}, ...]) or an object of columns ({\"date\": [...], \"value\": [...]})")
 
 
 def _cell_name(cell) -> str:
