@@ -89,9 +89,9 @@ def test_parquet_csv_and_excel(tmp_path, store_frame):
     (tmp_path / "d.xls").write_text("x")
     with pytest.raises(ValueError, match=r"the old Excel format \(.xls\) is not read; save the sheet as .xlsx"):
         read_table(tmp_path / "d.xls")
-    (tmp_path / "d.json").write_text("x")
-    with pytest.raises(ValueError, match="unknown file type '.json'; give a .csv, .tsv, .xlsx or .parquet file"):
-        read_table(tmp_path / "d.json")
+    (tmp_path / "d.h5").write_text("x")
+    with pytest.raises(ValueError, match=r"unknown file type '.h5'; give a .csv, .tsv, .xlsx, .parquet or .json file"):
+        read_table(tmp_path / "d.h5")
     with pytest.raises(FileNotFoundError, match="no such data file"):
         read_table(tmp_path / "missing.csv")
 
