@@ -94,6 +94,15 @@ def test_forecast_from_a_csv_upload_and_from_json(base_url, http, serve_data):
     x = http.call(base_url, "POST", "/api/sales/predict", body, {"Content-Type": ctype})
     assert x.status == 200, x.text
     assert x.json()["series"][0]["forecast"]["point"] == pytest.approx(f["point"])
+    # and as gzip-compressed CSV and as JSON records, as a web API's client would send them
+    import gzip
+
+    records = pd.read_csv(io.BytesIO(csv)).to_json(orient="records").encode()
+    for name, data in (("sales.csv.gz", gzip.compress(csv)), ("sales.json", records)):
+        body, ctype = http.multipart({"history": "24"}, {"file": (name, data)})
+        z = http.call(base_url, "POST", "/api/sales/predict", body, {"Content-Type": ctype})
+        assert z.status == 200, (name, z.text)
+        assert z.json()["series"][0]["forecast"]["point"] == pytest.approx(f["point"]), name
 
 
 def test_forecast_upload_with_wrong_columns_is_a_422(base_url, http):

@@ -66,8 +66,10 @@ class ForecastService(Service):
             req = await self.read_json(request, ForecastRequest)
             name, data = "data.csv", (req.csv.encode("utf-8") if req.csv is not None else None)
         suffix = (name.rsplit(".", 1)[-1].lower() if "." in name else "csv")
-        if suffix not in ("csv", "tsv", "txt", "parquet", "pq", "xlsx", "xlsm"):
-            raise HTTPException(415, f"{name}: send a .csv, .tsv, .xlsx or .parquet file")
+        if suffix not in ("csv", "tsv", "txt", "parquet", "pq", "xlsx", "xlsm", "json", "jsonl", "ndjson", "zip", "gz",
+                          "bz2", "xz"):
+            raise HTTPException(415, f"{name}: send a .csv, .tsv, .xlsx, .parquet or .json file (or one zipped or "
+                                     "compressed)")
         return await self.call(self._forecast, data, suffix, req)
 
     def _forecast(self, data: bytes | None, suffix: str, req: ForecastRequest) -> dict:
