@@ -1,6 +1,8 @@
 """Reading a user's file into a table: CSV (separator sniffed, European decimal commas), Excel
-(the sheet that holds the table) or Parquet; title lines above the header passed over. What the
-columns mean and how their values are written is :mod:`.data`'s and :mod:`.writings`' business.
+(the sheet that holds the table), Parquet or JSON, also zipped or compressed (:mod:`.archives`);
+title lines above the header and rows describing the columns under it passed over; times across
+the columns turned into rows (:mod:`.layout`). What the columns mean and how their values are
+written is :mod:`.data`'s and :mod:`.writings`' business.
 
 What was passed over goes to the table's ``attrs["notes"]``, which :func:`.datasets.load_series`
 puts first among the run's data notes.
@@ -23,8 +25,8 @@ __all__ = ["read_table"]
 
 def read_table(path: str | Path, sheet: str = "") -> pd.DataFrame:
     """A CSV (``.csv``, ``.tsv``, ``.txt``), Parquet (``.parquet``, ``.pq``), Excel (``.xlsx``) or
-    JSON (``.json``, ``.jsonl``) file as a DataFrame, also compressed (``.csv.gz``, ``.bz2``, ``.xz``) or in a ``.zip``
-    (:mod:`.archives`). A CSV's separator is sniffed (comma, semicolon, tab or bar); with
+    JSON (``.json``, ``.jsonl``) file as a DataFrame, also compressed (``.csv.gz``, ``.bz2``,
+    ``.xz``) or in a ``.zip`` (:mod:`.archives`). A CSV's separator is sniffed (comma, semicolon, tab or bar); with
     semicolons, decimal commas are read as numbers when that makes more columns numeric. Lines of
     a title or a source above the header are passed over (:func:`.writings.header_row`); an Excel
     workbook gives its ``sheet`` (name or number), by default its first sheet holding a table. A
