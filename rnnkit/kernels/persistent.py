@@ -46,6 +46,42 @@ def new_output(shape, dtype, device) -> torch.Tensor:
     return torch.empty(shape, dtype=dtype, device=device)
 
 
+def check_sequence_inputs(gi: torch.Tensor, w_hh: torch.Tensor, gates: int, cell: str,
+                          states: dict) -> tuple[int, int, int]:
+    """``(B, T, H)`` of a fused cell's sequential part, or a one-line error: gi ``(B, T, gates*H)``
+    in fp16/bf16/fp32, w_hh ``(gates*H, H)``, each named state of ``states`` (None or ``(B, H)``),
+    no empty batch or time. ``cell`` names the cell in the dtype error ("GRU")."""
+    what = f"{gates}*hidden" if gates > 1 else "hidden"
+    if gi.dim() != 3 or gi.shape[-1] % gates:
+        raise ValueError(f"gi must have shape (batch, time, {what}), got {tuple(gi.shape)}")
+    B, T, G = gi.shape
+    H = G // gates
+    if tuple(w_hh.shape) != (G, H):
+        rows = f"{gates}H" if gates > 1 else "H"
+        raise ValueError(f"w_hh must have shape ({rows}, H) = {(G, H)}, got {tuple(w_hh.shape)}")
+    if gi.dtype not in (torch.float16, torch.bfloat16, torch.float32):
+        raise ValueError(f"the fused {cell} takes fp16, bf16 or fp32, got {gi.dtype}")
+    if T == 0 or B == 0:
+        raise ValueError(f"empty input of shape {tuple(gi.shape)}")
+    for name, state in states.items():
+        if state is not None and tuple(state.shape) != (B, H):
+            raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(state.shape)}")
+    return B, T, H
+
+
+def zone_weights(zone: torch.Tensor | None, shape: tuple[int, int, int], name: str = "zone") -> torch.Tensor | None:
+    """Zoneout keep-weights as every family's kernels read them: ``(B, T, H)`` fp32, contiguous (a
+    scalar p broadcast in eval is materialised: the kernels index every step and unit alike); None
+    stays None."""
+    if zone is None:
+        return None
+    try:
+        return torch.broadcast_to(zone.detach(), shape).float().contiguous()
+    except RuntimeError:
+        raise ValueError(f"{name} must broadcast to (batch, time, hidden) = {shape}, "
+                         f"got {tuple(zone.shape)}") from None
+
+
 def tf32_allowed() -> bool:
     """Whether torch allows TF32 for fp32 matmuls now. torch >= 2.9 reports every way of allowing
     it (``allow_tf32``, ``set_float32_matmul_precision``, ``fp32_precision``) in

@@ -81,8 +81,20 @@ def assert_low_precision_rule(got, twin, oracle, dtype, what=""):
     assert err <= LOW_PRECISION_FACTOR * ref + RULE_FLOOR[dtype], (what, err, ref)
 
 
+def layer_grads(model, x, lengths, state=None):
+    """A layer's outputs, final state and the gradients of a fixed random projection of them with
+    respect to x and every parameter (sorted by name): what a fused layer must equal the loop in."""
+    x = x.clone().requires_grad_()
+    y, final = model(x, state, lengths=lengths)
+    outs = [y] + (list(final) if isinstance(final, tuple) else [final])
+    g = torch.Generator().manual_seed(9)
+    loss = sum((t * torch.randn(t.shape, generator=g).to(DEVICE)).sum() for t in outs)
+    params = [p for _, p in sorted(model.named_parameters())]
+    return outs + list(torch.autograd.grad(loss, [x] + params))
+
+
 @pytest.fixture
 def kt():
     """The helpers of this folder (the suite imports test files by path, so no `from conftest`)."""
     from types import SimpleNamespace
-    return SimpleNamespace(device=DEVICE, tol=TOL, rule=assert_low_precision_rule)
+    return SimpleNamespace(device=DEVICE, tol=TOL, rule=assert_low_precision_rule, grads=layer_grads)

@@ -22,16 +22,6 @@ def _pair(seed=0, layer=rnnkit.LSTM, **kw):
     return fused, loop
 
 
-def _grads(model, x, lengths, state=None):
-    x = x.clone().requires_grad_()
-    y, final = model(x, state, lengths=lengths)
-    outs = [y] + (list(final) if isinstance(final, tuple) else [final])
-    g = torch.Generator().manual_seed(9)
-    loss = sum((t * torch.randn(t.shape, generator=g).to(DEVICE)).sum() for t in outs)
-    params = [p for _, p in sorted(model.named_parameters())]
-    return outs + list(torch.autograd.grad(loss, [x] + params))
-
-
 @pytest.mark.parametrize("layer", [rnnkit.LSTM, rnnkit.GRU, rnnkit.RNN])
 @pytest.mark.parametrize("bidirectional,num_layers,use_lengths", [(False, 1, False), (True, 2, True),
                                                                   (True, 1, False), (False, 2, True)])
@@ -39,7 +29,7 @@ def test_triton_backend_equals_loop(layer, bidirectional, num_layers, use_length
     fused, loop = _pair(layer=layer, bidirectional=bidirectional, num_layers=num_layers)
     x = torch.randn(3, 7, 5, device=DEVICE)
     lengths = torch.tensor([7, 2, 5], device=DEVICE) if use_lengths else None
-    got, want = _grads(fused, x, lengths), _grads(loop, x, lengths)
+    got, want = kt.grads(fused, x, lengths), kt.grads(loop, x, lengths)
     assert len(got) == len(want)
     for i, (g, w) in enumerate(zip(got, want)):
         torch.testing.assert_close(g, w, **kt.tol[torch.float32], msg=f"tensor {i}")
@@ -53,7 +43,7 @@ def test_triton_backend_with_initial_state_and_dropout_in_eval(layer, kt):
     state = torch.randn(2, 2, 20, device=DEVICE)
     if layer is rnnkit.LSTM:
         state = (state, torch.randn(2, 2, 20, device=DEVICE))
-    for g, w in zip(_grads(fused, x, None, state), _grads(loop, x, None, state)):
+    for g, w in zip(kt.grads(fused, x, None, state), kt.grads(loop, x, None, state)):
         torch.testing.assert_close(g, w, **kt.tol[torch.float32])
 
 
@@ -100,9 +90,9 @@ def test_triton_backend_fuses_variational_dropout(cell, kt):
     for mode in ("train", "eval"):
         getattr(fused, mode)(), getattr(loop, mode)()
         torch.manual_seed(11)
-        got = _grads(fused, x, lengths)
+        got = kt.grads(fused, x, lengths)
         torch.manual_seed(11)
-        want = _grads(loop, x, lengths)
+        want = kt.grads(loop, x, lengths)
         for i, (g, w) in enumerate(zip(got, want)):
             torch.testing.assert_close(g, w, **kt.tol[torch.float32], msg=f"{mode} tensor {i}")
     torch.manual_seed(11)

@@ -391,16 +391,6 @@ def test_lstm_twin_equals_the_zoneout_loop(mode, p, kt):
 
 # ---------------------------------------------------------------- layers
 
-def _grads(model, x, lengths, state=None):
-    x = x.clone().requires_grad_()
-    y, final = model(x, state, lengths=lengths)
-    outs = [y] + (list(final) if isinstance(final, tuple) else [final])
-    g = torch.Generator().manual_seed(9)
-    loss = sum((t * torch.randn(t.shape, generator=g).to(DEVICE)).sum() for t in outs)
-    params = [p for _, p in sorted(model.named_parameters())]
-    return outs + list(torch.autograd.grad(loss, [x] + params))
-
-
 WRAPS = {
     "zoneout": lambda c, p: Zoneout(c, p),
     "zoneout(variational)": lambda c, p: Zoneout(VariationalDropout(c, p_in=0.2, p_h=0.3), p),
@@ -433,9 +423,9 @@ def test_triton_layer_with_zoneout_equals_loop(cell, p, wrap, kt):
     for mode in ("train", "eval"):
         getattr(fused, mode)(), getattr(loop, mode)()
         torch.manual_seed(11)
-        got = _grads(fused, x, lengths, state)
+        got = kt.grads(fused, x, lengths, state)
         torch.manual_seed(11)
-        want = _grads(loop, x, lengths, state)
+        want = kt.grads(loop, x, lengths, state)
         for i, (g, w) in enumerate(zip(got, want)):
             torch.testing.assert_close(g, w, **kt.tol[f32], msg=f"{mode} tensor {i}")
     with torch.no_grad():

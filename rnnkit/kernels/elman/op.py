@@ -29,7 +29,7 @@ from torch.autograd.function import once_differentiable
 from rnnkit.kernels.elman.reference import NONLINEARITIES
 from rnnkit.kernels.elman.triton_split_bwd import _elman_split_bwd_kernel
 from rnnkit.kernels.elman.triton_split_fwd import _elman_split_fwd_kernel
-from rnnkit.kernels.persistent import launch, new_output, plan
+from rnnkit.kernels.persistent import check_sequence_inputs, launch, new_output, plan, zone_weights
 from rnnkit.kernels.scan.triton_op import check_device
 
 
@@ -57,35 +57,12 @@ def elman_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, l
     check_device(gi)
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
-    if gi.dim() != 3:
-        raise ValueError(f"gi must have shape (batch, time, hidden), got {tuple(gi.shape)}")
-    B, T, H = gi.shape
-    if tuple(w_hh.shape) != (H, H):
-        raise ValueError(f"w_hh must have shape (H, H) = {(H, H)}, got {tuple(w_hh.shape)}")
-    if gi.dtype not in (torch.float16, torch.bfloat16, torch.float32):
-        raise ValueError(f"the fused Elman RNN takes fp16, bf16 or fp32, got {gi.dtype}")
-    if T == 0 or B == 0:
-        raise ValueError(f"empty input of shape {tuple(gi.shape)}")
-    for name, s in (("h0", h0), ("hmask", hmask)):
-        if s is not None and tuple(s.shape) != (B, H):
-            raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
+    B, T, H = check_sequence_inputs(gi, w_hh, 1, "Elman RNN", {"h0": h0, "hmask": hmask})
     zm = zone_weights(zone, (B, T, H))
     training = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, w_hh, h0))
     layout = choose_layout(B, H, gi.dtype, gi.device, training)
     hm = hmask.detach().float().contiguous() if hmask is not None else None
     return ElmanSequence.apply(gi, w_hh, h0, lengths, hm, zm, nonlinearity == "relu", layout)
-
-
-def zone_weights(zone: Tensor | None, shape: tuple[int, int, int], name: str = "zone") -> Tensor | None:
-    """Zoneout keep-weights as the kernels read them: ``(B, T, H)`` fp32, contiguous (a scalar p
-    broadcast in eval is materialised: the kernels index every step and unit alike); None stays None."""
-    if zone is None:
-        return None
-    try:
-        return torch.broadcast_to(zone.detach(), shape).float().contiguous()
-    except RuntimeError:
-        raise ValueError(f"{name} must broadcast to (batch, time, hidden) = {shape}, "
-                         f"got {tuple(zone.shape)}") from None
 
 
 class ElmanSequence(torch.autograd.Function):

@@ -28,11 +28,10 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from rnnkit.kernels.elman.op import zone_weights
 from rnnkit.kernels.gru.triton_rows_fwd import _gru_rows_fwd_kernel
 from rnnkit.kernels.gru.triton_split_bwd import _gru_split_bwd_kernel
 from rnnkit.kernels.gru.triton_split_fwd import _gru_split_fwd_kernel
-from rnnkit.kernels.persistent import launch, new_output, plan
+from rnnkit.kernels.persistent import check_sequence_inputs, launch, new_output, plan, zone_weights
 from rnnkit.kernels.scan.triton_op import check_device
 
 KERNELS = ("auto", "split", "rows")
@@ -76,21 +75,9 @@ def gru_sequence_forward(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h
     ``(B, T, H)``: zoneout keep-weights d (0/1 in training, p in eval),
     ``h_t = d_t h_{t-1} + (1 - d_t) h~_t``; the split layout only (``auto`` takes it)."""
     check_device(gi)
-    if gi.dim() != 3 or gi.shape[-1] % 3:
-        raise ValueError(f"gi must have shape (batch, time, 3*hidden), got {tuple(gi.shape)}")
-    B, T, G = gi.shape
-    H = G // 3
-    if tuple(w_hh.shape) != (G, H):
-        raise ValueError(f"w_hh must have shape (3H, H) = {(G, H)}, got {tuple(w_hh.shape)}")
+    B, T, H = check_sequence_inputs(gi, w_hh, 3, "GRU", {"h0": h0, "hmask": hmask})
     if b_hn is not None and tuple(b_hn.shape) != (H,):
         raise ValueError(f"b_hn must have shape (hidden,) = {(H,)}, got {tuple(b_hn.shape)}")
-    if gi.dtype not in (torch.float16, torch.bfloat16, torch.float32):
-        raise ValueError(f"the fused GRU takes fp16, bf16 or fp32, got {gi.dtype}")
-    if T == 0 or B == 0:
-        raise ValueError(f"empty input of shape {tuple(gi.shape)}")
-    for name, s in (("h0", h0), ("hmask", hmask)):
-        if s is not None and tuple(s.shape) != (B, H):
-            raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
     zm = zone_weights(zone, (B, T, H))
     if zm is not None:
         if kernel == "rows":

@@ -31,9 +31,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from rnnkit.kernels.elman.op import zone_weights
 from rnnkit.kernels.lstm.split import split_backward, split_forward
-from rnnkit.kernels.persistent import new_output, plan
+from rnnkit.kernels.persistent import check_sequence_inputs, new_output, plan, zone_weights
 from rnnkit.kernels.scan.triton_op import check_device
 
 KERNELS = ("auto", "single", "split", "rows")
@@ -52,19 +51,7 @@ def lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0
     ``s_t = d_t s_{t-1} + (1 - d_t) s~_t``; split kernels only (``split``, ``single``; ``auto``
     takes split)."""
     check_device(gi)
-    if gi.dim() != 3 or gi.shape[-1] % 4:
-        raise ValueError(f"gi must have shape (batch, time, 4*hidden), got {tuple(gi.shape)}")
-    B, T, G = gi.shape
-    H = G // 4
-    if tuple(w_hh.shape) != (G, H):
-        raise ValueError(f"w_hh must have shape (4H, H) = {(G, H)}, got {tuple(w_hh.shape)}")
-    if gi.dtype not in (torch.float16, torch.bfloat16, torch.float32):
-        raise ValueError(f"the fused LSTM takes fp16, bf16 or fp32, got {gi.dtype}")
-    if T == 0 or B == 0:
-        raise ValueError(f"empty input of shape {tuple(gi.shape)}")
-    for name, s in (("h0", h0), ("c0", c0), ("hmask", hmask)):
-        if s is not None and tuple(s.shape) != (B, H):
-            raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
+    B, T, H = check_sequence_inputs(gi, w_hh, 4, "LSTM", {"h0": h0, "c0": c0, "hmask": hmask})
     zone = (None, None) if zone is None else zone
     if isinstance(zone, Tensor) or len(zone) != 2:  # one tensor per state tensor, h and c
         raise ValueError("zone must be None or (zone_h, zone_c), each None or a (B, T, H) tensor")
