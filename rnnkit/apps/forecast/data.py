@@ -364,7 +364,8 @@ def _parse_text_dates(text: pd.Series, name: str) -> pd.Series:
     (``1991 W06``: its Monday); NaT where a value does not parse."""
     import datetime as dt
 
-    text = interval_starts(text) if interval_starts(text) is not None else text  # "00:00 - 01:00": the start
+    starts = interval_starts(text)  # "00:00 - 01:00": the start
+    text = starts if starts is not None else text
     periods = period_dates(text)  # 1990M01, Q1 1990
     if periods is not None:
         return periods
