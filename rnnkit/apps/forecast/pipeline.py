@@ -182,8 +182,11 @@ def _refit_words(refit: str, bounded: int = 0) -> str:
 
 def bounded_points(cfg: ForecastConfig, sset: SeriesSet) -> int:
     """``baselines.max_points`` when it cuts the history of some scored series at its last
-    backtest origin (the longest history any baseline fit sees), else 0."""
+    backtest origin (the longest history any baseline fit sees), else 0 (also when none of the
+    bounded models, ETS, ARIMA and Theta, is a baseline)."""
     cap = cfg.baselines.max_points
+    if not {"ets", "arima", "theta"} & set(cfg.baselines.models):
+        return 0
     longest = max((s.length - cfg.window.horizon for s in sset.series if s.name not in sset.train_only), default=0)
     return cap if cap and longest > cap else 0
 

@@ -11,6 +11,7 @@ import re
 import shlex
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rnnkit import config as C
@@ -35,10 +36,17 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
     time_col = data.time_col
     if not time_given and not any(str(c).strip().casefold() == str(time_col).casefold() for c in table.columns):
         named = _time_column(table)
+        labels = _row_labels(table)
         if named is not None:
             time_col = named
             found.append(f"data.time_col={named}")
             said.append(f"time column: {named!r} (--time-col names another)")
+        elif labels is not None and year_parts(table.columns) is None:
+            time_col = labels
+            found.append(f"data.time_col={labels}")
+            said.append(f"time column: {labels!r}, the row labels the file was written with "
+                        f"({', '.join(f'{v:g}' for v in table[labels].iloc[:3])} ...), the rows taken in "
+                        "their order (--time-col names another)")
         elif year_parts(table.columns) is None:  # said before the target: without a time nothing else is sure
             raise C.ConfigError(f"time column {time_col!r} is not in the data; columns are: "
                                 f"{', '.join(map(str, table.columns))} (name the time column with --time-col)")
@@ -88,6 +96,23 @@ def _time_column(table) -> str | None:
     return str(dated[0]) if len(dated) == 1 else None
 
 
+# what tables name the column of row labels they were written with: R's write.csv leaves its
+# header empty (pandas reads it as "Unnamed: 0", R's read.csv as "X"), readr writes "...1",
+# pandas' to_csv an empty header, the Rdatasets archive "rownames"
+_ROW_LABELS = {"", "unnamed: 0", "rownames", "row.names", "row_names", "x", "...1"}
+
+
+def _row_labels(table) -> str | None:
+    """The first column when it holds the row labels the table was written with: named as such
+    columns are (:data:`_ROW_LABELS`) and strictly increasing numbers, the rows' numbers
+    (1, 2, 3 ...) or a time series' times (R's ``1962.25``, ``1962.5`` ...); None otherwise. It is
+    no target, and where no other column holds the time it is the time."""
+    if table.shape[1] < 2 or len(table) < 2 or str(table.columns[0]).strip().casefold() not in _ROW_LABELS:
+        return None
+    values = pd.to_numeric(table.iloc[:, 0], errors="coerce").to_numpy(dtype=float)
+    return str(table.columns[0]) if not np.isnan(values).any() and (np.diff(values) > 0).all() else None
+
+
 def _bare(name: str) -> str:
     """A column's name without a unit or zone after it, in lower case: ``Time (CET/CEST)`` and
     ``Date [UTC]`` are ``time`` and ``date``."""
@@ -99,7 +124,7 @@ def _taken(table, data, time_col: str, id_col: str | None) -> set:
     the covariates and targets."""
     taken = {time_col, id_col, *id_columns(table.columns, id_col), *(data.target or ()), *(data.past_covariates or ()),
              *(data.future_covariates or ()), *(data.static_covariates or ()),
-             *[c.strip() for c in str(time_col).split(",")]}
+             *[c.strip() for c in str(time_col).split(",")], _row_labels(table)}
     if time_col not in table.columns:
         taken.update(year_parts(table.columns) or ())
     return taken

@@ -109,11 +109,20 @@ EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (its serial 60 is the 
 _EXCEL_FIRST, _EXCEL_LAST = 10_000, 80_000  # 1927-05-18 .. 2119-01-11
 
 
+# R's weekly and daily ``ts``: steps of a year over its frequency (365.25 / 7, 52, 365.25, 365)
+# and the days each step is
+_WEEKS_AND_DAYS = ((7 / 365.25, 7, "weeks"), (1 / 52, 7, "weeks"), (1 / 365.25, 1, "days"), (1 / 365, 1, "days"))
+
+
 def decimal_years(values: np.ndarray) -> tuple[pd.Series, str] | None:
-    """Times written as decimal years, as R's ``time()`` of a monthly or quarterly ``ts`` writes
-    them (``1949.0833`` is February 1949, ``1960.25`` the second quarter of 1960), as each
-    period's first day, and how they were read; None unless every value is a year 1678-2261 plus
-    a whole number of twelfths (or quarters) to within rounding, and some are not whole."""
+    """Times written as decimal years, as R's ``time()`` of a ``ts`` writes them, as dates, and how
+    they were read; None unless every value is a year 1678-2261 and some are not whole. Monthly
+    and quarterly: a year plus a whole number of twelfths (or quarters) to within rounding, each
+    period's first day (``1949.0833`` is February 1949, ``1960.25`` the second quarter of 1960).
+    Weekly and daily (frequency 365.25 / 7 or 52, 365.25 or 365): values a whole number of those
+    steps apart, the first on the day of the year its fraction gives, the others whole weeks
+    (days) after it (``1991.1`` is 7 February 1991); R's own day of a weekly series may differ by
+    a few days, as its weeks do not divide the year."""
     t = np.asarray(values, dtype=np.float64)
     if len(t) == 0 or not np.isfinite(t).all() or (t == np.round(t)).all() or t.min() < 1678 or t.max() >= 2262:
         return None
@@ -126,6 +135,17 @@ def decimal_years(values: np.ndarray) -> tuple[pd.Series, str] | None:
             i = int(np.flatnonzero(t != np.round(t))[0])  # a value that shows the reading
             return dates, (f"decimal years read as {name} ({t[i]:.4f} as {dates.iloc[i]:%Y-%m-%d}), as R's time() "
                            "writes them")
+    first = float(t.min())
+    for step, days, name in _WEEKS_AND_DAYS:
+        k = (t - first) / step
+        apart = np.diff(np.sort(np.round(k)))
+        # whole steps apart, mostly one (quarters are 13 weeks of 52: they stay no weekly series)
+        if len(t) > 1 and np.abs(k - np.round(k)).max() < 1e-3 and apart.min() > 0 and np.median(apart) == 1:
+            year = int(np.floor(first))
+            start = pd.Timestamp(year, 1, 1) + pd.Timedelta(days=int(round((first - year) * 365.25)))
+            dates = pd.Series(start + pd.to_timedelta(np.round(k).astype(int) * days, unit="D"))
+            return dates, (f"decimal years read as {name} ({first:.4f} as {start:%Y-%m-%d}, then every {days} "
+                           f"day(s)), as R's time() writes a {name[:-1]}ly series")
     return None
 
 
