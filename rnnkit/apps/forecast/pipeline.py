@@ -223,22 +223,44 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
 
 def _leave_out_too_short(cfg: ForecastConfig, loaded: SeriesSet, echo=print) -> tuple[ForecastConfig, SeriesSet]:
     """A panel's scored series shorter than two seasons plus the horizon (and than the input plus
-    the horizon, when the input length is given) would stop the whole run (:func:`.auto.resolve_sizes`):
-    they are left out (``data.exclude``), with a line naming them, when others remain; a single
-    series, or a panel of none long enough, keeps the error that says what would work."""
+    the horizon, when the input length is given), or too short alone for one backtest window with
+    its validation span and two training origins, would stop the whole run
+    (:func:`.auto.resolve_sizes`, whose sizes follow the shortest series): they are left out
+    (``data.exclude``), with a line naming them, when others remain; a single series, or a panel
+    of none long enough, keeps the error that says what would work."""
     scored, _ = _scored(cfg, loaded)
     m = cfg.data.season_length or season_length_for(loaded.freq)
     H = cfg.window.horizon or default_horizon(loaded.freq)
     need = max(2 * m + H, max_input_len(cfg) + H)
     short = [s for s in scored.series if s.length < need]
-    if not short or len(short) == len(scored.series):
+    no_window = [s for s in scored.series if s.length >= need and not _fits_alone(cfg, scored, s)]
+    if not short + no_window or len(short + no_window) == len(scored.series):
         return cfg, loaded
-    names = tuple(s.name for s in short)
+    names = tuple(s.name for s in short + no_window)
     cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, exclude=(*cfg.data.exclude, *names)))
-    said = ", ".join(f"{s.name!r} ({s.length})" for s in short[:5]) + (f" and {len(short) - 5} more" if len(short) > 5 else "")
-    echo(f"note: {len(short)} of {len(scored.series)} series have fewer than the {need} points the horizon {H} and "
-         f"season {m} need, and are left out (data.exclude): {said}")
+    if short:
+        echo(f"note: {len(short)} of {len(scored.series)} series have fewer than the {need} points the horizon {H} "
+             f"and season {m} need, and are left out (data.exclude): {_named(short)}")
+    if no_window:
+        echo(f"note: {len(no_window)} of {len(scored.series)} series are too short for one backtest window with "
+             f"horizon {H}, a validation span and two training origins, and are left out (data.exclude): "
+             f"{_named(no_window)}")
     return cfg, load_series(cfg.data)
+
+
+def _fits_alone(cfg: ForecastConfig, sset: SeriesSet, s) -> bool:
+    """Whether the sizes derived from series ``s`` alone leave it a backtest it can train for."""
+    try:
+        resolve_sizes(cfg, dataclasses.replace(sset, series=[s]))
+    except ValueError:
+        return False
+    return True
+
+
+def _named(series) -> str:
+    """The first five series' names and lengths, and how many more."""
+    return ", ".join(f"{s.name!r} ({s.length})" for s in series[:5]) + (
+        f" and {len(series) - 5} more" if len(series) > 5 else "")
 
 
 def _check_not_constant(history: SeriesSet, echo=print) -> None:
