@@ -528,7 +528,8 @@ def test_row_numbers_alone_are_the_steps(tmp_path, capsys, header):
     """A column of values written with its row numbers and no time (R's ``write.csv`` of a vector:
     an empty header, "X" once read back by R, readr's "...1"): the row numbers are the steps. A
     column of whole numbers named otherwise (``id``), or one so named that does not increase (a
-    measurement), is not taken: the error stays."""
+    measurement), is not taken, nor are the labels where two other columns are named as times:
+    the error stays."""
     (tmp_path / "f.csv").write_text(f'"{header}","sales"\n' + "".join(f"{i + 1},{v}\n" for i, v in enumerate(VALUES)))
     assert main(["train", "forecast", "--data", str(tmp_path / "f.csv"), "--print-config"]) == 0
     out, err = capsys.readouterr()
@@ -540,4 +541,10 @@ def test_row_numbers_alone_are_the_steps(tmp_path, capsys, header):
     assert "time column 'date' is not in the data; columns are: id, sales" in capsys.readouterr().err
     pd.DataFrame({header: VALUES, "sales": VALUES}).to_csv(tmp_path / "h.csv", index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "h.csv"), "--print-config"]) == 2
+    assert "time column 'date' is not in the data" in capsys.readouterr().err
+    # two columns named as times (fpp3's boston_marathon: Year, and Time, the winner's): the choice
+    # stays the user's; the row labels are not taken in their place
+    two = pd.DataFrame({header: np.arange(1, 61), "Year": np.arange(1900, 1960), "Time": VALUES, "sales": VALUES})
+    two.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "t.csv"), "--print-config"]) == 2
     assert "time column 'date' is not in the data" in capsys.readouterr().err

@@ -41,7 +41,7 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
             time_col = named
             found.append(f"data.time_col={named}")
             said.append(f"time column: {named!r} (--time-col names another)")
-        elif labels is not None and year_parts(table.columns) is None:
+        elif labels is not None and year_parts(table.columns) is None and not _time_candidates(table):
             time_col = labels
             found.append(f"data.time_col={labels}")
             said.append(f"time column: {labels!r}, the row labels the file was written with "
@@ -89,11 +89,14 @@ def _time_column(table) -> str | None:
     month columns that make the dates together are left to the reader."""
     if year_parts(table.columns) is not None:
         return None
+    found = _time_candidates(table)
+    return str(found[0]) if len(found) == 1 else None
+
+
+def _time_candidates(table) -> list:
+    """The columns named as time columns are, or failing those, the columns of text dates."""
     named = [c for c in table.columns if isinstance(c, str) and _bare(c) in _TIME_NAMES]
-    if named:
-        return named[0] if len(named) == 1 else None
-    dated = [c for c in table.columns if parses_as_dates(table[c])]
-    return str(dated[0]) if len(dated) == 1 else None
+    return named or [c for c in table.columns if parses_as_dates(table[c])]
 
 
 # what tables name the column of row labels they were written with: R's write.csv leaves its
@@ -106,7 +109,8 @@ def _row_labels(table) -> str | None:
     """The first column when it holds the row labels the table was written with: named as such
     columns are (:data:`_ROW_LABELS`) and strictly increasing numbers, the rows' numbers
     (1, 2, 3 ...) or a time series' times (R's ``1962.25``, ``1962.5`` ...); None otherwise. It is
-    no target, and where no other column holds the time it is the time."""
+    no target, and where no other column is named or written as a time it is the time (where
+    several are, the choice stays the user's)."""
     if table.shape[1] < 2 or len(table) < 2 or str(table.columns[0]).strip().casefold() not in _ROW_LABELS:
         return None
     values = pd.to_numeric(table.iloc[:, 0], errors="coerce").to_numpy(dtype=float)
