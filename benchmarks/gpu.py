@@ -3,7 +3,10 @@
 Part 1, the linear scan ``h_t = a_t * h_{t-1} + b_t`` (B, T, D) = (16, T, 1024), T in {1024, 4096}:
 ``triton`` (rnnkit.kernels.scan.triton_scan, chunk="auto": the chunked kernels at these sizes) and
 ``triton seq`` (chunk=None, one sequential walk per channel) against ``chunked`` (the pure-torch chunked scan) and
-``log`` (the log-space cumsum/logcumsumexp scan), in fp32, fp16 and bf16 (log: fp32 only).
+``log`` (the log-space cumsum/logcumsumexp scan), in fp32, fp16 and bf16 (log: fp32 only). ``triton 2-pass``:
+triton_scan(carry="fused", chunk 64), the two-pass kernels (the chunk carry inside pass 1, triton_twopass.py;
+opt-in, untimed before this part), its h checked against float64 and its gradients against the three-pass
+``triton``'s before any timing; ``triton / 2-pass`` > 1 means the two-pass is faster.
 
 Part 2, one LSTM layer nn.LSTM(H, H) (input projection included on both sides): ``fused``
 (rnnkit.kernels.lstm.op.lstm_forward, the Triton sequential part, in the layout op.choose_kernel
@@ -26,6 +29,14 @@ zoneout (cuDNN cannot apply it). Parity first, with one seed (the fused layer dr
 the loop's order, so the masks are the same): outputs and every gradient of the fused layer and
 of the loop in the benchmark's dtype against the float64 loop with the same masks; the table
 prints the largest differences.
+Part 8 (``layernorm``): one layer of ``LayerNormLSTMCell(H, H)`` / ``LayerNormGRUCell(H, H)``, ``fwd``
+and ``f+b``: the fused LayerNorm kernels (``backend="triton"``, rnnkit/kernels/lstm/ln_op.py, the
+whole-row layout) against the same layer on rnnkit's loop (``backend="loop"``, the eager cell loop
+``auto`` runs) and against the plain fused layer of the same size (``lstm_forward``/``gru_forward``,
+no LayerNorm), all in the same interleaved rounds. Goal: LN / plain <= 1.5 and loop / LN >= 10.
+Parity first: outputs, dL/dx and every parameter's gradient of the fused LN layer against the
+float64 loop (``PARITY``); a failure skips that row's timing (listed at the end, exit code 1).
+"n/a" where the whole-row layout does not fit (training: H <= 128; the LSTM in fp32 H <= 64).
 
 fp32 in parts 2, 4 and 6 is timed twice, in the same interleaved rounds: ``fp32 (TF32 off)`` with
 torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False (the fused
@@ -48,6 +59,7 @@ docs/kernels.md.
     python benchmarks/gpu.py --quick    # small sizes
     python benchmarks/gpu.py --cpu-smoke   # the code path on CPU (interpreter), no timing value
     python benchmarks/gpu.py --parts zoneout   # the fused zoneout layers only
+    python benchmarks/gpu.py --parts layernorm   # the fused LayerNorm LSTM/GRU only
 """
 
 from __future__ import annotations
@@ -78,6 +90,9 @@ DROPOUT_SIZES = ((8, 256, 256), (64, 256, 512))  # B, T, H; T = 256: the loop ba
 # B, T, H of the zoneout part (T = 256: the loop is slow); at H = 768 the LSTM fits only the forward in
 # fp16/bf16 and fp32 only the Elman RNN: the rest prints n/a
 ZONEOUT_SIZES = ((16, 256, 256), (16, 256, 768))
+# B, T, H of the layernorm part: the whole-row LayerNorm kernels hold all of W_hh in one program, so
+# H <= 128 (the LSTM in fp32: 64; larger prints n/a); T = 256: the loop is slow
+LAYERNORM_SIZES = ((16, 256, 64), (8, 256, 128), (64, 256, 128))
 EAGER_SIZE = (16, 256, 256)  # B, T, H of the eager nn.LSTMCell loop row (fp32), as DESIGN.md
 QUICK_SCAN_SIZES = ((2, 64, 33),)
 QUICK_LSTM_SIZES = ((3, 32, 24),)
@@ -94,7 +109,7 @@ MIN_REPEATS = 5  # ... but not below this many
 DEV = "cuda"  # "cpu" only for --cpu-smoke (the code path under the Triton interpreter)
 FAILURES: list[str] = []  # parity failures that skipped a timing (TF32 rows, zoneout): exit code 1
 # every part, in the default order: the parts never timed on a GPU first (a timeout cuts re-measurements)
-PARTS = ("zoneout", "rnn", "dropout", "lstm", "gru", "scan")
+PARTS = ("layernorm", "zoneout", "rnn", "dropout", "lstm", "gru", "scan")
 
 
 def cuda_ms(fns: dict[Hashable, Callable[[], object]], repeats: int, warmup: int = 3) -> dict[Hashable, float]:
@@ -178,6 +193,8 @@ def scan_rows(sizes, repeats: int) -> list[list[object]]:
     from rnnkit.functional import scan as FS
     from rnnkit.kernels.scan import chunked_scan
     from rnnkit.kernels.scan.triton_op import triton_scan
+    from rnnkit.kernels.scan.triton_twopass import CHUNK as TWO_PASS_CHUNK
+    two_pass = lambda a, b: triton_scan(a, b, chunk=TWO_PASS_CHUNK, carry="fused")[0]  # noqa: E731
     rows = []
     for B, T, D in sizes:
         g = torch.Generator(device=DEV).manual_seed(0)
@@ -189,11 +206,21 @@ def scan_rows(sizes, repeats: int) -> list[list[object]]:
             check(f"triton scan {dname} {B}x{T}x{D}", triton_scan(a, b)[0], want, dtype)
             check(f"triton seq scan {dname} {B}x{T}x{D}", triton_scan(a, b, chunk=None)[0], want, dtype)
             check(f"chunked scan {dname} {B}x{T}x{D}", chunked_scan(a, b), want, dtype)
+            check(f"triton 2-pass scan {dname} {B}x{T}x{D}", two_pass(a, b), want, dtype)
+            dy = torch.randn_like(a)
+            grads = []
+            for fn in (two_pass, lambda a, b: triton_scan(a, b)[0]):
+                leaves = [x.detach().requires_grad_() for x in (a, b)]
+                fn(*leaves).backward(dy)
+                grads.append([x.grad for x in leaves])
+            for gname, got, three in zip(("grad a", "grad b"), *grads):
+                check(f"triton 2-pass scan {gname} {dname} {B}x{T}x{D} (vs three-pass)", got, three, dtype)
             la, lb = (x.to(dtype) for x in FS.mingru_log_coefficients(k))
             for mode in ("fwd", "f+b"):
                 fns = {}
                 for name, fn, args in (("triton", lambda a, b: triton_scan(a, b)[0], (a, b)),
                                        ("triton seq", lambda a, b: triton_scan(a, b, chunk=None)[0], (a, b)),
+                                       ("triton 2-pass", two_pass, (a, b)),
                                        ("chunked", chunked_scan, (a, b)),
                                        ("log", FS.log_linear_scan, (la, lb))):
                     if name == "log" and dtype != torch.float32:
@@ -207,9 +234,9 @@ def scan_rows(sizes, repeats: int) -> list[list[object]]:
                 ms = cuda_ms(fns, repeats)
                 log_ms = ms.get("log", float("nan"))
                 rows.append([B, T, D, dname, mode, f"{ms['triton']:.3f}", f"{ms['triton seq']:.3f}",
-                             f"{ms['chunked']:.3f}",
+                             f"{ms['triton 2-pass']:.3f}", f"{ms['chunked']:.3f}",
                              f"{log_ms:.3f}", f"{ms['chunked'] / ms['triton']:.2f}",
-                             f"{log_ms / ms['triton']:.2f}"])
+                             f"{log_ms / ms['triton']:.2f}", f"{ms['triton'] / ms['triton 2-pass']:.2f}"])
     return rows
 
 
@@ -493,6 +520,75 @@ def eager_rows(repeats: int) -> list[list[object]]:
              f"{ms['eager'] / ms['fused']:.1f}"]]
 
 
+LAYERNORM_HEADER = ["cell", "B", "T", "H", "dtype", "mode", "fused LN ms", "loop LN ms", "fused plain ms",
+                    "LN / plain", "loop / LN", "parity (rel err vs f64)"]
+
+
+def _layernorm_pair(cls, H: int, dtype: torch.dtype):
+    """The same LayerNorm layer twice, fused (``backend="triton"``) and loop, gains/shifts perturbed."""
+    import rnnkit
+    layers = []
+    for backend in ("triton", "loop"):
+        torch.manual_seed(0)
+        layer = rnnkit.Recurrent(lambda d: cls(d, H), input_size=H, batch_first=True, backend=backend)
+        with torch.no_grad():
+            for name, p in layer.named_parameters():
+                if name.split(".")[-1].startswith(("gamma", "beta", "bias")):
+                    p.add_(0.3 * torch.randn_like(p))
+        layers.append(layer.to(DEV).to(dtype))
+    return layers
+
+
+def layernorm_rows(sizes, repeats: int) -> list[list[object]]:
+    """Fused LayerNorm LSTM/GRU layer against its loop and the plain fused layer (module docstring)."""
+    from rnnkit.cells import LayerNormGRUCell, LayerNormLSTMCell
+    from rnnkit.kernels.dispatch import BackendUnavailable
+    from rnnkit.kernels.gru.op import gru_forward
+    from rnnkit.kernels.lstm.op import lstm_forward
+    rows = []
+    for cell, cls, plain_cls, plain_fn in (("LSTM", LayerNormLSTMCell, torch.nn.LSTM, lstm_forward),
+                                           ("GRU", LayerNormGRUCell, torch.nn.GRU, gru_forward)):
+        for B, T, H in sizes:
+            _, oracle = _layernorm_pair(cls, H, torch.float64)
+            x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(1))
+            dy64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(2))
+            xg = x64.clone().requires_grad_()
+            y = oracle(xg)[0]
+            want = [y.detach()] + list(torch.autograd.grad(y, [xg, *oracle.parameters()], dy64))
+            for dname, dtype in DTYPES.items():
+                fused, loop = _layernorm_pair(cls, H, dtype)
+                plain = plain_cls(H, H, batch_first=True).to(DEV).to(dtype)
+                p = (plain.weight_ih_l0, plain.weight_hh_l0, plain.bias_ih_l0, plain.bias_hh_l0)
+                x, dy = x64.to(dtype), dy64.to(dtype)
+                xg = x.detach().requires_grad_()
+                try:
+                    y = fused(xg)[0]
+                    got = [y.detach()] + list(torch.autograd.grad(y, [xg, *fused.parameters()], dy))
+                    plain_fn(xg, *p)  # the plain peer must fit too
+                except (BackendUnavailable, ValueError) as err:
+                    print(f"# layernorm {cell} {B}x{T}x{H} {dname}: n/a: {err}", file=sys.stderr, flush=True)
+                    rows += [[cell, B, T, H, dname, mode] + ["n/a"] * 6 for mode in ("fwd", "f+b")]
+                    continue
+                err = max(rel_err(g, w) for g, w in zip(got, want))
+                if not err <= PARITY[dtype]:
+                    fail(f"layernorm {cell} {B}x{T}x{H} {dname}: relative error {err:.3g} > {PARITY[dtype]:g}")
+                    rows += [[cell, B, T, H, dname, mode] + ["n/a"] * 5 + [f"{err:.2g} FAILED"]
+                             for mode in ("fwd", "f+b")]
+                    continue
+                for mode in ("fwd", "f+b"):
+                    if mode == "fwd":
+                        fns = {"ln": lambda: _no_grad(fused, x), "loop": lambda: _no_grad(loop, x),
+                               "plain": lambda: _no_grad(plain_fn, x, *p)}
+                    else:
+                        fns = {"ln": lambda: fused(xg)[0].backward(dy), "loop": lambda: loop(xg)[0].backward(dy),
+                               "plain": lambda: plain_fn(xg, *p)[0].backward(dy)}
+                    ms = cuda_ms(fns, repeats if DEV == "cpu" else max(3, repeats // 4))
+                    rows.append([cell, B, T, H, dname, mode, f"{ms['ln']:.3f}", f"{ms['loop']:.3f}",
+                                 f"{ms['plain']:.3f}", f"{ms['ln'] / ms['plain']:.2f}",
+                                 f"{ms['loop'] / ms['ln']:.1f}", f"{err:.2g}"])
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
@@ -536,11 +632,18 @@ def main(argv: list[str] | None = None) -> int:
           f"cudnn allow_tf32={torch.backends.cudnn.allow_tf32} (the fp32 rows set both, off and on)")
     quick = args.quick
     for part in parts:
-        if part == "scan":
+        if part == "layernorm":
+            rows = layernorm_rows(QUICK_LSTM_SIZES if quick else LAYERNORM_SIZES, repeats)
+            print("\nLayerNorm LSTM/GRU layer (median ms; loop: rnnkit's eager cell loop, what auto runs; plain: "
+                  "the fused LSTM/GRU without LayerNorm; goal LN / plain <= 1.5, loop / LN >= 10; parity: the "
+                  "largest error of outputs and gradients against the float64 loop)\n")
+            print(markdown_table(LAYERNORM_HEADER, rows), flush=True)
+        elif part == "scan":
             rows = scan_rows(QUICK_SCAN_SIZES if quick else SCAN_SIZES, repeats)
             print("\nlinear scan (median ms)\n")
-            print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "triton seq ms", "chunked ms", "log ms",
-                                  "chunked / triton", "log / triton"], rows), flush=True)
+            print(markdown_table(["B", "T", "D", "dtype", "mode", "triton ms", "triton seq ms", "triton 2-pass ms",
+                                  "chunked ms", "log ms", "chunked / triton", "log / triton", "triton / 2-pass"], rows),
+                  flush=True)
         elif part == "lstm":
             _print_layer("LSTM layer nn.LSTM(H, H)",
                          *layer_rows("lstm", QUICK_LSTM_SIZES if quick else LSTM_SIZES, repeats))

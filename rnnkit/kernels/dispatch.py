@@ -32,11 +32,14 @@ What ``auto`` picks:
   neither cell in fp32 (exact-fp32 products have no tensor cores; with torch's TF32 switch on the
   fused fp32 products are TF32, but that path is untimed against cuDNN, so fp32 stays on cuDNN
   either way: docs/kernels.md). The Elman RNN's kernel has not been timed on a GPU yet: ``auto``
-  never takes it. Otherwise, on any device, ``native`` where it is exact, else ``loop``.
-- the linear scan and the min-RNN layers: ``triton`` on CUDA in fp32 and bf16, the dtypes where it
-  passed its GPU tests and was timed faster than ``chunked`` (docs/scan.md); fp16 and fp64 were
-  not timed and stay ``chunked``; ``chunked`` everywhere else. The interpreter is for tests:
-  ``auto`` never takes it.
+  never takes it, nor the LayerNorm LSTM/GRU kernels (rnnkit/kernels/lstm/ln_op.py; no GPU timing
+  yet: ``backend="triton"`` only). Otherwise, on any device, ``native`` where it is exact, else ``loop``.
+- the linear scan and the min-RNN layers: ``triton`` on CUDA in fp32 and bf16 when triton imports,
+  the dtypes where it passed its GPU tests and was timed faster than ``chunked`` (docs/kernels.md);
+  fp16 and fp64 were not timed and stay ``chunked``; ``chunked`` everywhere else. The interpreter is
+  for tests: ``auto`` never takes it. Only the device and the dtype matter (not lengths or h0).
+  Inside ``triton`` the path is ``triton_scan(chunk="auto")``'s (``pick_chunk``) with the
+  three-pass carry: the two-pass kernels (``carry="fused"``) are opt-in until timed on a GPU.
 
 An explicit request is strict: a backend that cannot run raises :class:`BackendUnavailable`,
 never a silent fallback, so tests pin the path they mean to test. The choice is logged once per
@@ -71,7 +74,8 @@ ACCEPTS = {
     SCAN: ("auto", "loop", "chunked", "triton"),
 }
 
-# where auto takes the fused layer kernels, by cell: measured on an H200 (docs/kernels.md)
+# where auto takes the fused layer kernels, by cell: measured on an H200 (docs/kernels.md). The LayerNorm
+# cells are absent on purpose: their kernels are untimed on a GPU, so auto never takes them.
 AUTO_TRITON_DTYPES = {LSTMCell: (torch.bfloat16,), GRUCell: (torch.float16, torch.bfloat16)}
 # where auto takes the Triton scan (on CUDA): the dtypes timed against chunked on an H200
 AUTO_TRITON_SCAN_DTYPES = (torch.float32, torch.bfloat16)

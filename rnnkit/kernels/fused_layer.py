@@ -14,6 +14,13 @@ outputs ``(B, T, H)`` (zero at padded steps) and the state after each sequence's
 directions, merge, residual and dropout stay in the layer's own loop over layers and directions;
 only the per-direction scan changes.
 
+LayerNorm cells (:class:`rnnkit.cells.LayerNormLSTMCell`, :class:`rnnkit.cells.LayerNormGRUCell`,
+``bias=False`` included) run the whole-row LayerNorm kernels (rnnkit/kernels/lstm/ln_op.py,
+rnnkit/kernels/gru/ln_op.py): the input part ``gi = cell.project_input(x)`` (its own LayerNorm
+over each step) is computed outside the recurrence, the kernels do the rest. VariationalDropout
+around them is fused (the product reads ``h * m_h``); Zoneout around them is refused (not fused:
+``backend="loop"`` runs it). ``auto`` never takes them (rnnkit/kernels/dispatch.py).
+
 ``unsupported_reason`` says why the fused path cannot run a layer on an input (None when it can).
 Nothing here imports triton at module import: a machine without it keeps every other backend.
 """
@@ -25,11 +32,13 @@ from torch import Tensor
 
 from rnnkit.cells.base import begin_sequence
 from rnnkit.cells.builtin import GRUCell, LSTMCell, RNNCell
+from rnnkit.cells.layernorm import LayerNormGRUCell, LayerNormLSTMCell
 from rnnkit.cells.regularized import VariationalDropout, Zoneout
 from rnnkit.functional.masks import reverse_padded
 
 FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
-FUSED_CELLS = (RNNCell, LSTMCell, GRUCell)
+LN_CELLS = (LayerNormLSTMCell, LayerNormGRUCell)  # the whole-row LayerNorm kernels
+FUSED_CELLS = (RNNCell, LSTMCell, GRUCell) + LN_CELLS
 
 
 def triton_importable() -> bool:
@@ -53,7 +62,8 @@ def triton_unavailable(x: Tensor) -> str | None:
 
 
 def unwrap(cell) -> tuple | None:
-    """``(base, variational, zoneout)`` when ``cell`` is a plain RNNCell/LSTMCell/GRUCell ``base``
+    """``(base, variational, zoneout)`` when ``cell`` is a plain RNNCell/LSTMCell/GRUCell (or a
+    LayerNorm LSTM/GRU cell) ``base``
     inside at most one VariationalDropout and at most one Zoneout, in either order (None where a
     wrapper is absent), else None. Both nestings compute the same step in rnnkit's loop: the
     product reads ``h * m_h``, zoneout mixes the unmasked previous state with the cell's new one."""
@@ -84,8 +94,8 @@ def chain(cell) -> list:
 
 
 def cell_kind(layer) -> type | None:
-    """RNNCell, LSTMCell or GRUCell when every cell of the layer is (or wraps, for variational
-    dropout and zoneout) exactly that type, else None."""
+    """RNNCell, LSTMCell, GRUCell or a LayerNorm LSTM/GRU cell when every cell of the layer is (or
+    wraps, for variational dropout and zoneout) exactly that type, else None."""
     kinds = {type(base_cell(c)) if base_cell(c) is not None else None for c in layer.cells}
     return kinds.pop() if len(kinds) == 1 and None not in kinds else None
 
@@ -102,7 +112,7 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
     if kind is None:
         names = sorted({type(c).__name__ for c in cells})
         return (f"cell types {', '.join(names)}: the fused Triton kernels are plain Elman RNN, LSTM or GRU "
-                "layers, bare or in VariationalDropout and/or Zoneout (each at most once)")
+                "layers (or LayerNorm LSTM/GRU), bare or in VariationalDropout and/or Zoneout (each at most once)")
     bases = [base_cell(c) for c in cells]
     if any(getattr(b, "proj_size", 0) for b in bases):
         return "proj_size (LSTM projections are not fused)"
@@ -114,7 +124,13 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
     if why_not is not None:
         return why_not
     training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in layer.parameters()))
-    if kind is LSTMCell:
+    if kind in LN_CELLS and any(unwrap(c)[2] is not None for c in cells):
+        return "zoneout around a LayerNorm cell is not fused (backend='loop' runs it)"
+    if kind is LayerNormLSTMCell:
+        from rnnkit.kernels.lstm.ln_op import choose_ln_layout as choose
+    elif kind is LayerNormGRUCell:
+        from rnnkit.kernels.gru.ln_op import choose_ln_gru_layout as choose
+    elif kind is LSTMCell:
         from rnnkit.kernels.lstm.op import choose_kernel as choose
     elif kind is GRUCell:
         from rnnkit.kernels.gru.op import choose_layout as choose
@@ -122,7 +138,7 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
         from rnnkit.kernels.elman.op import choose_layout as choose
     for c, b in zip(cells, bases):
         # zoneout is fused in the split layout only (the rows forwards do not apply it)
-        layout = {"kernel": "split"} if kind is not RNNCell and unwrap(c)[2] is not None else {}
+        layout = {"kernel": "split"} if kind not in (RNNCell,) + LN_CELLS and unwrap(c)[2] is not None else {}
         try:
             choose(x.shape[0], b.hidden_size, x.dtype, x.device, training=training, **layout)
         except ValueError as err:
@@ -166,7 +182,8 @@ def zoneout_weights(zoneout: Zoneout, batch: int, steps: int, T: int, device) ->
 def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None = None,
                reverse: bool = False) -> tuple[Tensor, tuple[Tensor, ...]]:
     """The per-direction scan of a layer for a plain RNNCell, LSTMCell or GRUCell, bare or in
-    VariationalDropout and/or Zoneout, on the fused kernels."""
+    VariationalDropout and/or Zoneout, or a LayerNorm LSTM/GRU cell (bare or in VariationalDropout),
+    on the fused kernels."""
     if reverse:
         x = reverse_padded(x, lengths)
     base, variational, zoneout = unwrap(cell)
@@ -182,7 +199,9 @@ def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | Non
         if zoneout is not None:  # then the loop's per-step draws, over the steps run_direction runs
             steps = T if lengths is None or torch.compiler.is_compiling() else int(lengths.max())
             zone = zoneout_weights(zoneout, B, steps, T, x.device)
-    if type(base) is LSTMCell:
+    if type(base) in LN_CELLS:
+        y, final = _layer_norm_scan(base, x, state, lengths, hmask)
+    elif type(base) is LSTMCell:
         from rnnkit.kernels.lstm.op import lstm_forward
         h0, c0 = state
         y, final = lstm_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
@@ -201,3 +220,20 @@ def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | Non
     if reverse:
         y = reverse_padded(y, lengths)
     return y, final
+
+
+def _layer_norm_scan(base, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None,
+                     hmask: Tensor | None) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """A LayerNorm cell's direction: ``gi = base.project_input(x)`` (x already dropped by the
+    wrapper's input mask), then the whole-row LayerNorm kernels; ``hmask`` as the loop's ``h_rec``."""
+    gi = base.project_input(x)
+    if type(base) is LayerNormLSTMCell:
+        from rnnkit.kernels.lstm.ln_op import ln_lstm_sequence_forward
+        h0, c0 = state
+        y, final = ln_lstm_sequence_forward(gi, base.weight_hh, base.gamma_hh, base.gamma_c, base.beta_c,
+                                            h0.to(x.dtype), c0.to(x.dtype), lengths, base.eps, hmask)
+        return y, final
+    from rnnkit.kernels.gru.ln_op import ln_gru_sequence_forward
+    y, h = ln_gru_sequence_forward(gi, base.weight_hh, base.gamma_hh, base.bias_hh, state[0].to(x.dtype),
+                                   lengths, base.eps, hmask)
+    return y, (h,)

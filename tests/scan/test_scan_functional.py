@@ -33,7 +33,8 @@ def test_log_scan_equals_loop_forward_and_gradients(T, with_lengths, tol):
     a, b = _inputs(2, T, 3, positive=True)
     h0 = torch.randn(2, 3, dtype=f64)  # any sign: it enters linearly
     lengths = torch.tensor([T, max(1, T - 3)]) if with_lengths else None
-    a.requires_grad_(); b.requires_grad_(); h0.requires_grad_()
+    for x in (a, b, h0):
+        x.requires_grad_()
     g = torch.randn(2, T, 3, dtype=f64)
 
     ref = FS.linear_scan_ref(a, b, h0, lengths)

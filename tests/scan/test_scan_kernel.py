@@ -57,7 +57,8 @@ def test_gradcheck_float64(T, chunk):
 
 def test_backward_accepts_non_contiguous_output_gradients():
     a, b, h0 = _inputs(2, 37, 4)
-    for reduce in (lambda h: h.sum(), lambda h: h[:, ::3, 1:].square().sum(), lambda h: h.transpose(1, 2)[..., -1].sum()):
+    for reduce in (lambda h: h.sum(), lambda h: h[:, ::3, 1:].square().sum(),
+                   lambda h: h.transpose(1, 2)[..., -1].sum()):
         want = torch.autograd.grad(reduce(FS.linear_scan_ref(a, b, h0)), (a, b, h0))
         got = torch.autograd.grad(reduce(chunked_scan(a, b, h0)), (a, b, h0))
         for x, y in zip(got, want):

@@ -20,6 +20,9 @@ layers in fp16/bf16 on CUDA (rnnkit/kernels/dispatch.py), ``backend="triton"`` o
 
 Autograd: ``GRUSequence`` saves r, z, n, n_h and h_t in fp32 when a gradient is needed; its
 backward gives dL/dgi, dL/dW_hh, dL/db_hn and dL/dh0.
+
+The LayerNorm-GRU's fused op (``ln_gru_sequence_forward``, whole-row kernels) lives in
+:mod:`.ln_op` and is re-exported here, so importing this module decorates every GRU kernel.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnkit.kernels.gru.ln_op import ln_gru_sequence_forward  # noqa: F401  (LayerNorm-GRU)
 from rnnkit.kernels.gru.triton_rows_fwd import _gru_rows_fwd_kernel
 from rnnkit.kernels.gru.triton_split_bwd import _gru_split_bwd_kernel
 from rnnkit.kernels.gru.triton_split_fwd import _gru_split_fwd_kernel

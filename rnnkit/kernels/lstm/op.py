@@ -23,6 +23,9 @@ Autograd: ``LSTMSequence`` saves the activated gates and c_t in fp32 when a grad
 saved activations are fp32, so there is no float64 path (no gradcheck): the gradients are checked
 against autograd through the float64 eager loop instead. Layers reach it through
 ``backend="triton"`` (rnnkit/kernels/fused_layer.py, rnnkit/kernels/dispatch.py).
+
+The LayerNorm-LSTM's fused op (``ln_lstm_sequence_forward``, whole-row kernels) lives in
+:mod:`.ln_op` and is re-exported here, so importing this module decorates every LSTM kernel.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnkit.kernels.lstm.ln_op import ln_lstm_sequence_forward  # noqa: F401  (LayerNorm-LSTM)
 from rnnkit.kernels.lstm.split import split_backward, split_forward
 from rnnkit.kernels.persistent import check_sequence_inputs, new_output, plan, zone_weights
 from rnnkit.kernels.scan.triton_op import check_device

@@ -176,7 +176,8 @@ def scan(a: Tensor, b: Tensor, h0: Tensor | None = None, lengths: Tensor | None 
     """``h_t = a_t * h_{t-1} + b_t``. a, b ``(B, T, D)``; h0 ``(B, D)`` or None (zeros);
     lengths ``(B,)`` or None -> h ``(B, T, D)``.
 
-    ``backend``: ``auto`` (``triton`` on CUDA in fp32/bf16, else ``chunked``), ``loop`` (the
+    ``backend``: ``auto`` (``triton`` on CUDA in fp32/bf16 when triton imports, else ``chunked``;
+    the Triton path is then ``triton_scan``'s default: the three-pass kernels), ``loop`` (the
     sequential reference), ``chunked``, ``triton``; see :mod:`rnnkit.kernels.dispatch`. An
     explicit request that cannot run raises, never falls back. With lengths, padded steps hold
     the state (a = 1, b = 0) and their outputs are zero; use
