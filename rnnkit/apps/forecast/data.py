@@ -62,6 +62,7 @@ from .writings import (
     EXCEL_EPOCH,
     below_bounds,
     dates_from_parts,
+    durations,
     decimal_years,
     excel_serial_dates,
     interval_starts,
@@ -447,9 +448,9 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
     writings of numbers are read as meant: a lone ``.``, ``:``, ``..`` or dash is missing (the
     marks of FRED, Eurostat and statistics offices, :func:`.writings.missing_marks`); currency
     symbols, percent signs, accounting parentheses and Eurostat's flags are dropped; ``<1`` is half
-    its bound (:func:`.writings.below_bounds`);
-    (:func:`.writings.number_text`, with a note in ``notes``); and thousands separated by commas
-    (``1,234.5``) are numbers when every value that is not a plain number is written so and the
+    its bound (:func:`.writings.below_bounds`); durations ``h:mm:ss`` are minutes
+    (:func:`.writings.durations`); (:func:`.writings.number_text`, with a note in ``notes``); and
+    thousands separated by commas (``1,234.5``) are numbers when every value that is not a plain number is written so and the
     column shows the commas are not decimal commas (a decimal point somewhere, a value with
     two groups, ``1,234,567``, or a currency symbol, ``$1,000``)."""
     if pd.api.types.is_bool_dtype(col):
@@ -464,6 +465,12 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
             notes.append(f"{role} column {name!r}: {int(zero.sum())} dash(es) read as 0, as the accounting format "
                          f"writes zero ({text[zero].iloc[0]!r})")
         odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
+        timed = durations(col) if odd.any() else None
+        if timed is not None:
+            col, read_as = timed
+            odd = pd.Series(False, index=col.index)  # every value read
+            if notes is not None:
+                notes.append(f"{role} column {name!r}: {read_as}")
         if odd.any():
             col, below = below_bounds(col)
             if below and notes is not None:

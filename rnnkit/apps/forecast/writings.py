@@ -312,6 +312,25 @@ def space_grouped(text: pd.Series) -> tuple[pd.Series, str] | None:
     return out, f"thousands apart by spaces{money} read as one number ({text[first]!r} as {out[first]})"
 
 
+# a duration as clocks and stopwatches write it: hours, minutes, seconds (with a fraction)
+_DURATION = re.compile(r"^(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)$")
+
+
+def durations(text: pd.Series) -> tuple[pd.Series, str] | None:
+    """Durations written ``h:mm:ss`` (``02:55:10``, a marathon's winning time; ``0:04:31.5``) as
+    minutes (``175.1667``), and a note; None unless every value present is so written (a column of
+    such times is no clock time of day: those make a time column, never a value)."""
+    present = text.dropna().astype(str).str.strip()
+    parts = present.str.extract(_DURATION)
+    if len(present) == 0 or parts[0].isna().any():
+        return None
+    minutes = parts[0].astype(float) * 60 + parts[1].astype(float) + parts[2].astype(float) / 60
+    out = pd.Series(np.nan, index=text.index, dtype=np.float64)
+    out[present.index] = minutes
+    first = present.index[0]
+    return out, f"durations h:mm:ss read as minutes ({text[first]!r} as {minutes[first]:.4g})"
+
+
 def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
     """Cells written as a spreadsheet formats them (``$1,234.50``, ``23.1%``, ``(1.89)``) or with a
     Eurostat flag (``12.3 p``) as plain number text (``1,234.50``, ``23.1``, ``-1.89``, ``12.3``;
