@@ -11,6 +11,7 @@ their distance: ``lo' = med - k (med - lo)``, ``hi' = med + k (hi - med)``.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -122,15 +123,29 @@ class Intervals:
 
 
 def _conformal_factors(q: np.ndarray, y: np.ndarray, level: float, per_step: bool):
-    """The smallest k whose interval ``med -/+ k (distance to lo/hi)`` holds a ``level`` share of
-    the points ``y`` (N, H; NaN = not observed, left out), given quantiles ``q`` (N, H, [lo, med,
-    hi]): one k, or one per step (a step with no observed point takes the pooled k)."""
+    """The split-conformal k for the interval ``med -/+ k (distance to lo/hi)`` from the points
+    ``y`` (N, H; NaN = not observed, left out), given quantiles ``q`` (N, H, [lo, med, hi]): one k,
+    or one per step (a step with no observed point takes the pooled k). See :func:`_conformal_quantile`."""
     lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
     with np.errstate(invalid="ignore"):
         r = np.where(y >= med, (y - med) / np.maximum(hi - med, 1e-12), (med - y) / np.maximum(med - lo, 1e-12))
     r[np.isnan(y)] = np.nan
-    pooled = float(np.nanquantile(r, level))
+    pooled = _conformal_quantile(r, level)
     if per_step:
-        return np.asarray([np.nanquantile(r[:, h], level) if np.isfinite(r[:, h]).any() else pooled
+        return np.asarray([_conformal_quantile(r[:, h], level) if np.isfinite(r[:, h]).any() else pooled
                            for h in range(y.shape[1])])
     return pooled
+
+
+def _conformal_quantile(r: np.ndarray, level: float) -> float:
+    """Split conformal's quantile of the n observed ratios ``r``: the ceil((n + 1) level)-th
+    smallest (the largest where that exceeds n), so that a new point lies inside with probability
+    at least ``level`` where the points are exchangeable (Lei et al., "Distribution-free
+    predictive inference for regression", 2018). The plain empirical quantile, used before
+    session 18, is too small by up to a point in n: on a short series' few validation points
+    (six for 20 years) it gave intervals that held a third of the actuals."""
+    v = np.sort(r[np.isfinite(r)])
+    if not len(v):
+        return float("nan")
+    k = min(math.ceil((len(v) + 1) * level - 1e-9), len(v))
+    return float(v[k - 1])
