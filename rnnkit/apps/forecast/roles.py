@@ -45,9 +45,9 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
         elif labels is not None and year_parts(table.columns) is None and not _time_candidates(table):
             time_col = labels
             found.append(f"data.time_col={labels}")
-            said.append(f"time column: {labels!r}, the row labels the file was written with "
-                        f"({', '.join(f'{v:g}' for v in table[labels].iloc[:3])} ...), the rows taken in "
-                        "their order (--time-col names another)")
+            first = ", ".join(f"{v:g}" for v in pd.to_numeric(table[labels].iloc[:3]))
+            said.append(f"time column: {labels!r}, the row labels the file was written with ({first} ...), the "
+                        "rows taken in their order (--time-col names another)")
         elif year_parts(table.columns) is None:  # said before the target: without a time nothing else is sure
             raise C.ConfigError(f"time column {time_col!r} is not in the data; columns are: "
                                 f"{', '.join(map(str, table.columns))} (name the time column with --time-col)")
