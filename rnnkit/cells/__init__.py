@@ -2,6 +2,7 @@
 
 from rnnkit.cells.base import RecurrentCell, as_state_tuple, cell_output_size, cell_state_sizes
 from rnnkit.cells.builtin import GRUCell, LSTMCell, RNNCell
+from rnnkit.cells.headwise import HeadwiseGRUCell, HeadwiseLSTMCell
 from rnnkit.cells.layernorm import LayerNormGRUCell, LayerNormLSTMCell
 from rnnkit.cells.min_rnn import MinGRUCell, MinLSTMCell
 from rnnkit.cells.regularized import CellWrapper, VariationalDropout, WeightDrop, Zoneout
@@ -11,6 +12,8 @@ __all__ = [
     "RNNCell",
     "LSTMCell",
     "GRUCell",
+    "HeadwiseLSTMCell",
+    "HeadwiseGRUCell",
     "MinGRUCell",
     "MinLSTMCell",
     "LayerNormLSTMCell",

@@ -21,6 +21,11 @@ over each step) is computed outside the recurrence, the kernels do the rest. Var
 around them is fused (the product reads ``h * m_h``); Zoneout around them is refused (not fused:
 ``backend="loop"`` runs it). ``auto`` never takes them (rnnkit/kernels/dispatch.py).
 
+Head-wise LSTM cells (:class:`rnnkit.cells.HeadwiseLSTMCell`, block-diagonal W_hh) run the
+head-blocked kernels of rnnkit/kernels/lstm/headwise.py (one program per head, no exchange
+between heads), bare only: wrappers around them are refused (``backend="loop"`` runs them), and
+``auto`` never takes them (no GPU timing yet). ``HeadwiseGRUCell`` has no fused kernel.
+
 ``unsupported_reason`` says why the fused path cannot run a layer on an input (None when it can).
 Nothing here imports triton at module import: a machine without it keeps every other backend.
 """
@@ -32,13 +37,14 @@ from torch import Tensor
 
 from rnnkit.cells.base import begin_sequence
 from rnnkit.cells.builtin import GRUCell, LSTMCell, RNNCell
+from rnnkit.cells.headwise import HeadwiseLSTMCell
 from rnnkit.cells.layernorm import LayerNormGRUCell, LayerNormLSTMCell
 from rnnkit.cells.regularized import VariationalDropout, Zoneout
 from rnnkit.functional.masks import reverse_padded
 
 FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 LN_CELLS = (LayerNormLSTMCell, LayerNormGRUCell)  # the whole-row LayerNorm kernels
-FUSED_CELLS = (RNNCell, LSTMCell, GRUCell) + LN_CELLS
+FUSED_CELLS = (RNNCell, LSTMCell, GRUCell, HeadwiseLSTMCell) + LN_CELLS
 
 
 def triton_importable() -> bool:
@@ -124,6 +130,16 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
     if why_not is not None:
         return why_not
     training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in layer.parameters()))
+    if kind is HeadwiseLSTMCell:
+        if any(b is not c for c, b in zip(cells, bases)):
+            return "dropout/zoneout wrappers around HeadwiseLSTMCell are not fused (backend='loop' runs them)"
+        from rnnkit.kernels.lstm.headwise import choose_headwise
+        for b in bases:
+            try:
+                choose_headwise(x.shape[0], b.hidden_size, b.heads, x.dtype, x.device, training=training)
+            except ValueError as err:
+                return str(err)
+        return None
     if kind in LN_CELLS and any(unwrap(c)[2] is not None for c in cells):
         return "zoneout around a LayerNorm cell is not fused (backend='loop' runs it)"
     if kind is LayerNormLSTMCell:
@@ -201,6 +217,11 @@ def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | Non
             zone = zoneout_weights(zoneout, B, steps, T, x.device)
     if type(base) in LN_CELLS:
         y, final = _layer_norm_scan(base, x, state, lengths, hmask)
+    elif type(base) is HeadwiseLSTMCell:  # bare only (unsupported_reason refuses wrappers)
+        from rnnkit.kernels.lstm.headwise import headwise_lstm_forward
+        h0, c0 = state
+        y, final = headwise_lstm_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
+                                         h0.to(x.dtype), c0.to(x.dtype), lengths)
     elif type(base) is LSTMCell:
         from rnnkit.kernels.lstm.op import lstm_forward
         h0, c0 = state

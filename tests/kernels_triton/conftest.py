@@ -27,6 +27,7 @@ try:
         # the ops import every kernel module (a kernel imported later would not be interpreted)
         import rnnkit.kernels.elman.op
         import rnnkit.kernels.gru.op
+        import rnnkit.kernels.lstm.headwise
         import rnnkit.kernels.lstm.op
         import rnnkit.kernels.scan.triton_op  # noqa: F401
 finally:
