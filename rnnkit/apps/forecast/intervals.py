@@ -142,8 +142,8 @@ def _conformal_quantile(r: np.ndarray, level: float) -> float:
     smallest (the largest where that exceeds n), so that a new point lies inside with probability
     at least ``level`` where the points are exchangeable (Lei et al., "Distribution-free
     predictive inference for regression", 2018). The plain empirical quantile, used before
-    session 18, is too small by up to a point in n: on a short series' few validation points
-    (six for 20 years) it gave intervals that held a third of the actuals."""
+    session 18, is smaller by up to one of the n points, which matters where n is a short
+    series' few validation points (six for 20 years)."""
     v = np.sort(r[np.isfinite(r)])
     if not len(v):
         return float("nan")
