@@ -99,8 +99,11 @@ def test_per_step_calibration_hits_the_nominal_share_at_every_step_of_its_calibr
     out = nf.forecast([s] * len(origins), origins, H, 0.8)
     y = np.stack([s.target[o:o + H] for o in origins])
     inside = np.stack([(lo <= yy) & (yy <= hi) for (_, lo, hi), yy in zip(out, y)])  # (N, H)
+    # split conformal's quantile holds ceil((N + 1) 0.8) of a step's N calibration points: nominal
+    # plus up to 1.8 points; these origins differ from the calibration data by a few points (+-1.5)
+    N = len(origins)
     for h in range(H):
-        assert inside[:, h].mean() == pytest.approx(0.8, abs=1.5 / len(origins)), (h, inside.mean(0))
+        assert 0.8 - 1.5 / N <= inside[:, h].mean() <= 0.8 + (1.8 + 1.5) / N, (h, inside.mean(0))
     # one factor per step differs from the single factor, which only holds on the pooled points
     assert not np.allclose(k, k[0])
     np.testing.assert_allclose(nf.interval_factors(), k)
