@@ -585,6 +585,6 @@ def test_durations_are_minutes():
     assert s.length == len(men) and s.target[0] == pytest.approx(175 + 10 / 60)
     np.testing.assert_allclose(s.target, expected)
     assert any("durations h:mm:ss read as minutes ('02:55:10' as 175.2)" in n for n in sset.notes), sset.notes
-    with pytest.raises(ValueError, match="target column 'Time' must be numeric"):
+    with pytest.raises(ValueError, match="target column 'Time' must be numeric: 'fast' in row"):
         build_series(men.head(5).assign(Time=["02:55:10", "fast", "02:40:00", "02:39:00", "02:41:00"]),
                      time_col="Year", target=["Time"])

@@ -360,10 +360,12 @@ def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
 
 
 def number_like(text: pd.Series) -> np.ndarray:
-    """Per value: written as a number, maybe decorated as :func:`number_text` reads it (so an
-    error can name the value that is no number at all, not the first decorated one)."""
-    m = text.astype(str).str.extract(_DECORATED)
-    return (m[3].notna() & (m[0].notna() == m[5].notna())).to_numpy()
+    """Per value: written as a number, maybe decorated as :func:`number_text` reads it, or a
+    duration (so an error can name the value that is no number at all, not the first decorated
+    one)."""
+    written = text.astype(str)
+    m = written.str.extract(_DECORATED)
+    return ((m[3].notna() & (m[0].notna() == m[5].notna())) | written.str.strip().str.match(_DURATION)).to_numpy()
 
 
 def holds_value(cell) -> bool:
