@@ -37,6 +37,15 @@ no LayerNorm), all in the same interleaved rounds. Goal: LN / plain <= 1.5 and l
 Parity first: outputs, dL/dx and every parameter's gradient of the fused LN layer against the
 float64 loop (``PARITY``); a failure skips that row's timing (listed at the end, exit code 1).
 "n/a" where the whole-row layout does not fit (training: H <= 128; the LSTM in fp32 H <= 64).
+Part 9 (``headwise``): one layer of ``HeadwiseLSTMCell(H, H, heads=k)`` (block-diagonal W_hh),
+``fwd`` and ``f+b``: the fused head-wise kernel (``backend="triton"``, rnnkit/kernels/lstm/headwise.py)
+against the same layer on rnnkit's loop (``backend="loop"``, what ``auto`` runs), the dense fused
+LSTM (``rnnkit.LSTM(H, H, backend="triton")``) and cuDNN (``torch.nn.LSTM(H, H)``) at the same
+B, T, H, all in the same interleaved rounds; torch's TF32 switches as they are. Parity first, per
+mode: the fused layer's outputs (``fwd``; ``f+b`` also dL/dx and every parameter's gradient)
+against the float64 loop (``PARITY``); a failure skips that row's timing (listed at the end, exit
+code 1). "n/a" where a head does not fit one program (the reason goes to stderr) and, in the dense
+column, where the dense fused LSTM does not fit.
 
 fp32 in parts 2, 4 and 6 is timed twice, in the same interleaved rounds: ``fp32 (TF32 off)`` with
 torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False (the fused
@@ -60,6 +69,7 @@ docs/kernels.md.
     python benchmarks/gpu.py --cpu-smoke   # the code path on CPU (interpreter), no timing value
     python benchmarks/gpu.py --parts zoneout   # the fused zoneout layers only
     python benchmarks/gpu.py --parts layernorm   # the fused LayerNorm LSTM/GRU only
+    python benchmarks/gpu.py --parts headwise   # the fused head-wise (block-diagonal) LSTM only
 """
 
 from __future__ import annotations
@@ -93,9 +103,13 @@ ZONEOUT_SIZES = ((16, 256, 256), (16, 256, 768))
 # B, T, H of the layernorm part: the whole-row LayerNorm kernels hold all of W_hh in one program, so
 # H <= 128 (the LSTM in fp32: 64; larger prints n/a); T = 256: the loop is slow
 LAYERNORM_SIZES = ((16, 256, 64), (8, 256, 128), (64, 256, 128))
+# B, T, H, heads of the headwise part: head sizes 192, 96, 64 at H = 768 and 64 at H = 256 (a head the
+# kernel does not fit prints n/a: fp32 training fits head size <= 64, fp16/bf16 <= 128)
+HEADWISE_SIZES = ((16, 1024, 768, 4), (16, 1024, 768, 8), (16, 1024, 768, 12), (16, 1024, 256, 4))
 EAGER_SIZE = (16, 256, 256)  # B, T, H of the eager nn.LSTMCell loop row (fp32), as DESIGN.md
 QUICK_SCAN_SIZES = ((2, 64, 33),)
 QUICK_LSTM_SIZES = ((3, 32, 24),)
+QUICK_HEADWISE_SIZES = ((3, 32, 24, 2), (3, 32, 24, 4))  # head sizes 12 and 6
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 # parity, relative to the largest magnitude of the float64 answer
 PARITY = {torch.float32: 1e-4, torch.float16: 2e-2, torch.bfloat16: 8e-2}
@@ -109,7 +123,7 @@ MIN_REPEATS = 5  # ... but not below this many
 DEV = "cuda"  # "cpu" only for --cpu-smoke (the code path under the Triton interpreter)
 FAILURES: list[str] = []  # parity failures that skipped a timing (TF32 rows, zoneout): exit code 1
 # every part, in the default order: the parts never timed on a GPU first (a timeout cuts re-measurements)
-PARTS = ("layernorm", "zoneout", "rnn", "dropout", "lstm", "gru", "scan")
+PARTS = ("layernorm", "headwise", "zoneout", "rnn", "dropout", "lstm", "gru", "scan")
 
 
 def cuda_ms(fns: dict[Hashable, Callable[[], object]], repeats: int, warmup: int = 3) -> dict[Hashable, float]:
@@ -589,6 +603,84 @@ def layernorm_rows(sizes, repeats: int) -> list[list[object]]:
     return rows
 
 
+HEADWISE_HEADER = ["B", "T", "H", "heads", "head size", "dtype", "mode", "fused hw ms", "loop hw ms",
+                   "dense fused ms", "cuDNN ms", "loop / hw", "dense / hw", "cuDNN / hw", "parity (rel err vs f64)"]
+
+
+def _headwise_pair(H: int, heads: int, dtype: torch.dtype):
+    """The same head-wise LSTM layer twice, fused (``backend="triton"``) and loop, biases perturbed."""
+    import rnnkit
+    from rnnkit.cells import HeadwiseLSTMCell
+    layers = []
+    for backend in ("triton", "loop"):
+        torch.manual_seed(0)
+        layer = rnnkit.Recurrent(lambda d: HeadwiseLSTMCell(d, H, heads=heads), input_size=H, batch_first=True,
+                                 backend=backend)
+        with torch.no_grad():
+            for name, p in layer.named_parameters():
+                if name.split(".")[-1].startswith("bias"):
+                    p.add_(0.3 * torch.randn_like(p))
+        layers.append(layer.to(DEV).to(dtype))
+    return layers
+
+
+def headwise_rows(sizes, repeats: int) -> list[list[object]]:
+    """Fused head-wise LSTM layer against its loop, the dense fused LSTM and cuDNN (module docstring)."""
+    import rnnkit
+    from rnnkit.kernels.dispatch import BackendUnavailable
+    rows = []
+    for B, T, H, heads in sizes:
+        _, oracle = _headwise_pair(H, heads, torch.float64)
+        x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(1))
+        dy64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(2))
+        xg = x64.clone().requires_grad_()
+        y = oracle(xg)[0]
+        want = [y.detach()] + list(torch.autograd.grad(y, [xg, *oracle.parameters()], dy64))
+        for dname, dtype in DTYPES.items():
+            fused, loop = _headwise_pair(H, heads, dtype)
+            torch.manual_seed(0)
+            dense = rnnkit.LSTM(H, H, batch_first=True, backend="triton").to(DEV).to(dtype)
+            cudnn = torch.nn.LSTM(H, H, batch_first=True).to(DEV).to(dtype)
+            x, dy = x64.to(dtype), dy64.to(dtype)
+            xg = x.detach().requires_grad_()
+            label = f"headwise {B}x{T}x{H} heads={heads} {dname}"
+            for mode in ("fwd", "f+b"):
+                row = [B, T, H, heads, H // heads, dname, mode]
+                try:  # parity first: the forward under no_grad, or the forward and every gradient
+                    if mode == "fwd":
+                        got = [_no_grad(fused, x)[0]]
+                    else:
+                        y = fused(xg)[0]
+                        got = [y.detach()] + list(torch.autograd.grad(y, [xg, *fused.parameters()], dy))
+                except (BackendUnavailable, ValueError) as err:
+                    print(f"# {label} {mode}: n/a: {err}", file=sys.stderr, flush=True)
+                    rows.append(row + ["n/a"] * 8)
+                    continue
+                err = max(rel_err(g, w) for g, w in zip(got, want))
+                if not err <= PARITY[dtype]:
+                    fail(f"{label} {mode}: relative error {err:.3g} > {PARITY[dtype]:g}")
+                    rows.append(row + ["n/a"] * 7 + [f"{err:.2g} FAILED"])
+                    continue
+                if mode == "fwd":
+                    fns = {"hw": lambda: _no_grad(fused, x), "loop": lambda: _no_grad(loop, x),
+                           "dense": lambda: _no_grad(dense, x), "cudnn": lambda: _no_grad(cudnn, x)}
+                else:
+                    fns = {"hw": lambda: fused(xg)[0].backward(dy), "loop": lambda: loop(xg)[0].backward(dy),
+                           "dense": lambda: dense(xg)[0].backward(dy), "cudnn": lambda: cudnn(xg)[0].backward(dy)}
+                try:  # the dense peer must fit too, else its column prints n/a
+                    fns["dense"]()
+                except (BackendUnavailable, ValueError) as exc:
+                    print(f"# {label} {mode}: dense fused LSTM n/a: {exc}", file=sys.stderr, flush=True)
+                    del fns["dense"]
+                ms = cuda_ms(fns, repeats if DEV == "cpu" else max(3, repeats // 4))
+                rows.append(row + [f"{ms['hw']:.3f}", f"{ms['loop']:.3f}",
+                                   f"{ms['dense']:.3f}" if "dense" in ms else "n/a", f"{ms['cudnn']:.3f}",
+                                   f"{ms['loop'] / ms['hw']:.1f}",
+                                   f"{ms['dense'] / ms['hw']:.2f}" if "dense" in ms else "n/a",
+                                   f"{ms['cudnn'] / ms['hw']:.2f}", f"{err:.2g}"])
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
@@ -638,6 +730,13 @@ def main(argv: list[str] | None = None) -> int:
                   "the fused LSTM/GRU without LayerNorm; goal LN / plain <= 1.5, loop / LN >= 10; parity: the "
                   "largest error of outputs and gradients against the float64 loop)\n")
             print(markdown_table(LAYERNORM_HEADER, rows), flush=True)
+        elif part == "headwise":
+            rows = headwise_rows(QUICK_HEADWISE_SIZES if quick else HEADWISE_SIZES, repeats)
+            print("\nHead-wise (block-diagonal) LSTM layer (median ms; hw: HeadwiseLSTMCell(H, H, heads), fused "
+                  "kernel and rnnkit's loop, what auto runs; dense fused: rnnkit.LSTM(H, H, backend=\"triton\"); "
+                  "cuDNN: torch.nn.LSTM(H, H); torch's TF32 switches as they are; parity: the largest error of "
+                  "outputs (f+b: and gradients) against the float64 loop)\n")
+            print(markdown_table(HEADWISE_HEADER, rows), flush=True)
         elif part == "scan":
             rows = scan_rows(QUICK_SCAN_SIZES if quick else SCAN_SIZES, repeats)
             print("\nlinear scan (median ms)\n")

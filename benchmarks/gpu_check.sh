@@ -3,10 +3,11 @@
 #   smoke  - the split LSTM kernel once at H=768 (a hang or launch error shows here first)
 #   tests  - all of tests/kernels_triton on the GPU, gpu-marked included
 #   bench  - benchmarks/gpu.py (parity first, then timing against cuDNN and torch scans): every part, the
-#            never-timed ones first (layernorm, zoneout, rnn, dropout, then lstm, gru, scan), so a timeout cuts
-#            re-measurements; the fp32 rows of rnn, lstm and gru time the TF32 product too; a parity failure
-#            of a TF32 row, of zoneout or of layernorm skips that timing and makes its exit code 1 (other parts
-#            still run). Only the LayerNorm LSTM/GRU: BENCH_ARGS="--parts layernorm" PARTS="bench"
+#            never-timed ones first (layernorm, headwise, zoneout, rnn, dropout, then lstm, gru, scan), so a
+#            timeout cuts re-measurements; the fp32 rows of rnn, lstm and gru time the TF32 product too; a
+#            parity failure of a TF32 row, of zoneout, of layernorm or of headwise skips that timing and makes
+#            its exit code 1 (other parts still run). Only the LayerNorm LSTM/GRU:
+#            BENCH_ARGS="--parts layernorm" PARTS="bench"
 #   train  - benchmarks/gpu_train_parity.py (char LM: fused LSTM and GRU vs cuDNN validation loss)
 # Logs go to $OUT (the device tool brings them back) or ./gpu-logs.
 #   PARTS="tests bench train" bash benchmarks/gpu_check.sh        # default: all four
