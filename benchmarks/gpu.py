@@ -538,19 +538,36 @@ LAYERNORM_HEADER = ["cell", "B", "T", "H", "dtype", "mode", "fused LN ms", "loop
                     "LN / plain", "loop / LN", "parity (rel err vs f64)"]
 
 
-def _layernorm_pair(cls, H: int, dtype: torch.dtype):
-    """The same LayerNorm layer twice, fused (``backend="triton"``) and loop, gains/shifts perturbed."""
+def _layer_pair(make_cell, H: int, dtype: torch.dtype, perturb: tuple[str, ...]):
+    """The same layer of ``make_cell(input_size)`` cells twice, fused (``backend="triton"``) and
+    loop, from one seed, the parameters whose names start with ``perturb`` moved off their
+    initial values (ones and zeros would hide a gain or shift the kernels drop)."""
     import rnnkit
     layers = []
     for backend in ("triton", "loop"):
         torch.manual_seed(0)
-        layer = rnnkit.Recurrent(lambda d: cls(d, H), input_size=H, batch_first=True, backend=backend)
+        layer = rnnkit.Recurrent(make_cell, input_size=H, batch_first=True, backend=backend)
         with torch.no_grad():
             for name, p in layer.named_parameters():
-                if name.split(".")[-1].startswith(("gamma", "beta", "bias")):
+                if name.split(".")[-1].startswith(perturb):
                     p.add_(0.3 * torch.randn_like(p))
         layers.append(layer.to(DEV).to(dtype))
     return layers
+
+
+def _f64_reference(oracle, B: int, T: int, H: int):
+    """``(x64, dy64, want)``: seeded inputs and the float64 loop's output and gradients (of x and
+    every parameter) that a fused layer's parity is measured against."""
+    x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(1))
+    dy64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(2))
+    xg = x64.clone().requires_grad_()
+    y = oracle(xg)[0]
+    return x64, dy64, [y.detach()] + list(torch.autograd.grad(y, [xg, *oracle.parameters()], dy64))
+
+
+def _layernorm_pair(cls, H: int, dtype: torch.dtype):
+    """A LayerNorm layer fused and loop, gains and shifts perturbed."""
+    return _layer_pair(lambda d: cls(d, H), H, dtype, ("gamma", "beta", "bias"))
 
 
 def layernorm_rows(sizes, repeats: int) -> list[list[object]]:
@@ -563,12 +580,7 @@ def layernorm_rows(sizes, repeats: int) -> list[list[object]]:
     for cell, cls, plain_cls, plain_fn in (("LSTM", LayerNormLSTMCell, torch.nn.LSTM, lstm_forward),
                                            ("GRU", LayerNormGRUCell, torch.nn.GRU, gru_forward)):
         for B, T, H in sizes:
-            _, oracle = _layernorm_pair(cls, H, torch.float64)
-            x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(1))
-            dy64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(2))
-            xg = x64.clone().requires_grad_()
-            y = oracle(xg)[0]
-            want = [y.detach()] + list(torch.autograd.grad(y, [xg, *oracle.parameters()], dy64))
+            x64, dy64, want = _f64_reference(_layernorm_pair(cls, H, torch.float64)[1], B, T, H)
             for dname, dtype in DTYPES.items():
                 fused, loop = _layernorm_pair(cls, H, dtype)
                 plain = plain_cls(H, H, batch_first=True).to(DEV).to(dtype)
@@ -608,20 +620,9 @@ HEADWISE_HEADER = ["B", "T", "H", "heads", "head size", "dtype", "mode", "fused 
 
 
 def _headwise_pair(H: int, heads: int, dtype: torch.dtype):
-    """The same head-wise LSTM layer twice, fused (``backend="triton"``) and loop, biases perturbed."""
-    import rnnkit
+    """A head-wise LSTM layer fused and loop, biases perturbed."""
     from rnnkit.cells import HeadwiseLSTMCell
-    layers = []
-    for backend in ("triton", "loop"):
-        torch.manual_seed(0)
-        layer = rnnkit.Recurrent(lambda d: HeadwiseLSTMCell(d, H, heads=heads), input_size=H, batch_first=True,
-                                 backend=backend)
-        with torch.no_grad():
-            for name, p in layer.named_parameters():
-                if name.split(".")[-1].startswith("bias"):
-                    p.add_(0.3 * torch.randn_like(p))
-        layers.append(layer.to(DEV).to(dtype))
-    return layers
+    return _layer_pair(lambda d: HeadwiseLSTMCell(d, H, heads=heads), H, dtype, ("bias",))
 
 
 def headwise_rows(sizes, repeats: int) -> list[list[object]]:
@@ -630,12 +631,7 @@ def headwise_rows(sizes, repeats: int) -> list[list[object]]:
     from rnnkit.kernels.dispatch import BackendUnavailable
     rows = []
     for B, T, H, heads in sizes:
-        _, oracle = _headwise_pair(H, heads, torch.float64)
-        x64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(1))
-        dy64 = torch.randn(B, T, H, device=DEV, dtype=torch.float64, generator=torch.Generator(DEV).manual_seed(2))
-        xg = x64.clone().requires_grad_()
-        y = oracle(xg)[0]
-        want = [y.detach()] + list(torch.autograd.grad(y, [xg, *oracle.parameters()], dy64))
+        x64, dy64, want = _f64_reference(_headwise_pair(H, heads, torch.float64)[1], B, T, H)
         for dname, dtype in DTYPES.items():
             fused, loop = _headwise_pair(H, heads, dtype)
             torch.manual_seed(0)
