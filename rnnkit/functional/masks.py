@@ -15,6 +15,19 @@ def length_mask(lengths: Tensor, max_len: int) -> Tensor:
     return steps.unsqueeze(0) < lengths.unsqueeze(1)
 
 
+def padded_step(t: int, lengths: Tensor | None, new: tuple[Tensor, ...],
+                old: tuple[Tensor, ...]) -> tuple[tuple[Tensor, ...], Tensor]:
+    """Step t of a time loop over a padded batch: ``(states, output)``. Each state ``(B, H)`` takes
+    its ``new`` value where ``t < lengths[b]`` and holds its ``old`` one at padded steps (so the
+    final state is the last valid step's); the output is the first state, zero at padded steps.
+    Without lengths every state is new."""
+    if lengths is None:
+        return new, new[0]
+    valid = (t < lengths.to(new[0].device)).unsqueeze(1)
+    states = tuple(torch.where(valid, n, o) for n, o in zip(new, old))
+    return states, torch.where(valid, states[0], torch.zeros_like(states[0]))
+
+
 def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
     """Reverse each sequence of ``x (B, T, ...)`` within its own length; padding stays in place.
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from rnnkit.functional.masks import padded_step
+
 NONLINEARITIES = ("tanh", "relu")
 
 
@@ -43,11 +45,6 @@ def elman_sequence_ref(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, lengt
         if d_all is not None:  # d * old + (1 - d) * new: exactly old or new for a 0/1 draw
             d = d_all[:, t]
             h_new = d * h + (1 - d) * h_new
-        if lengths is None:
-            h = h_new
-            ys.append(h)
-        else:
-            valid = (t < lengths.to(gi.device)).unsqueeze(1)
-            h = torch.where(valid, h_new, h)
-            ys.append(torch.where(valid, h, torch.zeros_like(h)))
+        (h,), out = padded_step(t, lengths, (h_new,), (h,))
+        ys.append(out)
     return torch.stack(ys, dim=1), h

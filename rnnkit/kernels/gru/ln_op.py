@@ -21,6 +21,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from rnnkit.cells.layernorm import layer_norm_gru_step
+from rnnkit.functional.masks import padded_step
 from rnnkit.kernels.gru.triton_ln_bwd import _ln_gru_bwd_kernel
 from rnnkit.kernels.gru.triton_ln_fwd import _ln_gru_fwd_kernel
 from rnnkit.kernels.lstm.ln_op import check_lengths, check_vector, choose_ln_layout, run_ln_kernel
@@ -130,11 +131,6 @@ def ln_gru_sequence_ref(gi: Tensor, w_hh: Tensor, gamma_hh: Tensor, bias_hh: Ten
     for t in range(T):
         h_rec = None if hmask is None else h * hmask.to(gi.dtype)
         h_new = layer_norm_gru_step(gi[:, t], h, w_hh, gamma_hh, bias_hh, eps, h_rec=h_rec)
-        if lengths is None:
-            h = h_new
-            ys.append(h)
-        else:
-            valid = (t < lengths.to(gi.device)).unsqueeze(1)
-            h = torch.where(valid, h_new, h)
-            ys.append(torch.where(valid, h, torch.zeros_like(h)))
+        (h,), out = padded_step(t, lengths, (h_new,), (h,))
+        ys.append(out)
     return torch.stack(ys, dim=1), h

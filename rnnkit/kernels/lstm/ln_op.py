@@ -29,6 +29,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from rnnkit.cells.layernorm import layer_norm_lstm_step
+from rnnkit.functional.masks import padded_step
 from rnnkit.kernels.lstm.triton_ln_bwd import _ln_lstm_bwd_kernel
 from rnnkit.kernels.lstm.triton_ln_fwd import _ln_lstm_fwd_kernel
 from rnnkit.kernels.persistent import NUM_WARPS, check_sequence_inputs, new_output, plan
@@ -177,11 +178,6 @@ def ln_lstm_sequence_ref(gi: Tensor, w_hh: Tensor, gamma_hh: Tensor, gamma_c: Te
     for t in range(T):
         h_rec = h if hmask is None else h * hmask.to(gi.dtype)
         h_new, c_new = layer_norm_lstm_step(gi[:, t], h_rec, c, w_hh, gamma_hh, gamma_c, beta_c, eps)
-        if lengths is None:
-            h, c = h_new, c_new
-            ys.append(h)
-        else:
-            valid = (t < lengths.to(gi.device)).unsqueeze(1)
-            h, c = torch.where(valid, h_new, h), torch.where(valid, c_new, c)
-            ys.append(torch.where(valid, h, torch.zeros_like(h)))
+        (h, c), out = padded_step(t, lengths, (h_new, c_new), (h, c))
+        ys.append(out)
     return torch.stack(ys, dim=1), (h, c)

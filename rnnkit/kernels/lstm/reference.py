@@ -29,6 +29,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from rnnkit.functional.masks import padded_step
+
 
 def lstm_sequence_ref(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Tensor | None = None,
                       lengths: Tensor | None = None, hmask: Tensor | None = None,
@@ -51,11 +53,6 @@ def lstm_sequence_ref(gi: Tensor, w_hh: Tensor, h0: Tensor | None = None, c0: Te
             h_new = d_h[:, t] * h + (1 - d_h[:, t]) * h_new
         if d_c is not None:
             c_new = d_c[:, t] * c + (1 - d_c[:, t]) * c_new
-        if lengths is None:
-            h, c = h_new, c_new
-            ys.append(h)
-        else:
-            valid = (t < lengths.to(gi.device)).unsqueeze(1)
-            h, c = torch.where(valid, h_new, h), torch.where(valid, c_new, c)
-            ys.append(torch.where(valid, h, torch.zeros_like(h)))
+        (h, c), out = padded_step(t, lengths, (h_new, c_new), (h, c))
+        ys.append(out)
     return torch.stack(ys, dim=1), (h, c)
