@@ -33,8 +33,8 @@ What ``auto`` picks:
   fused fp32 products are TF32, but that path is untimed against cuDNN, so fp32 stays on cuDNN
   either way: docs/kernels.md). The Elman RNN's kernel has not been timed on a GPU yet: ``auto``
   never takes it, nor the LayerNorm LSTM/GRU kernels (rnnkit/kernels/lstm/ln_op.py; no GPU timing
-  yet: ``backend="triton"`` only), nor the head-wise (block-diagonal) LSTM kernel
-  (rnnkit/kernels/lstm/headwise.py; untimed on a GPU: ``backend="triton"`` only). Otherwise, on
+  yet: ``backend="triton"`` only), nor the head-wise (block-diagonal) LSTM and GRU
+  kernels (rnnkit/kernels/{lstm,gru}/headwise.py; untimed on a GPU: ``backend="triton"`` only). Otherwise, on
   any device, ``native`` where it is exact, else ``loop``.
 - the linear scan and the min-RNN layers: ``triton`` on CUDA in fp32 and bf16 when triton imports,
   the dtypes where it passed its GPU tests and was timed faster than ``chunked`` (docs/kernels.md);

@@ -21,10 +21,11 @@ over each step) is computed outside the recurrence, the kernels do the rest. Var
 around them is fused (the product reads ``h * m_h``); Zoneout around them is refused (not fused:
 ``backend="loop"`` runs it). ``auto`` never takes them (rnnkit/kernels/dispatch.py).
 
-Head-wise LSTM cells (:class:`rnnkit.cells.HeadwiseLSTMCell`, block-diagonal W_hh) run the
-head-blocked kernels of rnnkit/kernels/lstm/headwise.py (one program per head, no exchange
-between heads), bare only: wrappers around them are refused (``backend="loop"`` runs them), and
-``auto`` never takes them (no GPU timing yet). ``HeadwiseGRUCell`` has no fused kernel.
+Head-wise cells (:class:`rnnkit.cells.HeadwiseLSTMCell`, :class:`rnnkit.cells.HeadwiseGRUCell`,
+block-diagonal W_hh) run the head-blocked kernels of rnnkit/kernels/lstm/headwise.py and
+rnnkit/kernels/gru/headwise.py (one program per head, no exchange between heads), bare only:
+wrappers around them are refused (``backend="loop"`` runs them), and ``auto`` never takes them
+(no GPU timing yet: they are not in dispatch.AUTO_TRITON_DTYPES).
 
 ``unsupported_reason`` says why the fused path cannot run a layer on an input (None when it can).
 Nothing here imports triton at module import: a machine without it keeps every other backend.
@@ -37,14 +38,15 @@ from torch import Tensor
 
 from rnnkit.cells.base import begin_sequence
 from rnnkit.cells.builtin import GRUCell, LSTMCell, RNNCell
-from rnnkit.cells.headwise import HeadwiseLSTMCell
+from rnnkit.cells.headwise import HeadwiseGRUCell, HeadwiseLSTMCell
 from rnnkit.cells.layernorm import LayerNormGRUCell, LayerNormLSTMCell
 from rnnkit.cells.regularized import VariationalDropout, Zoneout
 from rnnkit.functional.masks import reverse_padded
 
 FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 LN_CELLS = (LayerNormLSTMCell, LayerNormGRUCell)  # the whole-row LayerNorm kernels
-FUSED_CELLS = (RNNCell, LSTMCell, GRUCell, HeadwiseLSTMCell) + LN_CELLS
+HEADWISE_CELLS = (HeadwiseLSTMCell, HeadwiseGRUCell)  # the head-blocked kernels, bare cells only
+FUSED_CELLS = (RNNCell, LSTMCell, GRUCell) + HEADWISE_CELLS + LN_CELLS
 
 
 def triton_importable() -> bool:
@@ -118,7 +120,8 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
     if kind is None:
         names = sorted({type(c).__name__ for c in cells})
         return (f"cell types {', '.join(names)}: the fused Triton kernels are plain Elman RNN, LSTM or GRU "
-                "layers (or LayerNorm LSTM/GRU), bare or in VariationalDropout and/or Zoneout (each at most once)")
+                "layers (or LayerNorm LSTM/GRU), bare or in VariationalDropout and/or Zoneout (each at most once), "
+                "or bare head-wise LSTM/GRU layers")
     bases = [base_cell(c) for c in cells]
     if any(getattr(b, "proj_size", 0) for b in bases):
         return "proj_size (LSTM projections are not fused)"
@@ -130,13 +133,15 @@ def unsupported_reason(layer, x: Tensor) -> str | None:
     if why_not is not None:
         return why_not
     training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in layer.parameters()))
-    if kind is HeadwiseLSTMCell:
+    if kind in HEADWISE_CELLS:
         if any(b is not c for c, b in zip(cells, bases)):
-            return "dropout/zoneout wrappers around HeadwiseLSTMCell are not fused (backend='loop' runs them)"
-        from rnnkit.kernels.lstm.headwise import choose_headwise
+            return f"dropout/zoneout wrappers around {kind.__name__} are not fused (backend='loop' runs them)"
+        from rnnkit.kernels.headwise_common import choose_headwise
+        name = "LSTM" if kind is HeadwiseLSTMCell else "GRU"
         for b in bases:
             try:
-                choose_headwise(x.shape[0], b.hidden_size, b.heads, x.dtype, x.device, training=training)
+                choose_headwise(x.shape[0], b.hidden_size, b.heads, x.dtype, x.device, training=training,
+                                gates=b.num_gates, cell=name)
             except ValueError as err:
                 return str(err)
         return None
@@ -222,6 +227,11 @@ def fused_scan(cell, x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | Non
         h0, c0 = state
         y, final = headwise_lstm_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
                                          h0.to(x.dtype), c0.to(x.dtype), lengths)
+    elif type(base) is HeadwiseGRUCell:  # bare only, as the LSTM
+        from rnnkit.kernels.gru.headwise import headwise_gru_forward
+        y, h = headwise_gru_forward(x, base.weight_ih, base.weight_hh, base.bias_ih, base.bias_hh,
+                                    state[0].to(x.dtype), lengths)
+        final = (h,)
     elif type(base) is LSTMCell:
         from rnnkit.kernels.lstm.op import lstm_forward
         h0, c0 = state

@@ -214,9 +214,9 @@ def test_backends_auto_is_loop_and_fused_paths_refuse(cls):
     from rnnkit.kernels import dispatch
 
     assert dispatch.choose_backend(layer, "auto", x.transpose(0, 1)) == "loop"
-    # torch's op has no block-diagonal recurrence; the GRU has no fused Triton kernel (the LSTM's,
-    # under the interpreter, is tested in tests/kernels_triton/test_triton_headwise.py)
-    for name in ("native", "triton") if cls is HeadwiseGRUCell else ("native",):
+    # torch's op has no block-diagonal recurrence; the fused Triton kernels (under the interpreter)
+    # are tested in tests/kernels_triton/test_triton_headwise.py and test_triton_headwise_gru.py
+    for name in ("native",):
         layer.backend = name
         with pytest.raises(BackendUnavailable):
             layer(x)

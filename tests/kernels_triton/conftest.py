@@ -26,6 +26,7 @@ try:
     if HAS_TRITON:  # decorate the kernels now (outside the ImportError guard: a bug must fail)
         # the ops import every kernel module (a kernel imported later would not be interpreted)
         import rnnkit.kernels.elman.op
+        import rnnkit.kernels.gru.headwise
         import rnnkit.kernels.gru.op
         import rnnkit.kernels.lstm.headwise
         import rnnkit.kernels.lstm.op

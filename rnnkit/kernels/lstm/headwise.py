@@ -21,8 +21,10 @@ walk of rnnkit/kernels/lstm/README.md restricted to one head, ``dh <- sum_g da_g
 is one batched product outside the kernel, ``dU_j = sum_{b,t} da_{b,t}[head j]^T h_{b,t-1}[J]``.
 Lengths: steps t >= lengths[b] hold (h, c), output 0, and pass the carries back unchanged.
 
-Not fused here: VariationalDropout / Zoneout around the cell, the GRU (``backend="loop"`` runs
-them). ``auto`` never takes this path (no GPU timing yet: docs/kernels.md).
+Not fused here: VariationalDropout / Zoneout around the cell (``backend="loop"`` runs them).
+``auto`` never takes this path (no GPU timing yet: docs/kernels.md). The head-wise GRU
+(rnnkit/kernels/gru/headwise.py) shares the tiles, the launch configuration, the input checks and
+the dL/dW_hh product (rnnkit/kernels/headwise_common.py).
 """
 
 from __future__ import annotations
@@ -33,12 +35,18 @@ import triton.language as tl
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnkit.kernels.headwise_common import (
+    check_headwise_inputs,
+    choose_headwise,
+    head_block,
+    head_tiles,
+    headwise_weight_grad,
+    prepare_lengths,
+)
 from rnnkit.kernels.lstm.triton_cell import hold_padded, lstm_update, lstm_update_grad
-from rnnkit.kernels.persistent import SHARED_BYTES, dot_precision, new_output
+from rnnkit.kernels.persistent import new_output
 from rnnkit.kernels.scan.triton_op import check_device
 from rnnkit.kernels.triton_blocks import load_gates, store_gates
-
-BLOCK_B = 16
 
 
 @triton.jit
@@ -47,27 +55,19 @@ def _headwise_lstm_fwd_kernel(gi_ptr, w_ptr, h_ptr, c_ptr, len_ptr, y_ptr, gates
                               BLOCK_U: tl.constexpr, DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)  # the head
     pb = tl.program_id(1)  # the batch block
-    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)
-    u = tl.arange(0, BLOCK_U)  # units of the head (columns of a gate), also the k of the product
-    rmask = rb < B
-    umask = u < HH
-    m2 = rmask[:, None] & umask[None, :]
-    wmask = umask[:, None] & umask[None, :]
+    rb, u, col, rmask, m2, wmask, s_off = head_tiles(pj, pb, B, H, HH, BLOCK_B, BLOCK_U)
     # U_j^T per gate: wt_g[k, u] = weight_hh[j, g*HH + u, k]
-    w_off = pj * 4 * HH * HH + u[None, :] * HH + u[:, None]
-    w_i = tl.load(w_ptr + w_off, mask=wmask, other=0.0)
-    w_f = tl.load(w_ptr + w_off + HH * HH, mask=wmask, other=0.0)
-    w_g = tl.load(w_ptr + w_off + 2 * HH * HH, mask=wmask, other=0.0)
-    w_o = tl.load(w_ptr + w_off + 3 * HH * HH, mask=wmask, other=0.0)
-    col = pj * HH + u
-    s_off = rb[:, None].to(tl.int64) * H + col[None, :]
+    w_i = head_block(w_ptr, pj, 0, 4, HH, u, wmask, True)
+    w_f = head_block(w_ptr, pj, 1, 4, HH, u, wmask, True)
+    w_g = head_block(w_ptr, pj, 2, 4, HH, u, wmask, True)
+    w_o = head_block(w_ptr, pj, 3, 4, HH, u, wmask, True)
     h = tl.load(h_ptr + s_off, mask=m2, other=0.0)
     c = tl.load(c_ptr + s_off, mask=m2, other=0.0)
     if HAS_LEN:
         L = tl.load(len_ptr + rb, mask=rmask, other=0)
     gi_row = rb[:, None].to(tl.int64) * T * 4 * H + col[None, :]
     y_row = rb[:, None].to(tl.int64) * T * H + col[None, :]
-    for t in range(0, T):
+    for t in range(T):
         hd = h.to(gi_ptr.dtype.element_ty)
         g0 = gi_row + t * 4 * H
         a_i = tl.load(gi_ptr + g0, mask=m2, other=0.0).to(tl.float32) + tl.dot(hd, w_i, input_precision=DOT_PREC)
@@ -98,20 +98,12 @@ def _headwise_lstm_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr,
                               BLOCK_U: tl.constexpr, DOT_PREC: tl.constexpr):
     pj = tl.program_id(0)
     pb = tl.program_id(1)
-    rb = pb * BLOCK_B + tl.arange(0, BLOCK_B)
-    u = tl.arange(0, BLOCK_U)
-    rmask = rb < B
-    umask = u < HH
-    m2 = rmask[:, None] & umask[None, :]
-    wmask = umask[:, None] & umask[None, :]
+    rb, u, col, rmask, m2, wmask, s_off = head_tiles(pj, pb, B, H, HH, BLOCK_B, BLOCK_U)
     # U_j per gate, as the left-to-right product dh = da_g U_j[g] reads it: w_g[u, k] = weight_hh[j, g*HH + u, k]
-    w_off = pj * 4 * HH * HH + u[:, None] * HH + u[None, :]
-    w_i = tl.load(w_ptr + w_off, mask=wmask, other=0.0)
-    w_f = tl.load(w_ptr + w_off + HH * HH, mask=wmask, other=0.0)
-    w_g = tl.load(w_ptr + w_off + 2 * HH * HH, mask=wmask, other=0.0)
-    w_o = tl.load(w_ptr + w_off + 3 * HH * HH, mask=wmask, other=0.0)
-    col = pj * HH + u
-    s_off = rb[:, None].to(tl.int64) * H + col[None, :]
+    w_i = head_block(w_ptr, pj, 0, 4, HH, u, wmask, False)
+    w_f = head_block(w_ptr, pj, 1, 4, HH, u, wmask, False)
+    w_g = head_block(w_ptr, pj, 2, 4, HH, u, wmask, False)
+    w_o = head_block(w_ptr, pj, 3, 4, HH, u, wmask, False)
     dh = tl.load(dh_ptr + s_off, mask=m2, other=0.0)  # starts as dL/dh_n
     dc = tl.load(dc_ptr + s_off, mask=m2, other=0.0)  # starts as dL/dc_n
     if HAS_C0:
@@ -122,7 +114,7 @@ def _headwise_lstm_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr,
         L = tl.load(len_ptr + rb, mask=rmask, other=0)
     gi_row = rb[:, None].to(tl.int64) * T * 4 * H + col[None, :]
     y_row = rb[:, None].to(tl.int64) * T * H + col[None, :]
-    for s in range(0, T):
+    for s in range(T):
         t = T - 1 - s
         g0 = gi_row + t * 4 * H
         i, f, g, o = load_gates(gates_ptr, g0, H, m2)
@@ -152,25 +144,6 @@ def _headwise_lstm_bwd_kernel(gates_ptr, cs_ptr, c0_ptr, w_ptr, len_ptr, dy_ptr,
     tl.store(dc_ptr + s_off, dc, mask=m2)
 
 
-def choose_headwise(B: int, H: int, heads: int, dtype: torch.dtype, device: torch.device,
-                    training: bool = True) -> dict:
-    """The launch configuration: grid ``(heads, cdiv(B, BLOCK_B))``, one head per program; a
-    one-line ValueError where a head's block does not fit one program's shared memory."""
-    if heads < 1 or H % heads:
-        raise ValueError(f"heads must divide hidden_size={H}, got {heads}")
-    hh = H // heads
-    block_u = max(16, triton.next_power_of_2(hh))  # tl.dot takes no dimension under 16
-    itemsize = torch.empty((), dtype=dtype).element_size()
-    # the four (Hh, Hh) blocks of U_j, one h tile; the backward four gate-gradient tiles more
-    need = (4 * block_u + BLOCK_B + (4 * BLOCK_B if training else 0)) * block_u * itemsize
-    if need > SHARED_BYTES:
-        raise ValueError(f"the fused head-wise LSTM does not fit this shape: head size {hh} in {dtype} needs "
-                         f"{need // 1024} KiB of shared memory per program (limit {SHARED_BYTES // 1024} KiB); "
-                         f"more heads, fp16/bf16, or backend='loop' fits")
-    return {"grid": (heads, triton.cdiv(B, BLOCK_B)), "BLOCK_B": BLOCK_B, "BLOCK_U": block_u,
-            "DOT_PREC": dot_precision(dtype), "HH": hh}
-
-
 class HeadwiseLSTMSequence(torch.autograd.Function):
     """``(y, h_n, c_n)`` of the head-wise forward kernel; the backward kernel gives dL/dgi, dL/dh0,
     dL/dc0, one batched product dL/dW_hh ``(k, 4*Hh, Hh)``."""
@@ -181,9 +154,7 @@ class HeadwiseLSTMSequence(torch.autograd.Function):
         H = G // 4
         gi = gi.contiguous()
         w = w_hh.to(gi.dtype).contiguous()
-        lens = lengths.to(device=gi.device, dtype=torch.int32).contiguous() if lengths is not None else None
-        if lens is not None and (int(lens.min()) < 1 or int(lens.max()) > T):
-            raise ValueError(f"lengths must be in [1, T={T}]")
+        lens = prepare_lengths(lengths, T, gi.device)
         h_state = h0.float().clone() if h0 is not None else torch.zeros(B, H, device=gi.device)
         c_state = c0.float().clone() if c0 is not None else torch.zeros(B, H, device=gi.device)
         y = new_output((B, T, H), gi.dtype, gi.device)
@@ -220,11 +191,8 @@ class HeadwiseLSTMSequence(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             d_gi = dgates.to(ctx.gi_dtype)
         if ctx.needs_input_grad[1]:
-            # dU_j = sum_{b,t} da[head j]^T h_{t-1}[head j]; y is 0 at padded steps, where da is 0 too
-            first = h0.float() if h0 is not None else torch.zeros(B, H, device=y.device)
-            h_prev = torch.cat([first.unsqueeze(1), y[:, :-1].float()], dim=1).reshape(B * T, k, hh)
-            da = dgates.reshape(B * T, 4, k, hh)
-            d_w = torch.einsum("ngju,njc->jguc", da, h_prev).reshape(k, 4 * hh, hh).to(ctx.w_dtype)
+            # all four gates are in the product; y is h_t as the product read it (in gi's dtype)
+            d_w = headwise_weight_grad(dgates, h0, y, k).to(ctx.w_dtype)
         if h0 is not None and ctx.needs_input_grad[2]:
             d_h0 = dh.to(h0.dtype)
         if c0 is not None and ctx.needs_input_grad[3]:
@@ -238,23 +206,9 @@ def headwise_lstm_sequence_forward(gi: Tensor, w_hh: Tensor, h0: Tensor | None =
     ``(B, H)`` or None, lengths ``(B,)`` or None -> ``y (B, T, H)``, ``(h_n, c_n)`` in gi's dtype
     (fp16, bf16 or fp32)."""
     check_device(gi)
-    if gi.dim() != 3 or gi.shape[-1] % 4 or w_hh.dim() != 3:
-        raise ValueError(f"gi must be (batch, time, 4*hidden) and w_hh (heads, 4*head, head), got "
-                         f"{tuple(gi.shape)} and {tuple(w_hh.shape)}")
-    B, T, G = gi.shape
-    H = G // 4
-    k = w_hh.shape[0]
-    if H % k or tuple(w_hh.shape) != (k, 4 * (H // k), H // k):
-        raise ValueError(f"w_hh must have shape (heads, 4*H/heads, H/heads) with H={H}, got {tuple(w_hh.shape)}")
-    if gi.dtype not in (torch.float16, torch.bfloat16, torch.float32):
-        raise ValueError(f"the fused head-wise LSTM takes fp16, bf16 or fp32, got {gi.dtype}")
-    if B == 0 or T == 0:
-        raise ValueError(f"empty input of shape {tuple(gi.shape)}")
-    for name, s in (("h0", h0), ("c0", c0)):
-        if s is not None and tuple(s.shape) != (B, H):
-            raise ValueError(f"{name} must have shape (batch, hidden) = {(B, H)}, got {tuple(s.shape)}")
+    B, _T, H, k = check_headwise_inputs(gi, w_hh, 4, "LSTM", {"h0": h0, "c0": c0})
     training = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, w_hh, h0, c0))
-    cfg = choose_headwise(B, H, k, gi.dtype, gi.device, training)
+    cfg = choose_headwise(B, H, k, gi.dtype, gi.device, training, gates=4, cell="LSTM")
     y, h_n, c_n = HeadwiseLSTMSequence.apply(gi, w_hh, h0, c0, lengths, cfg)
     return y, (h_n, c_n)
 
