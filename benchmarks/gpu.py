@@ -10,11 +10,17 @@ opt-in, untimed before this part), its h checked against float64 and its gradien
 
 Part 2, one LSTM layer nn.LSTM(H, H) (input projection included on both sides): ``fused``
 (rnnkit.kernels.lstm.op.lstm_forward, the Triton sequential part, in the layout op.choose_kernel
-picks) against torch.nn.LSTM (cuDNN), T = 1024, in fp16, bf16 and fp32; "n/a" where no fused
-layout fits (the reason goes to stderr); ``rows ms`` times the ``rows`` layout of the same op.
+picks: the rows forward with the split backward) against torch.nn.LSTM (cuDNN), T = 1024, in fp16,
+bf16 and fp32; "n/a" where no fused layout fits (the reason goes to stderr); ``rows ms`` times
+``kernel="rows"`` of the same op, the rows forward with the rows backward (triton_rows_bwd.py, untimed
+before this part), so ``f+b`` rows set rows-fwd + split-bwd (``fused``), rows-fwd + rows-bwd (``rows``)
+and cuDNN side by side; at H = 768/1024 only the rows backward fits training. Before the ``f+b``
+timing, dL/dx of every fused variant is checked against the float64 layer's: relative error <=
+max(PARITY, 2 x cuDNN's); a failure skips that variant's ``f+b`` timing (listed at the end, exit 1).
 Part 3: fp32 forward+backward against an eager
 nn.LSTMCell loop, one size. Part 4: one GRU layer nn.GRU(H, H), fused (rnnkit.kernels.gru, the
-layout its ``auto`` picks) against cuDNN, the same way; ``split ms`` times the split layout.
+layout its ``auto`` picks: rows forward where it fits, split backward) against cuDNN, the same way;
+``split ms`` times the split layout, ``rows ms`` the rows forward with the rows backward.
 Part 5 (``dropout``): a layer of ``VariationalDropout(LSTMCell | GRUCell)`` (recurrent dropout, the
 mask fixed over time), training forward+backward: the fused kernels with the mask inside the
 product (``backend="triton"``) against rnnkit's loop (``backend="loop"``, what ``auto`` runs for
@@ -37,15 +43,16 @@ no LayerNorm), all in the same interleaved rounds. Goal: LN / plain <= 1.5 and l
 Parity first: outputs, dL/dx and every parameter's gradient of the fused LN layer against the
 float64 loop (``PARITY``); a failure skips that row's timing (listed at the end, exit code 1).
 "n/a" where the whole-row layout does not fit (training: H <= 128; the LSTM in fp32 H <= 64).
-Part 9 (``headwise``): one layer of ``HeadwiseLSTMCell(H, H, heads=k)`` (block-diagonal W_hh),
-``fwd`` and ``f+b``: the fused head-wise kernel (``backend="triton"``, rnnkit/kernels/lstm/headwise.py)
-against the same layer on rnnkit's loop (``backend="loop"``, what ``auto`` runs), the dense fused
-LSTM (``rnnkit.LSTM(H, H, backend="triton")``) and cuDNN (``torch.nn.LSTM(H, H)``) at the same
-B, T, H, all in the same interleaved rounds; torch's TF32 switches as they are. Parity first, per
+Part 9 (``headwise``): one layer of ``HeadwiseLSTMCell(H, H, heads=k)`` and one of
+``HeadwiseGRUCell(H, H, heads=k)`` (block-diagonal W_hh), ``fwd`` and ``f+b``: the fused head-wise
+kernel (``backend="triton"``, rnnkit/kernels/{lstm,gru}/headwise.py) against the same layer on
+rnnkit's loop (``backend="loop"``, what ``auto`` runs), the dense fused layer of the same cell
+(``rnnkit.LSTM``/``rnnkit.GRU(H, H, backend="triton")``) and cuDNN (``torch.nn.LSTM``/``GRU(H, H)``)
+at the same B, T, H, all in the same interleaved rounds; torch's TF32 switches as they are. Parity first, per
 mode: the fused layer's outputs (``fwd``; ``f+b`` also dL/dx and every parameter's gradient)
 against the float64 loop (``PARITY``); a failure skips that row's timing (listed at the end, exit
 code 1). "n/a" where a head does not fit one program (the reason goes to stderr) and, in the dense
-column, where the dense fused LSTM does not fit.
+column, where the dense fused layer does not fit.
 
 fp32 in parts 2, 4 and 6 is timed twice, in the same interleaved rounds: ``fp32 (TF32 off)`` with
 torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False (the fused
@@ -104,7 +111,8 @@ ZONEOUT_SIZES = ((16, 256, 256), (16, 256, 768))
 # H <= 128 (the LSTM in fp32: 64; larger prints n/a); T = 256: the loop is slow
 LAYERNORM_SIZES = ((16, 256, 64), (8, 256, 128), (64, 256, 128))
 # B, T, H, heads of the headwise part: head sizes 192, 96, 64 at H = 768 and 64 at H = 256 (a head the
-# kernel does not fit prints n/a: fp32 training fits head size <= 64, fp16/bf16 <= 128)
+# kernel does not fit prints n/a: fp32 training fits head size <= 64 (the GRU, three gate blocks: 128,
+# exactly at the estimated limit), fp16/bf16 <= 128)
 HEADWISE_SIZES = ((16, 1024, 768, 4), (16, 1024, 768, 8), (16, 1024, 768, 12), (16, 1024, 256, 4))
 EAGER_SIZE = (16, 256, 256)  # B, T, H of the eager nn.LSTMCell loop row (fp32), as DESIGN.md
 QUICK_SCAN_SIZES = ((2, 64, 33),)
@@ -267,7 +275,7 @@ def _variants(cell: str) -> dict:
         return {kernel if kernel != "auto" else "fused":
                 ((lambda x, *p, k=kernel: lstm_forward(x, *p, kernel=k)),
                  (lambda B, H, dt, dev, training, k=kernel: choose_kernel(B, H, dt, dev, k, training=training)))
-                for kernel in ("auto", "rows")}
+                for kernel in ("auto", "rows")}  # auto: rows fwd + split bwd; rows: rows fwd + rows bwd
     if cell == "rnn":
         from rnnkit.kernels.elman.op import choose_layout as fit
         from rnnkit.kernels.elman.op import elman_forward
@@ -276,7 +284,7 @@ def _variants(cell: str) -> dict:
     return {kernel if kernel != "auto" else "fused":
             ((lambda x, *p, k=kernel: gru_forward(x, *p, kernel=k)),
              (lambda B, H, dt, dev, training, k=kernel: choose_layout(B, H, dt, dev, training=training, kernel=k)))
-            for kernel in ("auto", "split")}
+            for kernel in ("auto", "split", "rows")}  # auto: rows (or split) fwd + split bwd
 
 
 def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[object]], list[list[object]]]:
@@ -346,13 +354,16 @@ def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[obj
                                          + [f"{bound:.2e}", "yes" if n in timed[True] else "NO"])
             dy = torch.randn_like(x)
             xg = x.detach().requires_grad_()
+            bad_grads = _grad_parity(f"{cell} {dname} B={B} H={H}", variants, layouts, m, ref, x, x64, p, dy,
+                                     settings[0])
             for mode in ("fwd", "f+b"):
                 fns = {}
                 for on in settings:
                     fns["cudnn", on] = _in_tf32(on, (lambda m=m, x=x: _no_grad(m, x)) if mode == "fwd"
                                                 else (lambda m=m, xg=xg, dy=dy: m(xg)[0].backward(dy)))
                     for name, (fwd, _) in variants.items():
-                        if layouts[name, mode] is not None and name in timed[on]:
+                        if layouts[name, mode] is not None and name in timed[on] and not (
+                                mode == "f+b" and name in bad_grads):
                             fns[name, on] = _in_tf32(on, (lambda x=x, p=p, f=fwd: _no_grad(f, x, *p))
                                                      if mode == "fwd" else
                                                      (lambda xg=xg, p=p, dy=dy, f=fwd: f(xg, *p)[0].backward(dy)))
@@ -365,6 +376,29 @@ def layer_rows(cell: str, sizes, repeats: int) -> tuple[list[str], list[list[obj
     header = (["B", "T", "H", "dtype", "mode", "fused kernel"] + [f"{n} ms" for n in variants]
               + ["cuDNN ms", "cuDNN / fused"])
     return header, rows, precision
+
+
+def _grad_parity(label: str, variants: dict, layouts: dict, m, ref, x, x64, p, dy, on: bool | None) -> set:
+    """dL/dx of cuDNN's layer and of every fused variant whose training layout fits, against the
+    float64 layer ``ref`` (torch's TF32 switches ``on``: off for fp32, as the exact parity): the
+    variants whose relative error exceeds max(PARITY, 2 x cuDNN's), each listed as a failure. The
+    errors go to stderr (bench.log keeps them)."""
+    x64g = x64.detach().requires_grad_()
+    ref(x64g)[0].backward(dy.double())
+    errs = {}
+    with tf32(bool(on)):
+        for name, fwd in [("cuDNN", m)] + [(n, (lambda xx, f=f: f(xx, *p))) for n, (f, _) in variants.items()
+                                           if layouts[n, "f+b"] is not None]:
+            xg = x.detach().requires_grad_()
+            fwd(xg)[0].backward(dy)
+            errs[name] = rel_err(xg.grad, x64g.grad)
+    bound = max(PARITY[x.dtype], 2 * errs["cuDNN"])
+    print(f"# {label} dL/dx relative error: " + ", ".join(f"{n} {e:.2e}" for n, e in errs.items())
+          + f" (bound {bound:.2e})", file=sys.stderr, flush=True)
+    bad = {n for n, e in errs.items() if n != "cuDNN" and not e <= bound}
+    for n in sorted(bad):
+        fail(f"{n} {label} f+b: dL/dx relative error {errs[n]:.3g} > {bound:.3g}")
+    return bad
 
 
 PRECISION_HEADER = ["B", "T", "H", "variant", "exact fused", "exact cuDNN", "TF32 fused", "TF32 cuDNN",
@@ -505,7 +539,7 @@ def _layout_name(layout) -> str:
     if layout is None:
         return "n/a"
     name = f"{layout['fwd']['kind']} J={layout['fwd']['BLOCK_J']}"
-    return name + (f", bwd J={layout['bwd']['BLOCK_J']}" if layout["bwd"] else "")
+    return name + (f", {layout['bwd']['kind']} bwd J={layout['bwd']['BLOCK_J']}" if layout["bwd"] else "")
 
 
 def eager_rows(repeats: int) -> list[list[object]]:
@@ -615,33 +649,35 @@ def layernorm_rows(sizes, repeats: int) -> list[list[object]]:
     return rows
 
 
-HEADWISE_HEADER = ["B", "T", "H", "heads", "head size", "dtype", "mode", "fused hw ms", "loop hw ms",
+HEADWISE_HEADER = ["cell", "B", "T", "H", "heads", "head size", "dtype", "mode", "fused hw ms", "loop hw ms",
                    "dense fused ms", "cuDNN ms", "loop / hw", "dense / hw", "cuDNN / hw", "parity (rel err vs f64)"]
 
 
-def _headwise_pair(H: int, heads: int, dtype: torch.dtype):
-    """A head-wise LSTM layer fused and loop, biases perturbed."""
-    from rnnkit.cells import HeadwiseLSTMCell
-    return _layer_pair(lambda d: HeadwiseLSTMCell(d, H, heads=heads), H, dtype, ("bias",))
+def _headwise_pair(cell: str, H: int, heads: int, dtype: torch.dtype):
+    """A head-wise LSTM or GRU layer (``cell``: "LSTM", "GRU") fused and loop, biases perturbed."""
+    from rnnkit.cells import HeadwiseGRUCell, HeadwiseLSTMCell
+    cls = HeadwiseLSTMCell if cell == "LSTM" else HeadwiseGRUCell
+    return _layer_pair(lambda d: cls(d, H, heads=heads), H, dtype, ("bias",))
 
 
 def headwise_rows(sizes, repeats: int) -> list[list[object]]:
-    """Fused head-wise LSTM layer against its loop, the dense fused LSTM and cuDNN (module docstring)."""
+    """Fused head-wise LSTM and GRU layers against their loop, the dense fused layer and cuDNN
+    (module docstring)."""
     import rnnkit
     from rnnkit.kernels.dispatch import BackendUnavailable
     rows = []
-    for B, T, H, heads in sizes:
-        x64, dy64, want = _f64_reference(_headwise_pair(H, heads, torch.float64)[1], B, T, H)
+    for cell, B, T, H, heads in ((c, *size) for size in sizes for c in ("LSTM", "GRU")):
+        x64, dy64, want = _f64_reference(_headwise_pair(cell, H, heads, torch.float64)[1], B, T, H)
         for dname, dtype in DTYPES.items():
-            fused, loop = _headwise_pair(H, heads, dtype)
+            fused, loop = _headwise_pair(cell, H, heads, dtype)
             torch.manual_seed(0)
-            dense = rnnkit.LSTM(H, H, batch_first=True, backend="triton").to(DEV).to(dtype)
-            cudnn = torch.nn.LSTM(H, H, batch_first=True).to(DEV).to(dtype)
+            dense = getattr(rnnkit, cell)(H, H, batch_first=True, backend="triton").to(DEV).to(dtype)
+            cudnn = getattr(torch.nn, cell)(H, H, batch_first=True).to(DEV).to(dtype)
             x, dy = x64.to(dtype), dy64.to(dtype)
             xg = x.detach().requires_grad_()
-            label = f"headwise {B}x{T}x{H} heads={heads} {dname}"
+            label = f"headwise {cell} {B}x{T}x{H} heads={heads} {dname}"
             for mode in ("fwd", "f+b"):
-                row = [B, T, H, heads, H // heads, dname, mode]
+                row = [cell, B, T, H, heads, H // heads, dname, mode]
                 try:  # parity first: the forward under no_grad, or the forward and every gradient
                     if mode == "fwd":
                         got = [_no_grad(fused, x)[0]]
@@ -666,7 +702,7 @@ def headwise_rows(sizes, repeats: int) -> list[list[object]]:
                 try:  # the dense peer must fit too, else its column prints n/a
                     fns["dense"]()
                 except (BackendUnavailable, ValueError) as exc:
-                    print(f"# {label} {mode}: dense fused LSTM n/a: {exc}", file=sys.stderr, flush=True)
+                    print(f"# {label} {mode}: dense fused {cell} n/a: {exc}", file=sys.stderr, flush=True)
                     del fns["dense"]
                 ms = cuda_ms(fns, repeats if DEV == "cpu" else max(3, repeats // 4))
                 rows.append(row + [f"{ms['hw']:.3f}", f"{ms['loop']:.3f}",
@@ -728,10 +764,11 @@ def main(argv: list[str] | None = None) -> int:
             print(markdown_table(LAYERNORM_HEADER, rows), flush=True)
         elif part == "headwise":
             rows = headwise_rows(QUICK_HEADWISE_SIZES if quick else HEADWISE_SIZES, repeats)
-            print("\nHead-wise (block-diagonal) LSTM layer (median ms; hw: HeadwiseLSTMCell(H, H, heads), fused "
-                  "kernel and rnnkit's loop, what auto runs; dense fused: rnnkit.LSTM(H, H, backend=\"triton\"); "
-                  "cuDNN: torch.nn.LSTM(H, H); torch's TF32 switches as they are; parity: the largest error of "
-                  "outputs (f+b: and gradients) against the float64 loop)\n")
+            print("\nHead-wise (block-diagonal) LSTM and GRU layers (median ms; hw: HeadwiseLSTMCell/"
+                  "HeadwiseGRUCell(H, H, heads), fused kernel and rnnkit's loop, what auto runs; dense fused: "
+                  "rnnkit.LSTM/GRU(H, H, backend=\"triton\"); cuDNN: torch.nn.LSTM/GRU(H, H); torch's TF32 "
+                  "switches as they are; parity: the largest error of outputs (f+b: and gradients) against the "
+                  "float64 loop)\n")
             print(markdown_table(HEADWISE_HEADER, rows), flush=True)
         elif part == "scan":
             rows = scan_rows(QUICK_SCAN_SIZES if quick else SCAN_SIZES, repeats)

@@ -30,10 +30,17 @@ import triton
 NUM_WARPS = 4
 # Shared memory one program needs, in elements (measured for the LSTM, G = 4 gates: Triton's figure
 # matched these exactly on an H200): the forward holds its weight slice, G x BLOCK_K x BLOCK_J,
-# and one h tile, BLOCK_B x BLOCK_K; the backward the same slice and G gate-gradient tiles,
-# G x BLOCK_B x BLOCK_K.
+# and one h tile, BLOCK_B x BLOCK_K; the split backward the same slice and G gate-gradient tiles,
+# G x BLOCK_B x BLOCK_K. The rows backward (kind "rows", training; not yet compiled on a GPU) reads
+# its gradient tiles one at a time: the slice, one tile and, as a margin, one fp32 BLOCK_J x BLOCK_B
+# tile for the layout change of the product's result (shared_bytes).
 SHARED_BYTES = 224 * 1024  # an H100/H200 offers 227 KiB per block
 MAX_BLOCK_B = 64
+# units per program of the rows backward, largest first: BLOCK_J is the M of its product (the weight
+# slice is the left operand), and a Hopper warp-group MMA takes M = 64; at H = 768/1024 only 16 fits
+# (64 units' slice, 4H x 64, would be 384/512 KiB in bf16). Untimed: a GPU timing may prefer 16 (more
+# programs) at small H.
+ROWS_BWD_BLOCK_J = (64, 32, 16)
 
 
 POISON = False  # tests: the kernels' outputs start as NaN, so an element no program wrote fails
@@ -103,7 +110,17 @@ def dot_precision(dtype: torch.dtype) -> str:
     return "tf32" if tf32_allowed() else "ieee"
 
 
-def shared_bytes(block_b: int, block_j: int, block_k: int, itemsize: int, training: bool, gates: int = 4) -> int:
+def shared_bytes(block_b: int, block_j: int, block_k: int, itemsize: int, training: bool, gates: int = 4,
+                 kind: str = "split") -> int:
+    """Bytes of shared memory one program of a persistent kernel needs (the header's model)::
+
+        forward (either layout)   (G*J + BB) * K * s
+        split backward            (G*J + G*BB) * K * s          G gradient tiles at once
+        rows backward             (G*J + BB) * K * s + J*BB*4   one gradient tile at a time
+
+    with J = BLOCK_J, BB = BLOCK_B, K = BLOCK_K, s = itemsize and G = ``gates``."""
+    if training and kind == "rows":
+        return (gates * block_j + block_b) * block_k * itemsize + block_j * block_b * 4
     tiles = gates * block_b if training else block_b
     return (gates * block_j + tiles) * block_k * itemsize
 
@@ -123,10 +140,13 @@ def plan(B: int, H: int, dtype: torch.dtype, device: torch.device, training: boo
          kind: str = "split", one_program: bool = False, gates: int = 4) -> dict | str:
     """The launch configuration of one kernel, or a sentence saying why this shape does not fit.
 
-    ``training=True`` sizes the backward kernel (a gradient tile per gate), ``False`` a forward one;
-    ``gates`` per hidden unit (4 LSTM, 3 GRU); ``kind`` is the forward's layout, ``"split"`` or
-    ``"rows"`` (the LSTM's :mod:`rnnkit.kernels.lstm.triton_rows_fwd`, whose
-    stacked tile has 4*BLOCK_J rows: BLOCK_J = 16 gives the 64 rows of one warp-group MMA).
+    ``training=True`` sizes a backward kernel, ``False`` a forward one; ``gates`` per hidden unit
+    (4 LSTM, 3 GRU); ``kind`` the kernel's layout, ``"split"`` or ``"rows"``. A rows forward (the
+    LSTM's :mod:`rnnkit.kernels.lstm.triton_rows_fwd`) stacks its gates in a tile of 4*BLOCK_J rows:
+    BLOCK_J = 16 gives the 64 rows of one warp-group MMA. A rows backward
+    (:mod:`rnnkit.kernels.lstm.triton_rows_bwd`, ``training=True, kind="rows"``) holds one gradient
+    tile at a time, and its product's M is BLOCK_J: the largest of ``ROWS_BWD_BLOCK_J`` that fits.
+    A split backward holds a gradient tile per gate.
     BLOCK_J (hidden units per program) is otherwise 32 where it fits (faster on an H200 at
     H = 256: fewer programs meet at each barrier), else 16, the least tl.dot takes;
     ``one_program=True`` gives one program all H units (the "single" layout: no exchange between
@@ -136,16 +156,22 @@ def plan(B: int, H: int, dtype: torch.dtype, device: torch.device, training: boo
     block_k = max(16, triton.next_power_of_2(H))
     itemsize = torch.empty((), dtype=dtype).element_size()
     sms = sm_count(device)
-    for block_j in ((block_k,) if one_program else (16,) if kind == "rows" else (32, 16)):
-        if block_j > block_k:
+    if one_program:
+        candidates = (block_k,)
+    elif kind == "rows":
+        candidates = ROWS_BWD_BLOCK_J if training else (16,)
+    else:
+        candidates = (32, 16)
+    for block_j in candidates:
+        if block_j > block_k:  # the last candidate, 16, never is (BLOCK_K >= 16)
             continue
         n_j = triton.cdiv(H, block_j)
         block_b = 16
         while sms is not None and n_j * triton.cdiv(B, block_b) > sms and block_b < MAX_BLOCK_B:
             block_b *= 2
-        if shared_bytes(block_b, block_j, block_k, itemsize, training, gates) <= SHARED_BYTES:
+        if shared_bytes(block_b, block_j, block_k, itemsize, training, gates, kind) <= SHARED_BYTES:
             break
-    need = shared_bytes(block_b, block_j, block_k, itemsize, training, gates)
+    need = shared_bytes(block_b, block_j, block_k, itemsize, training, gates, kind)
     if need > SHARED_BYTES:
         what = "training" if training else "inference"
         hint = ("all of W_hh in one program fits only small H" if one_program else
@@ -157,19 +183,20 @@ def plan(B: int, H: int, dtype: torch.dtype, device: torch.device, training: boo
         return (f"batch {B} x hidden {H} needs {n_j * triton.cdiv(B, block_b)} resident programs, "
                 f"the card has {sms} multiprocessors")
     return {"kind": kind, "BLOCK_B": block_b, "BLOCK_J": block_j, "BLOCK_K": block_k,
-            "grid": (n_j, triton.cdiv(B, block_b)),
+            "grid": (n_j, triton.cdiv(B, block_b)), "shared_bytes": need,
             "DOT_PREC": dot_precision(dtype)}
 
 
 def launch(kernel, grid, args, cfg, device, steps: int, begin_end_index: int, **constexprs):
-    """One cooperative launch over all steps (CUDA) or one launch per step (interpreter)."""
+    """One cooperative launch over all steps (CUDA) or one launch per step (interpreter). Returns
+    what the launch returns on CUDA, Triton's compiled kernel (``.metadata.shared``: its shared
+    memory in bytes, to hold against ``cfg["shared_bytes"]``); None under the interpreter."""
     meta = {k: cfg[k] for k in ("BLOCK_B", "BLOCK_J", "BLOCK_K", "DOT_PREC")}
     if device.type == "cuda":
         args = list(args)
         args[begin_end_index:begin_end_index + 2] = [0, steps]
-        kernel[grid](*args, SYNC=True, **constexprs, **meta, num_warps=NUM_WARPS, num_stages=1,
-                     launch_cooperative_grid=True)
-        return
+        return kernel[grid](*args, SYNC=True, **constexprs, **meta, num_warps=NUM_WARPS, num_stages=1,
+                            launch_cooperative_grid=True)
     for s in range(steps):
         args = list(args)
         args[begin_end_index:begin_end_index + 2] = [s, s + 1]

@@ -91,3 +91,22 @@ def rows_tiles(pj, pb, B, H, BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK
     bmask = rb < B
     m2 = (jj < H)[:, None] & bmask[None, :]
     return gate, row_unit, row_w, jj, rb, k, bmask, m2
+
+
+@triton.jit
+def load_weight_t(w_ptr, gate, H, jj, k):
+    """The rows backward's weight tile of one gate: ``W_g^T (BLOCK_J, BLOCK_K)``, element
+    ``[j, k] = W_hh[gate*H + k, jj[j]]`` (the columns ``jj`` of gate block ``gate`` of W_hh, as
+    rows), zero outside ``jj < H``, ``k < H``. Loaded once; the left operand of every step's product."""
+    return tl.load(w_ptr + (gate * H + k[None, :]).to(tl.int64) * H + jj[:, None],
+                   mask=(jj < H)[:, None] & (k < H)[None, :], other=0.0)
+
+
+@triton.jit
+def dot_gate_t(acc, w_t, x_ptrs, mask, DOT_PREC: tl.constexpr):
+    """``acc + W_g^T @ dx_g^T``: one gate's gradient tile ``(BLOCK_K, BLOCK_B)`` (the exchange
+    buffer read transposed, through L2) times its weight tile ``(BLOCK_J, BLOCK_K)``, fp32
+    accumulation. Each tile is loaded just before its product and dead after it, so one
+    gradient tile is live at a time instead of every gate's (what lets training fit H = 1024)."""
+    x = tl.load(x_ptrs, mask=mask, other=0.0, cache_modifier=".cg")
+    return tl.dot(w_t, x, acc, input_precision=DOT_PREC)

@@ -149,11 +149,12 @@ def test_lstm_refuses_bad_inputs(monkeypatch):
                                            (16, 200, 512, None), (40, 64, 500, [64, 3] * 20)])
 @pytest.mark.parametrize("kernel", ["auto", "rows"])
 def test_lstm_gpu_larger_shapes(B, T, H, lengths, dtype, kernel, kt):
-    """Training shapes; fp32 above H = 256 does not fit shared memory and must say so."""
+    """Training shapes; fp32 above H = 256 does not fit the split backward's shared memory and must
+    say so (``auto`` trains with it); ``rows`` trains with the rows backward, which fits fp32 to 512."""
     fused = partial(lstm_sequence_forward, kernel=kernel)
     gi, w, h0, c0 = _inputs(B, T, H, seed=4)
     lens = torch.tensor(lengths, device=DEVICE) if lengths else None
-    if dtype == f32 and H > 256:
+    if dtype == f32 and H > 256 and kernel != "rows":
         with pytest.raises(ValueError, match="KiB of shared memory per program"):
             _run(fused, gi, w, h0, c0, dtype, lens)
         return

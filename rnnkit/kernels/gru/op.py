@@ -1,5 +1,5 @@
 """The fused GRU sequential part on the Triton kernels of :mod:`.triton_split_fwd` or
-:mod:`.triton_rows_fwd` (forward) and :mod:`.triton_split_bwd`.
+:mod:`.triton_rows_fwd` (forward) and :mod:`.triton_split_bwd` or :mod:`.triton_rows_bwd`.
 
 ``gru_sequence_forward(gi, w_hh, b_hn, h0, lengths, hmask, kernel, zone)`` computes exactly what
 :func:`rnnkit.kernels.gru.reference.gru_sequence_ref` computes (torch's GRU variant, gate order
@@ -9,9 +9,12 @@ from torch-named weights (one matrix product over all T, outside the kernel).
 Layouts (``kernel=``): the LSTM's ``split`` (rnnkit/kernels/persistent.py): each program owns
 16 or 32 hidden units and their three gates' slice of W_hh, the programs meet at a grid barrier
 each step; ``rows``: the same division with the product turned around (the gates stacked as the
-left operand, :mod:`.triton_rows_fwd`). With three gates instead of four, training fits fp16/bf16
-up to H = 1024 at small batch (fp32 512). ``auto`` takes ``rows`` where it fits, as the LSTM does;
-with zoneout (``zone``) only ``split`` applies it, so ``auto`` takes ``split`` there.
+left operand, :mod:`.triton_rows_fwd`), and for the backward too (:mod:`.triton_rows_bwd`: W_hh^T's
+rows as the left operand, one gradient tile at a time). With three gates instead of four, training
+fits fp16/bf16 up to H = 1024 at small batch (fp32 512) in either layout. ``auto`` takes the rows
+forward where it fits, as the LSTM does, always with the split backward (the one timed on an H200;
+the rows backward is untimed); with zoneout (``zone``) only ``split`` applies it, so ``auto`` takes
+``split`` there.
 In fp32 the recurrent products are exact unless torch allows TF32 for fp32 matmuls when the
 forward runs (``torch.backends.cuda.matmul.allow_tf32``; :func:`rnnkit.kernels.persistent.dot_precision`).
 
@@ -32,6 +35,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from rnnkit.kernels.gru.ln_op import ln_gru_sequence_forward  # noqa: F401  (LayerNorm-GRU)
+from rnnkit.kernels.gru.triton_rows_bwd import _gru_rows_bwd_kernel
 from rnnkit.kernels.gru.triton_rows_fwd import _gru_rows_fwd_kernel
 from rnnkit.kernels.gru.triton_split_bwd import _gru_split_bwd_kernel
 from rnnkit.kernels.gru.triton_split_fwd import _gru_split_fwd_kernel
@@ -40,14 +44,17 @@ from rnnkit.kernels.scan.triton_op import check_device
 
 KERNELS = ("auto", "split", "rows")
 FORWARD_KERNELS = {"split": _gru_split_fwd_kernel, "rows": _gru_rows_fwd_kernel}
+BACKWARD_KERNELS = {"split": _gru_split_bwd_kernel, "rows": _gru_rows_bwd_kernel}
 
 
 def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, training: bool = True,
                   kernel: str = "auto") -> dict:
     """``{"fwd": cfg, "bwd": cfg or None}``; a clear error where the shape does not fit.
-    ``kernel``: the forward's layout, ``split`` or ``rows``. ``auto``: rows, faster than split at
-    every size timed on an H200 (forward 1.1-2.1x, docs/kernels.md), split where only split fits:
-    the rows stack has a fourth block of zero rows, so its weight tile is sized as four gates.
+    ``kernel``: the layout of forward and backward, ``split`` or ``rows``. ``auto``: the rows
+    forward, faster than split at every size timed on an H200 (forward 1.1-2.1x, docs/kernels.md),
+    split where only split fits (the rows stack has a fourth block of zero rows, so its weight
+    tile is sized as four gates), and always the split backward: the one those timings ran (the
+    rows backward has not run on a GPU, so ``auto`` never takes it).
     Both configurations carry ``DOT_PREC``, the fp32 products' precision as torch's TF32 switch says now."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
@@ -61,7 +68,8 @@ def choose_layout(B: int, H: int, dtype: torch.dtype, device: torch.device, trai
         split = forward_plan("split")
         if isinstance(split, dict):
             kind, fwd = "split", split
-    bwd = plan(B, H, dtype, device, training=True, gates=3) if training else None
+    bwd_kind = "rows" if kernel == "rows" else "split"  # auto: the timed split backward
+    bwd = plan(B, H, dtype, device, training=True, kind=bwd_kind, gates=3) if training else None
     for cfg in (fwd, bwd):
         if isinstance(cfg, str):
             raise ValueError(f"the fused GRU does not fit this shape ({kind} layout): {cfg}")
@@ -94,8 +102,9 @@ def gru_sequence_forward(gi: Tensor, w_hh: Tensor, b_hn: Tensor | None = None, h
 
 
 class GRUSequence(torch.autograd.Function):
-    """``(y, h_n)`` of the fused forward; the backward runs :mod:`.triton_split_bwd` for dL/dgi,
-    dL/db_hn, dL/dh0 and one matrix product for dL/dW_hh."""
+    """``(y, h_n)`` of the fused forward; the backward runs :mod:`.triton_split_bwd` or
+    :mod:`.triton_rows_bwd` (``layout["bwd"]["kind"]``) for dL/dgi, dL/db_hn, dL/dh0 and one matrix
+    product for dL/dW_hh."""
 
     @staticmethod
     def forward(ctx, gi, w_hh, b_hn, h0, lengths, hmask, zone, layout):
@@ -147,11 +156,13 @@ class GRUSequence(torch.autograd.Function):
         cfg = ctx.layout["bwd"]
         bar = torch.zeros(cfg["grid"][1], dtype=torch.int32, device=dev)
         args = (saved, hs, h0 if h0 is not None else hs, w, lens if lens is not None else hs, dy, dx, dh,
-                dgates, bar, B, T, H, 0, 0, hmask if hmask is not None else hs, zone if zone is not None else hs)
+                dgates, bar, B, T, H, 0, 0, hmask if hmask is not None else hs)
+        zoned = {}
+        if cfg["kind"] == "split":  # the rows backward has no zoneout: with it, the split layout was chosen
+            args, zoned = args + (zone if zone is not None else hs,), {"HAS_ZONE": zone is not None}
         # T steps and one last iteration that only reads (dL/dh0 through W_hh)
-        launch(_gru_split_bwd_kernel, cfg["grid"], args, cfg, dev, T + 1, 13,
-               HAS_H0=h0 is not None, HAS_LEN=lens is not None, HAS_HMASK=hmask is not None,
-               HAS_ZONE=zone is not None)
+        launch(BACKWARD_KERNELS[cfg["kind"]], cfg["grid"], args, cfg, dev, T + 1, 13,
+               HAS_H0=h0 is not None, HAS_LEN=lens is not None, HAS_HMASK=hmask is not None, **zoned)
         d_gi = d_w = d_bn = d_h0 = None
         if ctx.needs_input_grad[0]:
             d_gi = dgates[..., :3 * H].to(gi_dtype)

@@ -12,7 +12,8 @@ operand of one ``tl.dot``, with a fourth block of zero rows so that the stack ha
 
 States are held transposed, ``(BLOCK_J, BLOCK_B)``. Exchange buffer, lengths, the SAVE layout
 (r, z, n, n_h in ``(B, T, 4H)``, h_t in ``(B, T, H)``) and per-step launches under the
-interpreter are those of :mod:`.triton_split_fwd`, so :mod:`.triton_split_bwd` is its backward.
+interpreter are those of :mod:`.triton_split_fwd`, so both backward kernels read what it saves:
+:mod:`.triton_split_bwd` (what ``auto`` trains with) and :mod:`.triton_rows_bwd` (``kernel="rows"``).
 """
 
 from __future__ import annotations

@@ -7,11 +7,14 @@ projection (one matrix product over all T, outside the kernel) from torch-named 
 
 Kernel layouts (``kernel=``), all on the kernels of :mod:`.split`: ``split`` gives each program
 16 or 32 hidden units and their slice of W_hh, the programs meeting at a grid barrier every step;
-``rows`` is ``split`` with the forward's product turned around so the weight slice is a 64-row
-left operand (:mod:`.triton_rows_fwd`; same backward); ``single`` gives one program all units
-(all of W_hh in one program: small H only). Shared memory limits the split layouts to fp16/bf16
-H <= 512 for training and 1024 for inference, fp32 half that. ``auto`` takes ``rows``; with
-zoneout (``zone``), which only the split kernels apply, ``split``.
+``rows`` is ``split`` with the products turned around so the weight slice is the left operand,
+forward (:mod:`.triton_rows_fwd`, a 64-row stack of four gates) and backward
+(:mod:`.triton_rows_bwd`, W_hh^T's rows, one gradient tile at a time); ``single`` gives one
+program all units (all of W_hh in one program: small H only). Shared memory limits split to
+fp16/bf16 H <= 512 for training and 1024 for inference, fp32 half that; the rows backward trains
+fp16/bf16 H = 768 and 1024 (B <= 64; fp32 up to 512). ``auto`` takes the pair timed on an H200: the
+rows forward with the split backward (the rows backward is untimed); with zoneout (``zone``),
+which only the split kernels apply, ``split``.
 
 Precision of the recurrent product in fp32 (every layout, forward and backward): exact fp32 by
 default, TF32 when torch allows TF32 for fp32 matmuls at the time of the forward
@@ -78,25 +81,36 @@ def choose_kernel(B: int, H: int, dtype: torch.dtype, device: torch.device, kern
     training) the backward kernel; a clear error where the shape does not fit. Both carry
     ``DOT_PREC``, the fp32 products' precision as torch's TF32 switch says now.
 
-    ``auto``: ``rows``, faster than ``split`` forward at every size measured on an H200
+    ``auto``: the rows forward, faster than ``split`` forward at every size measured on an H200
     (docs/kernels.md): 1.4-2.3x in fp16/bf16, 1.6-35x in fp32 (B=8, H=256: 13.9 against 492 ms);
-    rows fits every forward shape split fits (16 units per program needs the least shared memory)."""
+    rows fits every forward shape split fits (16 units per program needs the least shared memory).
+    Its backward stays the split one, the backward those timings ran: the rows backward
+    (``kernel="rows"``) has not run on a GPU, so ``auto`` never takes it, not even where only it
+    fits (training at H = 768/1024 in fp16/bf16: ``auto`` refuses, and the layers take cuDNN).
+    ``rows``: the rows forward and the rows backward; ``split``, ``single``: the split kernels."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
-    if kernel == "auto":
-        kernel = "rows"
-    kind, one = ("split", True) if kernel == "single" else (kernel, False)
-    fwd = plan(B, H, dtype, device, training=False, kind=kind, one_program=one)
-    bwd = plan(B, H, dtype, device, training=True, one_program=one) if training else None
+    if kernel == "auto":  # the timed pair; named "rows" in errors, as before the rows backward existed
+        kernel, fwd_kind, bwd_kind = "rows", "rows", "split"
+    else:
+        fwd_kind = bwd_kind = "split" if kernel == "single" else kernel
+    one = kernel == "single"
+    fwd = plan(B, H, dtype, device, training=False, kind=fwd_kind, one_program=one)
+    bwd = plan(B, H, dtype, device, training=True, kind=bwd_kind, one_program=one) if training else None
     for cfg in (fwd, bwd):
         if isinstance(cfg, str):
-            raise ValueError(f"the fused LSTM does not fit this shape ({kernel} layout): {cfg}")
+            hint = ""
+            if cfg is bwd and isinstance(fwd, dict) and bwd_kind == "split" and not one and isinstance(
+                    plan(B, H, dtype, device, training=True, kind="rows"), dict):
+                hint = "; kernel='rows' trains it (its backward holds one gradient tile; untimed on a GPU)"
+            raise ValueError(f"the fused LSTM does not fit this shape ({kernel} layout): {cfg}{hint}")
     return {"fwd": fwd, "bwd": bwd}
 
 
 class LSTMSequence(torch.autograd.Function):
-    """``(y, h_n, c_n)`` of the fused forward; the backward runs :mod:`.triton_split_bwd` for
-    dL/dgi, dL/dh0, dL/dc0 and one matrix product for dL/dW_hh."""
+    """``(y, h_n, c_n)`` of the fused forward; the backward runs :mod:`.triton_split_bwd` or
+    :mod:`.triton_rows_bwd` (``layout["bwd"]["kind"]``) for dL/dgi, dL/dh0, dL/dc0 and one matrix
+    product for dL/dW_hh."""
 
     @staticmethod
     def forward(ctx, gi, w_hh, h0, c0, lengths, hmask, zone_h, zone_c, layout):

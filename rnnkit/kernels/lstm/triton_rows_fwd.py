@@ -13,8 +13,9 @@ split kernel's ``h @ W^T`` has M = BLOCK_B = 16 and keeps W in registers. The fo
 ``pre`` are separated with reshape/permute/split (``triton_blocks.unstack_gates``); states are
 held transposed, ``(BLOCK_J, BLOCK_B)``.
 Everything else (exchange buffer hx, lengths, SAVE layout of gates and c_t, per-step launches
-under the interpreter) is as in :mod:`.triton_split_fwd`, so :mod:`.triton_split_bwd` is its
-backward.
+under the interpreter) is as in :mod:`.triton_split_fwd`, so both backward kernels read what it
+saves: :mod:`.triton_split_bwd` (what ``auto`` trains with) and :mod:`.triton_rows_bwd`
+(``kernel="rows"``).
 """
 
 from __future__ import annotations
