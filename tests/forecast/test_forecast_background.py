@@ -21,7 +21,7 @@ from rnnkit.apps.forecast.background import (
 from rnnkit.apps.forecast.backtest import plan_backtest
 from rnnkit.apps.forecast.config import BaselineConfig
 from rnnkit.apps.forecast.data import build_series
-from rnnkit.apps.forecast.guide import Guide
+from rnnkit.apps.forecast.guide import Guide, search_start
 
 pytest.importorskip("statsforecast")
 
@@ -184,6 +184,8 @@ def test_the_guides_search_taken_from_the_autoets_baselines_fit_is_its_own():
     (spec, params), (own_spec, own_params) = searcher.from_fit(fitted, len(y)), searcher.search(y)
     assert spec == own_spec and spec[1] == 12
     np.testing.assert_array_equal(params, own_params)
+    # the signature holds the bound: searches made under another max_points are not taken
+    assert Guide.searcher("ets", 12, BaselineConfig(max_points=100))[0] != Guide.searcher("ets", 12, cfg)[0]
     _, weekly = Guide.searcher("ets", 52, cfg)  # 52 > max_season = 24: the guide searches without a season
     assert weekly.from_fit(SFModel("ets", 52)._fit(y), len(y)) is None
     assert weekly.from_fit(SFModel("ets", 1)._fit(y), len(y)) is not None  # both without a season
@@ -195,13 +197,13 @@ def _two_series(tmp_path):
     return build_series(frame, time_col="date", target=["value", "other"], freq="QS")
 
 
-def _in_one_process(sset, plan, models, pairs):
+def _in_one_process(sset, plan, models, pairs, max_points=5000):
     """What the job computes, made the plain way: the baselines' backtest, their models, the guide's
     searches."""
     from rnnkit.apps.forecast.backtest import run_backtest
     from rnnkit.apps.forecast.baselines import make_baselines
 
-    cfg = BaselineConfig(models=models)
+    cfg = BaselineConfig(models=models, max_points=max_points)
     baselines = make_baselines(models, 4, cfg, echo=lambda *a: None)
     rows = run_backtest(sset, plan, baselines, 0.8)
     described = {}
@@ -209,15 +211,17 @@ def _in_one_process(sset, plan, models, pairs):
         for name, label in b.describe().items():
             described.setdefault(b.name, []).append(f"{name}: {label}")
     _, searcher = Guide.searcher("ets", 4, cfg)
-    refits = {Guide.refit_key(sset.series[i], o): searcher.search(sset.series[i].target[:o]) for i, o in pairs}
+    refits = {Guide.refit_key(sset.series[i], o): searcher.search(sset.series[i].target[search_start(o, max_points):o])
+              for i, o in pairs}
     return rows, described, refits
 
 
-@pytest.mark.parametrize("assist", [False, True])
-def test_the_work_shared_by_both_processes_equals_one_process(tmp_path, monkeypatch, assist):
+@pytest.mark.parametrize("assist,max_points", [(False, 5000), (True, 100)])
+def test_the_work_shared_by_both_processes_equals_one_process(tmp_path, monkeypatch, assist, max_points):
     """The second process alone, or both processes claiming the tasks (the first one waits until the
     second has started, so each takes some): the rows, the models named and the guide's searches
-    equal those made in one process, in the same order."""
+    equal those made in one process, in the same order; also where ``baselines.max_points`` cuts
+    the fits and the guide's searches (the 120 quarters' origins lie past 100)."""
     import time
 
     import rnnkit.apps.forecast.background as bg
@@ -225,7 +229,7 @@ def test_the_work_shared_by_both_processes_equals_one_process(tmp_path, monkeypa
     sset = _two_series(tmp_path)
     plan = plan_backtest(sset, 8, 4, 4)
     models = ("naive", "ets", "arima", "theta")
-    job = BaselineJob(sset, plan, 4, BaselineConfig(models=models), 0.8, 4, guide=("ets", 4))
+    job = BaselineJob(sset, plan, 4, BaselineConfig(models=models, max_points=max_points), 0.8, 4, guide=("ets", 4))
     run = bg._Worker.run
 
     def after_the_second_started(self, task):  # patched in this process only
@@ -240,11 +244,35 @@ def test_the_work_shared_by_both_processes_equals_one_process(tmp_path, monkeypa
         assert 0 < job.helped < len(job.tasks), (job.helped, len(job.tasks))
     else:
         assert job.helped == 0
-    ref_rows, ref_described, ref_refits = _in_one_process(sset, plan, models, job.pairs)
+    ref_rows, ref_described, ref_refits = _in_one_process(sset, plan, models, job.pairs, max_points)
     pd.testing.assert_frame_equal(rows, ref_rows)
     assert described == ref_described
     assert refits.keys() == ref_refits.keys()
     for key, (spec, params) in refits.items():
         assert spec == ref_refits[key][0]
         np.testing.assert_array_equal(params, ref_refits[key][1])
-    assert signature == Guide.searcher("ets", 4, BaselineConfig(models=models))[0]
+    assert signature == Guide.searcher("ets", 4, BaselineConfig(models=models, max_points=max_points))[0]
+
+
+@pytest.mark.parametrize("max_points", [5000, 100])
+def test_the_guide_takes_the_autoets_fit_also_where_max_points_cuts_it(tmp_path, max_points):
+    """At every backtest window the guide's search is the AutoETS baseline's fit on the same
+    values, cut by ``baselines.max_points`` or not: the worker searches only at the guide's other
+    origins (before the cut was shared, every cut window searched twice)."""
+    import rnnkit.apps.forecast.background as bg
+
+    sset = _two_series(tmp_path)
+    plan = plan_backtest(sset, 8, 4, 4)
+    pairs = bg.guide_origins(sset, plan, 4)
+    worker = bg._Worker(sset, plan, 4, BaselineConfig(models=("naive", "ets"), max_points=max_points), 0.8,
+                        ("ets", 4), pairs, tick=lambda: None)
+    searched = []
+    own = worker.searcher.search
+    worker.searcher.search = lambda y: searched.append(len(y)) or own(y)
+    tasks = bg.work_tasks(plan, pairs)
+    for task in tasks:
+        worker.run(task)
+    others = [(i, o) for i, o, window in tasks if not window]
+    assert len(searched) == len(others) and others  # the windows took AutoETS's fits
+    assert searched == [o - search_start(o, max_points) for _, o in others]
+    assert max_points == 5000 or all(n == max_points for n in searched)

@@ -150,8 +150,8 @@ def test_statsforecast_baselines_equal_statsforecasts_own_cross_validation(refit
 def test_max_points_bounds_what_the_statistical_baselines_see(refit):
     """``baselines.max_points=N``: ETS, ARIMA and Theta fit on the last N values before each origin
     (with ``once``, on the history's last N and then run from there), exactly statsforecast's own
-    result on those values; the naive forecasts are untouched; a cut fit is never handed to the
-    guide (its search reads the whole history)."""
+    result on those values; the naive forecasts are untouched; each fit at an origin is handed on
+    (to the guide, whose search there reads the same values) with where its values begin."""
     pytest.importorskip("statsforecast")
     from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
 
@@ -168,10 +168,13 @@ def test_max_points_bounds_what_the_statistical_baselines_see(refit):
     for b in [*cut, *whole]:
         b.fit(hist)
         if b.name != "naive":
-            b.on_fit = lambda s, o, fitted: handed.append((s.name, o))
+            b.on_fit = lambda s, o, fitted, start, name=b.name: handed.append((name, o, start))
     series = [hide_future(sset.series[0], o) for o in origins]
     got = {b.name: b.forecast(series, origins, H, 0.8) for b in cut}
-    assert not handed  # every fit of ETS, ARIMA and Theta was cut
+    # every fit of ETS, ARIMA and Theta was cut to the last N values (with ``once`` none is made at an origin)
+    assert handed == ([(name, o, o - N) for name in ("ets", "arima", "theta") for o in origins]
+                      if refit == "every_origin" else [])
+    handed.clear()
     peers = {"ets": AutoETS(season_length=4), "arima": AutoARIMA(season_length=4, approximation=False),
              "theta": AutoTheta(season_length=4)}
     for name, peer in peers.items():
@@ -187,9 +190,9 @@ def test_max_points_bounds_what_the_statistical_baselines_see(refit):
     uncut = SFModel("ets", 4, refit=refit)
     uncut.max_points = len(y)
     uncut.fit(hist)
-    uncut.on_fit = lambda s, o, fitted: handed.append((s.name, o))
+    uncut.on_fit = lambda s, o, fitted, start: handed.append((s.name, o, start))
     uncut.forecast(series, origins, H, 0.8)
-    assert handed == ([("y", 150), ("y", 170)] if refit == "every_origin" else [])
+    assert handed == ([("y", 150, 0), ("y", 170, 0)] if refit == "every_origin" else [])
 
 
 def test_max_points_is_checked_and_the_report_says_when_it_cut():
@@ -210,6 +213,50 @@ def test_max_points_is_checked_and_the_report_says_when_it_cut():
     assert "on the last 150 values before each origin (baselines.max_points" in _refit_words("every_origin", 150)
     assert "saw only the last 150 values" in _refit_sentence("every_origin", 150)
     assert "max_points" not in _refit_sentence("every_origin", 0)
+
+
+def test_arima_max_points_bounds_autoarima_with_a_long_season_only():
+    """``baselines.arima_max_points`` cuts AutoARIMA's history where its season is longer than 12
+    (hours of a day) and nowhere else: not ETS or Theta, not a monthly ARIMA; its fit is
+    statsforecast's own on those values; the report and the terminal say so; 0 leaves
+    ``max_points``; below 100 is refused."""
+    pytest.importorskip("statsforecast")
+    from statsforecast.models import AutoARIMA
+
+    from rnnkit.apps.forecast import resolve_config
+    from rnnkit.apps.forecast.baselines import fit_bound, make_baselines
+    from rnnkit.apps.forecast.config import BaselineConfig, check_config
+    from rnnkit.apps.forecast.pipeline import _refit_words, bounded_arima_points
+    from rnnkit.apps.forecast.report import _refit_sentence
+
+    assert fit_bound("arima", 24, 5000, 2000) == 2000 and fit_bound("arima", 24, 1500, 2000) == 1500
+    assert fit_bound("arima", 12, 5000, 2000) == 5000 and fit_bound("arima", 52, 0, 2000) == 2000
+    assert fit_bound("ets", 24, 5000, 2000) == 5000 and fit_bound("theta", 48, 5000, 2000) == 5000
+    assert fit_bound("arima", 24, 5000, 0) == 5000 and fit_bound("naive", 24, 5000, 2000) == 0
+    with pytest.raises(ValueError, match="baselines.arima_max_points must be 0 .* or at least 100, got 50"):
+        check_config(resolve_config(overrides=["baselines.arima_max_points=50"]))
+    # three weeks of hours (a daily pattern and noise): AutoARIMA reads the last 200, ETS all
+    rng = np.random.default_rng(3)
+    t = np.arange(24 * 21)
+    y = 10 + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.5, len(t))
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=len(t), freq="h"), "y": y})
+    sset = build_series(frame, time_col="date", target=["y"])
+    arima, ets = make_baselines(["arima", "ets"], 24, BaselineConfig(arima_max_points=200))
+    o, H = len(t) - 24, 24
+    assert arima.first_seen(o) == o - 200 and ets.first_seen(o) == 0
+    got = arima.forecast([hide_future(sset.series[0], o)], [o], H, 0.8)[0][0]
+    want = AutoARIMA(season_length=24, approximation=True).fit(y[o - 200:o]).predict(h=H)["mean"]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    hourly = resolve_config(overrides=["window.horizon=24", "baselines.arima_max_points=200", "data.season_length=24"])
+    assert bounded_arima_points(hourly, sset) == 200
+    monthly = resolve_config(overrides=["window.horizon=24", "baselines.arima_max_points=200", "data.season_length=12"])
+    assert bounded_arima_points(monthly, sset) == 0  # a season of 12: the bound does not apply
+    no_arima = resolve_config(overrides=["window.horizon=24", "baselines.arima_max_points=200",
+                                         "data.season_length=24", "baselines.models=naive,ets"])
+    assert bounded_arima_points(no_arima, sset) == 0
+    assert "AutoARIMA, whose season is longer than 12, on the last 200" in _refit_words("every_origin", 0, 200)
+    assert "AutoARIMA, with its long season, saw only the last 200" in _refit_sentence("every_origin", 0, 200)
+    assert "AutoARIMA" not in _refit_sentence("every_origin", 0, 0)
 
 
 def test_autoarima_search_follows_r_rule_and_equals_statsforecasts_own():

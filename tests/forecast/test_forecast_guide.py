@@ -299,6 +299,44 @@ def test_at_the_backtest_origins_the_ets_guide_forecasts_what_the_autoets_baseli
         np.testing.assert_allclose(g.path(s, o, L, H)[L - 1:], want, rtol=1e-9)
 
 
+def test_past_max_points_the_guides_search_reads_what_the_cut_autoets_baseline_reads():
+    """``baselines.max_points=N`` bounds the guide's searches at its refit origins as it bounds the
+    AutoETS baseline's fits: the guide forecasts what the baseline fit on the last N values does,
+    its input rows from the filter's start on are that fit's one-step predictions, and the rows
+    before the start hold the last observed value."""
+    from statsforecast.models import AutoETS
+
+    from rnnkit.apps.forecast.baselines import SFModel
+    from rnnkit.apps.forecast.config import BaselineConfig
+    from rnnkit.apps.forecast.guide import search_start
+
+    N, long_L = 100, 30
+    sset = _sset(n=160)
+    s = sset.series[0]
+    g = Guide("ets", 12, BaselineConfig(max_points=N)).fit(history_set(sset, [110]))
+    base = SFModel("ets", 12)
+    base.max_points = N
+    for o in (110, 140):  # the cut begins at 10 and 40
+        start = search_start(o, N)
+        assert start == o - N
+        y = s.target[start:o]
+        want = base._forecast(base._fit(y), y, H, 0.8)[0]
+        path = g.path(s, o, long_L, H)
+        np.testing.assert_allclose(path[long_L - 1:], want, rtol=1e-9)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = AutoETS(season_length=12, model="ZZZ").fit(y).predict_in_sample()["fitted"]
+        np.testing.assert_allclose(path[:long_L - 1], fitted[o - long_L + 1 - start:], rtol=1e-9)
+    # an input reaching back before the filter's start: those rows hold the last observed value
+    o, far_L = 140, 120
+    path = g.path(s, o, far_L, H)
+    t = np.arange(o - far_L + 1, o)
+    before = t < search_start(o, N)
+    assert before.sum() == 19
+    np.testing.assert_array_equal(path[:far_L - 1][before], s.target[t[before] - 1])
+    assert search_start(50, N) == 0 and search_start(5000, 0) == 0  # short histories, and 0 = all
+
+
 def test_statsforecast_guide_is_autoets_own_fit_and_forecast():
     """The default ETS guide (statsforecast installed) is AutoETS's default search, as the baseline: at the origin its fit ends on,
     the rows before it are AutoETS's own in-sample one-step predictions and the rows after it its

@@ -54,7 +54,7 @@ from .backtest import BacktestPlan, history_set, run_backtest
 from .baselines import _bar, make_baselines
 from .config import BaselineConfig
 from .data import SeriesSet
-from .guide import Guide
+from .guide import Guide, search_start
 
 __all__ = ["PROCESSES", "BaselineJob", "guide_origins", "merge_pieces", "use_second_process", "work_tasks"]
 
@@ -118,6 +118,7 @@ class _Worker:
         self.sset, self.plan, self.level, self.tick = sset, plan, level, tick
         self.guide_at = set(pairs)
         self.signature, self.searcher = Guide.searcher(*guide, cfg) if guide is not None else (None, None)
+        self.max_points = cfg.max_points
         self._taken: dict[tuple, tuple] = {}  # the guide's searches taken from AutoETS's fits
         share = getattr(self.searcher, "from_fit", None)
         self.baselines = make_baselines(cfg.models, season, cfg, echo=lambda *a: None)
@@ -126,10 +127,14 @@ class _Worker:
             if cfg.refit == "once":
                 b.fit(history_set(sset, plan.first))
             elif share is not None and getattr(b, "kind", None) == "ets":
-                b.on_fit = lambda s, o, fitted: self._take(share, s, o, fitted)
+                b.on_fit = lambda s, o, fitted, start: self._take(share, s, o, fitted, start)
 
-    def _take(self, share, s, o, fitted) -> None:
-        got = share(fitted, o)
+    def _take(self, share, s, o, fitted, start: int) -> None:
+        """Keep the AutoETS baseline's fit on ``y[start:o]`` as the guide's search at ``o`` when
+        the guide's search there reads the same values."""
+        if start != search_start(o, self.max_points):
+            return
+        got = share(fitted, o - start)
         if got is not None:
             self._taken[Guide.refit_key(s, o)] = got
 
@@ -151,7 +156,7 @@ class _Worker:
             got = self._taken.pop(key, None)
             if got is None:
                 with _one_blas_thread():
-                    got = self.searcher.search(s.target[:o])
+                    got = self.searcher.search(s.target[search_start(o, self.max_points):o])
             out["refits"][key] = got
             self.tick()
         return out

@@ -83,6 +83,20 @@ def _bar(total: int, desc: str, progress: bool):
 
 # the statistical models whose fits ``baselines.max_points`` bounds (the naive ones cost nothing)
 BOUNDED = ("ets", "arima", "theta")
+# seasons longer than this make AutoARIMA's fits costly (``baselines.arima_max_points``): its
+# approximate search (R's rule for seasons over 12) still takes about 40 s a fit on 5,000 hours
+LONG_SEASON = 12
+
+
+def fit_bound(name: str, season_length: int, max_points: int, arima_max_points: int) -> int:
+    """The most values a fit of baseline ``name`` reads before an origin (0 = all):
+    ``max_points`` for ETS, ARIMA and Theta, and for AutoARIMA with a season longer than
+    ``LONG_SEASON`` the smaller ``arima_max_points`` (0 leaves it at ``max_points``)."""
+    if name not in BOUNDED:
+        return 0
+    if name == "arima" and season_length > LONG_SEASON and arima_max_points:
+        return min(max_points, arima_max_points) if max_points else arima_max_points
+    return max_points
 
 
 class _PerSeries:
@@ -97,6 +111,7 @@ class _PerSeries:
 
     name = "baseline"
     max_points = 0
+    arima_max_points = 0
 
     def __init__(self, season_length: int, refit: str = "every_origin", progress: bool = False):
         if refit not in REFIT:
@@ -107,12 +122,14 @@ class _PerSeries:
         self.fitted: dict[str, object] = {}
         self.last: dict[str, object] = {}  # series -> the fit used at its latest origin (for describe)
         self.tick = None  # called after each origin's forecast (a second process counts its progress)
-        self.on_fit = None  # called (series, origin, fit) after each fit at an origin (the guide reuses AutoETS's)
+        self.on_fit = None  # called (series, origin, fit, start) after each fit at an origin on y[start:origin]
+        # (the guide reuses AutoETS's)
         self.starts: dict[str, int] = {}  # series -> where the fit kept for ``once`` began
 
     def first_seen(self, n: int) -> int:
-        """Where the values a fit on ``n`` values reads begin (0 unless ``max_points`` cuts them)."""
-        return max(0, n - self.max_points) if self.max_points and self.name in BOUNDED else 0
+        """Where the values a fit on ``n`` values reads begin (0 unless :func:`fit_bound` cuts them)."""
+        bound = fit_bound(self.name, self.m, self.max_points, self.arima_max_points)
+        return max(0, n - bound) if bound else 0
 
     def fit(self, history: SeriesSet) -> _PerSeries:
         if self.refit == "once":
@@ -130,8 +147,8 @@ class _PerSeries:
                     start = self.first_seen(len(y))
                     y = y[start:]
                     fitted = self._fit(y)
-                    if self.on_fit is not None and start == 0:  # a cut fit is not the guide's search
-                        self.on_fit(s, o, fitted)
+                    if self.on_fit is not None:  # the guide may take it as its search on the same values
+                        self.on_fit(s, o, fitted, start)
                 else:
                     if s.name not in self.fitted:  # a series not in the history: fit on what it has
                         self.starts[s.name] = self.first_seen(len(y))
@@ -446,12 +463,13 @@ def make_baselines(names: Sequence[str], season_length: int, cfg, echo=print, pr
     made = []
     has_statsmodels = importlib.util.find_spec("statsmodels") is not None
     max_points = getattr(cfg, "max_points", 0)
+    arima_max_points = getattr(cfg, "arima_max_points", 0)
     for n in names:
         if n not in NAMES:
             raise ValueError(f"unknown baseline {n!r}; choose from {NAMES}")
         if backend == "statsforecast":
             made.append(SFModel(n, season_length, refit, progress, getattr(cfg, "arima_search", "auto")))
-            made[-1].max_points = max_points
+            made[-1].max_points, made[-1].arima_max_points = max_points, arima_max_points
             continue
         if n in ("ets", "arima", "theta") and not has_statsmodels:
             echo(f"baseline {n}: left out, statsmodels is not installed (pip install 'rnnkit[forecast]')")
@@ -466,5 +484,5 @@ def make_baselines(names: Sequence[str], season_length: int, cfg, echo=print, pr
             made.append(ARIMA(season_length, cfg.max_season, cfg.max_p, cfg.max_q, cfg.max_d, refit, progress))
         else:
             made.append(Theta(season_length, refit, progress))
-        made[-1].max_points = max_points
+        made[-1].max_points, made[-1].arima_max_points = max_points, arima_max_points
     return made

@@ -24,7 +24,8 @@ parameters, so the guide is in-sample on the training windows (a few parameters 
 points) and out-of-sample on the validation windows, as it will be later: early stopping, the
 choice of treatment and interval calibration see its honest errors. At an origin at or after the
 end of the training history (the backtest's, ``predict``'s) the guide is searched and fit again on
-``y[:o]``, as the baselines are refit at every origin: a guide frozen on old data goes stale when
+``y[:o]`` (its last ``baselines.max_points`` values on a long series, as the AutoETS baseline reads:
+:func:`search_start`), as the baselines are refit at every origin: a guide frozen on old data goes stale when
 a series turns (visnights' NSWMetro: ETS(A,A,A) fit on its first 40 quarters with smoothing
 constants at their floor kept forecasting the old downward trend, MAE 2-3x the seasonal naive
 forecast's at the later origins). Refitting at the validation origins as well scored no better on
@@ -234,6 +235,20 @@ def _params_from_json(params: list) -> np.ndarray:
     return np.asarray([np.nan if v is None else v for v in params], dtype=np.float64)
 
 
+def search_start(origin: int, max_points: int) -> int:
+    """Where the guide's search at a refit ``origin`` begins: at most the last ``max_points``
+    values before it (``baselines.max_points``; 0 = all), the values the AutoETS baseline's fit
+    there reads, so that fit can be the guide's search (:mod:`.background`) and the guide costs no
+    more than the baseline on a long series. Its filter then runs from here, and input rows
+    before it hold the last observed value, as in an ARIMA's diffuse start."""
+    return max(0, origin - max_points) if max_points else 0
+
+
+def _signature(name: str, season_length: int, backend: str, cfg: BaselineConfig) -> tuple:
+    """What makes two searches the same: the model, its season, backend and bounds."""
+    return name, int(season_length), backend, int(cfg.max_season), int(cfg.max_points)
+
+
 class Guide:
     """Per-series ETS or ARIMA fits and the guide channel of windows.
 
@@ -291,10 +306,11 @@ class Guide:
     @staticmethod
     def searcher(name: str, season_length: int, cfg: BaselineConfig) -> tuple[tuple, object]:
         """(signature, searcher): what a guide built with these arguments searches with
-        (``searcher.search(y) -> (spec, params)``) and the signature :meth:`preload` checks."""
+        (``searcher.search(y[search_start(o, cfg.max_points):o]) -> (spec, params)``) and the
+        signature :meth:`preload` checks."""
         backend = _backend_for(name, cfg)
         fitter = _fits_for(name, int(season_length), cfg, backend)
-        return (name, int(season_length), backend, int(cfg.max_season)), fitter
+        return _signature(name, season_length, backend, cfg), fitter
 
     @staticmethod
     def refit_key(s: Series, origin: int) -> tuple:
@@ -306,8 +322,7 @@ class Guide:
         """Take searches made by another process (:mod:`.background`) on the same values, keyed by
         :meth:`refit_key`; ignored unless ``signature`` is this guide's (same model, season, backend
         and bounds, so the search would have found the same). Returns how many were taken."""
-        mine = (self.name, self.season_length, self.backend, int(self.cfg.max_season))
-        if tuple(signature) != mine:
+        if tuple(signature) != _signature(self.name, self.season_length, self.backend, self.cfg):
             return 0
         self._refits.update(refits)
         return len(refits)
@@ -320,22 +335,23 @@ class Guide:
     def path(self, s: Series, origin: int, input_len: int, horizon: int) -> np.ndarray:
         """``(input_len + horizon - 1,)``: the guide's prediction of the target at each row's step
         (data scale), from ``s.target[:origin]`` only (see the module docstring)."""
-        key, y, spec, params = self._prepare(s, origin, input_len, horizon)
+        key, y, spec, params, start = self._prepare(s, origin, input_len, horizon)
         if key not in self._cache:
-            onestep, ahead = self.fitter.run(y, spec, params, horizon)
-            self._cache[key] = self._assemble(s, y, spec, onestep, ahead, input_len)
+            onestep, ahead = self.fitter.run(y[start:], spec, params, horizon)
+            self._cache[key] = self._assemble(s, y, spec, onestep, ahead, input_len, start)
         return self._cache[key]
 
     def _prepare(self, s: Series, o: int, L: int, H: int) -> tuple:
-        """``(cache key, y[:o], spec, params)``: the model the channel at origin ``o`` runs (the
-        kept fit, or a search on ``y[:o]`` past the training history)."""
+        """``(cache key, y[:o], spec, params, start)``: the model the channel at origin ``o`` runs
+        and where its filter starts: the kept fit from 0, or past the training history a search on
+        ``y[start:o]`` (:func:`search_start`), run from ``start``."""
         if o < L:
             raise ValueError(f"guide: origin {o} needs {L} observed points before it")
         y = np.asarray(s.target[:o], dtype=np.float64)
         refit_key = self.refit_key(s, o)
         key = (s.name, o, L, H, refit_key[2])
         if key in self._cache:
-            return key, y, None, None
+            return key, y, None, None, 0
         if np.isnan(y).any():
             bad = int(np.flatnonzero(np.isnan(y))[0])
             raise ValueError(f"guide {self.name}: series {s.name!r} has no value at position {bad}, before the "
@@ -343,22 +359,26 @@ class Guide:
         if s.name not in self.fits:  # a series unseen in training: fit on what it has
             self._fit_series(s.name, y)
         spec, params = self.fits[s.name]
-        if o >= self.refit_from.get(s.name, o + 1):  # past the history: refit on everything before the origin
+        start = 0
+        if o >= self.refit_from.get(s.name, o + 1):  # past the history: refit on the values before the origin
+            start = search_start(o, self.cfg.max_points)
             if refit_key not in self._refits:
-                self._refits[refit_key] = self._search(y)
+                self._refits[refit_key] = self._search(y[start:])
             spec, params = self._refits[refit_key]
-        return key, y, spec, params
+        return key, y, spec, params, start
 
     def _assemble(self, s: Series, y: np.ndarray, spec, onestep: np.ndarray, ahead: np.ndarray,
-                  L: int) -> np.ndarray:
-        """The channel from the filter's one-step predictions over ``y`` (at least ``len(y)`` of
-        them) and its forecast from the end of ``y``."""
+                  L: int, start: int = 0) -> np.ndarray:
+        """The channel from the filter's one-step predictions over ``y[start:]`` (at least
+        ``len(y) - start`` of them) and its forecast from the end of ``y``."""
         o = len(y)
-        burn = self.burn_in(spec)
+        burn = start + self.burn_in(spec)
         t = np.arange(o - L + 1, o)  # the steps predicted by the input rows
-        inside = onestep[t]
         early = t < burn
-        inside[early] = y[t[early] - 1]  # the diffuse start: the last observed value instead
+        inside = np.empty(len(t), dtype=np.float64)
+        inside[~early] = onestep[t[~early] - start]
+        # before the filter's start, or in its diffuse start: the last observed value instead
+        inside[early] = y[t[early] - 1]
         out = np.concatenate([inside, ahead])
         if not np.isfinite(out).all():
             raise ValueError(f"guide {self.name}: non-finite prediction for series {s.name!r} at origin {o}")
@@ -384,7 +404,7 @@ class Guide:
         for i, o in pairs:
             s = series[i]
             if s.name in self.fits and o < self.refit_from.get(s.name, o + 1):
-                key, y, spec, params = self._prepare(s, o, L, H)
+                key, _, spec, _, _ = self._prepare(s, o, L, H)
                 if spec is not None:  # not cached yet
                     by_series.setdefault(i, {})[o] = key
         for i, todo in by_series.items():

@@ -40,7 +40,7 @@ from .backtest import (
     training_set,
     val_size_for,
 )
-from .baselines import make_baselines
+from .baselines import LONG_SEASON, fit_bound, make_baselines
 from .combination import Combination, member_folder
 from .compare import compare_to_baselines
 from .config import (
@@ -59,7 +59,13 @@ from .guide import Guide
 from .intervals import interval_levels
 from .metrics import mase_scale, summarize
 from .neural import NeuralForecaster
-from .report import comparison_table, describe_comparison, markdown_table, plot_future, write_report
+from .report import (
+    comparison_table,
+    describe_comparison,
+    markdown_table,
+    plot_future,
+    write_report,
+)
 from .windows import Layout
 
 __all__ = ["PRESETS", "backtest", "evaluate", "load_run", "predict", "summary_lines", "train"]
@@ -143,7 +149,7 @@ def backtest(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=pr
                                                                      progress=cfg.train.progress)
     if baselines:
         echo(f"baselines: {', '.join(b.name for b in baselines)} ({_baseline_backend(baselines)}), "
-             f"{_refit_words(cfg.baselines.refit, bounded_points(cfg, sset))}")
+             f"{_refit_words(cfg.baselines.refit, bounded_points(cfg, sset), bounded_arima_points(cfg, sset))}")
     for b in baselines:
         if cfg.baselines.refit == "once":
             t = time.perf_counter()
@@ -170,13 +176,17 @@ def _baseline_backend(baselines) -> str:
     return "statsforecast" if any(isinstance(b, SFModel) for b in baselines) else "statsmodels"
 
 
-def _refit_words(refit: str, bounded: int = 0) -> str:
-    """How the baselines are fit; ``bounded``: the ``baselines.max_points`` that cuts some fit (0 none)."""
+def _refit_words(refit: str, bounded: int = 0, arima_bounded: int = 0) -> str:
+    """How the baselines are fit; ``bounded``: the ``baselines.max_points`` that cuts some fit (0
+    none); ``arima_bounded``: the ``baselines.arima_max_points`` that cuts AutoARIMA's (0 none)."""
     how = ("refit at every backtest origin (baselines.refit=every_origin)" if refit == "every_origin"
            else "fit once on the history before the first origin (baselines.refit=once)")
     if bounded:
         how += (f"; ETS, ARIMA and Theta on the last {bounded:,} values before each origin (baselines.max_points, "
                 "0 reads all: their fits slow down with the length, AutoTheta's with its square)")
+    if arima_bounded:
+        how += (f"; AutoARIMA, whose season is longer than {LONG_SEASON}, on the last {arima_bounded:,} "
+                "(baselines.arima_max_points, 0 = as max_points: its fits cost the most per value)")
     return how
 
 
@@ -189,6 +199,20 @@ def bounded_points(cfg: ForecastConfig, sset: SeriesSet) -> int:
         return 0
     longest = max((s.length - cfg.window.horizon for s in sset.series if s.name not in sset.train_only), default=0)
     return cap if cap and longest > cap else 0
+
+
+def bounded_arima_points(cfg: ForecastConfig, sset: SeriesSet) -> int:
+    """``baselines.arima_max_points`` when it cuts AutoARIMA's history of some scored series at its
+    last backtest origin below what ``baselines.max_points`` leaves (a season longer than
+    ``LONG_SEASON``), else 0."""
+    b = cfg.baselines
+    if "arima" not in b.models:
+        return 0
+    bound = fit_bound("arima", _season(cfg, sset), b.max_points, b.arima_max_points)
+    if not bound or bound == b.max_points:
+        return 0
+    longest = max((s.length - cfg.window.horizon for s in sset.series if s.name not in sset.train_only), default=0)
+    return bound if longest > bound else 0
 
 
 def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) -> dict:
@@ -295,7 +319,7 @@ def _start_baselines(cfg: ForecastConfig, sset: SeriesSet, plan, stride: int, ec
     except OSError as e:  # no temporary folder or no interpreter to start: the baselines wait for training
         echo(f"baselines: no second process ({e}); they are fit after training, in this process")
         return None
-    how = _refit_words(cfg.baselines.refit, bounded_points(cfg, sset))
+    how = _refit_words(cfg.baselines.refit, bounded_points(cfg, sset), bounded_arima_points(cfg, sset))
     echo(f"baselines: {', '.join(cfg.baselines.models)}, {how}, in a second process "
          f"while the RNN trains{', then in both' if cfg.baselines.refit == 'every_origin' else ''} "
          f"({torch.get_num_threads()} torch thread(s); baselines.process={cfg.baselines.process})")
@@ -587,6 +611,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "calibration_window": cfg.backtest.calibrate_window if cfg.backtest.calibrate else 0,
         "calibrated": bool(cfg.backtest.calibrate), "baseline_refit": cfg.baselines.refit,
         "baseline_max_points": bounded_points(cfg, sset),
+        "baseline_arima_max_points": bounded_arima_points(cfg, sset),
         "guide_models": nf.guide.describe() if nf.guide is not None else {},
         "parameters": sum(p.numel() for net in nf.nets for p in net.parameters()), "epochs": [],
         "train_seconds": 0.0,

@@ -162,7 +162,8 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         *(["## Is the difference real?", "", comparison_table(result["comparisons"]), ""]
           if result.get("comparisons") else []),
         "## Baseline models chosen", "",
-        _refit_sentence(result.get("baseline_refit", "once"), result.get("baseline_max_points", 0)), "",
+        _refit_sentence(result.get("baseline_refit", "once"), result.get("baseline_max_points", 0),
+                        result.get("baseline_arima_max_points", 0)), "",
         *[f"- {name}: {desc}" for name, desc in result.get("baseline_models", {}).items()], "",
         "## Data", "", *([f"- {n}" for n in result.get("notes", [])] or ["- no gaps, no missing values"]), "",
         (f"Training: {'/'.join(map(str, result['epochs']))} epochs, {result['parameters']:,} parameters, "
@@ -199,11 +200,14 @@ def _blend_sentence(b: dict) -> str:
             f"At the end of the data, used by predict: {said}.")
 
 
-def _refit_sentence(refit: str, bounded: int = 0) -> str:
+def _refit_sentence(refit: str, bounded: int = 0, arima_bounded: int = 0) -> str:
     how = ("refit at every backtest origin on the series up to it" if refit == "every_origin"
            else "fit once on the history before the first origin, then run over the newer values")
     cut = (f" ETS, ARIMA and Theta saw only the last {bounded:,} values before each origin (baselines.max_points="
            f"{bounded}; 0 reads all)." if bounded else "")
+    if arima_bounded:
+        cut += (f" AutoARIMA, with its long season, saw only the last {arima_bounded:,} (baselines.arima_max_points="
+                f"{arima_bounded}; 0 = as max_points).")
     return f"Baselines {how} (baselines.refit={refit}).{cut}"
 
 
