@@ -39,6 +39,7 @@ import triton.language as tl
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnkit.kernels.gru.op import input_part
 from rnnkit.kernels.gru.triton_cell import gru_update, gru_update_grad
 from rnnkit.kernels.headwise_common import (
     check_headwise_inputs,
@@ -217,12 +218,5 @@ def headwise_gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_i
     """One head-wise GRU layer, batch-first x ``(B, T, D)``, the cell's parameters: ``gi = x W_ih^T
     + b_ih + [b_hr, b_hz, 0]`` in one product (bias_hh in torch's gate layout), then the fused
     sequential part with ``b_hn = bias_hh[2H:]``."""
-    H = weight_ih.shape[0] // 3  # not weight_hh.shape[1]: that is 3*Hh here (gru.op.gru_forward's rule)
-    gi = x @ weight_ih.t()
-    if bias_ih is not None:
-        gi = gi + bias_ih
-    b_hn = None
-    if bias_hh is not None:
-        gi = gi + torch.cat([bias_hh[:2 * H], bias_hh.new_zeros(H)])
-        b_hn = bias_hh[2 * H:]
+    gi, b_hn = input_part(x, weight_ih, bias_ih, bias_hh)
     return headwise_gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths)

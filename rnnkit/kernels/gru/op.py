@@ -188,7 +188,17 @@ def gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor
                 kernel: str = "auto", zone: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """One GRU layer, batch-first x ``(B, T, D)``, torch-named weights: ``gi = x W_ih^T + b_ih +
     [b_hr, b_hz, 0]`` in one product, then the fused sequential part with ``b_hn``."""
-    H = weight_hh.shape[1]
+    gi, b_hn = input_part(x, weight_ih, bias_ih, bias_hh)
+    return gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths, hmask, kernel, zone)
+
+
+def input_part(x: Tensor, weight_ih: Tensor, bias_ih: Tensor | None, bias_hh: Tensor | None
+               ) -> tuple[Tensor, Tensor | None]:
+    """``(gi, b_hn)``: the input projection with every bias outside the reset gate,
+    ``gi = x W_ih^T + b_ih + [b_hr, b_hz, 0]`` ``(B, T, 3H)`` (H from ``weight_ih (3H, D)``, so a
+    head-wise ``weight_hh`` works too), and ``b_hn = bias_hh[2H:]``, which the kernel adds inside
+    ``r * (h W_hn^T + b_hn)`` (None without ``bias_hh``)."""
+    H = weight_ih.shape[0] // 3
     gi = x @ weight_ih.t()
     if bias_ih is not None:
         gi = gi + bias_ih
@@ -196,4 +206,4 @@ def gru_forward(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor
     if bias_hh is not None:
         gi = gi + torch.cat([bias_hh[:2 * H], bias_hh.new_zeros(H)])
         b_hn = bias_hh[2 * H:]
-    return gru_sequence_forward(gi, weight_hh, b_hn, h0, lengths, hmask, kernel, zone)
+    return gi, b_hn
