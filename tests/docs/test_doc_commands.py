@@ -205,6 +205,7 @@ def test_every_benchmark_command_in_the_docs_parses(page, command, monkeypatch):
     spec = importlib.util.spec_from_file_location(f"_doc_bench_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.syspath_prepend(str(path.parent))
+    monkeypatch.setitem(sys.modules, spec.name, module)  # a script's dataclasses look their module up there
     spec.loader.exec_module(module)
     original = argparse.ArgumentParser.parse_args
 

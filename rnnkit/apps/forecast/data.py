@@ -24,7 +24,10 @@ Policy (also written into every run's report, with counts):
   timestamp (business days for weekdays only, over four weeks or more; multiples of years, days,
   hours, minutes and seconds; a logger's timestamps a little off its clock step are put on it, with
   a note); a timestamp off the grid is an error naming it, and so is a grid the readings would leave
-  more than half empty. Times with a zone or UTC offset become the local wall-clock times, or the
+  more than half empty. Where the regular grid is refused or would be more than half empty,
+  sub-daily readings taken only in a daily session (07:00-21:00 on weekdays) are read in session
+  order, nights and days off skipped, with a note (:mod:`.sessions`; ``freq="session"`` asks for
+  it). Times with a zone or UTC offset become the local wall-clock times, or the
   UTC instants where those fit a regular grid better (hourly data across a change to or from summer
   time repeats or skips an hour in local time). Local times without a zone that repeat the hour
   summer time ends in (European or US rule) are read in standard time (:mod:`.summer_time`); periods
@@ -54,7 +57,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .grid import future_times, infer_freq, off_grid, season_length_for, snap_to_clock
+from .grid import (
+    future_times,
+    grid_between,
+    infer_freq,
+    off_grid,
+    season_length_for,
+    snap_to_clock,
+)
+from .sessions import SESSION, Session, infer_session, session_days_without_readings
 from .summer_time import standard_time
 from .tables import read_table
 from .writings import (
@@ -62,18 +73,20 @@ from .writings import (
     EXCEL_EPOCH,
     below_bounds,
     dates_from_parts,
-    durations,
     decimal_years,
+    durations,
     excel_serial_dates,
     interval_starts,
     looks_like_data,
     missing_marks,
     number_like,
     number_text,
+    parts_note,
     period_dates,
     space_grouped,
     without_future_centuries,
     year_parts,
+    yearless_parts,
 )
 
 __all__ = ["Series", "SeriesSet", "build_series", "check_header", "fmt_time", "future_times", "id_columns",
@@ -198,7 +211,8 @@ def _id_from_parts(df: pd.DataFrame, id_col: str | None, parts: list[str], notes
 def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
     """The table with one date column made from year and month (day, hour, quarter) columns: those
     ``time_col`` names (``year,month``), or, when ``time_col`` is not in the table, the ones
-    :func:`.writings.year_parts` finds; and the time column's name. Unchanged otherwise."""
+    :func:`.writings.year_parts` finds (or, with no year, :func:`.writings.yearless_parts`: month
+    and day, a day of the year and hhmm); and the time column's name. Unchanged otherwise."""
     if time_col in df.columns:
         return df, time_col
     if "," in time_col:
@@ -209,13 +223,16 @@ def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str]) -> tuple
         _require_columns(df, parts, "time")
         name = "date"
     else:
-        parts, name = year_parts(df.columns), time_col
+        parts, name = year_parts(df.columns) or yearless_parts(df), time_col
         if parts is None:
             return df, time_col
         notes.append(f"time column {time_col!r} is not in the data: the columns {', '.join(map(repr, parts))} "
                      "read as the dates")
     df = df.copy()
     df[name] = dates_from_parts(df, parts)
+    how = parts_note(df, parts)  # no year, or clock times written hhmm
+    if how:
+        notes.append(how)
     return df.drop(columns=[p for p in parts if p != name]), name
 
 
@@ -540,6 +557,62 @@ def reads_as_numbers(col: pd.Series) -> bool:
 
 
 # ------------------------------------------------------------------------------------- building
+def _half_empty(observed: list[pd.DatetimeIndex], freq: str) -> bool:
+    """Whether some series' target values would leave more than half of its ``freq`` grid, from
+    its first to its last value, empty (the emptiness error of :func:`build_series`)."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    for t in (t for t in observed if len(t)):
+        if isinstance(offset, pd.offsets.Tick):  # fixed steps: counted, not laid out
+            steps = (t[-1] - t[0]) // pd.Timedelta(offset) + 1
+        else:
+            steps = len(pd.date_range(t[0], t[-1], freq=offset))
+        if steps - len(t) > steps / 2:
+            return True
+    return False
+
+
+def _infer_grid(all_times: list[pd.DatetimeIndex], observed: list[pd.DatetimeIndex], time_col: str, session: bool,
+                notes: list[str]) -> str:
+    """The inferred frequency: the regular grid, as before sessions were read, unless it is refused
+    or the target values (``observed``: each series' times with one) would leave it more than half
+    empty, and the readings (``all_times``) keep a daily session; ``session`` (``data.freq=session``):
+    the session or an error saying why not. A session adds its notes: the frequency, and the
+    session days without readings."""
+    regular, refused = None, None
+    if not session:
+        try:
+            regular = infer_freq(all_times, time_col)
+        except ValueError as e:
+            refused = e
+        if regular is not None and not _half_empty(observed, regular):
+            return regular
+    found, why_not = infer_session(all_times)
+    if found is None:
+        if session:
+            raise ValueError(f"data.freq={SESSION}: the timestamps in time column {time_col!r} are no daily session: "
+                             f"{why_not}")
+        if refused is not None:
+            raise refused
+        return regular  # the emptiness error names the series and its counts
+    notes.append(found.describe(season_length_for(found)))
+    holidays = session_days_without_readings(all_times, found)
+    if len(holidays):
+        shown = ", ".join(f"{d:%Y-%m-%d}" for d in holidays[:6]) + (" ..." if len(holidays) > 6 else "")
+        notes.append(f"{len(holidays)} session day(s) without readings inside the series (holidays?): {shown}; "
+                     f"their {found.slots} slots are gaps filled as any other")
+    return found
+
+
+def _session_hint(freq: Any, ordered: list[np.ndarray]) -> str:
+    """For the emptiness error on a regular grid: how to read readings that keep a daily session
+    (the user gave ``data.freq``, or their target values are mostly missing)."""
+    if not isinstance(freq, str) or isinstance(freq, Session):
+        return ""
+    found, _ = infer_session([pd.DatetimeIndex(o) for o in ordered])
+    return "" if found is None else (f"; they keep a daily session ({found.summary}): data.freq={SESSION} reads "
+                                     "them in session order")
+
+
 def _fill_covariates(values: np.ndarray, names: Sequence[str], series: str, T: int, notes: list[str]) -> np.ndarray:
     """Forward- then backward-fill missing covariate values inside the observed span (rows < T)."""
     out = values.copy()
@@ -636,7 +709,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                              + ("" if id_col is not None else ", or name the series column with data.id_col"))
 
     # frequency: given, or inferred from all series
-    if freq is None and not integer_time:
+    if freq in (None, SESSION) and not integer_time:
         times, snapped = snap_to_clock(times, groups)
         if snapped:
             read_notes.append(f"time column {time_col!r}: {snapped}")
@@ -654,8 +727,10 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         freq_value: Any = step
     else:
         idxs = [pd.DatetimeIndex(o) for o in ordered]
-        if freq is None:
-            freq_value = infer_freq(idxs, time_col)
+        if freq in (None, SESSION):
+            observed = [pd.DatetimeIndex(np.sort(times.iloc[idx].to_numpy()[~np.isnan(targets[c][idx])]))
+                        for _, c, idx in groups]
+            freq_value = _infer_grid(idxs, observed, time_col, freq == SESSION, read_notes)
         else:
             try:
                 freq_value = pd.tseries.frequencies.to_offset(freq).freqstr
@@ -676,7 +751,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                 raise ValueError(f"series {name!r}: integer times in column {time_col!r} are not on a grid of step {freq_value}")
             grid = pd.Index(np.arange(int(sorted_times[0]), int(sorted_times[-1]) + 1, freq_value))
         else:
-            grid = pd.date_range(sorted_times[0], sorted_times[-1], freq=freq_value)
+            grid = grid_between(sorted_times[0], sorted_times[-1], freq_value)
         pos = grid.get_indexer(pd.Index(times.iloc[order].to_numpy()))
         y = np.full(len(grid), np.nan)
         y[pos] = targets[tcol][order]
@@ -693,7 +768,8 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
             raise ValueError(f"series {name!r}: its {len(y) - gaps} readings leave {gaps} of the {len(y)} steps of a "
                              f"{freq_value!r} grid empty; filling them would make most of the series up. The "
                              "timestamps are irregular or the step is wrong: give it with data.freq=... (a pandas "
-                             "offset alias such as 10min, h or D), or put the readings on a regular grid first")
+                             "offset alias such as 10min, h or D), or put the readings on a regular grid first"
+                             + _session_hint(freq_value, ordered))
         if gaps:
             missing_at = fmt_time(grid_all[int(np.flatnonzero(np.isnan(y))[0])])
             if missing == "error":

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .data import Series, SeriesSet, future_times
 from .scaling import Scale, fit_scale
+from .sessions import Session
 
 __all__ = ["Encoder", "SeriesArrays", "calendar_features"]
 
@@ -193,11 +194,15 @@ class Encoder:
             "static_categories": self.static_categories, "static_order": self.static_order,
             "past_names": self.past_names, "future_names": self.future_names,
             "season_length": self.season_length, "log_target": self.log_target,
+            # a daily session's freq is saved as its step ("5min"): the session goes beside it, so
+            # the calendar of a reopened run's forecasts skips the nights too
+            **({"session": self.freq.spec} if isinstance(self.freq, Session) else {}),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> Encoder:
-        return cls(d["method"], d["freq"], {k: Scale.from_list(v) for k, v in d["target_scales"].items()},
+        freq = Session.from_spec(d["session"]) if d.get("session") else d["freq"]
+        return cls(d["method"], freq, {k: Scale.from_list(v) for k, v in d["target_scales"].items()},
                    [Scale.from_list(v) for v in d["past_scales"]], [Scale.from_list(v) for v in d["future_scales"]],
                    list(d["calendar"]), {k: Scale.from_list(v) for k, v in d["static_numeric"].items()},
                    {k: list(v) for k, v in d["static_categories"].items()}, list(d["static_order"]),

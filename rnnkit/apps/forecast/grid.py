@@ -1,7 +1,8 @@
 """The time grid of a user's series: its frequency, inferred as the coarsest regular grid that
 holds every timestamp (and that grid's multiple: readings every 15 minutes are a ``15min``
-grid), timestamps a little off a clock step put on it, the season of a frequency and the times
-after a series' end.
+grid), timestamps a little off a clock step put on it, the season of a frequency, the steps
+between two times and the times after a series' end. A daily session (:mod:`.sessions`) is a
+frequency too: its steps skip nights and days off.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["future_times", "infer_freq", "off_grid", "season_length_for", "snap_to_clock"]
+from .sessions import Session
+
+__all__ = ["future_times", "grid_between", "infer_freq", "off_grid", "season_length_for", "snap_to_clock"]
 
 
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
@@ -119,7 +122,10 @@ def season_length_for(freq: Any) -> int:
     business days, 24 hourly; a day for a multiple of hours (8 for every 3 hours) and for steps
     below an hour of 15 minutes or more (48 for half-hours, 96 for quarter-hours:
     :data:`MAX_DAY_STEPS`); 1 otherwise (``data.season_length=144`` gives 10-minute readings
-    their day)."""
+    their day). A daily session's season is one session, by the same bound (12 for hourly
+    readings 09:00-20:00; 1 for ``bank_calls``' 169 five-minute slots a day)."""
+    if isinstance(freq, Session):
+        return freq.slots if freq.slots <= MAX_DAY_STEPS else 1
     if not isinstance(freq, str):
         return 1
     offset = pd.tseries.frequencies.to_offset(freq)
@@ -135,8 +141,17 @@ def season_length_for(freq: Any) -> int:
     return m
 
 
+def grid_between(first: Any, last: Any, freq: Any) -> pd.DatetimeIndex:
+    """Every step of ``freq`` from ``first`` to ``last``: a regular grid, or a session's slots."""
+    if isinstance(freq, Session):
+        return freq.grid(first, last)
+    return pd.date_range(first, last, freq=freq)
+
+
 def future_times(last: Any, freq: Any, n: int) -> pd.Index:
-    """The ``n`` grid steps after ``last``."""
+    """The ``n`` grid steps after ``last`` (a session's continue at the next session's start)."""
+    if isinstance(freq, Session):
+        return freq.after(last, n)
     if isinstance(freq, str):
         return pd.date_range(last, periods=n + 1, freq=freq)[1:]
     return pd.Index([int(last) + freq * (k + 1) for k in range(n)])

@@ -16,9 +16,15 @@ import pandas as pd
 
 from rnnkit import config as C
 
-from .data import check_header, id_columns, parses_as_dates, read_table, reads_as_numbers
+from .data import (
+    check_header,
+    id_columns,
+    parses_as_dates,
+    read_table,
+    reads_as_numbers,
+)
 from .summer_time import in_repeated_hour
-from .writings import dates_from_parts, year_parts
+from .writings import dates_from_parts, year_parts, yearless_parts
 
 __all__ = ["find_roles"]
 
@@ -42,13 +48,13 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
             time_col = named
             found.append(f"data.time_col={named}")
             said.append(f"time column: {named!r} (--time-col names another)")
-        elif labels is not None and year_parts(table.columns) is None and not _time_candidates(table):
+        elif labels is not None and _date_parts(table) is None and not _time_candidates(table):
             time_col = labels
             found.append(f"data.time_col={labels}")
             first = ", ".join(f"{v:g}" for v in pd.to_numeric(table[labels].iloc[:3]))
             said.append(f"time column: {labels!r}, the row labels the file was written with ({first} ...), the "
                         "rows taken in their order (--time-col names another)")
-        elif year_parts(table.columns) is None:  # said before the target: without a time nothing else is sure
+        elif _date_parts(table) is None:  # said before the target: without a time nothing else is sure
             raise C.ConfigError(f"time column {time_col!r} is not in the data; columns are: "
                                 f"{', '.join(map(str, table.columns))} (name the time column with --time-col)")
     id_col = data.id_col
@@ -88,7 +94,7 @@ def _time_column(table) -> str | None:
     maybe with a zone or unit after it: ``Time (CET/CEST)``)
     or, failing that, the one column of text dates; None when there are none or several. Year and
     month columns that make the dates together are left to the reader."""
-    if year_parts(table.columns) is not None:
+    if _date_parts(table) is not None:
         return None
     found = _time_candidates(table)
     return str(found[0]) if len(found) == 1 else None
@@ -118,6 +124,12 @@ def _row_labels(table) -> str | None:
     return str(table.columns[0]) if not np.isnan(values).any() and (np.diff(values) > 0).all() else None
 
 
+def _date_parts(table) -> list[str] | None:
+    """The columns that make the dates together (year and month, or month and day with no year,
+    or a day of the year and hhmm clock times: :mod:`.writings`), or None."""
+    return year_parts(table.columns) or yearless_parts(table)
+
+
 def _bare(name: str) -> str:
     """A column's name without a unit or zone after it, in lower case: ``Time (CET/CEST)`` and
     ``Date [UTC]`` are ``time`` and ``date``."""
@@ -131,7 +143,7 @@ def _taken(table, data, time_col: str, id_col: str | None) -> set:
              *(data.future_covariates or ()), *(data.static_covariates or ()),
              *[c.strip() for c in str(time_col).split(",")], _row_labels(table)}
     if time_col not in table.columns:
-        taken.update(year_parts(table.columns) or ())
+        taken.update(_date_parts(table) or ())
     return taken
 
 
@@ -141,7 +153,7 @@ def _series_column(table, data, time_col: str) -> str | None:
     differently (the reader's duplicate error then asks for ``--id-col``). Without such a text
     column, a column of whole numbers does (store 1, 2, 3, as databases number their keys) when
     each of its values has at least two rows and a numeric column is left for the target."""
-    times = [time_col] if time_col in table.columns else (year_parts(table.columns) or [])
+    times = [time_col] if time_col in table.columns else (_date_parts(table) or [])
     if not times or not table.duplicated(subset=times).any():
         return None
     taken = _taken(table, data, time_col, None)

