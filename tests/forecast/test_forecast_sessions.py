@@ -277,3 +277,22 @@ def test_a_day_of_the_year_and_hhmm_clock_times_are_times(tmp_path):
     frame.to_csv(tmp_path / "beaver1.csv", index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "beaver1.csv"), "--target", "temp",
                  "--print-config"]) == 0
+
+
+def test_month_and_day_beside_a_time_column_are_no_stand_in_dates(tmp_path):
+    """Month and day columns derived from a ``timestamp`` column are not read as dates without a
+    year: which column is the time stays the user's choice (the error asks for ``--time-col``),
+    as before times without a year were read; with it named, the timestamps are the time."""
+    from rnnkit import config as C
+    from rnnkit.apps.forecast.config import DataConfig
+    from rnnkit.apps.forecast.roles import find_roles
+
+    days = pd.date_range("2019-12-01", periods=90, freq="D")
+    frame = pd.DataFrame({"timestamp": days.strftime("%Y-%m-%d"), "month": days.month, "day": days.day,
+                          "value": np.arange(90.0)})
+    path = tmp_path / "derived.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(C.ConfigError, match="time column 'date' is not in the data.*--time-col"):
+        find_roles(DataConfig(path=str(path)), time_given=False)
+    sset = build_series(frame, time_col="timestamp", target=["value"])
+    assert sset.series[0].times[0] == pd.Timestamp("2019-12-01") and sset.series[0].length == 90

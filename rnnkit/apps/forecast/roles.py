@@ -126,8 +126,16 @@ def _row_labels(table) -> str | None:
 
 def _date_parts(table) -> list[str] | None:
     """The columns that make the dates together (year and month, or month and day with no year,
-    or a day of the year and hhmm clock times: :mod:`.writings`), or None."""
-    return year_parts(table.columns) or yearless_parts(table)
+    or a day of the year and hhmm clock times: :mod:`.writings`), or None. Parts without a year
+    only where no other column is named or written as a time: a ``timestamp`` column beside
+    ``month`` and ``day`` columns derived from it is the time, and which one is the user's choice."""
+    parts = year_parts(table.columns)
+    if parts is not None:
+        return parts
+    parts = yearless_parts(table)
+    if parts is None or any(c not in parts for c in _time_candidates(table)):
+        return None
+    return parts
 
 
 def _bare(name: str) -> str:
