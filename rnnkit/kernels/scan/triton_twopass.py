@@ -94,6 +94,22 @@ def _tile_coeffs(a_ptr, y_ptr, L, t, off, cmask, T, D, REVERSE: tl.constexpr, HA
 
 
 @triton.jit
+def _tile_scan(a_ptr, y_ptr, len_ptr, k, tile, T, D, BD, CH: tl.constexpr, BLOCK: tl.constexpr,
+               REVERSE: tl.constexpr, HAS_LEN: tl.constexpr, ACC: tl.constexpr):
+    """What every kernel here starts with: chunk k's tile (:func:`_tile_index`), its lengths L
+    (T without them), and the scan of its coefficients (:func:`_tile_coeffs`) from the chunk's
+    start, ``(A_r, S_r)``: the state after row r is ``A_r s + S_r`` for a start state s."""
+    t, off, c, cmask = _tile_index(k, tile, T, D, BD, CH, BLOCK, REVERSE)
+    if HAS_LEN:
+        L = tl.load(len_ptr + c // D, mask=cmask, other=0)
+    else:
+        L = T
+    x, y = _tile_coeffs(a_ptr, y_ptr, L, t, off, cmask, T, D, REVERSE, HAS_LEN, ACC)
+    A, S = tl.associative_scan((x, y), 0, _affine)
+    return t, off, c, cmask, L, A, S
+
+
+@triton.jit
 def _scan2_carry_kernel(a_ptr, y_ptr, len_ptr, init_ptr, sync_ptr, p_ptr, s_ptr, e_ptr, T, D, BD, n, NT,
                         REVERSE: tl.constexpr, HAS_LEN: tl.constexpr, HAS_INIT: tl.constexpr,
                         PUBLISH_EVERY: tl.constexpr, SEQUENTIAL: tl.constexpr, CH: tl.constexpr,
@@ -107,13 +123,7 @@ def _scan2_carry_kernel(a_ptr, y_ptr, len_ptr, init_ptr, sync_ptr, p_ptr, s_ptr,
         k = n - 1 - step_no
     else:
         k = step_no
-    t, off, c, cmask = _tile_index(k, tile, T, D, BD, CH, BLOCK, REVERSE)
-    if HAS_LEN:
-        L = tl.load(len_ptr + c // D, mask=cmask, other=0)
-    else:
-        L = T
-    x, y = _tile_coeffs(a_ptr, y_ptr, L, t, off, cmask, T, D, REVERSE, HAS_LEN, ACC)
-    A, S = tl.associative_scan((x, y), 0, _affine)
+    _, _, c, cmask, _, A, S = _tile_scan(a_ptr, y_ptr, len_ptr, k, tile, T, D, BD, CH, BLOCK, REVERSE, HAS_LEN, ACC)
     last = (tl.arange(0, CH) == CH - 1)[:, None]
     P = tl.sum(tl.where(last, A, 0.0), axis=0)  # the chunk's map: s -> P s + Sk
     Sk = tl.sum(tl.where(last, S, 0.0), axis=0)
@@ -196,13 +206,8 @@ def _scan2_fwd_write_kernel(a_ptr, b_ptr, len_ptr, init_ptr, e_ptr, h_ptr, T, D,
     """Pass 2 of the forward: h of chunk k from its true start."""
     tile = tl.program_id(0)
     k = tl.program_id(1)
-    t, off, c, cmask = _tile_index(k, tile, T, D, BD, CH, BLOCK, False)
-    if HAS_LEN:
-        L = tl.load(len_ptr + c // D, mask=cmask, other=0)
-    else:
-        L = T
-    x, y = _tile_coeffs(a_ptr, b_ptr, L, t, off, cmask, T, D, False, HAS_LEN, ACC)
-    A, S = tl.associative_scan((x, y), 0, _affine)
+    t, off, c, cmask, L, A, S = _tile_scan(a_ptr, b_ptr, len_ptr, k, tile, T, D, BD, CH, BLOCK, False, HAS_LEN,
+                                           ACC)
     start = _chunk_start(e_ptr, init_ptr, k, n, c, cmask, BD, False, HAS_INIT, BLOCK, ACC)
     h = A * start[None, :] + S
     if HAS_LEN:
@@ -219,13 +224,8 @@ def _scan2_bwd_write_kernel(a_ptr, dy_ptr, h_ptr, h0_ptr, len_ptr, init_ptr, e_p
     start, or dL/dh_last), then dL/db_t = g_t, dL/da_t = g_t h_{t-1} (h_{-1} = h0, or 0)."""
     tile = tl.program_id(0)
     k = tl.program_id(1)
-    t, off, c, cmask = _tile_index(k, tile, T, D, BD, CH, BLOCK, True)
-    if HAS_LEN:
-        L = tl.load(len_ptr + c // D, mask=cmask, other=0)
-    else:
-        L = T
-    x, y = _tile_coeffs(a_ptr, dy_ptr, L, t, off, cmask, T, D, True, HAS_LEN, ACC)
-    A, S = tl.associative_scan((x, y), 0, _affine)
+    t, off, c, cmask, L, A, S = _tile_scan(a_ptr, dy_ptr, len_ptr, k, tile, T, D, BD, CH, BLOCK, True, HAS_LEN,
+                                           ACC)
     start = _chunk_start(e_ptr, init_ptr, k, n, c, cmask, BD, True, HAS_INIT, BLOCK, ACC)
     g = A * start[None, :] + S
     m = cmask[None, :] & (t < T)
