@@ -45,7 +45,8 @@ def head_block(w_ptr, pj, g, NG, HH, u, wmask, TRANSPOSED: tl.constexpr):
     """Gate g's ``(Hh, Hh)`` block of head pj, ``V = weight_hh[pj, g*Hh:(g+1)*Hh, :]``, padded
     with zeros to ``(BLOCK_U, BLOCK_U)``. ``TRANSPOSED``: ``V^T[k, u] = V[u, k]``, the right
     operand of the forward's ``h V^T``; else ``V[u, k]``, the right operand of the backward's
-    ``da V`` (dL/dh through the block)."""
+    ``da V`` (dL/dh through the block). A dense W_hh ``(NG*H, H)`` is one head (``pj = 0``,
+    ``HH = H``): the whole-row LayerNorm kernels load their gate blocks with it."""
     base = w_ptr + (pj * NG + g) * HH * HH
     if TRANSPOSED:
         off = u[None, :] * HH + u[:, None]

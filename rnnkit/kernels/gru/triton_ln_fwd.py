@@ -23,6 +23,7 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.gru.triton_cell import gru_update
+from rnnkit.kernels.headwise_common import head_block
 from rnnkit.kernels.triton_blocks import store_gates
 from rnnkit.kernels.triton_ln import ln3, row_tiles
 
@@ -34,10 +35,10 @@ def _ln_gru_fwd_kernel(gi_ptr, w_ptr, gh_ptr, bh_ptr, h_ptr, len_ptr, hm_ptr, y_
                        BLOCK_B: tl.constexpr, BLOCK_K: tl.constexpr, DOT_PREC: tl.constexpr):
     pb = tl.program_id(0)
     rb, k, rmask, cm, m2, wmask = row_tiles(pb, B, H, BLOCK_B, BLOCK_K)
-    w_off = k[None, :] * H + k[:, None]  # W_g^T[kk, j] = W_hh[g*H + j, kk]
-    w_r = tl.load(w_ptr + w_off, mask=wmask, other=0.0)
-    w_z = tl.load(w_ptr + H * H + w_off, mask=wmask, other=0.0)
-    w_n = tl.load(w_ptr + 2 * H * H + w_off, mask=wmask, other=0.0)
+    # gate g's (H, H) block of W_hh, W as one head (rnnkit/kernels/headwise_common.py)
+    w_r = head_block(w_ptr, 0, 0, 3, H, k, wmask, True)
+    w_z = head_block(w_ptr, 0, 1, 3, H, k, wmask, True)
+    w_n = head_block(w_ptr, 0, 2, 3, H, k, wmask, True)
     kk = k[None, :]
     g_r = tl.load(gh_ptr + kk, mask=cm, other=0.0).to(tl.float32)
     g_z = tl.load(gh_ptr + H + kk, mask=cm, other=0.0).to(tl.float32)

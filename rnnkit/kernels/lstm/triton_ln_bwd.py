@@ -23,6 +23,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
+from rnnkit.kernels.headwise_common import head_block
 from rnnkit.kernels.triton_blocks import load_gates, store_gates, tanh, zero_invalid
 from rnnkit.kernels.triton_ln import ln1_grad, ln4_grad, row_tiles
 
@@ -35,11 +36,11 @@ def _ln_lstm_bwd_kernel(act_ptr, nh_ptr, cs_ptr, nc_ptr, rs_ptr, c0_ptr, w_ptr, 
                         BLOCK_B: tl.constexpr, BLOCK_K: tl.constexpr, DOT_PREC: tl.constexpr):
     pb = tl.program_id(0)
     rb, k, rmask, cm, m2, wmask = row_tiles(pb, B, H, BLOCK_B, BLOCK_K)
-    w_off = k[:, None] * H + k[None, :]  # W_g[j, kk] = W_hh[g*H + j, kk]
-    w_i = tl.load(w_ptr + 0 * H * H + w_off, mask=wmask, other=0.0)
-    w_f = tl.load(w_ptr + 1 * H * H + w_off, mask=wmask, other=0.0)
-    w_g = tl.load(w_ptr + 2 * H * H + w_off, mask=wmask, other=0.0)
-    w_o = tl.load(w_ptr + 3 * H * H + w_off, mask=wmask, other=0.0)
+    # gate g's (H, H) block of W_hh, W as one head (rnnkit/kernels/headwise_common.py)
+    w_i = head_block(w_ptr, 0, 0, 4, H, k, wmask, False)
+    w_f = head_block(w_ptr, 0, 1, 4, H, k, wmask, False)
+    w_g = head_block(w_ptr, 0, 2, 4, H, k, wmask, False)
+    w_o = head_block(w_ptr, 0, 3, 4, H, k, wmask, False)
     g_i, g_f, g_g, g_o = load_gates(gh_ptr, k[None, :], H, cm)
     gam_c = tl.load(gc_ptr + k[None, :], mask=cm, other=0.0).to(tl.float32)
     if HAS_BC:

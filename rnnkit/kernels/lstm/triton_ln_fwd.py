@@ -33,6 +33,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
+from rnnkit.kernels.headwise_common import head_block
 from rnnkit.kernels.lstm.triton_cell import lstm_update
 from rnnkit.kernels.triton_blocks import load_gates, store_gates, tanh
 from rnnkit.kernels.triton_ln import ln1, ln4, row_tiles
@@ -45,11 +46,11 @@ def _ln_lstm_fwd_kernel(gi_ptr, w_ptr, gh_ptr, gc_ptr, bc_ptr, h_ptr, c_ptr, len
                         BLOCK_B: tl.constexpr, BLOCK_K: tl.constexpr, DOT_PREC: tl.constexpr):
     pb = tl.program_id(0)
     rb, k, rmask, cm, m2, wmask = row_tiles(pb, B, H, BLOCK_B, BLOCK_K)
-    w_off = k[None, :] * H + k[:, None]  # W_g^T[kk, j] = W_hh[g*H + j, kk]
-    w_i = tl.load(w_ptr + 0 * H * H + w_off, mask=wmask, other=0.0)
-    w_f = tl.load(w_ptr + 1 * H * H + w_off, mask=wmask, other=0.0)
-    w_g = tl.load(w_ptr + 2 * H * H + w_off, mask=wmask, other=0.0)
-    w_o = tl.load(w_ptr + 3 * H * H + w_off, mask=wmask, other=0.0)
+    # gate g's (H, H) block of W_hh, W as one head (rnnkit/kernels/headwise_common.py)
+    w_i = head_block(w_ptr, 0, 0, 4, H, k, wmask, True)
+    w_f = head_block(w_ptr, 0, 1, 4, H, k, wmask, True)
+    w_g = head_block(w_ptr, 0, 2, 4, H, k, wmask, True)
+    w_o = head_block(w_ptr, 0, 3, 4, H, k, wmask, True)
     # gains and shifts as (1, BLOCK_K) rows, fp32, 0 in masked columns
     g_i, g_f, g_g, g_o = load_gates(gh_ptr, k[None, :], H, cm)
     gam_c = tl.load(gc_ptr + k[None, :], mask=cm, other=0.0).to(tl.float32)
