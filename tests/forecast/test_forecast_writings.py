@@ -588,3 +588,16 @@ def test_durations_are_minutes():
     with pytest.raises(ValueError, match="target column 'Time' must be numeric: 'fast' in row"):
         build_series(men.head(5).assign(Time=["02:55:10", "fast", "02:40:00", "02:39:00", "02:41:00"]),
                      time_col="Year", target=["Time"])
+
+
+def test_a_file_with_no_numbers_says_why_its_column_is_not_one(tmp_path, capsys):
+    """``date,sales`` with ``"112,000"``: the commas could be thousands or decimal commas, so the
+    column is no number, and the role finder's error says so in the reader's words. Before, it said
+    only "name the target column(s) of your file with --target COLUMN", and nothing about why the
+    one column of amounts was not taken."""
+    frame = pd.DataFrame({"date": MONTHS.strftime("%Y-%m-%d"), "sales": [f"{v * 1000:,.0f}" for v in VALUES]})
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "sales.csv"), "--print-config"]) == 2
+    err = capsys.readouterr().err
+    assert ("no column besides the time reads as numbers (target column 'sales': '20,000' in row 0 could be a "
+            "thousand or a decimal comma") in err, err

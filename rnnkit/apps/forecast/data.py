@@ -72,6 +72,8 @@ from .writings import (
     CURRENCY,
     EXCEL_EPOCH,
     below_bounds,
+    clock_column_name,
+    clock_offsets,
     dates_from_parts,
     decimal_years,
     durations,
@@ -89,8 +91,9 @@ from .writings import (
     yearless_parts,
 )
 
-__all__ = ["Series", "SeriesSet", "build_series", "check_header", "fmt_time", "future_times", "id_columns",
-           "parses_as_dates", "read_table", "reads_as_numbers", "season_length_for"]
+__all__ = ["Series", "SeriesSet", "build_series", "check_header", "date_and_clock", "dates_at_clock", "fmt_time",
+           "future_times", "id_columns", "parses_as_dates", "read_table", "reads_as_numbers",
+           "season_length_for", "why_not_numbers"]
 
 
 def fmt_time(t: Any) -> str:
@@ -208,24 +211,31 @@ def _id_from_parts(df: pd.DataFrame, id_col: str | None, parts: list[str], notes
     return df.assign(**{id_col: joined})
 
 
-def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
-    """The table with one date column made from year and month (day, hour, quarter) columns: those
-    ``time_col`` names (``year,month``), or, when ``time_col`` is not in the table, the ones
-    :func:`.writings.year_parts` finds (or, with no year, :func:`.writings.yearless_parts`: month
-    and day, a day of the year and hhmm); and the time column's name. Unchanged otherwise."""
-    if time_col in df.columns:
-        return df, time_col
+def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str],
+                     date_format: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The table with one time column made from several: year and month (day, hour, quarter)
+    columns, those ``time_col`` names (``year,month``), or, when ``time_col`` is not in the table,
+    the ones :func:`.writings.year_parts` finds (or, with no year, :func:`.writings.yearless_parts`:
+    month and day, a day of the year and hhmm); a date column and the clock times beside it
+    (``--time-col Date,Time``, or the pair :func:`date_and_clock` finds); and the time column's
+    name. Unchanged otherwise."""
+    if time_col in df.columns or "," not in time_col and year_parts(df.columns) is None and yearless_parts(df) is None:
+        pair = date_and_clock(df, time_col if time_col in df.columns else None)
+        if pair is None:
+            return df, time_col
+        name = time_col if time_col in df.columns else pair[0]
+        return _join_date_and_clock(df, pair, name, notes, date_format), name
     if "," in time_col:
         parts = [p.strip() for p in time_col.split(",")]
         if not 2 <= len(parts) <= 4:
             raise ValueError(f"time column {time_col!r}: name two to four columns (year,month or year,month,day or "
-                             "year,month,day,hour or year,quarter), or one")
+                             "year,month,day,hour or year,quarter, or a date and a clock time: Date,Time), or one")
         _require_columns(df, parts, "time")
+        if len(parts) == 2 and parses_as_dates(df[parts[0]]) and clock_offsets(df[parts[1]], parts[1]) is not None:
+            return _join_date_and_clock(df, parts, parts[0], notes, date_format), parts[0]
         name = "date"
     else:
         parts, name = year_parts(df.columns) or yearless_parts(df), time_col
-        if parts is None:
-            return df, time_col
         notes.append(f"time column {time_col!r} is not in the data: the columns {', '.join(map(repr, parts))} "
                      "read as the dates")
     df = df.copy()
@@ -234,6 +244,68 @@ def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str]) -> tuple
     if how:
         notes.append(how)
     return df.drop(columns=[p for p in parts if p != name]), name
+
+
+def date_and_clock(df: pd.DataFrame, date_col: str | None = None) -> list[str] | None:
+    """``[date column, clock column]`` of a table that writes each time in two columns, a date and
+    the clock time of day beside it (UCI's household power readings: ``Date,Time``,
+    ``16/12/2006,17:24:00``; grid operators' ``Date,Hour Ending``); None for any other table.
+
+    The date column is ``date_col`` (else the table's one column of text dates); its values are
+    dates without a time of day, and they repeat (one row per clock time). The clock column is the
+    one other column named as such (``time``, ``hour``, ``Uhrzeit`` ...,
+    :func:`.writings.clock_column_name`) whose every value is a clock time or a whole hour
+    (:func:`.writings.clock_offsets`; pandas reads ``17:24`` as a date too, so clock columns are
+    no date column). A date column whose dates do not repeat is a time by itself,
+    and a column of clock times beside it (when a tide turned) is left alone.
+    """
+    if date_col is None:
+        found = [c for c in df.columns if parses_as_dates(df[c]) and clock_offsets(df[c], str(c)) is None]
+        if len(found) != 1:
+            return None
+        date_col = found[0]
+    col = df[date_col]
+    if col.isna().any() or not col.duplicated().any() or pd.api.types.is_numeric_dtype(col):
+        return None
+    clocks = [c for c in df.columns if c != date_col and clock_column_name(c) and clock_offsets(df[c], str(c))]
+    if len(clocks) != 1:
+        return None
+    try:
+        days = _days_of(col, str(date_col))
+    except ValueError:  # not dates, or dates the reader will refuse with its own words
+        return None
+    return [date_col, clocks[0]] if (days == days.dt.normalize()).all() else None
+
+
+def _days_of(col: pd.Series, name: str, date_format: str | None = None) -> pd.Series:
+    """Each row's date, parsed once per distinct value (a date repeats once per clock time)."""
+    distinct = col.drop_duplicates()
+    parsed = _parse_times(distinct.reset_index(drop=True), name, date_format)
+    if not pd.api.types.is_datetime64_any_dtype(parsed):
+        raise ValueError(f"time column {name!r} holds steps, not dates")
+    return col.map(dict(zip(distinct, parsed))).astype("datetime64[ns]")
+
+
+def dates_at_clock(df: pd.DataFrame, pair: Sequence[str], date_format: str | None = None) -> tuple[pd.Series, str]:
+    """``(times, how they were read)``: the dates of column ``pair[0]`` at the clock times of ``pair[1]``."""
+    date_col, clock_col = pair
+    offsets, how = clock_offsets(df[clock_col], str(clock_col))
+    times = _days_of(df[date_col], str(date_col), date_format) + offsets
+    return times, (f"time columns {date_col!r} and {clock_col!r} read as one time: the dates of {date_col!r} at the "
+                   f"{how} ({_shown(df[date_col].iloc[0])}, {_shown(df[clock_col].iloc[0])} as {times.iloc[0]:%Y-%m-%d %H:%M})")
+
+
+def _shown(value) -> str:
+    """A cell as a note quotes it: text in quotes, a number or a date as written."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _join_date_and_clock(df: pd.DataFrame, pair: Sequence[str], name: str, notes: list[str],
+                         date_format: str | None) -> pd.DataFrame:
+    """The table with column ``name`` holding the times :func:`dates_at_clock` reads, the clock column gone."""
+    times, how = dates_at_clock(df, pair, date_format)
+    notes.append(how)
+    return df.drop(columns=list(pair)).assign(**{name: times})
 
 
 def check_header(df: pd.DataFrame) -> None:
@@ -547,13 +619,17 @@ def parses_as_dates(col: pd.Series) -> bool:
 def reads_as_numbers(col: pd.Series) -> bool:
     """Whether a column's values are numbers as a target's are read (``$1,200`` and ``5%`` too):
     the candidates for the target of a file given without one."""
-    if pd.api.types.is_bool_dtype(col) or col.isna().all():
-        return False
+    return not pd.api.types.is_bool_dtype(col) and not col.isna().all() and why_not_numbers(col) is None
+
+
+def why_not_numbers(col: pd.Series) -> str | None:
+    """The reader's words for why a column is no target (``'112,000' in row 0 could be a thousand
+    or a decimal comma ...``), or None when its values read as numbers."""
     try:
         _numeric(col, str(col.name), "target")
-    except ValueError:
-        return False
-    return True
+    except ValueError as e:
+        return str(e)
+    return None
 
 
 # ------------------------------------------------------------------------------------- building
@@ -637,7 +713,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     id_parts = id_columns(df.columns, id_col)
     df, read_notes = _match_case(df, [time_col, *target, *past, *future, *static, *id_parts])
     df = _id_from_parts(df, id_col, id_parts, read_notes)
-    df, time_col = _time_from_parts(df, time_col, read_notes)
+    df, time_col = _time_from_parts(df, time_col, read_notes, date_format)
     if time_col not in df.columns:
         check_header(df)
     _require_columns(df, [time_col], "time")

@@ -18,10 +18,13 @@ from rnnkit import config as C
 
 from .data import (
     check_header,
+    date_and_clock,
+    dates_at_clock,
     id_columns,
     parses_as_dates,
     read_table,
     reads_as_numbers,
+    why_not_numbers,
 )
 from .summer_time import in_repeated_hour
 from .writings import dates_from_parts, year_parts, yearless_parts
@@ -41,7 +44,15 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
     check_header(table)
     found, said = [], []
     time_col = data.time_col
-    if not time_given and not any(str(c).strip().casefold() == str(time_col).casefold() for c in table.columns):
+    named_col = next((c for c in table.columns if str(c).strip().casefold() == str(time_col).casefold()), None)
+    pair = None
+    if "," not in str(time_col) and (named_col is not None or not time_given):
+        pair = date_and_clock(table, named_col)
+    if pair is not None:  # a date and the clock time beside it: one time
+        time_col = f"{pair[0]},{pair[1]}"
+        found.append(f"data.time_col={time_col}")
+        said.append(f"time: the dates of {pair[0]!r} at the clock times of {pair[1]!r} (--time-col names another)")
+    elif not time_given and named_col is None:
         named = _time_column(table)
         labels = _row_labels(table)
         if named is not None:
@@ -161,7 +172,7 @@ def _series_column(table, data, time_col: str) -> str | None:
     differently (the reader's duplicate error then asks for ``--id-col``). Without such a text
     column, a column of whole numbers does (store 1, 2, 3, as databases number their keys) when
     each of its values has at least two rows and a numeric column is left for the target."""
-    times = [time_col] if time_col in table.columns else (_date_parts(table) or [])
+    times = _time_parts(table, time_col)
     if not times or not table.duplicated(subset=times).any():
         return None
     taken = _taken(table, data, time_col, None)
@@ -181,6 +192,16 @@ def _series_column(table, data, time_col: str) -> str | None:
     return str(fits[0]) if same else None
 
 
+def _time_parts(table, time_col: str) -> list:
+    """The columns that hold the times: the time column, the columns ``time_col`` names
+    (``Date,Time``), or those that make the dates together (:func:`_date_parts`)."""
+    if time_col in table.columns:
+        return [time_col]
+    if "," in str(time_col):
+        return [c.strip() for c in str(time_col).split(",")]
+    return _date_parts(table) or []
+
+
 def _unique_in(table, keys: list, times: list) -> bool:
     """Whether ``keys`` make every (series, time) pair unique, but for the hour local clock times
     repeat when summer time ends (an hourly panel of meters in local time repeats it in every
@@ -193,7 +214,8 @@ def _unique_in(table, keys: list, times: list) -> bool:
         stamps = pd.to_datetime(rows[times[0]].astype(str), errors="coerce")
     else:
         try:
-            stamps = dates_from_parts(rows, times)
+            stamps = dates_at_clock(rows, times)[0] if date_and_clock(table, times[0]) == times else (
+                dates_from_parts(rows, times))
         except ValueError:
             return False
     counts = rows.groupby([*keys, *times], sort=False).size()
@@ -232,6 +254,11 @@ def _only_numeric_column(table, data, time_col: str, id_col: str | None) -> str:
     if len(numeric) == 1:
         return str(numeric[0])
     listed = f": its numeric columns are {', '.join(map(str, numeric))}" if numeric else ""
+    if not numeric:  # say why the likeliest ones are not numbers: the user's fix is in the file
+        taken = _taken(table, data, time_col, id_col)
+        reasons = [why_not_numbers(table[c]) for c in table.columns if c not in taken and table[c].notna().any()]
+        reasons = [r for r in reasons if r is not None]
+        listed = f": no column besides the time reads as numbers ({'; '.join(reasons[:2])})" if reasons else ""
     raise C.ConfigError(f"name the target column(s) of your file with --target COLUMN{listed}"
                         + (f" (--target {shlex.quote(','.join(map(str, numeric)))} or --target '*' forecasts each)"
                            if len(numeric) > 1 else ""))

@@ -10,6 +10,10 @@ Dates:
 * separate ``year`` and ``month`` (or ``quarter``, or ``month`` and ``day``) columns, as many
   government tables give them: read as one date when the time column is not in the file, or when
   ``--time-col year,month`` names them;
+* a date column and a column of clock times of day beside it (UCI's household power readings:
+  ``Date,Time`` as ``16/12/2006,17:24:00``; grid operators' ``Date,Hour Ending`` 1-24), where the
+  dates repeat, one reading per clock time: read as one time (:func:`clock_offsets`; the pairing
+  is :func:`.data.date_and_clock`);
 * times without a year: ``month`` and ``day`` columns alone (R's ``airquality``, May to September
   of a year it does not write), and a day of the year with a clock time written as a whole number
   ``hhmm`` (R's ``beaver1``: ``day`` 346, ``time`` 840 for 08:40, also with a ``year``): the days
@@ -38,8 +42,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "STAND_IN_YEAR", "below_bounds", "dates_from_parts",
-           "decimal_years", "excel_serial_dates", "header_row", "holds_value", "interval_starts", "looks_like_data",
+__all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "STAND_IN_YEAR", "below_bounds", "clock_column_name",
+           "clock_offsets", "dates_from_parts", "decimal_years", "excel_serial_dates", "header_row", "holds_value", "interval_starts", "looks_like_data",
            "missing_marks", "number_like", "number_text", "parts_note", "period_dates", "space_grouped",
            "without_future_centuries", "year_parts", "yearless_parts"]
 
@@ -307,6 +311,57 @@ def _day_of_year_times(year: pd.Series, day: pd.Series, hhmm: pd.Series, parts: 
         raise ValueError(f"time columns {', '.join(map(repr, parts))}: day {day.iloc[r]} of {year.iloc[r]} at "
                          f"{hhmm.iloc[r]} (hhmm; row {r}) is not a time")
     return times
+
+
+# a clock time of day beside a date column: "17:24", "17:24:00", "5:24 PM", "17:24:00.000"
+_CLOCK_TIME = re.compile(r"^\s*(\d{1,2}):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?\s*(?:([AaPp])\.?[Mm]\.?)?\s*$")
+# what tables name such a column besides any name with "time" or "hour" in it (``Time``, ``Hour
+# Ending``, ``Time (UTC)``): German, French, Spanish, Italian and Dutch words for it
+_CLOCK_WORDS = ("hr", "he", "clock", "uhrzeit", "zeit", "heure", "hora", "ora", "tijd")
+
+
+def clock_column_name(name) -> bool:
+    """Whether a column's name says it holds clock times of day (or hours), without letter case
+    and without a unit or zone after it."""
+    bare = re.sub(r"\s*[(\[].*[)\]]\s*$", "", str(name)).strip().casefold()
+    return "time" in bare or "hour" in bare or bare in _CLOCK_WORDS
+
+
+def clock_offsets(col: pd.Series, name: str) -> tuple[pd.Series, str] | None:
+    """``(time since midnight, how it was read)`` of every row of a column of clock times of day;
+    None unless every value is one:
+
+    * text ``HH:MM`` or ``HH:MM:SS`` (24-hour, or 12-hour with ``AM``/``PM``); ``24:00`` is the
+      day's end, the next midnight;
+    * whole hours 0-23 (the hour's start), or 1-24 with a 24 and no 0: the hour ending, as grid
+      operators write their hours (hour 1 is 00:00-01:00), read as the hour's start.
+    """
+    if len(col) == 0 or col.isna().any() or pd.api.types.is_bool_dtype(col):
+        return None
+    if pd.api.types.is_numeric_dtype(col):
+        hours = col.to_numpy(np.float64)
+        if not (hours == np.round(hours)).all() or hours.min() < 0 or hours.max() > 24:
+            return None
+        if hours.max() <= 23:
+            return pd.to_timedelta(hours, unit="h").to_series(index=col.index), f"whole hours in {name!r}"
+        if hours.min() < 1:
+            return None  # 0 and 24 both: neither hours of the day nor hours ending
+        return (pd.to_timedelta(hours - 1, unit="h").to_series(index=col.index),
+                f"hours ending in {name!r} (1-24; hour 1 is 00:00-01:00) read as the hours' starts")
+    parts = col.astype(str).str.extract(_CLOCK_TIME)
+    if parts[0].isna().any():
+        return None
+    hour, minute = parts[0].astype(int), parts[1].astype(int)
+    second = parts[2].fillna("0").astype(float)
+    half = parts[3].str.lower()
+    if half.notna().any():
+        if half.isna().any() or not hour.between(1, 12).all():
+            return None
+        hour = hour % 12 + 12 * (half == "p")
+    if hour.gt(24).any() or (hour.eq(24) & (minute.gt(0) | second.gt(0))).any():
+        return None
+    offsets = pd.to_timedelta(hour * 3600 + minute * 60 + second, unit="s")
+    return offsets, f"clock times in {name!r}" + (" (24:00 is the next midnight)" if hour.eq(24).any() else "")
 
 
 def _is_quarter(name: str) -> bool:
