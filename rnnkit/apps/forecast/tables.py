@@ -1,7 +1,8 @@
 """Reading a user's file into a table: CSV (separator sniffed, European decimal commas), Excel
 (the sheet that holds the table), Parquet or JSON, also zipped or compressed (:mod:`.archives`);
 title lines above the header and rows describing the columns under it passed over; times across
-the columns turned into rows (:mod:`.layout`). What the columns mean and how their values are
+the columns turned into rows (:mod:`.layout`), and so are a year per row with the months across
+the columns (:mod:`.month_columns`). What the columns mean and how their values are
 written is :mod:`.data`'s and :mod:`.writings`' business.
 
 What was passed over goes to the table's ``attrs["notes"]``, which :func:`.datasets.load_series`
@@ -18,6 +19,7 @@ from rnnkit.data.workbooks import read_workbook
 
 from .archives import COMPRESSED, unpacked
 from .layout import times_across_columns
+from .month_columns import months_across_columns
 from .writings import header_row, holds_value
 
 __all__ = ["read_table"]
@@ -30,8 +32,9 @@ def read_table(path: str | Path, sheet: str = "") -> pd.DataFrame:
     semicolons, decimal commas are read as numbers when that makes more columns numeric. Lines of
     a title or a source above the header are passed over (:func:`.writings.header_row`); an Excel
     workbook gives its ``sheet`` (name or number), by default its first sheet holding a table. A
-    table whose times run across its columns is turned into long format (:mod:`.layout`). What
-    was passed over or turned is in ``table.attrs["notes"]``."""
+    table whose times run across its columns is turned into long format (:mod:`.layout`), and so
+    is a year per row with the months across the columns (:mod:`.month_columns`). What was passed
+    over or turned is in ``table.attrs["notes"]``."""
     path = Path(path)
     if path.suffix.lower() in COMPRESSED and path.is_file():
         with unpacked(path) as (inner, which):
@@ -45,6 +48,8 @@ def read_table(path: str | Path, sheet: str = "") -> pd.DataFrame:
     notes = list(table.attrs.get("notes", []))
     table, described = _without_description_rows(table)
     table, turned = times_across_columns(table)
+    if turned is None:
+        table, turned = months_across_columns(table)
     table.attrs["notes"] = notes + [n for n in (described, turned) if n]
     return table
 
