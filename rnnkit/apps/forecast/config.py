@@ -58,6 +58,11 @@ class DataConfig:
     freq: pandas offset alias (``MS``, ``QS``, ``D`` ...) or an integer step; None = inferred.
     date_format: the time column's date format (``%d/%m/%Y``, ``%Y%m%d`` ...; pandas' ``format``);
         None = inferred. Numeric day/month dates whose order the data leaves open ask for it.
+    aggregate: rows that are events (a sale per row, readings at irregular times) added up per
+        period of ``freq``, which it needs: ``sum``, ``mean``, ``count``, ``min``, ``max`` or ``last``
+        of each series' rows in the period, as pandas' ``resample`` bins them (a period without rows
+        is 0 for ``sum`` and ``count``; see :mod:`.aggregate`); ``none`` (default): one row per
+        series and time step.
     missing: policy for gaps and missing target values *inside* a series: ``interpolate``
         (linear in time, each filled value counted in the report) or ``error``.
     calendar: add calendar features (month/quarter/day-of-week as sin/cos) as known-future
@@ -90,6 +95,7 @@ class DataConfig:
     freq: str | None = None
     date_format: str | None = None
     missing: Literal["interpolate", "error"] = "interpolate"
+    aggregate: Literal["none", "sum", "mean", "count", "min", "max", "last"] = "none"
     calendar: bool = True
     season_length: int = 0
     truncate: int = 0
@@ -441,6 +447,8 @@ def check_config(cfg: ForecastConfig) -> None:
          f"{b.calibrate_window}")
     need(b.calibrate or not b.calibrate_window, "backtest.calibrate_window needs backtest.calibrate=true")
     need(cfg.data.truncate >= 0, f"data.truncate must be >= 0, got {cfg.data.truncate}")
+    need(cfg.data.aggregate == "none" or bool(cfg.data.freq),
+         f"data.aggregate={cfg.data.aggregate} adds up the rows per period: give the period with --freq (h, D, W, MS ...)")
     need(cfg.data.season_length >= 0, f"data.season_length must be >= 0 (0 = from the frequency), "
          f"got {cfg.data.season_length}")
     need(m.samples >= 10, f"model.samples must be >= 10 sample paths, got {m.samples}")

@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .aggregate import per_period
 from .grid import (
     future_times,
     grid_between,
@@ -705,8 +706,10 @@ def _fill_covariates(values: np.ndarray, names: Sequence[str], series: str, T: i
 
 def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_col: str | None = None,
                  past: Sequence[str] = (), future: Sequence[str] = (), static: Sequence[str] = (),
-                 freq: str | None = None, missing: str = "interpolate", date_format: str | None = None) -> SeriesSet:
-    """Check a long or wide table and put every series on its regular grid (see the module policy)."""
+                 freq: str | None = None, missing: str = "interpolate", date_format: str | None = None,
+                 aggregate: str = "none") -> SeriesSet:
+    """Check a long or wide table and put every series on its regular grid (see the module policy).
+    ``aggregate``: rows that are events added up per period of ``freq`` first (:mod:`.aggregate`)."""
     if not target:
         raise ValueError("no target column given: set data.target (e.g. --target sales)")
     target, past, future, static = list(target), list(past), list(future), list(static)
@@ -730,7 +733,11 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if len(df) == 0:
         raise ValueError("the data has no rows")
 
-    repeated = df.duplicated(keep="first")  # an export that wrote some rows twice: nothing to choose between
+    if aggregate != "none" and not freq:
+        raise ValueError(f"data.aggregate={aggregate} adds up the rows per period: give the period with --freq "
+                         "(h, D, W, MS ...)")
+    # an export that wrote some rows twice: nothing to choose between (two equal sales are two sales)
+    repeated = df.duplicated(keep="first") if aggregate == "none" else pd.Series(False, index=df.index)
     if repeated.any():
         first = int(np.flatnonzero(repeated.to_numpy())[0])
         read_notes.append(f"{int(repeated.sum())} row(s) repeating an earlier row exactly (every column the same; "
@@ -753,6 +760,13 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if calendar is not None:
         times, how = calendar
         read_notes.append(f"time column {time_col!r}: {how} (data.freq=1 keeps them integer steps)")
+    if aggregate != "none":
+        numbers = {c: _numeric(df[c], c, role, read_notes) for cols, role in
+                   ((target, "target"), (past, "past covariate"), (future, "known-future covariate")) for c in cols}
+        df, how = per_period(df.assign(**numbers), times, time_col=time_col, id_col=id_col, target=target,
+                             covariates=[*past, *future], static=static, how=aggregate, freq=freq)
+        read_notes.append(how)
+        times = df[time_col]
     integer_time = pd.api.types.is_integer_dtype(times)
     targets = {c: _numeric(df[c], c, "target", read_notes) for c in target}
     past_v = (np.column_stack([_numeric(df[c], c, "past covariate", read_notes) for c in past]) if past
@@ -782,7 +796,9 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
             where = f"series {name!r}" if id_col is not None else "the data"
             raise ValueError(f"duplicated timestamp {fmt_time(t.iloc[np.flatnonzero(dup)[0]])} in time column {time_col!r} "
                              f"for {where} (rows {rows[0]} and {rows[1]}); give each series one row per time step"
-                             + ("" if id_col is not None else ", or name the series column with data.id_col"))
+                             + ("" if id_col is not None else ", or name the series column with data.id_col")
+                             + "; rows that are events (sales, calls) are added up per period by "
+                               "data.aggregate=sum --freq D (or h, W, MS ...)")
 
     # frequency: given, or inferred from all series
     if freq in (None, SESSION) and not integer_time:

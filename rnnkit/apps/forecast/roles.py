@@ -69,7 +69,7 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
             raise C.ConfigError(f"time column {time_col!r} is not in the data; columns are: "
                                 f"{', '.join(map(str, table.columns))} (name the time column with --time-col)")
     id_col = data.id_col
-    if id_col is None:
+    if id_col is None and data.aggregate == "none":  # events added up: their times repeat, and no id is implied
         id_col = _series_column(table, data, time_col)
         if id_col is not None and id_col in table.columns:
             found.append(f"data.id_col={id_col}")
