@@ -85,6 +85,11 @@ def test_a_value_that_is_no_number_still_names_itself_as_written(cells):
     ([f"{d.year}-M{d.month}" for d in MONTHS], "MS"),
     ([f"Q{(i % 4) + 1} {1950 + i // 4}" for i in range(60)], "QS"),
     ([f"Q{(i % 4) + 1}-{1950 + i // 4}" for i in range(60)], "QS"),
+    ([f"{1950 + i // 4}:{(i % 4) + 1}" for i in range(60)], "QS"),  # EViews, the BEA
+    ([f"{d.year}:{d.month:02d}" for d in MONTHS], "MS"),
+    ([f"{d.year}:{d.month}" for d in MONTHS], "MS"),  # one digit, but numbers above 4
+    ([f"{d.month:02d}.{d.year}" for d in MONTHS], "MS"),  # German exports
+    ([f"{d.month}.{d.year}" for d in MONTHS][::-1], "MS"),  # rows in any order
 ])
 def test_statistics_offices_periods_are_dates(labels, freq):
     sset = _read(pd.DataFrame({"date": labels, "value": VALUES}))
@@ -601,3 +606,17 @@ def test_a_file_with_no_numbers_says_why_its_column_is_not_one(tmp_path, capsys)
     err = capsys.readouterr().err
     assert ("no column besides the time reads as numbers (target column 'sales': '20,000' in row 0 could be a "
             "thousand or a decimal comma") in err, err
+
+
+@pytest.mark.parametrize("write", [
+    lambda a, b: f"{a:%Y-%m-%d}/{b:%Y-%m-%d}",  # ISO 8601's interval
+    lambda a, b: f"{a:%Y-%m-%dT%H:%M}/{b:%Y-%m-%dT%H:%M}",
+    lambda a, b: f"{a:%Y-%m-%d} to {b:%Y-%m-%d}",
+])
+def test_weeks_written_from_start_to_end_are_their_starts(write):
+    """Before session 20 these were "cannot parse ... as a date"."""
+    weeks = pd.date_range("2020-01-06", periods=60, freq="W-MON")
+    frame = pd.DataFrame({"date": [write(a, a + pd.Timedelta(days=6)) for a in weeks], "value": VALUES})
+    sset = _read(frame)
+    assert sset.freq == "W-MON" and list(sset.series[0].times) == list(weeks)
+    assert any("periods written from start to end" in n for n in sset.notes), sset.notes

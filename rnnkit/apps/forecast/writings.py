@@ -4,8 +4,10 @@ column fits it, and each one named in a data note.
 
 Dates:
 
-* statistics offices' periods: ``1990M01`` / ``1990-M1`` (Eurostat, IMF: a month) and
-  ``Q1 1990`` / ``Q1-1990`` (a quarter written before its year); Excel's ``Jan-05`` (a month and
+* statistics offices' periods: ``1990M01`` / ``1990-M1`` (Eurostat, IMF: a month),
+  ``Q1 1990`` / ``Q1-1990`` (a quarter written before its year), ``1990:1`` (EViews' and the
+  BEA's quarters; ``1990:01``, two digits or numbers up to 12, their months) and ``01.1990`` (a
+  month and its year, as German exports write it); Excel's ``Jan-05`` (a month and
   a two-digit year, which pandas reads as no date at all when the year could be a day);
 * separate ``year`` and ``month`` (or ``quarter``, or ``month`` and ``day``) columns, as many
   government tables give them: read as one date when the time column is not in the file, or when
@@ -22,7 +24,8 @@ Dates:
   it reads them as dateutil does); a date after next year cannot have been observed, so such dates
   go back a century;
 * periods written from start to end (``01.01.2020 00:00 - 01.01.2020 01:00``, as electricity
-  market data give each hour) are their starts;
+  market data give each hour; ``2020-01-06 to 2020-01-12``; ISO's ``2020-01-06/2020-01-12``) are
+  their starts;
 * decimal years (``1949.0833``, R's ``time()`` of a monthly ``ts``) as months or quarters;
 * Excel serial dates (days since 1899-12-30) exported as plain numbers (``18264`` for
   1950-01-01): irregular whole numbers that, read as days, lie on a regular calendar grid.
@@ -53,6 +56,10 @@ _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
 _QUARTER_FIRST = re.compile(r"^\s*Q([1-4])\s*[- /]?\s*(\d{4})\s*$", re.IGNORECASE)
 
 
+# "1960:1" (a quarter) or "1960:01" (a month): the period after a colon, as EViews and the BEA write it
+_COLON_PERIOD = re.compile(r"^\s*(\d{4})\s*:\s*(\d{1,2})\s*$")
+# "01.2020", "1.2020": a month before its year with a dot, as German exports write it
+_DOTTED_MONTH = re.compile(r"^\s*(\d{1,2})\.(\d{4})\s*$")
 # "Jan-05", "Mar 12", "Sep/99": Excel's mmm-yy; pandas reads "Jan-12" as no date at all
 _MONTH_TWO_DIGIT_YEAR = re.compile(r"^\s*([A-Za-z]{3,9})\s*[-/ .']\s*(\d{2})\s*$")
 
@@ -80,18 +87,43 @@ def period_dates(text: pd.Series) -> pd.Series | None:
     if quarters.notna().all().all():
         return pd.to_datetime(pd.DataFrame({"year": quarters[1].astype(int),
                                             "month": 3 * quarters[0].astype(int) - 2, "day": 1}))
-    return None
+    dotted = text.str.extract(_DOTTED_MONTH)
+    if dotted.notna().all().all() and dotted[0].astype(int).between(1, 12).all():
+        return pd.to_datetime(pd.DataFrame({"year": dotted[1].astype(int), "month": dotted[0].astype(int), "day": 1}))
+    return _colon_periods(text)
+
+
+def _colon_periods(text: pd.Series) -> pd.Series | None:
+    """``1960:1`` ... ``1960:4`` as quarters and ``1960:01`` ... ``1960:12`` as months (EViews' and
+    the BEA's periods) when every value is one: months where a number is above 4 or every number
+    has two digits, quarters otherwise; None for anything else."""
+    parts = text.str.extract(_COLON_PERIOD)
+    if len(text) == 0 or not parts.notna().all().all():
+        return None
+    year, period = parts[0].astype(int).to_numpy(), parts[1].astype(int).to_numpy()
+    months = period.max() > 4 or parts[1].str.len().eq(2).all()
+    if period.min() < 1 or period.max() > 12:
+        return None
+    month = period if months else 3 * period - 2
+    return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}))
 
 
 # "01.01.2020 00:00 - 01.01.2020 01:00": a period from its start to its end, as electricity
 # market data (ENTSO-E) write each hour; a dash with spaces around it, digits on both sides
-_INTERVAL = re.compile(r"^\s*(\S.*?\d)\s+[-\u2013]\s+(\d.*?)\s*$")
+# (or "to" between them); and ISO 8601's "2020-01-06/2020-01-12" (a slash between two ISO dates)
+_INTERVAL = re.compile(r"^\s*(\S.*?\d)\s+(?:[-\u2013]|to)\s+(\d.*?)\s*$")
+_ISO_INTERVAL = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+)?)\s*/\s*\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+)?\s*$")
 
 
 def interval_starts(text: pd.Series) -> pd.Series | None:
-    """Periods written ``start - end`` as their starts' text; None unless every value is one."""
-    parts = text.astype(str).str.extract(_INTERVAL)
-    return parts[0] if len(text) and parts.notna().all().all() else None
+    """Periods written ``start - end`` (``start to end``, ISO's ``start/end``) as their starts'
+    text; None unless every value is one."""
+    text = text.astype(str)
+    for pattern in (_INTERVAL, _ISO_INTERVAL):
+        parts = text.str.extract(pattern)
+        if len(text) and parts.notna().all().all():
+            return parts[0]
+    return None
 
 
 _FOUR_DIGITS = re.compile(r"\d{4}")
