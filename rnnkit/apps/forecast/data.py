@@ -87,6 +87,7 @@ from .writings import (
     parts_note,
     period_dates,
     space_grouped,
+    ts_steps,
     without_future_centuries,
     year_parts,
     yearless_parts,
@@ -339,8 +340,11 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
         years = decimal_years(values) if len(bad) else None
         if years is not None:  # 1949.0833: R's time() of a monthly series
             return years[0].set_axis(col.index)
+        steps = ts_steps(values) if len(bad) else None
+        if steps is not None:  # 1.4286, 1.5714: R's time() of a ts of frequency 7
+            return pd.Series(steps[0], index=col.index)
         if len(bad):
-            raise ValueError(f"time column {name!r}: {col.iloc[bad[0]]!r} (row {bad[0]}) is neither a date "
+            raise ValueError(f"time column {name!r}: {_shown(col.iloc[bad[0]])} (row {bad[0]}) is neither a date "
                              "nor an integer step")
         return col.astype(np.int64)
     text = col.astype(str)
@@ -754,8 +758,9 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
             read_notes.append(f"time column {time_col!r}: {moved}")
     if pd.api.types.is_float_dtype(df[time_col]) and date_format is None:
         years = decimal_years(df[time_col].to_numpy(np.float64))
-        if years is not None:
-            read_notes.append(f"time column {time_col!r}: {years[1]}")
+        steps = ts_steps(df[time_col].to_numpy(np.float64)) if years is None else None
+        if years is not None or steps is not None:
+            read_notes.append(f"time column {time_col!r}: {(years or steps)[-1]}")
     calendar = _calendar_integers(times, freq)
     if calendar is not None:
         times, how = calendar

@@ -27,7 +27,7 @@ from .data import (
     why_not_numbers,
 )
 from .summer_time import in_repeated_hour
-from .writings import dates_from_parts, year_parts, yearless_parts
+from .writings import dates_from_parts, decimal_years, ts_steps, year_parts, yearless_parts
 
 __all__ = ["find_roles"]
 
@@ -68,6 +68,11 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
         elif _date_parts(table) is None:  # said before the target: without a time nothing else is sure
             raise C.ConfigError(f"time column {time_col!r} is not in the data; columns are: "
                                 f"{', '.join(map(str, table.columns))} (name the time column with --time-col)")
+    season = _ts_season(table, time_col) if not data.season_length else None
+    if season is not None:  # R's time() of a ts says its frequency: the season
+        found.append(f"data.season_length={season}")
+        said.append(f"season: {season} steps, the frequency of the R ts whose time() column {time_col!r} holds "
+                    f"(data.season_length=N sets another)")
     id_col = data.id_col
     if id_col is None and data.aggregate == "none":  # events added up: their times repeat, and no id is implied
         id_col = _series_column(table, data, time_col)
@@ -190,6 +195,16 @@ def _series_column(table, data, time_col: str) -> str | None:
     split = table.groupby(fits[0], sort=False).ngroup().to_numpy()
     same = all((table.groupby(c, sort=False).ngroup().to_numpy() == split).all() for c in fits[1:])
     return str(fits[0]) if same else None
+
+
+def _ts_season(table, time_col: str) -> int | None:
+    """The frequency of an R ts written with its ``time()`` in units other than years
+    (:func:`.writings.ts_steps`), or None."""
+    if time_col not in table.columns or not pd.api.types.is_float_dtype(table[time_col]):
+        return None
+    values = table[time_col].dropna().to_numpy(np.float64)
+    steps = ts_steps(values) if decimal_years(values) is None else None  # decimal years are dates
+    return None if steps is None else steps[1]
 
 
 def _time_parts(table, time_col: str) -> list:

@@ -46,9 +46,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "STAND_IN_YEAR", "below_bounds", "clock_column_name",
-           "clock_offsets", "dates_from_parts", "decimal_years", "excel_serial_dates", "header_row", "holds_value", "interval_starts", "looks_like_data",
-           "missing_marks", "number_like", "number_text", "parts_note", "period_dates", "space_grouped",
-           "without_future_centuries", "year_parts", "yearless_parts"]
+           "clock_offsets", "dates_from_parts", "decimal_years", "excel_serial_dates", "header_row", "holds_value",
+           "interval_starts", "looks_like_data", "missing_marks", "number_like", "number_text", "parts_note",
+           "period_dates", "space_grouped", "ts_steps", "without_future_centuries", "year_parts", "yearless_parts"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -188,6 +188,29 @@ def decimal_years(values: np.ndarray) -> tuple[pd.Series, str] | None:
             return dates, (f"decimal years read as {name} ({first:.4f} as {start:%Y-%m-%d}, then every {days} "
                            f"day(s)), as R's time() writes a {name[:-1]}ly series")
     return None
+
+
+def ts_steps(values: np.ndarray) -> tuple[np.ndarray, int, str] | None:
+    """``(steps, f, how)`` for times R's ``time()`` writes for a ``ts`` whose frequency f is no
+    calendar's (its unit is not a year): numbers 1/f apart, f whole from 2 to 1,000 (fpp2's
+    ``hyndsight``, daily page views with ``frequency = 7``, is ``1.4286, 1.5714 ...``: weeks and
+    their days). The steps are ``round(t f)``, one per period, and f is the series' season; None
+    for any other numbers (whole ones are steps already; decimal years are dates,
+    :func:`decimal_years`)."""
+    t = np.asarray(values, dtype=np.float64)
+    if len(t) < 3 or not np.isfinite(t).all() or (t == np.round(t)).all():
+        return None
+    apart = np.diff(np.unique(t))  # a panel repeats its times
+    f = int(round(1 / float(np.median(apart))))
+    if not 2 <= f <= 1000:
+        return None
+    k = t * f
+    if np.abs(k - np.round(k)).max() > 1e-3:
+        return None
+    i = int(np.flatnonzero(t != np.round(t))[0])  # a value that shows the reading
+    return np.round(k).astype(np.int64), f, (
+        f"numbers 1/{f} apart, as R's time() writes a ts of frequency {f}, read as steps ({t[i]:.4f} as "
+        f"{int(np.round(k[i]))}); the season is {f} steps")
 
 
 def excel_serial_dates(values: np.ndarray, grid_gaps) -> pd.DatetimeIndex | None:
