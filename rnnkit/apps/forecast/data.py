@@ -65,6 +65,7 @@ from .grid import (
     off_grid,
     season_length_for,
     snap_to_clock,
+    snap_to_period,
 )
 from .sessions import SESSION, Session, infer_session, session_days_without_readings
 from .summer_time import standard_time
@@ -808,6 +809,9 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     # frequency: given, or inferred from all series
     if freq in (None, SESSION) and not integer_time:
         times, snapped = snap_to_clock(times, groups)
+        if snapped:
+            read_notes.append(f"time column {time_col!r}: {snapped}")
+        times, snapped = snap_to_period(times, groups)
         if snapped:
             read_notes.append(f"time column {time_col!r}: {snapped}")
     ordered = [np.sort(times.iloc[idx].to_numpy()) for _, _, idx in groups]

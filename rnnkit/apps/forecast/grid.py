@@ -16,7 +16,8 @@ import pandas as pd
 
 from .sessions import Session
 
-__all__ = ["future_times", "grid_between", "infer_freq", "off_grid", "season_length_for", "snap_to_clock"]
+__all__ = ["future_times", "grid_between", "infer_freq", "off_grid", "season_length_for", "snap_to_clock",
+           "snap_to_period"]
 
 
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
@@ -101,6 +102,46 @@ def snap_to_clock(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
     return rounded, (f"{int((moved > pd.Timedelta(0)).sum())} timestamp(s) up to {moved.max().total_seconds():g} s "
                      f"off a {_clock_words(step)} grid were put on it (a logger's clock; data.freq={grid} says so, "
                      "another data.freq sets another grid)")
+
+
+# calendar periods a reading a period may be meant to keep: the band of the median days between
+# readings, the grid it is read on (labelled by the period's first day), and its name
+_PERIODS = (((6.0, 8.0), "W-MON", "week"), ((27.0, 32.0), "MS", "month"), ((85.0, 95.0), "QS-JAN", "quarter"),
+            ((360.0, 370.0), "YS-JAN", "year"))
+
+
+def snap_to_period(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
+    """Dates of readings taken once a week, month, quarter or year on varying days (polls in the
+    third week of each month, prices on each month's last trading day: ``1983-01-20, 1983-02-17,
+    1983-03-17``), put on that period's grid, each at its period's first day (a week's Monday):
+    where the dates keep no regular grid of their own but days (or business days: a 30-day grid is
+    one), the median days
+    between a series' readings are the period's (7, 27-32, 85-95, 360-370), no two readings of a
+    series fall in one period, and each series has a reading in at least half of its periods.
+    Else unchanged (None: no note)."""
+    if not pd.api.types.is_datetime64_any_dtype(times) or (times != times.dt.normalize()).any():
+        return times, None
+    ordered = [pd.DatetimeIndex(np.sort(times.iloc[idx].to_numpy())) for _, _, idx in groups]
+    if any(len(t) < 3 for t in ordered):
+        return times, None
+    try:
+        if not infer_freq(ordered, "").startswith(("B", "D")):  # on a calendar grid already (month ends ...)
+            return times, None
+    except ValueError:
+        pass
+    days = float(np.median(np.concatenate([np.diff(t.asi8) for t in ordered]))) / 86400e9
+    for (low, high), freq, name in _PERIODS:
+        if not low <= days <= high:
+            continue
+        period = freq.split("-")[0].replace("S", "") if freq != "W-MON" else "W-SUN"  # pandas' period of the grid
+        starts = times.dt.to_period(period).dt.start_time
+        for _, _, idx in groups:
+            labels = pd.DatetimeIndex(np.sort(starts.iloc[idx].to_numpy()))
+            if labels.has_duplicates or len(labels) * 2 < len(pd.date_range(labels[0], labels[-1], freq=freq)):
+                return times, None
+        return starts, (f"readings once a {name} on varying days ({', '.join(f'{d:%Y-%m-%d}' for d in ordered[0][:3])} "
+                        f"...) read as {name}ly, each at its {name}'s first day (data.freq=D keeps the days)")
+    return times, None
 
 
 def _clock_words(seconds: int) -> str:
