@@ -101,3 +101,18 @@ def test_events_are_not_split_into_series_by_a_column_that_tells_them_apart(tmp_
     assert main(["train", "forecast", "--data", str(tmp_path / "log.csv"), "data.aggregate=sum", "--freq", "D",
                  "--print-config"]) == 0
     assert json.loads(capsys.readouterr().out)["data"]["id_col"] is None
+
+
+def test_a_saved_run_adds_up_its_file_again_to_predict(tmp_path, sales):
+    """A run trained on the daily takings keeps ``data.aggregate``: ``predict`` reads the sales log
+    the same way and forecasts the days after the last one (2016-01-01 on)."""
+    sales.to_csv(tmp_path / "pizza.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "forecast", "--data", str(tmp_path / "pizza.csv"), "--target", "price",
+                 "data.aggregate=sum", "--freq", "D", "--run-dir", str(run), "--preset", "tiny",
+                 "train.progress=false", "train.tensorboard=false", "baselines.models=naive",
+                 "model.transform=level"]) == 0
+    assert main(["predict", str(run), "--output", str(tmp_path / "next.csv")]) == 0
+    out = pd.read_csv(tmp_path / "next.csv")
+    assert list(out["time"][:2]) == ["2016-01-01", "2016-01-02"] and len(out) == 14
+    assert out["point"].between(200, 10_000).all(), out["point"].describe()  # a day's takings, not a pizza's price
