@@ -215,6 +215,7 @@ def test_a_session_file_trains_and_forecasts_in_session_order_through_the_cli(tm
     assert main(["train", "forecast", "--data", str(tmp_path / "calls.csv"), "--horizon", "8", "--run-dir", str(run),
                  *FAST]) == 0
     out = capsys.readouterr().out
+    assert "points, frequency h in a daily session;" in out  # the data line: not a regular hourly grid
     assert ("note: frequency: hourly readings in a daily session 09:00-16:00 on weekdays, nights and weekends skipped "
             "(8 per session; season 8, one session;") in out
     assert "note: 1 session day(s) without readings inside the series (holidays?): 2024-01-17" in out

@@ -66,6 +66,7 @@ from .report import (
     plot_future,
     write_report,
 )
+from .sessions import Session
 from .windows import Layout
 
 __all__ = ["PRESETS", "backtest", "evaluate", "load_run", "predict", "summary_lines", "train"]
@@ -225,7 +226,8 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     cfg, said = resolve_sizes(cfg, _scored(cfg, loaded)[0])
     sset, plan, history, stride, train_set = _prepare(cfg, loaded)
     echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
-         f"frequency {sset.freq}" + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
+         f"frequency {sset.freq}" + (" in a daily session" if isinstance(sset.freq, Session) else "")
+         + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
     # how the file was read (dates from whole numbers, renamed columns, interpolated gaps) shows
     # in the terminal too: a misread file is seen before its forecasts are trusted
     for note in sset.notes[:SHOWN_NOTES]:
