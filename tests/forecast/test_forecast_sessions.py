@@ -239,13 +239,23 @@ def test_month_and_day_columns_without_a_year_are_days_of_a_stand_in_year(tmp_pa
     assert s.times[-1] == pd.Timestamp("2000-09-30")
     assert sset.notes == ["time column 'date' is not in the data: the columns 'Month', 'Day' read as the dates",
                           ("time columns 'Month', 'Day' hold no year: read in 2000, a stand-in year (5, 1 as "
-                           "2000-05-01), which the forecasts' dates carry too; a year column gives the real one")]
+                           "2000-05-01), which the forecasts' dates carry too; data.year=YYYY (or a year column) gives "
+                           "the real one")]
+    real = build_series(frame, time_col="date", target=["Temp"], year=1973)  # data.year gives the real one
+    assert real.series[0].times[0] == pd.Timestamp("1973-05-01") and real.series[0].length == 153
+    assert real.notes[-1] == ("time columns 'Month', 'Day' hold no year: read in 1973, the year data.year gives (5, 1 "
+                              "as 1973-05-01)")
+    with pytest.raises(ValueError, match="time columns 'month', 'day': year 1973, month 2, day 29"):
+        build_series(pd.DataFrame({"month": [2, 2, 3], "day": [28, 29, 1], "y": [1.0, 2.0, 3.0]}), time_col="date",
+                     target=["y"], year=1973)  # no 29 February that year
     leap = build_series(pd.DataFrame({"month": [2, 2, 3], "day": [28, 29, 1], "y": [1.0, 2.0, 3.0]}), time_col="date",
                         target=["y"])
     assert leap.series[0].times[1] == pd.Timestamp("2000-02-29")  # a stand-in year with a 29 February
     frame.to_csv(tmp_path / "airquality.csv", index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "airquality.csv"), "--target", "Temp",
                  "--print-config"]) == 0
+    assert main(["train", "forecast", "--data", str(tmp_path / "airquality.csv"), "--target", "Temp",
+                 "data.year=99", "--print-config"]) == 2
 
 
 def test_a_day_of_the_year_and_hhmm_clock_times_are_times(tmp_path):
@@ -261,7 +271,7 @@ def test_a_day_of_the_year_and_hhmm_clock_times_are_times(tmp_path):
     assert s.times[0] == pd.Timestamp("2000-12-11 08:40") and s.times[-1] == pd.Timestamp("2000-12-11 13:30")
     assert sset.notes[1] == ("time columns 'day', 'time' (days of the year, clock times written hhmm) hold no year: read "
                              "in 2000, a stand-in year (346, 840 as 2000-12-11 08:40), which the forecasts' dates carry "
-                             "too; a year column gives the real one")
+                             "too; data.year=YYYY (or a year column) gives the real one")
     night = frame.assign(time=(times + pd.Timedelta(hours=15)).hour * 100 + (times + pd.Timedelta(hours=15)).minute,
                          day=(times + pd.Timedelta(hours=15)).dayofyear)
     # 23:40, 23:50 of day 346, then 0 (00:00) of day 347: the next day

@@ -63,6 +63,8 @@ class DataConfig:
         of each series' rows in the period, as pandas' ``resample`` bins them (a period without rows
         is 0 for ``sum`` and ``count``; see :mod:`.aggregate`); ``none`` (default): one row per
         series and time step.
+    year: the year of times written without one (``Month`` and ``Day`` columns; a day of the year
+        with hhmm clock times): 0 (default) reads them in 2000, a stand-in leap year the note names.
     missing: policy for gaps and missing target values *inside* a series: ``interpolate``
         (linear in time, each filled value counted in the report) or ``error``.
     calendar: add calendar features (month/quarter/day-of-week as sin/cos) as known-future
@@ -96,6 +98,7 @@ class DataConfig:
     date_format: str | None = None
     missing: Literal["interpolate", "error"] = "interpolate"
     aggregate: Literal["none", "sum", "mean", "count", "min", "max", "last"] = "none"
+    year: int = 0
     calendar: bool = True
     season_length: int = 0
     truncate: int = 0
@@ -447,6 +450,8 @@ def check_config(cfg: ForecastConfig) -> None:
          f"{b.calibrate_window}")
     need(b.calibrate or not b.calibrate_window, "backtest.calibrate_window needs backtest.calibrate=true")
     need(cfg.data.truncate >= 0, f"data.truncate must be >= 0, got {cfg.data.truncate}")
+    need(cfg.data.year == 0 or 1678 <= cfg.data.year <= 2261,
+         f"data.year must be 0 (a stand-in year) or a year 1678-2261, got {cfg.data.year}")
     need(cfg.data.aggregate == "none" or bool(cfg.data.freq),
          f"data.aggregate={cfg.data.aggregate} adds up the rows per period: give the period with --freq (h, D, W, MS ...)")
     need(cfg.data.season_length >= 0, f"data.season_length must be >= 0 (0 = from the frequency), "

@@ -215,13 +215,14 @@ def _id_from_parts(df: pd.DataFrame, id_col: str | None, parts: list[str], notes
 
 
 def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str],
-                     date_format: str | None = None) -> tuple[pd.DataFrame, str]:
+                     date_format: str | None = None, year: int = 0) -> tuple[pd.DataFrame, str]:
     """The table with one time column made from several: year and month (day, hour, quarter)
     columns, those ``time_col`` names (``year,month``), or, when ``time_col`` is not in the table,
     the ones :func:`.writings.year_parts` finds (or, with no year, :func:`.writings.yearless_parts`:
     month and day, a day of the year and hhmm); a date column and the clock times beside it
     (``--time-col Date,Time``, or the pair :func:`date_and_clock` finds); and the time column's
-    name. Unchanged otherwise."""
+    name. Unchanged otherwise. ``year``: the year of parts without one (``data.year``; 0: the
+    stand-in year)."""
     if time_col in df.columns or "," not in time_col and year_parts(df.columns) is None and yearless_parts(df) is None:
         pair = date_and_clock(df, time_col if time_col in df.columns else None)
         if pair is None:
@@ -242,8 +243,8 @@ def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str],
         notes.append(f"time column {time_col!r} is not in the data: the columns {', '.join(map(repr, parts))} "
                      "read as the dates")
     df = df.copy()
-    df[name] = dates_from_parts(df, parts)
-    how = parts_note(df, parts)  # no year, or clock times written hhmm
+    df[name] = dates_from_parts(df, parts, year)
+    how = parts_note(df, parts, year)  # no year, or clock times written hhmm
     if how:
         notes.append(how)
     return df.drop(columns=[p for p in parts if p != name]), name
@@ -712,16 +713,17 @@ def _fill_covariates(values: np.ndarray, names: Sequence[str], series: str, T: i
 def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_col: str | None = None,
                  past: Sequence[str] = (), future: Sequence[str] = (), static: Sequence[str] = (),
                  freq: str | None = None, missing: str = "interpolate", date_format: str | None = None,
-                 aggregate: str = "none") -> SeriesSet:
+                 aggregate: str = "none", year: int = 0) -> SeriesSet:
     """Check a long or wide table and put every series on its regular grid (see the module policy).
-    ``aggregate``: rows that are events added up per period of ``freq`` first (:mod:`.aggregate`)."""
+    ``aggregate``: rows that are events added up per period of ``freq`` first (:mod:`.aggregate`);
+    ``year``: the year of times written without one (0: a stand-in year, said in a note)."""
     if not target:
         raise ValueError("no target column given: set data.target (e.g. --target sales)")
     target, past, future, static = list(target), list(past), list(future), list(static)
     id_parts = id_columns(df.columns, id_col)
     df, read_notes = _match_case(df, [time_col, *target, *past, *future, *static, *id_parts])
     df = _id_from_parts(df, id_col, id_parts, read_notes)
-    df, time_col = _time_from_parts(df, time_col, read_notes, date_format)
+    df, time_col = _time_from_parts(df, time_col, read_notes, date_format, year)
     if time_col not in df.columns:
         check_header(df)
     _require_columns(df, [time_col], "time")

@@ -142,7 +142,8 @@ def load_series(cfg) -> SeriesSet:
                  "past": pick(cfg.past_covariates, spec.past_covariates),
                  "future": pick(cfg.future_covariates, spec.future_covariates),
                  "static": pick(cfg.static_covariates, spec.static_covariates), "freq": cfg.freq or spec.freq}
-    sset = build_series(df, missing=cfg.missing, date_format=cfg.date_format, aggregate=cfg.aggregate, **roles)
+    sset = build_series(df, missing=cfg.missing, date_format=cfg.date_format, aggregate=cfg.aggregate,
+                         year=cfg.year, **roles)
     if read_notes:  # how the file was read comes first
         sset = dataclasses.replace(sset, notes=[*read_notes, *sset.notes])
     left_out = [n for n in sset.names if n in set(cfg.exclude)]  # names not in this file are ignored (predict's new data)

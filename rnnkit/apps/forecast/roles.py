@@ -27,7 +27,13 @@ from .data import (
     why_not_numbers,
 )
 from .summer_time import in_repeated_hour
-from .writings import dates_from_parts, decimal_years, ts_steps, year_parts, yearless_parts
+from .writings import (
+    dates_from_parts,
+    decimal_years,
+    ts_steps,
+    year_parts,
+    yearless_parts,
+)
 
 __all__ = ["find_roles"]
 

@@ -19,7 +19,8 @@ Dates:
 * times without a year: ``month`` and ``day`` columns alone (R's ``airquality``, May to September
   of a year it does not write), and a day of the year with a clock time written as a whole number
   ``hhmm`` (R's ``beaver1``: ``day`` 346, ``time`` 840 for 08:40, also with a ``year``): the days
-  of :data:`STAND_IN_YEAR`, which the note names and the forecasts' dates carry;
+  of :data:`STAND_IN_YEAR`, which the note names and the forecasts' dates carry (``data.year``
+  gives the real one);
 * two-digit years (``Jan-50``, ``03/15/72``): pandas puts ``50`` in 2050 (and ``70`` in 2070 when
   it reads them as dateutil does); a date after next year cannot have been observed, so such dates
   go back a century;
@@ -201,7 +202,7 @@ def ts_steps(values: np.ndarray) -> tuple[np.ndarray, int, str] | None:
     if len(t) < 3 or not np.isfinite(t).all() or (t == np.round(t)).all():
         return None
     apart = np.diff(np.unique(t))  # a panel repeats its times
-    f = int(round(1 / float(np.median(apart))))
+    f = round(1 / float(np.median(apart)))
     if not 2 <= f <= 1000:
         return None
     k = t * f
@@ -296,21 +297,24 @@ def _kinds(parts: list[str]) -> list[str]:
     return ["year", "quarter" if _is_quarter(parts[1]) else "month", "day", "hour"][:len(parts)]
 
 
-def parts_note(df: pd.DataFrame, parts: list[str]) -> str | None:
+def parts_note(df: pd.DataFrame, parts: list[str], year: int = 0) -> str | None:
     """What a reader must know of times read from ``parts`` without a year or from hhmm numbers
-    (the first row read as an example); None for the other parts."""
+    (the first row read as an example); None for the other parts. ``year``: the one given for
+    times without one (``data.year``), 0 for :data:`STAND_IN_YEAR`."""
     kinds = _kinds(parts)
     if "year" in kinds and "time" not in kinds:
         return None
-    first = dates_from_parts(df.iloc[:1], parts).iloc[0]
+    first = dates_from_parts(df.iloc[:1], parts, year).iloc[0]
     example = f"{', '.join(str(df[p].iloc[0]) for p in parts)} as {first:%Y-%m-%d}" + (
         f" {first:%H:%M}" if first != first.normalize() else "")
     how = f"time columns {', '.join(map(repr, parts))}" + (
         " (days of the year, clock times written hhmm)" if "time" in kinds else "")
     if "year" in kinds:
         return f"{how} read as times ({example})"
+    if year:
+        return f"{how} hold no year: read in {year}, the year data.year gives ({example})"
     return (f"{how} hold no year: read in {STAND_IN_YEAR}, a stand-in year ({example}), which the forecasts' dates "
-            "carry too; a year column gives the real one")
+            "carry too; data.year=YYYY (or a year column) gives the real one")
 
 
 def _part_numbers(col: pd.Series, name: str, kind: str) -> pd.Series:
@@ -330,12 +334,13 @@ def _part_numbers(col: pd.Series, name: str, kind: str) -> pd.Series:
     return numbers.astype(int)
 
 
-def dates_from_parts(df: pd.DataFrame, parts: list[str]) -> pd.Series:
+def dates_from_parts(df: pd.DataFrame, parts: list[str], year: int = 0) -> pd.Series:
     """One date per row from year and month (and day, and hour 0-23) columns, or year and quarter
-    columns (the period's first day); an impossible date is an error naming its row."""
+    columns (the period's first day); an impossible date is an error naming its row. Parts without
+    a year are in ``year`` (0: :data:`STAND_IN_YEAR`)."""
     kinds = _kinds(parts)
     numbers = {k: _part_numbers(df[c], c, k) for k, c in zip(kinds, parts)}
-    numbers.setdefault("year", pd.Series(STAND_IN_YEAR, index=df.index))  # month and day alone
+    numbers.setdefault("year", pd.Series(year or STAND_IN_YEAR, index=df.index))  # month and day alone
     if "time" in numbers:
         return _day_of_year_times(numbers["year"], numbers["day"], numbers["time"], parts)
     month = 3 * numbers["quarter"] - 2 if "quarter" in numbers else numbers["month"]
