@@ -44,8 +44,9 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
     A file whose first line is data (no header) is an error, said before anything else."""
     every = tuple(data.target or ()) == ("*",)  # --target '*': every numeric column is a series
     wants = not data.target or every or data.id_col is None or not time_given
-    if not wants or not Path(data.path).is_file():  # a missing file: the reader's error says so later
-        return [], []
+    path = Path(data.path)
+    if not wants or not (path.is_file() or path.is_dir() or path.parent.is_dir() and any(path.parent.glob(path.name))):
+        return [], []  # a missing file: the reader's error says so later
     table = read_table(data.path, data.sheet)
     check_header(table)
     found, said = [], []

@@ -2,8 +2,9 @@
 (the sheet that holds the table), Parquet or JSON, also zipped or compressed (:mod:`.archives`);
 title lines above the header and rows describing the columns under it passed over; times across
 the columns turned into rows (:mod:`.layout`), and so are a year per row with the months across
-the columns (:mod:`.month_columns`). What the columns mean and how their values are
-written is :mod:`.data`'s and :mod:`.writings`' business.
+the columns (:mod:`.month_columns`); a folder of such files read as one table (:mod:`.folders`).
+What the columns mean and how their values are written is :mod:`.data`'s and :mod:`.writings`'
+business.
 
 What was passed over goes to the table's ``attrs["notes"]``, which :func:`.datasets.load_series`
 puts first among the run's data notes.
@@ -18,6 +19,7 @@ import pandas as pd
 from rnnkit.data.workbooks import read_workbook
 
 from .archives import COMPRESSED, unpacked
+from .folders import data_files, stack_files
 from .layout import times_across_columns
 from .month_columns import months_across_columns
 from .writings import header_row, holds_value
@@ -34,8 +36,12 @@ def read_table(path: str | Path, sheet: str = "") -> pd.DataFrame:
     workbook gives its ``sheet`` (name or number), by default its first sheet holding a table. A
     table whose times run across its columns is turned into long format (:mod:`.layout`), and so
     is a year per row with the months across the columns (:mod:`.month_columns`). What was passed
-    over or turned is in ``table.attrs["notes"]``."""
+    over or turned is in ``table.attrs["notes"]``. A folder, or a pattern such as ``sales/*.csv``,
+    is its files one under the other, each file's rows named by the file (:mod:`.folders`)."""
     path = Path(path)
+    files = data_files(path)
+    if files is not None:
+        return stack_files(path, files, lambda f: read_table(f, sheet))
     if path.suffix.lower() in COMPRESSED and path.is_file():
         with unpacked(path) as (inner, which):
             try:
