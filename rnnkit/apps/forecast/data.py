@@ -89,6 +89,7 @@ from .writings import (
     period_dates,
     space_grouped,
     ts_steps,
+    typeset_numbers,
     without_future_centuries,
     year_parts,
     yearless_parts,
@@ -561,6 +562,12 @@ def _numeric(col: pd.Series, name: str, role: str, notes: list[str] | None = Non
             notes.append(f"{role} column {name!r}: {int(zero.sum())} dash(es) read as 0, as the accounting format "
                          f"writes zero ({text[zero].iloc[0]!r})")
         odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
+        typeset = typeset_numbers(col) if odd.any() else None
+        if typeset is not None:
+            col, read_as = typeset
+            odd = pd.to_numeric(col, errors="coerce").isna() & col.notna()
+            if notes is not None:
+                notes.append(f"{role} column {name!r}: {read_as}")
         timed = durations(col) if odd.any() else None
         if timed is not None:
             col, read_as = timed

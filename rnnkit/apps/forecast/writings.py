@@ -31,7 +31,9 @@ Dates:
 * Excel serial dates (days since 1899-12-30) exported as plain numbers (``18264`` for
   1950-01-01): irregular whole numbers that, read as days, lie on a regular calendar grid.
 
-Numbers: percent signs (``23.1%`` is 23.1, the figure as written, not 0.231), currency symbols
+Numbers: a typeset minus (``−5``), thousands apart by apostrophes (``1'234.5``), one unit after
+every number (``12.5 kWh``: :func:`typeset_numbers`), percent signs (``23.1%`` is 23.1, the figure
+as written, not 0.231), currency symbols
 (``$2,311.00``; only symbols, signs and the thousands rules of :func:`.data._numeric`), thousands
 apart by spaces (``1 234,50``, :func:`space_grouped`), accounting negatives in parentheses
 (``(1.89)`` is -1.89), and values below a bound (Google Trends' ``<1``, a detection limit's
@@ -49,7 +51,7 @@ import pandas as pd
 __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "STAND_IN_YEAR", "below_bounds", "clock_column_name",
            "clock_offsets", "dates_from_parts", "decimal_years", "excel_serial_dates", "header_row", "holds_value",
            "interval_starts", "looks_like_data", "missing_marks", "number_like", "number_text", "parts_note",
-           "period_dates", "space_grouped", "ts_steps", "without_future_centuries", "year_parts", "yearless_parts"]
+           "period_dates", "space_grouped", "ts_steps", "typeset_numbers", "without_future_centuries", "year_parts", "yearless_parts"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -555,6 +557,51 @@ def number_text(text: pd.Series) -> tuple[pd.Series, str] | None:
                              ("flags after the numbers (Eurostat's p, e ...)", flagged.any())) if hit]
     first = present.index[int(np.flatnonzero(decorated.to_numpy())[0])]
     return plain, f"{' and '.join(what)} read as written ({text[first]!r} as {plain[first]})"
+
+
+# a number after a minus sign as typeset (U+2212: Wikipedia's tables, reports set in type)
+_TYPESET_MINUS = "\u2212"
+# "1'234.5", "1’234": thousands apart by apostrophes, as Swiss exports write them
+_APOSTROPHE_GROUPED = re.compile(r"^\s*[+-]?\d{1,3}(?:['\u2019]\d{3})+(?:\.\d*)?\s*$")
+# a number with a unit after it: "12.5 kWh", "21 °C"; the unit is letters (and °, µ, /, ², ³), two
+# or more (one letter after a number is a flag, Eurostat's "12.3 p", or a magnitude)
+_WITH_UNIT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z°µ/²³]+(?:\s?[A-Za-z°µ/²³]+)?)\s*$")
+# what is no unit but a magnitude (1.2k is 1,200): such a column is not read by dropping it
+_MAGNITUDES = {"bn", "mn", "mm", "mio", "mrd", "th", "thousand", "thousands", "million", "millions", "billion",
+               "billions"}
+
+
+def typeset_numbers(text: pd.Series) -> tuple[pd.Series, str] | None:
+    """Numbers written as typesetting and exports write them, as plain number text, and how: a
+    typeset minus ``−5`` (U+2212), thousands apart by apostrophes (``1'234.5``, Swiss), or one
+    unit after every number (``12.5 kWh``, ``21 °C``: the unit is said and dropped; a magnitude
+    such as ``1.2k`` is not a unit, and stays an error). None unless every value present is so
+    written or plain."""
+    present = text.dropna().astype(str)
+    if len(present) == 0:
+        return None
+    out, how = present.str.replace(_TYPESET_MINUS, "-", regex=False), []
+    if (out != present).any():
+        how.append(f"typeset minus signs ({present[out != present].iloc[0]!r} as {out[out != present].iloc[0]})")
+    grouped = out.str.match(_APOSTROPHE_GROUPED)
+    if grouped.any():
+        first = out[grouped].iloc[0]
+        out = out.where(~grouped, out.str.replace("['\u2019]", "", regex=True))
+        how.append(f"thousands apart by apostrophes ({first!r} as {out[grouped].iloc[0]})")
+    plain = pd.to_numeric(out, errors="coerce").notna()
+    units = out[~plain].str.extract(_WITH_UNIT)
+    if (~plain).any():
+        names = units[1].dropna().unique()
+        if units[0].isna().any() or len(names) != 1 or len(names[0]) < 2 or names[0].casefold() in _MAGNITUDES:
+            return None
+        first = out[~plain].iloc[0]
+        out = out.where(plain, units[0])
+        how.append(f"the unit {names[0]!r} after the numbers dropped ({first!r} as {out[~plain].iloc[0]})")
+    if not how:
+        return None
+    result = text.copy()
+    result[present.index] = out
+    return result, "; ".join(how)
 
 
 def number_like(text: pd.Series) -> np.ndarray:
