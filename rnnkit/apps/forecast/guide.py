@@ -62,7 +62,7 @@ from .baselines import ARIMA, ETS, _bar, _one_blas_thread, has_statsforecast
 from .config import BaselineConfig
 from .data import Series, SeriesSet
 
-__all__ = ["GUIDES", "Guide"]
+__all__ = ["GUIDES", "Guide", "prefix_digests"]
 
 GUIDES = ("ets", "arima")
 
@@ -235,6 +235,26 @@ def _params_from_json(params: list) -> np.ndarray:
     return np.asarray([np.nan if v is None else v for v in params], dtype=np.float64)
 
 
+def prefix_digests(series: Sequence[Series], pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """``{(series index, origin): digest}``: :meth:`Guide.refit_key`'s digest of ``target[:origin]``
+    for every pair, each series hashed once from its start (the hash of a prefix, copied at each
+    origin, then fed on): the training windows of a series of 33,000 days hashed their prefixes one
+    by one for 35 s of a run, as long as its network's training."""
+    out: dict[tuple[int, int], str] = {}
+    by_series: dict[int, set[int]] = {}
+    for i, o in pairs:
+        by_series.setdefault(i, set()).add(o)
+    for i, origins in by_series.items():
+        y = np.asarray(series[i].target, dtype=np.float64)
+        h, done = hashlib.sha1(), 0
+        for o in sorted(origins):
+            end = max(min(o, len(y)), done)
+            h.update(y[done:end].tobytes())
+            done = end
+            out[i, o] = h.copy().hexdigest()
+    return out
+
+
 def search_start(origin: int, max_points: int) -> int:
     """Where the guide's search at a refit ``origin`` begins: at most the last ``max_points``
     values before it (``baselines.max_points``; 0 = all), the values the AutoETS baseline's fit
@@ -332,23 +352,25 @@ class Guide:
         return self.fitter.burn_in(spec)
 
     # ------------------------------------------------------------------ the channel
-    def path(self, s: Series, origin: int, input_len: int, horizon: int) -> np.ndarray:
+    def path(self, s: Series, origin: int, input_len: int, horizon: int, digest: str | None = None) -> np.ndarray:
         """``(input_len + horizon - 1,)``: the guide's prediction of the target at each row's step
-        (data scale), from ``s.target[:origin]`` only (see the module docstring)."""
-        key, y, spec, params, start = self._prepare(s, origin, input_len, horizon)
+        (data scale), from ``s.target[:origin]`` only (see the module docstring). ``digest``: that
+        of :meth:`refit_key`, when the caller has it (:meth:`paths` makes them in one pass)."""
+        key, y, spec, params, start = self._prepare(s, origin, input_len, horizon, digest)
         if key not in self._cache:
             onestep, ahead = self.fitter.run(y[start:], spec, params, horizon)
             self._cache[key] = self._assemble(s, y, spec, onestep, ahead, input_len, start)
         return self._cache[key]
 
-    def _prepare(self, s: Series, o: int, L: int, H: int) -> tuple:
+    def _prepare(self, s: Series, o: int, L: int, H: int, digest: str | None = None) -> tuple:
         """``(cache key, y[:o], spec, params, start)``: the model the channel at origin ``o`` runs
         and where its filter starts: the kept fit from 0, or past the training history a search on
-        ``y[start:o]`` (:func:`search_start`), run from ``start``."""
+        ``y[start:o]`` (:func:`search_start`), run from ``start``. ``digest``: :meth:`refit_key`'s,
+        made by the caller."""
         if o < L:
             raise ValueError(f"guide: origin {o} needs {L} observed points before it")
         y = np.asarray(s.target[:o], dtype=np.float64)
-        refit_key = self.refit_key(s, o)
+        refit_key = self.refit_key(s, o) if digest is None else (s.name, o, digest)
         key = (s.name, o, L, H, refit_key[2])
         if key in self._cache:
             return key, y, None, None, 0
@@ -388,23 +410,24 @@ class Guide:
               horizon: int) -> list[np.ndarray]:
         """The channel of each ``(series index, origin)`` pair. The windows of one series that
         share its kept fit are filtered in one pass where the backend can (``run_prefixes``)."""
+        digests = prefix_digests(series, pairs)
         with _bar(len(pairs), f"guide {self.name}", self.progress) as bar:
             if hasattr(self.fitter, "run_prefixes"):
-                self._fill_kept_fit_paths(series, pairs, input_len, horizon)
+                self._fill_kept_fit_paths(series, pairs, input_len, horizon, digests)
             out = []
             for i, o in pairs:
-                out.append(self.path(series[i], o, input_len, horizon))
+                out.append(self.path(series[i], o, input_len, horizon, digests[i, o]))
                 bar.update(1)
         return out
 
-    def _fill_kept_fit_paths(self, series, pairs, L: int, H: int) -> None:
+    def _fill_kept_fit_paths(self, series, pairs, L: int, H: int, digests: dict[tuple[int, int], str]) -> None:
         """Cache the channel of every pair whose model is its series' kept fit, one filter pass per
         series (the refit origins past the training history keep one search each)."""
         by_series: dict[int, dict[int, tuple]] = {}
         for i, o in pairs:
             s = series[i]
             if s.name in self.fits and o < self.refit_from.get(s.name, o + 1):
-                key, _, spec, _, _ = self._prepare(s, o, L, H)
+                key, _, spec, _, _ = self._prepare(s, o, L, H, digests[i, o])
                 if spec is not None:  # not cached yet
                     by_series.setdefault(i, {})[o] = key
         for i, todo in by_series.items():
