@@ -96,7 +96,8 @@ def test_events_are_not_split_into_series_by_a_column_that_tells_them_apart(tmp_
     log = sales.head(3000)[["date", "time", "price"]].assign(customer=[f"c{i % 7}" for i in range(3000)])
     log = log.drop_duplicates(["date", "time", "customer"])
     log.to_csv(tmp_path / "log.csv", index=False)
-    assert main(["train", "forecast", "--data", str(tmp_path / "log.csv"), "--print-config"]) == 0
+    assert main(["train", "forecast", "--data", str(tmp_path / "log.csv"), "--time-col", "date,time",
+                 "--print-config"]) == 0
     assert json.loads(capsys.readouterr().out)["data"]["id_col"] == "customer"  # what the guard is against
     assert main(["train", "forecast", "--data", str(tmp_path / "log.csv"), "data.aggregate=sum", "--freq", "D",
                  "--print-config"]) == 0

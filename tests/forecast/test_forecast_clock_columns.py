@@ -153,3 +153,19 @@ def test_local_clock_times_across_the_end_of_summer_time(demand):
     np.testing.assert_array_equal(joined.series[0].times, alone.series[0].times)
     np.testing.assert_array_equal(joined.series[0].target, alone.series[0].target)
     assert joined.freq == "h" and joined.series[0].length == alone.series[0].length
+
+
+def test_a_daily_panel_with_the_clock_time_of_an_event_stays_daily(demand):
+    """Two stores' daily peaks with the clock time each came (``date,time,store,peak``): the dates
+    repeat (one row per store) and ``time`` holds clock times, but consecutive days share few of
+    them, so they are the events' times, not the readings': the dates are the time. Explicit
+    ``--time-col date,time`` still joins them, and ``data.aggregate`` (events) does too."""
+    days = demand.resample("D")
+    peaks = pd.DataFrame({"date": days.max().index.strftime("%Y-%m-%d"),
+                          "time": [f"{i:%H:%M}" for i in days.apply(lambda d: d.idxmax())], "peak": days.max().to_numpy()})
+    second = peaks.assign(time=[f"{(pd.Timestamp(t) + pd.Timedelta(minutes=97)):%H:%M}" for t in peaks["time"]],
+                          peak=peaks["peak"] * 0.8)
+    frame = pd.concat([peaks.assign(store="a"), second.assign(store="b")], ignore_index=True)
+    assert date_and_clock(frame, "date") is None and date_and_clock(frame, "date", events=True) == ["date", "time"]
+    sset = build_series(frame, time_col="date", target=["peak"], id_col="store")
+    assert sset.freq == "D" and [s.length for s in sset.series] == [20, 20]

@@ -216,16 +216,16 @@ def _id_from_parts(df: pd.DataFrame, id_col: str | None, parts: list[str], notes
 
 
 def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str],
-                     date_format: str | None = None, year: int = 0) -> tuple[pd.DataFrame, str]:
+                     date_format: str | None = None, year: int = 0, events: bool = False) -> tuple[pd.DataFrame, str]:
     """The table with one time column made from several: year and month (day, hour, quarter)
     columns, those ``time_col`` names (``year,month``), or, when ``time_col`` is not in the table,
     the ones :func:`.writings.year_parts` finds (or, with no year, :func:`.writings.yearless_parts`:
     month and day, a day of the year and hhmm); a date column and the clock times beside it
     (``--time-col Date,Time``, or the pair :func:`date_and_clock` finds); and the time column's
     name. Unchanged otherwise. ``year``: the year of parts without one (``data.year``; 0: the
-    stand-in year)."""
+    stand-in year); ``events``: the rows are events (:func:`date_and_clock`)."""
     if time_col in df.columns or "," not in time_col and year_parts(df.columns) is None and yearless_parts(df) is None:
-        pair = date_and_clock(df, time_col if time_col in df.columns else None)
+        pair = date_and_clock(df, time_col if time_col in df.columns else None, events)
         if pair is None:
             return df, time_col
         name = time_col if time_col in df.columns else pair[0]
@@ -251,7 +251,7 @@ def _time_from_parts(df: pd.DataFrame, time_col: str, notes: list[str],
     return df.drop(columns=[p for p in parts if p != name]), name
 
 
-def date_and_clock(df: pd.DataFrame, date_col: str | None = None) -> list[str] | None:
+def date_and_clock(df: pd.DataFrame, date_col: str | None = None, events: bool = False) -> list[str] | None:
     """``[date column, clock column]`` of a table that writes each time in two columns, a date and
     the clock time of day beside it (UCI's household power readings: ``Date,Time``,
     ``16/12/2006,17:24:00``; grid operators' ``Date,Hour Ending``); None for any other table.
@@ -261,8 +261,12 @@ def date_and_clock(df: pd.DataFrame, date_col: str | None = None) -> list[str] |
     one other column named as such (``time``, ``hour``, ``Uhrzeit`` ...,
     :func:`.writings.clock_column_name`) whose every value is a clock time or a whole hour
     (:func:`.writings.clock_offsets`; pandas reads ``17:24`` as a date too, so clock columns are
-    no date column). A date column whose dates do not repeat is a time by itself,
-    and a column of clock times beside it (when a tide turned) is left alone.
+    no date column). Readings come at the same clock times day after day: where consecutive days
+    share less than half of their clock times (a daily panel with the time each store's peak
+    came), the clock is an event's, not the reading's, and the dates are the time; ``events``
+    (``data.aggregate``: the rows are events, added up per period) waives that. A date column
+    whose dates do not repeat is a time by itself, and a column of clock times beside it (when a
+    tide turned) is left alone.
     """
     if date_col is None:
         found = [c for c in df.columns if parses_as_dates(df[c]) and clock_offsets(df[c], str(c)) is None]
@@ -279,7 +283,19 @@ def date_and_clock(df: pd.DataFrame, date_col: str | None = None) -> list[str] |
         days = _days_of(col, str(date_col))
     except ValueError:  # not dates, or dates the reader will refuse with its own words
         return None
-    return [date_col, clocks[0]] if (days == days.dt.normalize()).all() else None
+    if not (days == days.dt.normalize()).all():
+        return None
+    return [date_col, clocks[0]] if events or _same_clocks_each_day(days, df[clocks[0]]) else None
+
+
+def _same_clocks_each_day(days: pd.Series, clocks: pd.Series) -> bool:
+    """Whether consecutive days share at least half of their clock times (median Jaccard index of
+    the two days' sets): readings at fixed times do, event times (a peak's, a sale's) do not."""
+    sets = pd.Series(clocks.to_numpy(), index=days.to_numpy()).groupby(level=0, sort=True).agg(frozenset)
+    if len(sets) < 2:
+        return True
+    shared = [len(a & b) / len(a | b) for a, b in zip(sets.iloc[:-1], sets.iloc[1:])]
+    return float(np.median(shared)) >= 0.5
 
 
 def _days_of(col: pd.Series, name: str, date_format: str | None = None) -> pd.Series:
@@ -730,7 +746,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     id_parts = id_columns(df.columns, id_col)
     df, read_notes = _match_case(df, [time_col, *target, *past, *future, *static, *id_parts])
     df = _id_from_parts(df, id_col, id_parts, read_notes)
-    df, time_col = _time_from_parts(df, time_col, read_notes, date_format, year)
+    df, time_col = _time_from_parts(df, time_col, read_notes, date_format, year, events=aggregate != "none")
     if time_col not in df.columns:
         check_header(df)
     _require_columns(df, [time_col], "time")

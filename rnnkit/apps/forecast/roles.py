@@ -54,7 +54,7 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
     named_col = next((c for c in table.columns if str(c).strip().casefold() == str(time_col).casefold()), None)
     pair = None
     if "," not in str(time_col) and (named_col is not None or not time_given):
-        pair = date_and_clock(table, named_col)
+        pair = date_and_clock(table, named_col, events=data.aggregate != "none")
     if pair is not None:  # a date and the clock time beside it: one time
         time_col = f"{pair[0]},{pair[1]}"
         found.append(f"data.time_col={time_col}")
