@@ -4,7 +4,6 @@ Before, ``--data prices`` (a folder) was "no such data file"."""
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from rnnkit.apps.forecast.data import read_table
@@ -32,6 +31,7 @@ def test_a_folder_of_one_series_per_file_trains_as_a_panel(tmp_path, capsys, cof
     out, err = capsys.readouterr()
     data = json.loads(out)["data"]
     assert (data["id_col"], data["target"]) == ("series", ["price"]), data
+    assert "series id: 'series'" in err
     table = read_table(tmp_path / "prices")
     assert len(table) == 2 * len(coffee) and list(table["series"].unique()) == ["arabica", "robustas"]
     np.testing.assert_array_equal(table.loc[table["series"] == "robustas", "price"], coffee["robustas"])

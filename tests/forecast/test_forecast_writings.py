@@ -664,3 +664,31 @@ def test_typeset_numbers_and_units_are_read_with_a_note(cells, expected, said):
 def test_magnitudes_and_mixed_units_stay_errors(cells):
     with pytest.raises(ValueError, match="must be numeric"):
         build_series(pd.DataFrame({"date": MONTHS[:3], "value": cells}), time_col="date", target=["value"], freq="MS")
+
+
+_GERMAN = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November",
+           "Dezember"]
+_FRENCH = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+_SPANISH = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+            "noviembre", "diciembre"]
+
+
+@pytest.mark.parametrize("write", [
+    lambda d: f"{_GERMAN[d.month - 1]} {d.year}",  # Destatis
+    lambda d: f"{d.day}. {_GERMAN[d.month - 1]} {d.year}",
+    lambda d: f"{_FRENCH[d.month - 1]} {d.year}",  # INSEE
+    lambda d: f"{_SPANISH[d.month - 1]} de {d.year}",  # INE
+    lambda d: f"{_SPANISH[d.month - 1][:3]}-{d.year}",
+])
+def test_month_names_in_other_languages_are_months(write):
+    """Before session 20, "cannot parse 'März 1950' as a date" (pandas reads English names only)."""
+    sset = _read(pd.DataFrame({"date": [write(d) for d in MONTHS], "value": VALUES}))
+    assert sset.freq == "MS" and list(sset.series[0].times) == list(MONTHS)
+    assert any("month names not in English read as months" in n for n in sset.notes), sset.notes
+
+
+def test_english_month_names_and_words_that_are_no_months_are_left_alone():
+    sset = _read(pd.DataFrame({"date": MONTHS.strftime("%B %Y"), "value": VALUES}))
+    assert not sset.notes
+    with pytest.raises(ValueError, match="cannot parse 'Montag' .* as a date"):
+        _read(pd.DataFrame({"date": ["Montag", "Dienstag", "Mittwoch"], "value": [1.0, 2.0, 3.0]}))

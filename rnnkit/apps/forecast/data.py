@@ -80,6 +80,7 @@ from .writings import (
     decimal_years,
     durations,
     excel_serial_dates,
+    foreign_month_names,
     interval_starts,
     looks_like_data,
     missing_marks,
@@ -480,6 +481,8 @@ def _parse_text_dates(text: pd.Series, name: str) -> pd.Series:
 
     starts = interval_starts(text)  # "00:00 - 01:00": the start
     text = starts if starts is not None else text
+    foreign = foreign_month_names(text)  # "März 2020": "mar 2020"
+    text = foreign if foreign is not None else text
     periods = period_dates(text)  # 1990M01, Q1 1990
     if periods is not None:
         return periods
@@ -779,6 +782,9 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         if interval_starts(df[time_col].astype(str)) is not None:
             read_notes.append(f"time column {time_col!r}: periods written from start to end "
                               f"({df[time_col].iloc[0]!r}) read as their starts")
+        if foreign_month_names(df[time_col].astype(str)) is not None:
+            read_notes.append(f"time column {time_col!r}: month names not in English read as months "
+                              f"({df[time_col].iloc[0]!r} as {times.iloc[0]:%Y-%m-%d})")
         times, moved = without_future_centuries(df[time_col].astype(str), times)
         if moved:
             read_notes.append(f"time column {time_col!r}: {moved}")

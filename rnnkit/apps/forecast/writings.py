@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "STAND_IN_YEAR", "below_bounds", "clock_column_name",
-           "clock_offsets", "dates_from_parts", "decimal_years", "excel_serial_dates", "header_row", "holds_value",
+           "clock_offsets", "dates_from_parts", "decimal_years", "excel_serial_dates", "foreign_month_names",
+           "header_row", "holds_value",
            "interval_starts", "looks_like_data", "missing_marks", "number_like", "number_text", "parts_note",
            "period_dates", "space_grouped", "ts_steps", "typeset_numbers", "without_future_centuries", "year_parts", "yearless_parts"]
 
@@ -116,6 +117,48 @@ def _colon_periods(text: pd.Series) -> pd.Series | None:
 # (or "to" between them); and ISO 8601's "2020-01-06/2020-01-12" (a slash between two ISO dates)
 _INTERVAL = re.compile(r"^\s*(\S.*?\d)\s+(?:[-\u2013]|to)\s+(\d.*?)\s*$")
 _ISO_INTERVAL = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+)?)\s*/\s*\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+)?\s*$")
+
+
+# month names in German, French, Spanish, Italian, Dutch and Portuguese (full and as abbreviated,
+# without accents too), as statistics offices and spreadsheets in those languages write them
+_FOREIGN_MONTHS = {
+    1: "januar jänner janvier enero gennaio januari janeiro janv ene gen",
+    2: "februar février fevrier febrero febbraio februari fevereiro févr fevr fev",
+    3: "märz maerz marz mars marzo maart março marco mär mrz mrt",
+    4: "avril abril aprile avr abr",
+    5: "mai mayo maggio mei maio mag",
+    6: "juni juin junio giugno junho giu",
+    7: "juli juillet julio luglio julho juil lug",
+    8: "août aout agosto augustus ago",
+    9: "septembre septiembre setiembre settembre setembro set",
+    10: "oktober octobre octubre ottobre outubro okt ott out",
+    11: "novembre noviembre novembro",
+    12: "dezember décembre decembre diciembre dicembre dezembro dez déc dic",
+}
+_ENGLISH_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_FOREIGN_MONTH = {word: _ENGLISH_MONTHS[month - 1] for month, words in _FOREIGN_MONTHS.items() for word in words.split()}
+_ENGLISH_NAMES = {*_ENGLISH_MONTHS, "sept", "january", "february", "march", "april", "june", "july", "august",
+                  "september", "october", "november", "december"}
+_WORD = re.compile(r"[^\W\d_]+\.?")
+
+
+def foreign_month_names(text: pd.Series) -> pd.Series | None:
+    """Dates whose months are named in German, French, Spanish, Italian, Dutch or Portuguese
+    (``März 2020``, ``1. Januar 2020``, ``janv. 2020``, ``ene-2020``) with the English names instead
+    (``mar 2020``, ``1 jan 2020``), for pandas to read; None unless every value names such a month."""
+    def english(match: re.Match) -> str:
+        word = match.group(0).rstrip(".").casefold()
+        return _FOREIGN_MONTH.get(word, match.group(0))
+
+    present = text.astype(str)
+    words = present.str.casefold().str.findall(_WORD).map(lambda found: {w.rstrip(".") for w in found})
+    foreign = words.map(lambda w: bool(w & _FOREIGN_MONTH.keys()))
+    # every value names a month ("April" and "Feb" are German too), and some in another language
+    if len(present) == 0 or not foreign.any() or not (foreign | words.map(lambda w: bool(w & _ENGLISH_NAMES))).all():
+        return None
+    out = present.str.replace(_WORD, english, regex=True)
+    out = out.str.replace(r"(\d{1,2})\.\s+", r"\1 ", regex=True)  # the German day "1. Januar"
+    return out.str.replace(r"(?i)\s+del?\s+", " ", regex=True)  # Spanish and Portuguese "enero de 2020"
 
 
 def interval_starts(text: pd.Series) -> pd.Series | None:
