@@ -104,8 +104,8 @@ def snap_to_clock(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
                      "another data.freq sets another grid)")
 
 
-# calendar periods a reading a period may be meant to keep: the band of the median days between
-# readings, the grid it is read on (labelled by the period's first day), and its name
+# the calendar periods readings may be taken once in: the band of the median days between them, the
+# grid they are put on (labelled by the period's first day), and the period's name
 _PERIODS = (((6.0, 8.0), "W-MON", "week"), ((27.0, 32.0), "MS", "month"), ((85.0, 95.0), "QS-JAN", "quarter"),
             ((360.0, 370.0), "YS-JAN", "year"))
 
@@ -114,11 +114,10 @@ def snap_to_period(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
     """Dates of readings taken once a week, month, quarter or year on varying days (polls in the
     third week of each month, prices on each month's last trading day: ``1983-01-20, 1983-02-17,
     1983-03-17``), put on that period's grid, each at its period's first day (a week's Monday):
-    where the dates keep no regular grid of their own but days (or business days: a 30-day grid is
-    one), the median days
-    between a series' readings are the period's (7, 27-32, 85-95, 360-370), no two readings of a
-    series fall in one period, and each series has a reading in at least half of its periods.
-    Else unchanged (None: no note)."""
+    where the dates keep no regular grid of their own but days (or business days; a 30-day grid is
+    one of their own), the median days between a series' readings are the period's (7, 27-32,
+    85-95, 360-370), no two readings of a series fall in one period, and each series has a reading
+    in at least half of its periods. Else unchanged (None: no note)."""
     if not pd.api.types.is_datetime64_any_dtype(times) or (times != times.dt.normalize()).any():
         return times, None
     ordered = [pd.DatetimeIndex(np.sort(times.iloc[idx].to_numpy())) for _, _, idx in groups]
@@ -139,8 +138,10 @@ def snap_to_period(times: pd.Series, groups) -> tuple[pd.Series, str | None]:
             labels = pd.DatetimeIndex(np.sort(starts.iloc[idx].to_numpy()))
             if labels.has_duplicates or len(labels) * 2 < len(pd.date_range(labels[0], labels[-1], freq=freq)):
                 return times, None
-        return starts, (f"readings once a {name} on varying days ({', '.join(f'{d:%Y-%m-%d}' for d in ordered[0][:3])} "
-                        f"...) read as {name}ly, each at its {name}'s first day (data.freq=D keeps the days)")
+        moved = times[times != starts]  # examples that show the days varying
+        shown = ", ".join(f"{d:%Y-%m-%d}" for d in (moved if len(moved) else times).iloc[:3])
+        return starts, (f"readings once a {name} on varying days ({shown} ...) read as {name}ly, each at its "
+                        f"{name}'s first day (data.freq=D asks for the days instead)")
     return times, None
 
 
