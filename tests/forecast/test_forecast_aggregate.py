@@ -76,7 +76,7 @@ def test_equal_rows_are_two_events_and_covariates_are_averaged():
 
 
 def test_what_aggregation_needs(sales, tmp_path, capsys):
-    with pytest.raises(ValueError, match=r"data.aggregate=sum adds up the rows per period: give the period with --freq"):
+    with pytest.raises(ValueError, match=r"data.aggregate=sum adds up the rows per period: give the period"):
         build_series(sales, time_col="date,time", target=["price"], aggregate="sum")
     steps = pd.DataFrame({"t": [1, 1, 2], "v": [1.0, 2.0, 3.0]})
     with pytest.raises(ValueError, match="time column 't' holds integer steps"):

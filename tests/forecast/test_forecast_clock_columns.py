@@ -162,7 +162,8 @@ def test_a_daily_panel_with_the_clock_time_of_an_event_stays_daily(demand):
     ``--time-col date,time`` still joins them, and ``data.aggregate`` (events) does too."""
     days = demand.resample("D")
     peaks = pd.DataFrame({"date": days.max().index.strftime("%Y-%m-%d"),
-                          "time": [f"{i:%H:%M}" for i in days.apply(lambda d: d.idxmax())], "peak": days.max().to_numpy()})
+                          "time": [f"{i:%H:%M}" for i in days.apply(lambda d: d.idxmax())],
+                          "peak": days.max().to_numpy()})
     second = peaks.assign(time=[f"{(pd.Timestamp(t) + pd.Timedelta(minutes=97)):%H:%M}" for t in peaks["time"]],
                           peak=peaks["peak"] * 0.8)
     frame = pd.concat([peaks.assign(store="a"), second.assign(store="b")], ignore_index=True)

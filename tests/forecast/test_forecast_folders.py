@@ -54,7 +54,7 @@ def test_what_a_folder_must_hold(tmp_path, coffee):
     folder = tmp_path / "prices"
     _write(folder, coffee)
     coffee[["date", "arabica"]].to_csv(folder / "z_other.csv", index=False)
-    with pytest.raises(ValueError, match=r"z_other.csv: its columns \(date, arabica\) differ from those of arabica.csv"):
+    with pytest.raises(ValueError, match=r"z_other.csv: its columns \(date, arabica\) differ from those of"):
         read_table(folder)
 
 

@@ -660,7 +660,8 @@ def test_typeset_numbers_and_units_are_read_with_a_note(cells, expected, said):
     assert any(said in n for n in sset.notes), sset.notes
 
 
-@pytest.mark.parametrize("cells", [["1.2k", "3k", "4k"], ["5 kg", "6 lb", "7 kg"], ["2 million", "3 million", "4 million"]])
+@pytest.mark.parametrize("cells", [["1.2k", "3k", "4k"], ["5 kg", "6 lb", "7 kg"],
+                                   ["2 million", "3 million", "4 million"]])
 def test_magnitudes_and_mixed_units_stay_errors(cells):
     with pytest.raises(ValueError, match="must be numeric"):
         build_series(pd.DataFrame({"date": MONTHS[:3], "value": cells}), time_col="date", target=["value"], freq="MS")

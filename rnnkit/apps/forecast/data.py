@@ -313,8 +313,9 @@ def dates_at_clock(df: pd.DataFrame, pair: Sequence[str], date_format: str | Non
     date_col, clock_col = pair
     offsets, how = clock_offsets(df[clock_col], str(clock_col))
     times = _days_of(df[date_col], str(date_col), date_format) + offsets
+    first = f"{_shown(df[date_col].iloc[0])}, {_shown(df[clock_col].iloc[0])} as {times.iloc[0]:%Y-%m-%d %H:%M}"
     return times, (f"time columns {date_col!r} and {clock_col!r} read as one time: the dates of {date_col!r} at the "
-                   f"{how} ({_shown(df[date_col].iloc[0])}, {_shown(df[clock_col].iloc[0])} as {times.iloc[0]:%Y-%m-%d %H:%M})")
+                   f"{how} ({first})")
 
 
 def _shown(value) -> str:

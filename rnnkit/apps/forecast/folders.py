@@ -33,7 +33,8 @@ def _stem(path: Path) -> str:
 
 def _is_table(path: Path) -> bool:
     suffix = Path(path.stem).suffix.lower() if path.suffix.lower() in COMPRESSED else path.suffix.lower()
-    return path.is_file() and not path.name.startswith(".") and (suffix in _TABLE_FILES or path.suffix.lower() == ".zip")
+    tables = suffix in _TABLE_FILES or path.suffix.lower() == ".zip"
+    return path.is_file() and not path.name.startswith(".") and tables
 
 
 def data_files(path: str | Path) -> list[Path] | None:
@@ -59,7 +60,8 @@ def stack_files(path: str | Path, files: list[Path], read: Callable[[Path], pd.D
     columns = list(tables[0].columns)
     for f, t in zip(files[1:], tables[1:]):
         if set(t.columns) != set(columns):
-            raise ValueError(f"{f}: its columns ({', '.join(map(str, t.columns))}) differ from those of {files[0].name} "
+            raise ValueError(f"{f}: its columns ({', '.join(map(str, t.columns))}) differ from those of "
+                             f"{files[0].name} "
                              f"({', '.join(map(str, columns))}); the files of a folder are read as one table, so they "
                              "need the same columns")
     name = "file" if "series" in columns else "series"
@@ -68,6 +70,7 @@ def stack_files(path: str | Path, files: list[Path], read: Callable[[Path], pd.D
     stems = [_stem(f) for f in files]
     table = pd.concat([t[columns].assign(**{name: s}) for t, s in zip(tables, stems)], ignore_index=True)
     shown = ", ".join(stems[:4]) + (" ..." if len(stems) > 4 else "")
-    note = f"{len(files)} file(s) of {path} read as one table, each file's rows named by the file in column {name!r} ({shown})"
+    note = (f"{len(files)} file(s) of {path} read as one table, each file's rows named by the file in column "
+            f"{name!r} ({shown})")
     table.attrs["notes"] = [note, *tables[0].attrs.get("notes", [])]
     return table

@@ -50,9 +50,9 @@ import pandas as pd
 
 __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "STAND_IN_YEAR", "below_bounds", "clock_column_name",
            "clock_offsets", "dates_from_parts", "decimal_years", "excel_serial_dates", "foreign_month_names",
-           "header_row", "holds_value",
-           "interval_starts", "looks_like_data", "missing_marks", "number_like", "number_text", "parts_note",
-           "period_dates", "space_grouped", "ts_steps", "typeset_numbers", "without_future_centuries", "year_parts", "yearless_parts"]
+           "header_row", "holds_value", "interval_starts", "looks_like_data", "missing_marks", "number_like",
+           "number_text", "parts_note", "period_dates", "space_grouped", "ts_steps", "typeset_numbers",
+           "without_future_centuries", "year_parts", "yearless_parts"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -608,7 +608,8 @@ _TYPESET_MINUS = "\u2212"
 _APOSTROPHE_GROUPED = re.compile(r"^\s*[+-]?\d{1,3}(?:['\u2019]\d{3})+(?:\.\d*)?\s*$")
 # a number with a unit after it: "12.5 kWh", "21 °C"; the unit is letters (and °, µ, /, ², ³), two
 # or more (one letter after a number is a flag, Eurostat's "12.3 p", or a magnitude)
-_WITH_UNIT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z°µ/²³]+(?:\s?[A-Za-z°µ/²³]+)?)\s*$")
+_WITH_UNIT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*"
+                        r"([A-Za-z°µ/²³]+(?:\s?[A-Za-z°µ/²³]+)?)\s*$")
 # what is no unit but a magnitude (1.2k is 1,200): such a column is not read by dropping it
 _MAGNITUDES = {"bn", "mn", "mm", "mio", "mrd", "th", "thousand", "thousands", "million", "millions", "billion",
                "billions"}
