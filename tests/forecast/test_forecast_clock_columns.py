@@ -170,3 +170,16 @@ def test_a_daily_panel_with_the_clock_time_of_an_event_stays_daily(demand):
     assert date_and_clock(frame, "date") is None and date_and_clock(frame, "date", events=True) == ["date", "time"]
     sset = build_series(frame, time_col="date", target=["peak"], id_col="store")
     assert sset.freq == "D" and [s.length for s in sset.series] == [20, 20]
+
+
+def test_a_panel_of_meters_in_local_time_finds_its_series_across_summer_time(tmp_path, capsys, demand):
+    """Two meters' hourly readings in Berlin's local time as ``date,time``: 02:00 comes twice on
+    2021-10-31 in each meter's rows, yet the meter is the series id (the repeated hour is summer
+    time's end, read from the date and the clock together)."""
+    local = pd.date_range("2021-10-29", periods=120, freq="h", tz="Europe/Berlin")
+    values = demand.resample("h").mean().to_numpy()[:120]
+    one = pd.DataFrame({"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"), "kwh": values})
+    pd.concat([one.assign(meter="a"), one.assign(meter="b", kwh=values * 2)]).to_csv(tmp_path / "m.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "m.csv"), "--print-config"]) == 0
+    data = json.loads(capsys.readouterr().out)["data"]
+    assert (data["time_col"], data["id_col"]) == ("date,time", "meter"), data

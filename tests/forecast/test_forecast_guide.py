@@ -518,7 +518,7 @@ def test_paths_hash_each_series_once_with_the_keys_refit_key_makes(monkeypatch):
     """The cache and refit keys carry a digest of the values before the origin. ``paths`` makes
     them for all of a series' windows in one pass (``prefix_digests``): the same digests as
     ``refit_key``'s one by one, and ``refit_key`` is not called per window (on 33,000 days that
-    was 35 s of a run: every window hashed its whole history again)."""
+    was 35 s of a profiled run: every window hashed its whole history again)."""
     from rnnkit.apps.forecast.guide import prefix_digests
 
     sset = _sset(n=120)

@@ -28,6 +28,7 @@ from .data import (
 )
 from .summer_time import in_repeated_hour
 from .writings import (
+    clock_offsets,
     dates_from_parts,
     decimal_years,
     ts_steps,
@@ -236,8 +237,8 @@ def _unique_in(table, keys: list, times: list) -> bool:
         stamps = pd.to_datetime(rows[times[0]].astype(str), errors="coerce")
     else:
         try:
-            stamps = dates_at_clock(rows, times)[0] if date_and_clock(table, times[0]) == times else (
-                dates_from_parts(rows, times))
+            clock = len(times) == 2 and clock_offsets(rows[times[1]], str(times[1])) is not None
+            stamps = dates_at_clock(rows, times)[0] if clock else dates_from_parts(rows, times)
         except ValueError:
             return False
     counts = rows.groupby([*keys, *times], sort=False).size()
