@@ -66,6 +66,7 @@ from .report import (
     plot_future,
     write_report,
 )
+from .seasonality import with_found_season
 from .sessions import Session
 from .windows import Layout
 
@@ -222,8 +223,11 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     check_config(cfg)
     run_dir = Path(run_dir)
     loaded = load_series(cfg.data)
+    cfg, season = with_found_season(cfg, loaded)
     cfg, loaded = _leave_out_too_short(cfg, loaded, echo)
     cfg, said = resolve_sizes(cfg, _scored(cfg, loaded)[0])
+    if season is not None:
+        loaded.notes.insert(0, season.describe())
     sset, plan, history, stride, train_set = _prepare(cfg, loaded)
     echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
          f"frequency {sset.freq}" + (" in a daily session" if isinstance(sset.freq, Session) else "")
