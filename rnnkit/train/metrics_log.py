@@ -24,6 +24,22 @@ __all__ = ["MetricsLog"]
 _KEYS = ("epoch", "step", "split")
 
 
+def read_metrics(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
+    """The columns and rows of a ``metrics.csv`` as :class:`MetricsLog` logged them (numbers as
+    numbers, empty cells left out; rows without a step skipped)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        columns = list(reader.fieldnames or _KEYS)
+        rows = []
+        for r in reader:
+            if not r.get("step"):
+                continue
+            row: dict[str, Any] = {"epoch": int(r["epoch"]), "step": int(r["step"]), "split": r["split"]}
+            row.update({k: float(v) for k, v in r.items() if k not in _KEYS and v not in ("", None)})
+            rows.append(row)
+    return columns, rows
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return repr(v) if math.isfinite(v) else str(v)
@@ -79,17 +95,8 @@ class MetricsLog:
         """Reload ``metrics.csv`` keeping rows up to ``step`` (for resume) and rewrite it."""
         if self.path is None or not self.path.exists():
             return
-        with open(self.path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            self.columns = list(reader.fieldnames or _KEYS)
-            rows = []
-            for r in reader:
-                if not r.get("step") or int(r["step"]) > step:
-                    continue
-                row: dict[str, Any] = {"epoch": int(r["epoch"]), "step": int(r["step"]), "split": r["split"]}
-                row.update({k: float(v) for k, v in r.items() if k not in _KEYS and v not in ("", None)})
-                rows.append(row)
-        self.rows = rows
+        self.columns, rows = read_metrics(self.path)
+        self.rows = [r for r in rows if r["step"] <= step]
         self._rewrite()
         self._purge_step = step + 1
 

@@ -801,10 +801,10 @@ class Trainer:
         elif D.is_main():
             save_checkpoint(self.checkpoint_root / name, self.model, config=run_state.resolved_config(self), state=state)
 
-    def save_run(self, run_dir: str | Path) -> None:
+    def save_run(self, run_dir: str | Path, plots: bool | None = None) -> None:
         """Write into ``run_dir`` what a ``fit`` into that folder would have left at its end:
         config.json, command.txt, metrics.csv (and TensorBoard events when ``config.tensorboard``),
-        curves.png (when ``config.plots``) and checkpoints/latest and best, for a trainer built with
+        curves.png (when ``config.plots``, or ``plots`` when given) and checkpoints/latest and best, for a trainer built with
         ``remember_checkpoints=True`` that has trained. The trainer then belongs to ``run_dir``
         (a later ``fit`` writes there), and ``fit(resume=True)`` by a new trainer continues from
         it exactly as from a run trained in the folder."""
@@ -827,7 +827,7 @@ class Trainer:
                 if name in self._remembered:
                     weights, state = self._remembered[name]
                     save_checkpoint(self.checkpoint_root / name, weights, config=config, state=state)
-            if self.config.plots:
+            if self.config.plots if plots is None else plots:
                 plot_curves(log.rows, run_dir / "curves.png")
         self._remembered = None
 

@@ -331,3 +331,34 @@ def test_how_the_file_was_read_is_said_at_the_start(tmp_path, capsys, make_store
     report = (run_dir / "report.md").read_text()
     assert "read as YYYYMM months" in report and report.count("filled by linear interpolation") >= 1
     assert out.index(notes[0]) == next(i for i, line in enumerate(out) if line.startswith("data: ")) + 1
+
+
+def test_only_the_chosen_treatment_draws_its_curves(user_csv, tmp_path, monkeypatch):
+    """``auto`` saves each candidate without curves.png (a plot is 0.3-0.5 s, and all but the
+    chosen one's were thrown away); the run folder gets the chosen one's, drawn from its
+    metrics.csv, and ``train.plots=false`` none."""
+    from rnnkit.apps.forecast import neural
+    from rnnkit.train import trainer
+    from rnnkit.train.metrics_log import read_metrics
+
+    drawn = []
+
+    def record(real):
+        def plot(rows, path):
+            drawn.append((path, [dict(r) for r in rows]))
+            return real(rows, path)
+        return plot
+
+    monkeypatch.setattr(trainer, "plot_curves", record(trainer.plot_curves))
+    monkeypatch.setattr(neural, "plot_curves", record(neural.plot_curves))
+    run_dir = tmp_path / "r"
+    assert main(["forecast", "train", "--data", str(user_csv), *PLAIN, "--run-dir", str(run_dir), *FAST]) == 0
+    assert [p for p, _ in drawn] == [run_dir / "curves.png"]
+    assert (run_dir / "curves.png").stat().st_size > 1000
+    assert drawn[0][1] == read_metrics(run_dir / "metrics.csv")[1]  # the chosen one's own epochs
+    assert {r["split"] for r in drawn[0][1]} == {"train", "val"} and len(drawn[0][1]) == 2 * 4
+    drawn.clear()
+    off = tmp_path / "off"
+    assert main(["forecast", "train", "--data", str(user_csv), *PLAIN, "--run-dir", str(off), *FAST,
+                 "train.plots=false"]) == 0
+    assert drawn == [] and not (off / "curves.png").exists()

@@ -31,6 +31,8 @@ from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from rnnkit import config as C
 from rnnkit.train import Trainer
+from rnnkit.train.metrics_log import read_metrics
+from rnnkit.train.plots import plot_curves
 
 from .backtest import val_size_for
 from .blend import GuideBlend
@@ -308,15 +310,23 @@ class NeuralForecaster(GuideBlend, Intervals):
             self._runs = []
         return epochs
 
-    def save_training(self, run_dir: Path) -> None:
+    def save_training(self, run_dir: Path, plots: bool = True) -> None:
         """Write the run folder (checkpoints, metrics.csv, curves.png; each ensemble member in
         :meth:`member_dir`) that training in ``run_dir`` would have left, for a forecaster fit in
-        memory with ``remember=True``: the same files, and ``--resume`` continues from them."""
+        memory with ``remember=True``: the same files, and ``--resume`` continues from them.
+        ``plots=False`` leaves out curves.png (:meth:`draw_curves` draws it later)."""
         if not self._trainers:
             raise RuntimeError("save_training needs a forecaster fit in memory with remember=True")
         for i, trainer in enumerate(self._trainers):
-            trainer.save_run(self.member_dir(run_dir, i))
+            trainer.save_run(self.member_dir(run_dir, i), plots=plots and trainer.config.plots)
         self._trainers = []
+
+    def draw_curves(self, run_dir: Path) -> None:
+        """curves.png of each member from its metrics.csv in ``run_dir`` (where it has one)."""
+        for i in range(len(self.nets)):
+            folder = self.member_dir(run_dir, i)
+            if (folder / "metrics.csv").is_file():
+                plot_curves(read_metrics(folder / "metrics.csv")[1], folder / "curves.png")
 
     # ------------------------------------------------------------------ forecasting
     def _check_future(self, s: Series, arrays, origin: int) -> None:

@@ -344,6 +344,8 @@ def _train(cfg: ForecastConfig, run_dir: Path, resume: bool, echo, sset: SeriesS
         best = trained[cfg.model.transform]  # trained while choosing: its run folder files copied, not trained again
         shutil.copytree(run_dir / CANDIDATES / cfg.model.transform, run_dir, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(SCORE_FILE, STATE_FILE))
+        if cfg.train.plots:  # candidates are saved without them: only the chosen one's is kept
+            best.draw_curves(run_dir)
         epochs = best.epochs
     else:  # a fixed treatment, or --resume of a run that had begun training its best in the folder
         shared = next((f.guide for f in trained.values() if f.guide is not None), None)  # the guide fits run once
@@ -450,8 +452,8 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print, run_
     only where the treatment chosen without it scored among the worst half after E epochs.
 
     With ``run_dir``, each candidate is trained in memory and then written to
-    ``run_dir/candidates/<name>`` (the run folder files its training would have left, its state,
-    and last its score), and the halving's scores to ``run_dir/candidates/halving.json``, so an
+    ``run_dir/candidates/<name>`` (the run folder files its training would have left but its
+    curves.png, which :func:`train` draws for the chosen one only; its state; and last its score), and the halving's scores to ``run_dir/candidates/halving.json``, so an
     interrupted choice loses at most the candidate in training: ``resume`` takes the finished
     ones and the halving's ranking from there (a candidate that went on is trained again from its
     start, which ends as the paused one would have). :func:`train` copies the best's files into the
@@ -570,10 +572,10 @@ class _Candidates:
 
 def _save_candidate(folder: Path, nf: NeuralForecaster, score: float, season_length: int) -> None:
     """A treatment candidate trained in memory, written where an interrupted choice finds it: its
-    run folder files (checkpoints, metrics, curves), its state, and last its score (the mark that
-    it is complete; a folder without one is trained again)."""
+    run folder files (checkpoints, metrics; no curves), its state, and last its score (the mark
+    that it is complete; a folder without one is trained again)."""
     shutil.rmtree(folder, ignore_errors=True)  # a candidate the interruption caught half written
-    nf.save_training(folder)
+    nf.save_training(folder, plots=False)  # 0.3-0.5 s a plot; the chosen one's is drawn in the run folder
     _save_state(folder, nf, season_length)
     atomic_write_json(folder / SCORE_FILE, {"validation_mase": None if not np.isfinite(score) else score,
                                             "epochs": nf.epochs})
