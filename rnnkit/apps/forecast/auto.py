@@ -41,8 +41,11 @@ from .backtest import val_size_for
 from .config import TRANSFORMS, ForecastConfig, max_input_len
 from .data import SeriesSet, season_length_for
 
-__all__ = ["HORIZONS", "TRANSFORMS", "candidates", "default_horizon", "resolve_sizes", "room_for_seasonal_base",
-           "transform_overrides"]
+__all__ = ["HORIZONS", "TRANSFORMS", "candidates", "default_horizon", "resolve_likelihood", "resolve_sizes",
+           "room_for_seasonal_base", "transform_overrides"]
+
+# at least this share of a non-negative history exactly 0 makes it intermittent (its median is 0)
+INTERMITTENT = 0.5
 
 HORIZONS = {"MS": 18, "ME": 18, "M": 18, "QS": 8, "QE": 8, "Q": 8, "YS": 6, "YE": 6, "Y": 6, "A": 6, "AS": 6,
             "W": 13, "D": 14, "B": 14, "H": 48, "BH": 48}
@@ -182,3 +185,35 @@ def room_for_seasonal_base(cfg: ForecastConfig, history: SeriesSet, m: int) -> b
         if origins < 1:
             return False
     return True
+
+
+def resolve_likelihood(cfg: ForecastConfig, history: SeriesSet) -> tuple[ForecastConfig, str | None]:
+    """``model.likelihood=auto`` made concrete from ``history`` (the scored series before their
+    first backtest origin), and the line that says why when it is not ``gaussian``.
+
+    Intermittent data (sales of a slow item, freezing degree days, rainfall): no value below 0 and
+    at least :data:`INTERMITTENT` of them exactly 0, pooled over the series. Their median is 0
+    most of the time, and a Gaussian cannot say so: its median is its mean, pulled up by the
+    occasional non-zero value, so every forecast step sat above the zeros. The pinball loss at
+    ``model.quantiles`` learns the median as it is (0) and a skewed interval, so ``quantile`` is
+    taken there (the quantiles gain the interval's ends if they lack them). Synthetic monthly
+    series with 93%, 80% and 63% zeros (600 points; a zero or a gamma draw each month): MASE
+    0.577, 0.970 and 0.743 with the Gaussian, 0.388, 0.503 and 0.526 with the pinball loss (the
+    naive forecast: 0.367, 0.642, 0.751); at 40% and 23% zeros the two tied (0.830 / 0.823,
+    0.673 / 0.673) with lower coverage for the pinball loss, so they stay Gaussian
+    (docs/forecasting.md, "Intermittent series"). An autoregressive decoder needs a distribution to
+    sample from: ``gaussian`` there."""
+    m = cfg.model
+    if m.likelihood != "auto":
+        return cfg, None
+    values = np.concatenate([s.target[np.isfinite(s.target)] for s in history.series
+                             if s.name not in history.train_only] or [np.zeros(0)])
+    zeros = float(np.mean(values == 0)) if len(values) else 0.0
+    if m.decoder == "autoregressive" or not len(values) or values.min() < 0 or zeros < INTERMITTENT:
+        return C.apply_overrides(cfg, ["model.likelihood=gaussian"]), None
+    lo, hi = round((1 - cfg.backtest.interval) / 2, 6), round((1 + cfg.backtest.interval) / 2, 6)
+    levels = sorted({*m.quantiles, 0.5, lo, hi})
+    cfg = C.apply_overrides(cfg, ["model.likelihood=quantile", f"model.quantiles={','.join(f'{q:g}' for q in levels)}"])
+    return cfg, (f"likelihood: quantile (pinball loss at {', '.join(f'{q:g}' for q in levels)}): {zeros:.0%} of the "
+                 "values before the first backtest origin are exactly 0 and none is below, and a Gaussian's median "
+                 "cannot sit on the zeros (model.likelihood=gaussian keeps it)")

@@ -91,12 +91,15 @@ class Combination(GuideBlend, Intervals):
 
     def _raw_quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
         """``(N, H, len(levels))`` on the data's scale: the mean of the members' quantiles, or with
-        ``model.combine_intervals=mixture`` the mixture's (the median still the mean of medians)."""
+        ``model.combine_intervals=mixture`` the mixture's (the median still the mean of medians),
+        except with ``model.likelihood=quantile``, whose members know only their trained levels."""
         for s, o in zip(series, origins):
             if o < self.layout.lookback:
                 raise ValueError(f"series {s.name!r}: forecasting from position {o} needs {self.layout.lookback} "
                                  f"points before it (the longest look-back of the combined treatments), and it has {o}")
-        if self.cfg.model.combine_intervals != "mixture" or len(self.members) == 1:
+        # a quantile (pinball) head has only its trained levels, not the whole distribution a mixture draws from
+        mix = self.cfg.model.combine_intervals == "mixture" and self.cfg.model.likelihood != "quantile"
+        if not mix or len(self.members) == 1:
             return np.mean([nf.quantiles(series, origins, levels) for nf in self.members.values()], axis=0)
         return mixture_quantiles([nf.quantiles(series, origins, [*GRID, 0.5]) for nf in self.members.values()],
                                  levels)

@@ -164,7 +164,10 @@ class ModelConfig:
     decoder: ``direct`` (all H steps from one pass, the target masked over the horizon) or
         ``autoregressive`` (one-step model rolled out, feeding sampled values back).
     likelihood: ``gaussian`` / ``studentt`` (negative log-likelihood) or ``quantile`` (pinball loss
-        at ``quantiles``, which must hold 0.5 and the interval's two ends).
+        at ``quantiles``, which must hold 0.5 and the interval's two ends); ``auto`` (default):
+        ``quantile`` for intermittent data (at least half of the scored series' values before the
+        first backtest origin exactly 0, none below), else ``gaussian`` (see
+        :func:`.auto.resolve_likelihood`).
     scaling: per-series target scaling, ``standard`` (mean/std), ``robust`` (median/IQR), ``diff``
         (mean/mean absolute step, for trending series) or ``none``; fit on each series' training
         span and undone on every output.
@@ -229,7 +232,8 @@ class ModelConfig:
     combine_intervals: how a combination's interval ends are made: the quantiles of the
         ``mixture`` of the members' distributions (default; wider where the treatments disagree),
         or the ``mean`` of their quantiles; the point forecast is the mean of the members' medians
-        either way.
+        either way. With ``likelihood=quantile`` always the mean: a quantile head knows only its
+        trained levels, not the whole distribution a mixture draws from (so does ``ensemble_combine``).
     combine_with: the other treatments combined with ``transform`` (each trained as that treatment,
         saved under ``treatments/<name>/`` in the run folder); filled in by ``transform=auto``.
     """
@@ -242,7 +246,7 @@ class ModelConfig:
     num_layers: int = 1
     dropout: float = 0.0
     decoder: Literal["direct", "autoregressive"] = "direct"
-    likelihood: Literal["gaussian", "studentt", "quantile"] = "gaussian"
+    likelihood: Literal["auto", "gaussian", "studentt", "quantile"] = "auto"
     quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
     scaling: Literal["standard", "robust", "diff", "none"] = "standard"
     log_target: bool = False

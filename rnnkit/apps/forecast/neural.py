@@ -34,6 +34,7 @@ from rnnkit.train import Trainer
 from rnnkit.train.metrics_log import read_metrics
 from rnnkit.train.plots import plot_curves
 
+from .auto import resolve_likelihood
 from .backtest import val_size_for
 from .blend import GuideBlend
 from .config import ForecastConfig, guide_model, member_input_lens
@@ -80,7 +81,10 @@ class NeuralForecaster(GuideBlend, Intervals):
                  input_lens: Sequence[int] | None = None, guide: Guide | None = None):
         """``layout``: the longest member's; ``input_lens``: each member's input length (default: from
         ``cfg``, see :func:`.config.member_input_lens`; a saved run passes its stored ones);
-        ``guide``: the fitted statistical model of a hybrid (``model.guide``), else None."""
+        ``guide``: the fitted statistical model of a hybrid (``model.guide``), else None.
+        ``model.likelihood=auto`` reads the data (:meth:`create`); built without it, the Gaussian."""
+        if cfg.model.likelihood == "auto":
+            cfg = C.apply_overrides(cfg, ["model.likelihood=gaussian"])
         self.cfg, self.encoder, self.layout, self.guide = cfg, encoder, layout, guide
         if layout.guide != (guide is not None):
             raise ValueError(f"the layout {'has' if layout.guide else 'has no'} guide channel but the forecaster "
@@ -140,6 +144,7 @@ class NeuralForecaster(GuideBlend, Intervals):
         """Fit the encoder (and the guide of a hybrid) on ``history`` and build an untrained network
         for its features. ``guide``: a guide already fit on this same history (another treatment's,
         so the statistical fits run once per run), used when it is the model ``cfg`` asks for."""
+        cfg = resolve_likelihood(cfg, history)[0]  # auto, when not resolved by the pipeline already
         m = (cfg.data.season_length or season_length_for(history.freq)) if cfg.model.deseasonalize else 0
         enc = Encoder.fit(history, cfg.model.scaling, cfg.data.calendar, m if m > 1 else 0, cfg.model.log_target)
         lag = 0
@@ -370,7 +375,7 @@ class NeuralForecaster(GuideBlend, Intervals):
                           guide=self.guide_rows(series, pairs, self.layouts[0]))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.cfg.train.seed)  # repeatable sample paths
-            if self.cfg.model.ensemble_combine == "mixture" and len(self.nets) > 1:
+            if self._mixes() and len(self.nets) > 1:
                 q = self._mixture_quantiles(w.inputs, levels)
             else:
                 q = torch.stack([forecast_quantiles(net, self.likelihood, w.inputs, lay, levels,
@@ -396,12 +401,17 @@ class NeuralForecaster(GuideBlend, Intervals):
             members.append((net, w.inputs, lay, shift))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.cfg.train.seed)  # repeatable sample paths
-            if self.cfg.model.ensemble_combine == "mixture":
+            if self._mixes():
                 q = self._mixture_quantiles(None, levels, members=members)
             else:
                 q = torch.stack([forecast_quantiles(net, self.likelihood, x, lay, levels, self.cfg.model.samples)
                                  .double() + shift[..., None] for net, x, lay, shift in members]).mean(0)
         return q.numpy()
+
+    def _mixes(self) -> bool:
+        """Whether the ensemble's quantiles are its mixture's (``model.ensemble_combine``): not with
+        ``model.likelihood=quantile``, whose networks know only their trained levels (the mean then)."""
+        return self.cfg.model.ensemble_combine == "mixture" and self.cfg.model.likelihood != "quantile"
 
     def _mixture_quantiles(self, x: torch.Tensor | None, levels: Sequence[float], grid: int = 200,
                            members=None) -> torch.Tensor:

@@ -29,7 +29,13 @@ from rnnkit.train.atomic import atomic_path
 from rnnkit.train.checkpoint import save_weights
 from rnnkit.train.run_folder import load_model_weights, read_run_info, write_run_info
 
-from .auto import candidates, default_horizon, resolve_sizes, transform_overrides
+from .auto import (
+    candidates,
+    default_horizon,
+    resolve_likelihood,
+    resolve_sizes,
+    transform_overrides,
+)
 from .background import BaselineJob, use_second_process
 from .backtest import (
     check_lengths,
@@ -229,6 +235,9 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     if season is not None:
         loaded.notes.insert(0, season.describe())
     sset, plan, history, stride, train_set = _prepare(cfg, loaded)
+    cfg, why = resolve_likelihood(cfg, history)
+    if why:
+        said.append(why)
     echo(f"data: {_describe(cfg)}: {len(sset.series)} series, {sum(s.length for s in sset.series):,} points, "
          f"frequency {sset.freq}" + (" in a daily session" if isinstance(sset.freq, Session) else "")
          + (f"; {len(sset.notes)} data note(s) in the report" if sset.notes else ""))
@@ -453,7 +462,8 @@ def choose_transform(cfg: ForecastConfig, train_set: SeriesSet, echo=print, run_
 
     With ``run_dir``, each candidate is trained in memory and then written to
     ``run_dir/candidates/<name>`` (the run folder files its training would have left but its
-    curves.png, which :func:`train` draws for the chosen one only; its state; and last its score), and the halving's scores to ``run_dir/candidates/halving.json``, so an
+    curves.png, which :func:`train` draws for the chosen one only; its state; and last its score),
+    and the halving's scores to ``run_dir/candidates/halving.json``, so an
     interrupted choice loses at most the candidate in training: ``resume`` takes the finished
     ones and the halving's ranking from there (a candidate that went on is trained again from its
     start, which ends as the paused one would have). :func:`train` copies the best's files into the
