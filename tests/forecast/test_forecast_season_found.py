@@ -148,3 +148,9 @@ def test_the_cli_run_finds_says_and_keeps_the_season(tmp_path, capsys):
     assert main(["train", "forecast", "--data", str(data), "--run-dir", str(off), *FAST, "data.season_length=1"]) == 0
     out = capsys.readouterr().out
     assert "found in the data" not in out and "season 1 (shortest series" in out
+    assert "season: none found" not in out  # the user gave it
+    noise = tmp_path / "noise.csv"
+    _steps(np.random.default_rng(5).standard_normal(200).cumsum()).to_csv(noise, index=False)
+    assert main(["train", "forecast", "--data", str(noise), "--run-dir", str(tmp_path / "noise"), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "season: none found in the integer steps' changes" in out and "data.season_length=N" in out

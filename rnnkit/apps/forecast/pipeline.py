@@ -234,6 +234,9 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     cfg, said = resolve_sizes(cfg, _scored(cfg, loaded)[0])
     if season is not None:
         loaded.notes.insert(0, season.describe())
+    elif isinstance(loaded.freq, (int, np.integer)) and not cfg.data.season_length:
+        said.append("season: none found in the integer steps' changes before the first backtest origin "
+                    "(data.season_length=N gives the series one)")
     sset, plan, history, stride, train_set = _prepare(cfg, loaded)
     cfg, why = resolve_likelihood(cfg, history)
     if why:
