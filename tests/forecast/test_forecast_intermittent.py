@@ -85,3 +85,39 @@ def test_an_ensembles_mixture_with_the_pinball_loss_takes_the_mean(tmp_path):
     assert main(["train", "forecast", "--data", str(data), "--run-dir", str(tmp_path / "run"), *FAST,
                  "model.transform=level", "model.likelihood=quantile", "model.ensemble=2",
                  "model.ensemble_combine=mixture"]) == 0
+
+
+def test_counts_get_no_forecast_below_zero(tmp_path):
+    """A Gaussian output knows no bound: on low counts (a third of the months 0, so still the
+    Gaussian) its lower ends fall below 0. A series never below 0 before the origin has its point
+    and interval cut at 0, in the backtest and in predict; one negative value in its history
+    leaves them as they are."""
+    rng = np.random.default_rng(6)
+    counts = rng.poisson(1.2, 150).astype(float)
+    assert 0.25 < np.mean(counts == 0) < 0.5
+
+    def run(y, name):
+        data = tmp_path / f"{name}.csv"
+        pd.DataFrame({"date": pd.date_range("2005-01-01", periods=len(y), freq="MS"), "n": y}).to_csv(data, index=False)
+        assert main(["train", "forecast", "--data", str(data), "--run-dir", str(tmp_path / name), *FAST]) == 0
+        f = pd.read_csv(tmp_path / name / "backtest_forecasts.csv")
+        assert main(["forecast", "predict", str(tmp_path / name), "--output", str(tmp_path / f"{name}_next.csv")]) == 0
+        return f[f.model.str.startswith("rnnkit")], pd.read_csv(tmp_path / f"{name}_next.csv")
+
+    backtest, future = run(counts, "counts")
+    assert "gaussian" in backtest.model.iloc[0]
+    for frame in (backtest, future):
+        assert (frame[["point", "lo", "hi"]] >= 0).all().all()
+    assert (backtest.lo == 0).mean() > 0.5  # the cut is doing something here
+    shifted = counts.copy()
+    shifted[3] = -0.5  # a history that has been below 0 can be again
+    backtest, future = run(shifted, "shifted")
+    assert (backtest.lo < 0).mean() > 0.5 and (future.lo < 0).any()
+
+
+def test_the_bound_reads_only_the_history_before_the_origin():
+    from rnnkit.apps.forecast.intervals import never_negative
+
+    s = _history(np.array([0.0, 2.0, np.nan, 1.0, -1.0, 3.0])).series[0]
+    assert never_negative(s, 4) and not never_negative(s, 5)  # the -1 comes at position 4
+    assert not never_negative(s, 0)  # nothing seen yet: no bound

@@ -62,7 +62,6 @@ from .data import SeriesSet, future_times, read_table, season_length_for
 from .datasets import load_series
 from .features import Encoder
 from .guide import Guide
-from .intervals import interval_levels
 from .metrics import mase_scale, summarize
 from .neural import NeuralForecaster
 from .report import (
@@ -781,13 +780,10 @@ def predict(run_dir: str | Path, data: str | Path | None = None, future: str | P
     H = nf.layout.horizon
     series = list(sset.series)
     origins = [s.length for s in series]
-    q = nf.quantiles(series, origins, interval_levels(cfg.backtest.interval))
-    ks = nf.factors_at(series, origins, cfg.backtest.interval)
     frames = []
-    for s, qi, k in zip(series, q, ks):
-        lo, med, hi = qi[:, 0], qi[:, 1], qi[:, 2]
+    for s, (point, lo, hi) in zip(series, nf.forecast(series, origins, H, cfg.backtest.interval)):
         frames.append(pd.DataFrame({"series": s.name, "time": future_times(s.times[s.length - 1], sset.freq, H),
-                                    "point": med, "lo": med - k * (med - lo), "hi": med + k * (hi - med)}))
+                                    "point": point, "lo": lo, "hi": hi}))
     out = pd.concat(frames, ignore_index=True)
     if output is not None:
         with atomic_path(Path(output)) as tmp:
