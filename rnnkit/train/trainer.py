@@ -804,8 +804,8 @@ class Trainer:
     def save_run(self, run_dir: str | Path, plots: bool | None = None) -> None:
         """Write into ``run_dir`` what a ``fit`` into that folder would have left at its end:
         config.json, command.txt, metrics.csv (and TensorBoard events when ``config.tensorboard``),
-        curves.png (when ``config.plots``, or ``plots`` when given) and checkpoints/latest and best, for a trainer built with
-        ``remember_checkpoints=True`` that has trained. The trainer then belongs to ``run_dir``
+        curves.png (when ``config.plots``, or ``plots`` when given) and checkpoints/latest and best,
+        for a trainer built with ``remember_checkpoints=True`` that has trained. The trainer then belongs to ``run_dir``
         (a later ``fit`` writes there), and ``fit(resume=True)`` by a new trainer continues from
         it exactly as from a run trained in the folder."""
         if not self._remembered:

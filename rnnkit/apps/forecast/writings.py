@@ -136,7 +136,8 @@ _FOREIGN_MONTHS = {
     12: "dezember décembre decembre diciembre dicembre dezembro dez déc dic",
 }
 _ENGLISH_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-_FOREIGN_MONTH = {word: _ENGLISH_MONTHS[month - 1] for month, words in _FOREIGN_MONTHS.items() for word in words.split()}
+_FOREIGN_MONTH = {word: _ENGLISH_MONTHS[month - 1]
+                  for month, words in _FOREIGN_MONTHS.items() for word in words.split()}
 _ENGLISH_NAMES = {*_ENGLISH_MONTHS, "sept", "january", "february", "march", "april", "june", "july", "august",
                   "september", "october", "november", "december"}
 _WORD = re.compile(r"[^\W\d_]+\.?")
