@@ -57,7 +57,7 @@ def test_train_writes_the_report(run, capsys):
     md = (run / "report.md").read_text()
     assert f"| {rnn} |" in md and "| arima |" in md and "ARIMA(" in md
     assert "refit at every backtest origin" in md and "baselines.refit=every_origin" in md
-    assert "calibration off" in md and "factor 1.000" not in md
+    assert "intervals: " in md and "backtest.interval_floor" in md and "factor 1.000" not in md
     _, nf = load_run(run)
     assert nf.names == combined and nf.name == rnn
     for member in nf.members.values():

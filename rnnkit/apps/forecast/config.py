@@ -293,6 +293,11 @@ class BacktestConfig:
         from the series' own forecasts at the last W origins whose horizon is observed by then
         (instead of the validation windows once), so the intervals follow the recent size of the
         errors; 0 (default) = one fixed factor from the validation windows.
+    interval_floor: without ``calibrate``, widen (never narrow) the RNN's interval at each horizon
+        step until it reaches the nominal coverage on the training windows, the errors the network
+        makes where it was fit (:meth:`.intervals.Intervals.training_floor`). On by default: on
+        seeded random walks the network's 80% intervals covered 30-59% of the backtest's points
+        without it and 64-96% with it; on the development series most steps need no widening.
     plot_windows: forecast windows drawn in forecasts.png.
     """
 
@@ -303,6 +308,7 @@ class BacktestConfig:
     calibrate: bool = False
     calibrate_per_step: bool = False
     calibrate_window: int = 0
+    interval_floor: bool = True
     plot_windows: int = 3
 
 

@@ -60,6 +60,7 @@ from .config import (
 )
 from .data import SeriesSet, future_times, read_table, season_length_for
 from .datasets import load_series
+from .intervals import floor_words
 from .features import Encoder
 from .guide import Guide
 from .metrics import mase_scale, summarize
@@ -381,6 +382,9 @@ def _train(cfg: ForecastConfig, run_dir: Path, resume: bool, echo, sset: SeriesS
     elif cfg.backtest.calibrate:
         nf.calibration = nf.calibrate(history, cfg.backtest.interval, cfg.backtest.calibrate_per_step)
         echo(f"interval calibration factor(s) on the validation windows: {_fmt_factors(nf.calibration)}")
+    elif cfg.backtest.interval_floor:
+        nf.calibration = nf.training_floor(history, cfg.backtest.interval)
+        echo(floor_words(nf.calibration, cfg.backtest.interval))
     for name, member in others.items():
         _save_state(run_dir / member_folder(name), member, _season(cfg, sset))
         for i, net in enumerate(member.nets):
@@ -630,6 +634,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
         "calibration_window": cfg.backtest.calibrate_window if cfg.backtest.calibrate else 0,
         "calibrated": bool(cfg.backtest.calibrate), "baseline_refit": cfg.baselines.refit,
+        "interval_floor": bool(cfg.backtest.interval_floor),
         "baseline_max_points": bounded_points(cfg, sset),
         "baseline_arima_max_points": bounded_arima_points(cfg, sset),
         "guide_models": nf.guide.describe() if nf.guide is not None else {},
@@ -722,7 +727,8 @@ def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> 
 def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=print) -> NeuralForecaster:
     """The run's configuration trained again on every series up to its end (the scaling, the
     guide and the network all refit; early stopping on the last ``backtest.val_size`` points, as
-    in training); the interval calibration factor is the run's."""
+    in training); the interval factors are the run's, or with ``backtest.interval_floor`` (and no
+    ``calibrate``) the refit network's own floor from its training windows, all the data."""
     full = dataclasses.replace(sset, series=[dataclasses.replace(s, future=s.future[:s.length],
                                                                  times=s.times[:s.length]) for s in sset.series])
     t0 = time.perf_counter()
@@ -741,6 +747,9 @@ def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, ech
     new.fixed_blend = dict(nf.blend_at_end)  # no origin is out of sample for the refit network
     echo(f"predict: refit on every series up to its end in {time.perf_counter() - t0:.0f} s "
          "(--use-backtest-model skips this)")
+    if cfg.backtest.interval_floor and not cfg.backtest.calibrate:  # the refit network's own floor
+        new.calibration = new.training_floor(full, cfg.backtest.interval)
+        echo(floor_words(new.calibration, cfg.backtest.interval, "predict: "))
     return new
 
 

@@ -18,6 +18,7 @@ from rnnkit.train import atomic_write_json, atomic_write_text
 from rnnkit.train.atomic import atomic_path
 
 from .data import SeriesSet, fmt_time, season_length_for
+from .intervals import floor_words
 
 __all__ = ["comparison_table", "describe_comparison", "markdown_table", "plot_forecasts", "plot_future", "write_report"]
 
@@ -212,6 +213,8 @@ def _refit_sentence(refit: str, bounded: int = 0, arima_bounded: int = 0) -> str
 
 
 def _calibration_words(result: dict) -> str:
+    if result.get("interval_floor") and not result.get("calibrated"):
+        return floor_words(result["calibration"], result["interval"]) + "."
     if not result.get("calibrated", True):
         return "interval calibration off (backtest.calibrate=false)."
     if result.get("calibration_window"):
