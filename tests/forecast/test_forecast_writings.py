@@ -137,6 +137,28 @@ def test_excel_serial_dates_are_read_as_dates():
         build_series(pd.DataFrame({"date": serials, "value": VALUES}), time_col="date", target=["value"], freq="1")
 
 
+def test_yymmdd_dates_are_read_as_dates():
+    """Ecdat's Garch exchange rates write their business days as 800102 ... 870521: as steps, 70,420
+    of which 1,867 hold a value (an error); as YYMMDD dates, business days with a few holidays."""
+    days = pd.bdate_range("1980-01-02", periods=60).delete([10, 31])  # two holidays
+    codes = days.strftime("%y%m%d").astype(int)
+    sset = _read(pd.DataFrame({"date": codes, "value": VALUES[:58]}))
+    assert sset.freq == "B" and sset.series[0].times[0] == pd.Timestamp("1980-01-02")
+    assert sset.series[0].length == 60  # the two holidays are gaps, filled and said
+    assert any("whole numbers 800102-800325 read as YYMMDD dates (1980-01-02 to 1980-03-25" in n for n in sset.notes)
+    # 2000-2009 lose the leading zero (50103 for 2005-01-03); yy 00-68 is 20yy
+    weeks = pd.date_range("2005-01-03", periods=60, freq="W-MON")
+    sset = _read(pd.DataFrame({"date": weeks.strftime("%y%m%d").astype(int), "value": VALUES}))
+    assert sset.freq == "W-MON" and sset.series[0].times[-1] == weeks[-1]
+    # not every value a date (month 13), or evenly spaced (a counter): steps, as before
+    odd = codes.to_numpy().copy()
+    odd[5] = 801301
+    with pytest.raises(ValueError, match="grid empty"):
+        _read(pd.DataFrame({"date": odd, "value": VALUES[:58]}))
+    sset = _read(pd.DataFrame({"date": np.arange(800101, 800161), "value": VALUES}))
+    assert sset.freq == 1 and not sset.notes
+
+
 @pytest.mark.parametrize("columns, freq", [
     ({"Year": MONTHS.year, "Month": MONTHS.month}, "MS"),
     ({"year": MONTHS.year, "month": MONTHS.strftime("%b")}, "MS"),

@@ -94,6 +94,7 @@ from .writings import (
     without_future_centuries,
     year_parts,
     yearless_parts,
+    yymmdd_dates,
 )
 
 __all__ = ["Series", "SeriesSet", "build_series", "check_header", "date_and_clock", "dates_at_clock", "fmt_time",
@@ -403,7 +404,9 @@ def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | N
     * Unix times in seconds or milliseconds (1980-2100) whole minutes apart, as sensors and logs
       export them (``1577836800``), as UTC times;
     * Excel serial dates (``18264`` for 1950-01-01) where they lie on a calendar grid and the
-      steps do not (:func:`.writings.excel_serial_dates`).
+      steps do not (:func:`.writings.excel_serial_dates`);
+    * ``YYMMDD``: six digits (five for 2000-2009) that are all valid dates on a calendar grid where
+      the steps are not evenly spaced (``800102``; :func:`.writings.yymmdd_dates`).
 
     Read as steps instead, ``199112, 199201`` would be 89 steps apart, and the 88 between
     interpolated. An integer ``freq`` (``data.freq=1``) keeps them steps; a date frequency (a saved
@@ -436,6 +439,10 @@ def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | N
         span = f"{serials[0]:%Y-%m-%d} to {serials[-1]:%Y-%m-%d}"
         return (EXCEL_EPOCH + pd.to_timedelta(times, unit="D"),
                 f"whole numbers {lo}-{hi} read as Excel serial dates ({span}), which lie on a regular calendar grid")
+    if yymmdd_dates(values, _grid_gaps) is not None:
+        dates = pd.to_datetime(times.astype(str).str.zfill(6), format="%y%m%d")
+        return dates, (f"whole numbers {lo}-{hi} read as YYMMDD dates ({dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d};"
+                       " yy 69-99 as 19yy, 00-68 as 20yy), which lie on a regular calendar grid")
     step = int(reduce(math.gcd, np.diff(values).tolist(), 0))
     for unit, per_minute in (("s", 60), ("ms", 60_000)):
         scale = per_minute // 60

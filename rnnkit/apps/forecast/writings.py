@@ -52,7 +52,7 @@ __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "STAND_IN_YEAR", "below_b
            "clock_offsets", "dates_from_parts", "decimal_years", "excel_serial_dates", "foreign_month_names",
            "header_row", "holds_value", "interval_starts", "looks_like_data", "missing_marks", "number_like",
            "number_text", "parts_note", "period_dates", "space_grouped", "ts_steps", "typeset_numbers",
-           "without_future_centuries", "year_parts", "yearless_parts"]
+           "without_future_centuries", "year_parts", "yearless_parts", "yymmdd_dates"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -271,6 +271,21 @@ def excel_serial_dates(values: np.ndarray, grid_gaps) -> pd.DatetimeIndex | None
     dates = pd.Series(EXCEL_EPOCH + pd.to_timedelta(values, unit="D"))
     gaps = grid_gaps(dates)
     return pd.DatetimeIndex(dates) if gaps <= len(values) / 10 else None
+
+
+def yymmdd_dates(values: np.ndarray, grid_gaps) -> pd.DatetimeIndex | None:
+    """Sorted distinct whole numbers as ``YYMMDD`` dates (``800102`` for 1980-01-02; a year 2000-2009
+    loses its leading zero, ``50102``), as older statistics packages and data sets write them, when
+    that is the better reading: all in 10101-991231, at least three, not evenly spaced, every one a
+    valid date with ``yy`` 69-99 read as 19yy and 00-68 as 20yy (POSIX's rule for ``%y``), and the
+    dates on a regular calendar grid (business days, days, weeks, months) with at most one gap per
+    ten values. As steps, 1980-01-02 to 1987-05-21 are 70,420 steps of which 1,867 hold a value."""
+    if len(values) < 3 or values[0] < 10101 or values[-1] > 991231 or len(np.unique(np.diff(values))) == 1:
+        return None
+    dates = pd.Series(pd.to_datetime(pd.Series(values).astype(str).str.zfill(6), format="%y%m%d", errors="coerce"))
+    if dates.isna().any():
+        return None
+    return pd.DatetimeIndex(dates) if grid_gaps(dates) <= len(values) / 10 else None
 
 
 _PARTS = {"year": ("year", "yr"), "quarter": ("quarter", "qtr"), "month": ("month", "mon", "mo"), "day": ("day",),
