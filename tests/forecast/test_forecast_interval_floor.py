@@ -9,6 +9,7 @@ learned to grow with the lead time."""
 
 import json
 import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -111,3 +112,35 @@ def test_off_keeps_the_networks_own_interval(tmp_path, capsys):
     assert "intervals:" not in capsys.readouterr().out
     report = json.loads((run / "report.json").read_text())
     assert report["calibration"] == 1.0 and not report["interval_floor"]
+
+
+def test_the_benchmark_rescores_a_run_with_and_without_the_floor(tmp_path):
+    """benchmarks/forecast_interval_floor.py: the floor's figures are the run's own backtest, the
+    point forecasts do not move, and its coverage and score come from the forecasts it wrote."""
+    import importlib.util
+    import sys
+
+    from rnnkit.apps.forecast import pipeline, resolve_config
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location("forecast_interval_floor", bench / "forecast_interval_floor.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(bench))
+    path = tmp_path / "walk.csv"
+    pd.DataFrame({"t": np.arange(150), "value": _walk(150, seed=3)}).to_csv(path, index=False)
+    cfg = resolve_config(path=str(path), overrides=[
+        "data.time_col=t", "data.target=value", "model.hidden_size=8", "train.epochs=2", "train.patience=0",
+        "train.progress=false", "train.tensorboard=false", "model.transform=level", "baselines.models=naive"])
+    result = pipeline.train(cfg, tmp_path / "run", echo=lambda *_: None)
+    scores = module.rescore(tmp_path / "run")
+    assert scores["MASE own"] == scores["MASE floor"] == pytest.approx(result["rnn_mase"], rel=1e-9)
+    assert scores["coverage floor"] == pytest.approx(result["rnn_coverage"], rel=1e-9)
+    assert scores["largest factor"] == max(result["calibration"]) > 1.0  # two epochs: too narrow
+    assert scores["coverage floor"] >= scores["coverage own"] and scores["MSIS floor"] != scores["MSIS own"]
+    rows = pd.read_csv(tmp_path / "run" / "backtest_forecasts.csv")
+    naive = rows[rows.model == "naive"]
+    assert scores["naive coverage"] == pytest.approx(module.coverage(naive))

@@ -60,9 +60,9 @@ from .config import (
 )
 from .data import SeriesSet, future_times, read_table, season_length_for
 from .datasets import load_series
-from .intervals import floor_words
 from .features import Encoder
 from .guide import Guide
+from .intervals import floor_words
 from .metrics import mase_scale, summarize
 from .neural import NeuralForecaster
 from .report import (
