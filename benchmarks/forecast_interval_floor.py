@@ -16,6 +16,7 @@ width is paid for, and so is every miss, in proportion to its distance.
 
     python benchmarks/forecast_interval_floor.py --panel dev
     python benchmarks/forecast_interval_floor.py --walks
+    python benchmarks/forecast_interval_floor.py --runs runs/*   # folders of `rnnkit train forecast`
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--panel", choices=sorted(PANELS), default="dev")
     ap.add_argument("--walks", action="store_true", help="the six seeded synthetic series instead of a panel")
+    ap.add_argument("--runs", nargs="+", type=Path, default=[],
+                    help="rescore these run folders (trained with the naive baseline among others) instead")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("overrides", nargs="*", help="config overrides (key=value) for every run")
     args = ap.parse_args(argv)
@@ -104,8 +107,9 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     from rnnkit.apps.forecast import pipeline, resolve_config
 
-    frames = walks() if args.walks else [(name, load(source, name, freq)) for source, name, freq in PANELS[args.panel]]
-    rows = []
+    rows = [{"series": run.name, **rescore(run)} for run in args.runs]
+    frames = [] if args.runs else walks() if args.walks else [(name, load(source, name, freq))
+                                                              for source, name, freq in PANELS[args.panel]]
     with tempfile.TemporaryDirectory() as tmp:
         for name, frame in frames:
             path = Path(tmp) / f"{name}.csv"
@@ -119,7 +123,8 @@ def main(argv=None) -> int:
             print(f"done {name}", file=sys.stderr, flush=True)
     table = pd.DataFrame(rows).set_index("series")
     table.loc["mean"] = table.mean()
-    print(f"{'seeded walks' if args.walks else 'panel ' + args.panel}: the same trained runs, the RNN's interval as "
+    what = "run folders" if args.runs else "seeded walks" if args.walks else f"panel {args.panel}"
+    print(f"{what}: the same trained runs, the RNN's interval as "
           "the network gives it (own) and with the training floor (floor)")
     print()
     print("| series | " + " | ".join(table.columns) + " |")

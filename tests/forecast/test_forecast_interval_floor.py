@@ -52,12 +52,24 @@ def _history(y: np.ndarray):
 def test_a_narrow_interval_is_widened_to_cover_the_training_windows():
     y, H = _walk(300), 4
     k = FixedWidth(half=0.5, horizon=H).training_floor(_history(y), 0.8)
-    # the split-conformal factor of each step, computed here from its definition
-    ratios = np.stack([np.abs(y[o:o + H] - y[o - 1]) / 0.5 for o in range(3, len(y) - H + 1)])
-    n = len(ratios)
-    want = [np.sort(ratios[:, h])[math.ceil((n + 1) * 0.8) - 1] for h in range(H)]
+    # the split-conformal factor of each step, computed here from its definition: every origin
+    # whose step h the history observes (the last ones are partial windows, as in training)
+    want = []
+    for h in range(H):
+        ratios = np.sort([abs(y[o + h] - y[o - 1]) / 0.5 for o in range(3, len(y) - h)])
+        want.append(ratios[math.ceil((len(ratios) + 1) * 0.8) - 1])
     assert k == pytest.approx(want)
     assert all(v > 1 for v in k) and k[-1] > k[0]  # the spread must grow with the lead time
+
+
+def test_a_short_history_floors_through_its_partial_windows():
+    """8 points, lookback 3, horizon 6: no whole window, so every factor comes from partial ones
+    (step 5 from origin 3 alone; step 6 from none, so it takes the factor of all steps pooled)."""
+    y = _walk(8, seed=5)
+    k = FixedWidth(half=0.05, horizon=6).training_floor(_history(y), 0.8)
+    assert all(v > 1 for v in k)
+    first = np.sort([abs(y[o] - y[o - 1]) / 0.05 for o in range(3, 8)])
+    assert k[0] == pytest.approx(first[math.ceil(6 * 0.8) - 1])
 
 
 def test_a_wide_enough_interval_is_left_as_it_is():
@@ -69,6 +81,9 @@ def test_a_long_history_is_read_through_a_seeded_sample():
     sample = f.training_floor(_history(y), 0.8, most=400)
     assert sample == f.training_floor(_history(y), 0.8, most=400)  # the same sample each time
     assert sample != f.training_floor(_history(y), 0.8)  # 400 of 2,994 windows, not the first 2,000
+    # drawn from the whole history: calm first half (steps of 0.01), wild second half (steps of 1)
+    steps = np.random.default_rng(4).normal(size=3000) * np.where(np.arange(3000) < 1500, 0.01, 1.0)
+    assert min(f.training_floor(_history(50 + np.cumsum(steps)), 0.8, most=400)) > 1.0
 
 
 def test_the_words_say_what_was_done():
@@ -77,7 +92,7 @@ def test_the_words_say_what_was_done():
 
 
 @pytest.mark.learning
-def test_a_random_walk_gets_the_width_a_random_walk_needs(tmp_path, capsys):
+def test_a_random_walk_gets_the_width_a_random_walk_needs(tmp_path, capsys, monkeypatch):
     """With the defaults, the RNN's backtest interval on a random walk is at least 0.8 times as wide
     as the naive forecast's (the right one there); without the floor it was 0.31-0.68 of it on
     four seeded walks. ``predict`` floors the refit network's intervals too (that network, trained
@@ -96,8 +111,12 @@ def test_a_random_walk_gets_the_width_a_random_walk_needs(tmp_path, capsys):
     report = json.loads((run / "report.json").read_text())
     assert report["interval_floor"] and max(report["calibration"]) > 1.0
     assert "widened at" in (run / "report.md").read_text()
+    read = []  # the histories the floor reads: predict's is all 250 points, the refit network's
+    floor = Intervals.training_floor
+    monkeypatch.setattr(Intervals, "training_floor",
+                        lambda self, history, *a, **k: read.append(history.series[0].length) or floor(self, history, *a, **k))
     assert main(["predict", "forecast", "--run-dir", str(run), "--output", str(tmp_path / "next.csv")]) == 0
-    assert "predict: intervals:" in capsys.readouterr().out
+    assert read == [250] and "predict: intervals:" in capsys.readouterr().out
     ahead = pd.read_csv(tmp_path / "next.csv")
     assert (ahead.hi - ahead.lo).iloc[-1] >= 0.6 * 2 * 1.2816 * math.sqrt(len(ahead))  # sigma = 1 here
 

@@ -127,8 +127,10 @@ class Intervals:
 
     def training_floor(self, history: SeriesSet, level: float, most: int = FLOOR_WINDOWS) -> list[float]:
         """Per horizon step h, the factor ``k_h = max(1, c_h)`` where ``c_h`` is the split-conformal
-        factor that gives nominal coverage on the training windows (every origin of the history
-        whose H steps it observes; a seeded sample of ``most`` of them on a larger history).
+        factor that gives nominal coverage on the training windows (every origin of the history,
+        with the steps of its horizon that the history observes, as the network trains on them; a
+        seeded sample of ``most`` of them on a larger history; a step no window observes takes
+        the factor of all steps pooled).
 
         Why a floor and not a calibration: the network was fit on these windows, so its errors
         there are the smallest it makes; an interval that misses them more often than nominal
@@ -140,14 +142,20 @@ class Intervals:
         to grow with the lead time; on seeded random walks the 80% interval covered 30-59% of the
         backtest's points, and its width was a third to a half of the naive forecast's."""
         lay, H = self.layout, self.layout.horizon
-        pairs = [(s, o) for s in history.series for o in range(lay.lookback, s.length - H + 1)]
+        # partial windows count, with the steps the history observes (the network trains on them
+        # too): a short series has few or no whole ones; known-future covariates end with the history
+        ends = {s.name: s.length - H + 1 if self.encoder.future_scales else s.length for s in history.series}
+        pairs = [(s, o) for s in history.series for o in range(lay.lookback, ends[s.name])]
         if not pairs:
             return [1.0] * H
         if len(pairs) > most:
             pick = np.random.default_rng(0).choice(len(pairs), most, replace=False)
             pairs = [pairs[i] for i in np.sort(pick)]
         q = self.quantiles([s for s, _ in pairs], [o for _, o in pairs], interval_levels(level))
-        y = np.stack([s.target[o:o + H] for s, o in pairs])
+        y = np.full((len(pairs), H), np.nan)
+        for i, (s, o) in enumerate(pairs):
+            seen = s.target[o:o + H]
+            y[i, :len(seen)] = seen
         k = _conformal_factors(q, y, level, per_step=True)
         return [float(v) if np.isfinite(v) and v > 1.0 else 1.0 for v in k]
 
