@@ -352,27 +352,33 @@ class NeuralForecaster(GuideBlend, Intervals):
                        levels: Sequence[float]) -> np.ndarray:
         """``(N, H, len(levels))``: the network's own quantiles on the data's scale."""
         lay = self.layout
-        arrays, pairs = [], []
+        # each series is encoded once, and its origins share it: many origins of one series (the
+        # interval floor's training windows) are then one guide filter pass, not one per origin
+        arrays, pairs, encoded, at = [], [], [], {}
         key = ("the longest ensemble member's input length (model.ensemble_input_lens)="
                if self.cfg.model.ensemble_input_lens else "window.input_len=")
-        for i, (s, o) in enumerate(zip(series, origins)):
+        for s, o in zip(series, origins):
             if o < lay.lookback:
                 raise ValueError(f"series {s.name!r}: forecasting from position {o} needs {key}"
                                  f"{lay.input_len}" + (f" + season {lay.seasonal_lag}" if lay.seasonal_lag else "")
                                  + f" points before it, and it has {o}")
             # the calendar must reach o + H; encode extends it from the series' values (s.length),
             # which may end before its times (a series whose last values are missing)
-            a = self.encoder.encode(s, extra=max(0, o + lay.horizon - s.length))
-            self._check_future(s, a, o)
-            arrays.append(a)
+            extra = max(0, o + lay.horizon - s.length)
+            if (id(s), extra) not in at:
+                at[id(s), extra] = len(arrays)
+                arrays.append(self.encoder.encode(s, extra=extra))
+                encoded.append(s)
+            i = at[id(s), extra]
+            self._check_future(s, arrays[i], o)
             pairs.append((i, o))
         lens = self.input_lens[:len(self.nets)]
         if len(set(lens)) > 1:
-            q = self._multi_window_quantiles(series, arrays, pairs, levels)
+            q = self._multi_window_quantiles(encoded, arrays, pairs, levels)
             scales = [self.encoder.target_scale(s) for s in series]
             return np.stack([sc.inverse(qi, start=o) for sc, qi, o in zip(scales, q, origins)])
         w = build_windows(arrays, pairs, self.layouts[0], with_targets=False,
-                          guide=self.guide_rows(series, pairs, self.layouts[0]))
+                          guide=self.guide_rows(encoded, pairs, self.layouts[0]))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.cfg.train.seed)  # repeatable sample paths
             if self._mixes() and len(self.nets) > 1:
