@@ -22,6 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import markdown_table
 from forecast_panel import PANELS, load
 
 
@@ -76,10 +77,7 @@ def main(argv=None) -> int:
     table.loc["mean MASE"] = table.mean()
     print(f"panel {args.panel}: the same trained runs, backtested with the guide's share fixed at w and with auto")
     print()
-    print("| series | " + " | ".join(table.columns) + " |")
-    print("|---|" + "---|" * len(table.columns))
-    for name, r in table.iterrows():
-        print(f"| {name} | " + " | ".join(f"{v:.3f}" for v in r) + " |")
+    print(markdown_table(["series", *table.columns], [[name, *(f"{v:.3f}" for v in r)] for name, r in table.iterrows()]))
     return 0
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import markdown_table
 from forecast_panel import PANELS, load
 
 ALPHA = 0.2  # the 80% interval
@@ -127,10 +128,7 @@ def main(argv=None) -> int:
     print(f"{what}: the same trained runs, the RNN's interval as "
           "the network gives it (own) and with the training floor (floor)")
     print()
-    print("| series | " + " | ".join(table.columns) + " |")
-    print("|---|" + "---|" * len(table.columns))
-    for name, r in table.iterrows():
-        print(f"| {name} | " + " | ".join(f"{v:.3f}" for v in r) + " |")
+    print(markdown_table(["series", *table.columns], [[name, *(f"{v:.3f}" for v in r)] for name, r in table.iterrows()]))
     return 0
 
 
