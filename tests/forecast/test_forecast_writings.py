@@ -526,6 +526,8 @@ def test_whole_numbers_written_as_text_are_read_as_numbers(tmp_path):
     sset = build_series(table, time_col="year", target=["wheat"])
     as_numbers = build_series(table.assign(year=years), time_col="year", target=["wheat"])
     assert sset.freq == as_numbers.freq == 5 and sset.series[0].length == len(years)
+    assert any("whole numbers 1565-1820 look like years, but years before 1678 do not fit a timestamp: read as "
+               "integer steps of 5" in n for n in sset.notes), sset.notes
     np.testing.assert_array_equal(sset.series[0].target, VALUES[:len(years)])
     modern = build_series(pd.DataFrame({"year": [f" {y}" for y in range(1960, 2020)], "v": VALUES}),
                           time_col="year", target=["v"])

@@ -411,6 +411,22 @@ _FIRST_YEAR, _LAST_YEAR = 1678, 2261
 _EPOCH_START, _EPOCH_END = 315_532_800, 4_102_444_800  # 1980-01-01 and 2100-01-01 in Unix seconds
 
 
+def _years_before_timestamps(times: pd.Series, freq: Any) -> str | None:
+    """What a note says of integer times that would be years (one to ten apart, as
+    :func:`_calendar_integers` reads them) but begin before 1678, the first year a pandas timestamp
+    holds (Playfair's wheat prices, 1565-1821): they stay integer steps; None otherwise."""
+    if not pd.api.types.is_integer_dtype(times) or freq is not None or len(times) < 2:
+        return None
+    values = np.unique(times.to_numpy())
+    lo, hi, steps = int(values.min()), int(values.max()), np.diff(values)
+    every = int(reduce(math.gcd, steps.tolist(), 0))
+    if not (1000 <= lo < _FIRST_YEAR and hi <= _LAST_YEAR and every <= _MOST_YEARS and steps.min() == every):
+        return None
+    return (f"whole numbers {lo}-{hi} look like years, but years before {_FIRST_YEAR} do not fit a timestamp: read "
+            f"as integer steps" + (f" of {every}" if every > 1 else "") + " (with the horizon of integer steps; "
+            "--horizon sets another)")
+
+
 def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | None:
     """Integer times that encode calendar dates, as tables exported from databases and statistics
     packages often write them, as ``(dates, how they were read)``; None when they are steps.
@@ -824,6 +840,8 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if calendar is not None:
         times, how = calendar
         read_notes.append(f"time column {time_col!r}: {how} (data.freq=1 keeps them integer steps)")
+    elif (early := _years_before_timestamps(times, freq)) is not None:
+        read_notes.append(f"time column {time_col!r}: {early}")
     if aggregate != "none":
         numbers = {c: _numeric(df[c], c, role, read_notes) for cols, role in
                    ((target, "target"), (past, "past covariate"), (future, "known-future covariate")) for c in cols}
