@@ -60,6 +60,40 @@ def test_too_short_names_the_longest_horizon_that_works():
     assert cfg.window.horizon == 6
 
 
+def test_too_short_errors_name_only_settings_that_were_tried_and_work():
+    """Two years of weekly values (plotly's normalised stock prices, 105 weeks) are too short for
+    two seasons of 52 plus the horizon 13: the error names the longest horizon that works with the
+    season and says the default horizon works without one. A panel of 12-point series (gapminder's
+    life expectancy every five years) with one backtest window already names no lower window
+    count, and the horizon it names works. Each named setting resolves without an error."""
+    weekly = pd.DataFrame({"date": pd.date_range("2018-01-07", periods=105, freq="W"),
+                           "y": 1 + np.cumsum(np.random.default_rng(0).normal(0, 0.02, 105))})
+    sset = build_series(weekly, time_col="date", target=["y"])
+    with pytest.raises(ValueError, match=r"the longest horizon that would work is 1 \(--horizon 1\); without a "
+                                         r"season \(data.season_length=1\) the horizon 13 works$"):
+        resolve_sizes(ForecastConfig(), sset)
+    from rnnkit import config as C
+
+    cfg, _ = resolve_sizes(C.apply_overrides(ForecastConfig(), ["data.season_length=1"]), sset)
+    assert cfg.window.horizon == 13
+    resolve_sizes(C.apply_overrides(ForecastConfig(), ["window.horizon=1"]), sset)
+    years = np.arange(1952, 2008, 5)
+    panel = pd.DataFrame({"country": np.repeat(["a", "b"], 12), "year": np.tile(years, 2),
+                          "life": np.r_[np.linspace(28.8, 43.8, 12), np.linspace(55.2, 76.4, 12)]})
+    sset = build_series(panel, time_col="year", id_col="country", target=["life"])
+    with pytest.raises(ValueError) as err:
+        resolve_sizes(ForecastConfig(), sset)
+    message = str(err.value)
+    assert "too few for input length 4 + validation 2 + 2 training origins;" in message
+    assert "lower backtest.windows" not in message and "lower window.input_len" not in message
+    assert message.endswith("the longest horizon that would work with one backtest window is 4 "
+                            "(--horizon 4 backtest.windows=1)")
+    cfg, _ = resolve_sizes(C.apply_overrides(ForecastConfig(), ["window.horizon=4", "backtest.windows=1"]), sset)
+    assert (cfg.window.horizon, cfg.backtest.windows) == (4, 1)
+    with pytest.raises(ValueError):
+        resolve_sizes(C.apply_overrides(ForecastConfig(), ["window.horizon=5", "backtest.windows=1"]), sset)
+
+
 def test_log_candidates_only_for_positive_series():
     pos = build_series(_real("QS"), time_col="date", target=["y"])
     assert candidates(ForecastConfig(), pos) == ["level", "level_deseason", "seasonal", "guided", "level_log",

@@ -537,3 +537,56 @@ def test_paths_hash_each_series_once_with_the_keys_refit_key_makes(monkeypatch):
     one_by_one = Guide("ets", 12).fit(history_set(sset, [100]))  # each window's key made by refit_key
     for o, got in zip(range(L, 104), batched):
         np.testing.assert_array_equal(got, one_by_one.path(s, o, L, H))
+
+
+def test_a_history_too_short_for_autoets_gets_simple_exponential_smoothing(tmp_path, capsys):
+    """statsforecast's AutoETS fits nothing to 6 values or fewer ("tiny datasets"), so a panel of
+    12-point yearly series with one backtest window (gapminder's life expectancy, 1952-2007; the
+    horizon 4 the too-short error names) stopped with a traceback in the guide's search. There
+    the guide is ETS(A,N,N) with alpha by least squares, as R's ets falls back to: alpha minimises
+    the one-step squared errors (checked against a fine grid), the forecast is the last level; with
+    7 values it is AutoETS's own search. The run trains, backtests and forecasts."""
+    from rnnkit.apps.forecast.config import BaselineConfig
+    from rnnkit.apps.forecast.guide import TINY, _StatsforecastETS, tiny_ses
+    from rnnkit.cli import main
+
+    pytest.importorskip("statsforecast")
+    from statsforecast.models import AutoETS
+
+    y = np.array([28.8, 30.3, 32.0, 34.0, 36.1, 38.4]) + np.array([0.0, 0.4, -0.5, 0.3, -0.2, 0.1])
+    searcher = _StatsforecastETS("ets", 1, BaselineConfig())
+    spec, params = searcher.search(y)
+    assert len(y) == TINY and spec == ("ANNN", 1, 2) and (spec, params[0]) == (tiny_ses(y)[0], tiny_ses(y)[1][0])
+
+    def sse(alpha):
+        level, total = y[0], 0.0
+        for v in y[1:]:
+            total += (v - level) ** 2
+            level += alpha * (v - level)
+        return total, level
+
+    grid = np.linspace(1e-4, 0.9999, 20001)
+    best = grid[np.argmin([sse(a)[0] for a in grid])]
+    assert params[0] == pytest.approx(best, abs=1e-3) and params[4] == y[0]
+    fitted, mean = searcher.run(y, spec, params, 3)
+    np.testing.assert_allclose(mean, sse(params[0])[1], rtol=1e-6)  # the last level, flat
+    seven = np.r_[y, 38.9]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        own = AutoETS(season_length=1, model="ZZZ").fit(seven).model_
+    spec7, params7 = searcher.search(seven)
+    assert spec7[0] == own["components"]
+    np.testing.assert_array_equal(params7, own["par"])
+    years = np.arange(1952, 2008, 5)
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"country": np.repeat(["a", "b", "c"], 12), "year": np.tile(years, 3),
+                          "life": np.concatenate([np.linspace(lo, hi, 12) + rng.normal(0, 0.3, 12)
+                                                  for lo, hi in ((28.8, 43.8), (55.2, 76.4), (40.1, 70.2))])})
+    path = tmp_path / "life.csv"
+    frame.to_csv(path, index=False)
+    args = ["train", "forecast", "--data", str(path), "--id-col", "country", "--target", "life", "--horizon", "4",
+            "backtest.windows=1", "--run-dir", str(tmp_path / "run"), "--preset", "tiny", "train.progress=false",
+            "train.tensorboard=false", "train.epochs=4"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert main(["forecast", "predict", str(tmp_path / "run"), "--output", str(tmp_path / "f.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 3 * 4

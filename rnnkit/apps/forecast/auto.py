@@ -32,6 +32,7 @@ model.scaling/local_level/log_target/deseasonalize/seasonal_diff as set.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -67,8 +68,10 @@ def default_horizon(freq) -> int:
     return H
 
 
-def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet) -> tuple[ForecastConfig, list[str]]:
-    """``cfg`` with every size left at 0 filled in from the data, and the lines that say what was chosen."""
+def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet, hints: bool = True) -> tuple[ForecastConfig, list[str]]:
+    """``cfg`` with every size left at 0 filled in from the data, and the lines that say what was
+    chosen. A series too short is an error that names the settings that would work (each tried
+    here; ``hints=False`` leaves them out, as the tries themselves do)."""
     m = cfg.data.season_length or season_length_for(sset.freq)
     T = min(s.length for s in sset.series)
     shortest = min(sset.series, key=lambda s: s.length).name
@@ -87,11 +90,14 @@ def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet) -> tuple[ForecastConfig,
         raise ValueError(f"series {shortest!r} has {T} points, fewer than {key} + window.horizon = "
                          f"{given_l} + {H} = {given_l + H}; the longest input that fits is {T - H}")
     if T < 2 * m + H:
-        longest = T - 2 * m
+        longest = _longest_horizon(cfg, sset, T - 2 * m) if hints else 0
+        plain = hints and m > 1 and not cfg.data.season_length and _fits(
+            cfg, sset, ["data.season_length=1", f"window.horizon={H}"])
         raise ValueError(
             f"series {shortest!r} has {T} points, fewer than two seasons plus the horizon (2 x {m} + {H} = "
             f"{2 * m + H}): " + (f"the longest horizon that would work is {longest} (--horizon {longest})"
-                                 if longest >= 1 else f"it needs at least {2 * m + 1} points"))
+                                 if longest else f"it needs at least {2 * m + 1} points")
+            + (f"; without a season (data.season_length=1) the horizon {H} works" if plain else ""))
     K, stride = cfg.backtest.windows, cfg.backtest.stride
     if K == 0:
         stride = stride or max(1, math.ceil(H / 2))
@@ -110,20 +116,36 @@ def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet) -> tuple[ForecastConfig,
         over.append(f"window.input_len={L}")
     L = max(L, max(cfg.model.ensemble_input_lens or (0,)))
     if hist - val - L < 2:
-        spare = hist - val - lmin - 2
-        longest = H + min(spare, (K - 1) * stride) if spare > -(K - 1) * stride else 0
+        longest = _longest_horizon(cfg, sset, H, ["backtest.windows=1"]) if hints else 0
+        levers = [name for name, lower in (("backtest.windows", K > 1), (key, L > lmin)) if lower]
         raise ValueError(
             f"series {shortest!r} has {T} points: a backtest of {K} window(s) {stride} steps apart with horizon {H} "
-            f"leaves {hist} points of history, too few for input length {L} + validation {val} + 2 training origins "
-            f"(lower backtest.windows or {key})"
+            f"leaves {hist} points of history, too few for input length {L} + validation {val} + 2 training origins"
+            + (f" (lower {' or '.join(levers)})" if levers else "")
             + (f"; the shortest input that would work is {lmin} (--input-len {lmin})" if hist - val - lmin >= 2 else "")
             + (f"; the longest horizon that would work with one backtest window is {longest} "
-               f"(--horizon {longest} backtest.windows=1)" if longest >= 1 else ""))
+               f"(--horizon {longest} backtest.windows=1)" if longest else ""))
     cfg = C.apply_overrides(cfg, over) if over else cfg
     said.append(f"sizes: horizon {H}{' (from the frequency)' if auto_h else ''}, input length {L}, "
                 f"{K} backtest origin(s) {stride} steps apart, validation span {val} point(s), season {m} "
                 f"(shortest series: {T} points, {hist} before the first origin)")
     return cfg, said
+
+
+def _fits(cfg: ForecastConfig, sset: SeriesSet, overrides: list[str]) -> bool:
+    """Whether ``cfg`` with ``overrides`` sizes ``sset`` without an error: a hint in an error
+    names only settings that were tried."""
+    try:
+        resolve_sizes(C.apply_overrides(cfg, overrides), sset, hints=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _longest_horizon(cfg: ForecastConfig, sset: SeriesSet, most: int, overrides: Sequence[str] = ()) -> int:
+    """The longest horizon up to ``most`` with which ``cfg`` (and ``overrides``) sizes ``sset``;
+    0 where none does."""
+    return next((h for h in range(most, 0, -1) if _fits(cfg, sset, [*overrides, f"window.horizon={h}"])), 0)
 
 
 def transform_overrides(name: str, guide: str = "none") -> list[str]:

@@ -113,6 +113,30 @@ class _StatsmodelsFits:
         return tuple(spec[0]), tuple(spec[1]), spec[2]
 
 
+# statsforecast's AutoETS fits no model to this many values or fewer (its smallest, ETS(A,N,N),
+# has 2 parameters and needs more than 2 + 4 values): it raises NotImplementedError("tiny datasets")
+TINY = 6
+
+
+def tiny_ses(y: np.ndarray) -> tuple:
+    """The guide's model for a history too short for AutoETS (:data:`TINY` values or fewer: a
+    panel of yearly series of 12 points, with one backtest window): simple exponential smoothing,
+    ETS(A,N,N), as R's ``ets`` falls back to for tiny data: the level starts at y_0 and alpha in
+    [0.0001, 0.9999] minimises the one-step squared errors l_t = l_{t-1} + alpha (y_t - l_{t-1}),
+    the forecast l_n. Returns ``(spec, params)`` as :meth:`_StatsforecastETS.search` does."""
+    from scipy.optimize import minimize_scalar
+
+    def sse(alpha: float) -> float:
+        level, total = y[0], 0.0
+        for v in y[1:]:
+            total += (v - level) ** 2
+            level += alpha * (v - level)
+        return total
+
+    alpha = float(minimize_scalar(sse, bounds=(1e-4, 0.9999), method="bounded").x) if len(y) > 1 else 0.9999
+    return ("ANNN", 1, 2), np.array([alpha, np.nan, np.nan, np.nan, y[0]], dtype=np.float64)
+
+
 class _StatsforecastETS:
     """statsforecast's AutoETS (its default ``ZZZ`` search, as the AutoETS baseline) and its filter
     with fixed parameters (``forward_ets``).
@@ -134,6 +158,8 @@ class _StatsforecastETS:
         from statsforecast.models import AutoETS
 
         y = np.asarray(y, dtype=np.float64)
+        if len(y) <= TINY:
+            return tiny_ses(y)
         m = self.m if 1 < self.m <= self.max_season and len(y) >= 2 * self.m else 1
         with warnings.catch_warnings(), _one_blas_thread():
             warnings.simplefilter("ignore")
