@@ -568,7 +568,7 @@ def test_a_history_too_short_for_autoets_gets_simple_exponential_smoothing(tmp_p
     grid = np.linspace(1e-4, 0.9999, 20001)
     best = grid[np.argmin([sse(a)[0] for a in grid])]
     assert params[0] == pytest.approx(best, abs=1e-3) and params[4] == y[0]
-    fitted, mean = searcher.run(y, spec, params, 3)
+    _, mean = searcher.run(y, spec, params, 3)
     np.testing.assert_allclose(mean, sse(params[0])[1], rtol=1e-6)  # the last level, flat
     seven = np.r_[y, 38.9]
     with warnings.catch_warnings():
