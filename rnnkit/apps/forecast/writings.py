@@ -237,6 +237,34 @@ def decimal_years(values: np.ndarray) -> tuple[pd.Series, str] | None:
     return None
 
 
+def decimal_year_instants(times: pd.Series) -> tuple[pd.Series, str] | None:
+    """Instants written from R's decimal years (``lubridate::date_decimal`` of a weekly ``ts``'s
+    ``time()``: astsa's ``cmort`` is ``1970-01-01T00:00:00Z, 1970-01-08T00:27:49Z ...``, each week
+    a 52nd of its year, so the clock drifts) read as :func:`decimal_years` reads the numbers they
+    were made from, and how; None for times on a regular grid, whole days, or any other times.
+    Read as they are, such weeks lie on no grid (the steps differ by seconds), and the series
+    stopped with "leave ... of the steps of a 's' grid empty"."""
+    distinct = pd.Series(times.drop_duplicates().sort_values().to_numpy())  # a panel repeats its times
+    if len(distinct) < 3 or (distinct == distinct.dt.normalize()).all():
+        return None
+    steps = np.diff(distinct.to_numpy())
+    if len(np.unique(steps)) == 1 or np.median(steps) < np.timedelta64(1, "D"):
+        return None  # evenly spaced (a grid already), or readings within the day (no ts of R's years)
+    year = distinct.dt.year
+    start = pd.to_datetime(pd.DataFrame({"year": year, "month": 1, "day": 1}))
+    end = pd.to_datetime(pd.DataFrame({"year": year + 1, "month": 1, "day": 1}))
+    read = decimal_years((year + (distinct - start) / (end - start)).to_numpy(np.float64))
+    if read is None:
+        return None
+    dates, how = read
+    if pd.Series(dates).duplicated().any():
+        return None  # two instants in one period: not one value per period of a ts
+    dates = pd.Series(pd.to_datetime(dates).to_numpy(), index=distinct.to_numpy())
+    return (pd.Series(dates.reindex(times.to_numpy()).to_numpy(), index=times.index),
+            f"times {distinct.iloc[0]}, {distinct.iloc[1]} ... are R's decimal years written as instants; "
+            f"{how.removeprefix('decimal years ')}")
+
+
 def ts_steps(values: np.ndarray) -> tuple[np.ndarray, int, str] | None:
     """``(steps, f, how)`` for times R's ``time()`` writes for a ``ts`` whose frequency f is no
     calendar's (its unit is not a year): numbers 1/f apart, f whole from 2 to 1,000 (fpp2's
