@@ -331,7 +331,8 @@ class BaselineConfig:
     ``max_season`` bounds statsforecast's AutoARIMA too: with a longer season (half-hours' 48,
     weeks' 52) it searches no seasonal AR or MA orders, seasonal differencing alone modelling the
     season, because a seasonal term at lag m makes the model's state at least m long, and each
-    exact-likelihood evaluation far costlier (36 s a fit on 245 half-hours, against 0.4 s without). The report's model label says so.
+    exact-likelihood evaluation far costlier (36 s a fit on 245 half-hours, against 0.4 s
+    without). The report's model label says so.
     arima_search: how statsforecast's AutoARIMA searches its orders. ``auto`` (default): R's
         auto.arima rule, approximate for a series longer than 150 points or a season longer than 12
         (the candidates ranked by the conditional-sum-of-squares likelihood, the chosen one then fit
