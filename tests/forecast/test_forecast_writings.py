@@ -477,6 +477,34 @@ def test_rows_written_twice_are_read_once_and_differing_ones_stay_an_error():
         _read(twice)
 
 
+def test_rows_that_repeat_a_time_and_its_values_in_every_column_read_are_read_once():
+    """The Metro Interstate traffic counts write an hour once per weather description, the count
+    the same: "duplicated timestamp 2012-10-10 07:00:00". Rows that repeat every column read (time,
+    target, covariates) are read once, with a note naming the columns not read in which they
+    differ; where the count differs between them it stays an error, and a covariate read is a
+    column read."""
+    frame = pd.DataFrame({"date": MONTHS.strftime("%Y-%m-%d"), "value": VALUES, "weather": "rain",
+                          "promo": np.arange(60) % 2})
+    extra = frame.iloc[[5, 9]].assign(weather="drizzle")
+    twice = pd.concat([frame.iloc[:10], extra, frame.iloc[10:]], ignore_index=True)
+    sset = build_series(twice, time_col="date", target=["value"])
+    np.testing.assert_array_equal(sset.series[0].target, VALUES)
+    assert ("2 row(s) repeating an earlier row in every column read (the first: row 10; they differ only in "
+            "'weather', 'promo', not read) were read once") not in sset.notes  # promo does not differ
+    assert ("2 row(s) repeating an earlier row in every column read (the first: row 10; they differ only in "
+            "'weather', not read) were read once") in sset.notes, sset.notes
+    with_promo = build_series(twice, time_col="date", target=["value"], future=["promo"])
+    assert with_promo.series[0].length == 60
+    differing = twice.copy()
+    differing.loc[10, "promo"] = 1 - differing.loc[10, "promo"]
+    with pytest.raises(ValueError, match="duplicated timestamp 1950-06-01"):
+        build_series(differing, time_col="date", target=["value"], future=["promo"])
+    differing = twice.copy()
+    differing.loc[11, "value"] += 1
+    with pytest.raises(ValueError, match="duplicated timestamp 1950-10-01"):
+        build_series(differing, time_col="date", target=["value"])
+
+
 @pytest.mark.parametrize("cells, expected", [
     (["1\u202f000,00", "999,50", "12\u202f345,25"], [1000.0, 999.5, 12345.25]),  # French Excel: narrow no-break
     (["1 000", "12 500", "980"], [1000.0, 12500.0, 980.0]),  # plain spaces, whole numbers
