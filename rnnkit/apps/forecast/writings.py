@@ -78,8 +78,9 @@ def period_dates(text: pd.Series) -> pd.Series | None:
         if month.notna().all():
             yy = named[1].astype(int)
             year = np.where(yy <= 68, 2000 + yy, 1900 + yy)
-            # months in a row, one apart mostly: "Jan 01, Jan 02" (days without a year) is not this
-            steps = np.diff(year * 12 + month.to_numpy(int))
+            # months in a row, one apart mostly: "Jan 01, Jan 02" (days without a year) is not this;
+            # each month counted once (a panel's rows repeat it), so the distinct values decide
+            steps = np.diff(pd.unique(year * 12 + month.to_numpy(int)))
             if len(steps) == 0 or (np.abs(steps) == 1).mean() >= 0.5:
                 return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}))
     months = text.str.extract(_MONTH_CODE)
