@@ -186,3 +186,22 @@ def test_a_short_series_needs_a_correlation_beyond_chance():
         changes = np.tile([1.0, -0.5, -0.5, 1.0], 7)[:25] * 1.2 + np.random.default_rng(seed).standard_normal(25)
         found = find_season([np.cumsum(changes)])
         assert found is None or found.r_one >= 3 / np.sqrt(found.changes), (seed, found)
+
+
+def test_steps_below_an_hour_with_a_day_too_long_for_a_season_say_how_to_give_it(tmp_path, capsys):
+    """10-minute readings: a day is 144 steps, over the 96 a default season may be, so the series
+    gets none; the run says so and names the setting that gives it its day."""
+    from rnnkit.apps.forecast.grid import day_too_long_words
+
+    assert day_too_long_words("15min") is None and day_too_long_words("h") is None
+    assert day_too_long_words("7min") is None  # no whole day of steps
+    assert "data.season_length=288" in day_too_long_words("5min")
+    times = pd.date_range("2024-01-01", periods=4 * 144, freq="10min")
+    load = 50 + 20 * np.sin(np.arange(len(times)) * 2 * np.pi / 144) + np.random.default_rng(0).normal(0, 1, len(times))
+    data = tmp_path / "meter.csv"
+    pd.DataFrame({"time": times, "kw": load}).to_csv(data, index=False)
+    assert main(["train", "forecast", "--data", str(data), "--run-dir", str(tmp_path / "r"), *FAST,
+                 "model.transform=level"]) == 0
+    out = capsys.readouterr().out
+    assert ("season: none by default for steps of 10min: a day is 144 of them" in out
+            and "data.season_length=144 gives the series its day" in out), out

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .sessions import Session
 
-__all__ = ["fixed_step", "future_times", "grid_between", "grid_size", "infer_freq", "off_grid", "season_length_for",
+__all__ = ["day_too_long_words", "fixed_step", "future_times", "grid_between", "grid_size", "infer_freq", "off_grid", "season_length_for",
            "snap_to_clock", "snap_to_period"]
 
 
@@ -207,6 +207,21 @@ def season_length_for(freq: Any) -> int:
     if offset.n > 1:  # every 3 hours: 8 a day; every 2 days has no whole week
         m = m // offset.n if base == "H" and m % offset.n == 0 else 1
     return m
+
+
+def day_too_long_words(freq: Any) -> str | None:
+    """Why steps below an hour whose day is longer than :data:`MAX_DAY_STEPS` get no season (10
+    minutes: 144 a day), and how to give them their day; None for any other frequency."""
+    if not isinstance(freq, str) or season_length_for(freq) != 1:
+        return None
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if offset.rule_code.split("-")[0].upper() not in ("MIN", "T", "S"):
+        return None
+    steps = 86400 / pd.Timedelta(offset).total_seconds()
+    if steps != int(steps) or steps <= MAX_DAY_STEPS:
+        return None
+    return (f"season: none by default for steps of {freq}: a day is {int(steps)} of them, longer than a default "
+            f"season may be ({MAX_DAY_STEPS}); data.season_length={int(steps)} gives the series its day")
 
 
 def grid_between(first: Any, last: Any, freq: Any) -> pd.DatetimeIndex:

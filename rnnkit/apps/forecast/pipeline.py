@@ -61,6 +61,7 @@ from .config import (
 from .data import SeriesSet, future_times, read_table, season_length_for
 from .datasets import load_series
 from .features import Encoder
+from .grid import day_too_long_words
 from .guide import Guide
 from .intervals import floor_words
 from .metrics import mase_scale, summarize
@@ -237,6 +238,8 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     elif isinstance(loaded.freq, (int, np.integer)) and not cfg.data.season_length:
         said.append("season: none found in the integer steps' changes before the first backtest origin "
                     "(data.season_length=N gives the series one)")
+    elif not cfg.data.season_length and day_too_long_words(loaded.freq):
+        said.append(day_too_long_words(loaded.freq))
     sset, plan, history, stride, train_set = _prepare(cfg, loaded)
     cfg, why = resolve_likelihood(cfg, history)
     if why:
