@@ -16,8 +16,8 @@ import pandas as pd
 
 from .sessions import Session
 
-__all__ = ["day_too_long_words", "fixed_step", "future_times", "grid_between", "grid_size", "infer_freq", "off_grid", "season_length_for",
-           "snap_to_clock", "snap_to_period"]
+__all__ = ["day_too_long_words", "fixed_step", "future_times", "grid_between", "grid_size", "infer_freq",
+           "off_grid", "season_length_for", "snap_to_clock", "snap_to_period"]
 
 
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
