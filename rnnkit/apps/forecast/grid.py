@@ -199,9 +199,8 @@ def season_length_for(freq: Any) -> int:
     offset = pd.tseries.frequencies.to_offset(freq)
     base = offset.rule_code.split("-")[0].upper()
     if base in ("MIN", "T", "S"):  # a day of steps below an hour, where it is whole and not too long
-        day, step = 86400, pd.Timedelta(offset).total_seconds()
-        steps = day / step
-        return int(steps) if steps == int(steps) and 2 <= steps <= MAX_DAY_STEPS else 1
+        steps = _whole_day_steps(freq)
+        return steps if steps is not None and 2 <= steps <= MAX_DAY_STEPS else 1
     m = {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4, "W": 52, "D": 7, "B": 5, "H": 24,
          "BH": 8}.get(base, 1)
     if offset.n > 1:  # every 3 hours: 8 a day; every 2 days has no whole week
@@ -209,19 +208,24 @@ def season_length_for(freq: Any) -> int:
     return m
 
 
-def day_too_long_words(freq: Any) -> str | None:
-    """Why steps below an hour whose day is longer than :data:`MAX_DAY_STEPS` get no season (10
-    minutes: 144 a day), and how to give them their day; None for any other frequency."""
-    if not isinstance(freq, str) or season_length_for(freq) != 1:
-        return None
+def _whole_day_steps(freq: str) -> int | None:
+    """How many steps of ``freq`` make a day, for steps below an hour (minutes, seconds) that
+    divide it; None otherwise."""
     offset = pd.tseries.frequencies.to_offset(freq)
     if offset.rule_code.split("-")[0].upper() not in ("MIN", "T", "S"):
         return None
     steps = 86400 / pd.Timedelta(offset).total_seconds()
-    if steps != int(steps) or steps <= MAX_DAY_STEPS:
+    return int(steps) if steps == int(steps) else None
+
+
+def day_too_long_words(freq: Any) -> str | None:
+    """Why steps below an hour whose day is longer than :data:`MAX_DAY_STEPS` get no season (10
+    minutes: 144 a day), and how to give them their day; None for any other frequency."""
+    steps = _whole_day_steps(freq) if isinstance(freq, str) else None
+    if steps is None or steps <= MAX_DAY_STEPS:
         return None
-    return (f"season: none by default for steps of {freq}: a day is {int(steps)} of them, longer than a default "
-            f"season may be ({MAX_DAY_STEPS}); data.season_length={int(steps)} gives the series its day")
+    return (f"season: none by default for steps of {freq}: a day is {steps} of them, longer than a default "
+            f"season may be ({MAX_DAY_STEPS}); data.season_length={steps} gives the series its day")
 
 
 def grid_between(first: Any, last: Any, freq: Any) -> pd.DatetimeIndex:

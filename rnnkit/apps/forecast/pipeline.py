@@ -238,8 +238,8 @@ def train(cfg: ForecastConfig, run_dir: Path, resume: bool = False, echo=print) 
     elif isinstance(loaded.freq, (int, np.integer)) and not cfg.data.season_length:
         said.append("season: none found in the integer steps' changes before the first backtest origin "
                     "(data.season_length=N gives the series one)")
-    elif not cfg.data.season_length and day_too_long_words(loaded.freq):
-        said.append(day_too_long_words(loaded.freq))
+    elif not cfg.data.season_length and (words := day_too_long_words(loaded.freq)):
+        said.append(words)
     sset, plan, history, stride, train_set = _prepare(cfg, loaded)
     cfg, why = resolve_likelihood(cfg, history)
     if why:
