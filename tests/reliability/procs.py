@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import warm
 
 HERE = Path(__file__).parent
 # Small settings: about 60 training batches per epoch on the corpus below, seconds per run.
@@ -23,24 +23,22 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def rnnkit(*args: str, check: int | None = 0, timeout: float = 300, **extra_env: str) -> subprocess.CompletedProcess:
-    """Run ``python -m rnnkit ARGS`` in a fresh process; assert its exit code when ``check`` is set."""
-    proc = subprocess.run([sys.executable, "-m", "rnnkit", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env(**extra_env))
+    """Run ``python -m rnnkit ARGS`` in its own process (forked warm: warm.py); assert its exit code
+    when ``check`` is set."""
+    proc = warm.run(["-m", "rnnkit", *args], timeout=timeout, env=env(**extra_env))
     if check is not None:
         assert proc.returncode == check, f"exit {proc.returncode} (expected {check})\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     return proc
 
 
 def rnnkit_injected(spec: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``rnnkit ARGS`` in a fresh process with the faults of ``spec`` installed (see inject.py)."""
-    return subprocess.run([sys.executable, str(HERE / "inject.py"), spec, *args], capture_output=True,
-                          text=True, timeout=timeout, env=env())
+    """``rnnkit ARGS`` in its own process with the faults of ``spec`` installed (see inject.py)."""
+    return warm.run([str(HERE / "inject.py"), spec, *args], timeout=timeout, env=env())
 
 
 def script(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run tests/reliability/tiny_run.py (a Trainer on a small GRU) in a fresh process."""
-    return subprocess.run([sys.executable, str(HERE / "tiny_run.py"), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env())
+    """Run tests/reliability/tiny_run.py (a Trainer on a small GRU) in its own process."""
+    return warm.run([str(HERE / "tiny_run.py"), *args], timeout=timeout, env=env())
 
 
 def one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:

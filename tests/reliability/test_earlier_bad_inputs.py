@@ -37,6 +37,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+import warm
 from procs import env, one_line_error, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,9 +46,9 @@ TINY = ("--preset", "tiny", *QUIET)
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``python -m rnnkit ARGS`` from this checkout, in a fresh process (one torch thread)."""
-    return subprocess.run([sys.executable, "-m", "rnnkit", *args], capture_output=True, text=True, check=False,
-                          timeout=timeout, cwd=ROOT, env=env(PYTHONPATH=str(ROOT)))
+    """``python -m rnnkit ARGS`` from this checkout, in its own process (one torch thread; forked
+    from a warm interpreter, see warm.py)."""
+    return warm.run(["-m", "rnnkit", *args], timeout=timeout, cwd=ROOT, env=env(PYTHONPATH=str(ROOT)))
 
 
 def main_here(*args: str) -> subprocess.CompletedProcess:
