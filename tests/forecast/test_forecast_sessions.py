@@ -16,7 +16,7 @@ import pytest
 from rnnkit.apps.forecast import build_series
 from rnnkit.apps.forecast.features import Encoder, calendar_features
 from rnnkit.apps.forecast.grid import future_times, season_length_for
-from rnnkit.apps.forecast.sessions import Session
+from rnnkit.apps.forecast.sessions import Session, infer_session
 from rnnkit.cli import main
 
 FAST = ["--preset", "tiny", "train.progress=false", "train.tensorboard=false", "train.epochs=2",
@@ -223,6 +223,93 @@ def test_a_session_file_trains_and_forecasts_in_session_order_through_the_cli(tm
     assert main(["predict", str(run), "--output", str(tmp_path / "next.csv")]) == 0
     ahead = pd.to_datetime(pd.read_csv(tmp_path / "next.csv")["time"])
     assert list(ahead) == list(pd.date_range("2024-02-26 09:00", "2024-02-26 16:00", freq="h"))  # a Monday
+
+
+# ------------------------------------------------------------------- sessions past midnight
+def night_times(days: pd.DatetimeIndex, start: str, slots: int, step: str) -> pd.DatetimeIndex:
+    """``slots`` readings ``step`` apart from ``start`` on each of ``days``, running past midnight."""
+    clock = pd.Timedelta(f"{start}:00") + pd.Timedelta(pd.tseries.frequencies.to_offset(step)) * np.arange(slots)
+    return pd.DatetimeIndex(days.repeat(slots) + pd.TimedeltaIndex(np.tile(clock, len(days))))
+
+
+NIGHTS = night_times(pd.date_range("2024-01-01", periods=35), "22:00", 48, "10min")  # 22:00-05:50, every night
+
+
+def test_a_night_shifts_session_runs_past_midnight_and_is_read_in_session_order():
+    """Ten-minute readings 22:00-05:50 every night for five weeks (a night shift). Before, the
+    earliest and latest clock times (00:00, 23:50) left no night, so the file stopped with the
+    emptiness error of a 10-minute grid. Now: 35 sessions of 48 slots, each on the day it
+    starts, 05:50 followed by 22:00 the same day, season 48 (one session)."""
+    sset = _read(NIGHTS)
+    s = sset.series[0]
+    assert isinstance(sset.freq, Session) and sset.freq.past_midnight
+    assert sset.freq.spec == "session 10min 22:00-05:50 Mon Tue Wed Thu Fri Sat Sun"
+    assert s.length == 35 * 48 and s.filled == 0 and (s.times == NIGHTS).all()
+    assert season_length_for(sset.freq) == 48
+    assert sset.notes[0].startswith("frequency: 10-minute readings in a daily session 22:00-05:50 (into the next day) "
+                                    "every day, the breaks skipped (48 per session; season 48, one session;")
+    assert list(future_times(NIGHTS[-1], sset.freq, 2)) == [pd.Timestamp("2024-02-05 22:00"),
+                                                            pd.Timestamp("2024-02-05 22:10")]
+    assert list(future_times(pd.Timestamp("2024-01-02 05:50"), sset.freq, 1)) == [pd.Timestamp("2024-01-02 22:00")]
+    assert pickle.loads(pickle.dumps(sset.freq)).spec == Session.from_spec(sset.freq.spec).spec == sset.freq.spec
+
+
+def test_a_missing_night_is_named_by_the_day_it_starts_on_and_filled():
+    """The night starting on 10 January (22:00 to 05:50 on the 11th) has no reading: its 48
+    slots are gaps, named by the session's day, not by the two calendar days it touches."""
+    kept = NIGHTS[(NIGHTS - pd.Timedelta("22h")).normalize() != pd.Timestamp("2024-01-10")]
+    sset = _read(kept)
+    s = sset.series[0]
+    assert s.length == 35 * 48 and s.filled == 48
+    assert ("1 session day(s) without readings inside the series (holidays?): 2024-01-10; their 48 slots are gaps "
+            "filled as any other") in sset.notes
+
+
+def test_a_futures_week_from_sunday_evening_keeps_its_session_days_and_daily_break():
+    """Hourly prices 18:00-16:00 (the next day), sessions starting Sunday to Thursday, an hour's
+    break each day and Friday evening to Sunday evening closed, as many futures markets trade,
+    asked for with ``data.freq=session``: 23 slots a session on the days Sunday to Thursday; after
+    Thursday's session (Friday 16:00) comes Sunday 18:00."""
+    days = pd.date_range("2024-01-07", periods=42)  # from a Sunday, six weeks
+    days = days[days.dayofweek.isin([6, 0, 1, 2, 3])]
+    times = night_times(days, "18:00", 23, "h")
+    sset = _read(times, freq="session")
+    session = sset.freq
+    assert session.spec == "session h 18:00-16:00 Mon Tue Wed Thu Sun" and session.slots == 23
+    assert sset.series[0].length == len(times) and sset.series[0].filled == 0
+    assert "18:00-16:00 (into the next day) on Mon, Tue, Wed, Thu, Sun, the breaks and Fri, Sat skipped" in sset.notes[0]
+    assert times[-1] == pd.Timestamp("2024-02-16 16:00")  # a Friday
+    assert list(future_times(times[-1], session, 1)) == [pd.Timestamp("2024-02-18 18:00")]
+
+
+def test_a_session_that_read_before_reads_the_same_and_data_without_a_break_stays_no_session():
+    """The session from the earliest clock time comes first: 5-minute readings 06:00-23:55 on
+    weekdays with 10:00-16:55 never observed keep the day session 06:00-23:55 (61% of its slots
+    read), though the midday stretch without readings (7 hours) is longer than the night (6) and
+    a session 17:00-09:55 past midnight would fit them too; every hour of the day observed is still
+    "cover the whole day"."""
+    day = session_times(WEEKDAYS, "06:00", "23:55", "5min")
+    split = day[(day.hour < 10) | (day.hour >= 17)]
+    found, _ = infer_session([split])
+    assert found is not None and found.spec == "session 5min 06:00-23:55 Mon Tue Wed Thu Fri"
+    hourly = pd.date_range("2024-01-01", periods=24 * 30, freq="h")
+    assert infer_session([hourly])[1] == "readings cover the whole day (00:00-23:00): there is no night to skip"
+
+
+def test_a_night_shift_file_trains_and_forecasts_the_next_night_through_the_cli(tmp_path, capsys):
+    """End to end with no option about time: the terminal says how the file was read, and
+    ``predict`` forecasts the next night's first slots."""
+    nights = night_times(pd.date_range("2024-01-01", periods=21), "22:00", 8, "h")  # 22:00-05:00
+    pd.DataFrame({"time": nights, "load": calls(nights + pd.Timedelta("9h"))}).to_csv(tmp_path / "n.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "forecast", "--data", str(tmp_path / "n.csv"), "--horizon", "8", "--run-dir", str(run),
+                 *FAST]) == 0
+    out = capsys.readouterr().out
+    assert ("note: frequency: hourly readings in a daily session 22:00-05:00 (into the next day) every day, the breaks "
+            "skipped (8 per session; season 8, one session;") in out
+    assert main(["predict", str(run), "--output", str(tmp_path / "next.csv")]) == 0
+    ahead = pd.to_datetime(pd.read_csv(tmp_path / "next.csv")["time"])
+    assert list(ahead) == list(pd.date_range("2024-01-22 22:00", "2024-01-23 05:00", freq="h"))  # after the 21st night
 
 
 # ------------------------------------------------------------------- times written without a year

@@ -3,19 +3,24 @@
 regular grid most steps of such a series are nights and weekends that were never observed, and
 filling them would make most of the series up; in *session order* they are skipped: the grid is,
 for each session day, the slots from the session's first to its last clock time at the step, and
-after 21:00 comes 07:00 of the next session day.
+after 21:00 comes 07:00 of the next session day. A session may run past midnight (a night shift
+22:00-06:00; a futures market trading from 18:00 to 16:00 the next day, Sunday to Thursday): its
+day is the day it starts on, and the part of the day skipped is the break between sessions.
 
 The rule (:func:`infer_session`), over the readings of every series together:
 
-* the readings are sub-daily, a whole number of steps after the session's start ``S``, the
-  earliest clock time of any reading; the step is the greatest common divisor of those times
-  (5 minutes), the end ``E`` the latest clock time, so the session holds
+* the readings are sub-daily, a whole number of steps after the session's start ``S``: the
+  earliest clock time of any reading (07:00 for the call centre), or where no session starts
+  there, the clock time that ends the longest stretch between two readings of a day if that is
+  longer than the stretch over midnight (18:00 for the futures market, whose break is 16:00-18:00;
+  22:00 for the night shift). The step is the greatest common divisor of the
+  readings' times after ``S`` (5 minutes), the end ``E`` the latest of them, so the session holds
   ``slots = (E - S) / step + 1`` readings a day;
-* nights are never observed: ``slots x step`` is shorter than a day (a session across midnight,
-  a night shift, is not read as one);
-* most days keep the session: more than half of the days of each series start at ``S``, and
-  more than half end at ``E`` (readings at shifting hours are no session);
-* the session days are the days of the week with any reading, when some series spans four
+* the break is never observed: ``slots x step`` is shorter than a day;
+* most days keep the session: more than half of the session days of each series start at ``S``,
+  and more than half end at ``E`` (readings at shifting hours are no session). A reading's
+  session day is the day of its time less ``S``;
+* the session days are the days of the week of any reading's session day, when some series spans four
   weeks or more (weekdays for a bank or a stock exchange, Sunday to Thursday for some exchanges,
   every day for a shop open on all of them); with less, every day, as business days need four
   weeks (a few days with one weekend missing are more likely days with a gap). A session day
@@ -60,8 +65,10 @@ class Session(str):
 
     def __new__(cls, step: pd.Timedelta, start: pd.Timedelta, slots: int, days: str) -> Self:
         step, start = pd.Timedelta(step), pd.Timedelta(start)
-        if step <= pd.Timedelta(0) or slots < 2 or start + slots * step > pd.Timedelta(days=1):
-            raise ValueError(f"a session is 2 or more steps within a day; got {slots} steps of {step} from {start}")
+        day = pd.Timedelta(days=1)
+        if step <= pd.Timedelta(0) or slots < 2 or slots * step >= day or not pd.Timedelta(0) <= start < day:
+            raise ValueError(f"a session is 2 or more steps from a clock time, shorter than a day; got {slots} "
+                             f"steps of {step} from {start}")
         self = super().__new__(cls, pd.tseries.frequencies.to_offset(step).freqstr)
         self.step, self.start, self.slots, self.days = step, start, int(slots), " ".join(days.split())
         return self
@@ -71,8 +78,17 @@ class Session(str):
 
     @property
     def end(self) -> pd.Timedelta:
-        """The clock time of the session's last slot."""
+        """The time of the session's last slot after its day's midnight (a day or more when the
+        session runs past midnight)."""
         return self.start + (self.slots - 1) * self.step
+
+    @property
+    def past_midnight(self) -> bool:
+        return self.end >= pd.Timedelta(days=1)
+
+    def day_of(self, t) -> pd.Timestamp | pd.DatetimeIndex:
+        """The session day (a midnight) of slot time(s) ``t``: the day the session began on."""
+        return (t - self.start).normalize()
 
     @property
     def spec(self) -> str:
@@ -84,14 +100,17 @@ class Session(str):
         word, step, hours, *days = spec.split()
         first, last = (pd.Timedelta(h if h.count(":") == 2 else f"{h}:00") for h in hours.split("-"))
         step_td = pd.Timedelta(pd.tseries.frequencies.to_offset(step))
+        if last < first:  # the session runs past midnight
+            last += pd.Timedelta(days=1)
         if word != SESSION or (last - first) % step_td:
             raise ValueError(f"not a session: {spec!r} (expected e.g. 'session 5min 07:00-21:00 Mon Tue Wed')")
         return cls(step_td, first, (last - first) // step_td + 1, " ".join(days))
 
     def session_days(self, first, last=None, periods: int | None = None) -> pd.DatetimeIndex:
-        """The session days (midnights) from ``first``'s day to ``last``'s, or ``periods`` of them."""
-        start = pd.Timestamp(first).normalize()
-        end = None if last is None else pd.Timestamp(last).normalize()
+        """The session days (midnights) from the session day of slot ``first`` to that of ``last``,
+        or ``periods`` of them."""
+        start = self.day_of(pd.Timestamp(first))
+        end = None if last is None else self.day_of(pd.Timestamp(last))
         return pd.date_range(start, end, periods=periods, freq=pd.offsets.CustomBusinessDay(weekmask=self.days))
 
     def _slots_of(self, days: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -114,11 +133,13 @@ class Session(str):
     @property
     def summary(self) -> str:
         """``5-minute readings in a daily session 07:00-21:00 on weekdays, nights and weekends skipped``."""
-        every = {"Mon Tue Wed Thu Fri": ("on weekdays", "nights and weekends skipped"),
-                 " ".join(_WEEK): ("every day", "nights skipped")}
+        night = "the breaks" if self.past_midnight else "nights"
+        every = {"Mon Tue Wed Thu Fri": ("on weekdays", f"{night} and weekends skipped"),
+                 " ".join(_WEEK): ("every day", f"{night} skipped")}
         off = ", ".join(d for d in _WEEK if d not in self.days.split())
-        on, skipped = every.get(self.days, (f"on {', '.join(self.days.split())}", f"nights and {off} skipped"))
-        return (f"{_step_words(self.step)} readings in a daily session {_clock(self.start)}-{_clock(self.end)} "
+        on, skipped = every.get(self.days, (f"on {', '.join(self.days.split())}", f"{night} and {off} skipped"))
+        past = " (into the next day)" if self.past_midnight else ""
+        return (f"{_step_words(self.step)} readings in a daily session {_clock(self.start)}-{_clock(self.end)}{past} "
                 f"{on}, {skipped}")
 
     def describe(self, season: int) -> str:
@@ -131,7 +152,8 @@ class Session(str):
 
 
 def _clock(t: pd.Timedelta) -> str:
-    seconds = int(t.total_seconds())
+    """``07:00``: the clock time of ``t`` after a midnight (the next day's for a day or more)."""
+    seconds = int(t.total_seconds()) % 86_400
     hhmm = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
     return hhmm + (f":{seconds % 60:02d}" if seconds % 60 else "")
 
@@ -149,37 +171,70 @@ def _nanoseconds(times: pd.DatetimeIndex) -> np.ndarray:
     return pd.DatetimeIndex(times).as_unit("ns").asi8
 
 
+def _longest_break_end(clock: np.ndarray) -> int | None:
+    """The clock time (ns after midnight) that ends the longest stretch between two readings of a
+    day, when it is longer than the stretch from the latest clock time to the earliest over
+    midnight (then a session there runs past midnight); else None. ``clock``: the readings'
+    clock times."""
+    times = np.unique(clock)
+    if len(times) < 2:
+        return None
+    gaps = np.diff(times)
+    inside = int(np.argmax(gaps))
+    return int(times[inside + 1]) if gaps[inside] > times[0] + _DAY - times[-1] else None
+
+
 def infer_session(all_times: list[pd.DatetimeIndex]) -> tuple[Session | None, str]:
     """``(session, "")`` when the readings keep a daily session (the module's rule), else
-    ``(None, why not)``. ``all_times``: each series' distinct timestamps, sorted."""
+    ``(None, why not)``. ``all_times``: each series' distinct timestamps, sorted.
+
+    The session from the earliest clock time is tried first, so whatever read as a session
+    before sessions could run past midnight reads the same; then, where the longest stretch
+    without readings lies inside the day, the session that starts at its end."""
     ns = [_nanoseconds(t) for t in all_times if len(t)]
     if not ns:
         return None, "there are no readings"
     every = np.concatenate(ns)
     clock = every - every // _DAY * _DAY  # the time of day (floor division: days before 1970 too)
-    start, end = int(clock.min()), int(clock.max())
-    step = reduce(math.gcd, np.unique(clock - start).tolist(), 0)
+    found, why_not = _session_from(int(clock.min()), every, ns, all_times)
+    overnight = _longest_break_end(clock)
+    if found is None and overnight is not None:
+        crossing, why_not_crossing = _session_from(overnight, every, ns, all_times)
+        if crossing is not None:
+            return crossing, ""
+        if why_not.startswith("readings cover the whole day"):  # the first saw no night at all
+            why_not = why_not_crossing
+    return found, why_not
+
+
+def _session_from(start: int, every: np.ndarray, ns: list[np.ndarray],
+                  all_times: list[pd.DatetimeIndex]) -> tuple[Session | None, str]:
+    """The session that starts at clock time ``start`` (ns), if the readings keep it (the module's
+    rule). ``every``: all readings (ns); ``ns``, ``all_times``: each series'."""
+    after = (every - start) - (every - start) // _DAY * _DAY  # each reading's time after its session's start
+    end = int(after.max())
+    step = reduce(math.gcd, np.unique(after).tolist(), 0)
     if step == 0:
         return None, "every reading is at one time of day (daily readings, not a session)"
-    slots = (end - start) // step + 1
+    slots = end // step + 1
+    first, last = _clock(pd.Timedelta(start)), _clock(pd.Timedelta(start + end))
     if slots * step >= _DAY:
-        return None, (f"readings cover the whole day ({_clock(pd.Timedelta(start))}-{_clock(pd.Timedelta(end))}): "
-                      "there is no night to skip")
-    for t in ns:  # more than half of each series' days start at the session's start, and end at its end
-        days, clock = t // _DAY, t - t // _DAY * _DAY
+        return None, f"readings cover the whole day ({first}-{last}): there is no night to skip"
+    for t in ns:  # more than half of each series' session days start at the session's start, and end at its end
+        days, clock = (t - start) // _DAY, (t - start) - (t - start) // _DAY * _DAY
         per_day = pd.Series(clock).groupby(days).agg(["min", "max"])
-        opened, closed = float((per_day["min"] == start).mean()), float((per_day["max"] == end).mean())
+        opened, closed = float((per_day["min"] == 0).mean()), float((per_day["max"] == end).mean())
         if opened <= 0.5 or closed <= 0.5:
-            return None, (f"the readings keep no daily session: {opened:.0%} of the days start at "
-                          f"{_clock(pd.Timedelta(start))} and {closed:.0%} end at {_clock(pd.Timedelta(end))}")
+            return None, (f"the readings keep no daily session: {opened:.0%} of the days start at {first} and "
+                          f"{closed:.0%} end at {last}")
     long = any(t[0] + _FOUR_WEEKS <= t[-1] for t in all_times if len(t))  # no subtraction, as grid.infer_freq
-    seen = np.unique(pd.DatetimeIndex(every).dayofweek) if long else np.arange(7)
+    seen = np.unique((pd.DatetimeIndex(every) - pd.Timedelta(start)).dayofweek) if long else np.arange(7)
     session = Session(pd.Timedelta(step), pd.Timedelta(start), slots, " ".join(_WEEK[d] for d in seen))
     for t in all_times:
         grid = session.grid(t[0], t[-1])
         if len(grid) - len(t) > len(grid) / 2:
             return None, (f"a series' {len(t)} readings would leave {len(grid) - len(t)} of the {len(grid)} steps "
-                          f"of the session {_clock(session.start)}-{_clock(session.end)} empty")
+                          f"of the session {first}-{last} empty")
     return session, ""
 
 
@@ -188,5 +243,5 @@ def session_days_without_readings(all_times: list[pd.DatetimeIndex], session: Se
     missing: set[pd.Timestamp] = set()
     for t in all_times:
         days = session.session_days(t[0], t[-1])
-        missing.update(days.difference(pd.DatetimeIndex(t).normalize().unique()))
+        missing.update(days.difference(session.day_of(pd.DatetimeIndex(t)).unique()))
     return pd.DatetimeIndex(sorted(missing))
