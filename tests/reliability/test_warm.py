@@ -6,6 +6,7 @@ case runs the same script forked and fresh and compares what the test suite read
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -55,6 +56,8 @@ def both(args: list[str], cwd: Path, **extra: str):
 def test_a_run_sees_its_own_argv_folder_environment_and_empty_stdin(script, tmp_path):
     import json
 
+    if os.environ.get("RNNKIT_TEST_WARM") == "0":
+        pytest.skip("RNNKIT_TEST_WARM=0: every process starts fresh, nothing is forked")
     assert warm._server(env()) is not None, "no warm server: the suite would run fresh processes only"
     fresh, forked = both([str(script), "report", "a b", "c"], tmp_path, RNNKIT_WARM_PROBE="x")
     assert forked.returncode == fresh.returncode == 0, forked.stderr
