@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent("""
         print(json.dumps({"argv": sys.argv[1:], "cwd": os.getcwd(), "path0": sys.path[0],
                           "var": os.environ.get("RNNKIT_WARM_PROBE"), "main": __name__,
                           "stdin": sys.stdin.read(), "random": random.random(),
-                          "numpy": float(np.random.random())}))
+                          "numpy": float(np.random.random()), "parent": os.getppid()}))
         print("to stderr\\r\\nline two\\rline three", file=sys.stderr)
     elif what == "exit":
         sys.exit(int(sys.argv[2]))
@@ -65,6 +65,7 @@ def test_a_run_sees_its_own_argv_folder_environment_and_empty_stdin(script, tmp_
     for key in ("argv", "cwd", "path0", "var", "main", "stdin"):
         assert got[key] == want[key], key
     assert got["path0"] == str(script.parent) and got["var"] == "x"
+    assert want["parent"] == os.getpid() != got["parent"], "the run was not forked from the warm server"
     assert forked.stderr == fresh.stderr == "to stderr\nline two\nline three\n"  # text mode's newlines
 
 

@@ -20,8 +20,8 @@ fork; Python's and numpy's random generators are reseeded in the runner, as a fr
 them (torch's generator has not been touched before the fork, so it starts as in a fresh process).
 
 Forking is safe only while the server has one thread; it checks ``/proc/self/task`` before every
-fork and, if torch or an import ever started a thread, says so and every command falls back to a
-fresh process. Environment variables read at import (torch's ``OMP_NUM_THREADS``,
+fork and, if torch or an import ever started a thread, answers so and the command runs in a fresh
+process instead (test_warm.py fails then, as it checks that its runs were forked). Environment variables read at import (torch's ``OMP_NUM_THREADS``,
 ``ATEN_CPU_CAPABILITY`` ...) are fixed at the server's start, so there is one server per
 environment, ignoring only the ``RNNKIT_*`` variables (read when rnnkit runs) and pytest's
 ``PYTEST_CURRENT_TEST``. ``RNNKIT_TEST_WARM=0`` makes every command a fresh process.
