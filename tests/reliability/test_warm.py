@@ -6,6 +6,7 @@ case runs the same script forked and fresh and compares what the test suite read
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,8 +55,6 @@ def both(args: list[str], cwd: Path, **extra: str):
 
 
 def test_a_run_sees_its_own_argv_folder_environment_and_empty_stdin(script, tmp_path):
-    import json
-
     if os.environ.get("RNNKIT_TEST_WARM") == "0":
         pytest.skip("RNNKIT_TEST_WARM=0: every process starts fresh, nothing is forked")
     assert warm._server(env()) is not None, "no warm server: the suite would run fresh processes only"
@@ -70,8 +69,6 @@ def test_a_run_sees_its_own_argv_folder_environment_and_empty_stdin(script, tmp_
 
 
 def test_each_run_draws_its_own_random_numbers(script, tmp_path):
-    import json
-
     runs = [json.loads(warm.run([str(script), "report"], env=env(), cwd=tmp_path).stdout) for _ in range(2)]
     assert runs[0]["random"] != runs[1]["random"] and runs[0]["numpy"] != runs[1]["numpy"]
 
