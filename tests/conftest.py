@@ -20,3 +20,36 @@ torch.set_num_threads(int(os.environ.get("RNNKIT_TEST_THREADS", "1")))
 def _seed():
     torch.manual_seed(0)
     yield
+
+
+# `make test` hands whole files to two workers from one queue (pytest-xdist's --dist loadfile),
+# by default the files with the most tests first. A file of one or two long tests (the docs build,
+# 45 s) then comes last and one worker runs it while the other waits: 2.5 minutes of one worker
+# alone at the end of a run on 7 Dec 2026. So the files measured at 40 s or more go first, the
+# longest first (summed test times of that day, 2 cores), then the rest as xdist orders them.
+LONG_FILES = ("reliability/test_fault_injection.py", "export/test_export_parity.py",
+              "forecast/test_forecast_real_series.py", "forecast/test_forecast_cli.py",
+              "kernels_triton/test_triton_zoneout.py", "forecast/test_forecast_background.py",
+              "reliability/test_earlier_bad_inputs.py", "kernels_triton/test_triton_lstm.py",
+              "reliability/test_run_folder_cli.py", "test_docs_build.py", "kernels_triton/test_triton_headwise.py",
+              "export/test_export_vision.py", "kernels_triton/test_triton_scan.py")
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):  # xdist's queue then keeps the order below
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config, items):
+    def file_of(item) -> str:
+        return item.nodeid.split("::")[0].removeprefix("tests/")
+
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[file_of(item)] = counts.get(file_of(item), 0) + 1
+
+    def rank(item):
+        f = file_of(item)
+        return (LONG_FILES.index(f) if f in LONG_FILES else len(LONG_FILES), -counts[f], f)
+
+    items.sort(key=rank)  # stable: each file's tests keep their order
