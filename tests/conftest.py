@@ -1,3 +1,4 @@
+import collections
 import getpass
 import os
 import tempfile
@@ -25,7 +26,7 @@ def _seed():
 # `make test` hands whole files to two workers from one queue (pytest-xdist's --dist loadfile),
 # by default the files with the most tests first. A file of one or two long tests (the docs build,
 # 45 s) then comes last and one worker runs it while the other waits: 2.5 minutes of one worker
-# alone at the end of a run on 7 Dec 2026. So the files measured at 40 s or more go first, the
+# alone at the end of a run on 7 Dec 2026. So the files measured at 40 s or more go first, roughly
 # longest first (summed test times of that day, 2 cores), then the rest as xdist orders them.
 LONG_FILES = ("reliability/test_fault_injection.py", "export/test_export_parity.py",
               "forecast/test_forecast_real_series.py", "forecast/test_forecast_cli.py",
@@ -44,9 +45,7 @@ def pytest_collection_modifyitems(config, items):
     def file_of(item) -> str:
         return item.nodeid.split("::")[0].removeprefix("tests/")
 
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[file_of(item)] = counts.get(file_of(item), 0) + 1
+    counts = collections.Counter(map(file_of, items))
 
     def rank(item):
         f = file_of(item)
