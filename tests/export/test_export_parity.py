@@ -283,3 +283,23 @@ def test_speech(fmt, tiny_run, exported):
             h = F.relu(model.norm(model.proj(h)))
             _, final = model.rnn(h, tuple(state.values()), lengths=hl)
         _check(graph(features=x, lengths=lens, **state), dict(zip(s_out, _as_tuple(final))), f"state {lengths}")
+
+
+def test_onnx_export_leaves_the_parameters_requiring_grad_as_they_were(tiny_run, tmp_path):
+    """The ONNX path freezes the parameters while it traces (no backward of the loop to trace) and
+    gives each back its own flag afterwards, also when the export fails half way."""
+    from rnnkit.apps.export import plan_run
+    from rnnkit.apps.export.core import export_graph
+
+    plan, _ = plan_run(tiny_run("textgen"))
+    graph = plan.graphs[0]
+    params = list(graph.module.parameters())
+    params[0].requires_grad_(False)  # a user's frozen embedding stays frozen
+    before = [p.requires_grad for p in params]
+    assert any(before) and not all(before)
+    export_graph(graph, "onnx", tmp_path / "model.onnx")
+    assert [p.requires_grad for p in params] == before
+    graph.input_names = graph.input_names[:1]  # fewer names than inputs: torch.export refuses
+    with pytest.raises(Exception, match="dynamic_shapes"):
+        export_graph(graph, "onnx", tmp_path / "bad.onnx")
+    assert [p.requires_grad for p in params] == before
