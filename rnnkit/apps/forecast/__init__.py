@@ -10,19 +10,40 @@ Python API::
 Command line: ``rnnkit forecast train|evaluate|predict`` (see docs/forecasting.md).
 """
 
-from .backtest import LeakError, hide_future, plan_backtest, run_backtest
-from .baselines import ARIMA, ETS, Naive, SeasonalNaive
-from .config import DATASET_DEFAULTS, PRESETS, ForecastConfig, resolve_config
-from .data import Series, SeriesSet, build_series, read_table
-from .datasets import load_builtin, load_series
-from .features import Encoder
-from .losses import Gaussian, Quantile, StudentT
-from .metrics import coverage, mae, mase, mase_scale, rmse, smape, summarize
-from .models import ForecastNet, rollout
-from .neural import NeuralForecaster
-from .pipeline import evaluate, load_run, predict, train
-from .scaling import Scale, fit_scale
-from .windows import Layout, Windows, build_windows
+# Each name is imported from its module on first use (PEP 562), so that importing a submodule
+# (``rnnkit.apps.forecast.cli``, which every ``rnnkit`` command's parser imports) does not import
+# pandas, pyarrow and statsforecast: about a second of every command's start-up.
+_HOMES = {
+    **dict.fromkeys(["LeakError", "hide_future", "plan_backtest", "run_backtest"], ".backtest"),
+    **dict.fromkeys(["ARIMA", "ETS", "Naive", "SeasonalNaive"], ".baselines"),
+    **dict.fromkeys(["DATASET_DEFAULTS", "PRESETS", "ForecastConfig", "resolve_config"], ".config"),
+    **dict.fromkeys(["Series", "SeriesSet", "build_series", "read_table"], ".data"),
+    **dict.fromkeys(["load_builtin", "load_series"], ".datasets"),
+    **dict.fromkeys(["Encoder"], ".features"),
+    **dict.fromkeys(["Gaussian", "Quantile", "StudentT"], ".losses"),
+    **dict.fromkeys(["coverage", "mae", "mase", "mase_scale", "rmse", "smape", "summarize"], ".metrics"),
+    **dict.fromkeys(["ForecastNet", "rollout"], ".models"),
+    **dict.fromkeys(["NeuralForecaster"], ".neural"),
+    **dict.fromkeys(["evaluate", "load_run", "predict", "train"], ".pipeline"),
+    **dict.fromkeys(["Scale", "fit_scale"], ".scaling"),
+    **dict.fromkeys(["Layout", "Windows", "build_windows"], ".windows"),
+}
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value  # found here from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
+
 
 __all__ = [
     "ARIMA",
