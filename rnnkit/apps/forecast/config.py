@@ -409,7 +409,8 @@ DATASET_DEFAULTS: dict[str, list[str]] = {
 }
 
 PRESETS: dict[str, list[str]] = {
-    # Seconds: tests and smoke runs (few epochs, a small model, a small ARIMA grid).
+    # Seconds: tests and smoke runs (few epochs, a small model; the small ARIMA grid bounds the
+    # statsmodels fallback only: statsforecast's AutoARIMA, the default backend, searches its own).
     "tiny": ["model.hidden_size=16", "train.epochs=3", "train.patience=0", "backtest.windows=3",
              "baselines.max_p=1", "baselines.max_q=1", "model.samples=50", "train.checkpoint_every=0"],
 }
