@@ -37,6 +37,47 @@ finally:
     else:
         os.environ["TRITON_INTERPRET"] = _prev
 
+
+def _scan_builtins_once():
+    """The interpreter patches triton.language's builtins at every kernel launch *and* at every
+    call of a ``@triton.jit`` helper inside a kernel (the rows kernels call theirs every step).
+    Each time it finds them with ``inspect.getmembers`` over ``tl``, ``tl.tensor``, ``tl.math``
+    ...; inside a launch the builtins are already patched, so the helpers' scans find nothing and
+    patch nothing, yet cost about a sixth of this folder's time. Here the builtins' names are
+    found once per package, and each call patches those of them that are still triton's builtins:
+    the same attributes with the same values as triton's own scan (test_interpreter_patch.py checks
+    it). With another triton whose internals differ, nothing is changed."""
+    import inspect
+
+    from triton.runtime import interpreter as interp
+
+    patch_builtin, patch_attr = getattr(interp, "_patch_builtin", None), getattr(interp, "_patch_attr", None)
+    if patch_builtin is None or patch_attr is None or hasattr(patch_builtin, "triton_scan"):
+        return
+    if list(inspect.signature(patch_builtin).parameters) != ["pkg", "builder", "scope"]:
+        return
+    import triton.language as tl
+
+    # Scanned now, before any launch: inside one, some builtins are patched (and a helper's
+    # patches are never restored), so a first scan there would miss them.
+    names = {id(pkg): (pkg, tuple(n for n, m in inspect.getmembers(pkg) if tl.core.is_builtin(m)))
+             for pkg in (tl, tl.core, tl.tensor, tl.math, tl.core.tensor_descriptor_base)}
+
+    def patch_builtin_scanned_once(pkg, builder, scope):
+        if id(pkg) not in names:  # a package this list does not know: triton's own scan
+            return patch_builtin(pkg, builder, scope)
+        for name in names[id(pkg)][1]:
+            member = getattr(pkg, name)
+            if tl.core.is_builtin(member):
+                patch_attr(pkg, name, member, builder, scope)
+
+    patch_builtin_scanned_once.triton_scan = patch_builtin
+    interp._patch_builtin = patch_builtin_scanned_once
+
+
+if HAS_TRITON and not HAS_CUDA:
+    _scan_builtins_once()
+
 if not HAS_TRITON:
     collect_ignore_glob = ["test_*.py"]  # the whole folder: nothing here runs without triton
 
