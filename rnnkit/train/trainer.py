@@ -194,6 +194,7 @@ class Trainer:
                     stacklevel=2,
                 )
         self.log = MetricsLog(self.run_dir if D.is_main() else None, cfg.tensorboard)
+        self._curves_rows = -1  # len(self.log.rows) when curves.png was last drawn (-1: not yet)
         # checkpoint name -> (weights, state): what _save would have written, when run_dir is None
         self._remembered: dict[str, tuple[dict[str, torch.Tensor], dict[str, Any]]] | None = (
             {} if remember_checkpoints and self.run_dir is None else None)
@@ -288,8 +289,8 @@ class Trainer:
                 self._fit_epoch(train_loader, val_loader)
             if cfg.restore_best and self._best_weights is not None:
                 self.model.load_state_dict(self._best_weights)
-            if self.run_dir is not None and D.is_main() and cfg.plots:
-                plot_curves(self.log.rows, self.run_dir / "curves.png")
+            if self.run_dir is not None and D.is_main() and cfg.plots and self._curves_rows != len(self.log.rows):
+                self._draw_curves()  # unless the last epoch drew these very rows (plot_every=1 did)
             for cb in self.callbacks:
                 cb.on_fit_end(self)
         finally:
@@ -480,7 +481,12 @@ class Trainer:
             if improved:
                 self._save("best")
             if self.run_dir is not None and D.is_main() and cfg.plots and cfg.plot_every and epoch % cfg.plot_every == 0:
-                plot_curves(self.log.rows, self.run_dir / "curves.png")
+                self._draw_curves()
+
+    def _draw_curves(self) -> None:
+        """curves.png from the rows logged so far (a plot costs 0.3-0.5 s: drawn once per rows)."""
+        plot_curves(self.log.rows, self.run_dir / "curves.png")
+        self._curves_rows = len(self.log.rows)
 
     def _train_epoch(self, loader: Iterable[Any], epoch: int) -> tuple[dict[str, float], tuple[str, float]]:
         cfg = self.config
@@ -828,7 +834,7 @@ class Trainer:
                     weights, state = self._remembered[name]
                     save_checkpoint(self.checkpoint_root / name, weights, config=config, state=state)
             if self.config.plots if plots is None else plots:
-                plot_curves(log.rows, run_dir / "curves.png")
+                self._draw_curves()
         self._remembered = None
 
     def _wrap_ddp(self) -> None:

@@ -54,6 +54,27 @@ def test_run_folder_contents(kit, tmp_path, capsys):
     assert "epoch 2/2" in err and "tok/s" in err and "loss=" in err
 
 
+@pytest.mark.parametrize("plot_every,epochs,drawn_after", [(1, 3, [1, 2, 3]), (2, 3, [2, 3]), (0, 2, [2])])
+def test_curves_are_drawn_every_plot_every_epochs_and_once_more_only_for_new_rows(
+        kit, tmp_path, monkeypatch, plot_every, epochs, drawn_after):
+    """A plot costs 0.3-0.5 s: the end of fit draws curves.png only when the last epoch did not."""
+    import rnnkit.train.trainer as trainer_module
+
+    drawn = []
+
+    def record(rows, path):
+        drawn.append(max(r["epoch"] for r in rows if r["split"] == "train"))
+        return plot_curves(rows, path)
+
+    plot_curves = trainer_module.plot_curves
+    monkeypatch.setattr(trainer_module, "plot_curves", record)
+    ds = kit.regression_data(n=16)
+    cfg = kit.quiet_config(epochs=epochs, plots=True, plot_every=plot_every)
+    Trainer(kit.mlp(), kit.mse_loss, cfg, run_dir=tmp_path).fit(kit.shuffled_loader(ds, batch_size=8), [ds.tensors])
+    assert drawn == drawn_after
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_items_per_second_without_tokens_fn(kit, tmp_path, capsys):
     cfg = kit.quiet_config(epochs=1, progress=True)
     Trainer(kit.mlp(), kit.mse_loss, cfg, run_dir=tmp_path).fit(kit.shuffled_loader(kit.regression_data()))
