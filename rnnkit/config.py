@@ -28,7 +28,6 @@ import difflib
 import enum
 import json
 import os
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -447,22 +446,10 @@ def save_json(cfg: Any, path: str | os.PathLike) -> None:
 
     A crash mid-write leaves either the old file or the new one, never half of one.
     """
-    path = Path(path)
-    text = json.dumps(to_dict(cfg), indent=2, sort_keys=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    # imported here, not at the top: rnnkit.train imports this module
+    from rnnkit.train.atomic import atomic_write_text
+
+    atomic_write_text(path, json.dumps(to_dict(cfg), indent=2, sort_keys=False) + "\n")
 
 
 def load_json(cls: type[T], path: str | os.PathLike) -> T:

@@ -19,8 +19,9 @@ import contextlib
 import errno
 import json
 import os
+import secrets
 import shutil
-import tempfile
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "atomic_write_text",
     "clean_stale_temporaries",
     "fsync_dir",
+    "new_temporary",
 ]
 
 # Temporary names made here: ``.<stem>.<random>.tmp<suffix>`` (files) and, by
@@ -121,6 +123,28 @@ def fsync_dir(path: str | os.PathLike) -> None:
         os.close(fd)
 
 
+def new_temporary(folder: str | os.PathLike, prefix: str, suffix: str = "", *,
+                  directory: bool = False) -> tuple[str, int]:
+    """Create an empty file (or folder) ``folder/prefix<random>suffix``; return its path and mode.
+
+    Unlike ``tempfile.mkstemp``/``mkdtemp`` (mode 0600/0700: only the owner may read), it gets
+    the mode a plain ``open(path, "w")`` or ``mkdir`` gives: 0666/0777 less the process's umask
+    (0644/0755 with the usual umask 022), so whoever may read the runs folder can read what rnnkit
+    writes there, as with the files torch writes. Some writers (safetensors) replace the file with
+    one of mode 0600: :func:`atomic_path` puts the mode returned here back before the rename."""
+    for _ in range(100):
+        name = os.path.join(folder, f"{prefix}{secrets.token_hex(6)}{suffix}")
+        try:
+            if directory:
+                os.mkdir(name, 0o777)
+            else:
+                os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return name, stat.S_IMODE(os.stat(name).st_mode)
+    raise FileExistsError(errno.EEXIST, f"no free temporary name in {folder}")
+
+
 def _fsync_file(path: str) -> None:
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
@@ -138,8 +162,7 @@ def atomic_path(path: str | os.PathLike, size_hint: int | None = None) -> Iterat
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{_TMP_MARK}{path.suffix}", dir=path.parent)
-        os.close(fd)
+        tmp, mode = new_temporary(path.parent, prefix=f".{path.stem}.", suffix=f"{_TMP_MARK}{path.suffix}")
     except OSError as err:
         if _is_disk_full(err, path.parent, size_hint):
             raise DiskFullError(path, size_hint) from None
@@ -147,6 +170,7 @@ def atomic_path(path: str | os.PathLike, size_hint: int | None = None) -> Iterat
     try:
         yield tmp
         _fsync_file(tmp)
+        os.chmod(tmp, mode)  # the writer may have made a file of its own (safetensors: 0600)
         os.replace(tmp, path)
     except BaseException as err:
         with contextlib.suppress(FileNotFoundError):

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from .atomic import (
     atomic_replace_dir,
     atomic_torch_save,
     atomic_write_json,
+    new_temporary,
     resolve_dir,
 )
 
@@ -184,7 +184,7 @@ def save_checkpoint(
     needed = 3 * _nbytes(state_dict)  # weights, plus optimizer moments of about twice their size
     try:
         directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+        tmp = Path(new_temporary(directory.parent, prefix=f".{directory.name}.tmp-", directory=True)[0])
     except OSError as err:
         if _is_disk_full(err, directory.parent, needed):
             raise DiskFullError(directory / WEIGHTS_FILE, needed) from None

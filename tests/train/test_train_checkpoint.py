@@ -26,6 +26,31 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     assert os.listdir(tmp_path) == ["f.txt"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_atomic_writes_get_the_mode_a_plain_write_gets(tmp_path, umask):
+    """0666 less the umask, as ``open(path, "w")`` and ``torch.save`` give (mkstemp's 0600 would
+    hide a run folder's files from everyone but their owner)."""
+    from rnnkit.config import save_json
+    from rnnkit.data.word_vocab import write_text_atomic
+    from rnnkit.train import TrainConfig
+
+    old = os.umask(umask)
+    try:
+        atomic_write_bytes(tmp_path / "a.bin", b"x")
+        save_checkpoint(tmp_path / "ck", {"w": torch.zeros(2)})
+        save_json(TrainConfig(), tmp_path / "config.json")
+        write_text_atomic(tmp_path / "vocab.json", "{}")
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old)
+    expected = 0o666 & ~umask
+    assert (tmp_path / "plain.txt").stat().st_mode & 0o777 == expected
+    assert (tmp_path / "ck").stat().st_mode & 0o777 == 0o777 & ~umask  # as mkdir gives
+    for path in [tmp_path / "a.bin", tmp_path / "config.json", tmp_path / "vocab.json",
+                 *(p for p in (tmp_path / "ck").iterdir() if p.is_file())]:
+        assert path.stat().st_mode & 0o777 == expected, (path.name, oct(path.stat().st_mode & 0o777))
+
+
 def test_writer_failing_midway_leaves_old_file_and_no_temp(tmp_path):
     p = tmp_path / "f.bin"
     p.write_bytes(b"old")
