@@ -17,7 +17,6 @@ import argparse
 import os
 import re
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
@@ -224,9 +223,14 @@ def _app_from_page(page: str, command: str) -> str:
     raise AssertionError(f"{page}: which app does `{command}` use? add the page to PAGE_APP")
 
 
-def test_readme_block_runs(tmp_path):
-    """The README's "your own text" block, as written, in order, with tiny settings appended."""
+def test_readme_block_runs(tmp_path, monkeypatch):
+    """The README's "your own text" block, as written, in order, with tiny settings appended. Each
+    command is a process of its own, forked from a warm interpreter (tests/reliability/warm.py:
+    what differs from a fresh ``python`` is only what was imported before the fork)."""
     from pydoc_data.topics import topics
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "reliability"))
+    import warm
 
     (tmp_path / "my_corpus.txt").write_text("\n".join(topics[k] for k in sorted(topics))[:20000], encoding="utf-8")
     readme = (ROOT / "README.md").read_text("utf-8")
@@ -240,8 +244,7 @@ def test_readme_block_runs(tmp_path):
         if argv[0] == "train":  # tiny settings win over the doc's (later overrides win)
             argv = [*argv, *TINY_TEXTGEN]
             argv += ["train.epochs=2"] if "--resume" in argv else ["train.epochs=1"]
-        proc = subprocess.run([sys.executable, "-m", "rnnkit", *argv], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=600, env=env)
+        proc = warm.run(["-m", "rnnkit", *argv], cwd=tmp_path, timeout=600, env=env)
         assert proc.returncode == 0, f"`{line}` -> {proc.stderr[-2000:]}"
         ran.append((argv[0], proc.stdout))
     verbs = [v for v, _ in ran]
