@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from typing import Literal
 import numpy as np
 
 from rnnkit.data.cache import cache_root as rnnkit_cache_root
+from rnnkit.train.atomic import new_temporary
 
 __all__ = [
     "ACCENTS",
@@ -264,7 +264,7 @@ def synthesize_corpus(cfg: SynthConfig, root: str | Path | None = None, *,
         return final
     base.mkdir(parents=True, exist_ok=True)
     plans = plan_corpus(cfg)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=base))
+    tmp = Path(new_temporary(base, prefix=f".{final.name}.", directory=True)[0])  # 0755 as mkdir, not 0700
     try:
         (tmp / "wavs").mkdir()
         workers = cfg.workers or os.cpu_count() or 1
