@@ -131,7 +131,9 @@ def new_temporary(folder: str | os.PathLike, prefix: str, suffix: str = "", *,
     the mode a plain ``open(path, "w")`` or ``mkdir`` gives: 0666/0777 less the process's umask
     (0644/0755 with the usual umask 022), so whoever may read the runs folder can read what rnnkit
     writes there, as with the files torch writes. Some writers (safetensors) replace the file with
-    one of mode 0600: :func:`atomic_path` puts the mode returned here back before the rename."""
+    one of mode 0600: :func:`atomic_path` puts the mode returned here back before the rename.
+    While it is written the owner may always read and write it (and enter the folder), whatever
+    the umask."""
     for _ in range(100):
         name = os.path.join(folder, f"{prefix}{secrets.token_hex(6)}{suffix}")
         try:
@@ -141,7 +143,11 @@ def new_temporary(folder: str | os.PathLike, prefix: str, suffix: str = "", *,
                 os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
             continue
-        return name, stat.S_IMODE(os.stat(name).st_mode)
+        mode = stat.S_IMODE(os.stat(name).st_mode)
+        owner = 0o700 if directory else 0o600
+        if mode & owner != owner:
+            os.chmod(name, mode | owner)
+        return name, mode
     raise FileExistsError(errno.EEXIST, f"no free temporary name in {folder}")
 
 

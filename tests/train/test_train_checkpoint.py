@@ -26,7 +26,7 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     assert os.listdir(tmp_path) == ["f.txt"]
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077, 0o277])
 def test_atomic_writes_get_the_mode_a_plain_write_gets(tmp_path, umask):
     """0666 less the umask, as ``open(path, "w")`` and ``torch.save`` give (mkstemp's 0600 would
     hide a run folder's files from everyone but their owner)."""
@@ -45,7 +45,7 @@ def test_atomic_writes_get_the_mode_a_plain_write_gets(tmp_path, umask):
         os.umask(old)
     expected = 0o666 & ~umask
     assert (tmp_path / "plain.txt").stat().st_mode & 0o777 == expected
-    assert (tmp_path / "ck").stat().st_mode & 0o777 == 0o777 & ~umask  # as mkdir gives
+    assert (tmp_path / "ck").stat().st_mode & 0o777 == (0o777 & ~umask) | 0o700  # as mkdir gives
     for path in [tmp_path / "a.bin", tmp_path / "config.json", tmp_path / "vocab.json",
                  *(p for p in (tmp_path / "ck").iterdir() if p.is_file())]:
         assert path.stat().st_mode & 0o777 == expected, (path.name, oct(path.stat().st_mode & 0o777))
