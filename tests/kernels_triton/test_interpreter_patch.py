@@ -31,7 +31,7 @@ def test_the_scan_once_patches_what_triton_patches_at_a_launch_and_inside_it():
     inner_triton, inner_theirs = _patched(theirs, pkgs)
     inner_us, inner_ours = _patched(ours, pkgs)
     assert inner_theirs == inner_ours == {}
-    inner_us.restore(), inner_triton.restore()
-    scope.restore()
+    inner_us.restore()
+    inner_triton.restore()
+    scope.restore()  # and afterwards every original is back in place
     assert all(tl.core.is_builtin(getattr(pkg, name)) for pkg in pkgs for (i, name) in by_us if i == id(pkg))
-
