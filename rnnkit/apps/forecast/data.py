@@ -79,7 +79,6 @@ from .writings import (
     clock_offsets,
     dates_from_parts,
     decimal_year_instants,
-    decimal_years,
     durations,
     excel_serial_dates,
     foreign_month_names,
@@ -94,6 +93,7 @@ from .writings import (
     ts_steps,
     typeset_numbers,
     without_future_centuries,
+    year_numbers,
     year_parts,
     yearless_parts,
     yymmdd_dates,
@@ -364,8 +364,8 @@ def _parse_times(col: pd.Series, name: str, date_format: str | None = None) -> p
     if pd.api.types.is_numeric_dtype(col) and date_format is None:
         values = col.to_numpy(np.float64)
         bad = np.flatnonzero(values != np.round(values))
-        years = decimal_years(values) if len(bad) else None
-        if years is not None:  # 1949.0833: R's time() of a monthly series
+        years = year_numbers(values) if len(bad) else None
+        if years is not None:  # 1949.0833: R's time() of a monthly series; 1871.01: a year.month
             return years[0].set_axis(col.index)
         steps = ts_steps(values) if len(bad) else None
         if steps is not None:  # 1.4286, 1.5714: R's time() of a ts of frequency 7
@@ -887,7 +887,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         times, how = instants
         read_notes.append(f"time column {time_col!r}: {how}")
     if pd.api.types.is_float_dtype(df[time_col]) and date_format is None:
-        years = decimal_years(df[time_col].to_numpy(np.float64))
+        years = year_numbers(df[time_col].to_numpy(np.float64))
         steps = ts_steps(df[time_col].to_numpy(np.float64)) if years is None else None
         if years is not None or steps is not None:
             read_notes.append(f"time column {time_col!r}: {(years or steps)[-1]}")

@@ -30,8 +30,8 @@ from .summer_time import in_repeated_hour
 from .writings import (
     clock_offsets,
     dates_from_parts,
-    decimal_years,
     ts_steps,
+    year_numbers,
     year_parts,
     yearless_parts,
 )
@@ -212,7 +212,7 @@ def _ts_season(table, time_col: str) -> int | None:
     if time_col not in table.columns or not pd.api.types.is_float_dtype(table[time_col]):
         return None
     values = table[time_col].dropna().to_numpy(np.float64)
-    steps = ts_steps(values) if decimal_years(values) is None else None  # decimal years are dates
+    steps = ts_steps(values) if year_numbers(values) is None else None  # decimal years are dates
     return None if steps is None else steps[1]
 
 

@@ -52,7 +52,8 @@ __all__ = ["CURRENCY", "EXCEL_EPOCH", "MISSING_MARKS", "STAND_IN_YEAR", "below_b
            "clock_offsets", "dates_from_parts", "decimal_years", "excel_serial_dates", "foreign_month_names",
            "header_row", "holds_value", "interval_starts", "looks_like_data", "missing_marks", "number_like",
            "number_text", "parts_note", "period_dates", "space_grouped", "ts_steps", "typeset_numbers",
-           "without_future_centuries", "year_parts", "yearless_parts", "yymmdd_dates"]
+           "without_future_centuries", "year_dot_period", "year_numbers", "year_parts", "yearless_parts",
+           "yymmdd_dates"]
 
 # "1990M01", "1990-M1", "1990 M12": a month as Eurostat and the IMF write it
 _MONTH_CODE = re.compile(r"^\s*(\d{4})\s*-?\s*M(\d{1,2})\s*$", re.IGNORECASE)
@@ -236,6 +237,48 @@ def decimal_years(values: np.ndarray) -> tuple[pd.Series, str] | None:
             return dates, (f"decimal years read as {name} ({first:.4f} as {start:%Y-%m-%d}, then every {days} "
                            f"day(s)), as R's time() writes a {name[:-1]}ly series")
     return None
+
+
+# how far from a whole number of hundredths a year.month may be: a float32 column holds 1947.01 as
+# 1947.010009765625 (6e-5 per value at these magnitudes, 0.006 in hundredths); decimal years'
+# twelfths lie a third of a hundredth or more from one (1949.0833)
+_HUNDREDTHS_TOLERANCE = 0.02
+
+
+def year_dot_period(values: np.ndarray) -> tuple[pd.Series, str] | None:
+    """Numbers written as a year, a point and the month (``1871.01`` to ``1871.12``, with
+    ``1871.1`` for October where the number lost its trailing zero, as spreadsheets of long
+    economic series write them) or the quarter (``1959.1`` to ``1959.4``), as each period's first
+    day, and how they were read; None unless every value is a year 1678-2261 with a fraction of
+    whole hundredths, none of them whole, all months 1-12 or all quarters' tenths .1-.4 (some past
+    .1: October alone is not told from a first quarter). Before, R's ``ts`` reading made them steps
+    of a frequency of 100 or 10, a year 88 or 6 steps apart."""
+    t = np.asarray(values, dtype=np.float64)
+    if len(t) < 2 or not np.isfinite(t).all() or t.min() < 1678 or t.max() >= 2262:
+        return None
+    year = np.floor(t)
+    hundredths = (t - year) * 100
+    period = np.round(hundredths).astype(int)
+    if np.abs(hundredths - period).max() > _HUNDREDTHS_TOLERANCE or (period == 0).any():
+        return None
+    kinds = set(period.tolist())
+    if kinds <= {10, 20, 30, 40} and kinds != {10}:
+        month, name, shown = (period // 10 - 1) * 3 + 1, "quarters", f"{t[0]:.1f}"
+        example = "1959.2 is the second quarter"
+    elif kinds <= set(range(1, 13)):
+        month, name, shown, example = period, "months", f"{t[0]:.2f}", "1871.1 is October"
+    else:
+        return None
+    dates = pd.to_datetime(pd.DataFrame({"year": year.astype(int), "month": month, "day": 1}))
+    return dates, (f"numbers written as a year and its {name[:-1]} after the point read as {name} "
+                   f"({shown} as {dates.iloc[0]:%Y-%m-%d}; {example})")
+
+
+def year_numbers(values: np.ndarray) -> tuple[pd.Series, str] | None:
+    """Numbers that are dates, and how they were read: :func:`year_dot_period`'s years and
+    periods or :func:`decimal_years` (the two readings never both fit: a year.month's fraction is
+    whole hundredths and never 0, decimal years' are twelfths, quarters or days, 0 each January)."""
+    return year_dot_period(values) or decimal_years(values)
 
 
 def decimal_year_instants(times: pd.Series) -> tuple[pd.Series, str] | None:
