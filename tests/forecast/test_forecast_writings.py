@@ -565,7 +565,8 @@ def test_year_dot_month_and_year_dot_quarter_numbers_are_dates(dtype):
     assert sset.freq.startswith("QS")
     assert list(sset.series[0].times[[0, 1, 3, 4]]) == [pd.Timestamp(d) for d in
                                                        ("1959-01-01", "1959-04-01", "1959-10-01", "1960-01-01")]
-    assert any("read as quarters (1959.1 as 1959-01-01" in n for n in sset.notes), sset.notes
+    assert any("read as quarters (1959.1 as 1959-01-01; 1959.2 is its second quarter)" in n
+               for n in sset.notes), sset.notes
     decimal = _read(pd.DataFrame({"date": 1949 + np.arange(60) / 12, "value": VALUES}))  # R's time(): twelfths
     assert decimal.series[0].times[1] == pd.Timestamp("1949-02-01")
     assert any("decimal years read as months" in n for n in decimal.notes), decimal.notes

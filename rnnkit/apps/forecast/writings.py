@@ -264,14 +264,16 @@ def year_dot_period(values: np.ndarray) -> tuple[pd.Series, str] | None:
     kinds = set(period.tolist())
     if kinds <= {10, 20, 30, 40} and kinds != {10}:
         month, name, shown = (period // 10 - 1) * 3 + 1, "quarters", f"{t[0]:.1f}"
-        example = "1959.2 is the second quarter"
+        told, example = period == 20, ".2 is its second quarter"
     elif kinds <= set(range(1, 13)):
-        month, name, shown, example = period, "months", f"{t[0]:.2f}", "1871.1 is October"
+        month, name, shown = period, "months", f"{t[0]:.2f}"
+        told, example = period == 10, ".1 is October"  # the reading a decimal-looking .1 could hide
     else:
         return None
     dates = pd.to_datetime(pd.DataFrame({"year": year.astype(int), "month": month, "day": 1}))
+    example = f"; {int(year[np.argmax(told)])}{example}" if told.any() else ""
     return dates, (f"numbers written as a year and its {name[:-1]} after the point read as {name} "
-                   f"({shown} as {dates.iloc[0]:%Y-%m-%d}; {example})")
+                   f"({shown} as {dates.iloc[0]:%Y-%m-%d}{example})")
 
 
 def year_numbers(values: np.ndarray) -> tuple[pd.Series, str] | None:
