@@ -212,7 +212,7 @@ def _ts_season(table, time_col: str) -> int | None:
     if time_col not in table.columns or not pd.api.types.is_float_dtype(table[time_col]):
         return None
     values = table[time_col].dropna().to_numpy(np.float64)
-    steps = ts_steps(values) if year_numbers(values) is None else None  # decimal years are dates
+    steps = ts_steps(values) if year_numbers(values) is None else None  # decimal years, year.month: dates
     return None if steps is None else steps[1]
 
 
