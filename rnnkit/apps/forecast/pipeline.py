@@ -69,6 +69,8 @@ from .neural import NeuralForecaster
 from .report import (
     comparison_table,
     describe_comparison,
+    far_misses,
+    far_misses_sentence,
     markdown_table,
     plot_future,
     write_report,
@@ -634,6 +636,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "best_baseline": min(baselines, key=lambda r: r["MASE"])["model"] if baselines else None,
         "best_baseline_mase": min((r["MASE"] for r in baselines), default=float("nan")),
         "rnn_lowest_mase": all(rnn["MASE"] < r["MASE"] for r in baselines),
+        "far_misses": far_misses(per, rnn["model"]),
         "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
         "calibration_window": cfg.backtest.calibrate_window if cfg.backtest.calibrate else 0,
         "calibrated": bool(cfg.backtest.calibrate), "baseline_refit": cfg.baselines.refit,
@@ -823,4 +826,6 @@ def summary_lines(result: dict) -> list[str]:
     for c in result.get("comparisons", []):
         if c["b"] == result["best_baseline"]:
             lines.append(f"RNN against {c['b']}: {describe_comparison(c)}")
+    if result.get("far_misses"):
+        lines.append(far_misses_sentence(result["far_misses"], len(result["series"])))
     return lines

@@ -20,9 +20,15 @@ from rnnkit.train.atomic import atomic_path
 from .data import SeriesSet, fmt_time, season_length_for
 from .intervals import floor_words
 
-__all__ = ["comparison_table", "describe_comparison", "markdown_table", "plot_forecasts", "plot_future", "write_report"]
+__all__ = ["FAR_MISS", "comparison_table", "describe_comparison", "far_misses", "far_misses_sentence", "markdown_table",
+           "plot_forecasts", "plot_future", "write_report"]
 
 COLUMNS = ["MAE", "RMSE", "sMAPE", "MASE", "coverage", "width"]
+# A series whose RNN mean absolute error is this many times the naive forecast's is named in the
+# terminal and the report: a mean MASE over a panel can hide a forecast off by orders of magnitude
+# (a measles series at a few cases a year forecast at thousands, because its scale came from the
+# epidemic years: docs/forecasting.md, session 28).
+FAR_MISS = 10.0
 
 
 def markdown_table(overall: pd.DataFrame, level: float) -> str:
@@ -56,6 +62,34 @@ def comparison_table(comparisons: list[dict]) -> str:
     for c in comparisons:
         lines.append(f"| {c['b']} | {c['mase_diff']:+.3f} | {c['dm']:+.2f} | {c['p']:.3f} |")
     return "\n".join(lines)
+
+
+def far_misses(per: pd.DataFrame, model: str, factor: float = FAR_MISS) -> list[dict]:
+    """The series where ``model``'s MAE is over ``factor`` times the naive forecast's (the seasonal
+    naive's when naive is not among the baselines), worst first: ``[{"series", "ratio", "mae",
+    "reference", "reference_mae"}]``. Series the reference forecast exactly (MAE 0) are left out:
+    no ratio says how far off a forecast is there. Empty without either naive baseline."""
+    models = set(per["model"])
+    reference = next((b for b in ("naive", "seasonal_naive") if b in models), None)
+    if reference is None or model not in models:
+        return []
+    mae = per.pivot_table(index="series", columns="model", values="MAE", aggfunc="first")
+    mine, ref = mae[model], mae[reference]
+    keep = (ref > 0) & (mine > factor * ref)
+    ratio = (mine[keep] / ref[keep]).sort_values(ascending=False)
+    return [{"series": str(name), "ratio": float(r), "mae": float(mine[name]), "reference": reference,
+             "reference_mae": float(ref[name])} for name, r in ratio.items()]
+
+
+def far_misses_sentence(misses: list[dict], n_series: int, shown: int = 5) -> str:
+    """One line naming the far misses (empty string when there are none)."""
+    if not misses:
+        return ""
+    names = ", ".join(f"{m['series']} ({m['ratio']:,.0f}x)" for m in misses[:shown])
+    more = f" and {len(misses) - shown} more" if len(misses) > shown else ""
+    return (f"RNN far off on {len(misses)} of {n_series} series: its MAE over {FAR_MISS:g} times the "
+            f"{misses[0]['reference'].replace('_', ' ')} forecast's on {names}{more} (per series in report.md; "
+            "a mean MASE can hide such misses)")
 
 
 def _series_table(per: pd.DataFrame) -> str:
@@ -165,6 +199,8 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         *([_blend_sentence(result["guide_blend"]), ""] if (result.get("guide_blend") or {}).get("at_end") else []),
         "## Overall", "", markdown_table(overall, level), "",
         "## MASE per series", "", _series_table(per), "",
+        *([far_misses_sentence(result["far_misses"], len(result["series"]), shown=20), ""]
+          if result.get("far_misses") else []),
         *(["## Is the difference real?", "", comparison_table(result["comparisons"]), ""]
           if result.get("comparisons") else []),
         "## Baseline models chosen", "",
