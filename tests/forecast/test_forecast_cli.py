@@ -77,6 +77,7 @@ def test_evaluate_reproduces_the_reported_table(run, capsys):
     report = json.loads((run / "report.json").read_text())
     for row in report["overall"]:
         assert f"| {row['model']} | {row['MAE']:.4g} | {row['RMSE']:.4g} | {row['sMAPE']:.2f} |" in out
+    assert ("RNN far off on" in out) == bool(report["far_misses"])  # the same series as the report's
 
 
 def test_predict_with_future_rows_from_a_file(run, user_csv, tmp_path, capsys):

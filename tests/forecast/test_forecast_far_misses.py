@@ -54,7 +54,7 @@ def test_the_terminal_summary_says_so_only_when_there_are_some():
 
 
 def test_the_report_names_them_below_its_per_series_table(tmp_path, monkeypatch):
-    import rnnkit.apps.forecast.report as report
+    from rnnkit.apps.forecast import report
 
     monkeypatch.setattr(report, "plot_forecasts", lambda *a, **k: None)  # the figure is not this test's
     per = _per([("a", RNN, 1.0), ("a", "naive", 1.0), ("b", RNN, 900.0), ("b", "naive", 3.0)]).assign(MASE=1.0)

@@ -725,9 +725,12 @@ def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> 
         else:
             echo("baselines: the data changed since training; fitting them again")
     _, per, overall, _, comparisons = backtest(cfg, nf, sset, echo=echo, baseline_rows=rows)
+    misses = far_misses(per, nf.name)
+    said = far_misses_sentence(misses, len(sset.series))
     return {"overall": overall.to_dict(orient="records"), "per_series": per.to_dict(orient="records"),
-            "comparisons": comparisons,
-            "table": markdown_table(overall, cfg.backtest.interval) + "\n\n" + comparison_table(comparisons)}
+            "comparisons": comparisons, "far_misses": misses,
+            "table": markdown_table(overall, cfg.backtest.interval) + "\n\n" + comparison_table(comparisons)
+            + (f"\n\n{said}" if said else "")}
 
 
 def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, echo=print) -> NeuralForecaster:
