@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from rnnkit.apps.forecast.pipeline import load_run
-from rnnkit.apps.forecast.report import far_misses
+from rnnkit.apps.forecast.report import baselines_far_misses, far_misses
 from rnnkit.cli import main
 
 FAST = ["--preset", "tiny", "train.progress=false", "train.tensorboard=false", "train.epochs=4"]
@@ -52,6 +52,7 @@ def test_train_writes_the_report(run, capsys):
     assert report["series"] == ["north", "south"]
     per = pd.DataFrame(report["per_series"])  # the far misses named (none here) are those of the table
     assert report["far_misses"] == far_misses(per, rnn)
+    assert report["far_misses_baselines"] == baselines_far_misses(per, rnn)
     forecasts = pd.read_csv(run / "backtest_forecasts.csv")
     # every model on the same windows: 2 series x 3 origins x 3 steps
     assert forecasts.groupby("model").size().tolist() == [18] * 6

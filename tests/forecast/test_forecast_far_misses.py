@@ -6,7 +6,12 @@ behind a mean MASE level with naive's)."""
 import pandas as pd
 
 from rnnkit.apps.forecast.pipeline import summary_lines
-from rnnkit.apps.forecast.report import FAR_MISS, far_misses, far_misses_sentence
+from rnnkit.apps.forecast.report import (
+    FAR_MISS,
+    baselines_far_misses,
+    far_misses,
+    far_misses_sentence,
+)
 
 RNN = "rnnkit LSTM"
 
@@ -28,6 +33,17 @@ def test_series_past_the_factor_are_named_worst_first_against_naive():
     said = far_misses_sentence(got, 5)
     assert said.startswith("RNN far off on 2 of 5 series: its MAE over 10 times the naive forecast's on b (500x), "
                            "c (15x)"), said
+
+
+def test_the_baselines_own_far_misses_are_counted_beside_the_rnns():
+    """On the disease panel AutoETS, AutoARIMA and AutoTheta missed more series than rnnkit: the
+    count says whether a miss is the RNN's own or the data's."""
+    per = _per([("a", RNN, 50.0), ("a", "naive", 1.0), ("a", "ets", 20.0), ("a", "theta", 2.0),
+                ("b", RNN, 1.0), ("b", "naive", 1.0), ("b", "ets", 30.0), ("b", "theta", 1.0)])
+    counts = baselines_far_misses(per, RNN)
+    assert counts == {"ets": 2, "theta": 0}
+    said = far_misses_sentence(far_misses(per, RNN), 2, baselines=counts)
+    assert "on a (50x); the baselines' own: ets 2, theta 0 (per series" in said, said
 
 
 def test_seasonal_naive_is_the_reference_without_naive_and_nothing_without_either():
@@ -61,10 +77,12 @@ def test_the_report_names_them_below_its_per_series_table(tmp_path, monkeypatch)
     overall = pd.DataFrame([{"model": m, "MAE": 1.0, "RMSE": 1.0, "sMAPE": 1.0, "MASE": 1.0, "coverage": 0.8,
                              "width": 1.0} for m in (RNN, "naive")])
     result = {"data": "two series", "windows": 2, "stride": 1, "horizon": 3, "input_len": 4, "season_length": 1,
-              "series": ["a", "b"], "far_misses": far_misses(per, RNN), "baseline_models": {}, "notes": [],
+              "series": ["a", "b"], "far_misses": far_misses(per, RNN), "far_misses_baselines": {"ets": 1},
+              "baseline_models": {}, "notes": [],
               "epochs": [3], "parameters": 10, "train_seconds": 1.0, "calibrated": False, "interval": 0.8}
     report.write_report(tmp_path, result, None, pd.DataFrame(), per, overall, 0.8)
     md = (tmp_path / "report.md").read_text()
     table, after = md.split("## MASE per series")[1].split("\n\n")[1:3]
     assert "| b |" in table
-    assert after.startswith("RNN far off on 1 of 2 series: its MAE over 10 times the naive forecast's on b (300x)")
+    assert after.startswith("RNN far off on 1 of 2 series: its MAE over 10 times the naive forecast's on b (300x); "
+                            "the baselines' own: ets 1 (per series in report.md"), after

@@ -67,6 +67,7 @@ from .intervals import floor_words
 from .metrics import mase_scale, summarize
 from .neural import NeuralForecaster
 from .report import (
+    baselines_far_misses,
     comparison_table,
     describe_comparison,
     far_misses,
@@ -636,7 +637,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "best_baseline": min(baselines, key=lambda r: r["MASE"])["model"] if baselines else None,
         "best_baseline_mase": min((r["MASE"] for r in baselines), default=float("nan")),
         "rnn_lowest_mase": all(rnn["MASE"] < r["MASE"] for r in baselines),
-        "far_misses": far_misses(per, rnn["model"]),
+        "far_misses": far_misses(per, rnn["model"]), "far_misses_baselines": baselines_far_misses(per, rnn["model"]),
         "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
         "calibration_window": cfg.backtest.calibrate_window if cfg.backtest.calibrate else 0,
         "calibrated": bool(cfg.backtest.calibrate), "baseline_refit": cfg.baselines.refit,
@@ -726,7 +727,7 @@ def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> 
             echo("baselines: the data changed since training; fitting them again")
     _, per, overall, _, comparisons = backtest(cfg, nf, sset, echo=echo, baseline_rows=rows)
     misses = far_misses(per, nf.name)
-    said = far_misses_sentence(misses, len(sset.series))
+    said = far_misses_sentence(misses, len(sset.series), baselines=baselines_far_misses(per, nf.name))
     return {"overall": overall.to_dict(orient="records"), "per_series": per.to_dict(orient="records"),
             "comparisons": comparisons, "far_misses": misses,
             "table": markdown_table(overall, cfg.backtest.interval) + "\n\n" + comparison_table(comparisons)
@@ -830,5 +831,6 @@ def summary_lines(result: dict) -> list[str]:
         if c["b"] == result["best_baseline"]:
             lines.append(f"RNN against {c['b']}: {describe_comparison(c)}")
     if result.get("far_misses"):
-        lines.append(far_misses_sentence(result["far_misses"], len(result["series"])))
+        lines.append(far_misses_sentence(result["far_misses"], len(result["series"]),
+                                         baselines=result.get("far_misses_baselines")))
     return lines

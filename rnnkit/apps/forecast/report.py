@@ -20,8 +20,8 @@ from rnnkit.train.atomic import atomic_path
 from .data import SeriesSet, fmt_time, season_length_for
 from .intervals import floor_words
 
-__all__ = ["FAR_MISS", "comparison_table", "describe_comparison", "far_misses", "far_misses_sentence", "markdown_table",
-           "plot_forecasts", "plot_future", "write_report"]
+__all__ = ["FAR_MISS", "baselines_far_misses", "comparison_table", "describe_comparison", "far_misses",
+           "far_misses_sentence", "markdown_table", "plot_forecasts", "plot_future", "write_report"]
 
 COLUMNS = ["MAE", "RMSE", "sMAPE", "MASE", "coverage", "width"]
 # A series whose RNN mean absolute error is this many times the naive forecast's is named in the
@@ -81,15 +81,26 @@ def far_misses(per: pd.DataFrame, model: str, factor: float = FAR_MISS) -> list[
              "reference_mae": float(ref[name])} for name, r in ratio.items()]
 
 
-def far_misses_sentence(misses: list[dict], n_series: int, shown: int = 5) -> str:
-    """One line naming the far misses (empty string when there are none)."""
+def baselines_far_misses(per: pd.DataFrame, rnn: str) -> dict[str, int]:
+    """How many series each statistical baseline misses as :func:`far_misses` counts them (the
+    naive forecasts, the references, left out): where the RNN misses, whether its peers do too."""
+    return {m: len(far_misses(per, m)) for m in dict.fromkeys(per["model"])
+            if m != rnn and m not in ("naive", "seasonal_naive")}
+
+
+def far_misses_sentence(misses: list[dict], n_series: int, shown: int = 5,
+                        baselines: dict[str, int] | None = None) -> str:
+    """One line naming the far misses (empty string when there are none), with the baselines'
+    counts of their own when given."""
     if not misses:
         return ""
     names = ", ".join(f"{m['series']} ({m['ratio']:,.0f}x)" for m in misses[:shown])
     more = f" and {len(misses) - shown} more" if len(misses) > shown else ""
+    peers = (f"; the baselines' own: {', '.join(f'{m} {n}' for m, n in baselines.items())}"
+             if baselines else "")
     return (f"RNN far off on {len(misses)} of {n_series} series: its MAE over {FAR_MISS:g} times the "
-            f"{misses[0]['reference'].replace('_', ' ')} forecast's on {names}{more} (per series in report.md; "
-            "a mean MASE can hide such misses)")
+            f"{misses[0]['reference'].replace('_', ' ')} forecast's on {names}{more}{peers} (per series in "
+            "report.md; a mean MASE can hide such misses)")
 
 
 def _series_table(per: pd.DataFrame) -> str:
@@ -199,7 +210,8 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         *([_blend_sentence(result["guide_blend"]), ""] if (result.get("guide_blend") or {}).get("at_end") else []),
         "## Overall", "", markdown_table(overall, level), "",
         "## MASE per series", "", _series_table(per), "",
-        *([far_misses_sentence(result["far_misses"], len(result["series"]), shown=20), ""]
+        *([far_misses_sentence(result["far_misses"], len(result["series"]), shown=20,
+                               baselines=result.get("far_misses_baselines")), ""]
           if result.get("far_misses") else []),
         *(["## Is the difference real?", "", comparison_table(result["comparisons"]), ""]
           if result.get("comparisons") else []),
