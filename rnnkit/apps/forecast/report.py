@@ -26,8 +26,8 @@ __all__ = ["FAR_MISS", "baselines_far_misses", "comparison_table", "describe_com
 COLUMNS = ["MAE", "RMSE", "sMAPE", "MASE", "coverage", "width"]
 # A series whose RNN mean absolute error is this many times the naive forecast's is named in the
 # terminal and the report: a mean MASE over a panel can hide a forecast off by orders of magnitude
-# (a measles series at a few cases a year forecast at thousands, because its scale came from the
-# epidemic years: docs/forecasting.md, session 28).
+# (measles series at a few cases a year after the vaccine, forecast at thousands by rnnkit and its
+# statistical peers alike: docs/forecasting.md, session 28).
 FAR_MISS = 10.0
 
 
