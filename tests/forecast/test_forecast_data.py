@@ -453,3 +453,31 @@ def test_column_names_that_differ_only_in_case_are_matched_with_a_note():
     with pytest.raises(ValueError, match=r"time column 'day' is not in the data; columns are: Date, Sales \(name the "
                                          r"time column with --time-col / data.time_col\)"):
         build_series(frame, time_col="day", target=["Sales"])
+
+
+def test_a_panels_sparse_series_are_left_out_with_a_note_and_a_grid_that_fits_none_stays_an_error():
+    """A World Bank file's country with 7 values in 32 years stopped all 210 series of statsmodels'
+    ``fertility`` file with the emptiness error. In a panel such series, under half of them, are now
+    left out with a note naming them (before the series' own notes, so the terminal shows it); a
+    single sparse series, or a panel where half or more are sparse, keeps the error; and the fixed
+    grids below a day, checked before the grid is built, leave out the same way."""
+    years = np.arange(1960, 1992)
+    full = pd.DataFrame({"date": np.tile(years, 3), "country": np.repeat(["a", "b", "c"], 32),
+                         "value": np.arange(96, dtype=float)})
+    sparse = pd.DataFrame({"date": [1960, 1970, 1975, 1980, 1991], "country": "d", "value": 1.0})
+    sset = build_series(pd.concat([full, sparse]), time_col="date", target=["value"], id_col="country")
+    assert sset.names == ["a", "b", "c"] and sset.freq == "YS-JAN"
+    said = [n for n in sset.notes if "left out" in n]
+    assert said == ["1 of 4 series left out: their readings leave most of the steps of the 'YS-JAN' grid between "
+                    "their first and last value empty (readings of steps): 'd' (5 of 32)"], sset.notes
+    assert sset.notes.index(said[0]) == 1  # after how the file was read (the years), before the series' notes
+    with pytest.raises(ValueError, match=r"series 'd': its 5 readings leave 27 of the 32 steps"):
+        build_series(sparse, time_col="date", target=["value"], id_col="country")
+    half = pd.concat([full[full["country"] != "c"], sparse, sparse.assign(country="e")])
+    with pytest.raises(ValueError, match="grid empty"):  # 2 of 4: the grid may not be the data's
+        build_series(half, time_col="date", target=["value"], id_col="country")
+    hours = pd.date_range("2020-01-01", periods=48, freq="h")
+    hourly = pd.concat([pd.DataFrame({"date": hours, "id": k, "value": 1.0 + np.arange(48)}) for k in "abc"]
+                       + [pd.DataFrame({"date": hours[[0, 30, 47]], "id": "d", "value": 2.0})])
+    sset = build_series(hourly, time_col="date", target=["value"], id_col="id")
+    assert sset.names == ["a", "b", "c"] and any("'d' (3 of 48)" in n for n in sset.notes), sset.notes

@@ -627,14 +627,30 @@ def _mostly_empty(name: str, readings: int, steps: int, freq: Any, ordered) -> s
             "readings on a regular grid first" + _session_hint(freq, ordered))
 
 
-def _mostly_empty_fixed_grid(name: str, times: pd.Series, values: np.ndarray, freq: Any, ordered) -> None:
+def _mostly_empty_fixed_grid(name: str, times: pd.Series, values: np.ndarray, freq: Any,
+                             ordered) -> tuple[str, int, int, str] | None:
     """The mostly-empty error (:func:`_mostly_empty`) before a grid of fixed steps is built, as
     building it would find it, from the span of the observed values and how many there are: the
-    grid of seconds a few hundred irregular instants over ten years fall on has 315 million steps."""
+    grid of seconds a few hundred irregular instants over ten years fall on has 315 million steps.
+    ``(name, readings, steps, error)``, or None when the grid is not mostly empty."""
     observed = pd.DatetimeIndex(times.to_numpy()[~np.isnan(values)])
     size = grid_size(observed.min(), observed.max(), freq) if len(observed) else None
     if size is not None and size - observed.nunique() > size / 2:
-        raise ValueError(_mostly_empty(name, observed.nunique(), size, freq, ordered))
+        return name, observed.nunique(), size, _mostly_empty(name, observed.nunique(), size, freq, ordered)
+    return None
+
+
+def _leave_out_mostly_empty(empty: list[tuple[str, int, int, str]], n_series: int, freq: Any) -> str:
+    """A panel's series whose readings leave most of their grid empty, ``(name, readings, steps,
+    error)`` each: the note that leaves them out, when they are under half the panel's series (the
+    grid, found from all of them, fits the others: these are sparse, as a World Bank file's country
+    with 7 values in 32 years); else the first one's error (the grid is not the data's)."""
+    if 2 * len(empty) >= n_series:
+        raise ValueError(empty[0][3])
+    named = ", ".join(f"{name!r} ({readings} of {steps})" for name, readings, steps, _ in empty[:5])
+    more = f" and {len(empty) - 5} more" if len(empty) > 5 else ""
+    return (f"{len(empty)} of {n_series} series left out: their readings leave most of the steps of the {freq!r} "
+            f"grid between their first and last value empty (readings of steps): {named}{more}")
 
 
 def _grid_gaps(times: pd.Series) -> float:
@@ -975,7 +991,9 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                                      f"that starts at {fmt_time(t[0])}")
 
     notes: list[str] = read_notes
+    n_read = len(notes)  # how the file was read; the series' own notes follow
     series: list[Series] = []
+    empty: list[tuple[str, int, int, str]] = []  # mostly-empty series: left out of a panel, else an error
     for (name, tcol, idx), sorted_times in zip(groups, ordered):
         order = idx[np.argsort(times.iloc[idx].to_numpy(), kind="stable")]
         if integer_time:
@@ -983,7 +1001,10 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                 raise ValueError(f"series {name!r}: integer times in column {time_col!r} are not on a grid of step {freq_value}")
             grid = pd.Index(np.arange(int(sorted_times[0]), int(sorted_times[-1]) + 1, freq_value))
         else:
-            _mostly_empty_fixed_grid(name, times.iloc[order], targets[tcol][order], freq_value, ordered)
+            sparse = _mostly_empty_fixed_grid(name, times.iloc[order], targets[tcol][order], freq_value, ordered)
+            if sparse is not None:
+                empty.append(sparse)
+                continue
             grid = grid_between(sorted_times[0], sorted_times[-1], freq_value)
         pos = grid.get_indexer(pd.Index(times.iloc[order].to_numpy()))
         y = np.full(len(grid), np.nan)
@@ -997,8 +1018,9 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         y = y[first:last + 1]
         grid_all = grid[first:]
         gaps = int(np.isnan(y).sum())
-        if gaps > len(y) / 2:  # most of the series would be made up: the grid is not the data's
-            raise ValueError(_mostly_empty(name, len(y) - gaps, len(y), freq_value, ordered))
+        if gaps > len(y) / 2:  # most of the series would be made up: the grid is not the data's, or the series sparse
+            empty.append((name, len(y) - gaps, len(y), _mostly_empty(name, len(y) - gaps, len(y), freq_value, ordered)))
+            continue
         if gaps:
             missing_at = fmt_time(grid_all[int(np.flatnonzero(np.isnan(y))[0])])
             if missing == "error":
@@ -1024,5 +1046,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                                  f"{'none' if len(values) == 0 else list(values[:3])}")
             statics[c] = values[0].item() if hasattr(values[0], "item") else values[0]
         series.append(Series(name, grid_all, y, P, F, statics, gaps))
+    if empty:  # before the series' own notes: the terminal shows the first few
+        notes.insert(n_read, _leave_out_mostly_empty(empty, len(groups), freq_value))
     return SeriesSet(series, freq_value, target[0] if len(target) == 1 else "value", tuple(past), tuple(future),
                      tuple(static), notes)
