@@ -1013,14 +1013,14 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         if len(observed) == 0:
             raise ValueError(f"series {name!r} has no value in target column {tcol!r}")
         first, last = observed[0], observed[-1]
-        if first:
-            notes.append(f"series {name!r}: {first} row(s) before its first {tcol!r} value were dropped")
         y = y[first:last + 1]
         grid_all = grid[first:]
         gaps = int(np.isnan(y).sum())
         if gaps > len(y) / 2:  # most of the series would be made up: the grid is not the data's, or the series sparse
             empty.append((name, len(y) - gaps, len(y), _mostly_empty(name, len(y) - gaps, len(y), freq_value, ordered)))
             continue
+        if first:
+            notes.append(f"series {name!r}: {first} row(s) before its first {tcol!r} value were dropped")
         if gaps:
             missing_at = fmt_time(grid_all[int(np.flatnonzero(np.isnan(y))[0])])
             if missing == "error":
