@@ -156,3 +156,19 @@ def test_log_target_scaling_round_trips_and_makes_growth_a_constant_step():
     with pytest.raises(ValueError, match=r"model.log_target needs positive target values, got -1.0 at position 2"):
         fit_scale([1.0, 2.0, -1.0], "standard", log=True)
     assert np.isnan(fit_scale([1.0, 2.0, np.nan], "standard", log=True).center)  # the leak check still works
+
+
+def test_a_log_scale_reads_a_later_zero_as_half_the_historys_smallest_value():
+    """A log treatment fit on a positive history meets a count that fell to 0 after it (or below):
+    it reads the value as half the history's smallest (finite, below anything trained on), never
+    log 0 = -inf; a hidden value (NaN) stays NaN, and positive values map exactly as before."""
+    from rnnkit.apps.forecast.scaling import Scale
+
+    sc = fit_scale([4.0, 8.0, 6.0, 10.0], "diff", log=True)
+    assert sc.floor == 2.0
+    z = sc.transform(np.array([0.0, -3.0, np.nan, 2.0, 1.0, 8.0]))
+    assert z[0] == z[1] == z[3] == z[4] and np.isnan(z[2]) and np.isfinite(z[[0, 1, 3, 4, 5]]).all()
+    np.testing.assert_allclose(sc.inverse(z[5]), 8.0, rtol=1e-12)
+    np.testing.assert_allclose(sc.inverse(z[0]), 2.0, rtol=1e-12)
+    assert Scale.from_list(sc.to_list()) == sc
+    assert Scale.from_list([0.5, 2.0, [], True]).floor == 0.0  # a run saved before the floor: as it was

@@ -29,6 +29,21 @@ the AutoETS baseline); ``auto`` gave 1.066. A fixed 0.5 lost to seasonal naive o
 test series (the guide follows a new level more slowly than the
 network, which reads each window relative to its last value); ``auto`` keeps the network there.
 
+**The naive fallback** (``model.naive_fallback``, a margin M, default 2; 0 turns it off). Where
+even the best share's error over those same earlier steps is more than M times the error of the
+naive forecast (seasonal naive with a season m > 1: the last observed season repeated; the plain
+naive one, the last observed value, without), the series has left everything the network and the
+guide learnt, and the forecast from o is the naive one: every quantile moves by ``n(o) - m(o)``
+(its share is written :data:`NAIVE`). On the dslabs panel of yearly disease counts by US state,
+measles after the vaccine: each model's forecast from the first origin (1994) ran on the
+epidemic years' trend, thousands of cases a year, where the last years had had 0 to 10, and the
+best share at the next origin was still hundreds of times naive's error; the fallback takes
+naive's forecast there. At the first origin no earlier origin is out of sample; there the
+network's errors on its validation span (the last ``backtest.val_size`` origins before the
+training history's end, its steps before the end) are set against naive's from the same origins,
+and the share stays 0 unless they call for the fallback. The validation span flatters the
+network (it stopped early and its treatment was ranked there), so this errs toward keeping it.
+
 ``predict`` refits the network on all the data, so no origin is out of sample for it any more:
 it uses, per series, the share ``auto`` chose at the end of the data with the backtest model
 (saved with the run: ``blend_at_end``, which ``predict`` makes ``fixed_blend``); a series unseen in
@@ -41,12 +56,30 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .backtest import val_size_for
 from .data import Series
 from .intervals import EarlierForecasts
 
-__all__ = ["GRID", "GuideBlend"]
+__all__ = ["GRID", "NAIVE", "GuideBlend", "naive_forecast"]
 
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # the guide's shares ``auto`` chooses from
+NAIVE = -1.0  # the "share" that stands for the naive fallback (saved with the run as the shares are)
+
+
+def naive_forecast(s: Series, o: int, horizon: int, season_length: int) -> np.ndarray:
+    """``(horizon,)``: the naive forecast of ``s`` from origin ``o``, reading only ``y[:o]``: with a
+    season m > 1 and a whole season before o, the last observed season repeated (a missing value
+    there: the last observed value); else the last observed value."""
+    seen = s.target[:o]
+    finite = np.flatnonzero(np.isfinite(seen))
+    if not len(finite):
+        return np.full(horizon, np.nan)
+    last = float(seen[finite[-1]])
+    m = int(season_length)
+    if m < 2 or o < m:
+        return np.full(horizon, last)
+    out = seen[o - m + np.arange(horizon) % m].astype(np.float64)
+    return np.where(np.isfinite(out), out, last)
 
 
 class GuideBlend:
@@ -73,8 +106,21 @@ class GuideBlend:
         levels = list(levels)
         at = levels.index(0.5) if 0.5 in levels else len(levels)
         q = self._raw_quantiles(series, origins, levels if at < len(levels) else [*levels, 0.5])
-        q = q + (w[:, None] * (self.guide_forecasts(series, origins) - q[..., at]))[..., None]
-        return q[..., :len(levels)]
+        med = q[..., at]
+        shift = np.zeros_like(med)
+        mixed, fall = w > 0, w == NAIVE
+        if mixed.any():
+            shift[mixed] = w[mixed, None] * (self.guide_forecasts(
+                [s for s, k in zip(series, mixed) if k], [o for o, k in zip(origins, mixed) if k]) - med[mixed])
+        if fall.any():
+            shift[fall] = self.naive_forecasts([s for s, k in zip(series, fall) if k],
+                                               [o for o, k in zip(origins, fall) if k]) - med[fall]
+        return (q + shift[..., None])[..., :len(levels)]
+
+    def naive_forecasts(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
+        """``(N, H)``: the naive fallback's forecast from each origin (:func:`naive_forecast`)."""
+        H = self.layout.horizon
+        return np.stack([naive_forecast(s, o, H, self.guide.season_length) for s, o in zip(series, origins)])
 
     def guide_forecasts(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
         """``(N, H)``: the guide's forecast from each origin (data scale)."""
@@ -82,7 +128,8 @@ class GuideBlend:
         return np.stack([self.guide.path(s, o, L, H)[L - 1:] for s, o in zip(series, origins)])
 
     def blend_weights(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
-        """``(N,)``: the guide's share of each forecast (see the module docstring)."""
+        """``(N,)``: the guide's share of each forecast, or :data:`NAIVE` where the naive fallback
+        takes it (see the module docstring)."""
         n = len(origins)
         if self.guide is None or not self.blend:
             return np.zeros(n)
@@ -91,7 +138,9 @@ class GuideBlend:
         H = self.layout.horizon
         stride = self.cfg.backtest.stride or H
         known = self.fixed_blend or self.blend_at_end  # a series unseen in training: the mean of the known ones
-        fallback = float(np.mean(list(known.values()))) if known else 0.0
+        shares = [v for v in known.values() if v != NAIVE]
+        fallback = float(np.mean(shares)) if shares else 0.0
+        margin = float(self.cfg.model.naive_fallback)
         earlier, plans = EarlierForecasts(), []
         for s, o in zip(series, origins):
             if s.name in self.fixed_blend:
@@ -105,26 +154,42 @@ class GuideBlend:
             # the end of the data (o = its length) an origin less than H back has none past the end
             last = len(s.times) - H if self.encoder.future_scales else o
             starts = [r for r in range(o - stride, end - 1, -stride) if self.layout.lookback <= r <= last]
-            plans.append((s, o, [(earlier.add(s, r), r) for r in starts]))
+            on_validation = not starts and margin > 0
+            if on_validation:  # no earlier backtest origin: only the fallback, judged on the validation span
+                val_start = end - val_size_for(end, H, self.cfg.backtest.val_size)
+                starts = list(range(max(val_start, self.layout.lookback), min(o, end, last + 1)))
+            plans.append((s, o, [(earlier.add(s, r), r) for r in starts], on_validation))
         if earlier.views:  # targets come from each view itself, only the steps before the origin
             m = self._raw_quantiles(earlier.views, earlier.starts, [0.5])[..., 0]
             g = self.guide_forecasts(earlier.views, earlier.starts)
+            naive = self.naive_forecasts(earlier.views, earlier.starts)
         out = np.zeros(n)
         for i, plan in enumerate(plans):
             if not isinstance(plan, tuple):
                 out[i] = plan
                 continue
-            s, o, rows = plan
-            err_m, err_g = [], []
+            s, o, rows, on_validation = plan
+            err_m, err_g, err_n = [], [], []
             for j, r in rows:
                 y = s.target[r:min(o, r + H)]
                 seen = np.isfinite(y)
                 err_m.append((y - m[j, :len(y)])[seen])
                 err_g.append((y - g[j, :len(y)])[seen])
+                err_n.append((y - naive[j, :len(y)])[seen])
             if not rows or not sum(len(e) for e in err_m):
                 continue  # nothing observed out of sample yet: the network alone
+            naive_mae = np.mean(np.abs(np.concatenate(err_n)))
+            if on_validation:  # the share stays 0 (the network alone); only the fallback is chosen here
+                if np.mean(np.abs(np.concatenate(err_m))) > margin * naive_mae:
+                    out[i] = NAIVE
+                continue
             y_m, y_g = np.concatenate(err_m), np.concatenate(err_g)  # y - m and y - g
             # y - f_w = (1 - w)(y - m) + w (y - g)
             mae = [np.mean(np.abs((1 - w) * y_m + w * y_g)) for w in GRID]
             out[i] = GRID[int(np.argmin(mae))]
+            if margin and min(mae) > margin * naive_mae:
+                out[i] = NAIVE
+        # what the report counts: every (series, origin) whose forecast ``auto`` handed to naive
+        self.__dict__.setdefault("fallbacks", set()).update(
+            (p[0].name, int(p[1])) for p, w in zip(plans, out) if isinstance(p, tuple) and w == NAIVE)
         return out

@@ -180,6 +180,10 @@ class ModelConfig:
     level_alpha: with ``local_level``, the level subtracted is the simple exponential-smoothing
         level of the window's own input span with this smoothing constant (ES-RNN style, Smyl 2020):
         1 (default) = the last observed value; smaller = a smoother level over more of the window.
+    window_scale: divide each window by its own spread, the mean absolute step of its input span
+        (floored at :data:`.windows.SPREAD_FLOOR` of the series' scale), and multiply the outputs
+        back: the network sees every window at one size, so a series whose recent steps are far
+        smaller (or larger) than its history's is forecast at its recent size, not its history's.
     seasonal_diff: forecast relative to the seasonal naive forecast: the seasonal difference
         y_t - y_{t-m} (m = ``data.season_length`` >= 2) inside the window, and over the horizon the
         deviation from the last observed season repeated, added back on output (for H <= m, seasonal
@@ -198,6 +202,10 @@ class ModelConfig:
         observed before it (out of sample for both; 0 at the first origin), and for ``predict``
         the one chosen at the end of the data (see :mod:`.blend`); a number fixes w (0: the
         network's forecast alone).
+    naive_fallback: with ``guide_blend=auto``, a margin M (default 2; 0: off): at an origin where
+        the best share's error on the earlier origins' out-of-sample steps was over M times the
+        naive forecast's (seasonal naive with a season), the forecast is the naive one (see
+        :mod:`.blend`).
     guide_base: ``ets`` or ``arima``: the network forecasts the deviation from that model's
         forecast, which is added back on output (an output of 0 is its forecast), and reads it as
         the guide channel; the ``guided`` treatment sets it. Direct decoder, not with
@@ -253,12 +261,14 @@ class ModelConfig:
     deseasonalize: bool = False
     local_level: bool = False
     level_alpha: float = 1.0
+    window_scale: bool = False
     seasonal_diff: bool = False
     target_steps: bool = False
     guide: Literal["none", "ets", "arima"] = "ets"
     guide_base: Literal["none", "ets", "arima"] = "none"
     guide_refit: Literal["every_origin", "once"] = "every_origin"
     guide_blend: float | Literal["auto"] = "auto"
+    naive_fallback: float = 2.0
     loss_on: Literal["horizon", "all"] = "horizon"
     samples: int = 200
     ensemble: int = 1
@@ -474,6 +484,8 @@ def check_config(cfg: ForecastConfig) -> None:
          f"got {cfg.data.season_length}")
     need(m.samples >= 10, f"model.samples must be >= 10 sample paths, got {m.samples}")
     need(0.0 < m.level_alpha <= 1.0, f"model.level_alpha must be in (0, 1], got {m.level_alpha}")
+    need(m.naive_fallback == 0 or m.naive_fallback >= 1,
+         f"model.naive_fallback must be 0 (off) or a margin of at least 1, got {m.naive_fallback}")
     need(cfg.window.per_epoch >= 0, f"window.per_epoch must be >= 0 (0 = all windows), got {cfg.window.per_epoch}")
     need(cfg.window.per_series >= 0, f"window.per_series must be >= 0 (0 = no bound per series), got "
                                       f"{cfg.window.per_series}")

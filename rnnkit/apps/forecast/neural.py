@@ -155,6 +155,7 @@ class NeuralForecaster(GuideBlend, Intervals):
         layout = Layout(max(member_input_lens(cfg)), cfg.window.horizon, enc.n_past, enc.n_future, enc.n_static,
                         autoregressive=cfg.model.decoder == "autoregressive", local_level=cfg.model.local_level,
                         target_steps=cfg.model.target_steps, level_alpha=cfg.model.level_alpha, seasonal_lag=lag,
+                        window_scale=cfg.model.window_scale,
                         guide=guide_model(cfg) != "none", guide_base=cfg.model.guide_base != "none")
         if not layout.guide:
             guide = None
@@ -386,15 +387,15 @@ class NeuralForecaster(GuideBlend, Intervals):
             else:
                 q = torch.stack([forecast_quantiles(net, self.likelihood, w.inputs, lay, levels,
                                                     self.cfg.model.samples) for net in self.nets]).mean(0)
-        q = q.double().numpy() + w.level[:, None, None] + w.base[:, :, None]
+        q = q.double().numpy() * w.spread[:, None, None] + w.level[:, None, None] + w.base[:, :, None]
         scales = [self.encoder.target_scale(s) for s in series]
         return np.stack([sc.inverse(qi, start=o) for sc, qi, o in zip(scales, q, origins)])
 
     def _multi_window_quantiles(self, series, arrays, pairs, levels: Sequence[float]) -> np.ndarray:
         """``(N, H, len(levels))`` quantiles in scaled target space (window level and seasonal base
         added) of an ensemble whose members read different input lengths: each member forecasts
-        from its own windows, its quantiles are moved to the target's level by its own window
-        level, then they are combined (mean of quantiles, or the mixture) in float64."""
+        from its own windows, its quantiles are scaled by its own window spread and moved to the
+        target's level by its own window level, then they are combined (mean of quantiles, or the mixture) in float64."""
         windows = {}
         for n, lay in zip(self.input_lens, self.layouts):
             if n not in windows:
@@ -404,14 +405,15 @@ class NeuralForecaster(GuideBlend, Intervals):
         for net, n, lay in zip(self.nets, self.input_lens, self.layouts):
             w = windows[n]
             shift = torch.from_numpy(w.level[:, None] + w.base)  # (B, H), float64
-            members.append((net, w.inputs, lay, shift))
+            members.append((net, w.inputs, lay, shift, torch.from_numpy(w.spread)))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.cfg.train.seed)  # repeatable sample paths
             if self._mixes():
                 q = self._mixture_quantiles(None, levels, members=members)
             else:
                 q = torch.stack([forecast_quantiles(net, self.likelihood, x, lay, levels, self.cfg.model.samples)
-                                 .double() + shift[..., None] for net, x, lay, shift in members]).mean(0)
+                                 .double() * spread[:, None, None] + shift[..., None]
+                                 for net, x, lay, shift, spread in members]).mean(0)
         return q.numpy()
 
     def _mixes(self) -> bool:
@@ -425,16 +427,17 @@ class NeuralForecaster(GuideBlend, Intervals):
         at ``grid`` evenly spaced levels ((j + 0.5) / grid) stand for equally likely draws from it;
         the mixture's quantiles are those of all members' draws pooled.
 
-        ``members``: ``(net, inputs, layout, shift (B, H))`` per member, each member's quantiles
-        moved by its ``shift`` (float64) before pooling (members of different input lengths);
-        default: every net on ``x`` with ``self.layout``, unshifted."""
+        ``members``: ``(net, inputs, layout, shift (B, H), spread (B,))`` per member, each member's
+        quantiles times its window ``spread`` and moved by its ``shift`` (float64) before pooling
+        (members of different input lengths); default: every net on ``x`` with ``self.layout``, as
+        they come (one layout: the caller scales and shifts the pooled quantiles)."""
         fine = [(j + 0.5) / grid for j in range(grid)]
         if members is None:
-            members = [(net, x, self.layout, None) for net in self.nets]
+            members = [(net, x, self.layout, None, None) for net in self.nets]
 
-        def member_q(net, xi, lay, shift, lv):
+        def member_q(net, xi, lay, shift, spread, lv):
             qi = forecast_quantiles(net, self.likelihood, xi, lay, lv, self.cfg.model.samples)
-            return qi if shift is None else qi.double() + shift[..., None]
+            return qi if shift is None else qi.double() * spread[:, None, None] + shift[..., None]
 
         pooled = torch.cat([member_q(*mb, fine) for mb in members], dim=-1)  # (B, H, members * grid)
         q = torch.tensor(list(levels), dtype=pooled.dtype)

@@ -70,6 +70,7 @@ from .report import (
     baselines_far_misses,
     comparison_table,
     describe_comparison,
+    fallback_sentence,
     far_misses,
     far_misses_sentence,
     markdown_table,
@@ -608,18 +609,40 @@ def _blend_at_end(nf, sset: SeriesSet, echo=print) -> dict[str, float]:
     forecasts (the one ``auto`` takes at the end of the data, see :mod:`.blend`); empty otherwise."""
     if nf.guide is None or nf.blend != "auto":
         return {}
+    from .blend import NAIVE
+
     w = nf.blend_weights(sset.series, [s.length for s in sset.series])
     shares = {s.name: float(v) for s, v in zip(sset.series, w)}
-    said = (f"{w[0]:g}" if len(w) == 1 else
-            f"mean {np.mean(w):.2f} over {len(w)} series (" + ", ".join(
-                f"{g:g}: {int(np.sum(w == g))}" for g in sorted(set(w.tolist()))) + ")")
+    mixed = w[w != NAIVE]
+
+    def label(g):
+        return "naive" if g == NAIVE else f"{g:g}"
+
+    said = (label(w[0]) if len(w) == 1 else
+            (f"mean {np.mean(mixed):.2f} over {len(mixed)} series" if len(mixed) else f"{len(w)} series")
+            + " (" + ", ".join(f"{label(g)}: {int(np.sum(w == g))}" for g in sorted(set(w.tolist()))) + ")")
+    fell = int(np.sum(w == NAIVE))
     echo(f"forecast: the guide's ({nf.guide.name.upper()}) share, chosen by the backtest's errors, at the end of the "
-         f"data: {said} (predict uses it; model.guide_blend=W fixes it)")
+         f"data: {said} (predict uses it; model.guide_blend=W fixes it)"
+         + (f"; naive: {fell} series whose earlier forecasts were over {nf.cfg.model.naive_fallback:g} times the "
+            "naive forecast's error take the naive forecast (model.naive_fallback=0 turns it off)" if fell else ""))
     return shares
 
 
 def _fmt_factors(k) -> str:
     return ", ".join(f"{v:.3f}" for v in k) if isinstance(k, list) else f"{k:.3f}"
+
+
+def _backtest_fallbacks(nf, sset: SeriesSet) -> dict[str, list[str]]:
+    """Series -> the times of the backtest origins whose forecast the naive fallback took (see
+    :mod:`.blend`): those from the end of the training history up to, not at, the data's end."""
+    fell: dict[str, list[str]] = {}
+    ends, series = nf.history_ends, {s.name: s for s in sset.series}
+    for name, o in sorted(getattr(nf, "fallbacks", ())):
+        if name in ends and name in series and ends[name] <= o < series[name].length:
+            t = series[name].times[o]
+            fell.setdefault(name, []).append(str(t.date()) if hasattr(t, "date") and t == t.normalize() else str(t))
+    return fell
 
 
 def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
@@ -638,6 +661,7 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
         "best_baseline_mase": min((r["MASE"] for r in baselines), default=float("nan")),
         "rnn_lowest_mase": all(rnn["MASE"] < r["MASE"] for r in baselines),
         "far_misses": far_misses(per, rnn["model"]), "far_misses_baselines": baselines_far_misses(per, rnn["model"]),
+        "naive_fallbacks": _backtest_fallbacks(nf, sset),
         "baseline_models": described, "notes": list(sset.notes), "calibration": nf.calibration,
         "calibration_window": cfg.backtest.calibrate_window if cfg.backtest.calibrate else 0,
         "calibrated": bool(cfg.backtest.calibrate), "baseline_refit": cfg.baselines.refit,
@@ -728,8 +752,11 @@ def evaluate(run_dir: str | Path, refit_baselines: bool = False, echo=print) -> 
     _, per, overall, _, comparisons = backtest(cfg, nf, sset, echo=echo, baseline_rows=rows)
     misses = far_misses(per, nf.name)
     said = far_misses_sentence(misses, len(sset.series), baselines=baselines_far_misses(per, nf.name))
+    fell = _backtest_fallbacks(nf, sset)
+    if fell:
+        said = (said + "\n\n" if said else "") + fallback_sentence(fell, len(sset.series), cfg.backtest.windows)
     return {"overall": overall.to_dict(orient="records"), "per_series": per.to_dict(orient="records"),
-            "comparisons": comparisons, "far_misses": misses,
+            "comparisons": comparisons, "far_misses": misses, "naive_fallbacks": fell,
             "table": markdown_table(overall, cfg.backtest.interval) + "\n\n" + comparison_table(comparisons)
             + (f"\n\n{said}" if said else "")}
 
@@ -833,4 +860,7 @@ def summary_lines(result: dict) -> list[str]:
     if result.get("far_misses"):
         lines.append(far_misses_sentence(result["far_misses"], len(result["series"]),
                                          baselines=result.get("far_misses_baselines")))
+    if result.get("naive_fallbacks"):
+        lines.append(fallback_sentence(result["naive_fallbacks"], len(result["series"]), result.get("windows")))
     return lines
+

@@ -20,8 +20,8 @@ from rnnkit.train.atomic import atomic_path
 from .data import SeriesSet, fmt_time, season_length_for
 from .intervals import floor_words
 
-__all__ = ["FAR_MISS", "baselines_far_misses", "comparison_table", "describe_comparison", "far_misses",
-           "far_misses_sentence", "markdown_table", "plot_forecasts", "plot_future", "write_report"]
+__all__ = ["FAR_MISS", "baselines_far_misses", "comparison_table", "describe_comparison", "fallback_sentence",
+           "far_misses", "far_misses_sentence", "markdown_table", "plot_forecasts", "plot_future", "write_report"]
 
 COLUMNS = ["MAE", "RMSE", "sMAPE", "MASE", "coverage", "width"]
 # A series whose RNN mean absolute error is this many times the naive forecast's is named in the
@@ -101,6 +101,19 @@ def far_misses_sentence(misses: list[dict], n_series: int, shown: int = 5,
     return (f"RNN far off on {len(misses)} of {n_series} series: its MAE over {FAR_MISS:g} times the "
             f"{misses[0]['reference'].replace('_', ' ')} forecast's on {names}{more}{peers} (per series in "
             "report.md; a mean MASE can hide such misses)")
+
+
+def fallback_sentence(fell: dict[str, list[str]], n_series: int, windows: int | None, shown: int = 5) -> str:
+    """One line on the naive fallback (:mod:`.blend`): how many backtest forecasts it took, and where
+    (``fell``: series -> the origins' times)."""
+    count = sum(len(v) for v in fell.values())
+    worst = sorted(fell, key=lambda k: -len(fell[k]))
+    where = (", ".join(f"{k} ({len(fell[k])})" for k in worst[:shown])
+             + (f" and {len(worst) - shown} more" if len(worst) > shown else "") if n_series > 1
+             else "from " + ", ".join(fell[worst[0]]))
+    total = f" of {n_series * windows}" if windows else ""
+    return (f"naive fallback: {count}{total} backtest forecasts are the naive forecast, where before their origin the "
+            f"network and its guide had erred by over model.naive_fallback times naive's: {where}")
 
 
 def _series_table(per: pd.DataFrame) -> str:
@@ -213,6 +226,8 @@ def write_report(run_dir: Path, result: dict, sset: SeriesSet, forecasts: pd.Dat
         *([far_misses_sentence(result["far_misses"], len(result["series"]), shown=20,
                                baselines=result.get("far_misses_baselines")), ""]
           if result.get("far_misses") else []),
+        *([fallback_sentence(result["naive_fallbacks"], len(result["series"]), result.get("windows"), shown=20), ""]
+          if result.get("naive_fallbacks") else []),
         *(["## Is the difference real?", "", comparison_table(result["comparisons"]), ""]
           if result.get("comparisons") else []),
         "## Baseline models chosen", "",

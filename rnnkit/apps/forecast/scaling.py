@@ -19,7 +19,10 @@ element); c and s are then fit on the deseasonalized history. The model sees the
 
 ``log`` (``model.log_target``): the map is applied to log y instead of y, and the inverse ends
 with exp, ``y = exp(z s + c)``: growth becomes a level shift, so a series that grows
-exponentially has steps of a stable size in z (positive series only). Still increasing.
+exponentially has steps of a stable size in z (positive series only). Still increasing. The
+history it is fit on must be positive; a later value at or below 0 (a count that fell to 0
+after the training span) is read as ``floor`` = half the history's smallest value, so the model
+sees a value below anything it trained on instead of log 0 = -inf.
 
 NaN is never skipped (np.mean, not np.nanmean): the backtest hides the future as NaN, so a scale
 fit on data it should not see comes out NaN and the forecast with it, and the leak is caught.
@@ -50,6 +53,7 @@ class Scale:
     scale: float = 1.0
     season: tuple[float, ...] = ()
     log: bool = False
+    floor: float = 0.0  # with log: the smallest value read (see the module docstring)
 
     def _offset(self, a: np.ndarray, start: int):
         if not self.season or a.ndim == 0:
@@ -62,7 +66,7 @@ class Scale:
         y = np.asarray(y, dtype=np.float64)
         if self.log:
             with np.errstate(invalid="ignore", divide="ignore"):  # NaN (hidden) stays NaN
-                y = np.log(y)
+                y = np.log(np.maximum(y, self.floor) if self.floor > 0 else y)
         return (y - self._offset(y, start)) / self.scale
 
     def inverse(self, z, start: int = 0):
@@ -71,12 +75,13 @@ class Scale:
         return np.exp(y) if self.log else y
 
     def to_list(self) -> list:
-        return [float(self.center), float(self.scale), [float(v) for v in self.season], bool(self.log)]
+        return [float(self.center), float(self.scale), [float(v) for v in self.season], bool(self.log),
+                float(self.floor)]
 
     @classmethod
     def from_list(cls, v) -> Scale:
         return cls(float(v[0]), float(v[1]), tuple(float(x) for x in (v[2] if len(v) > 2 else ())),
-                   bool(v[3]) if len(v) > 3 else False)
+                   bool(v[3]) if len(v) > 3 else False, float(v[4]) if len(v) > 4 else 0.0)
 
 
 def fit_scale(values, method: str = "standard", season_length: int = 0, log: bool = False) -> Scale:
@@ -96,7 +101,7 @@ def fit_scale(values, method: str = "standard", season_length: int = 0, log: boo
             raise ValueError(f"model.log_target needs positive target values, got {float(y[bad[0]])!r} at position "
                              f"{int(bad[0])}")
         flat = fit_scale(np.log(y), method, season_length)
-        return Scale(flat.center, flat.scale, flat.season, True)
+        return Scale(flat.center, flat.scale, flat.season, True, 0.5 * float(np.min(y)))
     if season_length > 1:
         if y.size < 2 * season_length:
             raise ValueError(f"a seasonal profile of period {season_length} needs at least two seasons of "

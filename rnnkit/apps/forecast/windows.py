@@ -19,6 +19,15 @@ rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D
                 l_j = alpha z_j + (1 - alpha) l_{j-1} from l = z_{o-L} to l_{o-1} (ES-RNN style,
                 Smyl 2020; ``level_alpha`` = 1, the default, gives z_{o-1}, the last value); else 0.
                 Targets are ``z_{t_k+1} - level``. The level reads only z_{o-L..o-1}.
+    spread      with ``window_scale``: everything above that is in target units (target_in, the
+                targets, target_step, the guide channel and the base) is divided by the window's
+                spread ``d = max(mean_k |target_in_k - target_in_{k-1}|, SPREAD_FLOOR)`` over its
+                L input rows (the values before the level is subtracted; seasonal differences with
+                ``seasonal_lag``), and forecasts are ``output * d + level + base``: every window
+                reaches the network at one size, set by its own recent steps rather than the
+                series' whole history (a series whose swings died down is forecast at their new
+                size). The floor keeps a flat input span finite; it is a share of the series' scale
+                (``model.scaling``), in which the history's typical step is about 1. Else d = 1.
     guide       with ``model.guide``: a statistical model's prediction g of the target at t_k + 1 from
                 the values before min(t_k + 1, o) (see :mod:`.guide`), scaled as the target, minus
                 the reference the row's target is taken against (the level; with ``seasonal_lag``
@@ -49,7 +58,12 @@ import torch
 
 from .features import SeriesArrays
 
-__all__ = ["Layout", "Windows", "build_windows", "es_level", "training_origins"]
+__all__ = ["SPREAD_FLOOR", "Layout", "Windows", "build_windows", "es_level", "training_origins", "window_spread"]
+
+# The smallest window spread, in the series' scaled units (its history's typical step is about 1):
+# a window whose input never moves is scaled by this, so its forecast stays within a hundredth of a
+# typical step of the base unless the network is sure.
+SPREAD_FLOOR = 0.01
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,7 @@ class Layout:
     seasonal_lag: int = 0
     guide: bool = False
     guide_base: bool = False
+    window_scale: bool = False
 
     def __post_init__(self):
         if self.guide_base and (not self.guide or self.seasonal_lag or self.autoregressive):
@@ -111,7 +126,8 @@ class Windows:
     """inputs ``(N, R, D)`` float32; targets ``(N, R)`` float32 or None; per window: level ``(N,)``
     (float64), series index and origin ``(N,)``; ``base`` ``(N, H)``: the seasonal base (or the
     guide's forecast, with ``guide_base``) added back to each forecast step after the level (zeros
-    without either)."""
+    without either); ``spread`` ``(N,)``: the window's scale, outputs are ``output * spread +
+    level + base`` (ones without ``window_scale``)."""
 
     inputs: torch.Tensor
     targets: torch.Tensor | None
@@ -119,6 +135,7 @@ class Windows:
     series: np.ndarray
     origins: np.ndarray
     base: np.ndarray | None = None
+    spread: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.inputs.shape[0]
@@ -139,7 +156,15 @@ def es_level(values: np.ndarray, alpha: float) -> float:
     return level
 
 
+def window_spread(zin: np.ndarray) -> float:
+    """The spread of a window's input values ``zin`` (L,): their mean absolute step, at least
+    :data:`SPREAD_FLOOR` (see the module docstring)."""
+    steps = np.abs(np.diff(zin))
+    return max(float(np.mean(steps)) if steps.size else 0.0, SPREAD_FLOOR)
+
+
 def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool, guide: np.ndarray | None = None):
+    """One window's features ``(R, D)``, its level and its spread (see the module docstring)."""
     L, H, R = lay.input_len, lay.horizon, lay.rows
     if o - lay.lookback < 0:
         raise ValueError(f"origin {o} needs {lay.lookback} input steps before it")
@@ -147,6 +172,7 @@ def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool, guide: 
     m = lay.seasonal_lag
     zin = a.z[o - L:o] - a.z[o - L - m:o - m] if m else a.z[o - L:o]
     level = es_level(zin, lay.level_alpha) if lay.local_level else 0.0
+    spread = window_spread(zin) if lay.window_scale else 1.0
     x[:L, 0] = zin - level
     x[:L, 1] = 1.0
     if lay.autoregressive:
@@ -177,7 +203,13 @@ def _window(a: SeriesArrays, o: int, lay: Layout, teacher_forcing: bool, guide: 
         if m:  # the values the rows' targets are taken against: one season back, then the base
             ref = np.concatenate([a.z[o - L + 1 - m:o - m], a.z[o - m + np.arange(H) % m]])
         x[:, lay.guide_col] = guide - ref
-    return x, level
+    if spread != 1.0:  # every column in target units, to the window's own size
+        x[:, 0] /= spread
+        if lay.target_steps:
+            x[:, lay.step_col] /= spread
+        if lay.guide:
+            x[:, lay.guide_col] /= spread
+    return x, level, spread
 
 
 def _padded(z: np.ndarray, lo: int, hi: int, end: int) -> np.ndarray:
@@ -209,28 +241,32 @@ def build_windows(arrays: Sequence[SeriesArrays], pairs: Sequence[tuple[int, int
     n = len(pairs)
     X = np.zeros((n, layout.rows, layout.n_features), dtype=np.float32)
     Y = np.zeros((n, layout.rows), dtype=np.float32) if with_targets else None
-    level = np.zeros(n)
+    level, spread = np.zeros(n), np.ones(n)
     L, H, m = layout.input_len, layout.horizon, layout.seasonal_lag
     base = np.zeros((n, H))
     for i, (s, o) in enumerate(pairs):
         a = arrays[s]
-        X[i], level[i] = _window(a, o, layout, teacher_forcing=with_targets,
-                                 guide=guide[i] if guide is not None else None)
+        X[i], level[i], spread[i] = _window(a, o, layout, teacher_forcing=with_targets,
+                                            guide=guide[i] if guide is not None else None)
         if m:
             base[i] = a.z[o - m + np.arange(H) % m]  # the last observed season, repeated over the horizon
         elif layout.guide_base:
             base[i] = guide[i][L - 1:] - level[i]  # the guide's forecast, relative to the window level
-        if with_targets and ends is not None:
-            Y[i] = _padded(a.z, o - L + 1, o + H, ends[i]) - level[i]
-        elif with_targets:
+        if not with_targets:
+            continue
+        if ends is not None:
+            y = _padded(a.z, o - L + 1, o + H, ends[i]) - level[i]
+        else:
             if o + layout.horizon > len(a.z):
                 raise ValueError(f"window at origin {o} needs targets up to {o + layout.horizon - 1}, "
                                  f"past the series end ({len(a.z)})")
-            Y[i] = a.z[o - L + 1:o + H] - level[i]
-        if with_targets and m:  # one-step targets relative to one season back, the horizon's to the base
-            Y[i] -= np.concatenate([a.z[o - L + 1 - m:o - m], base[i]])
-        elif with_targets and layout.guide_base:  # every row's target relative to the guide's prediction
-            Y[i] -= guide[i] - level[i]
+            y = a.z[o - L + 1:o + H] - level[i]
+        if m:  # one-step targets relative to one season back, the horizon's to the base
+            y = y - np.concatenate([a.z[o - L + 1 - m:o - m], base[i]])
+        elif layout.guide_base:  # every row's target relative to the guide's prediction
+            y = y - (guide[i] - level[i])
+        Y[i] = y / spread[i]  # in float64 until here: a small spread magnifies no rounding
     s_idx = np.asarray([p[0] for p in pairs], dtype=np.int64)
     o_idx = np.asarray([p[1] for p in pairs], dtype=np.int64)
-    return Windows(torch.from_numpy(X), torch.from_numpy(Y) if Y is not None else None, level, s_idx, o_idx, base)
+    return Windows(torch.from_numpy(X), torch.from_numpy(Y) if Y is not None else None, level, s_idx, o_idx, base,
+                   spread)
