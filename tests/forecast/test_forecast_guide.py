@@ -384,10 +384,14 @@ def test_guide_backend_follows_baselines_backend_and_saved_runs_keep_theirs():
     np.testing.assert_array_equal(Guide.from_dict(legacy).path(s, 60, L, H), old.path(s, 60, L, H))
 
 
-def test_the_guide_shows_a_bar_over_the_backtest_windows_unless_progress_is_off(capsys):
+def test_the_guide_shows_a_bar_over_the_backtest_windows_unless_progress_is_off(capsys, monkeypatch):
     """The guide is searched again at every backtest origin (minutes on a large panel): with
-    ``train.progress`` on, the backtest shows a bar while it runs; off, stderr stays quiet."""
+    ``train.progress`` on, the backtest shows a bar while it runs; off, stderr stays quiet. (The
+    bar waits ``BAR_DELAY`` seconds before it shows, longer than this small pass: 0 here.)"""
+    from rnnkit.apps.forecast import guide as guide_module
     from rnnkit.apps.forecast.pipeline import backtest
+
+    monkeypatch.setattr(guide_module, "BAR_DELAY", 0.0)
 
     sset = _sset()
     plan = plan_backtest(sset, H, 3, H)

@@ -84,12 +84,13 @@ def _observed(s: Series, origin: int) -> np.ndarray:
     return s.target[:origin]
 
 
-def _bar(total: int, desc: str, progress: bool):
-    """A tqdm bar on stderr (or a no-op): baselines refit at every origin take a while."""
+def _bar(total: int, desc: str, progress: bool, delay: float = 0.0):
+    """A tqdm bar on stderr (or a no-op): baselines refit at every origin take a while. ``delay``:
+    seconds before it first shows, so a pass that ends sooner leaves nothing on the terminal."""
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, disable=not progress or total == 0, leave=False, file=sys.stderr,
-                mininterval=0.5, unit="fit")
+                mininterval=0.5, unit="fit", delay=delay)
 
 
 # the statistical models whose fits ``baselines.max_points`` bounds (the naive ones cost nothing)

@@ -65,6 +65,10 @@ from .data import Series, SeriesSet
 __all__ = ["GUIDES", "Guide", "prefix_digests"]
 
 GUIDES = ("ets", "arima")
+# seconds before the guide's bar over the windows shows: a pass whose fits the second process
+# already made (or that the cache holds) ends in moments, and its bar would only print an empty
+# "0/357" line into a log; a pass that refits shows one
+BAR_DELAY = 1.0
 
 
 BACKENDS = ("statsforecast", "statsmodels")
@@ -437,7 +441,7 @@ class Guide:
         """The channel of each ``(series index, origin)`` pair. The windows of one series that
         share its kept fit are filtered in one pass where the backend can (``run_prefixes``)."""
         digests = prefix_digests(series, pairs)
-        with _bar(len(pairs), f"guide {self.name}", self.progress) as bar:
+        with _bar(len(pairs), f"guide {self.name}", self.progress, delay=BAR_DELAY) as bar:
             if hasattr(self.fitter, "run_prefixes"):
                 self._fill_kept_fit_paths(series, pairs, input_len, horizon, digests)
             out = []

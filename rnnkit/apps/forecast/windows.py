@@ -19,11 +19,11 @@ rows ``L-1..R-1`` are the H forecasts for ``o..o+H-1``. The features of row k (D
                 l_j = alpha z_j + (1 - alpha) l_{j-1} from l = z_{o-L} to l_{o-1} (ES-RNN style,
                 Smyl 2020; ``level_alpha`` = 1, the default, gives z_{o-1}, the last value); else 0.
                 Targets are ``z_{t_k+1} - level``. The level reads only z_{o-L..o-1}.
-    spread      with ``window_scale``: everything above that is in target units (target_in, the
-                targets, target_step, the guide channel and the base) is divided by the window's
-                spread ``d = max(mean_k |target_in_k - target_in_{k-1}|, SPREAD_FLOOR)`` over its
-                L input rows (the values before the level is subtracted; seasonal differences with
-                ``seasonal_lag``), and forecasts are ``output * d + level + base``: every window
+    spread      with ``window_scale``: what is in target units (target_in, target_step, the guide
+                channel, and the targets once the level and the base are taken off) is divided by
+                the window's spread ``d = max(mean_k |target_in_k - target_in_{k-1}|, SPREAD_FLOOR)``
+                over its L input rows (the values before the level is subtracted; seasonal
+                differences with ``seasonal_lag``), and forecasts are ``output * d + level + base``: every window
                 reaches the network at one size, set by its own recent steps rather than the
                 series' whole history (a series whose swings died down is forecast at their new
                 size). The floor keeps a flat input span finite; it is a share of the series' scale
