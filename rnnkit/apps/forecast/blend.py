@@ -88,7 +88,9 @@ class GuideBlend:
     ``cfg``, ``layout``, ``encoder`` (its ``future_scales``), ``guide`` (or None), ``blend`` (a
     share in [0, 1] or ``"auto"``), ``history_ends`` (series -> length of the training history),
     ``fixed_blend`` (series -> share: set by ``predict``, it overrides ``auto``) and
-    ``blend_at_end`` (a saved run's shares at the end of its data, which ``predict`` fixes)."""
+    ``blend_at_end`` (a saved run's shares at the end of its data, which ``predict`` fixes).
+    Keeps ``fallbacks``: every (series name, origin) whose forecast ``auto`` handed to the naive
+    fallback, for the report."""
 
     def blend_label(self) -> str:
         """What the model's name says about the blend ('' when the network forecasts alone)."""

@@ -395,7 +395,8 @@ class NeuralForecaster(GuideBlend, Intervals):
         """``(N, H, len(levels))`` quantiles in scaled target space (window level and seasonal base
         added) of an ensemble whose members read different input lengths: each member forecasts
         from its own windows, its quantiles are scaled by its own window spread and moved to the
-        target's level by its own window level, then they are combined (mean of quantiles, or the mixture) in float64."""
+        target's level by its own window level, then they are combined (mean of quantiles, or the
+        mixture) in float64."""
         windows = {}
         for n, lay in zip(self.input_lens, self.layouts):
             if n not in windows:

@@ -58,7 +58,7 @@ from .config import (
     max_input_len,
     resolve_config,
 )
-from .data import SeriesSet, future_times, read_table, season_length_for
+from .data import SeriesSet, fmt_time, future_times, read_table, season_length_for
 from .datasets import load_series
 from .features import Encoder
 from .grid import day_too_long_words
@@ -640,8 +640,7 @@ def _backtest_fallbacks(nf, sset: SeriesSet) -> dict[str, list[str]]:
     ends, series = nf.history_ends, {s.name: s for s in sset.series}
     for name, o in sorted(getattr(nf, "fallbacks", ())):
         if name in ends and name in series and ends[name] <= o < series[name].length:
-            t = series[name].times[o]
-            fell.setdefault(name, []).append(str(t.date()) if hasattr(t, "date") and t == t.normalize() else str(t))
+            fell.setdefault(name, []).append(fmt_time(series[name].times[o]))
     return fell
 
 
@@ -863,4 +862,3 @@ def summary_lines(result: dict) -> list[str]:
     if result.get("naive_fallbacks"):
         lines.append(fallback_sentence(result["naive_fallbacks"], len(result["series"]), result.get("windows")))
     return lines
-
