@@ -195,7 +195,8 @@ def test_a_series_that_fell_to_zero_is_forecast_by_naive_through_the_cli(tmp_pat
     # every origin: at the first one the validation span (all 0) decides, later the earlier origins
     assert report["naive_fallbacks"] == {"cases": sorted(set(rnn["origin"]))}
     assert "naive fallback: 10 of 10 backtest forecasts" in out
-    assert "naive fallback: 10 of 10" in (run / "report.md").read_text()
+    md = (run / "report.md").read_text()
+    assert "naive fallback: 10 of 10" in md and "At the end of the data, used by predict: cases: naive." in md
     assert (rnn["point"] == 0).all()
     assert main(["forecast", "predict", str(run), "--output", str(tmp_path / "next.csv")]) == 0
     np.testing.assert_array_equal(pd.read_csv(tmp_path / "next.csv")["point"], 0.0)

@@ -60,10 +60,15 @@ from .backtest import val_size_for
 from .data import Series
 from .intervals import EarlierForecasts
 
-__all__ = ["GRID", "NAIVE", "GuideBlend", "naive_forecast"]
+__all__ = ["GRID", "NAIVE", "GuideBlend", "naive_forecast", "share_label"]
 
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # the guide's shares ``auto`` chooses from
 NAIVE = -1.0  # the "share" that stands for the naive fallback (saved with the run as the shares are)
+
+
+def share_label(w: float) -> str:
+    """A share as the terminal and the report write it: ``0.25``, or ``naive`` for :data:`NAIVE`."""
+    return "naive" if w == NAIVE else f"{w:g}"
 
 
 def naive_forecast(s: Series, o: int, horizon: int, season_length: int) -> np.ndarray:

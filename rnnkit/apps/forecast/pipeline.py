@@ -47,6 +47,7 @@ from .backtest import (
     val_size_for,
 )
 from .baselines import LONG_SEASON, fit_bound, make_baselines
+from .blend import NAIVE, share_label
 from .combination import Combination, member_folder
 from .compare import compare_to_baselines
 from .config import (
@@ -609,18 +610,12 @@ def _blend_at_end(nf, sset: SeriesSet, echo=print) -> dict[str, float]:
     forecasts (the one ``auto`` takes at the end of the data, see :mod:`.blend`); empty otherwise."""
     if nf.guide is None or nf.blend != "auto":
         return {}
-    from .blend import NAIVE
-
     w = nf.blend_weights(sset.series, [s.length for s in sset.series])
     shares = {s.name: float(v) for s, v in zip(sset.series, w)}
     mixed = w[w != NAIVE]
-
-    def label(g):
-        return "naive" if g == NAIVE else f"{g:g}"
-
-    said = (label(w[0]) if len(w) == 1 else
+    said = (share_label(w[0]) if len(w) == 1 else
             (f"mean {np.mean(mixed):.2f} over {len(mixed)} series" if len(mixed) else f"{len(w)} series")
-            + " (" + ", ".join(f"{label(g)}: {int(np.sum(w == g))}" for g in sorted(set(w.tolist()))) + ")")
+            + " (" + ", ".join(f"{share_label(g)}: {int(np.sum(w == g))}" for g in sorted(set(w.tolist()))) + ")")
     fell = int(np.sum(w == NAIVE))
     echo(f"forecast: the guide's ({nf.guide.name.upper()}) share, chosen by the backtest's errors, at the end of the "
          f"data: {said} (predict uses it; model.guide_blend=W fixes it)"

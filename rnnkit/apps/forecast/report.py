@@ -17,6 +17,7 @@ import pandas as pd
 from rnnkit.train import atomic_write_json, atomic_write_text
 from rnnkit.train.atomic import atomic_path
 
+from .blend import share_label
 from .data import SeriesSet, fmt_time, season_length_for
 from .intervals import floor_words
 
@@ -263,10 +264,12 @@ def _transform_sentence(t: dict) -> str:
 
 def _blend_sentence(b: dict) -> str:
     shares = b["at_end"]
-    said = "; ".join(f"{k}: {v:g}" for k, v in list(shares.items())[:20]) + ("; ..." if len(shares) > 20 else "")
+    said = "; ".join(f"{k}: {share_label(v)}" for k, v in list(shares.items())[:20]) + (
+        "; ..." if len(shares) > 20 else "")
     return ("The guide's share of the forecast (model.guide_blend=auto) is chosen at each backtest origin from the "
             "errors of the earlier origins' forecasts on the values observed before it (0 at the first origin). "
-            f"At the end of the data, used by predict: {said}.")
+            "Where even the best share erred by over model.naive_fallback times the naive forecast, the naive "
+            f"forecast is taken instead ('naive'). At the end of the data, used by predict: {said}.")
 
 
 def _refit_sentence(refit: str, bounded: int = 0, arima_bounded: int = 0) -> str:
