@@ -35,7 +35,8 @@ demo: setup
 
 # Two pytest processes (pytest-xdist), each test file on one of them (module fixtures are built
 # once): the tests run torch on one thread each, so two processes use both cores of a 2-core
-# machine (12:19, 12:37 and 13:51 there in three fresh-clone CI runs on 7 Dec 2026, session 27). TEST_WORKERS=0
+# machine (12:19, 12:37 and 13:51 in three fresh-clone CI runs on 7 Dec 2026, session 27; 4:54 on a faster
+# machine of the same kind on 8 Dec 2026, session 29). TEST_WORKERS=0
 # runs them in this process.
 TEST_WORKERS ?= 2
 test: setup
