@@ -106,3 +106,17 @@ def test_a_series_without_a_mase_scale_is_left_out_as_in_the_means():
     _, overall = summarize(two, {"s": 1.0, "flat": 0.0})
     mase = overall.set_index("model")["MASE"]
     assert got["mase_diff"] == pytest.approx(mase["rnn"] - mase["arima"])
+
+
+def test_a_comparison_without_a_test_says_why_instead_of_nan():
+    from rnnkit.apps.forecast.report import comparison_table, describe_comparison
+
+    nan = float("nan")
+    same = {"a": "rnn", "b": "naive", "mase_diff": 0.0, "dm": nan, "p": nan, "origins": 10, "lags": 1}
+    short = {"a": "rnn", "b": "ets", "mase_diff": -0.1, "dm": nan, "p": nan, "origins": 2, "lags": 1}
+    tested = {"a": "rnn", "b": "theta", "mase_diff": -0.2, "dm": -2.5, "p": 0.03, "origins": 10, "lags": 1}
+    table = comparison_table([same, short, tested])
+    assert "nan" not in table
+    assert "| naive | +0.000 | no test (10 origins, the same difference at every one) | |" in table
+    assert "| ets | -0.100 | no test (2 origins) | |" in table and "| theta | -0.200 | -2.50 | 0.030 |" in table
+    assert describe_comparison(short) == "MASE difference -0.100; no test (2 origins)"

@@ -44,10 +44,16 @@ def markdown_table(overall: pd.DataFrame, level: float) -> str:
     return "\n".join(lines)
 
 
+def _no_test_reason(c: dict) -> str:
+    """Why a comparison has no test (its p is NaN)."""
+    return (f"{c['origins']} origins" if c["origins"] < 3
+            else f"{c['origins']} origins, the same difference at every one")
+
+
 def describe_comparison(c: dict) -> str:
     """One line: the MASE difference and whether the Diebold-Mariano test finds it significant."""
     if c["p"] != c["p"]:  # NaN: too few origins or no variation
-        return f"MASE difference {c['mase_diff']:+.3f}; no test ({c['origins']} origins)"
+        return f"MASE difference {c['mase_diff']:+.3f}; no test ({_no_test_reason(c)})"
     verdict = "significant at 5%" if c["p"] < 0.05 else "not significant at 5%"
     return (f"MASE difference {c['mase_diff']:+.3f}, Diebold-Mariano {c['dm']:+.2f}, p = {c['p']:.3f} "
             f"({verdict}; {c['origins']} origins)")
@@ -61,7 +67,10 @@ def comparison_table(comparisons: list[dict]) -> str:
               f"{comparisons[0]['lags']} lag(s), two-sided p; a negative difference favours the RNN)"), "",
              "| baseline | MASE difference | DM | p |", "|---|---|---|---|"]
     for c in comparisons:
-        lines.append(f"| {c['b']} | {c['mase_diff']:+.3f} | {c['dm']:+.2f} | {c['p']:.3f} |")
+        if c["p"] != c["p"]:  # NaN: no test, and the row says why instead of "nan"
+            lines.append(f"| {c['b']} | {c['mase_diff']:+.3f} | no test ({_no_test_reason(c)}) | |")
+        else:
+            lines.append(f"| {c['b']} | {c['mase_diff']:+.3f} | {c['dm']:+.2f} | {c['p']:.3f} |")
     return "\n".join(lines)
 
 
