@@ -28,6 +28,7 @@ class _Stub(GuideBlend):
         self.guide = SimpleNamespace(name="ets", season_length=season)
         self.net, self.guide_level = net, guide
         self.blend, self.fixed_blend, self.blend_at_end = "auto", {}, {}
+        self.fixed_widths = {}
         self.history_ends = {"y": END}
 
     def _raw_quantiles(self, series, origins, levels):
@@ -55,9 +56,12 @@ def test_a_series_that_left_both_models_falls_back_to_naive_after_the_first_orig
     q = nf.quantiles([s] * 3, origins, [0.1, 0.5, 0.9])
     np.testing.assert_allclose(q[2, :, 1], naive_forecast(s, origins[2], H, 1))
     np.testing.assert_allclose(q[2, :, 1], 0.0)
-    # the interval keeps the network's width, moved to the naive forecast
-    np.testing.assert_allclose(q[2, :, 2] - q[2, :, 0], 2 * stats.norm.ppf(0.9), rtol=1e-9)
+    # the network's interval around the naive forecast, its width times naive's error over the
+    # network's on the same 12 steps: (4 x 100) / (12 x 100) = 1/3
+    np.testing.assert_allclose(q[2, :, 2] - q[2, :, 0], 2 * stats.norm.ppf(0.9) / 3, rtol=1e-9)
+    np.testing.assert_allclose(q[2, :, 2], -q[2, :, 0], rtol=1e-9)  # still centred on the naive forecast
     np.testing.assert_allclose(q[0, :, 1], 100.0)
+    np.testing.assert_allclose(q[0, :, 2] - q[0, :, 0], 2 * stats.norm.ppf(0.9), rtol=1e-9)  # no fallback: as it was
 
 
 def test_the_margin_zero_turns_the_fallback_off_and_the_best_share_stays():
@@ -102,12 +106,17 @@ def test_the_fallback_saved_at_the_end_of_the_data_is_what_predict_uses():
     s = _series(np.zeros(24))
     nf = _Stub(net=100.0, guide=90.0)
     said = []
-    shares = _blend_at_end(nf, SimpleNamespace(series=[s]), said.append)
+    shares, widths = _blend_at_end(nf, SimpleNamespace(series=[s]), said.append)
     assert shares == {"y": NAIVE}
+    # at the end (origin 64; earlier origins 60, 56, ..., 40): naive erred only from 40 (4 of 24 steps)
+    assert widths == {"y": pytest.approx((4 * 100) / (24 * 100))}
     assert "naive: 1 series" in said[0] and "model.naive_fallback=0" in said[0], said
-    nf.fixed_blend = shares  # what predict sets after refitting on all the data
-    q = nf.quantiles([s], [len(s.target)], [0.5])
-    np.testing.assert_allclose(q[0, :, 0], 0.0)
+    nf.fixed_blend, nf.fixed_widths = shares, widths  # what predict sets after refitting on all the data
+    nf.history_ends = {}  # the refit network: no out-of-sample record, the saved choice alone decides
+    q = nf.quantiles([s], [len(s.target)], [0.1, 0.5, 0.9])
+    np.testing.assert_allclose(q[0, :, 1], 0.0)
+    np.testing.assert_allclose(q[0, :, 2] - q[0, :, 0], 2 * stats.norm.ppf(0.9) * widths["y"], rtol=1e-9)
+    nf.history_ends = {"y": END}
     # a series unseen in training takes the mean of the known shares, the fallback left out
     nf.fixed_blend, nf.blend_at_end = {}, {"y": NAIVE, "b": 0.5}
     other = SimpleNamespace(name="other", target=s.target, times=s.times)
@@ -198,8 +207,12 @@ def test_a_series_that_fell_to_zero_is_forecast_by_naive_through_the_cli(tmp_pat
     md = (run / "report.md").read_text()
     assert "naive fallback: 10 of 10" in md and "At the end of the data, used by predict: cases: naive." in md
     assert (rnn["point"] == 0).all()
+    state = json.loads((run / "forecast_state.json").read_text())
+    assert state["blend_at_end"] == {"cases": -1.0} and 0 <= state["fallback_widths_at_end"]["cases"] < 0.5
     assert main(["forecast", "predict", str(run), "--output", str(tmp_path / "next.csv")]) == 0
-    np.testing.assert_array_equal(pd.read_csv(tmp_path / "next.csv")["point"], 0.0)
+    nxt = pd.read_csv(tmp_path / "next.csv")
+    np.testing.assert_array_equal(nxt["point"], 0.0)
+    assert (nxt["lo"] <= nxt["point"]).all() and (nxt["point"] <= nxt["hi"]).all()
 
 
 def test_a_log_treatment_trained_on_positive_counts_forecasts_after_they_fall_to_zero(tmp_path):

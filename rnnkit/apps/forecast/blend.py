@@ -33,8 +33,10 @@ network, which reads each window relative to its last value); ``auto`` keeps the
 even the best share's error over those same earlier steps is more than M times the error of the
 naive forecast (seasonal naive with a season m > 1: the last observed season repeated; the plain
 naive one, the last observed value, without), the series has left everything the network and the
-guide learnt, and the forecast from o is the naive one: every quantile moves by ``n(o) - m(o)``
-(its share is written :data:`NAIVE`). On the dslabs panel of yearly disease counts by US state,
+guide learnt, and the forecast from o is the naive one, with the network's interval around it
+at the width naive's errors call for: quantile q becomes ``n(o) + (q - m(o)) e_n / e_m``, e_n and
+e_m naive's and the network's mean absolute errors on those steps (``e_n / e_m`` < 1 / M; its
+share is written :data:`NAIVE`). On the dslabs panel of yearly disease counts by US state,
 measles after the vaccine: each model's forecast from the first origin (1994) ran on the
 epidemic years' trend, thousands of cases a year, where the last years had had 0 to 10, and the
 best share at the next origin was still hundreds of times naive's error; the fallback takes
@@ -93,7 +95,8 @@ class GuideBlend:
     ``cfg``, ``layout``, ``encoder`` (its ``future_scales``), ``guide`` (or None), ``blend`` (a
     share in [0, 1] or ``"auto"``), ``history_ends`` (series -> length of the training history),
     ``fixed_blend`` (series -> share: set by ``predict``, it overrides ``auto``) and
-    ``blend_at_end`` (a saved run's shares at the end of its data, which ``predict`` fixes).
+    ``blend_at_end`` (a saved run's shares at the end of its data, which ``predict`` fixes), and
+    ``fixed_widths`` (series -> the fallback's width factor, fixed by ``predict`` as the shares are).
     Keeps ``fallbacks``: every (series name, origin) whose forecast ``auto`` handed to the naive
     fallback, for the report."""
 
@@ -107,7 +110,7 @@ class GuideBlend:
     def quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
         """``(N, H, len(levels))`` forecast quantiles on the data's scale (before calibration): the
         network's, each moved by ``w (g - m)`` with w from :meth:`blend_weights`."""
-        w = self.blend_weights(series, origins)
+        w, width = self._choices(series, origins)
         if not w.any():
             return self._raw_quantiles(series, origins, levels)
         levels = list(levels)
@@ -119,7 +122,8 @@ class GuideBlend:
         if mixed.any():
             shift[mixed] = w[mixed, None] * (self.guide_forecasts(
                 [s for s, k in zip(series, mixed) if k], [o for o, k in zip(origins, mixed) if k]) - med[mixed])
-        if fall.any():
+        if fall.any():  # the network's interval around the naive forecast, its width times ``width``
+            q[fall] = med[fall][..., None] + (q[fall] - med[fall][..., None]) * width[fall, None, None]
             shift[fall] = self.naive_forecasts([s for s, k in zip(series, fall) if k],
                                                [o for o, k in zip(origins, fall) if k]) - med[fall]
         return (q + shift[..., None])[..., :len(levels)]
@@ -137,11 +141,17 @@ class GuideBlend:
     def blend_weights(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
         """``(N,)``: the guide's share of each forecast, or :data:`NAIVE` where the naive fallback
         takes it (see the module docstring)."""
+        return self._choices(series, origins)[0]
+
+    def _choices(self, series: Sequence[Series], origins: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """``(shares (N,), widths (N,))``: :meth:`blend_weights`, and for a forecast the naive
+        fallback takes, the factor on the network's interval width (1 elsewhere)."""
         n = len(origins)
+        widths = np.ones(n)
         if self.guide is None or not self.blend:
-            return np.zeros(n)
+            return np.zeros(n), widths
         if self.blend != "auto":
-            return np.full(n, float(self.blend))
+            return np.full(n, float(self.blend)), widths
         H = self.layout.horizon
         stride = self.cfg.backtest.stride or H
         known = self.fixed_blend or self.blend_at_end  # a series unseen in training: the mean of the known ones
@@ -152,6 +162,7 @@ class GuideBlend:
         for s, o in zip(series, origins):
             if s.name in self.fixed_blend:
                 plans.append(float(self.fixed_blend[s.name]))
+                widths[len(plans) - 1] = self.fixed_widths.get(s.name, 1.0)
                 continue
             end = self.history_ends.get(s.name)
             if end is None:  # unseen in training: no out-of-sample record
@@ -186,17 +197,20 @@ class GuideBlend:
             if not rows or not sum(len(e) for e in err_m):
                 continue  # nothing observed out of sample yet: the network alone
             naive_mae = np.mean(np.abs(np.concatenate(err_n)))
+            y_m = np.concatenate(err_m)  # y - m
+            # the fallback's interval: the network's, its width times naive's error over the network's
+            width = min(1.0, naive_mae / max(np.mean(np.abs(y_m)), 1e-300))
             if on_validation:  # the share stays 0 (the network alone); only the fallback is chosen here
-                if np.mean(np.abs(np.concatenate(err_m))) > margin * naive_mae:
-                    out[i] = NAIVE
+                if np.mean(np.abs(y_m)) > margin * naive_mae:
+                    out[i], widths[i] = NAIVE, width
                 continue
-            y_m, y_g = np.concatenate(err_m), np.concatenate(err_g)  # y - m and y - g
+            y_g = np.concatenate(err_g)  # y - g
             # y - f_w = (1 - w)(y - m) + w (y - g)
             mae = [np.mean(np.abs((1 - w) * y_m + w * y_g)) for w in GRID]
             out[i] = GRID[int(np.argmin(mae))]
             if margin and min(mae) > margin * naive_mae:
-                out[i] = NAIVE
+                out[i], widths[i] = NAIVE, width
         # what the report counts: every (series, origin) whose forecast ``auto`` handed to naive
         self.__dict__.setdefault("fallbacks", set()).update(
             (p[0].name, int(p[1])) for p, w in zip(plans, out) if isinstance(p, tuple) and w == NAIVE)
-        return out
+        return out, widths

@@ -400,9 +400,10 @@ def _train(cfg: ForecastConfig, run_dir: Path, resume: bool, echo, sset: SeriesS
     _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration)
     shutil.rmtree(run_dir / CANDIDATES, ignore_errors=True)  # the chosen ones are saved above; scores in the report
     forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo, job=job)
-    blend = _blend_at_end(nf, sset, echo)
+    blend, widths = _blend_at_end(nf, sset, echo)
     if blend:  # the shares predict uses after refitting on all the data
-        _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration, blend_at_end=blend)
+        _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration, blend_at_end=blend,
+                    fallback_widths=widths)
     result = _result(cfg, sset, stride, overall, per, described, nf)
     result["comparisons"] = comparisons
     result["transform"] = choice
@@ -605,13 +606,15 @@ def _save_candidate(folder: Path, nf: NeuralForecaster, score: float, season_len
                                             "epochs": nf.epochs})
 
 
-def _blend_at_end(nf, sset: SeriesSet, echo=print) -> dict[str, float]:
+def _blend_at_end(nf, sset: SeriesSet, echo=print) -> tuple[dict[str, float], dict[str, float]]:
     """With ``model.guide_blend=auto``: each series' share of the guide chosen from the backtest's
-    forecasts (the one ``auto`` takes at the end of the data, see :mod:`.blend`); empty otherwise."""
+    forecasts (the one ``auto`` takes at the end of the data, see :mod:`.blend`), and for the
+    series the naive fallback takes, the factor on the interval's width; empty otherwise."""
     if nf.guide is None or nf.blend != "auto":
-        return {}
-    w = nf.blend_weights(sset.series, [s.length for s in sset.series])
+        return {}, {}
+    w, width = nf._choices(sset.series, [s.length for s in sset.series])
     shares = {s.name: float(v) for s, v in zip(sset.series, w)}
+    widths = {s.name: float(f) for s, v, f in zip(sset.series, w, width) if v == NAIVE}
     mixed = w[w != NAIVE]
     said = (share_label(w[0]) if len(w) == 1 else
             (f"mean {np.mean(mixed):.2f} over {len(mixed)} series" if len(mixed) else f"{len(w)} series")
@@ -621,7 +624,7 @@ def _blend_at_end(nf, sset: SeriesSet, echo=print) -> dict[str, float]:
          f"data: {said} (predict uses it; model.guide_blend=W fixes it)"
          + (f"; naive: {fell} series whose earlier forecasts were over {nf.cfg.model.naive_fallback:g} times the "
             "naive forecast's error take the naive forecast (model.naive_fallback=0 turns it off)" if fell else ""))
-    return shares
+    return shares, widths
 
 
 def _fmt_factors(k) -> str:
@@ -671,16 +674,18 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
 
 # ---------------------------------------------------------------------------------- run folders
 def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int, calibration=None,
-                blend_at_end: dict | None = None) -> None:
+                blend_at_end: dict | None = None, fallback_widths: dict | None = None) -> None:
     """``calibration``: the run's interval factor(s) when ``nf`` is one member of a combination;
-    ``blend_at_end``: the guide's share per series that ``predict`` uses (``model.guide_blend=auto``)."""
+    ``blend_at_end``: the guide's share per series that ``predict`` uses (``model.guide_blend=auto``);
+    ``fallback_widths``: the naive fallback's factor on the interval width of the series it takes."""
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / STATE_FILE, {"encoder": nf.encoder.to_dict(), "layout": nf.layout.to_dict(),
                                              "member_input_lens": nf.input_lens,
                                              "guide": nf.guide.to_dict() if nf.guide is not None else None,
                                              "calibration": nf.calibration if calibration is None else calibration,
                                              "season_length": season_length, "history_ends": nf.history_ends,
-                                             "blend_at_end": blend_at_end or {}})
+                                             "blend_at_end": blend_at_end or {},
+                                             "fallback_widths_at_end": fallback_widths or {}})
 
 
 def _save_member_weights(folder: Path, i: int, net) -> None:
@@ -704,6 +709,7 @@ def _load_forecaster(cfg: ForecastConfig, folder: Path) -> tuple[NeuralForecaste
                           guide=guide)
     nf.history_ends = {k: int(v) for k, v in state.get("history_ends", {}).items()}
     nf.blend_at_end = {k: float(v) for k, v in state.get("blend_at_end", {}).items()}
+    nf.widths_at_end = {k: float(v) for k, v in state.get("fallback_widths_at_end", {}).items()}
     for i, net in enumerate(nf.nets):
         load_model_weights(net, nf.member_dir(folder, i))
         net.eval()
@@ -776,6 +782,7 @@ def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, ech
         new = _fit_member(cfg, full, None)
     new.calibration = nf.calibration
     new.fixed_blend = dict(nf.blend_at_end)  # no origin is out of sample for the refit network
+    new.fixed_widths = dict(nf.widths_at_end)
     echo(f"predict: refit on every series up to its end in {time.perf_counter() - t0:.0f} s "
          "(--use-backtest-model skips this)")
     if cfg.backtest.interval_floor and not cfg.backtest.calibrate:  # the refit network's own floor
