@@ -204,8 +204,8 @@ class ModelConfig:
         network's forecast alone).
     naive_fallback: with ``guide_blend=auto``, a margin M (default 2; 0: off): at an origin where
         the best share's error on the earlier origins' out-of-sample steps was over M times the
-        naive forecast's (seasonal naive with a season), the forecast is the naive one (see
-        :mod:`.blend`).
+        naive forecast's (seasonal naive with a season), the forecast is the naive one, with the
+        network's interval narrowed by naive's error over the network's (see :mod:`.blend`).
     guide_base: ``ets`` or ``arima``: the network forecasts the deviation from that model's
         forecast, which is added back on output (an output of 0 is its forecast), and reads it as
         the guide channel; the ``guided`` treatment sets it. Direct decoder, not with
