@@ -109,14 +109,15 @@ class GuideBlend:
 
     def quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
         """``(N, H, len(levels))`` forecast quantiles on the data's scale (before calibration): the
-        network's, each moved by ``w (g - m)`` with w from :meth:`blend_weights`."""
+        network's, each moved by ``w (g - m)`` with w from :meth:`blend_weights`; under the naive
+        fallback, ``n + (q - m) e_n / e_m`` (see the module docstring)."""
         w, width = self._choices(series, origins)
         if not w.any():
             return self._raw_quantiles(series, origins, levels)
         levels = list(levels)
         at = levels.index(0.5) if 0.5 in levels else len(levels)
         q = self._raw_quantiles(series, origins, levels if at < len(levels) else [*levels, 0.5])
-        med = q[..., at]
+        med = q[..., at].copy()
         shift = np.zeros_like(med)
         mixed, fall = w > 0, w == NAIVE
         if mixed.any():
