@@ -28,7 +28,7 @@ class _Stub(GuideBlend):
         self.guide = SimpleNamespace(name="ets", season_length=season)
         self.net, self.guide_level = net, guide
         self.blend, self.fixed_blend, self.blend_at_end = "auto", {}, {}
-        self.fixed_widths = {}
+        self.fixed_widths, self.fallbacks = {}, set()
         self.history_ends = {"y": END}
 
     def _raw_quantiles(self, series, origins, levels):
@@ -78,17 +78,15 @@ def test_no_fallback_while_the_best_share_is_within_the_margin_of_naive():
     assert w[0] == 0.0, w  # the network: its error 1 is not over 2 x naive's
 
 
-def test_a_margin_of_errors_decides_exactly_at_the_threshold():
-    # net forecasts 3, the truth is 0 from END on, naive from END - 1 (100) then 0: errors known exactly
-    s = _series(np.zeros(24))
-    s.target[END:] = 1.0
-    nf = _Stub(net=3.0, guide=3.0, margin=2.0)
-    o = END + 2 * H  # earlier origins END and END + H; naive from them: 100 (then 1) -> errors 99 x4, 0 x4
-    naive_mae = (4 * 99 + 4 * 0) / 8
-    assert 2.0 < naive_mae  # the models' error (2 a step) is far below: no fallback
-    assert nf.blend_weights([s], [o])[0] in GRID
-    s.target[END - 1] = 1.0  # now naive is exact from the first origin on (error 0): the models' 2 is over 2 x 0
-    assert nf.blend_weights([s], [o])[0] == NAIVE
+def test_the_fallback_needs_an_error_strictly_over_the_margin_times_naives():
+    # the truth is 1 from END on, 0 just before: naive from END (0) errs by 1 on its 4 steps, from
+    # END + H (1) by 0 on its 4: mean 0.5 at o = END + 2H. Models forecasting c err by |1 - c| on all 8.
+    s = _series(np.ones(24))
+    s.target[END - 1] = 0.0
+    o = END + 2 * H
+    assert _Stub(net=2.0, guide=2.0).blend_weights([s], [o])[0] in GRID  # 1.0, exactly 2 x 0.5: kept
+    assert _Stub(net=2.01, guide=2.01).blend_weights([s], [o])[0] == NAIVE  # 1.01 > 1.0: naive
+    assert _Stub(net=2.01, guide=2.01, margin=3).blend_weights([s], [o])[0] in GRID  # under 3 x 0.5
 
 
 def test_naive_forecast_repeats_the_last_season_and_skips_missing_values():

@@ -96,9 +96,9 @@ class GuideBlend:
     share in [0, 1] or ``"auto"``), ``history_ends`` (series -> length of the training history),
     ``fixed_blend`` (series -> share: set by ``predict``, it overrides ``auto``) and
     ``blend_at_end`` (a saved run's shares at the end of its data, which ``predict`` fixes), and
-    ``fixed_widths`` (series -> the fallback's width factor, fixed by ``predict`` as the shares are).
-    Keeps ``fallbacks``: every (series name, origin) whose forecast ``auto`` handed to the naive
-    fallback, for the report."""
+    ``fixed_widths`` (series -> the fallback's width factor, fixed by ``predict`` as the shares are)
+    and ``fallbacks`` (a set it adds to: every (series name, origin) whose forecast ``auto`` handed
+    to the naive fallback, for the report)."""
 
     def blend_label(self) -> str:
         """What the model's name says about the blend ('' when the network forecasts alone)."""
@@ -111,7 +111,7 @@ class GuideBlend:
         """``(N, H, len(levels))`` forecast quantiles on the data's scale (before calibration): the
         network's, each moved by ``w (g - m)`` with w from :meth:`blend_weights`; under the naive
         fallback, ``n + (q - m) e_n / e_m`` (see the module docstring)."""
-        w, width = self._choices(series, origins)
+        w, width = self.blend_choices(series, origins)
         if not w.any():
             return self._raw_quantiles(series, origins, levels)
         levels = list(levels)
@@ -142,9 +142,9 @@ class GuideBlend:
     def blend_weights(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
         """``(N,)``: the guide's share of each forecast, or :data:`NAIVE` where the naive fallback
         takes it (see the module docstring)."""
-        return self._choices(series, origins)[0]
+        return self.blend_choices(series, origins)[0]
 
-    def _choices(self, series: Sequence[Series], origins: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def blend_choices(self, series: Sequence[Series], origins: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """``(shares (N,), widths (N,))``: :meth:`blend_weights`, and for a forecast the naive
         fallback takes, the factor on the network's interval width (1 elsewhere)."""
         n = len(origins)
@@ -212,6 +212,6 @@ class GuideBlend:
             if margin and min(mae) > margin * naive_mae:
                 out[i], widths[i] = NAIVE, width
         # what the report counts: every (series, origin) whose forecast ``auto`` handed to naive
-        self.__dict__.setdefault("fallbacks", set()).update(
+        self.fallbacks.update(
             (p[0].name, int(p[1])) for p, w in zip(plans, out) if isinstance(p, tuple) and w == NAIVE)
         return out, widths

@@ -115,6 +115,7 @@ class NeuralForecaster(GuideBlend, Intervals):
         # (as ``fixed_blend``) from a saved run's ``widths_at_end``
         self.fixed_widths: dict[str, float] = {}
         self.widths_at_end: dict[str, float] = {}
+        self.fallbacks: set[tuple[str, int]] = set()  # (series, origin) the naive fallback took
         self.epochs: list[int] = []  # the epochs each member trained (set by ``fit``)
         self._trainers: list = []  # with ``fit(remember=True)``: the trainers ``save_training`` writes out
         self._runs: list = []  # (trainer, train loader, val loader) per member while a fit is paused

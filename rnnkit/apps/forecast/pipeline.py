@@ -612,7 +612,7 @@ def _blend_at_end(nf, sset: SeriesSet, echo=print) -> tuple[dict[str, float], di
     series the naive fallback takes, the factor on the interval's width; empty otherwise."""
     if nf.guide is None or nf.blend != "auto":
         return {}, {}
-    w, width = nf._choices(sset.series, [s.length for s in sset.series])
+    w, width = nf.blend_choices(sset.series, [s.length for s in sset.series])
     shares = {s.name: float(v) for s, v in zip(sset.series, w)}
     widths = {s.name: float(f) for s, v, f in zip(sset.series, w, width) if v == NAIVE}
     mixed = w[w != NAIVE]
@@ -636,7 +636,7 @@ def _backtest_fallbacks(nf, sset: SeriesSet) -> dict[str, list[str]]:
     :mod:`.blend`): those from the end of the training history up to, not at, the data's end."""
     fell: dict[str, list[str]] = {}
     ends, series = nf.history_ends, {s.name: s for s in sset.series}
-    for name, o in sorted(getattr(nf, "fallbacks", ())):
+    for name, o in sorted(nf.fallbacks):
         if name in ends and name in series and ends[name] <= o < series[name].length:
             fell.setdefault(name, []).append(fmt_time(series[name].times[o]))
     return fell
