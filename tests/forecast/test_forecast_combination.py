@@ -45,7 +45,7 @@ class _Fixed:
         self.mu, self.cfg, self.layout, self.encoder, self.guide = mu, cfg, Layout(4, 2), None, None
         self.name, self.nets = "rnnkit LSTM (direct, gaussian)", []
         self.network_name, self.blend, self.fixed_blend, self.history_ends, self.blend_at_end = self.name, 0.0, {}, {}, {}
-        self.fixed_widths, self.widths_at_end, self.fallbacks = {}, {}, set()
+        self.fixed_sigmas, self.sigmas_at_end, self.fallbacks = {}, {}, set()
 
     def quantiles(self, series, origins, levels):
         return np.broadcast_to(stats.norm.ppf(list(levels), self.mu, 1.0), (len(origins), 2, len(levels))).copy()

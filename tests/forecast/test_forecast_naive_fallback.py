@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from rnnkit import config as C
-from rnnkit.apps.forecast.blend import GRID, NAIVE, GuideBlend, naive_forecast
+from rnnkit.apps.forecast.blend import GRID, NAIVE, GuideBlend, naive_forecast, naive_quantiles, naive_sigma
 from rnnkit.apps.forecast.config import ForecastConfig
 from rnnkit.apps.forecast.windows import Layout
 
@@ -28,7 +28,7 @@ class _Stub(GuideBlend):
         self.guide = SimpleNamespace(name="ets", season_length=season)
         self.net, self.guide_level = net, guide
         self.blend, self.fixed_blend, self.blend_at_end = "auto", {}, {}
-        self.fixed_widths, self.fallbacks = {}, set()
+        self.fixed_sigmas, self.fallbacks = {}, set()
         self.history_ends = {"y": END}
 
     def _raw_quantiles(self, series, origins, levels):
@@ -56,12 +56,30 @@ def test_a_series_that_left_both_models_falls_back_to_naive_after_the_first_orig
     q = nf.quantiles([s] * 3, origins, [0.1, 0.5, 0.9])
     np.testing.assert_allclose(q[2, :, 1], naive_forecast(s, origins[2], H, 1))
     np.testing.assert_allclose(q[2, :, 1], 0.0)
-    # the network's interval around the naive forecast, its width times naive's error over the
-    # network's on the same 12 steps: (4 x 100) / (12 x 100) = 1/3
-    np.testing.assert_allclose(q[2, :, 2] - q[2, :, 0], 2 * stats.norm.ppf(0.9) / 3, rtol=1e-9)
+    # naive's own interval: sigma from its one-step errors y_t - y_{t-1} since the validation span
+    # began (END - 4 = 36) up to 52: one of the 16 is -100 (at END), so sigma = 100 / 4; at step h
+    # the spread is sigma sqrt(h), whatever the network's width
+    spread = 25.0 * np.sqrt(np.arange(1, H + 1))
+    np.testing.assert_allclose(q[2, :, 2] - q[2, :, 0], 2 * stats.norm.ppf(0.9) * spread, rtol=1e-9)
     np.testing.assert_allclose(q[2, :, 2], -q[2, :, 0], rtol=1e-9)  # still centred on the naive forecast
     np.testing.assert_allclose(q[0, :, 1], 100.0)
     np.testing.assert_allclose(q[0, :, 2] - q[0, :, 0], 2 * stats.norm.ppf(0.9), rtol=1e-9)  # no fallback: as it was
+
+
+def test_the_networks_interval_factors_leave_naives_own_interval_alone():
+    from rnnkit.apps.forecast.intervals import Intervals
+
+    class Calibrated(_Stub, Intervals):  # the network's intervals widened 3 times (a calibration or floor)
+        calibration = 3.0
+
+    s = _series(np.zeros(24))
+    nf = Calibrated(net=100.0, guide=90.0)
+    (p0, lo0, hi0), (p2, lo2, hi2) = nf.forecast([s, s], [END, END + 3 * H], H, 0.8)
+    np.testing.assert_allclose(hi0 - p0, 3 * stats.norm.ppf(0.9), rtol=1e-9)  # the network's: widened
+    np.testing.assert_allclose(p2, 0.0)
+    # naive's (sigma 25, as in the first test): as it is; its lower end cut at 0 (counts)
+    np.testing.assert_allclose(hi2, stats.norm.ppf(0.9) * 25.0 * np.sqrt(np.arange(1, H + 1)), rtol=1e-9)
+    np.testing.assert_allclose(lo2, 0.0)
 
 
 def test_the_margin_zero_turns_the_fallback_off_and_the_best_share_stays():
@@ -89,6 +107,35 @@ def test_the_fallback_needs_an_error_strictly_over_the_margin_times_naives():
     assert _Stub(net=2.01, guide=2.01, margin=3).blend_weights([s], [o])[0] in GRID  # under 3 x 0.5
 
 
+def test_the_fallbacks_interval_is_naives_own_from_its_recent_one_season_errors():
+    # quarterly, season 4: the new season from END on, its first quarter an outlier once
+    s = _series(np.tile([10.0, 20.0, 30.0, 40.0], 6))
+    s.target[END + 4] = 50.0
+    by_hand = [s.target[t] - s.target[t - 4] for t in range(36, 52)]  # y_t - y_{t-4} from the span's start
+    assert naive_sigma(s, 52, 36, 4) == pytest.approx(np.sqrt(np.mean(np.square(by_hand))))
+    assert naive_sigma(s, 52, 49, 4) == 0.0  # past the outlier and the quarter that repeats it: exact
+    assert np.isnan(naive_sigma(s, 30, 30, 4))  # no step in the span
+    s.target[45] = np.nan  # a missing value drops the two errors it takes part in
+    kept = [s.target[t] - s.target[t - 4] for t in range(36, 52) if t not in (45, 49)]
+    assert naive_sigma(s, 52, 36, 4) == pytest.approx(np.sqrt(np.mean(np.square(kept))))
+    # the quantiles: naive's forecast, spread sigma sqrt(k + 1), k the whole seasons before step h
+    q = naive_quantiles(s, 52, 6, 4, 2.0, [0.1, 0.5, 0.9])
+    np.testing.assert_allclose(q[:, 1], naive_forecast(s, 52, 6, 4))
+    np.testing.assert_allclose(q[:, 2] - q[:, 1], stats.norm.ppf(0.9) * 2.0 * np.sqrt([1, 1, 1, 1, 2, 2]))
+
+
+def test_each_series_interval_reads_its_own_recent_span_in_a_panel():
+    # "a" jumped between 0 and 1000 long before its validation span (from END - 4 = 36), "b" has a
+    # shorter history (end 24): a's sigma must come from a's own span, not from b's (from 20)
+    a = _series(np.zeros(24))
+    a.target[:30] = np.tile([0.0, 1000.0], 15)
+    b = SimpleNamespace(name="b", target=np.full(64, 5.0), times=np.arange(64), length=64)
+    nf = _Stub(net=100.0, guide=90.0)
+    nf.history_ends = {"y": END, "b": 24}
+    w, sigma = nf.blend_choices([a, b], [END + 3 * H, END + 3 * H])
+    assert w[0] == NAIVE and sigma[0] == pytest.approx(naive_sigma(a, END + 3 * H, 36, 1)) == pytest.approx(25.0)
+
+
 def test_naive_forecast_repeats_the_last_season_and_skips_missing_values():
     s = SimpleNamespace(target=np.array([1.0, 2, 3, 4, 5, 6, 7, 8, np.nan, 10]))
     np.testing.assert_array_equal(naive_forecast(s, 8, 3, 1), [8, 8, 8])  # the last value before the origin
@@ -106,14 +153,19 @@ def test_the_fallback_saved_at_the_end_of_the_data_is_what_predict_uses():
     said = []
     shares, widths = _blend_at_end(nf, SimpleNamespace(series=[s]), said.append)
     assert shares == {"y": NAIVE}
-    # at the end (origin 64; earlier origins 60, 56, ..., 40): naive erred only from 40 (4 of 24 steps)
-    assert widths == {"y": pytest.approx((4 * 100) / (24 * 100))}
+    # at the end (origin 64): one of naive's 28 one-step errors since 36 is -100
+    assert widths == {"y": pytest.approx(100 / np.sqrt(28))}
     assert "naive: 1 series" in said[0] and "model.naive_fallback=0" in said[0], said
-    nf.fixed_blend, nf.fixed_widths = shares, widths  # what predict sets after refitting on all the data
+    nf.fixed_blend, nf.fixed_sigmas = shares, widths  # what predict sets after refitting on all the data
     nf.history_ends = {}  # the refit network: no out-of-sample record, the saved choice alone decides
     q = nf.quantiles([s], [len(s.target)], [0.1, 0.5, 0.9])
     np.testing.assert_allclose(q[0, :, 1], 0.0)
-    np.testing.assert_allclose(q[0, :, 2] - q[0, :, 0], 2 * stats.norm.ppf(0.9) * widths["y"], rtol=1e-9)
+    np.testing.assert_allclose(q[0, :, 2] - q[0, :, 0], 2 * stats.norm.ppf(0.9) * widths["y"] * np.sqrt(
+        np.arange(1, H + 1)), rtol=1e-9)
+    nf.fixed_sigmas = {}  # a saved run without a sigma: the network's interval (width 2 z) around naive's 0
+    q = nf.quantiles([s], [len(s.target)], [0.1, 0.5, 0.9])
+    np.testing.assert_allclose(q[0, :, 1], 0.0)
+    np.testing.assert_allclose(q[0, :, 2] - q[0, :, 0], 2 * stats.norm.ppf(0.9), rtol=1e-9)
     nf.history_ends = {"y": END}
     # a series unseen in training takes the mean of the known shares, the fallback left out
     nf.fixed_blend, nf.blend_at_end = {}, {"y": NAIVE, "b": 0.5}
@@ -206,11 +258,13 @@ def test_a_series_that_fell_to_zero_is_forecast_by_naive_through_the_cli(tmp_pat
     assert "naive fallback: 10 of 10" in md and "At the end of the data, used by predict: cases: naive." in md
     assert (rnn["point"] == 0).all()
     state = json.loads((run / "forecast_state.json").read_text())
-    assert state["blend_at_end"] == {"cases": -1.0} and 0 <= state["fallback_widths_at_end"]["cases"] < 0.5
+    # naive's one-step errors since the validation span began are all 0: its interval is the point
+    assert state["blend_at_end"] == {"cases": -1.0} and state["fallback_sigma_at_end"] == {"cases": 0.0}
     assert main(["forecast", "predict", str(run), "--output", str(tmp_path / "next.csv")]) == 0
     nxt = pd.read_csv(tmp_path / "next.csv")
     np.testing.assert_array_equal(nxt["point"], 0.0)
-    assert (nxt["lo"] <= nxt["point"]).all() and (nxt["point"] <= nxt["hi"]).all()
+    np.testing.assert_array_equal(nxt["lo"], 0.0)
+    np.testing.assert_array_equal(nxt["hi"], 0.0)
 
 
 def test_a_log_treatment_trained_on_positive_counts_forecasts_after_they_fall_to_zero(tmp_path):

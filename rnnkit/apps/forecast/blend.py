@@ -33,10 +33,22 @@ network, which reads each window relative to its last value); ``auto`` keeps the
 even the best share's error over those same earlier steps is more than M times the error of the
 naive forecast (seasonal naive with a season m > 1: the last observed season repeated; the plain
 naive one, the last observed value, without), the series has left everything the network and the
-guide learnt, and the forecast from o is the naive one, with the network's interval around it
-at the width naive's errors call for: quantile q becomes ``n(o) + (q - m(o)) e_n / e_m``, e_n and
-e_m naive's and the network's mean absolute errors on those steps (``e_n / e_m`` < 1 / M; its
-share is written :data:`NAIVE`). On the dslabs panel of yearly disease counts by US state,
+guide learnt, and the forecast from o is the naive one (its share is written :data:`NAIVE`),
+with naive's own interval, the textbook one (Hyndman and Athanasopoulos, *Forecasting:
+Principles and Practice*, 3rd ed., section 5.5) fit on the recent span:
+
+    quantile q at step h = n(o)_h + Phi^-1(q) sigma sqrt(k_h + 1),
+    k_h = floor((h - 1) / m) with a season m > 1, h - 1 without,
+    sigma^2 = mean of (y_t - y_{t-m})^2 over t in [v, o)        (:func:`naive_sigma`)
+
+where v is the start of the validation span (``backtest.val_size`` points before ``e``), so the
+span holds the validation points and everything observed since. Why not the network's interval:
+its width follows the network's scale (the mean absolute step of the whole training history),
+not the series' recent errors: on the disease panel below it ran to thousands of cases around a
+forecast of 0. Why not the network's scaled by naive's error over its own on the steps that chose
+naive (session 29's rule): those are the steps where naive did well, and on the development
+panel's aus_accommodation four such quarters made Northern Territory's interval a twentieth of
+the network's; the next eight fell outside it at six. On the dslabs panel of yearly disease counts by US state,
 measles after the vaccine: each model's forecast from the first origin (1994) ran on the
 epidemic years' trend, thousands of cases a year, where the last years had had 0 to 10, and the
 best share at the next origin was still hundreds of times naive's error; the fallback takes
@@ -62,7 +74,7 @@ from .backtest import val_size_for
 from .data import Series
 from .intervals import EarlierForecasts
 
-__all__ = ["GRID", "NAIVE", "GuideBlend", "naive_forecast", "share_label"]
+__all__ = ["GRID", "NAIVE", "GuideBlend", "naive_forecast", "naive_quantiles", "naive_sigma", "share_label"]
 
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # the guide's shares ``auto`` chooses from
 NAIVE = -1.0  # the "share" that stands for the naive fallback (saved with the run as the shares are)
@@ -89,6 +101,28 @@ def naive_forecast(s: Series, o: int, horizon: int, season_length: int) -> np.nd
     return np.where(np.isfinite(out), out, last)
 
 
+def naive_sigma(s: Series, o: int, start: int, season_length: int) -> float:
+    """The root mean square of the naive forecast's one-season errors ``y_t - y_{t-m}`` (m = 1
+    without a season) over ``t`` in ``[start, o)``, missing values left out; reads only ``y[:o]``.
+    NaN when no error is observed."""
+    m = max(int(season_length), 1)
+    t = np.arange(max(start, m), o)
+    e = s.target[t] - s.target[t - m]
+    e = e[np.isfinite(e)]
+    return float(np.sqrt(np.mean(e ** 2))) if len(e) else float("nan")
+
+
+def naive_quantiles(s: Series, o: int, horizon: int, season_length: int, sigma: float,
+                    levels: Sequence[float]) -> np.ndarray:
+    """``(horizon, len(levels))``: the naive forecast from ``o`` and its Gaussian quantiles, the
+    spread ``sigma sqrt(k_h + 1)`` at step h (the module docstring)."""
+    from scipy.stats import norm
+
+    h = np.arange(1, horizon + 1)
+    k = (h - 1) // season_length if season_length > 1 else h - 1
+    return naive_forecast(s, o, horizon, season_length)[:, None] + np.outer(sigma * np.sqrt(k + 1), norm.ppf(levels))
+
+
 class GuideBlend:
     """Mixin for a quantile forecaster with a guide. Provides ``quantiles`` from the class's
     ``_raw_quantiles(series, origins, levels)`` (the network's own, on the data's scale). Needs
@@ -96,7 +130,7 @@ class GuideBlend:
     share in [0, 1] or ``"auto"``), ``history_ends`` (series -> length of the training history),
     ``fixed_blend`` (series -> share: set by ``predict``, it overrides ``auto``) and
     ``blend_at_end`` (a saved run's shares at the end of its data, which ``predict`` fixes), and
-    ``fixed_widths`` (series -> the fallback's width factor, fixed by ``predict`` as the shares are)
+    ``fixed_sigmas`` (series -> the fallback's sigma, fixed by ``predict`` as the shares are)
     and ``fallbacks`` (a set it adds to: every (series name, origin) whose forecast ``auto`` handed
     to the naive fallback, for the report)."""
 
@@ -110,10 +144,17 @@ class GuideBlend:
     def quantiles(self, series: Sequence[Series], origins: Sequence[int], levels: Sequence[float]) -> np.ndarray:
         """``(N, H, len(levels))`` forecast quantiles on the data's scale (before calibration): the
         network's, each moved by ``w (g - m)`` with w from :meth:`blend_weights`; under the naive
-        fallback, ``n + (q - m) e_n / e_m`` (see the module docstring)."""
-        w, width = self.blend_choices(series, origins)
+        fallback, naive's own (:func:`naive_quantiles`; see the module docstring)."""
+        return self.quantiles_and_own(series, origins, levels)[0]
+
+    def quantiles_and_own(self, series: Sequence[Series], origins: Sequence[int],
+                          levels: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`quantiles`, and ``(N,)`` which of them are naive's own interval (the fallback's
+        with a sigma), which the network's interval factors (calibration, floor) must not touch."""
+        w, sigma = self.blend_choices(series, origins)
+        own = (w == NAIVE) & np.isfinite(sigma)
         if not w.any():
-            return self._raw_quantiles(series, origins, levels)
+            return self._raw_quantiles(series, origins, levels), own
         levels = list(levels)
         at = levels.index(0.5) if 0.5 in levels else len(levels)
         q = self._raw_quantiles(series, origins, levels if at < len(levels) else [*levels, 0.5])
@@ -123,11 +164,14 @@ class GuideBlend:
         if mixed.any():
             shift[mixed] = w[mixed, None] * (self.guide_forecasts(
                 [s for s, k in zip(series, mixed) if k], [o for o, k in zip(origins, mixed) if k]) - med[mixed])
-        if fall.any():  # the network's interval around the naive forecast, its width times ``width``
-            q[fall] = med[fall][..., None] + (q[fall] - med[fall][..., None]) * width[fall, None, None]
-            shift[fall] = self.naive_forecasts([s for s, k in zip(series, fall) if k],
-                                               [o for o, k in zip(origins, fall) if k]) - med[fall]
-        return (q + shift[..., None])[..., :len(levels)]
+        q = q + shift[..., None]
+        m, H = self.guide.season_length, self.layout.horizon
+        for i in np.flatnonzero(fall):  # naive's forecast and interval
+            if np.isfinite(sigma[i]):
+                q[i] = naive_quantiles(series[i], origins[i], H, m, sigma[i], [*levels, 0.5][:q.shape[-1]])
+            else:  # no recent error observed (a saved run without one): the network's interval around naive
+                q[i] += (naive_forecast(series[i], origins[i], H, m) - q[i, :, at])[:, None]
+        return q[..., :len(levels)], own
 
     def naive_forecasts(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
         """``(N, H)``: the naive fallback's forecast from each origin (:func:`naive_forecast`)."""
@@ -145,14 +189,14 @@ class GuideBlend:
         return self.blend_choices(series, origins)[0]
 
     def blend_choices(self, series: Sequence[Series], origins: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """``(shares (N,), widths (N,))``: :meth:`blend_weights`, and for a forecast the naive
-        fallback takes, the factor on the network's interval width (1 elsewhere)."""
+        """``(shares (N,), sigmas (N,))``: :meth:`blend_weights`, and for a forecast the naive
+        fallback takes, the spread of its interval (:func:`naive_sigma`; NaN elsewhere)."""
         n = len(origins)
-        widths = np.ones(n)
+        sigmas = np.full(n, np.nan)
         if self.guide is None or not self.blend:
-            return np.zeros(n), widths
+            return np.zeros(n), sigmas
         if self.blend != "auto":
-            return np.full(n, float(self.blend)), widths
+            return np.full(n, float(self.blend)), sigmas
         H = self.layout.horizon
         stride = self.cfg.backtest.stride or H
         known = self.fixed_blend or self.blend_at_end  # a series unseen in training: the mean of the known ones
@@ -163,7 +207,7 @@ class GuideBlend:
         for s, o in zip(series, origins):
             if s.name in self.fixed_blend:
                 plans.append(float(self.fixed_blend[s.name]))
-                widths[len(plans) - 1] = self.fixed_widths.get(s.name, 1.0)
+                sigmas[len(plans) - 1] = self.fixed_sigmas.get(s.name, np.nan)
                 continue
             end = self.history_ends.get(s.name)
             if end is None:  # unseen in training: no out-of-sample record
@@ -177,7 +221,7 @@ class GuideBlend:
             if on_validation:  # no earlier backtest origin: only the fallback, judged on the validation span
                 val_start = end - val_size_for(end, H, self.cfg.backtest.val_size)
                 starts = list(range(max(val_start, self.layout.lookback), min(o, end, last + 1)))
-            plans.append((s, o, [(earlier.add(s, r), r) for r in starts], on_validation))
+            plans.append((s, o, end, [(earlier.add(s, r), r) for r in starts], on_validation))
         if earlier.views:  # targets come from each view itself, only the steps before the origin
             m = self._raw_quantiles(earlier.views, earlier.starts, [0.5])[..., 0]
             g = self.guide_forecasts(earlier.views, earlier.starts)
@@ -187,7 +231,7 @@ class GuideBlend:
             if not isinstance(plan, tuple):
                 out[i] = plan
                 continue
-            s, o, rows, on_validation = plan
+            s, o, end, rows, on_validation = plan
             err_m, err_g, err_n = [], [], []
             for j, r in rows:
                 y = s.target[r:min(o, r + H)]
@@ -199,19 +243,23 @@ class GuideBlend:
                 continue  # nothing observed out of sample yet: the network alone
             naive_mae = np.mean(np.abs(np.concatenate(err_n)))
             y_m = np.concatenate(err_m)  # y - m
-            # the fallback's interval: the network's, its width times naive's error over the network's
-            width = min(1.0, naive_mae / max(np.mean(np.abs(y_m)), 1e-300))
             if on_validation:  # the share stays 0 (the network alone); only the fallback is chosen here
                 if np.mean(np.abs(y_m)) > margin * naive_mae:
-                    out[i], widths[i] = NAIVE, width
+                    out[i], sigmas[i] = NAIVE, self._fallback_sigma(s, o, end)
                 continue
             y_g = np.concatenate(err_g)  # y - g
             # y - f_w = (1 - w)(y - m) + w (y - g)
             mae = [np.mean(np.abs((1 - w) * y_m + w * y_g)) for w in GRID]
             out[i] = GRID[int(np.argmin(mae))]
             if margin and min(mae) > margin * naive_mae:
-                out[i], widths[i] = NAIVE, width
+                out[i], sigmas[i] = NAIVE, self._fallback_sigma(s, o, end)
         # what the report counts: every (series, origin) whose forecast ``auto`` handed to naive
         self.fallbacks.update(
             (p[0].name, int(p[1])) for p, w in zip(plans, out) if isinstance(p, tuple) and w == NAIVE)
-        return out, widths
+        return out, sigmas
+
+    def _fallback_sigma(self, s: Series, o: int, end: int) -> float:
+        """The spread of the fallback's interval from ``o``: :func:`naive_sigma` from the start of
+        the validation span (``end``: the training history's end)."""
+        start = end - val_size_for(end, self.layout.horizon, self.cfg.backtest.val_size)
+        return naive_sigma(s, o, start, self.guide.season_length)

@@ -64,7 +64,7 @@ class Combination(GuideBlend, Intervals):
         # the guide's share is the combination's: its members forecast with their networks alone
         self.blend, self.fixed_blend = first.blend, dict(first.fixed_blend)
         self.history_ends, self.blend_at_end = first.history_ends, first.blend_at_end
-        self.fixed_widths, self.widths_at_end = dict(first.fixed_widths), first.widths_at_end
+        self.fixed_sigmas, self.sigmas_at_end = dict(first.fixed_sigmas), first.sigmas_at_end
         self.fallbacks: set[tuple[str, int]] = set()  # the combination's own (its members forecast alone)
         for nf in self.members.values():
             nf.blend = 0.0

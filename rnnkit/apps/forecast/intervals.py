@@ -84,6 +84,12 @@ class Intervals:
         """The (fixed) calibration factor of each horizon step, ``(H,)``."""
         return np.broadcast_to(np.asarray(self.calibration, dtype=np.float64), (self.layout.horizon,)).copy()
 
+    def quantiles_and_own(self, series: Sequence[Series], origins: Sequence[int],
+                          levels: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """``quantiles``, and ``(N,)`` which forecasts carry an interval that is not the network's
+        (none here; :class:`.blend.GuideBlend` marks the naive fallback's)."""
+        return self.quantiles(series, origins, levels), np.zeros(len(origins), dtype=bool)
+
     def factors_at(self, series: Sequence[Series], origins: Sequence[int], level: float) -> np.ndarray:
         """``(N, H)``: the interval factors of each forecast. Fixed (:meth:`interval_factors`), or
         with ``backtest.calibrate_window`` W > 0 rolling: at origin o, the factor(s) that would have
@@ -114,9 +120,10 @@ class Intervals:
     def forecast(self, series: Sequence[Series], origins: Sequence[int], horizon: int, level: float):
         if horizon != self.layout.horizon:
             raise ValueError(f"the model forecasts {self.layout.horizon} steps, not {horizon}")
-        q = self.quantiles(series, origins, interval_levels(level))
+        q, own = self.quantiles_and_own(series, origins, interval_levels(level))
         lo, med, hi = q[..., 0], q[..., 1], q[..., 2]
         k = self.factors_at(series, origins, level)
+        k[own] = 1.0  # another model's own interval (the naive fallback's): the network's factors are not its
         out = []
         for i, (s, o) in enumerate(zip(series, origins)):
             point, ends = med[i], (med[i] - k[i] * (med[i] - lo[i]), med[i] + k[i] * (hi[i] - med[i]))

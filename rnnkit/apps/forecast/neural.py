@@ -111,10 +111,10 @@ class NeuralForecaster(GuideBlend, Intervals):
         self.history_ends: dict[str, int] = {}  # series -> length of the training history (set by ``create``)
         self.fixed_blend: dict[str, float] = {}  # series -> the guide's share, overriding ``auto`` (``predict``)
         self.blend_at_end: dict[str, float] = {}  # a saved run's shares at the end of its data
-        # the naive fallback's factor on the interval width, per series it takes: fixed by ``predict``
-        # (as ``fixed_blend``) from a saved run's ``widths_at_end``
-        self.fixed_widths: dict[str, float] = {}
-        self.widths_at_end: dict[str, float] = {}
+        # the spread of the naive fallback's interval, per series it takes: fixed by ``predict`` (as
+        # ``fixed_blend``) from a saved run's ``sigmas_at_end``
+        self.fixed_sigmas: dict[str, float] = {}
+        self.sigmas_at_end: dict[str, float] = {}
         self.fallbacks: set[tuple[str, int]] = set()  # (series, origin) the naive fallback took
         self.epochs: list[int] = []  # the epochs each member trained (set by ``fit``)
         self._trainers: list = []  # with ``fit(remember=True)``: the trainers ``save_training`` writes out

@@ -400,10 +400,10 @@ def _train(cfg: ForecastConfig, run_dir: Path, resume: bool, echo, sset: SeriesS
     _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration)
     shutil.rmtree(run_dir / CANDIDATES, ignore_errors=True)  # the chosen ones are saved above; scores in the report
     forecasts, per, overall, described, comparisons = backtest(cfg, nf, sset, echo=echo, job=job)
-    blend, widths = _blend_at_end(nf, sset, echo)
+    blend, sigmas = _blend_at_end(nf, sset, echo)
     if blend:  # the shares predict uses after refitting on all the data
         _save_state(run_dir, best, _season(cfg, sset), calibration=nf.calibration, blend_at_end=blend,
-                    fallback_widths=widths)
+                    fallback_sigmas=sigmas)
     result = _result(cfg, sset, stride, overall, per, described, nf)
     result["comparisons"] = comparisons
     result["transform"] = choice
@@ -609,12 +609,13 @@ def _save_candidate(folder: Path, nf: NeuralForecaster, score: float, season_len
 def _blend_at_end(nf, sset: SeriesSet, echo=print) -> tuple[dict[str, float], dict[str, float]]:
     """With ``model.guide_blend=auto``: each series' share of the guide chosen from the backtest's
     forecasts (the one ``auto`` takes at the end of the data, see :mod:`.blend`), and for the
-    series the naive fallback takes, the factor on the interval's width; empty otherwise."""
+    series the naive fallback takes, the spread of naive's interval (:func:`.blend.naive_sigma`;
+    left out where none was observed); empty otherwise."""
     if nf.guide is None or nf.blend != "auto":
         return {}, {}
-    w, width = nf.blend_choices(sset.series, [s.length for s in sset.series])
+    w, sigma = nf.blend_choices(sset.series, [s.length for s in sset.series])
     shares = {s.name: float(v) for s, v in zip(sset.series, w)}
-    widths = {s.name: float(f) for s, v, f in zip(sset.series, w, width) if v == NAIVE}
+    sigmas = {s.name: float(f) for s, v, f in zip(sset.series, w, sigma) if v == NAIVE and np.isfinite(f)}
     mixed = w[w != NAIVE]
     said = (share_label(w[0]) if len(w) == 1 else
             (f"mean {np.mean(mixed):.2f} over {len(mixed)} series" if len(mixed) else f"{len(w)} series")
@@ -624,7 +625,7 @@ def _blend_at_end(nf, sset: SeriesSet, echo=print) -> tuple[dict[str, float], di
          f"data: {said} (predict uses it; model.guide_blend=W fixes it)"
          + (f"; naive: {fell} series whose earlier forecasts were over {nf.cfg.model.naive_fallback:g} times the "
             "naive forecast's error take the naive forecast (model.naive_fallback=0 turns it off)" if fell else ""))
-    return shares, widths
+    return shares, sigmas
 
 
 def _fmt_factors(k) -> str:
@@ -674,10 +675,10 @@ def _result(cfg, sset, stride, overall, per, described, nf) -> dict:
 
 # ---------------------------------------------------------------------------------- run folders
 def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int, calibration=None,
-                blend_at_end: dict | None = None, fallback_widths: dict | None = None) -> None:
+                blend_at_end: dict | None = None, fallback_sigmas: dict | None = None) -> None:
     """``calibration``: the run's interval factor(s) when ``nf`` is one member of a combination;
     ``blend_at_end``: the guide's share per series that ``predict`` uses (``model.guide_blend=auto``);
-    ``fallback_widths``: the naive fallback's factor on the interval width of the series it takes."""
+    ``fallback_sigmas``: the spread of the naive fallback's interval for the series it takes."""
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / STATE_FILE, {"encoder": nf.encoder.to_dict(), "layout": nf.layout.to_dict(),
                                              "member_input_lens": nf.input_lens,
@@ -685,7 +686,7 @@ def _save_state(run_dir: Path, nf: NeuralForecaster, season_length: int, calibra
                                              "calibration": nf.calibration if calibration is None else calibration,
                                              "season_length": season_length, "history_ends": nf.history_ends,
                                              "blend_at_end": blend_at_end or {},
-                                             "fallback_widths_at_end": fallback_widths or {}})
+                                             "fallback_sigma_at_end": fallback_sigmas or {}})
 
 
 def _save_member_weights(folder: Path, i: int, net) -> None:
@@ -709,7 +710,9 @@ def _load_forecaster(cfg: ForecastConfig, folder: Path) -> tuple[NeuralForecaste
                           guide=guide)
     nf.history_ends = {k: int(v) for k, v in state.get("history_ends", {}).items()}
     nf.blend_at_end = {k: float(v) for k, v in state.get("blend_at_end", {}).items()}
-    nf.widths_at_end = {k: float(v) for k, v in state.get("fallback_widths_at_end", {}).items()}
+    # (runs saved before this rule kept a width factor, "fallback_widths_at_end": not read; their
+    # fallback keeps the network's interval width around the naive forecast)
+    nf.sigmas_at_end = {k: float(v) for k, v in state.get("fallback_sigma_at_end", {}).items()}
     for i, net in enumerate(nf.nets):
         load_model_weights(net, nf.member_dir(folder, i))
         net.eval()
@@ -782,7 +785,7 @@ def refit_on_all(cfg: ForecastConfig, nf: NeuralForecaster, sset: SeriesSet, ech
         new = _fit_member(cfg, full, None)
     new.calibration = nf.calibration
     new.fixed_blend = dict(nf.blend_at_end)  # no origin is out of sample for the refit network
-    new.fixed_widths = dict(nf.widths_at_end)
+    new.fixed_sigmas = dict(nf.sigmas_at_end)
     echo(f"predict: refit on every series up to its end in {time.perf_counter() - t0:.0f} s "
          "(--use-backtest-model skips this)")
     if cfg.backtest.interval_floor and not cfg.backtest.calibrate:  # the refit network's own floor
