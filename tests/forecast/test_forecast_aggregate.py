@@ -54,6 +54,10 @@ def test_a_series_per_kind_and_the_other_aggregates(sales):
         assert s.times[0] == pd.Timestamp("2015-01-01") and s.length == 12
     counts = build_series(sales, time_col="date,time", target=["price"], freq="W", aggregate="count").series[0]
     assert counts.target.sum() == len(sales) and counts.times[0] == pd.Timestamp("2015-01-04")  # weeks end Sundays
+    # rows, not values: a row whose target is missing is still an event
+    holes = sales.assign(price=sales["price"].where(np.arange(len(sales)) % 10 != 0))
+    counted = build_series(holes, time_col="date,time", target=["price"], freq="W", aggregate="count").series[0]
+    np.testing.assert_array_equal(counted.target, counts.target)
     means = build_series(sales, time_col="date,time", target=["price"], freq="D", aggregate="mean")
     assert means.series[0].filled == 7 and _note(means, "7 of them without rows (missing)"), means.notes
     first = sales[sales["date"] == "2015-01-01"]
@@ -117,3 +121,29 @@ def test_a_saved_run_adds_up_its_file_again_to_predict(tmp_path, sales):
     out = pd.read_csv(tmp_path / "next.csv")
     assert list(out["time"][:2]) == ["2016-01-01", "2016-01-02"] and len(out) == 14
     assert out["point"].between(200, 10_000).all(), out["point"].describe()  # a day's takings, not a pizza's price
+
+
+def test_an_event_log_without_a_target_is_told_how_to_count_its_rows(tmp_path, capsys):
+    """openintro's ``london_murders``: a row per event (name, age, date, borough). Its name and
+    borough told the rows apart, so they were taken for a series key, and the error said only to
+    name a target. It now says how to count the rows per month, and that command trains."""
+
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2006-01-01", "2011-12-31", freq="D")
+    picked = np.sort(rng.choice(len(days), 700))
+    log = pd.DataFrame({"forename": [f"p{i}" for i in range(700)], "age": rng.integers(15, 80, 700),
+                        "date": days[picked].strftime("%Y-%m-%d"), "year": days[picked].year,
+                        "borough": rng.choice(["a", "b", "c"], 700)})
+    path = tmp_path / "murders.csv"
+    log.to_csv(path, index=False)
+    run = ["--run-dir", str(tmp_path / "run"), "--preset", "tiny", "train.progress=false", "train.tensorboard=false"]
+    assert main(["train", "forecast", "--data", str(path), *run]) == 2
+    err = capsys.readouterr().err
+    assert "its times repeat (column 'date'): if each row is an event, --target age data.aggregate=count --freq MS" in err
+    # with one numeric column it is the target, and the repeated times say the same
+    log.drop(columns="year").to_csv(tmp_path / "one.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "one.csv"), *run]) == 2
+    assert "duplicated timestamp" in (err := capsys.readouterr().err) and "data.aggregate=sum --freq D" in err, err
+    assert main(["train", "forecast", "--data", str(path), "--target", "age", "data.aggregate=count", "--freq", "MS",
+                 *run]) == 0
+    assert "700 rows added up per period (data.aggregate=count of 'age' per 'MS'): 72 periods" in capsys.readouterr().out

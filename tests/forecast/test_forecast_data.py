@@ -481,3 +481,20 @@ def test_a_panels_sparse_series_are_left_out_with_a_note_and_a_grid_that_fits_no
                        + [pd.DataFrame({"date": hours[[0, 30, 47]], "id": "d", "value": 2.0})])
     sset = build_series(hourly, time_col="date", target=["value"], id_col="id")
     assert sset.names == ["a", "b", "c"] and any("'d' (3 of 48)" in n for n in sset.notes), sset.notes
+
+
+def test_data_exclude_leaves_a_sparse_series_out_before_the_grid_is_checked():
+    """openintro's pm25_2011_durham: one monitor daily, one every third day. Half the panel sparse
+    stays an error, which now names ``data.exclude`` (as a shell takes it); with it, the sparse series
+    is left out before its grid is checked (it stopped the run before, excluded or not)."""
+    days = pd.date_range("2011-01-01", periods=90, freq="D")
+    daily = pd.DataFrame({"date": days, "site": "daily monitor", "value": np.arange(90.0)})
+    third = pd.DataFrame({"date": days[::3], "site": "every third", "value": 1.0})
+    both = pd.concat([daily, third])
+    with pytest.raises(ValueError, match=r"or leave the 1 series out with 'data.exclude=every third'$"):
+        build_series(both, time_col="date", target=["value"], id_col="site")
+    sset = build_series(both, time_col="date", target=["value"], id_col="site", exclude=("every third", "absent"))
+    assert sset.names == ["daily monitor"] and sset.freq == "D"
+    assert "1 series left out (data.exclude): every third" in sset.notes
+    with pytest.raises(ValueError, match="data.exclude leaves no series"):
+        build_series(both, time_col="date", target=["value"], id_col="site", exclude=("every third", "daily monitor"))

@@ -154,6 +154,7 @@ def test_months_down_the_rows_under_a_column_per_year(tmp_path):
     pd.DataFrame({"date": ["2001", "2002", "2003"], "value": [1.0, 2.0, 3.0]}),  # ordinary
     pd.DataFrame({"date": [1, 2, 3], "a": [1.0, 2, 3], "b": [4.0, 5, 6], "c": [7.0, 8, 9]}),  # series as columns
     pd.DataFrame({"store": ["x", "y"], "2019": [1.0, 2], "2020": [3.0, 4]}),  # two years: too few to say
+    pd.DataFrame({"date": [1, 2], "x2000": [1.0, 2], "y2000": [3.0, 4], "z2000": [5.0, 6]}),  # three variables of 2000
     pd.DataFrame({"date": ["2001", "2002"], "2019": [1.0, 2], "2020": [3.0, 4], "2021": [1.0, 1], "x": [0, 0],
                   "y": [0, 0], "z": [0, 0], "w": [0, 0]}),  # year-named columns, fewer than half
 ])
@@ -161,6 +162,29 @@ def test_ordinary_tables_are_left_as_they_are(tmp_path, frame):
     frame.to_csv(tmp_path / "t.csv", index=False)
     table = read_table(tmp_path / "t.csv")
     assert list(table.columns) == list(frame.columns) and not table.attrs.get("notes")
+
+
+@pytest.mark.parametrize("prefix", ["X", "year_", "yr", "Y "])
+def test_years_behind_one_prefix_are_times(tmp_path, prefix):
+    """openintro's ``world_pop`` names its columns ``year_1960`` ... ``year_2020``, R's ``read.csv``
+    writes ``X1960``: "name the target column(s) ... its numeric columns are year_1960, ..." before."""
+    yearly = _yearly()
+    wide = yearly.T.rename(columns=lambda y: f"{prefix}{y}").rename_axis("country").reset_index()
+    wide.to_csv(tmp_path / "t.csv", index=False)
+    table = read_table(tmp_path / "t.csv")
+    sset = build_series(table, time_col="date", target=["value"], id_col="country")
+    assert sset.names == sorted(yearly.columns) and sset.freq == "YS-JAN"
+    np.testing.assert_allclose(sset.series[sset.names.index("Japan")].target, yearly["Japan"].to_numpy())
+    notes = table.attrs["notes"]
+    assert any(f"columns '{prefix}1981' ... '{prefix}2011' read as years" in n for n in notes), notes
+
+
+def test_the_world_bank_tools_bracketed_years_are_times(tmp_path):
+    yearly = _yearly()
+    wide = yearly.T.rename(columns=lambda y: f"{y} [YR{y}]").rename_axis("Country Name").reset_index()
+    wide.to_csv(tmp_path / "t.csv", index=False)
+    sset = build_series(read_table(tmp_path / "t.csv"), time_col="date", target=["value"], id_col="Country Name")
+    assert sset.names == sorted(yearly.columns) and sset.series[0].times[0] == pd.Timestamp("1981-01-01")
 
 
 def test_the_cli_trains_on_a_world_bank_file_given_only_the_file(tmp_path, capsys):

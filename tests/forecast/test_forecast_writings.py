@@ -184,6 +184,16 @@ def test_named_time_columns_and_an_impossible_date():
         _read(frame, time_col="Jahr,Tag")
 
 
+def test_a_billing_day_that_is_no_date_says_how_to_read_by_month():
+    """mosaicData's ``Utilities`` (a household's monthly bills) has a day 36 in its last row."""
+    frame = pd.DataFrame({"month": MONTHS.month, "day": 28, "year": MONTHS.year, "value": VALUES})
+    frame.loc[59, "day"] = 36
+    with pytest.raises(ValueError, match=r"day 36 \(row 59\) is not a date \(--time-col year,month reads the rows "
+                                         r"by month\)$"):
+        _read(frame, time_col="month,day,year")
+    assert _read(frame, time_col="year,month").series[0].length == 60
+
+
 def test_blank_rows_below_the_data_are_dropped(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("date,value\n" + "".join(f"{d:%Y-%m-%d},{v}\n" for d, v in zip(MONTHS, VALUES)) + ",\n,\n")

@@ -36,9 +36,13 @@ def per_period(df: pd.DataFrame, times: pd.Series, *, time_col: str, id_col: str
         raise ValueError(f"data.aggregate={how} adds up rows per period of dates, but time column {time_col!r} holds "
                          "integer steps")
     rows = df.assign(**{time_col: times.to_numpy()}).set_index(time_col)
-    rules = {**{c: how for c in target}, **{c: "mean" for c in covariates if c not in target}}
+    # ``count`` counts rows, as its name says, not the target's values: a row without one is an event too
+    rules = {**{c: "sum" if how == "count" else how for c in target},
+             **{c: "mean" for c in covariates if c not in target}}
     parts, without_rows = [], 0
     for key, group in (rows.groupby(id_col, sort=True) if id_col is not None else [(None, rows)]):
+        if how == "count":
+            group = group.assign(**{c: 1.0 for c in target})
         binned = group[list(rules)].resample(freq).agg(rules)
         without_rows += int((group.resample(freq).size() == 0).sum())  # sum and count give 0 there, the rest NaN
         for c in static:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -646,7 +647,9 @@ def _leave_out_mostly_empty(empty: list[tuple[str, int, int, str]], n_series: in
     grid, found from all of them, fits the others: these are sparse, as a World Bank file's country
     with 7 values in 32 years); else the first one's error (the grid is not the data's)."""
     if 2 * len(empty) >= n_series:
-        raise ValueError(empty[0][3])
+        fit = n_series - len(empty)  # the others fit the grid: leaving the sparse ones out is the user's call
+        names = shlex.quote("data.exclude=" + ",".join(name for name, *_ in empty))  # as typed in a shell
+        raise ValueError(empty[0][3] + (f"; or leave the {len(empty)} series out with {names}" if fit else ""))
     named = ", ".join(f"{name!r} ({readings} of {steps})" for name, readings, steps, _ in empty[:5])
     more = f" and {len(empty) - 5} more" if len(empty) > 5 else ""
     return (f"{len(empty)} of {n_series} series left out: their readings leave most of the steps of the {freq!r} "
@@ -853,10 +856,13 @@ def _fill_covariates(values: np.ndarray, names: Sequence[str], series: str, T: i
 def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_col: str | None = None,
                  past: Sequence[str] = (), future: Sequence[str] = (), static: Sequence[str] = (),
                  freq: str | None = None, missing: str = "interpolate", date_format: str | None = None,
-                 aggregate: str = "none", year: int = 0) -> SeriesSet:
+                 aggregate: str = "none", year: int = 0, exclude: Sequence[str] = ()) -> SeriesSet:
     """Check a long or wide table and put every series on its regular grid (see the module policy).
     ``aggregate``: rows that are events added up per period of ``freq`` first (:mod:`.aggregate`);
-    ``year``: the year of times written without one (0: a stand-in year, said in a note)."""
+    ``year``: the year of times written without one (0: a stand-in year, said in a note);
+    ``exclude``: series names left out before anything is read from their rows (the grid is found
+    from the others, and a sparse one left out cannot stop the run); names not in the table are
+    ignored."""
     if not target:
         raise ValueError("no target column given: set data.target (e.g. --target sales)")
     target, past, future, static = list(target), list(past), list(future), list(static)
@@ -937,6 +943,12 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
                 groups.append((str(key) if len(target) == 1 else f"{key}/{c}", c, np.asarray(idx)))
     else:
         groups = [(c, c, np.arange(len(df))) for c in target]
+    left_out = [name for name, _, _ in groups if name in set(exclude)]
+    if left_out:
+        groups = [g for g in groups if g[0] not in set(exclude)]
+        if not groups:
+            raise ValueError("data.exclude leaves no series")
+        read_notes.append(f"{len(left_out)} series left out (data.exclude): {', '.join(left_out)}")
 
     times, summer = standard_time(times, groups)  # local clock times that repeat an hour in autumn
     if summer:

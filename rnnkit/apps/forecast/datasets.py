@@ -142,18 +142,12 @@ def load_series(cfg) -> SeriesSet:
                  "past": pick(cfg.past_covariates, spec.past_covariates),
                  "future": pick(cfg.future_covariates, spec.future_covariates),
                  "static": pick(cfg.static_covariates, spec.static_covariates), "freq": cfg.freq or spec.freq}
+    # data.exclude: names not in this file are ignored (predict's new data)
     sset = build_series(df, missing=cfg.missing, date_format=cfg.date_format, aggregate=cfg.aggregate,
-                         year=cfg.year, **roles)
+                         year=cfg.year, exclude=cfg.exclude, **roles)
     if read_notes:  # how the file was read comes first
         sset = dataclasses.replace(sset, notes=[*read_notes, *sset.notes])
-    left_out = [n for n in sset.names if n in set(cfg.exclude)]  # names not in this file are ignored (predict's new data)
-    if left_out:
-        kept = [s for s in sset.series if s.name not in cfg.exclude]
-        if not kept:
-            raise ValueError("data.exclude leaves no series")
-        note = f"{len(left_out)} series left out (data.exclude): {', '.join(left_out)}"
-        sset = dataclasses.replace(sset, series=kept, notes=[*sset.notes, note],
-                                   train_only=tuple(n for n in sset.train_only if n not in cfg.exclude))
+    train_only = tuple(n for n in train_only if n not in set(cfg.exclude))
     if train_only:
         # checked and split off by the pipeline (backtest.split_train_only)
         sset = dataclasses.replace(sset, train_only=train_only)

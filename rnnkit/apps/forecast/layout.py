@@ -13,6 +13,10 @@ row per (series, time) in three columns: the series' name, ``date`` and ``value`
 * other columns that describe the series (a code beside its name, an indicator, a latitude) are
   left out, and the note says which.
 
+Years behind one prefix shared by all of them are years too: R writes a column named ``1960`` as
+``X1960`` (``read.csv``'s ``check.names``), tidied tables write ``year_1960`` or ``yr1960``, and
+the World Bank's download tool ``1960 [YR1960]``.
+
 One row of months (or quarters) under columns of years (``Month, 1949, 1950, ...``: a year per
 column, the months down the rows) is one series whose dates are each year's months.
 
@@ -36,6 +40,9 @@ _YEAR = re.compile(r"^\s*([12]\d{3})\s*$")
 _YEAR_PERIOD = re.compile(r"^\s*[12]\d{3}\s*[- ]?\s*[QW]\d{1,2}\s*$", re.IGNORECASE)
 # what a written date has: a four-digit year, or day/month/year numbers ("1/22/20")
 _DATE_SHAPE = re.compile(r"[12]\d{3}|^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\s*$")
+# a year behind a prefix ("X1960", "year_1960", "yr 1960"), and the World Bank tool's "1960 [YR1960]"
+_PREFIXED_YEAR = re.compile(r"^\s*([A-Za-z]+[_. ]?)([12]\d{3})\s*$")
+_BRACKETED_YEAR = re.compile(r"^\s*([12]\d{3})\s*\[YR\1\]\s*$")
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 
@@ -55,6 +62,22 @@ def _is_time_label(name) -> bool:
         return pd.notna(pd.to_datetime(text, errors="coerce", format="mixed"))
 
 
+def _prefixed_years(names: list) -> dict:
+    """Column name -> its year, for the names that are a year behind a prefix, when every one of
+    them has the same prefix (case aside); empty otherwise (``x2000`` and ``y2000`` are two
+    variables, not two years)."""
+    years, prefixes = {}, set()
+    for name in names:
+        text = str(name)
+        if m := _BRACKETED_YEAR.match(text):
+            years[name] = m.group(1)
+            prefixes.add("[YR]")
+        elif m := _PREFIXED_YEAR.match(text):
+            years[name] = m.group(2)
+            prefixes.add(m.group(1).lower())
+    return years if len(prefixes) == 1 else {}
+
+
 def _label_text(name) -> str:
     if isinstance(name, pd.Timestamp) or hasattr(name, "year") and hasattr(name, "strftime"):
         return name.strftime("%Y-%m-%d")
@@ -66,11 +89,14 @@ def times_across_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]
     times run across the columns (see the module doc); else the table unchanged and None."""
     named = [c for c in table.columns if not (str(c).startswith("Unnamed:") and table[c].isna().all())]
     times = [c for c in named if _is_time_label(c)]
+    prefixed = _prefixed_years(named) if len(times) < 3 else {}
+    if prefixed:
+        times = list(prefixed)
     if len(times) < 3 or len(times) * 2 < len(named):
         return table, None
     others = [c for c in named if c not in times]
     wide = table[named].dropna(how="all", subset=times).reset_index(drop=True)
-    labels = [_label_text(c) for c in times]
+    labels = [prefixed.get(c) or _label_text(c) for c in times]
     first = str(others[0]) if others else ""
     if len(others) == 1 and "\\" in first and "," in first:  # Eurostat: "unit,geo\TIME_PERIOD"
         keys = first.split("\\")[0].split(",")
@@ -94,7 +120,9 @@ def times_across_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]
         named_as = f"one series per row, named by {name_col!r}"
     if all(_YEAR.match(t) for t in labels):
         long["date"] = long["date"].astype(int)
-    note = (f"the file's times run across its columns ({labels[0]} ... {labels[-1]}, {len(labels)} columns): "
+    named_times = f"; columns {times[0]!r} ... {times[-1]!r} read as years" if prefixed else ""
+    note = (f"the file's times run across its columns ({labels[0]} ... {labels[-1]}, {len(labels)} columns"
+            f"{named_times}): "
             f"read as {named_as}, in columns {', '.join(repr(c) for c in long.columns)}")
     if left_out:
         note += f"; left out: {', '.join(map(repr, left_out))}"

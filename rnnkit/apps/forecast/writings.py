@@ -488,8 +488,12 @@ def dates_from_parts(df: pd.DataFrame, parts: list[str], year: int = 0) -> pd.Se
         period = (f"quarter {numbers['quarter'].iloc[bad[0]]}" if "quarter" in numbers else f"month {row['month']}")
         day = f", day {row['day']}" if "day" in numbers else ""
         day += f", hour {row['hour']}" if "hour" in numbers else ""
+        # a bill's or a survey's day is often noise around the month it stands for: say how to read by month
+        hint = (f" (--time-col {parts[kinds.index('year')]},{parts[kinds.index('month')]} reads the rows by month)"
+                if {"year", "month", "day"} <= set(kinds) and "hour" not in kinds and 1 <= row["month"] <= 12
+                else "")
         raise ValueError(f"time columns {', '.join(map(repr, parts))}: year {row['year']}, {period}{day} "
-                         f"(row {bad[0]}) is not a date")
+                         f"(row {bad[0]}) is not a date{hint}")
     return dates
 
 
