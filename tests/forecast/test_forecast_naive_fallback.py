@@ -12,7 +12,14 @@ import pytest
 from scipy import stats
 
 from rnnkit import config as C
-from rnnkit.apps.forecast.blend import GRID, NAIVE, GuideBlend, naive_forecast, naive_quantiles, naive_sigma
+from rnnkit.apps.forecast.blend import (
+    GRID,
+    NAIVE,
+    GuideBlend,
+    naive_forecast,
+    naive_quantiles,
+    naive_sigma,
+)
 from rnnkit.apps.forecast.config import ForecastConfig
 from rnnkit.apps.forecast.windows import Layout
 
@@ -74,7 +81,7 @@ def test_the_networks_interval_factors_leave_naives_own_interval_alone():
 
     s = _series(np.zeros(24))
     nf = Calibrated(net=100.0, guide=90.0)
-    (p0, lo0, hi0), (p2, lo2, hi2) = nf.forecast([s, s], [END, END + 3 * H], H, 0.8)
+    (p0, _, hi0), (p2, lo2, hi2) = nf.forecast([s, s], [END, END + 3 * H], H, 0.8)
     np.testing.assert_allclose(hi0 - p0, 3 * stats.norm.ppf(0.9), rtol=1e-9)  # the network's: widened
     np.testing.assert_allclose(p2, 0.0)
     # naive's (sigma 25, as in the first test): as it is; its lower end cut at 0 (counts)
