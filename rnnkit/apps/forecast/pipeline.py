@@ -407,7 +407,9 @@ def _train(cfg: ForecastConfig, run_dir: Path, resume: bool, echo, sset: SeriesS
     result = _result(cfg, sset, stride, overall, per, described, nf)
     result["comparisons"] = comparisons
     result["transform"] = choice
-    result["guide_blend"] = {"setting": cfg.model.guide_blend, "at_end": blend}
+    # the shares chosen at the end, for the report: only where ``auto`` chose them (else only the fallback did)
+    chosen = nf.guide is not None and nf.blend == "auto"
+    result["guide_blend"] = {"setting": cfg.model.guide_blend, "at_end": blend if chosen else {}}
     result.update(epochs=epochs, train_seconds=train_seconds, train_only=list(train_set.train_only))
     write_report(run_dir, result, sset, forecasts, per, overall, cfg.backtest.interval, cfg.backtest.plot_windows)
     return result
@@ -610,21 +612,28 @@ def _blend_at_end(nf, sset: SeriesSet, echo=print) -> tuple[dict[str, float], di
     """With ``model.guide_blend=auto``: each series' share of the guide chosen from the backtest's
     forecasts (the one ``auto`` takes at the end of the data, see :mod:`.blend`), and for the
     series the naive fallback takes, the spread of naive's interval (:func:`.blend.naive_sigma`;
-    left out where none was observed); empty otherwise."""
-    if nf.guide is None or nf.blend != "auto":
+    left out where none was observed). With a share set, or no guide, the same with that share
+    (0 without a guide) where the fallback does not take the series; empty with neither ``auto``
+    nor the fallback."""
+    auto = nf.guide is not None and nf.blend == "auto"
+    if not auto and not nf.cfg.model.naive_fallback:
         return {}, {}
     w, sigma = nf.blend_choices(sset.series, [s.length for s in sset.series])
     shares = {s.name: float(v) for s, v in zip(sset.series, w)}
     sigmas = {s.name: float(f) for s, v, f in zip(sset.series, w, sigma) if v == NAIVE and np.isfinite(f)}
+    fell = int(np.sum(w == NAIVE))
+    naive_words = (f"naive: {fell} series whose earlier forecasts were over {nf.cfg.model.naive_fallback:g} times the "
+                   "naive forecast's error take the naive forecast (model.naive_fallback=0 turns it off)")
+    if not auto:  # a share set (or no guide): only the fallback was chosen
+        if fell:
+            echo(f"forecast: {naive_words}; predict keeps it")
+        return shares, sigmas
     mixed = w[w != NAIVE]
     said = (share_label(w[0]) if len(w) == 1 else
             (f"mean {np.mean(mixed):.2f} over {len(mixed)} series" if len(mixed) else f"{len(w)} series")
             + " (" + ", ".join(f"{share_label(g)}: {int(np.sum(w == g))}" for g in sorted(set(w.tolist()))) + ")")
-    fell = int(np.sum(w == NAIVE))
     echo(f"forecast: the guide's ({nf.guide.name.upper()}) share, chosen by the backtest's errors, at the end of the "
-         f"data: {said} (predict uses it; model.guide_blend=W fixes it)"
-         + (f"; naive: {fell} series whose earlier forecasts were over {nf.cfg.model.naive_fallback:g} times the "
-            "naive forecast's error take the naive forecast (model.naive_fallback=0 turns it off)" if fell else ""))
+         f"data: {said} (predict uses it; model.guide_blend=W fixes it)" + (f"; {naive_words}" if fell else ""))
     return shares, sigmas
 
 
@@ -709,6 +718,7 @@ def _load_forecaster(cfg: ForecastConfig, folder: Path) -> tuple[NeuralForecaste
     nf = NeuralForecaster(cfg, Encoder.from_dict(state["encoder"]), layout, state["calibration"], input_lens=lens,
                           guide=guide)
     nf.history_ends = {k: int(v) for k, v in state.get("history_ends", {}).items()}
+    nf.season_length = int(state.get("season_length") or nf.season_length)
     nf.blend_at_end = {k: float(v) for k, v in state.get("blend_at_end", {}).items()}
     # (runs saved before this rule kept a width factor, "fallback_widths_at_end": not read; their
     # fallback keeps the network's interval width around the naive forecast)

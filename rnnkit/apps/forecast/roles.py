@@ -68,7 +68,8 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
             time_col = named
             found.append(f"data.time_col={named}")
             said.append(f"time column: {named!r} (--time-col names another)")
-        elif labels is not None and _date_parts(table) is None and not _time_candidates(table):
+        # a panel's rows are not its times: row labels are the time of a single series only
+        elif labels is not None and _date_parts(table) is None and not _time_candidates(table) and not data.id_col:
             time_col = labels
             found.append(f"data.time_col={labels}")
             first = ", ".join(f"{v:g}" for v in pd.to_numeric(table[labels].iloc[:3]))
@@ -126,9 +127,21 @@ def _time_column(table) -> str | None:
 
 
 def _time_candidates(table) -> list:
-    """The columns named as time columns are, or failing those, the columns of text dates."""
+    """The columns named as time columns are, or failing those, the one column of whole years whose
+    name holds ``year`` (the Global Terrorism Database's ``iyear``, ``fiscal_year``; two such, as
+    ``year_start`` and ``year_end``, are no answer), or the columns of text dates."""
     named = [c for c in table.columns if isinstance(c, str) and _bare(c) in _TIME_NAMES]
-    return named or [c for c in table.columns if parses_as_dates(table[c])]
+    if named:
+        return named
+    years = [c for c in table.columns if isinstance(c, str) and "year" in _bare(c) and _whole_years(table[c])]
+    return years if len(years) == 1 else [c for c in table.columns if parses_as_dates(table[c])]
+
+
+def _whole_years(col) -> bool:
+    """Whole numbers, all of them years a timestamp holds (1678-2261), at least two different."""
+    values = pd.to_numeric(col, errors="coerce")
+    return bool(values.notna().all() and (values == values.round()).all() and values.between(1678, 2261).all()
+                and values.nunique() > 1)
 
 
 # what tables name the column of row labels they were written with: R's write.csv leaves its
