@@ -736,6 +736,7 @@ def test_the_one_column_of_years_named_with_year_is_the_time_and_a_panels_row_la
     assert main(args) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["data"]["time_col"] == "iyear" and json.loads(out)["data"]["target"] == ["Freq"]
+    assert "time column: 'iyear' (--time-col names another)" in err
     frame.rename(columns={"iyear": "period_code"}).assign(period_code=1).to_csv(tmp_path / "gtd.csv", index=False)
     assert main([*args, "--target", "Freq"]) == 2
     assert "time column 'date' is not in the data" in capsys.readouterr().err
