@@ -139,11 +139,29 @@ def test_an_event_log_without_a_target_is_told_how_to_count_its_rows(tmp_path, c
     run = ["--run-dir", str(tmp_path / "run"), "--preset", "tiny", "train.progress=false", "train.tensorboard=false"]
     assert main(["train", "forecast", "--data", str(path), *run]) == 2
     err = capsys.readouterr().err
-    assert "its times repeat (column 'date'): if each row is an event, --target age data.aggregate=count --freq MS" in err
+    assert "its times repeat (column 'date'): if each row is an event, data.aggregate=count --freq MS" in err
     # with one numeric column it is the target, and the repeated times say the same
     log.drop(columns="year").to_csv(tmp_path / "one.csv", index=False)
     assert main(["train", "forecast", "--data", str(tmp_path / "one.csv"), *run]) == 2
     assert "duplicated timestamp" in (err := capsys.readouterr().err) and "data.aggregate=sum --freq D" in err, err
-    assert main(["train", "forecast", "--data", str(path), "--target", "age", "data.aggregate=count", "--freq", "MS",
-                 *run]) == 0
-    assert "700 rows added up per period (data.aggregate=count of 'age' per 'MS'): 72 periods" in capsys.readouterr().out
+    # the hint as written: counting rows needs no target
+    assert main(["train", "forecast", "--data", str(path), "data.aggregate=count", "--freq", "MS", *run]) == 0
+    out, err = capsys.readouterr()
+    assert "700 rows added up per period (data.aggregate=count of 'rows' per 'MS'): 72 periods" in out
+    assert "target: 'rows', the rows counted per period" in err
+
+
+def test_events_at_decimal_years_are_counted_per_year(tmp_path, capsys):
+    """boot's ``coal``: the dates of British mining disasters as decimal years (``1851.2026``), no
+    other column. It stopped with "neither a date nor an integer step"; counted per year it trains."""
+    rng = np.random.default_rng(1)
+    when = np.sort(1851 + 40 * rng.random(150))
+    pd.DataFrame({"date": when}).to_csv(tmp_path / "coal.csv", index=False)
+    sset = build_series(pd.DataFrame({"date": when, "rows": 1.0}), time_col="date", target=["rows"], freq="YS",
+                        aggregate="count")
+    np.testing.assert_array_equal(sset.series[0].target, np.bincount(np.floor(when).astype(int) - 1851))
+    assert any("decimal years read as instants" in n for n in sset.notes), sset.notes
+    assert main(["train", "forecast", "--data", str(tmp_path / "coal.csv"), "data.aggregate=count", "--freq", "YS",
+                 "--run-dir", str(tmp_path / "run"), "--preset", "tiny", "train.progress=false",
+                 "train.tensorboard=false"]) == 0
+    assert "150 rows added up per period (data.aggregate=count of 'rows' per 'YS'): 40 periods" in capsys.readouterr().out

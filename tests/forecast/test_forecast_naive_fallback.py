@@ -105,6 +105,10 @@ def test_without_a_guide_or_with_a_share_set_the_fallback_still_applies():
     # by 95 against naive's 100; at END + 3H by 95 against naive's 33.3
     np.testing.assert_array_equal(fixed.blend_weights([s] * 3, origins), [NAIVE, 0.5, NAIVE])
     np.testing.assert_allclose(fixed.quantiles([s], [END + H], [0.5])[0, :, 0], 95.0)  # the set share
+    fixed.history_ends = {"y": END + H}  # no validation point observed before END: the share set stands
+    fixed.cfg = C.apply_overrides(fixed.cfg, ["backtest.val_size=1"])
+    assert fixed.blend_weights([s], [4])[0] == 0.5
+    fixed.history_ends, fixed.cfg = {"y": END}, _Stub(0, 0).cfg
     for stub in (alone, fixed):  # margin 0: the network alone, or the share set, at every origin
         stub.cfg = C.apply_overrides(stub.cfg, ["model.naive_fallback=0"])
     np.testing.assert_array_equal(alone.blend_weights([s] * 3, origins), 0.0)

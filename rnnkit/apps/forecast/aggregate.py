@@ -20,9 +20,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["AGGREGATES", "per_period"]
+__all__ = ["AGGREGATES", "ROWS", "per_period"]
 
 AGGREGATES = ("sum", "mean", "count", "min", "max", "last")
+# the target ``count`` makes when none is named: the file's rows, one each (a log of dates alone)
+ROWS = "rows"
 
 
 def per_period(df: pd.DataFrame, times: pd.Series, *, time_col: str, id_col: str | None, target: Sequence[str],

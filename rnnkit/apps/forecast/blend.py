@@ -234,7 +234,7 @@ class GuideBlend:
             m = self._raw_quantiles(earlier.views, earlier.starts, [0.5])[..., 0]
             g = m if alone else self.guide_forecasts(earlier.views, earlier.starts)
             naive = self.naive_forecasts(earlier.views, earlier.starts)
-        out = np.zeros(n)
+        out = np.full(n, grid[0])  # nothing observed out of sample yet: the network alone, or the share set
         for i, plan in enumerate(plans):
             if not isinstance(plan, tuple):
                 out[i] = plan
@@ -248,7 +248,7 @@ class GuideBlend:
                 err_g.append((y - g[j, :len(y)])[seen])
                 err_n.append((y - naive[j, :len(y)])[seen])
             if not rows or not sum(len(e) for e in err_m):
-                continue  # nothing observed out of sample yet: the network alone
+                continue
             naive_mae = np.mean(np.abs(np.concatenate(err_n)))
             y_m = np.concatenate(err_m)  # y - m
             y_g = np.concatenate(err_g)  # y - g

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .aggregate import per_period
+from .aggregate import ROWS, per_period
 from .grid import (
     future_times,
     grid_between,
@@ -79,6 +79,7 @@ from .writings import (
     clock_column_name,
     clock_offsets,
     dates_from_parts,
+    decimal_year_events,
     decimal_year_instants,
     durations,
     excel_serial_dates,
@@ -873,6 +874,8 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if time_col not in df.columns:
         check_header(df)
     _require_columns(df, [time_col], "time")
+    if aggregate == "count" and list(target) == [ROWS] and ROWS not in df.columns:  # rows counted, no column read
+        df = df.assign(**{ROWS: 1.0})
     _require_columns(df, target, "target")
     _require_columns(df, past, "past covariate")
     _require_columns(df, future, "known-future covariate")
@@ -892,7 +895,11 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
     if aggregate == "none":  # with data.aggregate, equal rows are two events (two equal sales)
         df = _once_per_time_read(df, roles, time_col, read_notes)
     df = df.reset_index(drop=True)
-    times = _parse_times(df[time_col], time_col, date_format)
+    events_at = decimal_year_events(df[time_col]) if aggregate != "none" and date_format is None else None
+    if events_at is not None:  # events at decimal years: instants, to be added up per period
+        read_notes.append(f"time column {time_col!r}: decimal years read as instants ({df[time_col].iloc[0]:g} as "
+                          f"{events_at.iloc[0]:%Y-%m-%d %H:%M})")
+    times = events_at if events_at is not None else _parse_times(df[time_col], time_col, date_format)
     if df[time_col].dtype == object and date_format is None and not _year_first(df[time_col].astype(str)):
         if interval_starts(df[time_col].astype(str)) is not None:
             read_notes.append(f"time column {time_col!r}: periods written from start to end "

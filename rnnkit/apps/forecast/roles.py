@@ -17,6 +17,7 @@ import pandas as pd
 
 from rnnkit import config as C
 
+from .aggregate import ROWS
 from .data import (
     check_header,
     date_and_clock,
@@ -103,6 +104,11 @@ def find_roles(data, time_given: bool) -> tuple[list[str], list[str]]:
         found.append(f"data.target={','.join(map(str, numeric))}")
         said.append(f"targets: the file's {len(numeric)} numeric column(s) besides the time, each a series "
                     f"(--target '*'): {', '.join(map(repr, numeric[:5]))}{' ...' if len(numeric) > 5 else ''}")
+    elif not data.target and data.aggregate == "count" and ROWS not in table.columns:
+        # counting rows needs no column of the file: the count is the series
+        found.append(f"data.target={ROWS}")
+        said.append(f"target: {ROWS!r}, the rows counted per period (data.aggregate=count; --target names a column "
+                    "whose rows are counted instead)")
     elif not data.target:
         target = _only_numeric_column(table, data, time_col, id_col)
         found.append(f"data.target={target}")
@@ -310,9 +316,8 @@ def _only_numeric_column(table, data, time_col: str, id_col: str | None) -> str:
                         + (f" (--target {shlex.quote(','.join(map(str, numeric)))} or --target '*' forecasts each)"
                            if len(numeric) > 1 else "")
                         + (f"; its times repeat (column {time_col!r}): if each row is an event, "
-                           f"--target {shlex.quote(str(numeric[0]))} data.aggregate=count --freq MS counts the rows "
-                           "per month (D: per day; data.aggregate=sum adds the target up)"
-                           if events and numeric else ""))
+                           "data.aggregate=count --freq MS counts the rows per month (D: per day; --target COLUMN "
+                           "data.aggregate=sum adds a column up)" if events else ""))
 
 
 def _target_candidates(table, data, time_col: str, id_col: str | None) -> list:

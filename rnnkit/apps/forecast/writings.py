@@ -283,6 +283,23 @@ def year_numbers(values: np.ndarray) -> tuple[pd.Series, str] | None:
     return year_dot_period(values) or decimal_years(values)
 
 
+def decimal_year_events(values: pd.Series) -> pd.Series | None:
+    """Events written as decimal years (boot's ``coal``: the dates of British mining disasters,
+    ``1851.2026 ...``) as instants: the year's start plus the fraction of its length; None unless
+    every value is a number between 1678 and 2262 and some are not whole. Only for rows added up
+    per period (``data.aggregate``), where instants need no grid; a series' decimal years are
+    :func:`decimal_years`'."""
+    if not pd.api.types.is_numeric_dtype(values) or values.isna().any():
+        return None
+    v = values.to_numpy(np.float64)
+    if (v == np.round(v)).all() or not ((v >= 1678) & (v < 2262)).all():
+        return None
+    year = np.floor(v).astype(int)
+    start = pd.to_datetime(pd.DataFrame({"year": year, "month": 1, "day": 1}))
+    end = pd.to_datetime(pd.DataFrame({"year": year + 1, "month": 1, "day": 1}))
+    return pd.Series((start + (end - start) * (v - year)).to_numpy(), index=values.index).dt.round("s")
+
+
 def decimal_year_instants(times: pd.Series) -> tuple[pd.Series, str] | None:
     """Instants written from R's decimal years (``lubridate::date_decimal`` of a weekly ``ts``'s
     ``time()``: astsa's ``cmort`` is ``1970-01-01T00:00:00Z, 1970-01-08T00:27:49Z ...``, each week
