@@ -50,6 +50,27 @@ def test_short_monthly_series_get_sizes_that_work(n):
     assert hist - cfg.backtest.val_size - cfg.window.input_len >= 2
 
 
+def test_a_panels_few_short_series_are_named_where_they_cut_its_origins():
+    """openintro's ``world_pop``: 216 yearly series of 61 years, but 'West Bank and Gaza' has 31,
+    and the sizes follow the shortest: 3 backtest origins. The sizes line now says which series
+    set them and what leaving them out would give; the command it names does that."""
+    from rnnkit import config as C
+
+    years = np.arange(1960, 2021)
+    rows = [pd.DataFrame({"date": years, "id": f"c{i}", "v": np.arange(61.0) + i}) for i in range(11)]
+    rows.append(pd.DataFrame({"date": years[30:], "id": "short one", "v": np.arange(31.0)}))
+    sset = build_series(pd.concat(rows), time_col="date", target=["v"], id_col="id")
+    cfg, said = resolve_sizes(ForecastConfig(), sset)
+    assert cfg.backtest.windows == 3
+    assert said[1] == ("sizes: 3 backtest origin(s) because the shortest series set them; without the 1 shorter than "
+                       "61 points ('short one' (31)) the backtest would have 7 ('data.exclude=short one')"), said
+    kept = build_series(pd.concat(rows), time_col="date", target=["v"], id_col="id", exclude=("short one",))
+    cfg, said = resolve_sizes(C.apply_overrides(ForecastConfig(), ["data.exclude=short one"]), kept)
+    assert cfg.backtest.windows == 7 and len(said) == 1
+    few = build_series(pd.concat(rows[:5] + rows[-1:]), time_col="date", target=["v"], id_col="id")
+    assert len(resolve_sizes(ForecastConfig(), few)[1]) == 1  # under ten series: no such line
+
+
 def test_too_short_names_the_longest_horizon_that_works():
     frame = _real("MS").iloc[-30:]
     sset = build_series(frame, time_col="date", target=["y"])

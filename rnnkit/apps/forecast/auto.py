@@ -7,7 +7,9 @@ Sizes (each only where the config leaves it at 0; T = the shortest scored series
   14 daily, 48 hourly (a multiple of hours or days: the same span); 8 for integer steps and
   steps below an hour;
 * backtest (with ``backtest.windows=0``): origins ``ceil(H / 2)`` steps apart, as many as leave at
-  least 60% of the series (and two seasons) as history before the first one, at most 10;
+  least 60% of the series (and two seasons) as history before the first one, at most 10; where
+  a tenth of a panel's series or fewer hold it to fewer origins than the rest would give, a line
+  names them and the ``data.exclude`` that leaves them out (:func:`_shortest_hint`);
 * validation span: ``clip((history - L_min) / 3, 2, H)`` points at the end of that history
   (L_min = max(m, 4)); with partial windows each point is a validation origin;
 * input length L: ``1.25 max(H, m)`` (Hewamalage et al. 2021), lowered for short series so that at
@@ -32,6 +34,7 @@ model.scaling/local_level/log_target/deseasonalize/seasonal_diff as set.
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Sequence
 
 import numpy as np
@@ -99,11 +102,12 @@ def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet, hints: bool = True) -> t
                                  if longest else f"it needs at least {2 * m + 1} points")
             + (f"; without a season (data.season_length=1) the horizon {H} works" if plain else ""))
     K, stride = cfg.backtest.windows, cfg.backtest.stride
+    few = ""
     if K == 0:
         stride = stride or max(1, math.ceil(H / 2))
-        hist_min = max(2 * m, math.ceil(0.6 * T), lmin + 4)
-        K = int(np.clip(1 + (T - H - hist_min) // stride, 1, 10))
+        K = _origins_for(T, H, m, lmin, stride)
         over += [f"backtest.windows={K}", f"backtest.stride={stride}"]
+        few = _shortest_hint(sset, K, H, m, lmin, stride) if hints else ""
     stride = stride or H
     hist = T - H - (K - 1) * stride
     val = cfg.backtest.val_size or int(np.clip((hist - lmin) // 3, 2, H))
@@ -129,7 +133,37 @@ def resolve_sizes(cfg: ForecastConfig, sset: SeriesSet, hints: bool = True) -> t
     said.append(f"sizes: horizon {H}{' (from the frequency)' if auto_h else ''}, input length {L}, "
                 f"{K} backtest origin(s) {stride} steps apart, validation span {val} point(s), season {m} "
                 f"(shortest series: {T} points, {hist} before the first origin)")
+    if few:
+        said.append(few)
     return cfg, said
+
+
+def _origins_for(T: int, H: int, m: int, lmin: int, stride: int) -> int:
+    """The backtest's origin count for a shortest series of T points (the module docstring)."""
+    hist_min = max(2 * m, math.ceil(0.6 * T), lmin + 4)
+    return int(np.clip(1 + (T - H - hist_min) // stride, 1, 10))
+
+
+def _shortest_hint(sset: SeriesSet, K: int, H: int, m: int, lmin: int, stride: int) -> str:
+    """A panel's origins follow its shortest series; where a tenth of its series or fewer, the
+    shortest, hold the others to fewer origins than the rest would have (World Bank populations: one
+    country of 31 years gave 216 series 3 origins, where the others' 61 give 10), the line that
+    says so and how to leave them out; '' otherwise (they stay: leaving series out is the user's call)."""
+    lengths = sorted(s.length for s in sset.series)
+    if len(lengths) < 10 or K >= 10:
+        return ""
+    typical = lengths[len(lengths) // 10]  # the tenth percentile: what nine series in ten have
+    short = sorted((s for s in sset.series if s.length < typical), key=lambda s: s.length)
+    more = _origins_for(typical, H, m, lmin, stride)
+    if not short or more <= K:
+        return ""
+    names = [s.name for s in short]
+    listed = ", ".join(f"{n!r} ({s.length})" for n, s in zip(names[:5], short)) + (
+        f" and {len(names) - 5} more" if len(names) > 5 else "")
+    command = (f" ({shlex.quote('data.exclude=' + ','.join(names))})"
+               if len(names) <= 5 and not any("," in n for n in names) else " (data.exclude)")
+    return (f"sizes: {K} backtest origin(s) because the shortest series set them; without the {len(names)} "
+            f"shorter than {typical} points ({listed}) the backtest would have {more}{command}")
 
 
 def _fits(cfg: ForecastConfig, sset: SeriesSet, overrides: list[str]) -> bool:
